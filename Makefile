@@ -1,0 +1,33 @@
+# The two commands a new user needs: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test bench services clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+## make run: start Temporal (with UI), the sandboxes, a worker and the API; Ctrl-C stops all
+run: $(STAMP)
+	exec $(PY) -m cli run
+
+## make test: the whole suite (starts what it needs itself)
+test: $(STAMP) services
+	$(PY) -m pytest
+
+## make services: what the tests need from the machine (PostgreSQL running, docker-compose)
+services:
+	@bash tests/services.sh
+
+## make bench: benchmarks; they print figures, nothing passes or fails
+bench: $(STAMP)
+	$(PY) -m bench.e2e
+
+clean:
+	rm -rf .data .pytest_cache .hypothesis

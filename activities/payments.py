@@ -1,0 +1,131 @@
+"""Settlement side effects: refunds through the real `stripe` SDK, and store credit.
+
+Never pays twice: every refund carries an Idempotency-Key derived from the
+return (Stripe replays the first answer for it), and credit entries are unique
+per (merchant, key) in the ledger.
+"""
+
+from __future__ import annotations
+
+import stripe
+from pydantic import BaseModel
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.errors import PAYMENT_REJECTED, payment_error
+from db.session import session_scope
+from db.tables import Order, PaymentRefund, ReturnRecord, StoreCreditEntry
+from domain.money import Money
+from domain.returns import Resolution
+from workflows.messages import Settlement
+
+
+class SettlementRequest(BaseModel):
+    return_id: str
+    merchant_id: str
+    amount: Money
+
+
+def refund_key(return_id: str) -> str:
+    return f"returnflow-{return_id}-refund"
+
+
+def credit_key(return_id: str) -> str:
+    return f"returnflow-{return_id}-credit"
+
+
+class PaymentActivities:
+    def __init__(self, engine: Engine, stripe_client: stripe.StripeClient) -> None:
+        self._engine = engine
+        self._stripe = stripe_client
+
+    @activity.defn
+    def refund_payment(self, req: SettlementRequest) -> Settlement:
+        key = refund_key(req.return_id)
+        order = self._order(req)
+        payment = order.payment or {}
+        if payment.get("provider") != "stripe" or not payment.get("reference"):
+            raise ApplicationError("the order has no Stripe payment to refund", type=PAYMENT_REJECTED, non_retryable=True)
+        if req.amount.currency != order.currency:
+            raise ApplicationError("refund currency differs from the order's", type=PAYMENT_REJECTED, non_retryable=True)
+        target = "charge" if payment["reference"].startswith("ch_") else "payment_intent"
+        try:
+            refund = self._stripe.v1.refunds.create(
+                params={
+                    target: payment["reference"],
+                    "amount": req.amount.amount,
+                    "reason": "requested_by_customer",
+                    "metadata": {"return_id": req.return_id, "merchant_id": req.merchant_id},
+                },
+                options={"idempotency_key": key},
+            )
+        except stripe.StripeError as err:
+            raise payment_error(err) from err
+        if refund.status in ("failed", "canceled"):
+            raise ApplicationError(
+                f"Stripe refund {refund.id} {refund.status}: {refund.failure_reason}",
+                {"code": refund.failure_reason},
+                type=PAYMENT_REJECTED,
+                non_retryable=True,
+            )
+        with session_scope(self._engine) as session:
+            row = session.get(PaymentRefund, key) or PaymentRefund(
+                idempotency_key=key,
+                return_id=req.return_id,
+                merchant_id=req.merchant_id,
+                provider_refund_id=refund.id,
+                amount=refund.amount,
+                currency=refund.currency.upper(),
+                status=refund.status,
+            )
+            row.status = refund.status
+            session.add(row)
+        return Settlement(
+            method=Resolution.REFUND,
+            amount=Money(amount=refund.amount, currency=refund.currency),
+            status=refund.status,
+            reference=refund.id,
+        )
+
+    @activity.defn
+    def issue_store_credit(self, req: SettlementRequest) -> Settlement:
+        key = credit_key(req.return_id)
+        email = self._order(req).customer["email"].lower()
+        try:
+            with session_scope(self._engine) as session:
+                session.add(
+                    StoreCreditEntry(
+                        merchant_id=req.merchant_id,
+                        customer_email=email,
+                        amount=req.amount.amount,
+                        currency=req.amount.currency,
+                        kind="issue",
+                        idempotency_key=key,
+                        return_id=req.return_id,
+                    )
+                )
+        except IntegrityError:
+            pass  # issued by an earlier attempt; the ledger keeps exactly one entry
+        with session_scope(self._engine) as session:
+            entry = session.exec(
+                select(StoreCreditEntry).where(
+                    StoreCreditEntry.merchant_id == req.merchant_id, StoreCreditEntry.idempotency_key == key
+                )
+            ).one()
+        return Settlement(
+            method=Resolution.STORE_CREDIT,
+            amount=Money(amount=entry.amount, currency=entry.currency),
+            status="issued",
+            reference=f"credit-{entry.id}",
+        )
+
+    def _order(self, req: SettlementRequest) -> Order:
+        with session_scope(self._engine) as session:
+            ret = session.get(ReturnRecord, req.return_id)
+            order = session.get(Order, (req.merchant_id, ret.order_id)) if ret else None
+        if order is None:
+            raise ApplicationError(f"no order for return {req.return_id}", type=PAYMENT_REJECTED, non_retryable=True)
+        return order

@@ -1,0 +1,46 @@
+"""The projection: the workflow's state written to the database for reads.
+
+Idempotent by construction: the return row carries the workflow's timeline
+sequence (`version`) and is only overwritten by a newer one; timeline entries
+are keyed by (return_id, seq) and inserted once.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Engine
+from temporalio import activity
+
+from db.session import session_scope
+from db.tables import ReturnRecord, TimelineRecord
+from workflows.messages import ReturnProjection
+
+
+class StoreActivities:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    @activity.defn
+    def record_return(self, projection: ReturnProjection) -> None:
+        view = projection.view
+        values = {**view.row_fields(), "version": projection.version}
+        with session_scope(self._engine) as session:
+            row = session.get(ReturnRecord, view.return_id, with_for_update=True)
+            if row is None:
+                session.add(ReturnRecord(**values))
+            elif row.version < projection.version:
+                for key, value in values.items():
+                    setattr(row, key, value)
+            session.flush()
+            for entry in projection.new_entries:
+                if session.get(TimelineRecord, (view.return_id, entry.seq)) is None:
+                    session.add(
+                        TimelineRecord(
+                            return_id=view.return_id,
+                            seq=entry.seq,
+                            at=entry.at,
+                            status=entry.status.value,
+                            event=entry.event,
+                            cause=entry.cause,
+                        )
+                    )
+

@@ -1,0 +1,48 @@
+"""The FastAPI application: routers per audience over one database and one Temporal client."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from api import errors
+from api.deps import Db, Temporal
+from api.routers import health, orders, returns, warehouse, webhooks
+from db.session import make_engine
+from settings import Settings, get_settings
+
+
+def _operation_id(route: APIRoute) -> str:
+    return f"{route.tags[0].split(':')[-1].strip().replace(' ', '_')}-{route.name}" if route.tags else route.name
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        engine = make_engine(settings.database_url)
+        app.state.settings = settings
+        app.state.db = Db(engine)
+        app.state.temporal = Temporal(settings)
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="Returnflow",
+        version="0.1.0",
+        description="Returns management and reverse logistics on Temporal.",
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+    )
+    errors.install(app)
+    for router in (health.router, orders.router, returns.router, warehouse.router, webhooks.router):
+        app.include_router(router)
+    return app
+
+
+def app_factory() -> FastAPI:
+    """For `uvicorn --factory api.app:app_factory`."""
+    return create_app()

@@ -1,0 +1,104 @@
+"""Request dependencies: the database runner, the Temporal client, and the caller's key."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Request
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+from starlette.concurrency import run_in_threadpool
+from temporalio.client import Client
+
+from api.errors import ApiError
+from db.session import session_scope
+from db.tables import ApiKey
+from settings import Settings
+from workers.client import connect
+
+T = TypeVar("T")
+
+
+class Db:
+    """Runs short blocking database work off the event loop, one transaction per call."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        def work() -> T:
+            with session_scope(self.engine) as session:
+                return fn(session, *args)
+
+        return await run_in_threadpool(work)
+
+
+class Temporal:
+    """Connects on first use, so the API starts (and /healthz can say why) while Temporal is down."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._client: Client | None = None
+        self._lock = asyncio.Lock()
+
+    async def client(self) -> Client:
+        if self._client is None:
+            async with self._lock:
+                if self._client is None:
+                    try:
+                        self._client = await asyncio.wait_for(
+                            connect(self._settings.temporal_address, self._settings.temporal_namespace), timeout=5
+                        )
+                    except Exception as err:
+                        raise ApiError(503, "temporal_unavailable", "the workflow service is unreachable; retry later") from err
+        return self._client
+
+
+def get_db(request: Request) -> Db:
+    return request.app.state.db
+
+
+def get_temporal(request: Request) -> Temporal:
+    return request.app.state.temporal
+
+
+def get_settings_dep(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+DbDep = Annotated[Db, Depends(get_db)]
+TemporalDep = Annotated[Temporal, Depends(get_temporal)]
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+@dataclass(frozen=True)
+class Principal:
+    merchant_id: str
+    scope: str
+
+
+def _lookup(session: Session, key_hash: str) -> ApiKey | None:
+    return session.exec(select(ApiKey).where(ApiKey.key_hash == key_hash, ApiKey.revoked_at.is_(None))).first()
+
+
+def require(*scopes: str) -> Callable[..., Any]:
+    async def dependency(request: Request, db: DbDep) -> Principal:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise ApiError(401, "unauthorized", "send an API key as 'Authorization: Bearer <key>'")
+        key = await db.run(_lookup, ApiKey.hash(token.strip()))
+        if key is None:
+            raise ApiError(401, "unauthorized", "unknown or revoked API key")
+        if key.scope not in scopes:
+            raise ApiError(403, "forbidden", f"this endpoint needs a {' or '.join(scopes)} key; yours is {key.scope}")
+        return Principal(merchant_id=key.merchant_id, scope=key.scope)
+
+    return dependency
+
+
+MerchantKey = Annotated[Principal, Depends(require("merchant"))]
+WarehouseKey = Annotated[Principal, Depends(require("warehouse"))]

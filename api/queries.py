@@ -1,0 +1,102 @@
+"""The API's database reads (and its few writes of merchant-supplied data).
+
+Every function takes the caller's merchant id: tenant isolation on every query.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+
+from sqlmodel import Session, col, or_, select
+
+from db.tables import Order, ReturnRecord, TimelineRecord
+from db.types import utcnow
+from domain.status import ReturnStatus
+
+_OPEN_OR_DONE = [s.value for s in ReturnStatus if s not in (ReturnStatus.REJECTED, ReturnStatus.CANCELLED, ReturnStatus.EXPIRED)]
+
+
+def get_order(session: Session, merchant_id: str, order_id: str) -> Order | None:
+    return session.get(Order, (merchant_id, order_id))
+
+
+def upsert_order(session: Session, merchant_id: str, order_id: str, values: dict) -> tuple[Order, bool]:
+    row = session.get(Order, (merchant_id, order_id))
+    created = row is None
+    row = row or Order(merchant_id=merchant_id, id=order_id, **values)
+    for key, value in values.items():
+        setattr(row, key, value)
+    row.updated_at = utcnow()
+    session.add(row)
+    session.flush()
+    return row, created
+
+
+def get_return(session: Session, merchant_id: str, return_id: str) -> ReturnRecord | None:
+    row = session.get(ReturnRecord, return_id)
+    return row if row is not None and row.merchant_id == merchant_id else None
+
+
+def find_return_by_tracking(session: Session, merchant_id: str, tracking_code: str) -> ReturnRecord | None:
+    return session.exec(
+        select(ReturnRecord).where(ReturnRecord.merchant_id == merchant_id, ReturnRecord.tracking_code == tracking_code)
+    ).first()
+
+
+def find_return_for_carrier(session: Session, tracker_id: str | None, tracking_code: str | None) -> ReturnRecord | None:
+    """Carrier events come for our EasyPost account as a whole, not per merchant."""
+    conditions = []
+    if tracker_id:
+        conditions.append(ReturnRecord.tracker_id == tracker_id)
+    if tracking_code:
+        conditions.append(ReturnRecord.tracking_code == tracking_code)
+    if not conditions:
+        return None
+    return session.exec(select(ReturnRecord).where(or_(*conditions))).first()
+
+
+def returned_quantities(session: Session, merchant_id: str, order_id: str) -> dict[str, int]:
+    """Quantities per order line already in returns that are open or completed."""
+    rows = session.exec(
+        select(ReturnRecord).where(
+            ReturnRecord.merchant_id == merchant_id,
+            ReturnRecord.order_id == order_id,
+            col(ReturnRecord.status).in_(_OPEN_OR_DONE),
+        )
+    ).all()
+    totals: dict[str, int] = {}
+    for row in rows:
+        for item in row.items or []:
+            totals[item["line_id"]] = totals.get(item["line_id"], 0) + item["quantity"]
+    return totals
+
+
+def encode_cursor(row: ReturnRecord) -> str:
+    return base64.urlsafe_b64encode(f"{row.created_at.isoformat()}|{row.id}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    raw = base64.urlsafe_b64decode(cursor.encode()).decode()
+    at, _, rid = raw.partition("|")
+    return datetime.fromisoformat(at), rid
+
+
+def list_returns(
+    session: Session, merchant_id: str, status: str | None, limit: int, after: tuple[datetime, str] | None
+) -> list[ReturnRecord]:
+    """Newest first, keyset-paginated on (created_at, id) so pages never skip or repeat."""
+    q = select(ReturnRecord).where(ReturnRecord.merchant_id == merchant_id)
+    if status:
+        q = q.where(ReturnRecord.status == status)
+    if after:
+        at, rid = after
+        q = q.where(or_(ReturnRecord.created_at < at, (ReturnRecord.created_at == at) & (ReturnRecord.id < rid)))
+    q = q.order_by(col(ReturnRecord.created_at).desc(), col(ReturnRecord.id).desc()).limit(limit)
+    return list(session.exec(q).all())
+
+
+def timeline(session: Session, return_id: str) -> list[TimelineRecord]:
+    return list(
+        session.exec(select(TimelineRecord).where(TimelineRecord.return_id == return_id).order_by(TimelineRecord.seq)).all()
+    )

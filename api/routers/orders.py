@@ -1,0 +1,38 @@
+"""Merchants push order snapshots; returns are checked against them."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Path, Response
+
+from api import queries
+from api.deps import DbDep, MerchantKey
+from api.errors import ApiError
+from api.schemas import Id, OrderIn, OrderOut
+
+router = APIRouter(prefix="/v1/orders", tags=["merchant: orders"])
+
+
+@router.put("/{order_id}", response_model=OrderOut)
+async def put_order(order_id: str, body: OrderIn, principal: MerchantKey, db: DbDep, response: Response) -> OrderOut:
+    values = body.model_dump(mode="json", exclude={"placed_at", "delivered_at"})
+    values.update(placed_at=body.placed_at, delivered_at=body.delivered_at)
+    row, created = await db.run(queries.upsert_order, principal.merchant_id, order_id, values)
+    response.status_code = 201 if created else 200
+    return OrderOut(id=row.id, updated_at=row.updated_at, **body.model_dump())
+
+
+@router.get("/{order_id}", response_model=OrderOut)
+async def get_order(order_id: str, principal: MerchantKey, db: DbDep) -> OrderOut:
+    row = await db.run(queries.get_order, principal.merchant_id, order_id)
+    if row is None:
+        raise ApiError(404, "order_not_found", f"order {order_id!r} not found")
+    return OrderOut(
+        id=row.id,
+        updated_at=row.updated_at,
+        placed_at=row.placed_at,
+        delivered_at=row.delivered_at,
+        currency=row.currency,
+        customer=row.customer,
+        lines=row.lines,
+        payment=row.payment,
+    )

@@ -1,0 +1,195 @@
+"""Merchant endpoints for returns: create, read, list, cancel, timeline."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response
+from temporalio.client import WithStartWorkflowOperation, WorkflowUpdateFailedError
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from api import queries
+from api.deps import DbDep, MerchantKey, TemporalDep
+from api.errors import ApiError
+from api.schemas import CancelIn, ReturnCreate, ReturnList, ReturnOut, Timeline, TimelineEntryOut
+from api.workflow_calls import call
+from db.tables import Merchant, ReturnRecord
+from domain import policy
+from domain.requests import RequestedItem, check_request
+from domain.returns import OrderFacts, OrderLine, ReturnLine
+from domain.status import ReturnStatus
+from workflows import search_attributes as sa
+from workflows.ids import TASK_QUEUE, return_workflow_id
+from workflows.messages import CancelRequest, ReturnInput, ReturnView, SubmitReturn
+from workflows.return_workflow import ReturnWorkflow
+
+router = APIRouter(prefix="/v1/returns", tags=["merchant: returns"])
+
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=255)]
+
+
+def _fingerprint(body: ReturnCreate) -> str:
+    return hashlib.sha256(json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+
+
+def _return_id(merchant_id: str, idempotency_key: str | None) -> str:
+    if idempotency_key is None:
+        return "ret_" + secrets.token_hex(12)
+    return "ret_" + hashlib.sha256(f"{merchant_id}\0{idempotency_key}".encode()).hexdigest()[:24]
+
+
+async def _existing(db: DbDep, merchant_id: str, return_id: str, fingerprint: str) -> ReturnOut | None:
+    row = await db.run(queries.get_return, merchant_id, return_id)
+    if row is None:
+        return None
+    if row.request_fingerprint != fingerprint:
+        raise ApiError(409, "idempotency_conflict", "this Idempotency-Key was already used with a different request")
+    return ReturnOut.of(row)
+
+
+def _prepare(session, merchant_id: str, body: ReturnCreate):
+    order = queries.get_order(session, merchant_id, body.order_id)
+    if order is None:
+        return None, None, None
+    merchant = session.get(Merchant, merchant_id)
+    returned = queries.returned_quantities(session, merchant_id, body.order_id)
+    return order, merchant, returned
+
+
+@router.post("", status_code=201, response_model=ReturnOut)
+async def create_return(
+    body: ReturnCreate, principal: MerchantKey, db: DbDep, temporal: TemporalDep, idempotency_key: IdempotencyKey = None
+) -> ReturnOut:
+    merchant_id = principal.merchant_id
+    fingerprint = _fingerprint(body)
+    return_id = _return_id(merchant_id, idempotency_key)
+    if idempotency_key and (done := await _existing(db, merchant_id, return_id, fingerprint)):
+        return done
+
+    order, merchant, returned = await db.run(_prepare, merchant_id, body)
+    if order is None:
+        raise ApiError(404, "order_not_found", f"order {body.order_id!r} not found; PUT it to /v1/orders first")
+    lines = {l["id"]: OrderLine.model_validate(l) for l in order.lines}
+    problems = check_request(
+        {k: l.quantity for k, l in lines.items()},
+        [RequestedItem(line_id=i.line_id, quantity=i.quantity) for i in body.items],
+        returned,
+    )
+    if problems:
+        raise ApiError(
+            422, "invalid_items", "; ".join(p.message for p in problems), details=[p.model_dump() for p in problems]
+        )
+    return_lines = [
+        ReturnLine(
+            line_id=i.line_id,
+            sku=lines[i.line_id].sku,
+            quantity=i.quantity,
+            unit_price=lines[i.line_id].unit_price,
+            category=lines[i.line_id].category,
+            reason=i.reason,
+        )
+        for i in body.items
+    ]
+    facts = OrderFacts(order_id=order.id, currency=order.currency, placed_at=order.placed_at, delivered_at=order.delivered_at)
+    return_policy = policy.ReturnPolicy(window_days=merchant.return_window_days)
+    now = datetime.now(UTC)
+    decision = policy.evaluate(facts, return_lines, return_policy, now)
+    if not decision.approved:
+        raise ApiError(422, "not_eligible", "; ".join(decision.reasons), reasons=decision.reasons)
+
+    client = await temporal.client()
+    start = WithStartWorkflowOperation(
+        ReturnWorkflow.run,
+        ReturnInput(
+            return_id=return_id,
+            merchant_id=merchant_id,
+            order=facts,
+            lines=return_lines,
+            resolution=body.resolution,
+            policy=return_policy,
+            requested_at=now,
+            label_expiry_days=merchant.label_expiry_days,
+            request_fingerprint=fingerprint,
+        ),
+        id=return_workflow_id(return_id),
+        task_queue=TASK_QUEUE,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        # A finished return keeps its id forever: a late retry must not start it again.
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        search_attributes=TypedSearchAttributes(
+            [SearchAttributePair(sa.MERCHANT_ID, merchant_id), SearchAttributePair(sa.RETURN_STATUS, "requested")]
+        ),
+    )
+    try:
+        view = await call(
+            client.execute_update_with_start_workflow(
+                ReturnWorkflow.submit, SubmitReturn(request_fingerprint=fingerprint), start_workflow_operation=start,
+                id=f"submit-{fingerprint[:32]}",
+            )
+        )
+    except (WorkflowAlreadyStartedError, WorkflowUpdateFailedError) as err:
+        if idempotency_key and (done := await _existing(db, merchant_id, return_id, fingerprint)):
+            return done
+        raise ApiError(409, "idempotency_conflict", "this Idempotency-Key belongs to another request") from err
+    return _out(view)
+
+
+def _out(view: ReturnView) -> ReturnOut:
+    """The workflow's own answer, shaped exactly like the projection row it writes."""
+    return ReturnOut.of(ReturnRecord(**view.row_fields()))
+
+
+@router.get("", response_model=ReturnList)
+async def list_returns(
+    principal: MerchantKey,
+    db: DbDep,
+    status: ReturnStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> ReturnList:
+    try:
+        after = queries.decode_cursor(cursor) if cursor else None
+    except ValueError as err:
+        raise ApiError(422, "invalid_cursor", "cursor is not one this API returned") from err
+    rows = await db.run(queries.list_returns, principal.merchant_id, status.value if status else None, limit + 1, after)
+    page, more = rows[:limit], len(rows) > limit
+    return ReturnList(data=[ReturnOut.of(r) for r in page], next_cursor=queries.encode_cursor(page[-1]) if more else None)
+
+
+async def _owned(db: DbDep, merchant_id: str, return_id: str) -> ReturnRecord:
+    row = await db.run(queries.get_return, merchant_id, return_id)
+    if row is None:
+        raise ApiError(404, "return_not_found", f"return {return_id!r} not found")
+    return row
+
+
+@router.get("/{return_id}", response_model=ReturnOut)
+async def get_return(return_id: str, principal: MerchantKey, db: DbDep) -> ReturnOut:
+    return ReturnOut.of(await _owned(db, principal.merchant_id, return_id))
+
+
+@router.get("/{return_id}/timeline", response_model=Timeline)
+async def get_timeline(return_id: str, principal: MerchantKey, db: DbDep) -> Timeline:
+    await _owned(db, principal.merchant_id, return_id)
+    rows = await db.run(queries.timeline, return_id)
+    return Timeline(return_id=return_id, entries=[TimelineEntryOut.of(r) for r in rows])
+
+
+@router.post("/{return_id}/cancel", response_model=ReturnOut)
+async def cancel_return(
+    return_id: str, principal: MerchantKey, db: DbDep, temporal: TemporalDep, body: CancelIn | None = None
+) -> ReturnOut:
+    row = await _owned(db, principal.merchant_id, return_id)
+    status = ReturnStatus(row.status)
+    if not status.is_cancellable:
+        raise ApiError(409, "wrong_state", f"the return is {status.value}; it can be cancelled only until the carrier scans it")
+    client = await temporal.client()
+    handle = client.get_workflow_handle_for(ReturnWorkflow.run, return_workflow_id(return_id))
+    reason = (body or CancelIn()).reason
+    view = await call(handle.execute_update(ReturnWorkflow.cancel, CancelRequest(reason=reason)), status.value)
+    return _out(view)

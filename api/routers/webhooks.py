@@ -1,0 +1,104 @@
+"""Inbound EasyPost webhooks: verified, de-duplicated, and turned into workflow signals.
+
+The work happens in the workflow; this endpoint only checks, records and signals,
+so it answers fast and never refuses an event because a worker is down.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from easypost.errors import SignatureVerificationError
+from easypost.util import validate_webhook
+from fastapi import APIRouter, Request
+from sqlmodel import Session
+from temporalio.service import RPCError, RPCStatusCode
+
+from api import queries
+from api.deps import DbDep, SettingsDep, TemporalDep
+from api.errors import ApiError
+from db.tables import CarrierEventRecord
+from workflows.ids import return_workflow_id
+from workflows.messages import CarrierEvent
+from workflows.return_workflow import ReturnWorkflow
+
+router = APIRouter(prefix="/v1/webhooks", tags=["carrier webhooks"])
+
+MAX_BODY = 1024 * 1024
+SIGNATURE_HEADER = "X-Hmac-Signature"
+
+
+def _match(session: Session, event: dict) -> tuple[CarrierEventRecord | None, str | None]:
+    result = event.get("result") if isinstance(event.get("result"), dict) else {}
+    seen = session.get(CarrierEventRecord, event["id"])
+    if result.get("object") != "Tracker":
+        return seen, None
+    row = queries.find_return_for_carrier(session, result.get("id"), result.get("tracking_code"))
+    return seen, row.id if row else None
+
+
+def _record(session: Session, event: dict, return_id: str | None, signalled: bool) -> None:
+    result = event.get("result") if isinstance(event.get("result"), dict) else {}
+    is_tracker = result.get("object") == "Tracker"
+    row = session.get(CarrierEventRecord, event["id"]) or CarrierEventRecord(
+        event_id=event["id"],
+        description=str(event.get("description", ""))[:64],
+        return_id=return_id,
+        tracker_id=result.get("id") if is_tracker else None,
+        tracking_code=result.get("tracking_code") if is_tracker else None,
+        tracking_status=result.get("status") if is_tracker else None,
+        payload=event,
+    )
+    row.signalled = row.signalled or signalled
+    session.add(row)
+
+
+@router.post("/easypost")
+async def easypost_event(request: Request, db: DbDep, temporal: TemporalDep, settings: SettingsDep) -> dict:
+    if int(request.headers.get("content-length") or 0) > MAX_BODY:
+        raise ApiError(413, "payload_too_large", "webhook bodies are limited to 1 MB")
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        raise ApiError(413, "payload_too_large", "webhook bodies are limited to 1 MB")
+    # The SDK looks the header up case-sensitively; HTTP header names are not.
+    headers = {SIGNATURE_HEADER: request.headers.get(SIGNATURE_HEADER)} if SIGNATURE_HEADER in request.headers else {}
+    try:
+        event = validate_webhook(body, headers, settings.easypost_webhook_secret.get_secret_value())
+    except SignatureVerificationError as err:
+        raise ApiError(401, "bad_signature", str(err)) from err
+    except ValueError as err:
+        raise ApiError(400, "malformed_json", "the webhook body is not valid JSON") from err
+    if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not event["id"]:
+        raise ApiError(422, "invalid_event", "an EasyPost event needs a string `id`")
+
+    seen, return_id = await db.run(_match, event)
+    if seen is not None and seen.signalled:
+        return {"received": True, "duplicate": True, "return_id": seen.return_id}
+    signalled = False
+    if return_id is not None:
+        result = event["result"]
+        signal = CarrierEvent(
+            event_id=event["id"],
+            tracking_status=str(result.get("status") or "unknown"),
+            status_detail=result.get("status_detail"),
+            occurred_at=_time(result.get("updated_at")) or datetime.now(UTC),
+        )
+        client = await temporal.client()
+        try:
+            await client.get_workflow_handle(return_workflow_id(return_id)).signal(ReturnWorkflow.carrier_event, signal)
+            signalled = True
+        except RPCError as err:
+            if err.status != RPCStatusCode.NOT_FOUND:  # closed returns just keep the record
+                raise ApiError(503, "temporal_unavailable", "could not deliver the event; retry") from err
+    await db.run(_record, event, return_id, signalled)
+    return {"received": True, "duplicate": False, "return_id": return_id}
+
+
+def _time(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

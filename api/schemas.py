@@ -1,0 +1,236 @@
+"""Request and response bodies of the public API (the contract merchants code against)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+
+from db.tables import ReturnRecord, TimelineRecord
+from domain.returns import Disposition, Grade, Resolution, ReturnReason
+from domain.status import ReturnStatus
+
+Id = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---- orders ---------------------------------------------------------------------------
+class Address(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    street1: str = Field(min_length=1, max_length=200)
+    street2: str | None = Field(default=None, max_length=200)
+    city: str = Field(min_length=1, max_length=100)
+    state: str | None = Field(default=None, max_length=100)
+    zip: str = Field(min_length=1, max_length=20)
+    country: str = Field(min_length=2, max_length=2, description="ISO 3166-1 alpha-2")
+    phone: str | None = Field(default=None, max_length=40)
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, v: str) -> str:
+        if not v.isalpha():
+            raise ValueError("country must be a two-letter ISO 3166 code")
+        return v.upper()
+
+
+class Customer(Strict):
+    email: EmailStr
+    name: str = Field(min_length=1, max_length=200)
+    address: Address
+
+
+class OrderLineIn(Strict):
+    id: str = Id
+    sku: str = Field(min_length=1, max_length=128)
+    title: str = Field(default="", max_length=300)
+    quantity: int = Field(ge=1, le=10_000)
+    unit_price: int = Field(ge=0, description="integer minor units")
+    category: str = Field(default="", max_length=100)
+
+
+class Payment(Strict):
+    provider: Literal["stripe"]
+    reference: str = Field(min_length=3, max_length=255, description="Stripe PaymentIntent (pi_…) or Charge (ch_…)")
+
+
+class OrderIn(Strict):
+    placed_at: AwareDatetime
+    delivered_at: AwareDatetime | None = None
+    currency: str = Field(min_length=3, max_length=3)
+    customer: Customer
+    lines: list[OrderLineIn] = Field(min_length=1, max_length=500)
+    payment: Payment | None = None
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, v: str) -> str:
+        if not v.isalpha():
+            raise ValueError("currency must be a three-letter ISO 4217 code")
+        return v.upper()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> OrderIn:
+        ids = [l.id for l in self.lines]
+        if len(ids) != len(set(ids)):
+            raise ValueError("line ids must be unique within the order")
+        if self.delivered_at and self.delivered_at < self.placed_at:
+            raise ValueError("delivered_at is before placed_at")
+        return self
+
+
+class OrderOut(OrderIn):
+    id: str
+    updated_at: datetime
+
+
+# ---- returns --------------------------------------------------------------------------
+class ReturnItemIn(Strict):
+    line_id: str = Id
+    quantity: int = Field(ge=1, le=10_000)
+    reason: ReturnReason
+    comment: str = Field(default="", max_length=2000)
+
+
+class ReturnCreate(Strict):
+    order_id: str = Id
+    items: list[ReturnItemIn] = Field(min_length=1, max_length=500)
+    resolution: Resolution
+
+
+class MoneyOut(BaseModel):
+    amount: int
+    currency: str
+
+
+class ItemOut(BaseModel):
+    line_id: str
+    sku: str
+    quantity: int
+    reason: ReturnReason
+    grade: Grade | None = None
+    disposition: Disposition | None = None
+
+
+class LabelOut(BaseModel):
+    carrier: str
+    service: str
+    tracking_code: str
+    label_url: str
+    rate: MoneyOut
+
+
+class RefundOut(BaseModel):
+    method: Resolution
+    amount: int
+    currency: str
+    status: str
+    reference: str | None = None
+
+
+class ReturnOut(BaseModel):
+    id: str
+    order_id: str
+    status: ReturnStatus
+    resolution: Resolution
+    items: list[ItemOut]
+    label: LabelOut | None = None
+    refund: RefundOut | None = None
+    decision_reasons: list[str] = []
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, row: ReturnRecord) -> ReturnOut:
+        label = row.label
+        refund = row.refund
+        return cls(
+            id=row.id,
+            order_id=row.order_id,
+            status=ReturnStatus(row.status),
+            resolution=Resolution(row.resolution),
+            items=[ItemOut.model_validate(i) for i in row.items or []],
+            label=LabelOut.model_validate(label) if label else None,
+            refund=RefundOut(
+                method=refund["method"],
+                amount=refund["amount"]["amount"],
+                currency=refund["amount"]["currency"],
+                status=refund["status"],
+                reference=refund.get("reference"),
+            )
+            if refund
+            else None,
+            decision_reasons=row.decision_reasons or [],
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+
+class ReturnList(BaseModel):
+    data: list[ReturnOut]
+    next_cursor: str | None
+
+
+class TimelineEntryOut(BaseModel):
+    seq: int
+    at: datetime
+    status: ReturnStatus
+    event: str
+    cause: str
+
+    @classmethod
+    def of(cls, row: TimelineRecord) -> TimelineEntryOut:
+        return cls(seq=row.seq, at=row.at, status=ReturnStatus(row.status), event=row.event, cause=row.cause)
+
+
+class Timeline(BaseModel):
+    return_id: str
+    entries: list[TimelineEntryOut]
+
+
+class CancelIn(Strict):
+    reason: str = Field(default="cancelled by merchant", max_length=500)
+
+
+# ---- warehouse ------------------------------------------------------------------------
+class ReceiptIn(Strict):
+    tracking_code: str | None = Field(default=None, min_length=1, max_length=64)
+    return_id: str | None = Field(default=None, min_length=1, max_length=64)
+
+    @model_validator(mode="after")
+    def _one(self) -> ReceiptIn:
+        if (self.tracking_code is None) == (self.return_id is None):
+            raise ValueError("give exactly one of tracking_code or return_id")
+        return self
+
+
+class InspectedItemIn(Strict):
+    line_id: str = Id
+    grade: Grade
+    notes: str = Field(default="", max_length=2000)
+
+
+class InspectionIn(Strict):
+    items: list[InspectedItemIn] = Field(min_length=1, max_length=500)
+
+
+class InspectedItemOut(BaseModel):
+    line_id: str
+    grade: Grade
+    disposition: Disposition
+    refund: MoneyOut
+
+
+class InspectionOut(BaseModel):
+    return_id: str
+    status: ReturnStatus
+    items: list[InspectedItemOut]
+    refund: MoneyOut
+
+
+class Health(BaseModel):
+    status: Literal["ok", "degraded"]
+    checks: dict[str, Any]

@@ -1,0 +1,41 @@
+"""Talking to return workflows from the API, with Temporal's errors turned into HTTP ones."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import TypeVar
+
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.errors import ApiError
+from workflows.messages import ErrorType
+
+T = TypeVar("T")
+
+_STATUS_BY_ERROR = {
+    ErrorType.IDEMPOTENCY_CONFLICT: (409, "idempotency_conflict"),
+    ErrorType.WRONG_STATE: (409, "wrong_state"),
+    ErrorType.ALREADY_INSPECTED: (409, "already_inspected"),
+    ErrorType.UNKNOWN_LINE: (422, "unknown_line"),
+}
+
+
+async def call(update: Awaitable[T], closed_status: str | None = None) -> T:
+    """Await a workflow update; a refusal by its validator becomes the matching 4xx."""
+    try:
+        return await update
+    except WorkflowUpdateFailedError as err:
+        cause = err.cause
+        if isinstance(cause, ApplicationError) and cause.type in _STATUS_BY_ERROR:
+            status, code = _STATUS_BY_ERROR[cause.type]
+            raise ApiError(status, code, cause.message) from err
+        raise
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            # The workflow has closed: nothing about this return can change any more.
+            raise ApiError(409, "wrong_state", f"the return is {closed_status or 'closed'}; it can no longer change") from err
+        if err.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+            raise ApiError(503, "temporal_unavailable", "the workflow service is unreachable; retry later") from err
+        raise

@@ -1,0 +1,257 @@
+"""The embedded stack behind `make run` (and the integration tests).
+
+Starts, in order: the Temporal dev server (file-backed under data_dir, UI on),
+the EasyPost and payments sandboxes, one worker and the API, each as a child
+process in its own session with its log under data_dir/logs. Stops them all, in
+reverse order, on Ctrl-C or SIGTERM; children also die with this process
+(PR_SET_PDEATHSIG), so nothing is left behind even if it is killed outright.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from settings import Settings
+from workflows import search_attributes as sa
+from workflows.ids import CARRIER_TASK_QUEUE, TASK_QUEUE
+
+BIN = Path(sys.executable).parent
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:
+        pass  # not Linux: Ctrl-C handling still stops everything
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """Environment that makes a child process build the very same Settings."""
+    env = {}
+    for name, value in settings.model_dump().items():
+        if value is None or name.startswith("uses_"):
+            continue
+        if hasattr(value, "get_secret_value"):
+            value = value.get_secret_value()
+        env[f"RETURNFLOW_{name.upper()}"] = str(value)
+    return env
+
+
+def port_open(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex((host, port)) == 0
+
+
+def wait_until(check: Callable[[], bool], what: str, timeout: float, alive: Callable[[], bool] = lambda: True) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not alive():
+            raise RuntimeError(f"{what}: the process exited while starting")
+        try:
+            if check():
+                return
+        except Exception:
+            pass  # not up yet
+        time.sleep(0.2)
+    raise TimeoutError(f"{what} did not become ready within {timeout:.0f}s")
+
+
+def http_ok(url: str) -> Callable[[], bool]:
+    return lambda: httpx.get(url, timeout=2).status_code == 200
+
+
+@dataclass
+class Child:
+    name: str
+    argv: list[str]
+    proc: subprocess.Popen | None = None
+    log_path: Path | None = None
+    env: dict[str, str] = field(default_factory=dict)
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+
+class Stack:
+    def __init__(self, settings: Settings, *, embedded_temporal: bool = True, temporal_ui: bool = True) -> None:
+        self.settings = settings
+        self.embedded_temporal = embedded_temporal
+        self.temporal_ui = temporal_ui
+        self.children: dict[str, Child] = {}
+        self.log_dir = settings.data_dir / "logs"
+
+    # ---- lifecycle ---------------------------------------------------------------------
+    def start(self, progress: Callable[[str], None] = lambda _: None) -> None:
+        from db.migrate import upgrade
+
+        s = self.settings
+        s.data_dir.mkdir(parents=True, exist_ok=True)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            if self.embedded_temporal:
+                progress("Temporal dev server")
+                self._start_temporal()
+            progress("database migrations and demo data")
+            upgrade(s.database_url)
+            self._seed()
+            if s.uses_easypost_sandbox:
+                progress("EasyPost sandbox")
+                self._spawn("easypost-sandbox", ["-m", "sandboxes.easypost", "--host", "127.0.0.1", "--port", str(s.easypost_sandbox_port)],
+                            extra_env={"RETURNFLOW_EASYPOST_SANDBOX_WEBHOOK_URL": f"{s.api_base_url}/v1/webhooks/easypost"})
+                self._wait_http("easypost-sandbox", f"http://127.0.0.1:{s.easypost_sandbox_port}/_sandbox/stats")
+            if s.uses_payments_sandbox:
+                progress("payments sandbox")
+                self._spawn("payments-sandbox", ["-m", "sandboxes.payments", "--host", "127.0.0.1", "--port", str(s.payments_sandbox_port)])
+                self._wait_http("payments-sandbox", f"http://127.0.0.1:{s.payments_sandbox_port}/_sandbox/stats")
+            progress("worker")
+            self.start_worker()
+            progress("API")
+            self._spawn("api", ["-m", "uvicorn", "api.app:app_factory", "--factory", "--host", s.api_host, "--port", str(s.api_port)])
+            self._wait_http("api", f"{s.api_base_url}/healthz", timeout=60)
+            self._write_pids()
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        for child in reversed(list(self.children.values())):
+            self._terminate(child)
+        self.children.clear()
+
+    def start_worker(self) -> None:
+        child = self._spawn("worker", ["-m", "workers.main"])
+        wait_until(lambda: _has_pollers(self.settings), "worker", 60, child.alive)
+        self._write_pids()
+
+    def kill_worker(self) -> None:
+        """SIGKILL, as a crash would: no shutdown, no cleanup."""
+        child = self.children.pop("worker")
+        assert child.proc is not None
+        os.killpg(child.proc.pid, signal.SIGKILL)
+        child.proc.wait(timeout=10)
+
+    def dead_children(self) -> list[Child]:
+        return [c for c in self.children.values() if not c.alive()]
+
+    # ---- pieces ------------------------------------------------------------------------
+    def _start_temporal(self) -> None:
+        s = self.settings
+        host, _, port = s.temporal_address.rpartition(":")
+        argv = [
+            str(BIN / "temporal"), "server", "start-dev",
+            "--ip", host, "--port", port,
+            "--db-filename", str((s.data_dir / "temporal.db").resolve()),
+            "--log-level", "warn",
+        ]
+        argv += ["--ui-port", str(s.temporal_ui_port)] if self.temporal_ui else ["--headless"]
+        for key in sa.ALL:
+            argv += ["--search-attribute", f"{key.name}=Keyword"]
+        child = self._spawn("temporal", argv, python=False)
+        wait_until(lambda: _temporal_healthy(s.temporal_address), "Temporal dev server", 90, child.alive)
+
+    def _seed(self) -> None:
+        from db.seed import DEMO_MERCHANT_ID, seed_merchant
+        from db.session import make_engine
+
+        s = self.settings
+        engine = make_engine(s.database_url)
+        try:
+            seed_merchant(
+                engine,
+                merchant_id=DEMO_MERCHANT_ID,
+                name="Demo Shop",
+                merchant_key=s.demo_merchant_key.get_secret_value(),
+                warehouse_key=s.demo_warehouse_key.get_secret_value(),
+                return_window_days=s.return_window_days,
+                label_expiry_days=s.label_expiry_days,
+            )
+        finally:
+            engine.dispose()
+
+    def _spawn(self, name: str, argv: list[str], *, python: bool = True, extra_env: dict[str, str] | None = None) -> Child:
+        env = {**os.environ, **settings_env(self.settings), **(extra_env or {}), "PYTHONUNBUFFERED": "1"}
+        full = [sys.executable, *argv] if python else argv
+        log_path = self.log_dir / f"{name}.log"
+        log = open(log_path, "ab")
+        proc = subprocess.Popen(
+            full, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+            cwd=Path(__file__).resolve().parent.parent, start_new_session=True, preexec_fn=_die_with_parent,
+        )
+        log.close()
+        child = Child(name=name, argv=full, proc=proc, log_path=log_path, env=env)
+        self.children[name] = child
+        return child
+
+    def _wait_http(self, name: str, url: str, timeout: float = 30) -> None:
+        wait_until(http_ok(url), name, timeout, self.children[name].alive)
+
+    def _terminate(self, child: Child) -> None:
+        if child.proc is None or child.proc.poll() is not None:
+            return
+        try:
+            os.killpg(child.proc.pid, signal.SIGTERM)
+            child.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(child.proc.pid, signal.SIGKILL)
+            child.proc.wait(timeout=5)
+        except ProcessLookupError:
+            pass
+
+    def _write_pids(self) -> None:
+        pids = {name: c.proc.pid for name, c in self.children.items() if c.proc}
+        (self.settings.data_dir / "stack.pids.json").write_text(json.dumps(pids))
+
+    def log_tail(self, name: str, lines: int = 30) -> str:
+        child = self.children.get(name)
+        if child is None or child.log_path is None or not child.log_path.exists():
+            return ""
+        return "\n".join(child.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def _temporal_healthy(address: str) -> bool:
+    host, _, port = address.rpartition(":")
+    if not port_open(host, int(port)):
+        return False
+
+    async def check() -> bool:
+        from workers.client import connect
+
+        client = await connect(address)
+        return await client.service_client.check_health()
+
+    return asyncio.run(check())
+
+
+def _has_pollers(settings: Settings) -> bool:
+    from temporalio.api.enums.v1 import TaskQueueType
+    from temporalio.api.taskqueue.v1 import TaskQueue
+    from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+
+    async def check() -> bool:
+        from workers.client import connect
+
+        client = await connect(settings.temporal_address, settings.temporal_namespace)
+        for queue, kind in ((TASK_QUEUE, TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW), (CARRIER_TASK_QUEUE, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY)):
+            resp = await client.workflow_service.describe_task_queue(
+                DescribeTaskQueueRequest(namespace=settings.temporal_namespace, task_queue=TaskQueue(name=queue), task_queue_type=kind)
+            )
+            if not resp.pollers:
+                return False
+        return True
+
+    return asyncio.run(check())

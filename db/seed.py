@@ -1,0 +1,54 @@
+"""The demo merchant `make run` starts with: one warehouse and its two API keys.
+
+Idempotent: run on every start; keys are (re)set to the configured values.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from db.session import session_scope
+from db.tables import ApiKey, Merchant
+
+DEMO_MERCHANT_ID = "demo"
+DEMO_WAREHOUSE_ID = "wh_demo_nl"
+DEMO_WAREHOUSE_ADDRESS = {
+    "name": "Returnflow Demo Returns Centre",
+    "company": "Demo Shop B.V.",
+    "street1": "Hoofdweg 12",
+    "city": "Amsterdam",
+    "zip": "1058 AA",
+    "country": "NL",
+    "phone": "+31 20 555 0100",
+}
+
+
+def ensure_key(session, merchant_id: str, scope: str, key: str) -> None:
+    digest = ApiKey.hash(key)
+    if session.exec(select(ApiKey).where(ApiKey.key_hash == digest)).first() is None:
+        session.add(ApiKey(merchant_id=merchant_id, scope=scope, key_hash=digest, key_prefix=key[:12]))
+
+
+def seed_merchant(
+    engine: Engine,
+    *,
+    merchant_id: str,
+    name: str,
+    merchant_key: str,
+    warehouse_key: str,
+    return_window_days: int = 30,
+    label_expiry_days: int = 30,
+    warehouse_id: str = DEMO_WAREHOUSE_ID,
+    warehouse_address: dict | None = None,
+) -> None:
+    with session_scope(engine) as session:
+        merchant = session.get(Merchant, merchant_id) or Merchant(
+            id=merchant_id, name=name, warehouse_id=warehouse_id, warehouse_address=warehouse_address or DEMO_WAREHOUSE_ADDRESS
+        )
+        merchant.return_window_days = return_window_days
+        merchant.label_expiry_days = label_expiry_days
+        session.add(merchant)
+        session.flush()
+        ensure_key(session, merchant_id, "merchant", merchant_key)
+        ensure_key(session, merchant_id, "warehouse", warehouse_key)

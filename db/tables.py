@@ -1,0 +1,159 @@
+"""SQLModel tables. The returns tables are the read model the workflow projects into.
+
+Who writes what: merchants' reference data (orders) and inbound-event inboxes
+are written by the API; everything about a return's progress is written only by
+activities, with idempotent upserts keyed by the workflow's own sequence numbers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from db.types import UTCDateTime, utcnow
+
+
+def _dt(**kw: Any) -> Any:
+    return Field(sa_column=Column(UTCDateTime(), **kw))
+
+
+def _json(**kw: Any) -> Any:
+    return Field(default=None, sa_column=Column(JSON, **kw))
+
+
+class Merchant(SQLModel, table=True):
+    __tablename__ = "merchants"
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str
+    return_window_days: int = 30
+    label_expiry_days: int = 30
+    # Where return parcels go (EasyPost address fields); the Spine has one warehouse per merchant.
+    warehouse_id: str = Field(max_length=64)
+    warehouse_address: dict | None = _json(nullable=False)
+    created_at: datetime = _dt(nullable=False, default=utcnow)
+
+
+class ApiKey(SQLModel, table=True):
+    __tablename__ = "api_keys"
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: str = Field(foreign_key="merchants.id", index=True, max_length=64)
+    scope: str = Field(max_length=16)  # merchant | warehouse | ops
+    key_hash: str = Field(unique=True, max_length=64)  # sha256 hex; keys are random, so no salt needed
+    key_prefix: str = Field(max_length=16)  # shown in logs and lists instead of the key
+    created_at: datetime = _dt(nullable=False, default=utcnow)
+    revoked_at: datetime | None = _dt(nullable=True)
+
+    @staticmethod
+    def hash(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+
+class Order(SQLModel, table=True):
+    __tablename__ = "orders"
+
+    merchant_id: str = Field(primary_key=True, foreign_key="merchants.id", max_length=64)
+    id: str = Field(primary_key=True, max_length=128)
+    placed_at: datetime = _dt(nullable=False)
+    delivered_at: datetime | None = _dt(nullable=True)
+    currency: str = Field(max_length=3)
+    customer: dict | None = _json(nullable=False)
+    lines: list | None = _json(nullable=False)
+    payment: dict | None = _json(nullable=True)
+    updated_at: datetime = _dt(nullable=False, default=utcnow)
+
+
+class ReturnRecord(SQLModel, table=True):
+    __tablename__ = "returns"
+    __table_args__ = (
+        Index("ix_returns_merchant_status_created", "merchant_id", "status", "created_at"),
+        Index("ix_returns_merchant_created", "merchant_id", "created_at"),
+    )
+
+    id: str = Field(primary_key=True, max_length=64)
+    merchant_id: str = Field(foreign_key="merchants.id", max_length=64)
+    order_id: str = Field(max_length=128, index=True)
+    status: str = Field(max_length=32)
+    resolution: str = Field(max_length=32)
+    items: list | None = _json(nullable=False)
+    label: dict | None = _json(nullable=True)
+    refund: dict | None = _json(nullable=True)
+    decision_reasons: list | None = _json(nullable=True)
+    request_fingerprint: str = Field(max_length=64)
+    tracking_code: str | None = Field(default=None, index=True, max_length=64)
+    tracker_id: str | None = Field(default=None, index=True, max_length=64)
+    version: int = 0  # the workflow's timeline sequence; older writes never overwrite newer ones
+    created_at: datetime = _dt(nullable=False)
+    updated_at: datetime = _dt(nullable=False)
+
+
+class TimelineRecord(SQLModel, table=True):
+    __tablename__ = "return_timeline"
+
+    return_id: str = Field(primary_key=True, foreign_key="returns.id", max_length=64)
+    seq: int = Field(primary_key=True)
+    at: datetime = _dt(nullable=False)
+    status: str = Field(max_length=32)
+    event: str = Field(max_length=64)
+    cause: str
+
+
+class CarrierShipment(SQLModel, table=True):
+    """The carrier activity's own memory: which EasyPost shipment belongs to a return."""
+
+    __tablename__ = "carrier_shipments"
+
+    return_id: str = Field(primary_key=True, max_length=64)
+    shipment_id: str = Field(unique=True, max_length=64)
+    created_at: datetime = _dt(nullable=False, default=utcnow)
+
+
+class CarrierEventRecord(SQLModel, table=True):
+    """Inbox of EasyPost webhook events: de-duplication, and a record of unmatched ones."""
+
+    __tablename__ = "carrier_events"
+
+    event_id: str = Field(primary_key=True, max_length=64)
+    description: str = Field(max_length=64)
+    return_id: str | None = Field(default=None, index=True, max_length=64)
+    tracker_id: str | None = Field(default=None, max_length=64)
+    tracking_code: str | None = Field(default=None, max_length=64)
+    tracking_status: str | None = Field(default=None, max_length=32)
+    signalled: bool = False
+    payload: dict | None = _json(nullable=False)
+    received_at: datetime = _dt(nullable=False, default=utcnow)
+
+
+class PaymentRefund(SQLModel, table=True):
+    __tablename__ = "payment_refunds"
+
+    idempotency_key: str = Field(primary_key=True, max_length=128)
+    return_id: str = Field(index=True, max_length=64)
+    merchant_id: str = Field(max_length=64)
+    provider_refund_id: str = Field(max_length=64)
+    amount: int
+    currency: str = Field(max_length=3)
+    status: str = Field(max_length=32)
+    created_at: datetime = _dt(nullable=False, default=utcnow)
+
+
+class StoreCreditEntry(SQLModel, table=True):
+    """Append-only store-credit ledger; a balance is the sum of a customer's entries."""
+
+    __tablename__ = "store_credit_entries"
+    __table_args__ = (UniqueConstraint("merchant_id", "idempotency_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: str = Field(foreign_key="merchants.id", max_length=64)
+    customer_email: str = Field(index=True, max_length=320)
+    amount: int  # minor units; positive issues credit, negative redeems it
+    currency: str = Field(max_length=3)
+    kind: str = Field(max_length=16)  # issue | redeem
+    idempotency_key: str = Field(max_length=128)
+    return_id: str | None = Field(default=None, max_length=64)
+    created_at: datetime = _dt(nullable=False, default=utcnow)

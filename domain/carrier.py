@@ -1,0 +1,30 @@
+"""What a carrier tracking status means for a return (EasyPost's vocabulary)."""
+
+from __future__ import annotations
+
+from domain.status import ReturnStatus
+
+# EasyPost tracker statuses, in the order a parcel normally moves through them.
+TRACKING_PROGRESS = ("unknown", "pre_transit", "in_transit", "out_for_delivery", "delivered")
+
+
+def is_first_scan(tracking_status: str) -> bool:
+    """A parcel counts as scanned once the carrier has it (anything past pre_transit)."""
+    return tracking_status in ("in_transit", "out_for_delivery", "delivered", "available_for_pickup")
+
+
+def status_after_tracking(current: ReturnStatus, tracking_status: str) -> ReturnStatus | None:
+    """The return status a tracking update moves to, or None if it changes nothing.
+
+    Never moves backwards: an out-of-order `in_transit` after `delivered` is ignored.
+    """
+    if tracking_status in ("in_transit", "out_for_delivery", "available_for_pickup"):
+        target = ReturnStatus.IN_TRANSIT
+    elif tracking_status == "delivered":
+        target = ReturnStatus.DELIVERED
+    else:
+        return None
+    order = [ReturnStatus.LABEL_CREATED, ReturnStatus.IN_TRANSIT, ReturnStatus.DELIVERED]
+    if current not in order or order.index(target) <= order.index(current):
+        return None
+    return target

@@ -1,0 +1,48 @@
+"""Money as integer minor units plus an ISO 4217 currency; never floats.
+
+Rounding rule, stated once: a percentage of an amount is rounded down to the
+minor unit (the merchant never pays out a fraction of a cent it does not owe).
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class Money(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    amount: int = Field(ge=0, description="integer minor units (cents)")
+    currency: str = Field(min_length=3, max_length=3, description="ISO 4217, upper case")
+
+    @field_validator("currency")
+    @classmethod
+    def _upper(cls, v: str) -> str:
+        if not v.isalpha():
+            raise ValueError("currency must be a three-letter ISO 4217 code")
+        return v.upper()
+
+    def __add__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(amount=self.amount + other.amount, currency=self.currency)
+
+    def percent(self, pct: int) -> Money:
+        """`pct` percent of this amount, rounded down to the minor unit."""
+        if not 0 <= pct <= 100:
+            raise ValueError("percent must be between 0 and 100")
+        return Money(amount=self.amount * pct // 100, currency=self.currency)
+
+    def _same_currency(self, other: Money) -> None:
+        if other.currency != self.currency:
+            raise ValueError(f"currency mismatch: {self.currency} vs {other.currency}")
+
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        return cls(amount=0, currency=currency)
+
+    @classmethod
+    def total(cls, amounts: list[Money], currency: str) -> Money:
+        result = cls.zero(currency)
+        for m in amounts:
+            result = result + m
+        return result

@@ -1,0 +1,58 @@
+"""A return's lifecycle: statuses and the transitions the workflow may make."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ReturnStatus(StrEnum):
+    REQUESTED = "requested"
+    REJECTED = "rejected"
+    LABEL_CREATED = "label_created"
+    IN_TRANSIT = "in_transit"
+    DELIVERED = "delivered"
+    RECEIVED = "received"
+    INSPECTED = "inspected"
+    SETTLING = "settling"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+    @property
+    def is_final(self) -> bool:
+        return self in FINAL_STATUSES
+
+    @property
+    def is_cancellable(self) -> bool:
+        """Cancel is allowed until the carrier first scans the parcel."""
+        return self in (ReturnStatus.REQUESTED, ReturnStatus.LABEL_CREATED)
+
+
+FINAL_STATUSES = frozenset(
+    {ReturnStatus.REJECTED, ReturnStatus.COMPLETED, ReturnStatus.CANCELLED, ReturnStatus.EXPIRED}
+)
+
+_S = ReturnStatus
+ALLOWED_TRANSITIONS: dict[ReturnStatus, frozenset[ReturnStatus]] = {
+    _S.REQUESTED: frozenset({_S.REJECTED, _S.LABEL_CREATED, _S.CANCELLED}),
+    _S.LABEL_CREATED: frozenset({_S.IN_TRANSIT, _S.DELIVERED, _S.RECEIVED, _S.CANCELLED, _S.EXPIRED}),
+    _S.IN_TRANSIT: frozenset({_S.DELIVERED, _S.RECEIVED}),
+    _S.DELIVERED: frozenset({_S.RECEIVED}),
+    _S.RECEIVED: frozenset({_S.INSPECTED}),
+    _S.INSPECTED: frozenset({_S.SETTLING}),
+    _S.SETTLING: frozenset({_S.COMPLETED}),
+    _S.REJECTED: frozenset(),
+    _S.COMPLETED: frozenset(),
+    _S.CANCELLED: frozenset(),
+    _S.EXPIRED: frozenset(),
+}
+
+
+class InvalidTransition(ValueError):
+    pass
+
+
+def check_transition(current: ReturnStatus, target: ReturnStatus) -> ReturnStatus:
+    if target not in ALLOWED_TRANSITIONS[current]:
+        raise InvalidTransition(f"a return cannot go from {current.value} to {target.value}")
+    return target

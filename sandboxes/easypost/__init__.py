@@ -1,0 +1,1 @@
+"""Local EasyPost-v2-compatible sandbox server (see app.create_app and __main__)."""

@@ -1,0 +1,1 @@
+"""Local Stripe-compatible payments sandbox (refunds).  See `app.py` for the overview."""

@@ -1,0 +1,77 @@
+"""The one settings object. Every value comes from a `RETURNFLOW_*` env var.
+
+With nothing set, everything runs embedded on this machine: a SQLite file and
+the Temporal dev server under `.data/`, and the EasyPost and payments sandboxes.
+Setting a real URL or key switches that part to the real service; no code changes.
+Never imported by workflow code.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Documented development defaults: `make run` prints them; production must override.
+DEV_MERCHANT_KEY = "rf_test_merchant_demo_0000000000000000"
+DEV_WAREHOUSE_KEY = "rf_test_warehouse_demo_000000000000000"
+DEV_EASYPOST_KEY = "EZTKreturnflowsandbox"
+DEV_STRIPE_KEY = "sk_test_returnflow_sandbox"
+DEV_WEBHOOK_SECRET = "returnflow-dev-webhook-secret"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RETURNFLOW_", extra="ignore")
+
+    data_dir: Path = Path(".data")
+    database_url: str = ""  # empty: SQLite file under data_dir
+
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    temporal_ui_port: int = 8233
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+
+    easypost_api_key: SecretStr = SecretStr(DEV_EASYPOST_KEY)
+    easypost_base_url: str = ""  # empty: the EasyPost sandbox on easypost_sandbox_port
+    easypost_sandbox_port: int = 8010
+    easypost_webhook_secret: SecretStr = SecretStr(DEV_WEBHOOK_SECRET)
+    carrier_requests_per_second: float = 5.0
+
+    stripe_api_key: SecretStr = SecretStr(DEV_STRIPE_KEY)
+    stripe_base_url: str = ""  # empty: the payments sandbox on payments_sandbox_port
+    payments_sandbox_port: int = 8020
+
+    demo_merchant_key: SecretStr = SecretStr(DEV_MERCHANT_KEY)
+    demo_warehouse_key: SecretStr = SecretStr(DEV_WAREHOUSE_KEY)
+
+    return_window_days: int = 30
+    label_expiry_days: int = 30
+
+    # Set by the validator below: whether the local sandboxes stand in for the real services.
+    uses_easypost_sandbox: bool = False
+    uses_payments_sandbox: bool = False
+
+    @model_validator(mode="after")
+    def _embedded_defaults(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir.resolve() / 'returnflow.db'}"
+        self.uses_easypost_sandbox = not self.easypost_base_url
+        if self.uses_easypost_sandbox:
+            self.easypost_base_url = f"http://127.0.0.1:{self.easypost_sandbox_port}/v2"
+        self.uses_payments_sandbox = not self.stripe_base_url
+        if self.uses_payments_sandbox:
+            self.stripe_base_url = f"http://127.0.0.1:{self.payments_sandbox_port}"
+        return self
+
+    @property
+    def api_base_url(self) -> str:
+        return f"http://{self.api_host}:{self.api_port}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

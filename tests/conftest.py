@@ -1,0 +1,111 @@
+"""Shared fixtures: real Temporal (time-skipping or dev server), real sandboxes, real databases."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from db.migrate import upgrade
+from db.session import make_engine
+from sandboxes.easypost.app import create_app as easypost_app
+from sandboxes.payments.app import create_app as payments_app
+from sandboxes.serve import serve_in_thread
+from settings import DEV_EASYPOST_KEY, DEV_STRIPE_KEY, DEV_WEBHOOK_SECRET, Settings
+from workflows import search_attributes as sa_keys
+
+BIN = Path(sys.executable).parent
+POSTGRES_URL = os.environ.get("RETURNFLOW_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def postgres_reachable() -> bool:
+    try:
+        engine = sa.create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        engine.dispose()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session")
+def sandboxes() -> Iterator[dict[str, str]]:
+    """Both sandboxes, in this process, on free ports."""
+    ep_url, stop_ep = serve_in_thread(easypost_app(webhook_secret=DEV_WEBHOOK_SECRET))
+    pay_url, stop_pay = serve_in_thread(payments_app())
+    yield {"easypost": ep_url, "payments": pay_url}
+    stop_ep()
+    stop_pay()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request, tmp_path) -> Iterator[str]:
+    """A freshly migrated database: a SQLite file, and a private PostgreSQL schema."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'returnflow.db'}"
+        upgrade(url)
+        yield url
+        return
+    if not postgres_reachable():
+        pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_URL}; `make test` starts a local one if installed")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    upgrade(url)
+    yield url
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    url = f"sqlite:///{tmp_path / 'returnflow.db'}"
+    upgrade(url)
+    return url
+
+
+def test_settings(database_url: str, sandboxes: dict[str, str], **overrides) -> Settings:
+    return Settings(
+        database_url=database_url,
+        easypost_base_url=f"{sandboxes['easypost']}/v2",
+        easypost_api_key=DEV_EASYPOST_KEY,
+        stripe_base_url=sandboxes["payments"],
+        stripe_api_key=DEV_STRIPE_KEY,
+        **overrides,
+    )
+
+
+@pytest.fixture(scope="session")
+async def time_skipping_env() -> Iterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter,
+        test_server_existing_path=str(BIN / "temporal-test-server"),
+    )
+    await env.client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=env.client.namespace,
+            search_attributes={k.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for k in sa_keys.ALL},
+        )
+    )
+    yield env
+    await env.shutdown()

@@ -1,0 +1,113 @@
+"""Test data: merchants, orders with a real (sandbox) Stripe payment, return inputs."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import stripe
+from sqlalchemy.engine import Engine
+
+from db.seed import seed_merchant
+from db.session import session_scope
+from db.tables import Order
+from domain.policy import ReturnPolicy
+from domain.returns import OrderFacts, Resolution, ReturnLine, ReturnReason
+from settings import DEV_STRIPE_KEY
+from workflows.messages import ReturnInput
+
+CUSTOMER = {
+    "email": "sam.shopper@example.com",
+    "name": "Sam Shopper",
+    "address": {
+        "name": "Sam Shopper",
+        "street1": "417 Montgomery St",
+        "street2": "Floor 5",
+        "city": "San Francisco",
+        "state": "CA",
+        "zip": "94104",
+        "country": "US",
+        "phone": "4155559999",
+    },
+}
+LINES = [
+    {"id": "L1", "sku": "TEE-BLK-M", "title": "T-shirt black M", "quantity": 2, "unit_price": 2500, "category": "apparel"},
+    {"id": "L2", "sku": "SHOE-42", "title": "Runner 42", "quantity": 1, "unit_price": 8999, "category": "shoes"},
+]
+
+
+def stripe_client(payments_url: str) -> stripe.StripeClient:
+    return stripe.StripeClient(DEV_STRIPE_KEY, base_addresses={"api": payments_url}, max_network_retries=0)
+
+
+def create_payment(payments_url: str, amount: int, currency: str = "usd", payment_method: str = "pm_card_visa") -> str:
+    pi = stripe_client(payments_url).v1.payment_intents.create(
+        params={"amount": amount, "currency": currency, "payment_method": payment_method, "confirm": True}
+    )
+    return pi.id
+
+
+def new_merchant(engine: Engine, **kw) -> tuple[str, str, str]:
+    """A merchant with fresh keys; returns (merchant_id, merchant_key, warehouse_key)."""
+    merchant_id = f"m_{uuid.uuid4().hex[:10]}"
+    mkey, wkey = f"rf_test_m_{uuid.uuid4().hex}", f"rf_test_w_{uuid.uuid4().hex}"
+    seed_merchant(engine, merchant_id=merchant_id, name=f"Shop {merchant_id}", merchant_key=mkey, warehouse_key=wkey, **kw)
+    return merchant_id, mkey, wkey
+
+
+def order_body(payment_reference: str | None, *, placed_days_ago: int = 5, currency: str = "USD") -> dict:
+    now = datetime.now(UTC)
+    body = {
+        "placed_at": (now - timedelta(days=placed_days_ago)).isoformat(),
+        "delivered_at": (now - timedelta(days=max(placed_days_ago - 2, 0))).isoformat(),
+        "currency": currency,
+        "customer": CUSTOMER,
+        "lines": LINES,
+    }
+    if payment_reference:
+        body["payment"] = {"provider": "stripe", "reference": payment_reference}
+    return body
+
+
+def insert_order(engine: Engine, merchant_id: str, payment_reference: str | None, **kw) -> Order:
+    body = order_body(payment_reference, **kw)
+    order = Order(
+        merchant_id=merchant_id,
+        id=f"o_{uuid.uuid4().hex[:10]}",
+        placed_at=datetime.fromisoformat(body["placed_at"]),
+        delivered_at=datetime.fromisoformat(body["delivered_at"]),
+        currency=body["currency"],
+        customer=body["customer"],
+        lines=body["lines"],
+        payment=body.get("payment"),
+    )
+    with session_scope(engine) as session:
+        session.add(order)
+    return order
+
+
+def return_input(
+    order: Order,
+    merchant_id: str,
+    *,
+    resolution: Resolution = Resolution.REFUND,
+    requested_at: datetime | None = None,
+    reason: ReturnReason = ReturnReason.TOO_SMALL,
+    window_days: int = 30,
+) -> ReturnInput:
+    lines = [
+        ReturnLine(line_id=l["id"], sku=l["sku"], quantity=l["quantity"], unit_price=l["unit_price"], category=l["category"], reason=reason)
+        for l in order.lines
+    ]
+    return_id = f"ret_{uuid.uuid4().hex[:24]}"
+    return ReturnInput(
+        return_id=return_id,
+        merchant_id=merchant_id,
+        order=OrderFacts(order_id=order.id, currency=order.currency, placed_at=order.placed_at, delivered_at=order.delivered_at),
+        lines=lines,
+        resolution=resolution,
+        policy=ReturnPolicy(window_days=window_days),
+        requested_at=requested_at or datetime.now(UTC),
+        request_fingerprint=hashlib.sha256(return_id.encode()).hexdigest(),
+    )

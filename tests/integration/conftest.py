@@ -1,0 +1,68 @@
+"""The embedded stack, exactly as `make run` starts it, on free ports in a temp folder."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from cli.stack import Stack
+from settings import Settings
+from tests.conftest import free_port
+
+
+@dataclass
+class Running:
+    stack: Stack
+    settings: Settings
+    api: httpx.Client
+    easypost: httpx.Client  # the sandbox's admin side
+    payments: httpx.Client
+
+    def merchant(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.settings.demo_merchant_key.get_secret_value()}"}
+
+    def warehouse(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.settings.demo_warehouse_key.get_secret_value()}"}
+
+
+def poll(fn: Callable[[], Any], until: Callable[[Any], bool], timeout: float = 60, what: str = "condition") -> Any:
+    """Call `fn` until `until(result)` holds, or fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = fn()
+        if until(last):
+            return last
+        time.sleep(0.2)  # poll interval, not a wait for a condition
+    raise AssertionError(f"timed out waiting for {what}; last value: {last!r}")
+
+
+@pytest.fixture(scope="session")
+def running(tmp_path_factory) -> Iterator[Running]:
+    data_dir = tmp_path_factory.mktemp("stack")
+    settings = Settings(
+        data_dir=data_dir,
+        temporal_address=f"127.0.0.1:{free_port()}",
+        temporal_ui_port=free_port(),
+        api_port=free_port(),
+        easypost_sandbox_port=free_port(),
+        payments_sandbox_port=free_port(),
+        demo_merchant_key="rf_test_merchant_integration_key_0001",
+        demo_warehouse_key="rf_test_warehouse_integration_key_001",
+    )
+    stack = Stack(settings, temporal_ui=False)
+    stack.start()
+    try:
+        with (
+            httpx.Client(base_url=settings.api_base_url, timeout=30) as api,
+            httpx.Client(base_url=f"http://127.0.0.1:{settings.easypost_sandbox_port}", timeout=30) as ep,
+            httpx.Client(base_url=settings.stripe_base_url, timeout=30) as pay,
+        ):
+            yield Running(stack, settings, api, ep, pay)
+    finally:
+        stack.stop()

@@ -1,0 +1,167 @@
+"""One return through the real dev server, worker, API and both sandboxes, over HTTP."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import uuid
+
+from cli.stack import BIN
+from tests.factories import create_payment, order_body
+from tests.integration.conftest import Running, poll
+
+pytestmark = __import__("pytest").mark.integration
+
+
+def new_order(run: Running, payment_method: str = "pm_card_visa") -> str:
+    pi = create_payment(run.settings.stripe_base_url, amount=2 * 2500 + 8999, payment_method=payment_method)
+    order_id = f"o-{uuid.uuid4().hex[:8]}"
+    r = run.api.put(f"/v1/orders/{order_id}", json=order_body(pi), headers=run.merchant())
+    assert r.status_code == 201, r.text
+    return order_id
+
+
+def create_return(run: Running, order_id: str, key: str | None = None, resolution: str = "refund") -> dict:
+    body = {
+        "order_id": order_id,
+        "items": [{"line_id": "L1", "quantity": 2, "reason": "too_small"}, {"line_id": "L2", "quantity": 1, "reason": "defective"}],
+        "resolution": resolution,
+    }
+    headers = {**run.merchant(), **({"Idempotency-Key": key} if key else {})}
+    r = run.api.post("/v1/returns", json=body, headers=headers)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def get_return(run: Running, return_id: str) -> dict:
+    r = run.api.get(f"/v1/returns/{return_id}", headers=run.merchant())
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def wait_status(run: Running, return_id: str, status: str, timeout: float = 60) -> dict:
+    return poll(lambda: get_return(run, return_id), lambda r: r["status"] == status, timeout, f"status {status}")
+
+
+def advance(run: Running, tracking_code: str) -> dict:
+    r = run.easypost.post(f"/_sandbox/trackers/{tracking_code}/advance")
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def refunds_for(run: Running, return_id: str) -> list[dict]:
+    r = run.payments.get("/_sandbox/refunds", params={"metadata_key": "return_id", "metadata_value": return_id})
+    return r.json()
+
+
+def labels_for(run: Running, return_id: str) -> list[dict]:
+    shipments = run.easypost.get("/_sandbox/shipments", params={"reference": return_id}).json()
+    return [s for s in shipments if s.get("postage_label")]
+
+
+def test_a_return_completes_end_to_end(running: Running):
+    run = running
+    order_id = new_order(run)
+    key = f"idem-{uuid.uuid4().hex}"
+    ret = create_return(run, order_id, key)
+    assert ret["status"] == "label_created" and ret["label"]["tracking_code"]
+    assert create_return(run, order_id, key)["id"] == ret["id"]  # a retried POST is the same return
+
+    tracking = ret["label"]["tracking_code"]
+    for expected in ("in_transit", "out_for_delivery", "delivered"):
+        delivery = advance(run, tracking)
+        assert delivery["event"]["result"]["status"] == expected
+        assert [d["status_code"] for d in delivery["deliveries"]] == [200]  # signed webhook accepted
+    wait_status(run, ret["id"], "delivered")
+
+    r = run.api.post("/v1/warehouse/receipts", json={"tracking_code": tracking}, headers=run.warehouse())
+    assert r.status_code == 202, r.text
+    wait_status(run, ret["id"], "received")
+
+    r = run.api.post(
+        f"/v1/returns/{ret['id']}/inspection",
+        json={"items": [{"line_id": "L1", "grade": "A"}, {"line_id": "L2", "grade": "D", "notes": "sole split"}]},
+        headers=run.warehouse(),
+    )
+    assert r.status_code == 200, r.text
+    inspection = r.json()
+    assert inspection["refund"] == {"amount": 5000 + 8999, "currency": "USD"}
+    assert {i["line_id"]: i["disposition"] for i in inspection["items"]} == {"L1": "restock", "L2": "recycle"}
+
+    done = wait_status(run, ret["id"], "completed")
+    assert done["refund"]["amount"] == 13999 and done["refund"]["method"] == "refund"
+    assert len(labels_for(run, ret["id"])) == 1
+    refunds = refunds_for(run, ret["id"])
+    assert [r["amount"] for r in refunds] == [13999] and refunds[0]["id"] == done["refund"]["reference"]
+
+    timeline = run.api.get(f"/v1/returns/{ret['id']}/timeline", headers=run.merchant()).json()["entries"]
+    statuses = [e["status"] for e in timeline]
+    assert statuses[0] == "requested" and statuses[-1] == "completed"
+    assert {"label_created", "in_transit", "delivered", "received", "inspected", "settling"} <= set(statuses)
+
+    listed = run.api.get("/v1/returns", params={"status": "completed"}, headers=run.merchant()).json()
+    assert ret["id"] in [x["id"] for x in listed["data"]]
+
+    # Ops can read the whole history with the Temporal CLI.
+    shown = subprocess.run(
+        [str(BIN / "temporal"), "workflow", "show", "--workflow-id", f"return-{ret['id']}",
+         "--address", run.settings.temporal_address, "--output", "json"],
+        capture_output=True, text=True, timeout=60, check=True,
+    )
+    events = json.loads(shown.stdout)["events"]
+    types = [e["eventType"] for e in events]
+    assert types[0] in ("EVENT_TYPE_WORKFLOW_EXECUTION_STARTED", "WorkflowExecutionStarted")
+    assert types[-1] in ("EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED", "WorkflowExecutionCompleted")
+    assert sum("SIGNALED" in t.upper() for t in types) == 3
+
+
+def test_worker_crash_between_label_and_refund_loses_nothing_and_pays_once(running: Running):
+    run = running
+    order_id = new_order(run)
+    ret = create_return(run, order_id)
+    tracking = ret["label"]["tracking_code"]
+
+    run.stack.kill_worker()  # SIGKILL: no graceful shutdown
+    for _ in range(3):
+        advance(run, tracking)  # webhooks still accepted: signals wait in Temporal
+    r = run.api.post("/v1/warehouse/receipts", json={"return_id": ret["id"]}, headers=run.warehouse())
+    assert r.status_code == 202, r.text
+    run.stack.start_worker()
+
+    wait_status(run, ret["id"], "received")
+    r = run.api.post(
+        f"/v1/returns/{ret['id']}/inspection",
+        json={"items": [{"line_id": "L1", "grade": "A"}, {"line_id": "L2", "grade": "A"}]},
+        headers=run.warehouse(),
+    )
+    assert r.status_code == 200, r.text
+
+    # Crash again while the refund call is in flight (the payments sandbox answers slowly).
+    run.payments.put("/_sandbox/faults", json={"POST /v1/refunds": {"latency_ms": 3000}})
+    try:
+        poll(lambda: refunds_pending(run, ret["id"]), bool, 60, "the refund activity to start")
+        run.stack.kill_worker()
+    finally:
+        run.payments.delete("/_sandbox/faults")
+    run.stack.start_worker()
+
+    done = wait_status(run, ret["id"], "completed", timeout=120)
+    assert done["refund"]["amount"] == 13999
+    assert len(labels_for(run, ret["id"])) == 1
+    assert [r["amount"] for r in refunds_for(run, ret["id"])] == [13999]
+
+
+def refunds_pending(run: Running, return_id: str) -> bool:
+    """True once the worker has started the refund activity for this return."""
+    out = subprocess.run(
+        [str(BIN / "temporal"), "workflow", "describe", "--workflow-id", f"return-{return_id}",
+         "--address", run.settings.temporal_address, "--output", "json"],
+        capture_output=True, text=True, timeout=30,
+    )
+    if out.returncode != 0:
+        return False
+    pending = json.loads(out.stdout).get("pendingActivities") or []
+    return any(
+        p.get("activityType", {}).get("name") == "refund_payment" and "STARTED" in str(p.get("state", "")).upper()
+        for p in pending
+    )

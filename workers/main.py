@@ -1,0 +1,90 @@
+"""Worker process: `python -m workers.main`.
+
+Two task queues: `returns` runs the workflow and the database/payment
+activities; `carrier` runs EasyPost calls alone, rate-limited for the whole
+queue so every worker together stays inside EasyPost's request limits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from concurrent.futures import ThreadPoolExecutor
+
+import easypost
+import stripe
+from sqlalchemy.engine import Engine
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.carrier import CarrierActivities
+from activities.payments import PaymentActivities
+from activities.store import StoreActivities
+from db.session import make_engine
+from settings import Settings, get_settings
+from workers.client import connect
+from workflows.ids import CARRIER_TASK_QUEUE, TASK_QUEUE
+from workflows.return_workflow import ReturnWorkflow
+
+log = logging.getLogger("returnflow.worker")
+
+
+def build_workers(client: Client, settings: Settings, engine: Engine, executor: ThreadPoolExecutor) -> list[Worker]:
+    def easypost_client() -> easypost.EasyPostClient:
+        return easypost.EasyPostClient(
+            settings.easypost_api_key.get_secret_value(), api_base=settings.easypost_base_url, timeout=20
+        )
+
+    stripe_client = stripe.StripeClient(
+        settings.stripe_api_key.get_secret_value(),
+        base_addresses={"api": settings.stripe_base_url},
+        max_network_retries=0,  # Temporal retries, with backoff and a deadline
+    )
+    store = StoreActivities(engine)
+    payments = PaymentActivities(engine, stripe_client)
+    carrier = CarrierActivities(engine, easypost_client)
+    return [
+        Worker(
+            client,
+            task_queue=TASK_QUEUE,
+            workflows=[ReturnWorkflow],
+            activities=[store.record_return, payments.refund_payment, payments.issue_store_credit],
+            activity_executor=executor,
+        ),
+        Worker(
+            client,
+            task_queue=CARRIER_TASK_QUEUE,
+            activities=[carrier.buy_return_label, carrier.void_label],
+            activity_executor=executor,
+            max_task_queue_activities_per_second=settings.carrier_requests_per_second,
+        ),
+    ]
+
+
+async def run(settings: Settings) -> None:
+    client = await connect(settings.temporal_address, settings.temporal_namespace)
+    engine = make_engine(settings.database_url)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    with ThreadPoolExecutor(max_workers=32, thread_name_prefix="activity") as executor:
+        workers = build_workers(client, settings, engine, executor)
+        async with asyncio.TaskGroup() as tg:
+            for w in workers:
+                tg.create_task(w.run())
+            log.info("worker running on task queues %s", ", ".join(w.task_queue for w in workers))
+            await stop.wait()
+            for w in workers:
+                tg.create_task(w.shutdown())
+    engine.dispose()
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    asyncio.run(run(get_settings()))
+
+
+if __name__ == "__main__":
+    main()
