@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, or_, select
 
-from db.tables import Order, ReturnRecord, TimelineRecord
+from db.tables import CarrierEventRecord, Order, ReturnRecord, TimelineRecord
 from db.types import utcnow
 from domain.status import ReturnStatus
 
@@ -54,6 +54,15 @@ def find_return_for_carrier(session: Session, tracker_id: str | None, tracking_c
     if not conditions:
         return None
     return session.exec(select(ReturnRecord).where(or_(*conditions))).first()
+
+
+def last_signalled_tracking_status(session: Session, return_id: str) -> str | None:
+    row = session.exec(
+        select(CarrierEventRecord)
+        .where(CarrierEventRecord.return_id == return_id, CarrierEventRecord.signalled)
+        .order_by(col(CarrierEventRecord.received_at).desc())
+    ).first()
+    return row.tracking_status if row else None
 
 
 def returned_quantities(session: Session, merchant_id: str, order_id: str) -> dict[str, int]:

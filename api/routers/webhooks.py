@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from easypost.errors import SignatureVerificationError
 from easypost.util import validate_webhook
 from fastapi import APIRouter, Request
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -28,19 +29,22 @@ MAX_BODY = 1024 * 1024
 SIGNATURE_HEADER = "X-Hmac-Signature"
 
 
-def _match(session: Session, event: dict) -> tuple[CarrierEventRecord | None, str | None]:
+def _match(session: Session, event: dict) -> tuple[CarrierEventRecord | None, str | None, str | None]:
+    """(this event if already seen, the return it concerns, the last tracking status signalled to it)."""
     result = event.get("result") if isinstance(event.get("result"), dict) else {}
     seen = session.get(CarrierEventRecord, event["id"])
     if result.get("object") != "Tracker":
-        return seen, None
+        return seen, None, None
     row = queries.find_return_for_carrier(session, result.get("id"), result.get("tracking_code"))
-    return seen, row.id if row else None
+    if row is None:
+        return seen, None, None
+    return seen, row.id, queries.last_signalled_tracking_status(session, row.id)
 
 
 def _record(session: Session, event: dict, return_id: str | None, signalled: bool) -> None:
     result = event.get("result") if isinstance(event.get("result"), dict) else {}
     is_tracker = result.get("object") == "Tracker"
-    row = session.get(CarrierEventRecord, event["id"]) or CarrierEventRecord(
+    session.add(CarrierEventRecord(
         event_id=event["id"],
         description=str(event.get("description", ""))[:64],
         return_id=return_id,
@@ -48,9 +52,8 @@ def _record(session: Session, event: dict, return_id: str | None, signalled: boo
         tracking_code=result.get("tracking_code") if is_tracker else None,
         tracking_status=result.get("status") if is_tracker else None,
         payload=event,
-    )
-    row.signalled = row.signalled or signalled
-    session.add(row)
+        signalled=signalled,
+    ))
 
 
 @router.post("/easypost")
@@ -71,15 +74,17 @@ async def easypost_event(request: Request, db: DbDep, temporal: TemporalDep, set
     if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not event["id"]:
         raise ApiError(422, "invalid_event", "an EasyPost event needs a string `id`")
 
-    seen, return_id = await db.run(_match, event)
-    if seen is not None and seen.signalled:
+    seen, return_id, last_status = await db.run(_match, event)
+    if seen is not None:
         return {"received": True, "duplicate": True, "return_id": seen.return_id}
     signalled = False
-    if return_id is not None:
+    status = str((event.get("result") or {}).get("status") or "unknown")
+    # Signal only news: a repeated status (or "unknown") changes nothing, and every signal is a billed action.
+    if return_id is not None and status not in ("unknown", last_status):
         result = event["result"]
         signal = CarrierEvent(
             event_id=event["id"],
-            tracking_status=str(result.get("status") or "unknown"),
+            tracking_status=status,
             status_detail=result.get("status_detail"),
             occurred_at=_time(result.get("updated_at")) or datetime.now(UTC),
         )
@@ -90,7 +95,10 @@ async def easypost_event(request: Request, db: DbDep, temporal: TemporalDep, set
         except RPCError as err:
             if err.status != RPCStatusCode.NOT_FOUND:  # closed returns just keep the record
                 raise ApiError(503, "temporal_unavailable", "could not deliver the event; retry") from err
-    await db.run(_record, event, return_id, signalled)
+    try:
+        await db.run(_record, event, return_id, signalled)
+    except IntegrityError:  # the same event delivered twice at once; the workflow drops the copy
+        return {"received": True, "duplicate": True, "return_id": return_id}
     return {"received": True, "duplicate": False, "return_id": return_id}
 
 

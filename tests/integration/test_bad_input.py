@@ -140,7 +140,7 @@ def test_inspection_and_cancel_in_the_wrong_state(running: Running):
     ret = create_return(run, new_order(run))
     inspect = {"items": [{"line_id": "L1", "grade": "A"}]}
     error(run.api.post(f"/v1/returns/{ret['id']}/inspection", json=inspect, headers=run.warehouse()), 409, "wrong_state")
-    advance(run, ret["label"]["tracking_code"])
+    advance(run, ret["label"]["tracking_code"], "in_transit")
     wait_status(run, ret["id"], "in_transit")
     error(run.api.post(f"/v1/returns/{ret['id']}/cancel", headers=run.merchant()), 409, "wrong_state")
     run.api.post("/v1/warehouse/receipts", json={"return_id": ret["id"]}, headers=run.warehouse())
