@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     demo_merchant_key: SecretStr = SecretStr(DEV_MERCHANT_KEY)
     demo_warehouse_key: SecretStr = SecretStr(DEV_WAREHOUSE_KEY)
 
+    # How long POST /v1/returns waits for the workflow's answer (with the label) before a 202.
+    submit_timeout_seconds: float = 25.0
+
     return_window_days: int = 30
     label_expiry_days: int = 30
 
@@ -66,6 +69,12 @@ class Settings(BaseSettings):
         if self.uses_payments_sandbox:
             self.stripe_base_url = f"http://127.0.0.1:{self.payments_sandbox_port}"
         return self
+
+    @property
+    def uses_embedded_temporal(self) -> bool:
+        """A loopback address means `make run` starts the Temporal dev server itself."""
+        host = self.temporal_address.rpartition(":")[0]
+        return host in ("127.0.0.1", "localhost", "::1", "[::1]")
 
     @property
     def api_base_url(self) -> str:

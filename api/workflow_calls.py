@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from datetime import timedelta
 from typing import TypeVar
 
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import (
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -13,6 +17,9 @@ from api.errors import ApiError
 from workflows.messages import ErrorType
 
 T = TypeVar("T")
+
+# How long an update waits for a worker before the API answers 503.
+UPDATE_RPC_TIMEOUT = timedelta(seconds=25)
 
 _STATUS_BY_ERROR = {
     ErrorType.IDEMPOTENCY_CONFLICT: (409, "idempotency_conflict"),
@@ -22,10 +29,18 @@ _STATUS_BY_ERROR = {
 }
 
 
-async def call(update: Awaitable[T], closed_status: str | None = None) -> T:
-    """Await a workflow update; a refusal by its validator becomes the matching 4xx."""
+async def call(update: Awaitable[T], closed_status: str | None = None, timeout_is_error: bool = True) -> T:
+    """Await a workflow update; a refusal by its validator becomes the matching 4xx.
+
+    Updates need a worker: when none answers within the RPC timeout the caller gets a
+    503 to retry (or, with `timeout_is_error=False`, the timeout to handle itself).
+    """
     try:
         return await update
+    except WorkflowUpdateRPCTimeoutOrCancelledError as err:
+        if not timeout_is_error:
+            raise
+        raise ApiError(503, "workers_unavailable", "no worker answered in time; retry") from err
     except WorkflowUpdateFailedError as err:
         cause = err.cause
         if isinstance(cause, ApplicationError) and cause.type in _STATUS_BY_ERROR:

@@ -9,8 +9,8 @@ same run N "floor" workflows on the same Temporal server. Prints figures only.
 from __future__ import annotations
 
 import asyncio
+import shutil
 import statistics
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -61,7 +61,8 @@ def percentile(values: list[float], p: float) -> float:
 async def drive_returns(settings: Settings, n: int, concurrency: int, progress: Progress) -> tuple[float, list[float], list[str]]:
     merchant = {"Authorization": f"Bearer {settings.demo_merchant_key.get_secret_value()}"}
     warehouse = {"Authorization": f"Bearer {settings.demo_warehouse_key.get_secret_value()}"}
-    limits = httpx.Limits(max_connections=concurrency + 10)
+    # Idle connections expire before the server's keep-alive does, so none is reused as it closes.
+    limits = httpx.Limits(max_connections=concurrency + 10, keepalive_expiry=2)
     async with (
         httpx.AsyncClient(base_url=settings.api_base_url, timeout=120, limits=limits) as api,
         httpx.AsyncClient(base_url=settings.easypost_base_url.removesuffix("/v2"), timeout=120, limits=limits) as ep,
@@ -90,6 +91,9 @@ async def drive_returns(settings: Settings, n: int, concurrency: int, progress: 
                 r.raise_for_status()
                 ret = r.json()
                 ids.append(ret["id"])
+                while ret["label"] is None:  # 202: accepted, the label comes when a worker gets to it
+                    await asyncio.sleep(0.5)
+                    ret = (await api.get(f"/v1/returns/{ret['id']}", headers=merchant)).json()
                 code = ret["label"]["tracking_code"]
                 for status in ("pre_transit", "in_transit", "out_for_delivery", "delivered"):
                     (await ep.post(f"/_sandbox/trackers/{code}/advance", json={"status": status})).raise_for_status()
@@ -139,22 +143,23 @@ async def history_events(settings: Settings, return_ids: list[str]) -> float:
 
 def main(returns: int = typer.Option(200, help="how many returns (and floor workflows)"),
          concurrency: int = typer.Option(200, help="how many in flight at once")) -> None:
-    with tempfile.TemporaryDirectory(prefix="returnflow-bench-") as tmp:
-        settings = Settings(
-            data_dir=Path(tmp), temporal_address=f"127.0.0.1:{_free_port()}", api_port=_free_port(),
-            easypost_sandbox_port=_free_port(), payments_sandbox_port=_free_port(),
-            carrier_requests_per_second=1000.0,  # the sandbox has no rate limit to respect
-        )
-        stack = Stack(settings, temporal_ui=False)
-        with console.status("starting the embedded stack…"):
-            stack.start()
-        try:
-            with Progress(console=console) as progress:
-                took, latencies, ids = asyncio.run(drive_returns(settings, returns, concurrency, progress))
-                floor_took = asyncio.run(drive_floor(settings, returns, concurrency, progress))
-            events = asyncio.run(history_events(settings, ids))
-        finally:
-            stack.stop()
+    data_dir = Path(".data/bench")
+    shutil.rmtree(data_dir, ignore_errors=True)  # a fresh stack each run; its logs stay until the next
+    settings = Settings(
+        data_dir=data_dir, temporal_address=f"127.0.0.1:{_free_port()}", api_port=_free_port(),
+        easypost_sandbox_port=_free_port(), payments_sandbox_port=_free_port(),
+        carrier_requests_per_second=1000.0,  # the sandbox has no rate limit to respect
+    )
+    stack = Stack(settings, temporal_ui=False)
+    with console.status("starting the embedded stack…"):
+        stack.start()
+    try:
+        with Progress(console=console) as progress:
+            took, latencies, ids = asyncio.run(drive_returns(settings, returns, concurrency, progress))
+            floor_took = asyncio.run(drive_floor(settings, returns, concurrency, progress))
+        events = asyncio.run(history_events(settings, ids))
+    finally:
+        stack.stop()
     table = Table(title=f"Returnflow end-to-end: {returns} returns, {concurrency} at once", show_header=False)
     table.add_row("returns/s (whole lifecycle over HTTP)", f"{returns / took:.2f}")
     table.add_row("floor workflows/s (no-op, same shape)", f"{returns / floor_took:.2f}")

@@ -59,7 +59,8 @@ def _print_summary(settings) -> None:
     table = Table(title="Returnflow is running", show_header=False, title_justify="left")
     table.add_row("API", settings.api_base_url)
     table.add_row("API docs", f"{settings.api_base_url}/docs")
-    table.add_row("Temporal UI", f"http://127.0.0.1:{settings.temporal_ui_port}")
+    if settings.uses_embedded_temporal:
+        table.add_row("Temporal UI", f"http://127.0.0.1:{settings.temporal_ui_port}")
     table.add_row("Temporal gRPC", settings.temporal_address)
     if settings.uses_easypost_sandbox:
         table.add_row("EasyPost sandbox", settings.easypost_base_url)

@@ -88,9 +88,9 @@ class Child:
 
 
 class Stack:
-    def __init__(self, settings: Settings, *, embedded_temporal: bool = True, temporal_ui: bool = True) -> None:
+    def __init__(self, settings: Settings, *, temporal_ui: bool = True) -> None:
         self.settings = settings
-        self.embedded_temporal = embedded_temporal
+        self.embedded_temporal = settings.uses_embedded_temporal
         self.temporal_ui = temporal_ui
         self.children: dict[str, Child] = {}
         self.log_dir = settings.data_dir / "logs"
@@ -121,7 +121,8 @@ class Stack:
             progress("worker")
             self.start_worker()
             progress("API")
-            self._spawn("api", ["-m", "uvicorn", "api.app:app_factory", "--factory", "--host", s.api_host, "--port", str(s.api_port)])
+            self._spawn("api", ["-m", "uvicorn", "api.app:app_factory", "--factory", "--host", s.api_host,
+                               "--port", str(s.api_port), "--timeout-keep-alive", "30"])
             self._wait_http("api", f"{s.api_base_url}/healthz", timeout=60)
             self._write_pids()
         except BaseException:

@@ -5,19 +5,37 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
-from temporalio.client import WithStartWorkflowOperation, WorkflowUpdateFailedError
-from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.client import (
+    WithStartWorkflowOperation,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
 
 from api import queries
-from api.deps import DbDep, MerchantKey, TemporalDep
+from api.deps import DbDep, MerchantKey, SettingsDep, TemporalDep
 from api.errors import ApiError
-from api.schemas import CancelIn, ReturnCreate, ReturnList, ReturnOut, Timeline, TimelineEntryOut
-from api.workflow_calls import call
+from api.schemas import (
+    CancelIn,
+    ItemOut,
+    ReturnCreate,
+    ReturnList,
+    ReturnOut,
+    Timeline,
+    TimelineEntryOut,
+)
+from api.workflow_calls import UPDATE_RPC_TIMEOUT, call
 from db.tables import Merchant, ReturnRecord
 from domain import policy
 from domain.requests import RequestedItem, check_request
@@ -29,6 +47,7 @@ from workflows.messages import CancelRequest, ReturnInput, ReturnView, SubmitRet
 from workflows.return_workflow import ReturnWorkflow
 
 router = APIRouter(prefix="/v1/returns", tags=["merchant: returns"])
+
 
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=255)]
 
@@ -63,8 +82,15 @@ def _prepare(session, merchant_id: str, body: ReturnCreate):
 
 @router.post("", status_code=201, response_model=ReturnOut)
 async def create_return(
-    body: ReturnCreate, principal: MerchantKey, db: DbDep, temporal: TemporalDep, idempotency_key: IdempotencyKey = None
+    body: ReturnCreate,
+    principal: MerchantKey,
+    db: DbDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
 ) -> ReturnOut:
+    """Create a return. 201 with its label; 202 if workers are slow (it goes on; retry with the same key to read it)."""
     merchant_id = principal.merchant_id
     fingerprint = _fingerprint(body)
     return_id = _return_id(merchant_id, idempotency_key)
@@ -125,17 +151,32 @@ async def create_return(
             [SearchAttributePair(sa.MERCHANT_ID, merchant_id), SearchAttributePair(sa.RETURN_STATUS, "requested")]
         ),
     )
+    update = client.execute_update_with_start_workflow(
+        ReturnWorkflow.submit,
+        SubmitReturn(request_fingerprint=fingerprint),
+        start_workflow_operation=start,
+        id=f"submit-{fingerprint[:32]}",
+        rpc_timeout=timedelta(seconds=settings.submit_timeout_seconds),
+    )
     try:
-        view = await call(
-            client.execute_update_with_start_workflow(
-                ReturnWorkflow.submit, SubmitReturn(request_fingerprint=fingerprint), start_workflow_operation=start,
-                id=f"submit-{fingerprint[:32]}",
-            )
-        )
+        view = await call(update, timeout_is_error=False)
     except (WorkflowAlreadyStartedError, WorkflowUpdateFailedError) as err:
         if idempotency_key and (done := await _existing(db, merchant_id, return_id, fingerprint)):
             return done
         raise ApiError(409, "idempotency_conflict", "this Idempotency-Key belongs to another request") from err
+    except WorkflowUpdateRPCTimeoutOrCancelledError as err:
+        # No worker answered in time. If the workflow exists the return is safe and will
+        # proceed when a worker is back: say so (202). Otherwise nothing happened: 503.
+        try:
+            await client.get_workflow_handle(return_workflow_id(return_id)).describe()
+        except RPCError:
+            raise ApiError(503, "workers_unavailable", "the return could not be started; retry") from err
+        response.status_code = 202
+        return ReturnOut(
+            id=return_id, order_id=order.id, status=ReturnStatus.REQUESTED, resolution=body.resolution,
+            items=[ItemOut(line_id=l.line_id, sku=l.sku, quantity=l.quantity, reason=l.reason) for l in return_lines],
+            created_at=now, updated_at=now,
+        )
     return _out(view)
 
 
@@ -191,5 +232,5 @@ async def cancel_return(
     client = await temporal.client()
     handle = client.get_workflow_handle_for(ReturnWorkflow.run, return_workflow_id(return_id))
     reason = (body or CancelIn()).reason
-    view = await call(handle.execute_update(ReturnWorkflow.cancel, CancelRequest(reason=reason)), status.value)
+    view = await call(handle.execute_update(ReturnWorkflow.cancel, CancelRequest(reason=reason), rpc_timeout=UPDATE_RPC_TIMEOUT), status.value)
     return _out(view)

@@ -5,18 +5,25 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter
 from temporalio.service import RPCError
 
 from api import queries
 from api.deps import DbDep, TemporalDep, WarehouseKey
 from api.errors import ApiError
-from api.schemas import InspectedItemOut, InspectionIn, InspectionOut, MoneyOut, ReceiptIn, ReturnOut
-from api.workflow_calls import call
+from api.schemas import (
+    InspectedItemOut,
+    InspectionIn,
+    InspectionOut,
+    MoneyOut,
+    ReceiptIn,
+    ReturnOut,
+)
+from api.workflow_calls import UPDATE_RPC_TIMEOUT, call
 from db.tables import Merchant
 from domain.status import ALLOWED_TRANSITIONS, ReturnStatus
 from workflows.ids import return_workflow_id
-from workflows.messages import Inspection, InspectedItem, WarehouseReceipt
+from workflows.messages import InspectedItem, Inspection, WarehouseReceipt
 from workflows.return_workflow import ReturnWorkflow
 
 router = APIRouter(tags=["warehouse"])
@@ -62,7 +69,7 @@ async def inspect(
     client = await temporal.client()
     handle = client.get_workflow_handle_for(ReturnWorkflow.run, return_workflow_id(return_id))
     inspection = Inspection(items=[InspectedItem(**i.model_dump()) for i in body.items])
-    result = await call(handle.execute_update(ReturnWorkflow.inspect, inspection), row.status)
+    result = await call(handle.execute_update(ReturnWorkflow.inspect, inspection, rpc_timeout=UPDATE_RPC_TIMEOUT), row.status)
     return InspectionOut(
         return_id=return_id,
         status=result.status,

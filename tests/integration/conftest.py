@@ -54,6 +54,7 @@ def running(tmp_path_factory) -> Iterator[Running]:
         payments_sandbox_port=free_port(),
         demo_merchant_key="rf_test_merchant_integration_key_0001",
         demo_warehouse_key="rf_test_warehouse_integration_key_001",
+        submit_timeout_seconds=8,  # the worker-down test waits this long for its 202
     )
     stack = Stack(settings, temporal_ui=False)
     stack.start()

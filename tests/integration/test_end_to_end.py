@@ -40,7 +40,14 @@ def get_return(run: Running, return_id: str) -> dict:
 
 
 def wait_status(run: Running, return_id: str, status: str, timeout: float = 60) -> dict:
-    return poll(lambda: get_return(run, return_id), lambda r: r["status"] == status, timeout, f"status {status}")
+    """Poll until the return shows `status` (a 202-accepted return may not be readable yet)."""
+
+    def current() -> dict | None:
+        r = run.api.get(f"/v1/returns/{return_id}", headers=run.merchant())
+        assert r.status_code in (200, 404), r.text
+        return r.json() if r.status_code == 200 else None
+
+    return poll(current, lambda r: r is not None and r["status"] == status, timeout, f"status {status}")
 
 
 def advance(run: Running, tracking_code: str, status: str | None = None) -> dict:
@@ -114,6 +121,12 @@ def test_a_return_completes_end_to_end(running: Running):
     assert types[0] in ("EVENT_TYPE_WORKFLOW_EXECUTION_STARTED", "WorkflowExecutionStarted")
     assert types[-1] in ("EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED", "WorkflowExecutionCompleted")
     assert sum("SIGNALED" in t.upper() for t in types) >= 4  # three status changes + the dock receipt
+    # Customer data stays in the database: the history carries ids and facts only.
+    for pii in ("sam.shopper@example.com", "Sam Shopper", "Montgomery", "94104"):
+        assert pii not in shown.stdout
+    # Ops find returns by their search attributes.
+    query = f'ReturnStatus="completed" AND MerchantId="demo" AND WorkflowId="return-{ret["id"]}"'
+    poll(lambda: temporal_list(run, query), lambda ids: ids == [f"return-{ret['id']}"], 30, "visibility to show the return")
 
 
 def test_worker_crash_between_label_and_refund_loses_nothing_and_pays_once(running: Running):
@@ -152,6 +165,16 @@ def test_worker_crash_between_label_and_refund_loses_nothing_and_pays_once(runni
     assert [r["amount"] for r in refunds_for(run, ret["id"])] == [13999]
 
 
+def temporal_list(run: Running, query: str) -> list[str]:
+    out = subprocess.run(
+        [str(BIN / "temporal"), "workflow", "list", "--query", query, "--address", run.settings.temporal_address,
+         "--output", "json"],
+        capture_output=True, text=True, timeout=30, check=True,
+    )
+    rows = json.loads(out.stdout or "[]")
+    return [r["execution"]["workflowId"] for r in rows]
+
+
 def refunds_pending(run: Running, return_id: str) -> bool:
     """True once the worker has started the refund activity for this return."""
     out = subprocess.run(
@@ -166,3 +189,24 @@ def refunds_pending(run: Running, return_id: str) -> bool:
         p.get("activityType", {}).get("name") == "refund_payment" and "STARTED" in str(p.get("state", "")).upper()
         for p in pending
     )
+
+
+def test_create_while_no_worker_runs_is_accepted_and_completes_later(running: Running):
+    run = running
+    order_id = new_order(run)
+    key = f"idem-{uuid.uuid4().hex}"
+    body = {"order_id": order_id, "items": [{"line_id": "L2", "quantity": 1, "reason": "wrong_item"}], "resolution": "refund"}
+    headers = {**run.merchant(), "Idempotency-Key": key}
+    run.stack.kill_worker()
+    try:
+        r = run.api.post("/v1/returns", json=body, headers=headers)
+        assert r.status_code == 202, r.text
+        accepted = r.json()
+        assert accepted["status"] == "requested" and accepted["label"] is None
+    finally:
+        run.stack.start_worker()
+    got = wait_status(run, accepted["id"], "label_created")
+    again = run.api.post("/v1/returns", json=body, headers=headers)  # the retry the 202 invites
+    assert again.status_code == 201 and again.json()["id"] == accepted["id"]
+    assert again.json()["label"] == got["label"]
+    assert len(labels_for(run, accepted["id"])) == 1
