@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # Documented development defaults: `make run` prints them; production must override.
 DEV_MERCHANT_KEY = "rf_test_merchant_demo_0000000000000000"
 DEV_WAREHOUSE_KEY = "rf_test_warehouse_demo_000000000000000"
+DEV_OPS_KEY = "rf_test_ops_demo_00000000000000000000000"
 DEV_EASYPOST_KEY = "EZTKreturnflowsandbox"
 DEV_STRIPE_KEY = "sk_test_returnflow_sandbox"
 DEV_WEBHOOK_SECRET = "returnflow-dev-webhook-secret"
@@ -47,6 +48,7 @@ class Settings(BaseSettings):
 
     demo_merchant_key: SecretStr = SecretStr(DEV_MERCHANT_KEY)
     demo_warehouse_key: SecretStr = SecretStr(DEV_WAREHOUSE_KEY)
+    demo_ops_key: SecretStr = SecretStr(DEV_OPS_KEY)
 
     # How long POST /v1/returns waits for the workflow's answer (with the label) before a 202.
     submit_timeout_seconds: float = 25.0

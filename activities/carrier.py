@@ -12,8 +12,8 @@ from collections.abc import Callable
 import easypost
 import easypost.errors as ep
 from pydantic import BaseModel
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 

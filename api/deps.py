@@ -78,6 +78,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 class Principal:
     merchant_id: str
     scope: str
+    key_prefix: str = ""  # names the caller in timelines without revealing the key
 
 
 def _lookup(session: Session, key_hash: str) -> ApiKey | None:
@@ -95,10 +96,11 @@ def require(*scopes: str) -> Callable[..., Any]:
             raise ApiError(401, "unauthorized", "unknown or revoked API key")
         if key.scope not in scopes:
             raise ApiError(403, "forbidden", f"this endpoint needs a {' or '.join(scopes)} key; yours is {key.scope}")
-        return Principal(merchant_id=key.merchant_id, scope=key.scope)
+        return Principal(merchant_id=key.merchant_id, scope=key.scope, key_prefix=key.key_prefix)
 
     return dependency
 
 
 MerchantKey = Annotated[Principal, Depends(require("merchant"))]
 WarehouseKey = Annotated[Principal, Depends(require("warehouse"))]
+OpsKey = Annotated[Principal, Depends(require("ops"))]

@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from db.tables import ReturnRecord, TimelineRecord
 from domain.returns import Disposition, Grade, Resolution, ReturnReason
@@ -41,6 +49,7 @@ class Customer(Strict):
     email: EmailStr
     name: str = Field(min_length=1, max_length=200)
     address: Address
+    tier: str | None = Field(default=None, max_length=64, description="loyalty tier, as the policy names it")
 
 
 class OrderLineIn(Strict):
@@ -50,6 +59,7 @@ class OrderLineIn(Strict):
     quantity: int = Field(ge=1, le=10_000)
     unit_price: int = Field(ge=0, description="integer minor units")
     category: str = Field(default="", max_length=100)
+    tags: list[str] = Field(default_factory=list, max_length=50)
 
 
 class Payment(Strict):
@@ -140,6 +150,7 @@ class ReturnOut(BaseModel):
     label: LabelOut | None = None
     refund: RefundOut | None = None
     decision_reasons: list[str] = []
+    policy_version: int | None = None
     created_at: datetime
     updated_at: datetime
 
@@ -164,9 +175,16 @@ class ReturnOut(BaseModel):
             if refund
             else None,
             decision_reasons=row.decision_reasons or [],
+            policy_version=row.policy_version,
             created_at=row.created_at,
             updated_at=row.updated_at,
         )
+
+
+    @classmethod
+    def from_view(cls, view) -> ReturnOut:
+        """The workflow's own answer, shaped exactly like the projection row it writes."""
+        return cls.of(ReturnRecord(**view.row_fields()))
 
 
 class ReturnList(BaseModel):
@@ -189,6 +207,11 @@ class TimelineEntryOut(BaseModel):
 class Timeline(BaseModel):
     return_id: str
     entries: list[TimelineEntryOut]
+
+
+class ReviewIn(Strict):
+    decision: Literal["approve", "reject"]
+    note: str = Field(default="", max_length=2000)
 
 
 class CancelIn(Strict):

@@ -69,6 +69,7 @@ def _print_summary(settings) -> None:
     table.add_row("Database", settings.database_url)
     table.add_row("Demo merchant key", settings.demo_merchant_key.get_secret_value())
     table.add_row("Demo warehouse key", settings.demo_warehouse_key.get_secret_value())
+    table.add_row("Demo ops key", settings.demo_ops_key.get_secret_value())
     table.add_row("Logs", str(settings.data_dir / "logs"))
     console.print(table)
     console.print("Press Ctrl-C to stop everything.")

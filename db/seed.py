@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from db.session import session_scope
-from db.tables import ApiKey, Merchant
+from db.tables import ApiKey, Merchant, PolicyVersion
 
 DEMO_MERCHANT_ID = "demo"
 DEMO_WAREHOUSE_ID = "wh_demo_nl"
@@ -37,6 +37,8 @@ def seed_merchant(
     name: str,
     merchant_key: str,
     warehouse_key: str,
+    ops_key: str | None = None,
+    policy: dict | None = None,
     return_window_days: int = 30,
     label_expiry_days: int = 30,
     warehouse_id: str = DEMO_WAREHOUSE_ID,
@@ -52,3 +54,8 @@ def seed_merchant(
         session.flush()
         ensure_key(session, merchant_id, "merchant", merchant_key)
         ensure_key(session, merchant_id, "warehouse", warehouse_key)
+        if ops_key:
+            ensure_key(session, merchant_id, "ops", ops_key)
+        has_policy = session.exec(select(PolicyVersion).where(PolicyVersion.merchant_id == merchant_id)).first()
+        if policy is not None and has_policy is None:
+            session.add(PolicyVersion(merchant_id=merchant_id, version=1, document=policy))

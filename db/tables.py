@@ -68,6 +68,17 @@ class Order(SQLModel, table=True):
     updated_at: datetime = _dt(nullable=False, default=utcnow)
 
 
+class PolicyVersion(SQLModel, table=True):
+    """Every save of a merchant's return policy is a new, immutable version."""
+
+    __tablename__ = "policy_versions"
+
+    merchant_id: str = Field(primary_key=True, foreign_key="merchants.id", max_length=64)
+    version: int = Field(primary_key=True)
+    document: dict | None = _json(nullable=False)
+    created_at: datetime = _dt(nullable=False, default=utcnow)
+
+
 class ReturnRecord(SQLModel, table=True):
     __tablename__ = "returns"
     __table_args__ = (
@@ -85,6 +96,7 @@ class ReturnRecord(SQLModel, table=True):
     refund: dict | None = _json(nullable=True)
     decision_reasons: list | None = _json(nullable=True)
     request_fingerprint: str = Field(max_length=64)
+    policy_version: int | None = None
     tracking_code: str | None = Field(default=None, index=True, max_length=64)
     tracker_id: str | None = Field(default=None, index=True, max_length=64)
     version: int = 0  # the workflow's timeline sequence; older writes never overwrite newer ones

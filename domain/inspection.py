@@ -1,8 +1,9 @@
-"""From a warehouse inspection to a disposition and a refund amount per item.
+"""From a warehouse inspection to a disposition and the amount owed per item.
 
 First rule set (the Spine's): grade A restocks, B is refurbished, C and D are
-recycled. Refund: merchant-fault reasons (defective, wrong item, ...) always
-refund in full; otherwise the grade decides the share of the price refunded.
+recycled. Merchant-fault reasons (defective, wrong item, ...) always get the
+item's full value; otherwise the grade decides the share of it. The value is
+what the policy quoted for the item (price minus fees, plus any credit bonus).
 """
 
 from __future__ import annotations
@@ -39,15 +40,17 @@ def refund_percent(line: ReturnLine, grade: Grade) -> int:
     return 100 if line.reason.is_merchant_fault else REFUND_PERCENT_BY_GRADE[grade]
 
 
-def item_outcome(line: ReturnLine, grade: Grade, currency: str) -> ItemOutcome:
-    paid = Money(amount=line.unit_price * line.quantity, currency=currency)
+def item_outcome(line: ReturnLine, grade: Grade, value: Money) -> ItemOutcome:
+    """`value`: what the item is worth to the shopper undamaged (the policy's quote for it)."""
     return ItemOutcome(
         line_id=line.line_id,
         grade=grade,
         disposition=disposition_for(grade),
-        refund=paid.percent(refund_percent(line, grade)),
+        refund=value.percent(refund_percent(line, grade)),
     )
 
 
-def total_refund(outcomes: list[ItemOutcome], currency: str) -> Money:
-    return Money.total([o.refund for o in outcomes], currency)
+def amount_due(amounts: list[Money], return_shipping_fee: Money, currency: str) -> Money:
+    """The items' amounts less the return shipping fee (once per return), never below zero."""
+    total = Money.total(amounts, currency)
+    return Money(amount=max(total.amount - return_shipping_fee.amount, 0), currency=currency)

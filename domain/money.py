@@ -8,6 +8,12 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+# ISO 4217 currencies whose minor unit is not the cent.
+_EXPONENT = {
+    **{c: 0 for c in ("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF")},
+    **{c: 3 for c in ("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND")},
+}
+
 
 class Money(BaseModel):
     model_config = ConfigDict(frozen=True)
@@ -35,6 +41,14 @@ class Money(BaseModel):
     def _same_currency(self, other: Money) -> None:
         if other.currency != self.currency:
             raise ValueError(f"currency mismatch: {self.currency} vs {other.currency}")
+
+    def display(self) -> str:
+        """For people: "5.95 EUR", "500 JPY" (never used for arithmetic)."""
+        exponent = _EXPONENT.get(self.currency, 2)
+        if exponent == 0:
+            return f"{self.amount} {self.currency}"
+        whole, fraction = divmod(self.amount, 10**exponent)
+        return f"{whole}.{fraction:0{exponent}d} {self.currency}"
 
     @classmethod
     def zero(cls, currency: str) -> Money:

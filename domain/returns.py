@@ -37,6 +37,7 @@ MERCHANT_FAULT_REASONS = frozenset(
 class Resolution(StrEnum):
     REFUND = "refund"
     STORE_CREDIT = "store_credit"
+    EXCHANGE = "exchange"
 
 
 class Grade(StrEnum):

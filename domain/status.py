@@ -7,6 +7,7 @@ from enum import StrEnum
 
 class ReturnStatus(StrEnum):
     REQUESTED = "requested"
+    PENDING_REVIEW = "pending_review"
     REJECTED = "rejected"
     LABEL_CREATED = "label_created"
     IN_TRANSIT = "in_transit"
@@ -25,7 +26,7 @@ class ReturnStatus(StrEnum):
     @property
     def is_cancellable(self) -> bool:
         """Cancel is allowed until the carrier first scans the parcel."""
-        return self in (ReturnStatus.REQUESTED, ReturnStatus.LABEL_CREATED)
+        return self in (ReturnStatus.REQUESTED, ReturnStatus.PENDING_REVIEW, ReturnStatus.LABEL_CREATED)
 
 
 FINAL_STATUSES = frozenset(
@@ -34,7 +35,9 @@ FINAL_STATUSES = frozenset(
 
 _S = ReturnStatus
 ALLOWED_TRANSITIONS: dict[ReturnStatus, frozenset[ReturnStatus]] = {
-    _S.REQUESTED: frozenset({_S.REJECTED, _S.LABEL_CREATED, _S.CANCELLED}),
+    # SETTLING straight from REQUESTED: a keep-the-item return ships nothing.
+    _S.REQUESTED: frozenset({_S.REJECTED, _S.PENDING_REVIEW, _S.LABEL_CREATED, _S.SETTLING, _S.CANCELLED}),
+    _S.PENDING_REVIEW: frozenset({_S.REJECTED, _S.LABEL_CREATED, _S.SETTLING, _S.CANCELLED}),
     _S.LABEL_CREATED: frozenset({_S.IN_TRANSIT, _S.DELIVERED, _S.RECEIVED, _S.CANCELLED, _S.EXPIRED}),
     _S.IN_TRANSIT: frozenset({_S.DELIVERED, _S.RECEIVED}),
     _S.DELIVERED: frozenset({_S.RECEIVED}),

@@ -17,7 +17,6 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from db.migrate import upgrade
-from db.session import make_engine
 from sandboxes.easypost.app import create_app as easypost_app
 from sandboxes.payments.app import create_app as payments_app
 from sandboxes.serve import serve_in_thread

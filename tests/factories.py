@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from db.seed import seed_merchant
 from db.session import session_scope
 from db.tables import Order
-from domain.policy import ReturnPolicy
+from domain.policy import ReturnContext, ReturnPolicy
 from domain.returns import OrderFacts, Resolution, ReturnLine, ReturnReason
 from settings import DEV_STRIPE_KEY
 from workflows.messages import ReturnInput
@@ -95,6 +95,7 @@ def return_input(
     requested_at: datetime | None = None,
     reason: ReturnReason = ReturnReason.TOO_SMALL,
     window_days: int = 30,
+    policy: ReturnPolicy | None = None,
 ) -> ReturnInput:
     lines = [
         ReturnLine(line_id=l["id"], sku=l["sku"], quantity=l["quantity"], unit_price=l["unit_price"], category=l["category"], reason=reason)
@@ -104,10 +105,15 @@ def return_input(
     return ReturnInput(
         return_id=return_id,
         merchant_id=merchant_id,
-        order=OrderFacts(order_id=order.id, currency=order.currency, placed_at=order.placed_at, delivered_at=order.delivered_at),
+        context=ReturnContext(
+            order=OrderFacts(order_id=order.id, currency=order.currency, placed_at=order.placed_at, delivered_at=order.delivered_at),
+            destination_country=order.customer["address"]["country"],
+            order_value=sum(l["unit_price"] * l["quantity"] for l in order.lines),
+        ),
         lines=lines,
         resolution=resolution,
-        policy=ReturnPolicy(window_days=window_days),
+        policy=policy or ReturnPolicy(default_window_days=window_days),
+        policy_version=1 if policy else None,
         requested_at=requested_at or datetime.now(UTC),
         request_fingerprint=hashlib.sha256(return_id.encode()).hexdigest(),
     )

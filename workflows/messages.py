@@ -8,27 +8,40 @@ load it by id, so it never lands in a workflow history.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from domain.inspection import ItemOutcome
 from domain.money import Money
-from domain.policy import ReturnPolicy
-from domain.returns import Disposition, Grade, OrderFacts, Resolution, ReturnLine, ReturnReason
+from domain.policy import ReturnContext, ReturnPolicy
+from domain.returns import (
+    Disposition,
+    Grade,
+    Resolution,
+    ReturnLine,
+    ReturnReason,
+)
 from domain.status import ReturnStatus
 
 DEFAULT_LABEL_EXPIRY_DAYS = 30
 
 
 class ReturnInput(BaseModel):
-    """Start input. `request_fingerprint` lets a retried create prove it is the same request."""
+    """Start input. `request_fingerprint` lets a retried create prove it is the same request.
+
+    `context` holds what the policy looks at (dates, destination country, tier, order
+    value): facts, no customer identity. The policy document travels whole, so the
+    return keeps the version in force when it was created.
+    """
 
     return_id: str
     merchant_id: str
-    order: OrderFacts
+    context: ReturnContext
     lines: list[ReturnLine]
     resolution: Resolution
-    policy: ReturnPolicy = ReturnPolicy()
+    policy: ReturnPolicy
+    policy_version: int | None = None
     requested_at: datetime
     label_expiry_days: int = Field(default=DEFAULT_LABEL_EXPIRY_DAYS, ge=1)
     request_fingerprint: str
@@ -73,6 +86,14 @@ class InspectionResult(BaseModel):
     items: list[ItemOutcome]
     refund: Money
     status: ReturnStatus
+
+
+class ReviewDecision(BaseModel):
+    """An ops reviewer's decision on a return held for manual review (update)."""
+
+    decision: Literal["approve", "reject"]
+    note: str = ""
+    reviewer: str
 
 
 class CancelRequest(BaseModel):
@@ -127,6 +148,7 @@ class ReturnView(BaseModel):
     refund: Settlement | None = None
     decision_reasons: list[str] = Field(default_factory=list)
     request_fingerprint: str
+    policy_version: int | None = None
     created_at: datetime
     updated_at: datetime
 
@@ -143,6 +165,7 @@ class ReturnView(BaseModel):
             refund=self.refund.model_dump(mode="json") if self.refund else None,
             decision_reasons=list(self.decision_reasons),
             request_fingerprint=self.request_fingerprint,
+            policy_version=self.policy_version,
             tracking_code=self.label.tracking_code if self.label else None,
             tracker_id=self.label.tracker_id if self.label else None,
             created_at=self.created_at,

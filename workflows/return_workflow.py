@@ -26,8 +26,9 @@ with workflow.unsafe.imports_passed_through():
     from activities.store import StoreActivities
     from domain import carrier as carrier_rules
     from domain import policy
-    from domain.inspection import item_outcome
+    from domain.inspection import amount_due, item_outcome
     from domain.money import Money
+    from domain.policy import Quote
     from domain.returns import Resolution
     from domain.status import ALLOWED_TRANSITIONS, ReturnStatus, check_transition
     from workflows import search_attributes as sa
@@ -43,6 +44,7 @@ with workflow.unsafe.imports_passed_through():
         ReturnInput,
         ReturnProjection,
         ReturnView,
+        ReviewDecision,
         Settlement,
         SubmitReturn,
         TimelineEntry,
@@ -95,6 +97,9 @@ class ReturnWorkflow:
         self._seen_events: set[str] = set()
         self._tracking_status = "unknown"
         self._cancel: CancelRequest | None = None
+        self._review: ReviewDecision | None = None
+        # The policy's verdict, computed once from the input (pure and deterministic, so replay-safe).
+        self._quote: Quote = policy.evaluate(inp.policy, inp.context, inp.lines, inp.resolution, inp.requested_at)
         self._answered = False  # the first projection (with the label, or the refusal) is written
 
     # ---- reads -------------------------------------------------------------------------
@@ -103,7 +108,7 @@ class ReturnWorkflow:
         return ReturnView(
             return_id=self._inp.return_id,
             merchant_id=self._inp.merchant_id,
-            order_id=self._inp.order.order_id,
+            order_id=self._inp.context.order.order_id,
             status=self._status,
             resolution=self._inp.resolution,
             items=self._items,
@@ -111,6 +116,7 @@ class ReturnWorkflow:
             refund=self._settlement,
             decision_reasons=self._decision_reasons,
             request_fingerprint=self._inp.request_fingerprint,
+            policy_version=self._inp.policy_version,
             created_at=self._inp.requested_at,
             updated_at=self._updated_at,
         )
@@ -151,16 +157,30 @@ class ReturnWorkflow:
         self._move(S.RECEIVED, "warehouse_receipt", f"dock scan at warehouse {receipt.warehouse_id}")
 
     @workflow.update
+    async def review(self, decision: ReviewDecision) -> ReturnView:
+        self._review = decision
+        await workflow.wait_condition(lambda: self._status != S.PENDING_REVIEW)
+        return self.view()
+
+    @review.validator
+    def _validate_review(self, decision: ReviewDecision) -> None:
+        if self._status != S.PENDING_REVIEW or self._review is not None:
+            raise ApplicationError(
+                f"the return is {self._status.value}; only a return held for review can be reviewed",
+                type=ErrorType.WRONG_STATE,
+            )
+
+    @workflow.update
     def inspect(self, inspection: Inspection) -> InspectionResult:
         outcomes = []
         lines = {l.line_id: l for l in self._inp.lines}
         for inspected in inspection.items:
-            outcome = item_outcome(lines[inspected.line_id], inspected.grade, self._inp.order.currency)
+            outcome = item_outcome(lines[inspected.line_id], inspected.grade, self._item_value(inspected.line_id))
             item = self._item(inspected.line_id)
             item.grade, item.disposition, item.refund = outcome.grade, outcome.disposition, outcome.refund
             outcomes.append(outcome)
             self._note("inspection", f"line {item.line_id} graded {outcome.grade}: {outcome.disposition}")
-        if all(i.grade is not None for i in self._items):
+        if all(i.grade is not None or self._kept(i.line_id) for i in self._items):
             self._move(S.INSPECTED, "inspection", f"all {len(self._items)} items inspected")
         return InspectionResult(items=outcomes, refund=self._refund_due(), status=self._status)
 
@@ -175,6 +195,11 @@ class ReturnWorkflow:
         for inspected in inspection.items:
             if inspected.line_id not in known:
                 raise ApplicationError(f"line {inspected.line_id!r} is not in this return", type=ErrorType.UNKNOWN_LINE)
+            if self._kept(inspected.line_id):
+                raise ApplicationError(
+                    f"line {inspected.line_id!r} is kept by the shopper; nothing comes back to inspect",
+                    type=ErrorType.UNKNOWN_LINE,
+                )
             if inspected.line_id in seen or known[inspected.line_id].grade is not None:
                 raise ApplicationError(
                     f"line {inspected.line_id!r} is already inspected", type=ErrorType.ALREADY_INSPECTED
@@ -200,11 +225,32 @@ class ReturnWorkflow:
     async def run(self, inp: ReturnInput) -> ReturnView:
         workflow.upsert_search_attributes([sa.MERCHANT_ID.value_set(inp.merchant_id)])
         self._move(S.REQUESTED, "requested", f"{len(inp.lines)} item(s) requested for {inp.resolution.value}")
+        quote = self._quote
+        under = f"policy version {inp.policy_version}" if inp.policy_version else "the default policy"
+        self._note("policy", f"evaluated under {under}: " + (" ".join(quote.rules_fired) or "no special rules applied."))
         await self._flush()  # the return is readable from the first moment
-        decision = policy.evaluate(inp.order, inp.lines, inp.policy, inp.requested_at)
-        if not decision.approved:
-            self._decision_reasons = decision.reasons
-            return await self._finish(S.REJECTED, "policy", "; ".join(decision.reasons))
+        if not quote.eligible:
+            self._decision_reasons = quote.reasons
+            return await self._finish(S.REJECTED, "policy", " ".join(quote.reasons))
+        if quote.needs_review:
+            self._move(S.PENDING_REVIEW, "review", "held for manual review: " + "; ".join(quote.review_reasons))
+            self._answered = True
+            await self._wait(lambda: self._review is not None or self._cancel is not None)
+            if self._review is None:
+                return await self._finish(S.CANCELLED, "cancel", self._cancel.reason)
+            verdict = f"{self._review.decision}d by {self._review.reviewer}" + (
+                f": {self._review.note}" if self._review.note else ""
+            )
+            if self._review.decision == "reject":
+                self._decision_reasons = [f"rejected in review{': ' + self._review.note if self._review.note else ''}"]
+                return await self._finish(S.REJECTED, "review", verdict)
+            self._note("review", verdict)
+        if quote.keep_items:
+            self._move(S.SETTLING, "keep_item", "the shopper keeps the items: no return shipment needed")
+            await self._flush()
+            self._answered = True
+            self._settlement = await self._settle(quote.settlement_amount)
+            return await self._finish(S.COMPLETED, "settlement", self._settled_cause())
 
         try:
             self._label = await workflow.execute_activity_method(
@@ -212,7 +258,7 @@ class ReturnWorkflow:
                 LabelRequest(
                     return_id=inp.return_id,
                     merchant_id=inp.merchant_id,
-                    order_id=inp.order.order_id,
+                    order_id=inp.context.order.order_id,
                     units=sum(l.quantity for l in inp.lines),
                 ),
                 **CARRIER,
@@ -225,7 +271,7 @@ class ReturnWorkflow:
             S.LABEL_CREATED,
             "label",
             f"{self._label.carrier} {self._label.service} label {self._label.tracking_code} "
-            f"bought for {self._label.rate.amount} {self._label.rate.currency}",
+            f"bought for {self._label.rate.display()}",
         )
         await self._flush()
         self._answered = True
@@ -243,12 +289,11 @@ class ReturnWorkflow:
         self._move(S.SETTLING, "settlement", f"settling by {inp.resolution.value}")
         await self._flush()
         self._settlement = await self._settle(self._refund_due())
-        return await self._finish(
-            S.COMPLETED,
-            "settlement",
-            f"{self._settlement.method.value} of {self._settlement.amount.amount} "
-            f"{self._settlement.amount.currency} {self._settlement.status}",
-        )
+        return await self._finish(S.COMPLETED, "settlement", self._settled_cause())
+
+    def _settled_cause(self) -> str:
+        s = self._settlement
+        return f"{s.method.value} of {s.amount.display()} {s.status}"
 
     async def _settle(self, due: Money) -> Settlement:
         req = SettlementRequest(return_id=self._inp.return_id, merchant_id=self._inp.merchant_id, amount=due)
@@ -326,10 +371,22 @@ class ReturnWorkflow:
     def _item(self, line_id: str) -> ItemView:
         return next(i for i in self._items if i.line_id == line_id)
 
-    def _refund_due(self) -> Money:
-        currency = self._inp.order.currency
-        return Money.total([i.refund for i in self._items if i.refund is not None], currency)
+    def _kept(self, line_id: str) -> bool:
+        return next(q.keep_item for q in self._quote.items if q.line_id == line_id)
 
+    def _item_value(self, line_id: str) -> Money:
+        """What the item is worth undamaged for this resolution: the quote's price net of fees."""
+        quoted = next(q for q in self._quote.items if q.line_id == line_id)
+        if self._inp.resolution == Resolution.STORE_CREDIT:
+            return quoted.store_credit_amount
+        return quoted.refund_amount
+
+    def _refund_due(self) -> Money:
+        """Inspected items at their graded amounts, kept items at full value, less the shipping fee."""
+        currency = self._inp.context.order.currency
+        amounts = [i.refund for i in self._items if i.refund is not None]
+        amounts += [self._item_value(i.line_id) for i in self._items if self._kept(i.line_id)]
+        return amount_due(amounts, self._quote.return_shipping_fee, currency)
 
 def _cause(err: ActivityError) -> str:
     cause = err.cause

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Response
 
 from api import queries
 from api.deps import DbDep, MerchantKey
 from api.errors import ApiError
-from api.schemas import Id, OrderIn, OrderOut
+from api.schemas import OrderIn, OrderOut
 
 router = APIRouter(prefix="/v1/orders", tags=["merchant: orders"])
 

@@ -24,6 +24,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from api import queries
+from api.assessment import assess
 from api.deps import DbDep, MerchantKey, SettingsDep, TemporalDep
 from api.errors import ApiError
 from api.schemas import (
@@ -36,14 +37,13 @@ from api.schemas import (
     TimelineEntryOut,
 )
 from api.workflow_calls import UPDATE_RPC_TIMEOUT, call
-from db.tables import Merchant, ReturnRecord
-from domain import policy
-from domain.requests import RequestedItem, check_request
-from domain.returns import OrderFacts, OrderLine, ReturnLine
+from db.tables import ReturnRecord
+from domain.policy import Quote
+from domain.returns import Resolution
 from domain.status import ReturnStatus
 from workflows import search_attributes as sa
 from workflows.ids import TASK_QUEUE, return_workflow_id
-from workflows.messages import CancelRequest, ReturnInput, ReturnView, SubmitReturn
+from workflows.messages import CancelRequest, ReturnInput, SubmitReturn
 from workflows.return_workflow import ReturnWorkflow
 
 router = APIRouter(prefix="/v1/returns", tags=["merchant: returns"])
@@ -71,13 +71,10 @@ async def _existing(db: DbDep, merchant_id: str, return_id: str, fingerprint: st
     return ReturnOut.of(row)
 
 
-def _prepare(session, merchant_id: str, body: ReturnCreate):
-    order = queries.get_order(session, merchant_id, body.order_id)
-    if order is None:
-        return None, None, None
-    merchant = session.get(Merchant, merchant_id)
-    returned = queries.returned_quantities(session, merchant_id, body.order_id)
-    return order, merchant, returned
+@router.post("/quote", response_model=Quote)
+async def quote_return(body: ReturnCreate, principal: MerchantKey, db: DbDep) -> Quote:
+    """What the policy says about this return, item by item; changes nothing."""
+    return (await assess(db, principal.merchant_id, body, datetime.now(UTC))).quote
 
 
 @router.post("", status_code=201, response_model=ReturnOut)
@@ -97,36 +94,12 @@ async def create_return(
     if idempotency_key and (done := await _existing(db, merchant_id, return_id, fingerprint)):
         return done
 
-    order, merchant, returned = await db.run(_prepare, merchant_id, body)
-    if order is None:
-        raise ApiError(404, "order_not_found", f"order {body.order_id!r} not found; PUT it to /v1/orders first")
-    lines = {l["id"]: OrderLine.model_validate(l) for l in order.lines}
-    problems = check_request(
-        {k: l.quantity for k, l in lines.items()},
-        [RequestedItem(line_id=i.line_id, quantity=i.quantity) for i in body.items],
-        returned,
-    )
-    if problems:
-        raise ApiError(
-            422, "invalid_items", "; ".join(p.message for p in problems), details=[p.model_dump() for p in problems]
-        )
-    return_lines = [
-        ReturnLine(
-            line_id=i.line_id,
-            sku=lines[i.line_id].sku,
-            quantity=i.quantity,
-            unit_price=lines[i.line_id].unit_price,
-            category=lines[i.line_id].category,
-            reason=i.reason,
-        )
-        for i in body.items
-    ]
-    facts = OrderFacts(order_id=order.id, currency=order.currency, placed_at=order.placed_at, delivered_at=order.delivered_at)
-    return_policy = policy.ReturnPolicy(window_days=merchant.return_window_days)
     now = datetime.now(UTC)
-    decision = policy.evaluate(facts, return_lines, return_policy, now)
-    if not decision.approved:
-        raise ApiError(422, "not_eligible", "; ".join(decision.reasons), reasons=decision.reasons)
+    found = await assess(db, merchant_id, body, now)
+    if not found.quote.eligible:
+        raise ApiError(422, "not_eligible", " ".join(found.quote.reasons), reasons=found.quote.reasons)
+    if body.resolution == Resolution.EXCHANGE:
+        raise ApiError(422, "unsupported_resolution", "exchanges are not available yet; choose refund or store_credit")
 
     client = await temporal.client()
     start = WithStartWorkflowOperation(
@@ -134,12 +107,13 @@ async def create_return(
         ReturnInput(
             return_id=return_id,
             merchant_id=merchant_id,
-            order=facts,
-            lines=return_lines,
+            context=found.context,
+            lines=found.lines,
             resolution=body.resolution,
-            policy=return_policy,
+            policy=found.policy,
+            policy_version=found.policy_version,
             requested_at=now,
-            label_expiry_days=merchant.label_expiry_days,
+            label_expiry_days=found.merchant.label_expiry_days,
             request_fingerprint=fingerprint,
         ),
         id=return_workflow_id(return_id),
@@ -173,16 +147,11 @@ async def create_return(
             raise ApiError(503, "workers_unavailable", "the return could not be started; retry") from err
         response.status_code = 202
         return ReturnOut(
-            id=return_id, order_id=order.id, status=ReturnStatus.REQUESTED, resolution=body.resolution,
-            items=[ItemOut(line_id=l.line_id, sku=l.sku, quantity=l.quantity, reason=l.reason) for l in return_lines],
-            created_at=now, updated_at=now,
+            id=return_id, order_id=body.order_id, status=ReturnStatus.REQUESTED, resolution=body.resolution,
+            items=[ItemOut(line_id=l.line_id, sku=l.sku, quantity=l.quantity, reason=l.reason) for l in found.lines],
+            policy_version=found.policy_version, created_at=now, updated_at=now,
         )
-    return _out(view)
-
-
-def _out(view: ReturnView) -> ReturnOut:
-    """The workflow's own answer, shaped exactly like the projection row it writes."""
-    return ReturnOut.of(ReturnRecord(**view.row_fields()))
+    return ReturnOut.from_view(view)
 
 
 @router.get("", response_model=ReturnList)
@@ -233,4 +202,4 @@ async def cancel_return(
     handle = client.get_workflow_handle_for(ReturnWorkflow.run, return_workflow_id(return_id))
     reason = (body or CancelIn()).reason
     view = await call(handle.execute_update(ReturnWorkflow.cancel, CancelRequest(reason=reason), rpc_timeout=UPDATE_RPC_TIMEOUT), status.value)
-    return _out(view)
+    return ReturnOut.from_view(view)

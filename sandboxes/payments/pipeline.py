@@ -10,7 +10,6 @@ Order matters and mirrors what a client of real Stripe can observe:
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import json
@@ -98,9 +97,9 @@ class Sandbox:
         kind = rule.draw()
         if kind is None:
             return
-        await asyncio.sleep(rule.latency_ms / 1000)
+        await rule.wait_latency()
         if kind == "timeout":
-            await asyncio.sleep(rule.timeout_ms / 1000)
+            await rule.wait_timeout()
         raise errors.rate_limited() if kind == "rate_limit" else errors.api_error(
             500 if kind == "timeout" else rule.status)
 
@@ -110,7 +109,7 @@ class Sandbox:
             return response
         kind = rule.draw()
         if kind == "timeout":  # the real answer, but too late for a sane client timeout
-            await asyncio.sleep(rule.timeout_ms / 1000)
+            await rule.wait_timeout()
             return response
         if kind == "rate_limit":
             raise errors.rate_limited()
@@ -167,8 +166,8 @@ class Sandbox:
     async def _execute(self, rule: FaultRule | None, prepare: Prepare, data: dict[str, Any],
                        request_id: str, key: str | None) -> tuple[int, bytes]:
         # Latency runs while the key is held, so a concurrent duplicate sees 409 like on Stripe.
-        if rule is not None and rule.latency_ms:
-            await asyncio.sleep(rule.latency_ms / 1000)
+        if rule is not None:
+            await rule.wait_latency()
         token = current_request.set({"id": request_id, "idempotency_key": key})
         try:
             execute = prepare(data)  # validation errors propagate: never stored
@@ -190,8 +189,8 @@ class Sandbox:
             data = decode_form(request.url.query.encode())
             rule = self.faults.match(request.method, request.url.path)
             await self.before_execute(rule)
-            if rule is not None and rule.latency_ms:
-                await asyncio.sleep(rule.latency_ms / 1000)
+            if rule is not None:
+                await rule.wait_latency()
             response = self.respond(200, encode(read(data)), headers)
             return await self.after_execute(rule, response)
         except StripeError as exc:

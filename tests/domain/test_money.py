@@ -34,3 +34,11 @@ def test_percent_outside_0_100_is_refused():
 @given(st.lists(st.integers(min_value=0, max_value=10**9), max_size=20))
 def test_total_is_the_sum(amounts):
     assert Money.total([Money(amount=a, currency="USD") for a in amounts], "USD").amount == sum(amounts)
+
+
+@pytest.mark.parametrize(
+    "amount,currency,text",
+    [(595, "EUR", "5.95 EUR"), (5, "USD", "0.05 USD"), (500, "JPY", "500 JPY"), (1234, "KWD", "1.234 KWD"), (0, "GBP", "0.00 GBP")],
+)
+def test_display_uses_the_currencys_minor_unit(amount, currency, text):
+    assert Money(amount=amount, currency=currency).display() == text

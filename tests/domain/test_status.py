@@ -1,7 +1,13 @@
 import pytest
 
 from domain.carrier import is_first_scan, status_after_tracking
-from domain.status import ALLOWED_TRANSITIONS, FINAL_STATUSES, InvalidTransition, ReturnStatus, check_transition
+from domain.status import (
+    ALLOWED_TRANSITIONS,
+    FINAL_STATUSES,
+    InvalidTransition,
+    ReturnStatus,
+    check_transition,
+)
 
 S = ReturnStatus
 
@@ -32,7 +38,7 @@ def test_illegal_transitions_are_refused(current, target):
 
 
 def test_cancellable_only_before_the_parcel_moves():
-    assert {s for s in S if s.is_cancellable} == {S.REQUESTED, S.LABEL_CREATED}
+    assert {s for s in S if s.is_cancellable} == {S.REQUESTED, S.PENDING_REVIEW, S.LABEL_CREATED}
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,14 @@ import pytest
 from db.seed import seed_merchant
 from db.session import make_engine
 from tests.integration.conftest import Running, poll
-from tests.integration.test_end_to_end import advance, create_return, get_return, labels_for, new_order, wait_status
+from tests.integration.test_end_to_end import (
+    advance,
+    create_return,
+    get_return,
+    labels_for,
+    new_order,
+    wait_status,
+)
 
 pytestmark = pytest.mark.integration
 

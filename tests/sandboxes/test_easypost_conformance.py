@@ -25,7 +25,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import easypost
 import httpx
 import pytest
-from easypost.easypost_object import EASYPOST_OBJECT_ID_PREFIX_TO_CLASS_NAME_MAP, convert_to_easypost_object
+from easypost.easypost_object import (
+    EASYPOST_OBJECT_ID_PREFIX_TO_CLASS_NAME_MAP,
+    convert_to_easypost_object,
+)
 from fastapi import FastAPI
 from starlette.routing import Match
 

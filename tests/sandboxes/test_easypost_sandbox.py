@@ -22,8 +22,10 @@ from easypost.errors import (
     RateLimitError,
     ServiceUnavailableError,
     SignatureVerificationError,
-    TimeoutError as EasyPostTimeoutError,
     UnauthorizedError,
+)
+from easypost.errors import (
+    TimeoutError as EasyPostTimeoutError,
 )
 from easypost.util import validate_webhook
 from fastapi import FastAPI, Request, Response

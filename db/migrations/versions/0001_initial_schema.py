@@ -4,11 +4,11 @@ Revision ID: 0001
 Revises: 
 Create Date: 2026-11-27 01:56:32.893181
 """
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import db.types
+from alembic import op
 
+import db.types
 
 revision = '0001'
 down_revision = None

@@ -1,0 +1,79 @@
+"""A merchant's return policy: validated, and versioned on every save."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from api.deps import DbDep, MerchantKey
+from api.errors import ApiError
+from db.tables import PolicyVersion
+from domain.policy import ReturnPolicy
+
+router = APIRouter(prefix="/v1/policy", tags=["merchant: policy"])
+
+
+class PolicyOut(BaseModel):
+    version: int
+    created_at: datetime
+    policy: ReturnPolicy
+
+
+class PolicyVersionOut(BaseModel):
+    version: int
+    created_at: datetime
+
+
+class PolicyVersions(BaseModel):
+    data: list[PolicyVersionOut]
+
+
+def current_policy(session: Session, merchant_id: str) -> PolicyVersion | None:
+    return session.exec(
+        select(PolicyVersion).where(PolicyVersion.merchant_id == merchant_id).order_by(col(PolicyVersion.version).desc())
+    ).first()
+
+
+def save_policy(session: Session, merchant_id: str, document: dict) -> PolicyVersion:
+    latest = current_policy(session, merchant_id)
+    row = PolicyVersion(merchant_id=merchant_id, version=(latest.version + 1) if latest else 1, document=document)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _out(row: PolicyVersion) -> PolicyOut:
+    return PolicyOut(version=row.version, created_at=row.created_at, policy=ReturnPolicy.model_validate(row.document))
+
+
+@router.put("", response_model=PolicyOut, status_code=201)
+async def put_policy(body: ReturnPolicy, principal: MerchantKey, db: DbDep) -> PolicyOut:
+    """Save a new version. Returns created from now on use it; open returns keep theirs."""
+    for _ in range(3):  # two saves at once both want version N+1: the loser takes N+2
+        try:
+            return _out(await db.run(save_policy, principal.merchant_id, body.model_dump(mode="json")))
+        except IntegrityError:
+            continue
+    raise ApiError(409, "concurrent_update", "the policy is being changed by another request; retry")
+
+
+@router.get("", response_model=PolicyOut)
+async def get_policy(principal: MerchantKey, db: DbDep) -> PolicyOut:
+    row = await db.run(current_policy, principal.merchant_id)
+    if row is None:
+        raise ApiError(404, "policy_not_found", "no policy saved yet; returns use the default policy")
+    return _out(row)
+
+
+@router.get("/versions", response_model=PolicyVersions)
+async def list_versions(principal: MerchantKey, db: DbDep) -> PolicyVersions:
+    def versions(session: Session) -> list[PolicyVersion]:
+        q = select(PolicyVersion).where(PolicyVersion.merchant_id == principal.merchant_id)
+        return list(session.exec(q.order_by(col(PolicyVersion.version).desc())).all())
+
+    rows = await db.run(versions)
+    return PolicyVersions(data=[PolicyVersionOut(version=r.version, created_at=r.created_at) for r in rows])
