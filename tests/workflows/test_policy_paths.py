@@ -10,6 +10,7 @@ from domain.returns import Grade, Resolution, ReturnReason
 from domain.status import ReturnStatus
 from tests.workflows.test_return_workflow import (
     receipt,
+    record_history,
     sandbox_refunds,
     sandbox_shipments,
     submitted,
@@ -54,6 +55,7 @@ async def test_keep_the_item_refunds_without_a_label(harness):
     assert sandbox_shipments(h, inp.return_id) == []
     assert [r["amount"] for r in sandbox_refunds(h, inp.return_id)] == [final.refund.amount.amount]
     assert final.refund.amount.amount == 2 * 2500 + 8999
+    record_history("kept_item", await handle.fetch_history())
 
 
 async def test_restocking_fee_comes_off_the_settlement(harness):

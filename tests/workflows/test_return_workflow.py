@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -25,6 +27,12 @@ from workflows.messages import (
     WarehouseReceipt,
 )
 from workflows.return_workflow import ReturnWorkflow
+
+
+def record_history(name: str, history) -> None:
+    """With RETURNFLOW_RECORD_HISTORIES=1, keep this history for tests/replay (see tests/replay/record.py)."""
+    if os.environ.get("RETURNFLOW_RECORD_HISTORIES") == "1":
+        (Path(__file__).resolve().parents[1] / "replay" / "histories" / f"{name}.json").write_text(history.to_json())
 
 
 def sandbox_shipments(h, return_id: str) -> list[dict]:
@@ -100,9 +108,9 @@ async def test_happy_path_refunds_once_and_projects_every_step(harness):
     assert sum(1 for e in timeline(h, inp.return_id) if "evt_1" in e.cause) == 1  # duplicate dropped
 
     # The history replays deterministically with the current code.
-    await Replayer(workflows=[ReturnWorkflow], data_converter=pydantic_data_converter).replay_workflow(
-        await handle.fetch_history()
-    )
+    history = await handle.fetch_history()
+    await Replayer(workflows=[ReturnWorkflow], data_converter=pydantic_data_converter).replay_workflow(history)
+    record_history("happy_path", history)
 
 
 async def test_cancel_before_scan_voids_label(harness):
@@ -116,6 +124,7 @@ async def test_cancel_before_scan_voids_label(harness):
     assert shipment["refund_status"] in ("submitted", "refunded")
     assert sandbox_refunds(h, inp.return_id) == []
     assert any("voided" in e.cause for e in timeline(h, inp.return_id))
+    record_history("cancelled", await handle.fetch_history())
 
 
 async def test_cancel_after_first_scan_is_refused(harness):
@@ -142,6 +151,7 @@ async def test_unscanned_label_expires_after_30_days_and_is_voided(harness):
     [shipment] = sandbox_shipments(h, inp.return_id)
     assert shipment["refund_status"] in ("submitted", "refunded")
     assert db_row(h, inp.return_id).status == "expired"
+    record_history("expired", await handle.fetch_history())
 
 
 async def test_outside_the_window_is_rejected_without_a_label(harness):
