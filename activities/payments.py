@@ -29,6 +29,15 @@ class SettlementRequest(BaseModel):
     amount: Money
 
 
+class RefundCheck(BaseModel):
+    return_id: str
+    merchant_id: str
+    refund_id: str
+
+
+REFUND_PENDING = "RefundPending"
+
+
 def refund_key(return_id: str) -> str:
     return f"returnflow-{return_id}-refund"
 
@@ -64,13 +73,6 @@ class PaymentActivities:
             )
         except stripe.StripeError as err:
             raise payment_error(err) from err
-        if refund.status in ("failed", "canceled"):
-            raise ApplicationError(
-                f"Stripe refund {refund.id} {refund.status}: {refund.failure_reason}",
-                {"code": refund.failure_reason},
-                type=PAYMENT_REJECTED,
-                non_retryable=True,
-            )
         with session_scope(self._engine) as session:
             row = session.get(PaymentRefund, key) or PaymentRefund(
                 idempotency_key=key,
@@ -83,12 +85,28 @@ class PaymentActivities:
             )
             row.status = refund.status
             session.add(row)
-        return Settlement(
-            method=Resolution.REFUND,
-            amount=Money(amount=refund.amount, currency=refund.currency),
-            status=refund.status,
-            reference=refund.id,
-        )
+        return _settlement(refund)
+
+    @activity.defn
+    def confirm_refund(self, req: RefundCheck) -> Settlement:
+        """Read the refund's status; while it is still pending, fail retryably so Temporal asks
+        again later with backoff (the retry policy's schedule-to-close is the total deadline)."""
+        try:
+            refund = self._stripe.v1.refunds.retrieve(req.refund_id)
+        except stripe.StripeError as err:
+            raise payment_error(err) from err
+        self._record_status(refund_key(req.return_id), refund.status)
+        settlement = _settlement(refund)
+        if refund.status != "succeeded":
+            raise ApplicationError(f"Stripe refund {refund.id} is still {refund.status}", type=REFUND_PENDING)
+        return settlement
+
+    def _record_status(self, key: str, status: str) -> None:
+        with session_scope(self._engine) as session:
+            row = session.get(PaymentRefund, key)
+            if row is not None and row.status != status:
+                row.status = status
+                session.add(row)
 
     @activity.defn
     def issue_store_credit(self, req: SettlementRequest) -> Settlement:
@@ -129,3 +147,20 @@ class PaymentActivities:
         if order is None:
             raise ApplicationError(f"no order for return {req.return_id}", type=PAYMENT_REJECTED, non_retryable=True)
         return order
+
+
+def _settlement(refund) -> Settlement:
+    """A Stripe refund as our settlement; a failed or canceled one is a permanent refusal."""
+    if refund.status in ("failed", "canceled"):
+        raise ApplicationError(
+            f"Stripe refund {refund.id} {refund.status}: {refund.failure_reason}",
+            {"code": refund.failure_reason},
+            type=PAYMENT_REJECTED,
+            non_retryable=True,
+        )
+    return Settlement(
+        method=Resolution.REFUND,
+        amount=Money(amount=refund.amount, currency=refund.currency),
+        status=refund.status,
+        reference=refund.id,
+    )

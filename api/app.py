@@ -9,7 +9,17 @@ from fastapi.routing import APIRoute
 
 from api import errors
 from api.deps import Db, Temporal
-from api.routers import health, ops, orders, policy, returns, warehouse, webhooks
+from api.routers import (
+    health,
+    merchant_webhooks,
+    ops,
+    orders,
+    policy,
+    returns,
+    store_credit,
+    warehouse,
+    webhooks,
+)
 from db.session import make_engine
 from settings import Settings, get_settings
 
@@ -38,7 +48,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         generate_unique_id_function=_operation_id,
     )
     errors.install(app)
-    for router in (health.router, orders.router, policy.router, returns.router, warehouse.router, ops.router, webhooks.router):
+    routers = (
+        health.router,
+        orders.router,
+        policy.router,
+        returns.router,
+        store_credit.router,
+        merchant_webhooks.router,
+        warehouse.router,
+        ops.router,
+        webhooks.router,
+    )
+    for router in routers:
         app.include_router(router)
     return app
 

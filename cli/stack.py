@@ -161,7 +161,7 @@ class Stack:
         ]
         argv += ["--ui-port", str(s.temporal_ui_port)] if self.temporal_ui else ["--headless"]
         for key in sa.ALL:
-            argv += ["--search-attribute", f"{key.name}=Keyword"]
+            argv += ["--search-attribute", f"{key.name}={sa.cli_type(key)}"]
         child = self._spawn("temporal", argv, python=False)
         wait_until(lambda: _temporal_healthy(s.temporal_address), "Temporal dev server", 90, child.alive)
 

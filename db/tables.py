@@ -35,6 +35,9 @@ class Merchant(SQLModel, table=True):
     # Where return parcels go (EasyPost address fields); the Spine has one warehouse per merchant.
     warehouse_id: str = Field(max_length=64)
     warehouse_address: dict | None = _json(nullable=False)
+    # Where settlement events go (signed with the secret); unset: no merchant webhooks.
+    webhook_url: str | None = Field(default=None, max_length=2000)
+    webhook_secret: str | None = Field(default=None, max_length=128)
     created_at: datetime = _dt(nullable=False, default=utcnow)
 
 
@@ -152,6 +155,25 @@ class PaymentRefund(SQLModel, table=True):
     currency: str = Field(max_length=3)
     status: str = Field(max_length=32)
     created_at: datetime = _dt(nullable=False, default=utcnow)
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One attempt to deliver one merchant webhook event: the delivery log merchants read."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_merchant_at", "merchant_id", "attempted_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: str = Field(foreign_key="merchants.id", max_length=64)
+    event_id: str = Field(index=True, max_length=128)
+    event_type: str = Field(max_length=64)
+    return_id: str | None = Field(default=None, max_length=64)
+    url: str = Field(max_length=2000)
+    attempt: int
+    status_code: int | None = None
+    error: str | None = Field(default=None, max_length=500)
+    delivered: bool = False
+    attempted_at: datetime = _dt(nullable=False, default=utcnow)
 
 
 class StoreCreditEntry(SQLModel, table=True):

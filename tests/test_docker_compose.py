@@ -46,3 +46,11 @@ def test_every_copied_package_exists_in_the_dockerfile():
     dockerfile = (ROOT / "Dockerfile").read_text()
     for package in ("domain", "workflows", "activities", "api", "workers", "db", "sandboxes", "cli"):
         assert f"COPY {package} ./{package}" in dockerfile
+
+
+def test_compose_registers_every_search_attribute_the_workflows_upsert():
+    from workflows import search_attributes as sa
+
+    command = " ".join(compose_config()["services"]["temporal-setup"]["command"])
+    for key in sa.ALL:
+        assert f"--name {key.name} --type {sa.cli_type(key)}" in command

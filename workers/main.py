@@ -19,12 +19,14 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.carrier import CarrierActivities
+from activities.notify import NotifyActivities
 from activities.payments import PaymentActivities
 from activities.store import StoreActivities
 from db.session import make_engine
 from settings import Settings, get_settings
 from workers.client import connect
 from workflows.ids import CARRIER_TASK_QUEUE, TASK_QUEUE
+from workflows.merchant_notification import MerchantNotificationWorkflow
 from workflows.return_workflow import ReturnWorkflow
 
 log = logging.getLogger("returnflow.worker")
@@ -44,12 +46,20 @@ def build_workers(client: Client, settings: Settings, engine: Engine, executor: 
     store = StoreActivities(engine)
     payments = PaymentActivities(engine, stripe_client)
     carrier = CarrierActivities(engine, easypost_client)
+    notify = NotifyActivities(engine, client)
     return [
         Worker(
             client,
             task_queue=TASK_QUEUE,
-            workflows=[ReturnWorkflow],
-            activities=[store.record_return, payments.refund_payment, payments.issue_store_credit],
+            workflows=[ReturnWorkflow, MerchantNotificationWorkflow],
+            activities=[
+                store.record_return,
+                payments.refund_payment,
+                payments.confirm_refund,
+                payments.issue_store_credit,
+                notify.deliver_merchant_event,
+                notify.announce_to_merchant,
+            ],
             activity_executor=executor,
         ),
         Worker(

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, TimeoutError
 
 # Our modules are pure (domain rules, pydantic messages) or activity definitions; passing
 # them through the sandbox keeps one class per model on both sides of an activity call
@@ -22,7 +22,8 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.carrier import CarrierActivities, LabelRequest, VoidRequest
     from activities.errors import PERMANENT_ERROR_TYPES
-    from activities.payments import PaymentActivities, SettlementRequest
+    from activities.notify import Announcement, MerchantEvent, NotifyActivities
+    from activities.payments import PaymentActivities, RefundCheck, SettlementRequest
     from activities.store import StoreActivities
     from domain import carrier as carrier_rules
     from domain import policy
@@ -70,6 +71,23 @@ CARRIER = dict(
         non_retryable_error_types=list(PERMANENT_ERROR_TYPES),
     ),
 )
+# A pending refund is asked about again with backoff for up to five days (Stripe card refunds
+# settle within days); past that deadline it is left for ops, never silently retried forever.
+REFUND_FOLLOW_UP = dict(
+    start_to_close_timeout=timedelta(seconds=30),
+    schedule_to_close_timeout=timedelta(days=5),
+    retry_policy=RetryPolicy(
+        initial_interval=timedelta(seconds=30),
+        backoff_coefficient=2.0,
+        maximum_interval=timedelta(hours=6),
+        non_retryable_error_types=list(PERMANENT_ERROR_TYPES),
+    ),
+)
+ANNOUNCE = dict(
+    start_to_close_timeout=timedelta(seconds=15),
+    schedule_to_close_timeout=timedelta(days=1),
+    retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)),
+)
 PAYMENT = dict(
     start_to_close_timeout=timedelta(seconds=30),
     schedule_to_close_timeout=timedelta(hours=24),
@@ -100,6 +118,7 @@ class ReturnWorkflow:
         self._review: ReviewDecision | None = None
         # The policy's verdict, computed once from the input (pure and deterministic, so replay-safe).
         self._quote: Quote = policy.evaluate(inp.policy, inp.context, inp.lines, inp.resolution, inp.requested_at)
+        self._refund_failure: str | None = None
         self._answered = False  # the first projection (with the label, or the refusal) is written
 
     # ---- reads -------------------------------------------------------------------------
@@ -301,10 +320,27 @@ class ReturnWorkflow:
             return Settlement(method=self._inp.resolution, amount=due, status="not_required")
         if self._inp.resolution == Resolution.REFUND:
             try:
-                return await workflow.execute_activity_method(PaymentActivities.refund_payment, req, **PAYMENT)
+                refund = await workflow.execute_activity_method(PaymentActivities.refund_payment, req, **PAYMENT)
+                if refund.status == "succeeded":
+                    return refund
+                self._note("settlement", f"refund {refund.reference} is {refund.status}; following it until it settles")
+                await self._flush()
+                check = RefundCheck(return_id=req.return_id, merchant_id=req.merchant_id, refund_id=refund.reference)
+                try:
+                    return await workflow.execute_activity_method(
+                        PaymentActivities.confirm_refund, check, **REFUND_FOLLOW_UP
+                    )
+                except ActivityError as err:
+                    if not isinstance(err.cause, TimeoutError):
+                        raise
+                    # It may still succeed: paying again as credit could pay twice. Ops decide.
+                    workflow.upsert_search_attributes([sa.NEEDS_ATTENTION.value_set(True)])
+                    self._note("settlement", f"refund {refund.reference} still unconfirmed after the deadline; needs attention")
+                    return refund.model_copy(update={"status": "unconfirmed"})
             except ActivityError as err:
-                # Permanent refusal (or the deadline passed): the shopper still gets their money as credit.
-                self._note("settlement", f"refund failed ({_cause(err)}); issuing store credit instead")
+                # Refused for good (or failed after pending): the shopper still gets their money as credit.
+                self._refund_failure = _cause(err)
+                self._note("settlement", f"refund failed ({self._refund_failure}); issuing store credit instead")
         return await workflow.execute_activity_method(PaymentActivities.issue_store_credit, req, **PAYMENT)
 
     async def _void_label(self, why: str) -> None:
@@ -364,9 +400,39 @@ class ReturnWorkflow:
     async def _finish(self, status: ReturnStatus, event: str, cause: str) -> ReturnView:
         self._move(status, event, cause)
         await self._flush()
+        # Added after the first histories were recorded: returns already past this point replay without it.
+        if self._settlement is not None and workflow.patched("merchant-webhooks"):
+            await self._tell_merchant()
         self._answered = True
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.view()
+
+    async def _tell_merchant(self) -> None:
+        """Announce settlement events; their deliveries run as workflows of their own, so the
+        return completes now while a delivery may retry for days against a down endpoint."""
+        s = self._settlement
+        data = {"return_id": self._inp.return_id, "order_id": self._inp.context.order.order_id,
+                "amount": s.amount.amount, "currency": s.amount.currency, "status": s.status, "reference": s.reference}
+        kinds: list[tuple[str, dict]] = []
+        if self._refund_failure is not None:
+            kinds.append(("refund.failed", {**data, "reason": self._refund_failure}))
+        if s.amount.amount > 0:
+            kinds.append(("return.refunded" if s.method == Resolution.REFUND else "return.credited", data))
+        events = [
+            MerchantEvent(
+                event_id=f"evt_{self._inp.return_id}_{kind.replace('.', '_')}", merchant_id=self._inp.merchant_id,
+                type=kind, return_id=self._inp.return_id, created_at=workflow.now().isoformat(), data=payload,
+            )
+            for kind, payload in kinds
+        ]
+        if not events:
+            return
+        await workflow.execute_activity_method(
+            NotifyActivities.announce_to_merchant, Announcement(events=events), **ANNOUNCE
+        )
+        for event in events:
+            self._note("merchant_webhook", f"{event.type} event {event.event_id} sent to the merchant's endpoint")
+        await self._flush()
 
     def _item(self, line_id: str) -> ItemView:
         return next(i for i in self._items if i.line_id == line_id)

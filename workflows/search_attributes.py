@@ -4,5 +4,11 @@ from temporalio.common import SearchAttributeKey
 
 RETURN_STATUS = SearchAttributeKey.for_keyword("ReturnStatus")
 MERCHANT_ID = SearchAttributeKey.for_keyword("MerchantId")
+NEEDS_ATTENTION = SearchAttributeKey.for_bool("NeedsAttention")
 
-ALL = (RETURN_STATUS, MERCHANT_ID)
+ALL = (RETURN_STATUS, MERCHANT_ID, NEEDS_ATTENTION)
+
+
+def cli_type(key: SearchAttributeKey) -> str:
+    """The type name `temporal server start-dev --search-attribute NAME=TYPE` expects."""
+    return {"KEYWORD": "Keyword", "BOOL": "Bool"}[key.indexed_value_type.name.removeprefix("INDEXED_VALUE_TYPE_")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +12,8 @@ import httpx
 import pytest
 
 from cli.stack import Stack
+from db.seed import seed_merchant
+from db.session import make_engine
 from settings import Settings
 from tests.conftest import free_port
 
@@ -67,3 +70,15 @@ def running(tmp_path_factory) -> Iterator[Running]:
             yield Running(stack, settings, api, ep, pay)
     finally:
         stack.stop()
+
+
+@pytest.fixture
+def shop(running: Running) -> dict:
+    """A merchant of its own, so policy changes here touch no other test."""
+    merchant_id = f"pol-{uuid.uuid4().hex[:8]}"
+    keys = {s: f"rf_test_{s}_{uuid.uuid4().hex}" for s in ("merchant", "warehouse", "ops")}
+    engine = make_engine(running.settings.database_url)
+    seed_merchant(engine, merchant_id=merchant_id, name="Policy shop", merchant_key=keys["merchant"],
+                  warehouse_key=keys["warehouse"], ops_key=keys["ops"])
+    engine.dispose()
+    return {s: {"Authorization": f"Bearer {k}"} for s, k in keys.items()}

@@ -6,8 +6,6 @@ import uuid
 
 import pytest
 
-from db.seed import seed_merchant
-from db.session import make_engine
 from tests.factories import create_payment, order_body
 from tests.integration.conftest import Running
 from tests.integration.test_bad_input import error
@@ -20,18 +18,6 @@ POLICY = {
                "restocking_fee": {"kind": "percent", "percent": 10}}],
     "review": {"order_value_above": 100_000},
 }
-
-
-@pytest.fixture
-def shop(running: Running) -> dict:
-    """A merchant of its own, so policy changes here touch no other test."""
-    merchant_id = f"pol-{uuid.uuid4().hex[:8]}"
-    keys = {s: f"rf_test_{s}_{uuid.uuid4().hex}" for s in ("merchant", "warehouse", "ops")}
-    engine = make_engine(running.settings.database_url)
-    seed_merchant(engine, merchant_id=merchant_id, name="Policy shop", merchant_key=keys["merchant"],
-                  warehouse_key=keys["warehouse"], ops_key=keys["ops"])
-    engine.dispose()
-    return {s: {"Authorization": f"Bearer {k}"} for s, k in keys.items()}
 
 
 def put_order(run: Running, shop: dict, **kw) -> str:

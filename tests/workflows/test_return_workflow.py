@@ -107,6 +107,10 @@ async def test_happy_path_refunds_once_and_projects_every_step(harness):
         assert expected in statuses
     assert sum(1 for e in timeline(h, inp.return_id) if "evt_1" in e.cause) == 1  # duplicate dropped
 
+    # The merchant hears about it (no endpoint configured here: the delivery says so and ends).
+    notice = h.client.get_workflow_handle(f"notify-evt_{inp.return_id}_return_refunded")
+    assert await notice.result() == "no endpoint configured"
+
     # The history replays deterministically with the current code.
     history = await handle.fetch_history()
     await Replayer(workflows=[ReturnWorkflow], data_converter=pydantic_data_converter).replay_workflow(history)

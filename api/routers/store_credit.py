@@ -1,0 +1,169 @@
+"""Store credit for the merchant's shop: a customer's balances and history, and redeeming at checkout.
+
+The ledger (store_credit_entries) is append-only: the return workflow issues credit,
+a redeem here is a negative entry, and a balance is always the sum (domain/ledger.py).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Response
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from api.deps import DbDep, MerchantKey
+from api.errors import ApiError
+from db.tables import StoreCreditEntry
+from domain.ledger import Entry, InsufficientCredit, balance, balances, check_redeem
+from domain.money import Money
+
+router = APIRouter(prefix="/v1/store-credit", tags=["merchant: store credit"])
+
+CustomerEmail = Annotated[EmailStr, Path(description="the customer's email; case-insensitive")]
+# The shop's reference is the redeem's idempotency key; the prefix keeps it apart from the
+# workflow's issue keys in the same (merchant_id, idempotency_key) unique constraint.
+REDEEM_PREFIX = "redeem:"
+MAX_AMOUNT = 2**31 - 1  # the ledger's integer column; anything larger could never be covered anyway
+
+
+class MoneyOut(BaseModel):
+    amount: int
+    currency: str
+
+
+class EntryOut(BaseModel):
+    id: int
+    amount: int = Field(description="signed minor units: positive issues credit, negative redeems it")
+    currency: str
+    kind: Literal["issue", "redeem"]
+    return_id: str | None
+    reference: str | None = Field(description="the shop's reference of a redeem")
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: StoreCreditEntry) -> EntryOut:
+        reference = row.idempotency_key.removeprefix(REDEEM_PREFIX) if row.kind == "redeem" else None
+        return cls(
+            id=row.id, amount=row.amount, currency=row.currency, kind=row.kind,
+            return_id=row.return_id, reference=reference, created_at=row.created_at,
+        )
+
+
+class LedgerOut(BaseModel):
+    customer: str
+    balances: list[MoneyOut]
+    entries: list[EntryOut] = Field(description="newest first")
+
+
+class RedeemIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    amount: int = Field(gt=0, le=MAX_AMOUNT, strict=True, description="minor units to take off the balance")
+    currency: str = Field(min_length=3, max_length=3, examples=["EUR"])
+    reference: str = Field(min_length=1, max_length=128 - len(REDEEM_PREFIX), description="the shop's order or checkout id")
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, v: str) -> str:
+        if not (v.isascii() and v.isalpha()):
+            raise ValueError("currency must be a three-letter ISO 4217 code")
+        return v.upper()
+
+
+class RedeemOut(BaseModel):
+    entry: EntryOut
+    balance: MoneyOut = Field(description="the balance in the entry's currency now")
+
+
+def _money(m: Money) -> MoneyOut:
+    return MoneyOut(amount=m.amount, currency=m.currency)
+
+
+def _ledger(rows: list[StoreCreditEntry]) -> list[Entry]:
+    return [Entry(amount=r.amount, currency=r.currency, kind=r.kind) for r in rows]
+
+
+def customer_entries(session: Session, merchant_id: str, email: str) -> list[StoreCreditEntry]:
+    q = select(StoreCreditEntry).where(StoreCreditEntry.merchant_id == merchant_id, StoreCreditEntry.customer_email == email)
+    return list(session.exec(q.order_by(col(StoreCreditEntry.id).desc())).all())
+
+
+def _serialise(session: Session, merchant_id: str, email: str) -> None:
+    """Holds until commit so that no other redeem for this customer reads the balance meanwhile."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"{merchant_id}:{email}"})
+    else:
+        # SQLite has one writer: a write as the transaction's first statement takes the write
+        # lock (waiting out busy_timeout, then reading the newest commit) and keeps it to the
+        # end, i.e. BEGIN IMMEDIATE. A SELECT first would not: it would only take a snapshot.
+        session.execute(text("UPDATE merchants SET name = name WHERE id = :m"), {"m": merchant_id})
+
+
+def redeem(session: Session, merchant_id: str, email: str, body: RedeemIn) -> tuple[StoreCreditEntry, Money, bool]:
+    """(entry, balance after, created). Raises InsufficientCredit; ApiError for a reused reference."""
+    _serialise(session, merchant_id, email)
+    key = REDEEM_PREFIX + body.reference
+    done = session.exec(
+        select(StoreCreditEntry).where(StoreCreditEntry.merchant_id == merchant_id, StoreCreditEntry.idempotency_key == key)
+    ).first()
+    if done is not None:
+        if (done.customer_email, -done.amount, done.currency) != (email, body.amount, body.currency):
+            raise ApiError(
+                409, "idempotency_conflict",
+                f"reference {body.reference!r} was already used for a different redemption "
+                f"({Money(amount=-done.amount, currency=done.currency).display()})",
+            )
+        return done, balance(_ledger(customer_entries(session, merchant_id, email)), done.currency), False
+    ledger = _ledger(customer_entries(session, merchant_id, email))
+    check_redeem(ledger, Money(amount=body.amount, currency=body.currency))
+    row = StoreCreditEntry(
+        merchant_id=merchant_id, customer_email=email, amount=-body.amount, currency=body.currency,
+        kind="redeem", idempotency_key=key,
+    )
+    session.add(row)
+    session.flush()
+    return row, balance([*ledger, Entry(amount=row.amount, currency=row.currency, kind="redeem")], row.currency), True
+
+
+@router.get("/{customer}", response_model=LedgerOut)
+async def get_store_credit(customer: CustomerEmail, principal: MerchantKey, db: DbDep) -> LedgerOut:
+    """A customer's balance per currency and every entry, newest first (empty for an unknown customer)."""
+    email = customer.lower()
+    rows = await db.run(customer_entries, principal.merchant_id, email)
+    return LedgerOut(
+        customer=email,
+        balances=[_money(m) for m in balances(_ledger(rows))],
+        entries=[EntryOut.of(r) for r in rows],
+    )
+
+
+@router.post("/{customer}/redeem", status_code=201, response_model=RedeemOut)
+async def redeem_store_credit(
+    customer: CustomerEmail, body: RedeemIn, principal: MerchantKey, db: DbDep, response: Response
+) -> RedeemOut:
+    """Take credit off the balance at checkout. Retrying with the same reference and body answers
+    the same redemption (200) without a second entry; 409 if it exceeds the balance."""
+    email = customer.lower()
+    for attempt in range(2):
+        try:
+            row, after, created = await db.run(redeem, principal.merchant_id, email, body)
+            break
+        except InsufficientCredit as err:
+            wanted = Money(amount=body.amount, currency=body.currency).display()
+            raise ApiError(
+                409, "insufficient_credit",
+                f"redeeming {wanted} exceeds the store-credit balance of {err.balance.display()}",
+                balance=_money(err.balance).model_dump(),
+            ) from err
+        except IntegrityError:
+            # The same reference inserted at once for another customer (the lock is per
+            # customer): the retry finds the winner's entry and answers replay or conflict.
+            if attempt:
+                raise
+    if not created:
+        response.status_code = 200
+    return RedeemOut(entry=EntryOut.of(row), balance=_money(after))

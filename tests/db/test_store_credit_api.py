@@ -1,0 +1,233 @@
+"""Store credit over HTTP, on SQLite and PostgreSQL: balances, redeems, idempotency, bad input,
+tenant isolation, and concurrent redeems that must never overdraw.
+
+Decision tested here: a well-formed currency the customer holds no credit in is not bad input but
+a zero balance, so it is a 409 insufficient_credit with `balance: {amount: 0, currency}`; only a
+malformed currency ("EURO", "E1R") is a 422 naming `currency`.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import select
+
+from api.app import create_app
+from db.session import make_engine, session_scope
+from db.tables import StoreCreditEntry
+from settings import Settings
+from tests.conftest import free_port
+from tests.factories import new_merchant
+
+EMAIL = "sam.shopper@example.com"
+URL = f"/v1/store-credit/{EMAIL}"
+
+
+def build_app(database_url: str):
+    return create_app(Settings(database_url=database_url, temporal_address=f"127.0.0.1:{free_port()}"))
+
+
+@pytest.fixture
+def engine(database_url):
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def shop(engine, database_url):
+    """(engine, client, merchant_id, auth headers) for a fresh merchant."""
+    merchant_id, key, _ = new_merchant(engine)
+    with TestClient(build_app(database_url)) as client:
+        yield engine, client, merchant_id, {"Authorization": f"Bearer {key}"}
+
+
+def issue(engine, merchant_id: str, amount: int, currency: str = "EUR", email: str = EMAIL) -> str:
+    """Credit as the workflow's issue_store_credit writes it."""
+    return_id = f"ret_{uuid.uuid4().hex[:24]}"
+    with session_scope(engine) as session:
+        session.add(
+            StoreCreditEntry(
+                merchant_id=merchant_id, customer_email=email, amount=amount, currency=currency, kind="issue",
+                idempotency_key=f"returnflow-{return_id}-credit", return_id=return_id,
+            )
+        )
+    return return_id
+
+
+def rows(engine, merchant_id: str) -> list[StoreCreditEntry]:
+    with session_scope(engine) as session:
+        return list(session.exec(select(StoreCreditEntry).where(StoreCreditEntry.merchant_id == merchant_id)).all())
+
+
+def redeem(client, headers, amount, reference="order-1", currency="EUR", email=EMAIL):
+    return client.post(
+        f"/v1/store-credit/{email}/redeem", json={"amount": amount, "currency": currency, "reference": reference}, headers=headers
+    )
+
+
+def test_the_app_serves_store_credit(sqlite_url):
+    paths = set(create_app(Settings(database_url=sqlite_url)).openapi()["paths"])
+    assert {"/v1/store-credit/{customer}", "/v1/store-credit/{customer}/redeem"} <= paths
+
+
+def test_balances_and_history_newest_first(shop):
+    engine, client, merchant_id, headers = shop
+    return_id = issue(engine, merchant_id, 10_000)
+    issue(engine, merchant_id, 2_500, "USD")
+    r = client.get("/v1/store-credit/Sam.Shopper@EXAMPLE.com", headers=headers)
+    assert r.status_code == 200
+    body = r.json()
+    assert body["customer"] == EMAIL
+    assert body["balances"] == [{"amount": 10_000, "currency": "EUR"}, {"amount": 2_500, "currency": "USD"}]
+    assert [(e["amount"], e["currency"], e["kind"]) for e in body["entries"]] == [(2_500, "USD", "issue"), (10_000, "EUR", "issue")]
+    assert body["entries"][1]["return_id"] == return_id and body["entries"][1]["reference"] is None
+    assert {"id", "created_at"} <= body["entries"][0].keys()
+
+    r = client.get("/v1/store-credit/nobody@example.com", headers=headers)
+    assert r.status_code == 200 and r.json() == {"customer": "nobody@example.com", "balances": [], "entries": []}
+
+
+def test_redeem_and_idempotent_retry(shop):
+    engine, client, merchant_id, headers = shop
+    issue(engine, merchant_id, 10_000)
+    r = redeem(client, headers, 3_000)
+    assert r.status_code == 201
+    first = r.json()
+    assert first["balance"] == {"amount": 7_000, "currency": "EUR"}
+    assert first["entry"]["amount"] == -3_000 and first["entry"]["kind"] == "redeem" and first["entry"]["reference"] == "order-1"
+
+    again = redeem(client, headers, 3_000, email="SAM.SHOPPER@example.com")  # the same customer, other case
+    assert again.status_code == 200 and again.json() == first
+    assert len([e for e in rows(engine, merchant_id) if e.kind == "redeem"]) == 1
+
+    for other in (redeem(client, headers, 2_000), redeem(client, headers, 3_000, currency="USD"), redeem(client, headers, 3_000, email="x@example.com")):
+        assert other.status_code == 409 and other.json()["error"]["code"] == "idempotency_conflict", other.json()
+        assert "order-1" in other.json()["error"]["message"]
+
+    history = client.get(URL, headers=headers).json()
+    assert history["balances"] == [{"amount": 7_000, "currency": "EUR"}]
+    assert [e["amount"] for e in history["entries"]] == [-3_000, 10_000]
+
+
+def test_over_redeem_is_409_with_the_balance_and_writes_nothing(shop):
+    engine, client, merchant_id, headers = shop
+    issue(engine, merchant_id, 10_000)
+    assert redeem(client, headers, 2_500, reference="o-1").status_code == 201
+    r = redeem(client, headers, 7_501, reference="o-2")
+    assert r.status_code == 409
+    error = r.json()["error"]
+    assert error["code"] == "insufficient_credit" and "75.00 EUR" in error["message"]
+    assert error["balance"] == {"amount": 7_500, "currency": "EUR"}
+    assert len(rows(engine, merchant_id)) == 2
+
+    exact = redeem(client, headers, 7_500, reference="o-2")  # the refused reference is still free
+    assert exact.status_code == 201 and exact.json()["balance"] == {"amount": 0, "currency": "EUR"}
+    r = redeem(client, headers, 1, reference="o-3")
+    assert r.status_code == 409 and r.json()["error"]["balance"] == {"amount": 0, "currency": "EUR"}
+
+
+def test_a_currency_without_credit_is_a_zero_balance(shop):
+    engine, client, merchant_id, headers = shop
+    issue(engine, merchant_id, 10_000)
+    r = redeem(client, headers, 100, currency="usd")
+    assert r.status_code == 409 and r.json()["error"]["balance"] == {"amount": 0, "currency": "USD"}
+    assert "0.00 USD" in r.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        ({"amount": 0, "currency": "EUR", "reference": "o"}, "amount"),
+        ({"amount": -500, "currency": "EUR", "reference": "o"}, "amount"),
+        ({"amount": "500", "currency": "EUR", "reference": "o"}, "amount"),
+        ({"amount": 5.5, "currency": "EUR", "reference": "o"}, "amount"),
+        ({"amount": True, "currency": "EUR", "reference": "o"}, "amount"),
+        ({"amount": 2**31, "currency": "EUR", "reference": "o"}, "amount"),
+        ({"currency": "EUR", "reference": "o"}, "amount"),
+        ({"amount": 5, "currency": "EURO", "reference": "o"}, "currency"),
+        ({"amount": 5, "currency": "E1R", "reference": "o"}, "currency"),
+        ({"amount": 5, "currency": "EUR", "reference": ""}, "reference"),
+        ({"amount": 5, "currency": "EUR", "reference": "o" * 200}, "reference"),
+        ({"amount": 5, "currency": "EUR", "reference": "o", "customer": "x"}, "customer"),
+    ],
+)
+def test_bad_redeem_input_is_422_naming_the_field(shop, body, field):
+    engine, client, merchant_id, headers = shop
+    issue(engine, merchant_id, 10_000)
+    r = client.post(f"{URL}/redeem", json=body, headers=headers)
+    assert r.status_code == 422
+    assert [d["field"] for d in r.json()["error"]["details"]] == [field]
+    assert len(rows(engine, merchant_id)) == 1
+
+
+def test_the_path_must_be_an_email(shop):
+    _, client, _, headers = shop
+    for r in (client.get("/v1/store-credit/not-an-email", headers=headers),
+              client.post("/v1/store-credit/not-an-email/redeem", json={"amount": 5, "currency": "EUR", "reference": "o"}, headers=headers)):
+        assert r.status_code == 422 and r.json()["error"]["details"][0]["field"] == "customer"
+
+
+def test_tenants_see_and_spend_only_their_own_credit(shop, database_url):
+    engine, client, merchant_id, headers = shop
+    issue(engine, merchant_id, 10_000)
+    other_id, other_key, warehouse_key = new_merchant(engine)
+    other = {"Authorization": f"Bearer {other_key}"}
+    assert client.get(URL, headers=other).json() == {"customer": EMAIL, "balances": [], "entries": []}
+    r = redeem(client, other, 100)
+    assert r.status_code == 409 and r.json()["error"]["balance"] == {"amount": 0, "currency": "EUR"}
+    # References are per merchant: the other shop's "order-1" does not collide with ours.
+    issue(engine, other_id, 500)
+    assert redeem(client, other, 100).status_code == 201
+    assert redeem(client, headers, 100).status_code == 201
+    assert client.get(URL, headers=headers).json()["balances"] == [{"amount": 9_900, "currency": "EUR"}]
+    assert client.get(URL, headers={"Authorization": f"Bearer {warehouse_key}"}).status_code == 403
+    assert client.get(URL).status_code == 401
+
+
+def at_once(n: int, fn) -> list:
+    """Runs fn(i) on n threads released together."""
+    start = threading.Barrier(n)
+
+    def go(i):
+        start.wait()
+        return fn(i)
+
+    with ThreadPoolExecutor(n) as pool:
+        return list(pool.map(go, range(n)))
+
+
+def test_concurrent_redeems_never_overdraw(shop):
+    engine, client, merchant_id, headers = shop
+    issue(engine, merchant_id, 100)
+    results = at_once(10, lambda i: redeem(client, headers, 30, reference=f"checkout-{i}"))
+    statuses = sorted(r.status_code for r in results)
+    assert statuses == [201] * 3 + [409] * 7, [r.json() for r in results]
+    for r in results:
+        if r.status_code == 409:
+            assert r.json()["error"]["code"] == "insufficient_credit"
+            assert 0 <= r.json()["error"]["balance"]["amount"] < 30
+        else:
+            assert r.json()["balance"]["amount"] >= 10
+    assert client.get(URL, headers=headers).json()["balances"] == [{"amount": 10, "currency": "EUR"}]
+    assert sum(e.amount for e in rows(engine, merchant_id)) == 10
+
+
+def test_concurrent_retries_of_one_reference_write_one_entry(shop):
+    engine, client, merchant_id, headers = shop
+    issue(engine, merchant_id, 100)
+    issue(engine, merchant_id, 100, email="kim@example.com")
+    # Half retry Sam's checkout; half try the same reference for Kim (a different lock, so
+    # on PostgreSQL the unique constraint decides and the loser's retry must answer 409).
+    results = at_once(10, lambda i: redeem(client, headers, 30, reference="checkout-1", email=EMAIL if i % 2 else "kim@example.com"))
+    redeems = [e for e in rows(engine, merchant_id) if e.kind == "redeem"]
+    assert len(redeems) == 1
+    winner = redeems[0].customer_email
+    for i, r in enumerate(results):
+        mine = (EMAIL if i % 2 else "kim@example.com") == winner
+        assert r.status_code in ((200, 201) if mine else (409,)), r.json()
+    assert sorted(r.status_code for r in results).count(201) == 1
