@@ -96,6 +96,7 @@ def return_input(
     reason: ReturnReason = ReturnReason.TOO_SMALL,
     window_days: int = 30,
     policy: ReturnPolicy | None = None,
+    customer_tier: str | None = None,
 ) -> ReturnInput:
     lines = [
         ReturnLine(line_id=l["id"], sku=l["sku"], quantity=l["quantity"], unit_price=l["unit_price"], category=l["category"], reason=reason)
@@ -108,6 +109,7 @@ def return_input(
         context=ReturnContext(
             order=OrderFacts(order_id=order.id, currency=order.currency, placed_at=order.placed_at, delivered_at=order.delivered_at),
             destination_country=order.customer["address"]["country"],
+            customer_tier=customer_tier,
             order_value=sum(l["unit_price"] * l["quantity"] for l in order.lines),
         ),
         lines=lines,

@@ -119,6 +119,7 @@ class ReturnWorkflow:
         # The policy's verdict, computed once from the input (pure and deterministic, so replay-safe).
         self._quote: Quote = policy.evaluate(inp.policy, inp.context, inp.lines, inp.resolution, inp.requested_at)
         self._refund_failure: str | None = None
+        self._owed: Money | None = None  # instant refund above what inspection allowed
         self._answered = False  # the first projection (with the label, or the refusal) is written
 
     # ---- reads -------------------------------------------------------------------------
@@ -304,10 +305,23 @@ class ReturnWorkflow:
             await self._void_label("expiry")
             return await self._finish(S.EXPIRED, "expiry", f"label not scanned within {inp.label_expiry_days} days")
 
+        if quote.instant_refund and inp.resolution == Resolution.REFUND:
+            # Trusted shopper (the policy's tier): refunded at the first scan, as quoted.
+            workflow.patched("instant-refund")
+            self._note("settlement", "trusted customer: refunding at the first carrier scan, before inspection")
+            self._settlement = await self._settle(quote.settlement_amount)
+            self._note("settlement", f"instant {self._settled_cause()}")
+
         await self._wait(lambda: self._status == S.INSPECTED)
         self._move(S.SETTLING, "settlement", f"settling by {inp.resolution.value}")
         await self._flush()
-        self._settlement = await self._settle(self._refund_due())
+        if self._settlement is None:
+            self._settlement = await self._settle(self._refund_due())
+        elif (owed := self._settlement.amount.amount - self._refund_due().amount) > 0:
+            # Inspection found less than was refunded up front: record what the shopper owes; ops follow up.
+            self._owed = Money(amount=owed, currency=self._settlement.amount.currency)
+            workflow.upsert_search_attributes([sa.NEEDS_ATTENTION.value_set(True)])
+            self._note("settlement", f"inspection values the items below the instant refund: the shopper owes {self._owed.display()}")
         return await self._finish(S.COMPLETED, "settlement", self._settled_cause())
 
     def _settled_cause(self) -> str:

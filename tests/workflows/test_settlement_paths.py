@@ -1,21 +1,42 @@
-"""Settlement paths: refunds that are pending first, and refunds that fail after pending."""
+"""Settlement paths: pending refunds, refunds failing after pending, instant refunds for trusted tiers."""
 
 from __future__ import annotations
+
+import asyncio
+import time
 
 from sqlmodel import select
 
 from db.session import session_scope
 from db.tables import PaymentRefund, StoreCreditEntry
-from domain.returns import Grade, Resolution
+from domain.policy import LoyaltyTier, ReturnPolicy
+from domain.returns import Grade, Resolution, ReturnReason
 from domain.status import ReturnStatus
 from tests.workflows.test_return_workflow import (
     receipt,
     sandbox_refunds,
+    scan,
     submitted,
     timeline,
 )
+from workflows import search_attributes as sa
 from workflows.messages import InspectedItem, Inspection
 from workflows.return_workflow import ReturnWorkflow
+
+
+POLL_INTERVAL = 0.1
+
+
+async def poll_until(fn, until, what: str, timeout: float = 30):
+    """Call `fn` until `until(result)`; fail after `timeout` seconds (real time: an activity is running).
+    Polls asynchronously: the worker under test shares this event loop."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if until(result := await asyncio.to_thread(fn)):
+            return result
+        await asyncio.sleep(POLL_INTERVAL)
+    raise AssertionError(f"timed out waiting for {what}")
+
 
 ALL_AS_NEW = Inspection(items=[InspectedItem(line_id="L1", grade=Grade.A), InspectedItem(line_id="L2", grade=Grade.A)])
 
@@ -51,3 +72,28 @@ async def test_a_refund_that_fails_after_pending_becomes_store_credit_once(harne
         credit = s.exec(select(StoreCreditEntry).where(StoreCreditEntry.return_id == inp.return_id)).all()
     assert [c.amount for c in credit] == [13999]
     assert any("refund failed" in e.cause and "expired_or_canceled_card" in e.cause for e in timeline(h, inp.return_id))
+
+
+async def test_trusted_tier_is_refunded_at_first_scan_and_owes_what_inspection_takes_off(harness):
+    h = harness
+    gold = ReturnPolicy(tiers=[LoyaltyTier(name="gold", instant_refund=True)])
+    inp = h.new_return(policy=gold, customer_tier="gold", reason=ReturnReason.TOO_SMALL)
+    handle, _ = await submitted(h, inp)
+    await handle.signal(ReturnWorkflow.carrier_event, scan("evt_scan", "in_transit"))
+    # Refunded in full while the parcel is still on its way.
+    refunds = await poll_until(lambda: sandbox_refunds(h, inp.return_id), lambda r: len(r) == 1, "the instant refund")
+    assert refunds[0]["amount"] == 2 * 2500 + 8999
+    assert (await handle.query(ReturnWorkflow.view)).status == ReturnStatus.IN_TRANSIT
+
+    await handle.signal(ReturnWorkflow.warehouse_receipt, receipt())
+    await handle.execute_update(
+        ReturnWorkflow.inspect,
+        Inspection(items=[InspectedItem(line_id="L1", grade=Grade.A), InspectedItem(line_id="L2", grade=Grade.C)]),
+    )
+    final = await handle.result()
+    assert final.status == ReturnStatus.COMPLETED and final.refund.amount.amount == 13999
+    assert [r["amount"] for r in sandbox_refunds(h, inp.return_id)] == [13999]  # never refunded twice
+    owed = 8999 - 8999 * 50 // 100
+    assert any(f"owes {owed // 100}.{owed % 100:02d} USD" in e.cause for e in timeline(h, inp.return_id))
+    described = await handle.describe()
+    assert described.typed_search_attributes.get(sa.NEEDS_ATTENTION) is True
