@@ -31,8 +31,12 @@ def payment_error(err: stripe.StripeError) -> ApplicationError:
     status = getattr(err, "http_status", None)
     code = getattr(err, "code", None)
     message = f"Stripe {status or 'error'} {code or ''}: {err.user_message or str(err)}".strip()
-    transient = isinstance(err, (stripe.RateLimitError, stripe.APIConnectionError)) or (
-        isinstance(err, stripe.APIError) and (status is None or status >= 500)
+    # 409: another attempt with the same Idempotency-Key is still running (say, one that timed
+    # out on our side); asking again later gets its stored answer.
+    transient = (
+        isinstance(err, (stripe.RateLimitError, stripe.APIConnectionError))
+        or status == 409
+        or (isinstance(err, stripe.APIError) and (status is None or status >= 500))
     )
     if transient:
         return ApplicationError(message, {"code": code, "http_status": status}, type="PaymentUnavailable")

@@ -23,7 +23,6 @@ from workflows import search_attributes as sa
 from workflows.messages import InspectedItem, Inspection
 from workflows.return_workflow import ReturnWorkflow
 
-
 POLL_INTERVAL = 0.1
 
 
