@@ -413,10 +413,10 @@ class ReturnWorkflow:
 
     async def _finish(self, status: ReturnStatus, event: str, cause: str) -> ReturnView:
         self._move(status, event, cause)
-        await self._flush()
         # Added after the first histories were recorded: returns already past this point replay without it.
         if self._settlement is not None and workflow.patched("merchant-webhooks"):
             await self._tell_merchant()
+        await self._flush()
         self._answered = True
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.view()
@@ -441,12 +441,12 @@ class ReturnWorkflow:
         ]
         if not events:
             return
-        await workflow.execute_activity_method(
+        # Local: starting workflows by deterministic id is quick and idempotent; one marker event.
+        await workflow.execute_local_activity_method(
             NotifyActivities.announce_to_merchant, Announcement(events=events), **ANNOUNCE
         )
         for event in events:
             self._note("merchant_webhook", f"{event.type} event {event.event_id} sent to the merchant's endpoint")
-        await self._flush()
 
     def _item(self, line_id: str) -> ItemView:
         return next(i for i in self._items if i.line_id == line_id)
