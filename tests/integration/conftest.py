@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import httpx
 import pytest
@@ -16,6 +14,7 @@ from db.seed import seed_merchant
 from db.session import make_engine
 from settings import Settings
 from tests.conftest import free_port
+from tests.polling import poll  # noqa: F401  (re-exported for the integration tests)
 
 
 @dataclass
@@ -31,18 +30,6 @@ class Running:
 
     def warehouse(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.settings.demo_warehouse_key.get_secret_value()}"}
-
-
-def poll(fn: Callable[[], Any], until: Callable[[Any], bool], timeout: float = 60, what: str = "condition") -> Any:
-    """Call `fn` until `until(result)` holds, or fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = fn()
-        if until(last):
-            return last
-        time.sleep(0.2)  # poll interval, not a wait for a condition
-    raise AssertionError(f"timed out waiting for {what}; last value: {last!r}")
 
 
 @pytest.fixture(scope="session")

@@ -37,6 +37,8 @@ from sandboxes.serve import serve_in_thread
 
 KEY = "EZTKreturnflowsandbox"
 SECRET = "sécret-ω"  # non-ASCII on purpose: the key is NFKD-normalised before HMAC
+from tests.polling import poll  # noqa: E402
+
 EVENTS = Path(__file__).resolve().parents[2].parent / "shared" / "easypost" / "events"
 FROM = {"name": "Jack Sparrow", "street1": "388 Townsend St", "street2": "Apt 20", "city": "San Francisco",
         "state": "CA", "zip": "94107", "country": "US"}
@@ -47,12 +49,7 @@ PARCEL = {"length": 10, "width": 8, "height": 4, "weight": 15.4}
 
 def wait_for(check: Callable[[], Any], what: str, timeout: float = 10.0) -> Any:
     """Poll `check` until it returns something truthy, failing after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not (result := check()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.02)
-    return result
+    return poll(check, bool, timeout, what)
 
 
 class Receiver:

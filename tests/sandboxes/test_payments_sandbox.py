@@ -14,7 +14,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -33,18 +32,15 @@ from sandboxes.payments.faults import Faults
 KEY = "sk_test_returnflow_sandbox"
 OTHER_KEY = "sk_test_other_account"
 WEBHOOK_SECRET = "whsec_test_returnflow"
+from tests.polling import poll  # noqa: E402
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 # ---------------------------------------------------------------- harness
 
 def _wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    """Poll with a deadline (never a fixed sleep)."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out waiting for {what}")
-        time.sleep(0.01)
+    poll(predicate, bool, timeout, what)
 
 
 def _health_ok(url: str) -> bool:

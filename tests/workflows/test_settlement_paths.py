@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-
 from sqlmodel import select
 
 from db.session import session_scope
@@ -12,6 +9,7 @@ from db.tables import PaymentRefund, StoreCreditEntry
 from domain.policy import LoyaltyTier, ReturnPolicy
 from domain.returns import Grade, Resolution, ReturnReason
 from domain.status import ReturnStatus
+from tests.polling import poll_async
 from tests.workflows.test_return_workflow import (
     receipt,
     sandbox_refunds,
@@ -22,20 +20,6 @@ from tests.workflows.test_return_workflow import (
 from workflows import search_attributes as sa
 from workflows.messages import InspectedItem, Inspection
 from workflows.return_workflow import ReturnWorkflow
-
-POLL_INTERVAL = 0.1
-
-
-async def poll_until(fn, until, what: str, timeout: float = 30):
-    """Call `fn` until `until(result)`; fail after `timeout` seconds (real time: an activity is running).
-    Polls asynchronously: the worker under test shares this event loop."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if until(result := await asyncio.to_thread(fn)):
-            return result
-        await asyncio.sleep(POLL_INTERVAL)
-    raise AssertionError(f"timed out waiting for {what}")
-
 
 ALL_AS_NEW = Inspection(items=[InspectedItem(line_id="L1", grade=Grade.A), InspectedItem(line_id="L2", grade=Grade.A)])
 
@@ -80,7 +64,7 @@ async def test_trusted_tier_is_refunded_at_first_scan_and_owes_what_inspection_t
     handle, _ = await submitted(h, inp)
     await handle.signal(ReturnWorkflow.carrier_event, scan("evt_scan", "in_transit"))
     # Refunded in full while the parcel is still on its way.
-    refunds = await poll_until(lambda: sandbox_refunds(h, inp.return_id), lambda r: len(r) == 1, "the instant refund")
+    refunds = await poll_async(lambda: sandbox_refunds(h, inp.return_id), lambda r: len(r) == 1, 30, "the instant refund")
     assert refunds[0]["amount"] == 2 * 2500 + 8999
     assert (await handle.query(ReturnWorkflow.view)).status == ReturnStatus.IN_TRANSIT
 
