@@ -69,6 +69,5 @@ def test_refund_event_is_signed_retried_and_logged(running: Running, shop, recei
     log = poll(lambda: run.api.get("/v1/webhook-deliveries", params={"event_id": event["id"]}, headers=shop["merchant"]).json()["data"],
                lambda rows: len(rows) >= 2, 30, "the delivery log")
     assert [(d["attempt"], d["status_code"], d["delivered"]) for d in reversed(log)] == [(1, 500, False), (2, 200, True)]
-    assert run.api.get("/v1/webhook-deliveries", headers=run.merchant()).json()["data"] == [] or all(
-        d["event_id"] != event["id"] for d in run.api.get("/v1/webhook-deliveries", headers=run.merchant()).json()["data"]
-    )  # another merchant never sees these
+    others = run.api.get("/v1/webhook-deliveries", headers=run.merchant()).json()["data"]
+    assert all(d["event_id"] != event["id"] for d in others)  # another merchant never sees these

@@ -4,11 +4,11 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-27 03:26:26.020118
 """
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import db.types
+from alembic import op
 
+import db.types
 
 revision = '0003'
 down_revision = '0002'
