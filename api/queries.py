@@ -65,6 +65,16 @@ def last_signalled_tracking_status(session: Session, return_id: str) -> str | No
     return row.tracking_status if row else None
 
 
+def carrier_events(session: Session, return_id: str) -> list[CarrierEventRecord]:
+    return list(
+        session.exec(
+            select(CarrierEventRecord)
+            .where(CarrierEventRecord.return_id == return_id)
+            .order_by(col(CarrierEventRecord.received_at))
+        ).all()
+    )
+
+
 def returned_quantities(session: Session, merchant_id: str, order_id: str) -> dict[str, int]:
     """Quantities per order line already in returns that are open or completed."""
     rows = session.exec(

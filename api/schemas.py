@@ -214,6 +214,21 @@ class ReviewIn(Strict):
     note: str = Field(default="", max_length=2000)
 
 
+class TrackingEventOut(BaseModel):
+    event_id: str
+    description: str
+    status: str | None
+    status_detail: str | None
+    received_at: datetime
+    signalled: bool  # moved the return on (only status changes are signalled)
+    tracking_details: list[dict]
+
+
+class Tracking(BaseModel):
+    return_id: str
+    events: list[TrackingEventOut]
+
+
 class CancelIn(Strict):
     reason: str = Field(default="cancelled by merchant", max_length=500)
 

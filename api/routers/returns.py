@@ -35,6 +35,8 @@ from api.schemas import (
     ReturnOut,
     Timeline,
     TimelineEntryOut,
+    Tracking,
+    TrackingEventOut,
 )
 from api.workflow_calls import UPDATE_RPC_TIMEOUT, call
 from db.tables import ReturnRecord
@@ -188,6 +190,24 @@ async def get_timeline(return_id: str, principal: MerchantKey, db: DbDep) -> Tim
     await _owned(db, principal.merchant_id, return_id)
     rows = await db.run(queries.timeline, return_id)
     return Timeline(return_id=return_id, entries=[TimelineEntryOut.of(r) for r in rows])
+
+
+@router.get("/{return_id}/tracking", response_model=Tracking)
+async def get_tracking(return_id: str, principal: MerchantKey, db: DbDep) -> Tracking:
+    """Every carrier event received for the return, with the carrier's tracking details, oldest first."""
+    await _owned(db, principal.merchant_id, return_id)
+    rows = await db.run(queries.carrier_events, return_id)
+    events = []
+    for row in rows:
+        result = (row.payload or {}).get("result") or {}
+        events.append(
+            TrackingEventOut(
+                event_id=row.event_id, description=row.description, status=row.tracking_status,
+                status_detail=result.get("status_detail"), received_at=row.received_at, signalled=row.signalled,
+                tracking_details=[d for d in result.get("tracking_details") or [] if isinstance(d, dict)],
+            )
+        )
+    return Tracking(return_id=return_id, events=events)
 
 
 @router.post("/{return_id}/cancel", response_model=ReturnOut)

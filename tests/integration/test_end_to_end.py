@@ -120,6 +120,12 @@ def test_a_return_completes_end_to_end(running: Running):
     assert statuses[0] == "requested" and statuses[-1] == "completed"
     assert {"label_created", "in_transit", "delivered", "received", "inspected", "settling"} <= set(statuses)
 
+    tracking = run.api.get(f"/v1/returns/{ret['id']}/tracking", headers=run.merchant()).json()["events"]
+    updates = [t for t in tracking if t["description"] == "tracker.updated"]
+    assert [t["status"] for t in updates] == ["pre_transit", "in_transit", "out_for_delivery", "delivered"]
+    assert all(t["signalled"] for t in updates)  # each one a change of status
+    assert len(updates[-1]["tracking_details"]) >= 4 and updates[-1]["tracking_details"][-1]["status"] == "delivered"
+
     listed = run.api.get("/v1/returns", params={"status": "completed"}, headers=run.merchant()).json()
     assert ret["id"] in [x["id"] for x in listed["data"]]
 
