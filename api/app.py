@@ -10,6 +10,7 @@ from fastapi.routing import APIRoute
 from api import errors
 from api.deps import Db, Temporal
 from api.routers import (
+    facilities,
     health,
     merchant_webhooks,
     ops,
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         health.router,
         orders.router,
         policy.router,
+        facilities.router,
         returns.router,
         store_credit.router,
         merchant_webhooks.router,

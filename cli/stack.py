@@ -168,6 +168,7 @@ class Stack:
     def _seed(self) -> None:
         from db.seed import DEMO_MERCHANT_ID, seed_merchant
         from db.session import make_engine
+        from domain.facilities_example import example_facilities
         from domain.policy_example import example_policy
 
         s = self.settings
@@ -181,6 +182,7 @@ class Stack:
                 warehouse_key=s.demo_warehouse_key.get_secret_value(),
                 ops_key=s.demo_ops_key.get_secret_value(),
                 policy=example_policy(),
+                facilities=example_facilities(),
                 return_window_days=s.return_window_days,
                 label_expiry_days=s.label_expiry_days,
             )

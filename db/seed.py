@@ -9,7 +9,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from db.session import session_scope
-from db.tables import ApiKey, Merchant, PolicyVersion
+from db.tables import ApiKey, FacilityRecord, Merchant, PolicyVersion
+from domain.facilities import FacilityRegistry
 
 DEMO_MERCHANT_ID = "demo"
 DEMO_WAREHOUSE_ID = "wh_demo_nl"
@@ -39,6 +40,7 @@ def seed_merchant(
     warehouse_key: str,
     ops_key: str | None = None,
     policy: dict | None = None,
+    facilities: dict | None = None,
     return_window_days: int = 30,
     label_expiry_days: int = 30,
     warehouse_id: str = DEMO_WAREHOUSE_ID,
@@ -59,3 +61,7 @@ def seed_merchant(
         has_policy = session.exec(select(PolicyVersion).where(PolicyVersion.merchant_id == merchant_id)).first()
         if policy is not None and has_policy is None:
             session.add(PolicyVersion(merchant_id=merchant_id, version=1, document=policy))
+        has_facilities = session.exec(select(FacilityRecord).where(FacilityRecord.merchant_id == merchant_id)).first()
+        if facilities is not None and has_facilities is None:
+            for facility in FacilityRegistry.model_validate(facilities).facilities:
+                session.add(FacilityRecord(merchant_id=merchant_id, id=facility.id, document=facility.model_dump(mode="json")))

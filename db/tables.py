@@ -82,6 +82,17 @@ class PolicyVersion(SQLModel, table=True):
     created_at: datetime = _dt(nullable=False, default=utcnow)
 
 
+class FacilityRecord(SQLModel, table=True):
+    """A merchant's facility (warehouse, refurbisher, recycler, ...); the document is domain.facilities.Facility."""
+
+    __tablename__ = "facilities"
+
+    merchant_id: str = Field(primary_key=True, foreign_key="merchants.id", max_length=64)
+    id: str = Field(primary_key=True, max_length=128)
+    document: dict | None = _json(nullable=False)
+    updated_at: datetime = _dt(nullable=False, default=utcnow)
+
+
 class ReturnRecord(SQLModel, table=True):
     __tablename__ = "returns"
     __table_args__ = (

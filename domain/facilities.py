@@ -36,7 +36,14 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from domain.money import Money
@@ -226,9 +233,8 @@ class FacilityRegistry(BaseModel):
         currency = self.facilities[0].currency if self.facilities else ""
         for i, facility in enumerate(self.facilities):
             if facility.id in first_id:
-                problems.append(
-                    (("facilities", i, "id"), f"facility id {facility.id!r} is already facilities[{first_id[facility.id]}]", facility.id)
-                )
+                already = f"facility id {facility.id!r} is already facilities[{first_id[facility.id]}]"
+                problems.append((("facilities", i, "id"), already, facility.id))
             first_id.setdefault(facility.id, i)
             if facility.currency != currency:
                 problems.append(
@@ -339,6 +345,7 @@ def route_item(
 ) -> Routed | Held:
     """Where `units` of an item of `category` go to be handled with `capability`, from `origin`.
 
+    `capability`: a Capability, or a disposition.DispositionKind (same names).
     `origin`: where the item is now (the receiving warehouse). Never routes to a
     facility lacking the capability, not accepting the category or without `units`
     capacity left today; `Held` when none qualifies.
