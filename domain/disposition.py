@@ -60,15 +60,14 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     field_validator,
     model_validator,
 )
-from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from domain.facilities import Capability
 from domain.money import Money
 from domain.returns import Grade, ReturnReason
+from domain.validation import Loc, category_key, invalid
 
 __all__ = [
     "APPAREL_CATEGORIES",
@@ -84,7 +83,6 @@ __all__ = [
 ]
 
 _FORBID = ConfigDict(frozen=True, extra="forbid")
-Loc = tuple[str | int, ...]
 
 
 class DispositionKind(StrEnum):
@@ -113,19 +111,10 @@ _CAPABILITY: dict[DispositionKind, Capability] = {
 }
 
 
-def _problem(message: str) -> PydanticCustomError:
-    """A field validator's error, without pydantic's "Value error, " prefix."""
-    return PydanticCustomError("invalid_disposition_policy", "{problem}", {"problem": message})
 
 
-def _invalid(model: str, problems: list[tuple[Loc, str, Any]]) -> ValidationError:
-    return ValidationError.from_exception_data(
-        model, [InitErrorDetails(type=_problem(msg), loc=loc, input=value) for loc, msg, value in problems]
-    )
 
 
-def _category_key(category: str) -> str:
-    return category.strip().casefold()
 
 
 class DispositionRule(BaseModel):
@@ -148,10 +137,10 @@ class DispositionRule(BaseModel):
         problems: list[tuple[Loc, str, Any]] = [
             ((i,), "a category cannot be blank (leave the list empty to match every category)", c)
             for i, c in enumerate(v)
-            if not _category_key(c)
+            if not category_key(c)
         ]
         if problems:
-            raise _invalid("DispositionRule", problems)
+            raise invalid("DispositionRule", problems)
         return [c.strip() for c in v]
 
     @property
@@ -165,7 +154,7 @@ class DispositionRule(BaseModel):
     def matches(self, grade: Grade, category: str, reason: ReturnReason) -> bool:
         if self.grades and grade not in self.grades:
             return False
-        if self.categories and _category_key(category) not in {_category_key(c) for c in self.categories}:
+        if self.categories and category_key(category) not in {category_key(c) for c in self.categories}:
             return False
         return not self.reasons or reason in self.reasons
 
@@ -173,7 +162,7 @@ class DispositionRule(BaseModel):
         """Could one item match both? (An item has one grade, one category, one reason.)"""
         if self.grades and other.grades and not set(self.grades) & set(other.grades):
             return False
-        mine, theirs = {_category_key(c) for c in self.categories}, {_category_key(c) for c in other.categories}
+        mine, theirs = {category_key(c) for c in self.categories}, {category_key(c) for c in other.categories}
         if mine and theirs and not mine & theirs:
             return False
         return not (self.reasons and other.reasons and not set(self.reasons) & set(other.reasons))
@@ -294,7 +283,7 @@ class DispositionPolicy(BaseModel):
                 )
             )
         if problems:
-            raise _invalid("DispositionPolicy", problems)
+            raise invalid("DispositionPolicy", problems)
         return self
 
 

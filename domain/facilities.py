@@ -40,13 +40,12 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     field_validator,
     model_validator,
 )
-from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from domain.money import Money
+from domain.validation import Loc, category_key, invalid, problem
 
 __all__ = [
     "EARTH_RADIUS_KM",
@@ -75,7 +74,6 @@ TIE_KM = 0.5
 _FORBID = ConfigDict(frozen=True, extra="forbid")
 _ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"  # the API's id shape
 
-Loc = tuple[str | int, ...]
 
 # Units already booked today per facility id (facilities not in it: nothing booked).
 Load = Mapping[str, int]
@@ -102,20 +100,10 @@ class Capability(StrEnum):
         return "dispose of" if self is Capability.DISPOSE else self.value
 
 
-def _problem(message: str) -> PydanticCustomError:
-    """A field validator's error, without pydantic's "Value error, " prefix."""
-    return PydanticCustomError("invalid_facility", "{problem}", {"problem": message})
 
 
-def _invalid(model: str, problems: list[tuple[Loc, str, Any]]) -> ValidationError:
-    """One error per problem, each at its own field path (prefixed by where the model sits)."""
-    return ValidationError.from_exception_data(
-        model, [InitErrorDetails(type=_problem(msg), loc=loc, input=value) for loc, msg, value in problems]
-    )
 
 
-def _category_key(category: str) -> str:
-    return category.strip().casefold()
 
 
 class GeoPoint(BaseModel):
@@ -146,7 +134,7 @@ class FacilityAddress(BaseModel):
     @classmethod
     def _alpha2(cls, v: str) -> str:
         if len(v) != 2 or not v.isalpha():
-            raise _problem(f"{v!r} is not an ISO 3166 alpha-2 country code")
+            raise problem(f"{v!r} is not an ISO 3166 alpha-2 country code")
         return v.upper()
 
     def label_address(self) -> dict[str, str]:
@@ -174,7 +162,7 @@ class Facility(BaseModel):
     @classmethod
     def _capabilities(cls, v: list[Capability]) -> list[Capability]:
         if not v:
-            raise _problem("a facility needs at least one capability")
+            raise problem("a facility needs at least one capability")
         first: dict[Capability, int] = {}
         problems: list[tuple[Loc, str, Any]] = []
         for i, capability in enumerate(v):
@@ -182,7 +170,7 @@ class Facility(BaseModel):
                 problems.append(((i,), f"{capability.value!r} is already capabilities[{first[capability]}]", capability))
             first.setdefault(capability, i)
         if problems:
-            raise _invalid("Facility", problems)
+            raise invalid("Facility", problems)
         return v
 
     @field_validator("categories")
@@ -191,21 +179,21 @@ class Facility(BaseModel):
         first: dict[str, int] = {}
         problems: list[tuple[Loc, str, Any]] = []
         for i, category in enumerate(v):
-            key = _category_key(category)
+            key = category_key(category)
             if not key:
                 problems.append(((i,), "a category cannot be blank (leave the list empty to accept every category)", category))
             elif key in first:
                 problems.append(((i,), f"category {category!r} is already categories[{first[key]}]", category))
             first.setdefault(key, i)
         if problems:
-            raise _invalid("Facility", problems)
+            raise invalid("Facility", problems)
         return [c.strip() for c in v]
 
     @field_validator("currency")
     @classmethod
     def _currency(cls, v: str) -> str:
         if len(v) != 3 or not v.isalpha():
-            raise _problem(f"{v!r} is not a three-letter ISO 4217 currency code")
+            raise problem(f"{v!r} is not a three-letter ISO 4217 currency code")
         return v.upper()
 
     def can(self, capability: Capability) -> bool:
@@ -213,7 +201,7 @@ class Facility(BaseModel):
 
     def accepts(self, category: str) -> bool:
         """Empty `categories`: everything. Otherwise the category must be listed (ignoring case)."""
-        return not self.categories or _category_key(category) in {_category_key(c) for c in self.categories}
+        return not self.categories or category_key(category) in {category_key(c) for c in self.categories}
 
     def unit_cost(self, units: int) -> Money:
         return Money(amount=self.cost_per_unit * units, currency=self.currency)
@@ -245,7 +233,7 @@ class FacilityRegistry(BaseModel):
                     )
                 )
         if problems:
-            raise _invalid("FacilityRegistry", problems)
+            raise invalid("FacilityRegistry", problems)
         return self
 
     def get(self, facility_id: str) -> Facility | None:

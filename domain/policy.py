@@ -65,12 +65,10 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
-from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from domain.money import Money
 from domain.returns import (
@@ -80,6 +78,7 @@ from domain.returns import (
     ReturnLine,
     ReturnReason,
 )
+from domain.validation import Loc, invalid, problem
 
 __all__ = [
     "DEFAULT_TRANSIT_ALLOWANCE_DAYS",
@@ -149,33 +148,19 @@ _FORBID = ConfigDict(frozen=True, extra="forbid")
 
 def _canonical_resolutions(value: list[Resolution], what: str) -> list[Resolution]:
     if not value:
-        raise _problem(f"{what} must allow at least one resolution (use final_sale to make items non-returnable)")
+        raise problem(f"{what} must allow at least one resolution (use final_sale to make items non-returnable)")
     return [r for r in ALL_RESOLUTIONS if r in set(value)]
 
 
-Loc = tuple[str | int, ...]
 
 
-def _problem(message: str) -> PydanticCustomError:
-    """A field validator's error; unlike a ValueError, its message is not prefixed with "Value error, "."""
-    return PydanticCustomError("invalid_policy", "{problem}", {"problem": message})
 
 
-def _invalid(model: str, problems: list[tuple[Loc, str, Any]]) -> ValidationError:
-    """One error per problem, each at its own field path (so the API names e.g. rules[1].priority).
-
-    A ValidationError raised inside a validator keeps these locations, prefixed by
-    where the model sits in the document.
-    """
-    return ValidationError.from_exception_data(
-        model,
-        [InitErrorDetails(type=_problem(msg), loc=loc, input=value) for loc, msg, value in problems],
-    )
 
 
 def _iso_currency(value: str) -> str:
     if len(value) != 3 or not value.isalpha():
-        raise _problem(f"{value!r} is not a three-letter ISO 4217 currency code")
+        raise problem(f"{value!r} is not a three-letter ISO 4217 currency code")
     return value.upper()
 
 
@@ -203,9 +188,9 @@ class Fee(BaseModel):
     @model_validator(mode="after")
     def _kind_matches_the_amount(self) -> Fee:
         if self.kind == "flat" and self.percent:
-            raise _invalid("Fee", [(("percent",), "a flat fee takes `amount`, not `percent`", self.percent)])
+            raise invalid("Fee", [(("percent",), "a flat fee takes `amount`, not `percent`", self.percent)])
         if self.kind == "percent" and self.amount:
-            raise _invalid("Fee", [(("amount",), "a percent fee takes `percent`, not `amount`", self.amount)])
+            raise invalid("Fee", [(("amount",), "a percent fee takes `percent`, not `amount`", self.amount)])
         return self
 
 
@@ -225,7 +210,7 @@ class Market(BaseModel):
     def _known_code(cls, v: str) -> str:
         code = v.strip().upper()
         if code not in KNOWN_MARKET_CODES:
-            raise _problem(f"unknown market {v!r}; use one of {', '.join(sorted(KNOWN_MARKET_CODES))}")
+            raise problem(f"unknown market {v!r}; use one of {', '.join(sorted(KNOWN_MARKET_CODES))}")
         return code
 
     @field_validator("window_days")
@@ -233,7 +218,7 @@ class Market(BaseModel):
     def _eu_minimum(cls, v: int, info: ValidationInfo) -> int:
         code = info.data.get("code")
         if code is not None and KNOWN_MARKET_CODES[code] <= EU_COUNTRIES and v < EU_STATUTORY_WITHDRAWAL_DAYS:
-            raise _problem(
+            raise problem(
                 f"{v} days is below the EU statutory {EU_STATUTORY_WITHDRAWAL_DAYS}-day withdrawal period: "
                 f"market {code} must give at least {EU_STATUTORY_WITHDRAWAL_DAYS} days for a change of mind"
             )
@@ -272,7 +257,7 @@ class RuleMatch(BaseModel):
     @model_validator(mode="after")
     def _range(self) -> RuleMatch:
         if self.price_min is not None and self.price_max is not None and self.price_min > self.price_max:
-            raise _invalid(
+            raise invalid(
                 "RuleMatch", [(("price_max",), f"{self.price_max} is below price_min {self.price_min}", self.price_max)]
             )
         return self
@@ -325,7 +310,7 @@ class ProductRule(BaseModel):
     @model_validator(mode="after")
     def _exchange_only_allows_exchange(self) -> ProductRule:
         if self.exchange_only and self.resolutions is not None and Resolution.EXCHANGE not in self.resolutions:
-            raise _invalid("ProductRule", [(("resolutions",), "an exchange_only rule must allow exchange", self.resolutions)])
+            raise invalid("ProductRule", [(("resolutions",), "an exchange_only rule must allow exchange", self.resolutions)])
         return self
 
 
@@ -418,7 +403,7 @@ class ReturnPolicy(BaseModel):
                 if name.casefold() not in tier_names:
                     problems.append(((*path, "waived_for_tiers", k), f"unknown tier {name!r}; define it under tiers", name))
         if problems:
-            raise _invalid("ReturnPolicy", problems)
+            raise invalid("ReturnPolicy", problems)
         return self
 
     def market_for(self, country: str) -> Market | None:
@@ -451,7 +436,7 @@ class ReturnContext(BaseModel):
     @classmethod
     def _alpha2(cls, v: str) -> str:
         if len(v) != 2 or not v.isalpha():
-            raise _problem(f"{v!r} is not an ISO 3166 alpha-2 country code")
+            raise problem(f"{v!r} is not an ISO 3166 alpha-2 country code")
         return v.upper()
 
 
