@@ -18,6 +18,7 @@ from pydantic import (
 from db.tables import ReturnRecord, TimelineRecord
 from domain.returns import Disposition, Grade, Resolution, ReturnReason
 from domain.status import ReturnStatus
+from domain.validation import country_code, currency_code
 
 Id = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
 
@@ -40,9 +41,7 @@ class Address(Strict):
     @field_validator("country")
     @classmethod
     def _country(cls, v: str) -> str:
-        if not v.isalpha():
-            raise ValueError("country must be a two-letter ISO 3166 code")
-        return v.upper()
+        return country_code(v)
 
 
 class Customer(Strict):
@@ -78,9 +77,7 @@ class OrderIn(Strict):
     @field_validator("currency")
     @classmethod
     def _currency(cls, v: str) -> str:
-        if not v.isalpha():
-            raise ValueError("currency must be a three-letter ISO 4217 code")
-        return v.upper()
+        return currency_code(v)
 
     @model_validator(mode="after")
     def _consistent(self) -> OrderIn:

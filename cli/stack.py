@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -81,7 +81,6 @@ class Child:
     argv: list[str]
     proc: subprocess.Popen | None = None
     log_path: Path | None = None
-    env: dict[str, str] = field(default_factory=dict)
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -199,7 +198,7 @@ class Stack:
             cwd=Path(__file__).resolve().parent.parent, start_new_session=True, preexec_fn=_die_with_parent,
         )
         log.close()
-        child = Child(name=name, argv=full, proc=proc, log_path=log_path, env=env)
+        child = Child(name=name, argv=full, proc=proc, log_path=log_path)
         self.children[name] = child
         return child
 

@@ -45,7 +45,14 @@ from pydantic import (
 )
 
 from domain.money import Money
-from domain.validation import Loc, category_key, invalid, problem
+from domain.validation import (
+    Loc,
+    category_key,
+    country_code,
+    currency_code,
+    invalid,
+    problem,
+)
 
 __all__ = [
     "EARTH_RADIUS_KM",
@@ -133,9 +140,7 @@ class FacilityAddress(BaseModel):
     @field_validator("country")
     @classmethod
     def _alpha2(cls, v: str) -> str:
-        if len(v) != 2 or not v.isalpha():
-            raise problem(f"{v!r} is not an ISO 3166 alpha-2 country code")
-        return v.upper()
+        return country_code(v)
 
     def label_address(self) -> dict[str, str]:
         """The address as a carrier takes it (no empty fields)."""
@@ -192,9 +197,7 @@ class Facility(BaseModel):
     @field_validator("currency")
     @classmethod
     def _currency(cls, v: str) -> str:
-        if len(v) != 3 or not v.isalpha():
-            raise problem(f"{v!r} is not a three-letter ISO 4217 currency code")
-        return v.upper()
+        return currency_code(v)
 
     def can(self, capability: Capability) -> bool:
         return capability in self.capabilities

@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from domain.money import Money
+from domain.validation import currency_code
 
 
 class Entry(BaseModel):
@@ -25,9 +26,7 @@ class Entry(BaseModel):
     @field_validator("currency")
     @classmethod
     def _currency(cls, v: str) -> str:
-        if not v.isalpha():  # Money's rule, so an entry's currency always makes a valid Money
-            raise ValueError("currency must be a three-letter ISO 4217 code")
-        return v.upper()
+        return currency_code(v)  # Money's rule, so an entry's currency always makes a valid Money
 
     @model_validator(mode="after")
     def _sign_matches_kind(self) -> Entry:

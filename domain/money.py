@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from domain.validation import currency_code
+
 # ISO 4217 currencies whose minor unit is not the cent.
 _EXPONENT = {
     **{c: 0 for c in ("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF")},
@@ -24,9 +26,7 @@ class Money(BaseModel):
     @field_validator("currency")
     @classmethod
     def _upper(cls, v: str) -> str:
-        if not v.isalpha():
-            raise ValueError("currency must be a three-letter ISO 4217 code")
-        return v.upper()
+        return currency_code(v)
 
     def __add__(self, other: Money) -> Money:
         self._same_currency(other)

@@ -78,7 +78,7 @@ from domain.returns import (
     ReturnLine,
     ReturnReason,
 )
-from domain.validation import Loc, invalid, problem
+from domain.validation import Loc, country_code, currency_code, invalid, problem
 
 __all__ = [
     "DEFAULT_TRANSIT_ALLOWANCE_DAYS",
@@ -158,12 +158,6 @@ def _canonical_resolutions(value: list[Resolution], what: str) -> list[Resolutio
 
 
 
-def _iso_currency(value: str) -> str:
-    if len(value) != 3 or not value.isalpha():
-        raise problem(f"{value!r} is not a three-letter ISO 4217 currency code")
-    return value.upper()
-
-
 # ---- the policy document ------------------------------------------------------------
 
 
@@ -227,7 +221,7 @@ class Market(BaseModel):
     @field_validator("currency")
     @classmethod
     def _currency(cls, v: str) -> str:
-        return _iso_currency(v)
+        return currency_code(v)
 
     @field_validator("resolutions")
     @classmethod
@@ -435,9 +429,7 @@ class ReturnContext(BaseModel):
     @field_validator("destination_country")
     @classmethod
     def _alpha2(cls, v: str) -> str:
-        if len(v) != 2 or not v.isalpha():
-            raise problem(f"{v!r} is not an ISO 3166 alpha-2 country code")
-        return v.upper()
+        return country_code(v)
 
 
 class ItemQuote(BaseModel):

@@ -28,3 +28,17 @@ def invalid(model: str, problems: list[tuple[Loc, str, Any]]) -> ValidationError
 def category_key(category: str) -> str:
     """Categories compare ignoring case and surrounding spaces."""
     return category.strip().casefold()
+
+
+def country_code(value: str) -> str:
+    """ISO 3166-1 alpha-2, upper case."""
+    if len(value) != 2 or not value.isalpha():
+        raise problem(f"{value!r} is not an ISO 3166 alpha-2 country code")
+    return value.upper()
+
+
+def currency_code(value: str) -> str:
+    """ISO 4217, upper case."""
+    if len(value) != 3 or not value.isalpha():
+        raise problem(f"{value!r} is not a three-letter ISO 4217 currency code")
+    return value.upper()

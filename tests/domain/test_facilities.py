@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
+from db.seed import DEMO_WAREHOUSE_ADDRESS
 from domain.facilities import (
     EARTH_RADIUS_KM,
     TIE_KM,
@@ -178,15 +179,7 @@ def test_a_registry_finds_facilities_by_id():
 
 
 def test_the_seeded_demo_warehouse_address_is_a_facility_address():
-    demo = {
-        "name": "Returnflow Demo Returns Centre",
-        "company": "Demo Shop B.V.",
-        "street1": "Hoofdweg 12",
-        "city": "Amsterdam",
-        "zip": "1058 AA",
-        "country": "NL",
-        "phone": "+31 20 555 0100",
-    }  # db/seed.py's DEMO_WAREHOUSE_ADDRESS
+    demo = DEMO_WAREHOUSE_ADDRESS
     assert FacilityAddress.model_validate(demo).label_address() == demo
 
 
