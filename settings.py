@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Documented development defaults: `make run` prints them; production must override.
@@ -55,6 +55,10 @@ class Settings(BaseSettings):
 
     return_window_days: int = 30
     label_expiry_days: int = 30
+    # Escalate (NeedsAttention) when a received return is not inspected within this time.
+    inspection_sla_hours: int = Field(default=48, ge=1)
+    # Escalate when a facility has not confirmed an item sent to it within this time.
+    transfer_timeout_days: int = Field(default=14, ge=1)
 
     # Set by the validator below: whether the local sandboxes stand in for the real services.
     uses_easypost_sandbox: bool = False

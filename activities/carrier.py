@@ -8,6 +8,7 @@ shipment that already has postage is never bought again.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import easypost
 import easypost.errors as ep
@@ -17,9 +18,13 @@ from sqlalchemy.exc import IntegrityError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities import bookings
 from activities.errors import CARRIER_REJECTED, carrier_error
+from db.registry import load_registry
 from db.session import session_scope
 from db.tables import CarrierShipment, Merchant, Order
+from domain.facilities import Facility, receiving_warehouse
+from domain.geo import shopper_point
 from domain.money import Money
 from workflows.messages import Label
 
@@ -32,6 +37,17 @@ class LabelRequest(BaseModel):
     return_id: str
     merchant_id: str
     order_id: str
+    units: int
+    categories: list[str] = []  # the receiving warehouse must accept each
+
+
+class TransferLabelRequest(BaseModel):
+    """Warehouse -> facility shipment for one item (an outbound shipment, not a return)."""
+
+    reference: str  # deterministic (transfer-<return>-<line>): bought at most once
+    merchant_id: str
+    from_facility_id: str
+    to_facility_id: str
     units: int
 
 
@@ -47,9 +63,47 @@ class CarrierActivities:
 
     @activity.defn
     def buy_return_label(self, req: LabelRequest) -> Label:
+        def create(client: easypost.EasyPostClient):
+            with session_scope(self._engine) as session:
+                customer_address, warehouse_address, receiving = self._return_addresses(session, req)
+            # A return label uses the outbound addresses; EasyPost swaps them for `is_return`.
+            return receiving, client.shipment.create(
+                to_address=customer_address,
+                from_address=warehouse_address,
+                parcel={**DEFAULT_PARCEL, "weight": OUNCES_PER_UNIT * max(req.units, 1)},
+                is_return=True,
+                reference=req.return_id,
+                options={"label_format": "PNG"},
+            )
+
+        label = self._buy(req.return_id, create)
+        with session_scope(self._engine) as session:  # where the shipment (maybe an earlier attempt's) goes
+            receiving = session.get(CarrierShipment, req.return_id).facility_id
+        return label.model_copy(update={"receiving_facility_id": receiving})
+
+    @activity.defn
+    def buy_transfer_label(self, req: TransferLabelRequest) -> Label:
+        def create(client: easypost.EasyPostClient):
+            with session_scope(self._engine) as session:
+                registry = load_registry(session, req.merchant_id)
+            origin, target = registry.get(req.from_facility_id), registry.get(req.to_facility_id)
+            if origin is None or target is None:
+                missing = req.from_facility_id if origin is None else req.to_facility_id
+                raise ApplicationError(f"facility {missing} is not in the registry", type=CARRIER_REJECTED, non_retryable=True)
+            return None, client.shipment.create(
+                from_address=_address(origin),
+                to_address=_address(target),
+                parcel={**DEFAULT_PARCEL, "weight": OUNCES_PER_UNIT * max(req.units, 1)},
+                reference=req.reference,
+                options={"label_format": "PNG"},
+            )
+
+        return self._buy(req.reference, create)
+
+    def _buy(self, reference: str, create: Callable) -> Label:
         client = self._client()
         try:
-            shipment = self._find_or_create_shipment(client, req)
+            shipment = self._find_or_create_shipment(client, reference, create)
             if not shipment.postage_label:
                 try:
                     shipment = client.shipment.buy(shipment.id, rate=shipment.lowest_rate())
@@ -82,39 +136,52 @@ class CarrierActivities:
         except ep.EasyPostError as err:
             raise carrier_error(err) from err
 
-    def _find_or_create_shipment(self, client: easypost.EasyPostClient, req: LabelRequest):
+    def _return_addresses(self, session, req: LabelRequest) -> tuple[dict, dict, str | None]:
+        """(shopper, warehouse, receiving facility id): the nearest warehouse that can take the
+        return today, or the merchant's default address when none qualifies or none is registered."""
+        merchant = session.get(Merchant, req.merchant_id)
+        order = session.get(Order, (req.merchant_id, req.order_id))
+        if merchant is None or order is None:
+            raise ApplicationError(
+                f"order {req.order_id} of merchant {req.merchant_id} not found",
+                type=CARRIER_REJECTED,
+                non_retryable=True,
+            )
+        customer_address = dict(order.customer["address"])
+        point = shopper_point(customer_address)
+        facilities = load_registry(session, req.merchant_id).facilities
+        if point is not None and facilities:
+            load = bookings.load_for(session, req.merchant_id, datetime.now(UTC).date().isoformat())
+            chosen = receiving_warehouse(facilities, point, load, max(req.units, 1), req.categories)
+            if chosen is not None:
+                return _strip_geo(customer_address), _address(chosen), chosen.id
+        return _strip_geo(customer_address), dict(merchant.warehouse_address), None
+
+    def _find_or_create_shipment(self, client: easypost.EasyPostClient, reference: str, create: Callable):
+        """`create(client)` -> (facility id the parcel goes to or None, new shipment)."""
         with session_scope(self._engine) as session:
-            known = session.get(CarrierShipment, req.return_id)
+            known = session.get(CarrierShipment, reference)
             if known is not None:
                 return client.shipment.retrieve(known.shipment_id)
-            merchant = session.get(Merchant, req.merchant_id)
-            order = session.get(Order, (req.merchant_id, req.order_id))
-            if merchant is None or order is None:
-                raise ApplicationError(
-                    f"order {req.order_id} of merchant {req.merchant_id} not found",
-                    type=CARRIER_REJECTED,
-                    non_retryable=True,
-                )
-            customer_address = dict(order.customer["address"])
-            warehouse_address = dict(merchant.warehouse_address)
-        # A return label uses the outbound addresses; EasyPost swaps them for `is_return`.
-        shipment = client.shipment.create(
-            to_address=customer_address,
-            from_address=warehouse_address,
-            parcel={**DEFAULT_PARCEL, "weight": OUNCES_PER_UNIT * max(req.units, 1)},
-            is_return=True,
-            reference=req.return_id,
-            options={"label_format": "PNG"},
-        )
+        facility_id, shipment = create(client)
         try:
             with session_scope(self._engine) as session:
-                session.add(CarrierShipment(return_id=req.return_id, shipment_id=shipment.id))
+                session.add(CarrierShipment(return_id=reference, shipment_id=shipment.id, facility_id=facility_id))
         except IntegrityError:
             # A concurrent attempt got there first; use its shipment (ours stays unbought, free).
             with session_scope(self._engine) as session:
-                known = session.get(CarrierShipment, req.return_id)
+                known = session.get(CarrierShipment, reference)
                 return client.shipment.retrieve(known.shipment_id)
         return shipment
+
+
+def _address(facility: Facility) -> dict:
+    return {"name": facility.name, **facility.address.label_address()}
+
+
+def _strip_geo(address: dict) -> dict:
+    """Coordinates are ours (for routing), not an EasyPost address field."""
+    return {k: v for k, v in address.items() if k not in ("latitude", "longitude")}
 
 
 def _minor_units(decimal_text: str) -> int:

@@ -8,10 +8,11 @@ are keyed by (return_id, seq) and inserted once.
 from __future__ import annotations
 
 from sqlalchemy.engine import Engine
+from sqlmodel import select
 from temporalio import activity
 
 from db.session import session_scope
-from db.tables import ReturnRecord, TimelineRecord
+from db.tables import AttentionItem, ReturnRecord, TimelineRecord
 from workflows.messages import ReturnProjection
 
 
@@ -43,4 +44,12 @@ class StoreActivities:
                             cause=entry.cause,
                         )
                     )
-
+            for flag in projection.new_attention:
+                known = select(AttentionItem.id).where(AttentionItem.merchant_id == view.merchant_id, AttentionItem.key == flag.key)
+                if session.exec(known).first() is None:
+                    session.add(
+                        AttentionItem(
+                            merchant_id=view.merchant_id, key=flag.key, kind=flag.kind, return_id=view.return_id,
+                            line_id=flag.line_id, reason=flag.reason, created_at=flag.at,
+                        )
+                    )  # fmt: skip

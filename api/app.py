@@ -10,8 +10,11 @@ from fastapi.routing import APIRoute
 from api import errors
 from api.deps import Db, Temporal
 from api.routers import (
+    disposition,
+    documents,
     facilities,
     health,
+    inventory,
     merchant_webhooks,
     ops,
     orders,
@@ -20,6 +23,7 @@ from api.routers import (
     store_credit,
     warehouse,
     webhooks,
+    work_orders,
 )
 from db.session import make_engine
 from settings import Settings, get_settings
@@ -54,7 +58,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         orders.router,
         policy.router,
         facilities.router,
+        disposition.router,
+        inventory.router,
+        work_orders.router,
         returns.router,
+        documents.router,
         store_credit.router,
         merchant_webhooks.router,
         warehouse.router,

@@ -104,3 +104,5 @@ def require(*scopes: str) -> Callable[..., Any]:
 MerchantKey = Annotated[Principal, Depends(require("merchant"))]
 WarehouseKey = Annotated[Principal, Depends(require("warehouse"))]
 OpsKey = Annotated[Principal, Depends(require("ops"))]
+MerchantOrOpsKey = Annotated[Principal, Depends(require("merchant", "ops"))]
+WarehouseOrOpsKey = Annotated[Principal, Depends(require("warehouse", "ops"))]

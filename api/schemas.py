@@ -11,14 +11,19 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
+    HttpUrl,
     field_validator,
     model_validator,
 )
 
 from db.tables import ReturnRecord, TimelineRecord
-from domain.returns import Disposition, Grade, Resolution, ReturnReason
+from domain.disposition import DispositionKind
+from domain.inspection import Finding
+from domain.money import Money
+from domain.returns import Grade, Resolution, ReturnReason
 from domain.status import ReturnStatus
 from domain.validation import country_code, currency_code
+from workflows.messages import ItemStage
 
 Id = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
 
@@ -37,11 +42,20 @@ class Address(Strict):
     zip: str = Field(min_length=1, max_length=20)
     country: str = Field(min_length=2, max_length=2, description="ISO 3166-1 alpha-2")
     phone: str | None = Field(default=None, max_length=40)
+    # Optional: where the shopper is, to address the return to the nearest warehouse (else the country's centre).
+    latitude: float | None = Field(default=None, ge=-90, le=90, allow_inf_nan=False)
+    longitude: float | None = Field(default=None, ge=-180, le=180, allow_inf_nan=False)
 
     @field_validator("country")
     @classmethod
     def _country(cls, v: str) -> str:
         return country_code(v)
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> Address:
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValueError("give latitude and longitude together")
+        return self
 
 
 class Customer(Strict):
@@ -112,6 +126,10 @@ class MoneyOut(BaseModel):
     amount: int
     currency: str
 
+    @classmethod
+    def of(cls, money: Money) -> MoneyOut:
+        return cls(amount=money.amount, currency=money.currency)
+
 
 class ItemOut(BaseModel):
     line_id: str
@@ -119,7 +137,12 @@ class ItemOut(BaseModel):
     quantity: int
     reason: ReturnReason
     grade: Grade | None = None
-    disposition: Disposition | None = None
+    disposition: DispositionKind | None = None
+    findings: list[Finding] = Field(default_factory=list)
+    facility_id: str | None = None
+    stage: ItemStage | None = None
+    work_order_id: str | None = None
+    transfer_tracking_code: str | None = None
 
 
 class LabelOut(BaseModel):
@@ -232,31 +255,64 @@ class CancelIn(Strict):
 
 # ---- warehouse ------------------------------------------------------------------------
 class ReceiptIn(Strict):
+    """A dock scan: the carrier's tracking code, the return id, or the packing slip's RMA barcode."""
+
     tracking_code: str | None = Field(default=None, min_length=1, max_length=64)
     return_id: str | None = Field(default=None, min_length=1, max_length=64)
+    rma_code: str | None = Field(default=None, min_length=1, max_length=100)
+    facility_id: str | None = Field(default=None, min_length=1, max_length=128, description="where it was scanned; default: where the label sends it")
+    notes: str = Field(default="", max_length=2000)
 
     @model_validator(mode="after")
     def _one(self) -> ReceiptIn:
-        if (self.tracking_code is None) == (self.return_id is None):
-            raise ValueError("give exactly one of tracking_code or return_id")
+        if sum(v is not None for v in (self.tracking_code, self.return_id, self.rma_code)) != 1:
+            raise ValueError("give exactly one of tracking_code, return_id or rma_code")
         return self
+
+
+class UnidentifiedOut(BaseModel):
+    """202 for a parcel that matches no return: recorded for ops (GET /v1/warehouse/unidentified)."""
+
+    status: Literal["unidentified"] = "unidentified"
+    parcel_id: str
+    tracking_code: str | None = None
+    rma_code: str | None = None
+    return_id: str | None = None
+    facility_id: str | None = None
+    notes: str = ""
+    received_at: datetime
 
 
 class InspectedItemIn(Strict):
     line_id: str = Id
-    grade: Grade
+    grade: Grade | None = Field(default=None, description="required unless problem is missing")
+    matches_reason: bool = Field(default=True, description="does the item confirm the shopper's stated reason?")
+    problem: Literal["missing", "wrong_item"] | None = None
     notes: str = Field(default="", max_length=2000)
+    photo_urls: list[HttpUrl] = Field(default_factory=list, max_length=20)
+
+    @model_validator(mode="after")
+    def _graded(self) -> InspectedItemIn:
+        if self.problem == "missing" and self.grade is not None:
+            raise ValueError("a missing item has no grade")
+        if self.problem != "missing" and self.grade is None:
+            raise ValueError("grade is required unless problem is missing")
+        return self
 
 
 class InspectionIn(Strict):
     items: list[InspectedItemIn] = Field(min_length=1, max_length=500)
+    inspector: str = Field(default="", max_length=200)
 
 
 class InspectedItemOut(BaseModel):
     line_id: str
-    grade: Grade
-    disposition: Disposition
+    grade: Grade | None
+    disposition: DispositionKind | None
     refund: MoneyOut
+    recovery_value: MoneyOut
+    findings: list[Finding]
+    flagged: bool
 
 
 class InspectionOut(BaseModel):

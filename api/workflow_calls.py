@@ -26,6 +26,7 @@ _STATUS_BY_ERROR = {
     ErrorType.WRONG_STATE: (409, "wrong_state"),
     ErrorType.ALREADY_INSPECTED: (409, "already_inspected"),
     ErrorType.UNKNOWN_LINE: (422, "unknown_line"),
+    ErrorType.INVALID_INSPECTION: (422, "invalid_inspection"),
 }
 
 
@@ -45,12 +46,14 @@ async def call(update: Awaitable[T], closed_status: str | None = None, timeout_i
         cause = err.cause
         if isinstance(cause, ApplicationError) and cause.type in _STATUS_BY_ERROR:
             status, code = _STATUS_BY_ERROR[cause.type]
-            raise ApiError(status, code, cause.message) from err
+            extra = {"return_status": closed_status} if code == "wrong_state" and closed_status else {}
+            raise ApiError(status, code, cause.message, **extra) from err
         raise
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
             # The workflow has closed: nothing about this return can change any more.
-            raise ApiError(409, "wrong_state", f"the return is {closed_status or 'closed'}; it can no longer change") from err
+            raise ApiError(409, "wrong_state", f"the return is {closed_status or 'closed'}; it can no longer change",
+                           return_status=closed_status or "closed") from err
         if err.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
             raise ApiError(503, "temporal_unavailable", "the workflow service is unreachable; retry later") from err
         raise

@@ -38,6 +38,8 @@ class Merchant(SQLModel, table=True):
     # Where settlement events go (signed with the secret); unset: no merchant webhooks.
     webhook_url: str | None = Field(default=None, max_length=2000)
     webhook_secret: str | None = Field(default=None, max_length=128)
+    # How the return label is chosen (domain.labels.LabelRules); unset: the cheapest rate.
+    label_rules: dict | None = _json(nullable=True)
     created_at: datetime = _dt(nullable=False, default=utcnow)
 
 
@@ -134,8 +136,9 @@ class CarrierShipment(SQLModel, table=True):
 
     __tablename__ = "carrier_shipments"
 
-    return_id: str = Field(primary_key=True, max_length=64)
+    return_id: str = Field(primary_key=True, max_length=64)  # or a transfer's reference
     shipment_id: str = Field(unique=True, max_length=64)
+    facility_id: str | None = Field(default=None, max_length=128)  # where the parcel goes, if a registry facility
     created_at: datetime = _dt(nullable=False, default=utcnow)
 
 
@@ -202,3 +205,149 @@ class StoreCreditEntry(SQLModel, table=True):
     idempotency_key: str = Field(max_length=128)
     return_id: str | None = Field(default=None, max_length=64)
     created_at: datetime = _dt(nullable=False, default=utcnow)
+
+
+class DispositionPolicyRecord(SQLModel, table=True):
+    """A merchant's disposition rules (domain.disposition.DispositionPolicy); none saved: the defaults."""
+
+    __tablename__ = "disposition_policies"
+
+    merchant_id: str = Field(primary_key=True, foreign_key="merchants.id", max_length=64)
+    document: dict | None = _json(nullable=False)
+    updated_at: datetime = _dt(nullable=False, default=utcnow)
+
+
+class FacilityBooking(SQLModel, table=True):
+    """Units booked at a facility on a day (UTC). Booked with a conditional UPDATE, so never above capacity."""
+
+    __tablename__ = "facility_bookings"
+
+    merchant_id: str = Field(primary_key=True, max_length=64)
+    facility_id: str = Field(primary_key=True, max_length=128)
+    day: str = Field(primary_key=True, max_length=10)  # YYYY-MM-DD
+    units: int = 0
+
+
+class ItemRoute(SQLModel, table=True):
+    """Where an inspected item goes: written once, with its capacity booking, in one transaction."""
+
+    __tablename__ = "item_routes"
+
+    return_id: str = Field(primary_key=True, max_length=64)
+    line_id: str = Field(primary_key=True, max_length=64)
+    merchant_id: str = Field(index=True, max_length=64)
+    sku: str = Field(max_length=128)
+    quantity: int
+    grade: str = Field(max_length=1)
+    disposition: str = Field(max_length=16)
+    recovery_value: int  # estimate per unit, minor units
+    currency: str = Field(max_length=3)
+    rule: str = Field(max_length=128)
+    from_facility_id: str = Field(max_length=128)  # where the item was received
+    facility_id: str | None = Field(default=None, max_length=128)  # None: held for ops
+    held_code: str | None = Field(default=None, max_length=32)
+    reason: str
+    day: str = Field(max_length=10)
+    transfer_tracking_code: str | None = Field(default=None, index=True, max_length=64)
+    created_at: datetime = _dt(nullable=False, default=utcnow)
+
+
+class InventoryMovement(SQLModel, table=True):
+    """Append-only inventory ledger: one row per movement of units, from one place/condition to another.
+
+    A level is what moved in minus what moved out; `key` makes each movement happen once
+    however often an activity retries.
+    """
+
+    __tablename__ = "inventory_movements"
+    __table_args__ = (
+        UniqueConstraint("merchant_id", "key"),
+        Index("ix_inventory_merchant_sku", "merchant_id", "sku"),
+        Index("ix_inventory_item", "return_id", "line_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: str = Field(max_length=64)
+    key: str = Field(max_length=200)
+    movement: str = Field(max_length=32)
+    sku: str = Field(max_length=128)
+    quantity: int
+    from_location: str | None = Field(default=None, max_length=128)
+    from_condition: str | None = Field(default=None, max_length=16)
+    to_location: str | None = Field(default=None, max_length=128)
+    to_condition: str | None = Field(default=None, max_length=16)
+    return_id: str | None = Field(default=None, max_length=64)
+    line_id: str | None = Field(default=None, max_length=64)
+    detail: str = ""
+    at: datetime = _dt(nullable=False, default=utcnow)
+
+
+class WorkOrder(SQLModel, table=True):
+    """Refurbishment of one returned item at a facility."""
+
+    __tablename__ = "work_orders"
+    __table_args__ = (UniqueConstraint("return_id", "line_id"),)
+
+    id: str = Field(primary_key=True, max_length=64)
+    merchant_id: str = Field(index=True, max_length=64)
+    return_id: str = Field(max_length=64)
+    line_id: str = Field(max_length=64)
+    facility_id: str = Field(max_length=128)
+    sku: str = Field(max_length=128)
+    quantity: int
+    grade_in: str = Field(max_length=1)
+    status: str = Field(default="open", max_length=16)  # open | completed
+    grade_out: str | None = Field(default=None, max_length=1)
+    notes: str = ""
+    created_at: datetime = _dt(nullable=False, default=utcnow)
+    completed_at: datetime | None = _dt(nullable=True)
+
+
+class Certificate(SQLModel, table=True):
+    """Proof that a facility recycled or took a donation of an item."""
+
+    __tablename__ = "certificates"
+    __table_args__ = (UniqueConstraint("return_id", "line_id"),)
+
+    id: str = Field(primary_key=True, max_length=64)
+    merchant_id: str = Field(index=True, max_length=64)
+    return_id: str = Field(max_length=64)
+    line_id: str = Field(max_length=64)
+    facility_id: str = Field(max_length=128)
+    kind: str = Field(max_length=16)  # recycling | donation
+    sku: str = Field(max_length=128)
+    count: int
+    issued_at: datetime = _dt(nullable=False, default=utcnow)
+
+
+class UnidentifiedParcel(SQLModel, table=True):
+    """A parcel scanned at a dock that matches no return: kept for ops, never dropped."""
+
+    __tablename__ = "unidentified_parcels"
+
+    id: str = Field(primary_key=True, max_length=64)
+    merchant_id: str = Field(index=True, max_length=64)
+    facility_id: str | None = Field(default=None, max_length=128)
+    tracking_code: str | None = Field(default=None, max_length=64)
+    rma_code: str | None = Field(default=None, max_length=100)
+    return_id: str | None = Field(default=None, max_length=64)
+    notes: str = ""
+    received_at: datetime = _dt(nullable=False, default=utcnow)
+
+
+class AttentionItem(SQLModel, table=True):
+    """Something a person must look at (an item nowhere to go, an overdue inspection, ...)."""
+
+    __tablename__ = "attention_items"
+    __table_args__ = (UniqueConstraint("merchant_id", "key"), Index("ix_attention_merchant_at", "merchant_id", "created_at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: str = Field(max_length=64)
+    key: str = Field(max_length=200)
+    kind: str = Field(max_length=32)
+    return_id: str | None = Field(default=None, max_length=64)
+    line_id: str | None = Field(default=None, max_length=64)
+    reason: str
+    created_at: datetime = _dt(nullable=False, default=utcnow)
+    resolved_at: datetime | None = _dt(nullable=True)
+    resolved_by: str | None = Field(default=None, max_length=200)

@@ -1,4 +1,4 @@
-"""The vocabulary of a return: reasons, resolutions, grades, dispositions, lines."""
+"""The vocabulary of a return: reasons, resolutions, grades, lines (dispositions: domain.disposition)."""
 
 from __future__ import annotations
 
@@ -45,12 +45,6 @@ class Grade(StrEnum):
     B = "B"  # like new
     C = "C"  # damaged but repairable
     D = "D"  # unsalvageable
-
-
-class Disposition(StrEnum):
-    RESTOCK = "restock"
-    REFURBISH = "refurbish"
-    RECYCLE = "recycle"
 
 
 class OrderLine(BaseModel):

@@ -56,14 +56,22 @@ def new_merchant(engine: Engine, **kw) -> tuple[str, str, str]:
     return merchant_id, mkey, wkey
 
 
-def order_body(payment_reference: str | None, *, placed_days_ago: int = 5, currency: str = "USD") -> dict:
+THREE_LINES = LINES + [
+    {"id": "L3", "sku": "EARBUDS-1", "title": "Earbuds", "quantity": 1, "unit_price": 5900, "category": "electronics"},
+]
+
+
+def order_body(
+    payment_reference: str | None, *, placed_days_ago: int = 5, currency: str = "USD", lines: list[dict] | None = None,
+    customer: dict | None = None,
+) -> dict:
     now = datetime.now(UTC)
     body = {
         "placed_at": (now - timedelta(days=placed_days_ago)).isoformat(),
         "delivered_at": (now - timedelta(days=max(placed_days_ago - 2, 0))).isoformat(),
         "currency": currency,
-        "customer": CUSTOMER,
-        "lines": LINES,
+        "customer": customer or CUSTOMER,
+        "lines": lines or LINES,
     }
     if payment_reference:
         body["payment"] = {"provider": "stripe", "reference": payment_reference}

@@ -12,15 +12,17 @@ import logging
 import signal
 from concurrent.futures import ThreadPoolExecutor
 
-import easypost
 import stripe
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.carrier import CarrierActivities
+from activities.easypost_client import easypost_client
+from activities.inventory import InventoryActivities
 from activities.notify import NotifyActivities
 from activities.payments import PaymentActivities
+from activities.routing import RoutingActivities
 from activities.store import StoreActivities
 from db.session import make_engine
 from settings import Settings, get_settings
@@ -28,16 +30,12 @@ from workers.client import connect
 from workflows.ids import CARRIER_TASK_QUEUE, TASK_QUEUE
 from workflows.merchant_notification import MerchantNotificationWorkflow
 from workflows.return_workflow import ReturnWorkflow
+from workflows.transfer_workflow import TransferWorkflow
 
 log = logging.getLogger("returnflow.worker")
 
 
 def build_workers(client: Client, settings: Settings, engine: Engine, executor: ThreadPoolExecutor) -> list[Worker]:
-    def easypost_client() -> easypost.EasyPostClient:
-        return easypost.EasyPostClient(
-            settings.easypost_api_key.get_secret_value(), api_base=settings.easypost_base_url, timeout=20
-        )
-
     stripe_client = stripe.StripeClient(
         settings.stripe_api_key.get_secret_value(),
         base_addresses={"api": settings.stripe_base_url},
@@ -45,13 +43,15 @@ def build_workers(client: Client, settings: Settings, engine: Engine, executor: 
     )
     store = StoreActivities(engine)
     payments = PaymentActivities(engine, stripe_client)
-    carrier = CarrierActivities(engine, easypost_client)
+    carrier = CarrierActivities(engine, lambda: easypost_client(settings))
     notify = NotifyActivities(engine, client)
+    routing = RoutingActivities(engine)
+    inventory = InventoryActivities(engine)
     return [
         Worker(
             client,
             task_queue=TASK_QUEUE,
-            workflows=[ReturnWorkflow, MerchantNotificationWorkflow],
+            workflows=[ReturnWorkflow, MerchantNotificationWorkflow, TransferWorkflow],
             activities=[
                 store.record_return,
                 payments.refund_payment,
@@ -59,13 +59,15 @@ def build_workers(client: Client, settings: Settings, engine: Engine, executor: 
                 payments.issue_store_credit,
                 notify.deliver_merchant_event,
                 notify.announce_to_merchant,
+                routing.route_items,
+                inventory.record_item_step,
             ],
             activity_executor=executor,
         ),
         Worker(
             client,
             task_queue=CARRIER_TASK_QUEUE,
-            activities=[carrier.buy_return_label, carrier.void_label],
+            activities=[carrier.buy_return_label, carrier.buy_transfer_label, carrier.void_label],
             activity_executor=executor,
             max_task_queue_activities_per_second=settings.carrier_requests_per_second,
         ),

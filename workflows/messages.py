@@ -8,15 +8,16 @@ load it by id, so it never lands in a workflow history.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from domain.inspection import ItemOutcome
+from domain.disposition import DispositionKind, DispositionPolicy
+from domain.inspection import Finding, ItemOutcome, Problem
 from domain.money import Money
 from domain.policy import ReturnContext, ReturnPolicy
 from domain.returns import (
-    Disposition,
     Grade,
     Resolution,
     ReturnLine,
@@ -25,6 +26,8 @@ from domain.returns import (
 from domain.status import ReturnStatus
 
 DEFAULT_LABEL_EXPIRY_DAYS = 30
+DEFAULT_INSPECTION_SLA_HOURS = 48
+DEFAULT_TRANSFER_TIMEOUT_DAYS = 14
 
 
 class ReturnInput(BaseModel):
@@ -45,6 +48,10 @@ class ReturnInput(BaseModel):
     requested_at: datetime
     label_expiry_days: int = Field(default=DEFAULT_LABEL_EXPIRY_DAYS, ge=1)
     request_fingerprint: str
+    # Escalate (NeedsAttention) when no inspection follows the dock receipt within this time.
+    inspection_sla_hours: int = Field(default=DEFAULT_INSPECTION_SLA_HOURS, ge=1)
+    # Escalate when an item sent on to a facility is not confirmed there within this time.
+    transfer_timeout_days: int = Field(default=DEFAULT_TRANSFER_TIMEOUT_DAYS, ge=1)
 
 
 class SubmitReturn(BaseModel):
@@ -72,14 +79,23 @@ class WarehouseReceipt(BaseModel):
 
 class InspectedItem(BaseModel):
     line_id: str
-    grade: Grade
+    grade: Grade | None = None  # None only for a missing item
+    matches_reason: bool = True
+    problem: Problem | None = None
     notes: str = ""
+    photo_urls: list[str] = Field(default_factory=list)
 
 
 class Inspection(BaseModel):
-    """Inspection results for some or all of a return's lines (update)."""
+    """Inspection results for some or all of a return's lines (update).
+
+    `disposition_rules`: the merchant's rules in force, sent by the API so the decision
+    is made (and recorded) in the workflow; None: the defaults.
+    """
 
     items: list[InspectedItem] = Field(min_length=1)
+    inspector: str = ""
+    disposition_rules: DispositionPolicy | None = None
 
 
 class InspectionResult(BaseModel):
@@ -110,6 +126,8 @@ class Label(BaseModel):
     tracking_code: str
     label_url: str
     rate: Money
+    # The facility the label is addressed to (None: the merchant's default warehouse address).
+    receiving_facility_id: str | None = None
 
 
 class Settlement(BaseModel):
@@ -119,14 +137,31 @@ class Settlement(BaseModel):
     reference: str | None = None
 
 
+class ItemStage(StrEnum):
+    HELD = "held"  # no facility qualifies: waits for ops
+    ROUTED = "routed"
+    IN_TRANSFER = "in_transfer"  # on its way from the receiving warehouse to its facility
+    AT_FACILITY = "at_facility"
+    IN_REFURBISHMENT = "in_refurbishment"
+    DONE = "done"  # restocked, recycled, donated, disposed or liquidated
+    NOT_RECEIVED = "not_received"  # missing or wrong item: nothing to route
+
+
 class ItemView(BaseModel):
     line_id: str
     sku: str
     quantity: int
     reason: ReturnReason
     grade: Grade | None = None
-    disposition: Disposition | None = None
+    disposition: DispositionKind | None = None
     refund: Money | None = None
+    findings: list[Finding] = Field(default_factory=list)
+    recovery_value: Money | None = None
+    # Where the item goes after inspection, and how far it has got.
+    facility_id: str | None = None
+    stage: ItemStage | None = None
+    work_order_id: str | None = None
+    transfer_tracking_code: str | None = None
 
 
 class TimelineEntry(BaseModel):
@@ -173,12 +208,23 @@ class ReturnView(BaseModel):
         )
 
 
+class AttentionEntry(BaseModel):
+    """Something ops must look at; `key` makes it recorded once (GET /v1/attention)."""
+
+    key: str
+    kind: str
+    line_id: str | None = None
+    reason: str
+    at: datetime
+
+
 class ReturnProjection(BaseModel):
-    """What the store activity writes: the view, and timeline entries not yet written."""
+    """What the store activity writes: the view, and timeline/attention entries not yet written."""
 
     view: ReturnView
     version: int
     new_entries: list[TimelineEntry]
+    new_attention: list[AttentionEntry] = Field(default_factory=list)
 
 
 # Error types raised by update validators; the API maps them to HTTP statuses.
@@ -187,3 +233,87 @@ class ErrorType:
     WRONG_STATE = "WrongState"
     UNKNOWN_LINE = "UnknownLine"
     ALREADY_INSPECTED = "AlreadyInspected"
+    INVALID_INSPECTION = "InvalidInspection"
+
+
+# ---- after inspection: routing, transfers, work orders -------------------------------
+
+
+class RouteItem(BaseModel):
+    line_id: str
+    sku: str
+    quantity: int
+    category: str
+    grade: Grade
+    disposition: DispositionKind
+    recovery_value: Money
+    rule: str
+
+
+class RouteRequest(BaseModel):
+    """Route inspected items from the facility where they were received (activity input)."""
+
+    return_id: str
+    merchant_id: str
+    at_facility_id: str | None  # None: the merchant's default warehouse (no registry)
+    items: list[RouteItem]
+
+
+class ItemRoute(BaseModel):
+    line_id: str
+    disposition: DispositionKind
+    from_facility_id: str | None
+    facility_id: str | None  # None: held for ops
+    reason: str
+
+    @property
+    def held(self) -> bool:
+        return self.facility_id is None
+
+    @property
+    def moves(self) -> bool:
+        return self.facility_id is not None and self.facility_id != self.from_facility_id
+
+
+class TransferInput(BaseModel):
+    """A child workflow per item that must move: ship it and wait for the facility's receipt."""
+
+    return_id: str
+    merchant_id: str
+    line_id: str
+    from_facility_id: str
+    to_facility_id: str
+    quantity: int
+    arrival_timeout_days: int = DEFAULT_TRANSFER_TIMEOUT_DAYS
+
+
+class FacilityReceipt(BaseModel):
+    """A facility confirms it received a transferred item (signal to the transfer workflow)."""
+
+    receipt_id: str
+    facility_id: str
+    received_at: datetime
+
+
+class TransferResult(BaseModel):
+    tracking_code: str
+    received_at: datetime
+    overdue: bool  # escalated before the receipt came
+
+
+class TransferOverdue(BaseModel):
+    """Sent by a transfer workflow to its return when the facility has not confirmed in time."""
+
+    line_id: str
+    facility_id: str
+    tracking_code: str
+    days: int
+
+
+class WorkOrderDone(BaseModel):
+    """A refurbishment work order is complete (signal): the item's new grade."""
+
+    work_order_id: str
+    line_id: str
+    grade: Grade
+    notes: str = ""

@@ -13,91 +13,71 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, TimeoutError
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    ChildWorkflowError,
+    TimeoutError,
+)
 
 # Our modules are pure (domain rules, pydantic messages) or activity definitions; passing
 # them through the sandbox keeps one class per model on both sides of an activity call
 # and saves re-importing them on every workflow run.
 with workflow.unsafe.imports_passed_through():
     from activities.carrier import CarrierActivities, LabelRequest, VoidRequest
-    from activities.errors import PERMANENT_ERROR_TYPES
+    from activities.inventory import InventoryActivities, ItemStep, work_order_id
     from activities.notify import Announcement, MerchantEvent, NotifyActivities
     from activities.payments import PaymentActivities, RefundCheck, SettlementRequest
+    from activities.routing import RoutingActivities
     from activities.store import StoreActivities
     from domain import carrier as carrier_rules
     from domain import policy
+    from domain.disposition import DispositionKind, DispositionPolicy
     from domain.inspection import amount_due, item_outcome
     from domain.money import Money
     from domain.policy import Quote
     from domain.returns import Resolution
     from domain.status import ALLOWED_TRANSITIONS, ReturnStatus, check_transition
     from workflows import search_attributes as sa
-    from workflows.ids import CARRIER_TASK_QUEUE
+    from workflows.activity_options import (
+        ANNOUNCE,
+        CARRIER,
+        ITEMS,
+        PAYMENT,
+        PROJECTION,
+        REFUND_FOLLOW_UP,
+    )
+    from workflows.ids import transfer_workflow_id
     from workflows.messages import (
+        AttentionEntry,
         CancelRequest,
         CarrierEvent,
         ErrorType,
         Inspection,
         InspectionResult,
+        ItemRoute,
+        ItemStage,
         ItemView,
         Label,
         ReturnInput,
         ReturnProjection,
         ReturnView,
         ReviewDecision,
+        RouteItem,
+        RouteRequest,
         Settlement,
         SubmitReturn,
         TimelineEntry,
+        TransferInput,
+        TransferOverdue,
         WarehouseReceipt,
+        WorkOrderDone,
     )
+    from workflows.transfer_workflow import TRANSFER_OVERDUE_SIGNAL, TransferWorkflow
 
 S = ReturnStatus
-
-# Projection writes are short, idempotent DB upserts: local activities, so each costs one
-# marker event instead of three and no extra round trip through the task queue.
-PROJECTION = dict(
-    start_to_close_timeout=timedelta(seconds=15),
-    schedule_to_close_timeout=timedelta(days=1),
-    retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)),
-)
-CARRIER = dict(
-    task_queue=CARRIER_TASK_QUEUE,
-    start_to_close_timeout=timedelta(seconds=30),
-    schedule_to_close_timeout=timedelta(hours=2),
-    retry_policy=RetryPolicy(
-        initial_interval=timedelta(seconds=2),
-        maximum_interval=timedelta(minutes=2),
-        non_retryable_error_types=list(PERMANENT_ERROR_TYPES),
-    ),
-)
-# A pending refund is asked about again with backoff for up to five days (Stripe card refunds
-# settle within days); past that deadline it is left for ops, never silently retried forever.
-REFUND_FOLLOW_UP = dict(
-    start_to_close_timeout=timedelta(seconds=30),
-    schedule_to_close_timeout=timedelta(days=5),
-    retry_policy=RetryPolicy(
-        initial_interval=timedelta(seconds=30),
-        backoff_coefficient=2.0,
-        maximum_interval=timedelta(hours=6),
-        non_retryable_error_types=list(PERMANENT_ERROR_TYPES),
-    ),
-)
-ANNOUNCE = dict(
-    start_to_close_timeout=timedelta(seconds=15),
-    schedule_to_close_timeout=timedelta(days=1),
-    retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)),
-)
-PAYMENT = dict(
-    start_to_close_timeout=timedelta(seconds=30),
-    schedule_to_close_timeout=timedelta(hours=24),
-    retry_policy=RetryPolicy(
-        initial_interval=timedelta(seconds=2),
-        maximum_interval=timedelta(minutes=5),
-        non_retryable_error_types=list(PERMANENT_ERROR_TYPES),
-    ),
-)
-
+# Patch ids: code added after histories were recorded; returns already past these points replay without it.
+WAREHOUSE_ROUTING = "warehouse-routing"
 
 @workflow.defn
 class ReturnWorkflow:
@@ -121,6 +101,10 @@ class ReturnWorkflow:
         self._refund_failure: str | None = None
         self._owed: Money | None = None  # instant refund above what inspection allowed
         self._answered = False  # the first projection (with the label, or the refusal) is written
+        self._attention_keys: set[str] = set()
+        self._attention: list[AttentionEntry] = []  # flagged, not yet written
+        self._received_at_facility: str | None = None
+        self._work_orders_done: dict[str, WorkOrderDone] = {}
 
     # ---- reads -------------------------------------------------------------------------
     @workflow.query
@@ -174,7 +158,21 @@ class ReturnWorkflow:
         if receipt.receipt_id in self._seen_events or S.RECEIVED not in ALLOWED_TRANSITIONS[self._status]:
             return  # duplicate, or nothing to receive (cancelled, already received, ...)
         self._seen_events.add(receipt.receipt_id)
+        self._received_at_facility = receipt.warehouse_id
         self._move(S.RECEIVED, "warehouse_receipt", f"dock scan at warehouse {receipt.warehouse_id}")
+
+    @workflow.signal(name=TRANSFER_OVERDUE_SIGNAL)
+    def transfer_overdue(self, late: TransferOverdue) -> None:
+        self._flag("transfer_overdue", f"line {late.line_id}: transfer {late.tracking_code} to {late.facility_id} "
+                   f"not confirmed within {late.days} days", late.line_id)  # fmt: skip
+
+    @workflow.signal
+    def work_order_done(self, done: WorkOrderDone) -> None:
+        # The id is derived, not remembered: a completion may arrive before the workflow has
+        # seen the activity that opened the order finish.
+        if done.work_order_id != work_order_id(self._inp.return_id, done.line_id) or done.line_id in self._work_orders_done:
+            return  # not this return's order, or a repeat
+        self._work_orders_done[done.line_id] = done
 
     @workflow.update
     async def review(self, decision: ReviewDecision) -> ReturnView:
@@ -194,13 +192,25 @@ class ReturnWorkflow:
     def inspect(self, inspection: Inspection) -> InspectionResult:
         outcomes = []
         lines = {l.line_id: l for l in self._inp.lines}
+        rules = inspection.disposition_rules or DispositionPolicy()
         for inspected in inspection.items:
-            outcome = item_outcome(lines[inspected.line_id], inspected.grade, self._item_value(inspected.line_id))
+            outcome = item_outcome(
+                lines[inspected.line_id], inspected.grade, self._item_value(inspected.line_id), rules,
+                matches_reason=inspected.matches_reason, problem=inspected.problem,
+            )  # fmt: skip
             item = self._item(inspected.line_id)
             item.grade, item.disposition, item.refund = outcome.grade, outcome.disposition, outcome.refund
+            item.findings, item.recovery_value = outcome.findings, outcome.recovery_value
+            if item.disposition is None:
+                item.stage = ItemStage.NOT_RECEIVED
             outcomes.append(outcome)
-            self._note("inspection", f"line {item.line_id} graded {outcome.grade}: {outcome.disposition}")
-        if all(i.grade is not None or self._kept(i.line_id) for i in self._items):
+            graded = f"graded {outcome.grade}: {outcome.disposition}" if outcome.grade else "missing from the parcel"
+            by = f" by {inspection.inspector}" if inspection.inspector else ""
+            self._note("inspection", f"line {item.line_id} {graded} (rule {outcome.rule}){by}" if outcome.rule else f"line {item.line_id} {graded}{by}")
+            if outcome.findings and workflow.patched(WAREHOUSE_ROUTING):
+                self._flag("inspection_finding", f"line {item.line_id}: " + "; ".join(f.words for f in outcome.findings)
+                           + f" (refund {outcome.refund.display()})", item.line_id)  # fmt: skip
+        if all(i.grade is not None or i.stage == ItemStage.NOT_RECEIVED or self._kept(i.line_id) for i in self._items):
             self._move(S.INSPECTED, "inspection", f"all {len(self._items)} items inspected")
         return InspectionResult(items=outcomes, refund=self._refund_due(), status=self._status)
 
@@ -220,7 +230,12 @@ class ReturnWorkflow:
                     f"line {inspected.line_id!r} is kept by the shopper; nothing comes back to inspect",
                     type=ErrorType.UNKNOWN_LINE,
                 )
-            if inspected.line_id in seen or known[inspected.line_id].grade is not None:
+            if (inspected.grade is None) != (inspected.problem == "missing"):
+                raise ApplicationError(
+                    f"line {inspected.line_id!r}: a grade is required unless the item is missing (and only then omitted)",
+                    type=ErrorType.INVALID_INSPECTION,
+                )
+            if inspected.line_id in seen or known[inspected.line_id].grade is not None or known[inspected.line_id].stage:
                 raise ApplicationError(
                     f"line {inspected.line_id!r} is already inspected", type=ErrorType.ALREADY_INSPECTED
                 )
@@ -280,6 +295,7 @@ class ReturnWorkflow:
                     merchant_id=inp.merchant_id,
                     order_id=inp.context.order.order_id,
                     units=sum(l.quantity for l in inp.lines),
+                    categories=sorted({l.category for l in inp.lines if l.category}),
                 ),
                 **CARRIER,
             )
@@ -312,7 +328,17 @@ class ReturnWorkflow:
             self._settlement = await self._settle(quote.settlement_amount)
             self._note("settlement", f"instant {self._settled_cause()}")
 
-        await self._wait(lambda: self._status == S.INSPECTED)
+        items = None
+        if workflow.patched(WAREHOUSE_ROUTING):
+            await self._wait(lambda: self._status in (S.RECEIVED, S.INSPECTED))
+            sla = timedelta(hours=inp.inspection_sla_hours)
+            if not await self._wait(lambda: self._status == S.INSPECTED, timeout=sla):
+                self._flag("inspection_overdue", f"no inspection within {inp.inspection_sla_hours} h of the dock receipt")
+            await self._wait(lambda: self._status == S.INSPECTED)
+            # Items start towards their facilities now; paying the shopper does not wait for them.
+            items = asyncio.create_task(self._route_and_follow_items())
+        else:
+            await self._wait(lambda: self._status == S.INSPECTED)
         self._move(S.SETTLING, "settlement", f"settling by {inp.resolution.value}")
         await self._flush()
         if self._settlement is None:
@@ -320,9 +346,15 @@ class ReturnWorkflow:
         elif (owed := self._settlement.amount.amount - self._refund_due().amount) > 0:
             # Inspection found less than was refunded up front: record what the shopper owes; ops follow up.
             self._owed = Money(amount=owed, currency=self._settlement.amount.currency)
-            workflow.upsert_search_attributes([sa.NEEDS_ATTENTION.value_set(True)])
-            self._note("settlement", f"inspection values the items below the instant refund: the shopper owes {self._owed.display()}")
-        return await self._finish(S.COMPLETED, "settlement", self._settled_cause())
+            self._flag("shopper_owes", f"inspection values the items below the instant refund: the shopper owes {self._owed.display()}")
+        view = await self._finish(S.COMPLETED, "settlement", self._settled_cause())
+        if items is None:
+            return view
+        # The shopper's return is complete; the workflow stays until every item is where it belongs
+        # (writing what signals change meanwhile: overdue transfers, work orders).
+        await self._wait(items.done)
+        await items
+        return self.view()
 
     def _settled_cause(self) -> str:
         s = self._settlement
@@ -348,8 +380,7 @@ class ReturnWorkflow:
                     if not isinstance(err.cause, TimeoutError):
                         raise
                     # It may still succeed: paying again as credit could pay twice. Ops decide.
-                    workflow.upsert_search_attributes([sa.NEEDS_ATTENTION.value_set(True)])
-                    self._note("settlement", f"refund {refund.reference} still unconfirmed after the deadline; needs attention")
+                    self._flag("refund_unconfirmed", f"refund {refund.reference} still unconfirmed after the deadline")
                     return refund.model_copy(update={"status": "unconfirmed"})
             except ActivityError as err:
                 # Refused for good (or failed after pending): the shopper still gets their money as credit.
@@ -366,7 +397,87 @@ class ReturnWorkflow:
         )
         self._note(why, f"label {self._label.tracking_code} voided (carrier refund {refund_status})")
 
+    # ---- after inspection: each item to its facility -----------------------------------
+    async def _route_and_follow_items(self) -> None:
+        inp = self._inp
+        lines = {l.line_id: l for l in inp.lines}
+        to_route = [
+            RouteItem(
+                line_id=i.line_id, sku=i.sku, quantity=i.quantity, category=lines[i.line_id].category, grade=i.grade,
+                disposition=i.disposition, recovery_value=i.recovery_value, rule="",
+            )
+            for i in self._items
+            if i.disposition is not None and i.grade is not None
+        ]  # fmt: skip
+        if not to_route:
+            return
+        at = self._received_at_facility or (self._label.receiving_facility_id if self._label else None)
+        routes = await workflow.execute_activity_method(
+            RoutingActivities.route_items,
+            RouteRequest(return_id=inp.return_id, merchant_id=inp.merchant_id, at_facility_id=at, items=to_route),
+            **ITEMS,
+        )
+        if not routes:
+            self._note("routing", "no facility registry: the items stay with the merchant's warehouse")
+        for route in routes:
+            item = self._item(route.line_id)
+            item.facility_id = route.facility_id
+            if route.held:
+                item.stage = ItemStage.HELD
+                self._flag("item_held", f"line {route.line_id} ({route.disposition.value}) held: {route.reason}", route.line_id)
+            else:
+                item.stage = ItemStage.ROUTED
+                self._note("routing", f"line {route.line_id}: {route.reason}")
+        await self._flush()
+        await asyncio.gather(*(self._follow_item(r) for r in routes if not r.held))
+
+    async def _follow_item(self, route: ItemRoute) -> None:
+        inp, item = self._inp, self._item(route.line_id)
+        step = ItemStep(return_id=inp.return_id, merchant_id=inp.merchant_id, line_id=route.line_id, step="done")
+        if route.moves:
+            item.stage = ItemStage.IN_TRANSFER
+            self._note("transfer", f"line {route.line_id} leaves {route.from_facility_id} for {route.facility_id}")
+            try:
+                moved = await workflow.execute_child_workflow(
+                    TransferWorkflow.run,
+                    TransferInput(return_id=inp.return_id, merchant_id=inp.merchant_id, line_id=route.line_id,
+                                  from_facility_id=route.from_facility_id, to_facility_id=route.facility_id,
+                                  quantity=item.quantity, arrival_timeout_days=inp.transfer_timeout_days),  # fmt: skip
+                    id=transfer_workflow_id(inp.return_id, route.line_id),
+                )
+            except ChildWorkflowError as err:
+                item.stage = ItemStage.HELD
+                self._flag("transfer_failed", f"line {route.line_id}: transfer to {route.facility_id} failed ({_cause(err)})", route.line_id)
+                return await self._flush()
+            item.stage, item.transfer_tracking_code = ItemStage.AT_FACILITY, moved.tracking_code
+            self._note("transfer", f"line {route.line_id} received at {route.facility_id} ({moved.tracking_code})")
+            await self._flush()
+        if route.disposition == DispositionKind.REFURBISH:
+            opened = await workflow.execute_activity_method(
+                InventoryActivities.record_item_step, step.model_copy(update={"step": "open_work_order"}), **ITEMS
+            )
+            item.stage, item.work_order_id = ItemStage.IN_REFURBISHMENT, opened.work_order_id
+            self._note("refurbishment", f"line {route.line_id}: {opened.summary}")
+            await self._flush()
+            await workflow.wait_condition(lambda: route.line_id in self._work_orders_done)
+            done = self._work_orders_done[route.line_id]
+            self._note("refurbishment", f"line {route.line_id}: work order {done.work_order_id} done, now grade {done.grade}"
+                       + (f" ({done.notes})" if done.notes else ""))  # fmt: skip
+        finished = await workflow.execute_activity_method(InventoryActivities.record_item_step, step, **ITEMS)
+        item.stage = ItemStage.DONE
+        self._note("disposition", f"line {route.line_id}: {finished.summary}")
+        await self._flush()
+
     # ---- state helpers -----------------------------------------------------------------
+    def _flag(self, kind: str, reason: str, line_id: str | None = None) -> None:
+        """Needs a person: the NeedsAttention search attribute, a timeline entry and a row for GET /v1/attention."""
+        workflow.upsert_search_attributes([sa.NEEDS_ATTENTION.value_set(True)])
+        key = f"{self._inp.return_id}:{kind}:{line_id or ''}"
+        if key not in self._attention_keys:
+            self._attention_keys.add(key)
+            self._attention.append(AttentionEntry(key=key, kind=kind, line_id=line_id, reason=reason, at=workflow.now()))
+        self._note("attention", reason)
+
     def _move(self, target: ReturnStatus, event: str, cause: str) -> None:
         if target != self._status:
             self._status = check_transition(self._status, target)
@@ -386,9 +497,10 @@ class ReturnWorkflow:
         if not self._pending:
             return
         entries, self._pending = self._pending, []
+        attention, self._attention = self._attention, []
         await workflow.execute_local_activity_method(
             StoreActivities.record_return,
-            ReturnProjection(view=self.view(), version=self._seq, new_entries=entries),
+            ReturnProjection(view=self.view(), version=self._seq, new_entries=entries, new_attention=attention),
             **PROJECTION,
         )
 

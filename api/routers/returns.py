@@ -116,6 +116,8 @@ async def create_return(
             policy_version=found.policy_version,
             requested_at=now,
             label_expiry_days=found.merchant.label_expiry_days,
+            inspection_sla_hours=settings.inspection_sla_hours,
+            transfer_timeout_days=settings.transfer_timeout_days,
             request_fingerprint=fingerprint,
         ),
         id=return_workflow_id(return_id),

@@ -31,7 +31,8 @@ def test_a_write_that_needs_temporal_is_a_clear_503_not_a_500(sqlite_url):
     with TestClient(app_without_temporal(sqlite_url)) as client:
         headers = {"Authorization": "Bearer rf_test_w1_key_00000000000"}
         r = client.post("/v1/warehouse/receipts", json={"return_id": "ret_x"}, headers=headers)
-        assert r.status_code == 404  # tenant-scoped lookup first: nothing to signal
+        # Tenant-scoped lookup first: no such return, so nothing to signal; the parcel is kept for ops.
+        assert r.status_code == 202 and r.json()["status"] == "unidentified" and r.json()["return_id"] == "ret_x"
         keys = {"Authorization": "Bearer rf_test_m1_key_000000000000"}
         assert client.get("/v1/returns", headers=keys).json() == {"data": [], "next_cursor": None}
         r = client.get("/v1/returns", params={"cursor": "not-a-cursor"}, headers=keys)

@@ -129,12 +129,38 @@ def test_a_return_completes_end_to_end(running: Running):
     listed = run.api.get("/v1/returns", params={"status": "completed"}, headers=run.merchant()).json()
     assert ret["id"] in [x["id"] for x in listed["data"]]
 
+    # The shopper is settled; the defective L2 (grade D) still travels from the US warehouse that
+    # received it to the recycler, and the return's workflow stays until the recycler confirms it.
+    placed = poll(lambda: get_return(run, ret["id"]), lambda x: x["items"][0]["stage"] == "done", 60, "L1 restocked")
+    items = {i["line_id"]: i for i in placed["items"]}
+    assert (items["L1"]["stage"], items["L1"]["facility_id"]) == ("done", "wh_demo_us")
+    assert items["L2"]["facility_id"] == "rc_demo_rotterdam"
+    receipt = poll(
+        lambda: run.api.post("/v1/facilities/rc_demo_rotterdam/receipts", json={"return_id": ret["id"], "line_id": "L2"},
+                             headers=run.warehouse()),
+        lambda r: r.status_code != 409, 60, "the transfer label to be bought",
+    )  # fmt: skip
+    assert receipt.status_code == 202 and receipt.json()["tracking_code"], receipt.text
+    poll(lambda: run.api.get(f"/v1/returns/{ret['id']}", headers=run.merchant()).json()["items"][1]["stage"],
+         lambda stage: stage == "done", 60, "L2 recycled")  # fmt: skip
+    again = run.api.post("/v1/facilities/rc_demo_rotterdam/receipts", json={"return_id": ret["id"], "line_id": "L2"},
+                         headers=run.warehouse())  # fmt: skip
+    assert again.status_code == 409 and again.json()["error"]["code"] == "already_received"
+    trail = run.api.get(f"/v1/items/{ret['id']}/L2/trail", headers=run.merchant()).json()
+    assert [m["movement"] for m in trail["movements"]] == ["received", "sent_to_facility", "received_at_facility", "recycled"]
+    assert trail["certificate"]["kind"] == "recycling" and trail["certificate"]["facility_id"] == "rc_demo_rotterdam"
+    stock = run.api.get("/v1/inventory", params={"sku": "TEE-BLK-M", "location": "wh_demo_us"}, headers=run.merchant()).json()
+    assert stock["levels"] and stock["levels"][0]["condition"] == "sellable" and stock["levels"][0]["quantity"] >= 2
+
     # Ops can read the whole history with the Temporal CLI.
-    shown = subprocess.run(
-        [str(BIN / "temporal"), "workflow", "show", "--workflow-id", f"return-{ret['id']}",
-         "--address", run.settings.temporal_address, "--output", "json"],
-        capture_output=True, text=True, timeout=60, check=True,
-    )
+    def show():
+        return subprocess.run(
+            [str(BIN / "temporal"), "workflow", "show", "--workflow-id", f"return-{ret['id']}",
+             "--address", run.settings.temporal_address, "--output", "json"],
+            capture_output=True, text=True, timeout=60, check=True,
+        )
+
+    shown = poll(show, lambda out: "COMPLETED" in json.loads(out.stdout)["events"][-1]["eventType"].upper(), 30, "the workflow to close")
     events = json.loads(shown.stdout)["events"]
     types = [e["eventType"] for e in events]
     assert types[0] in ("EVENT_TYPE_WORKFLOW_EXECUTION_STARTED", "WorkflowExecutionStarted")

@@ -18,7 +18,13 @@ from db.migrate import upgrade
 from db.session import make_engine
 from settings import Settings
 from tests.conftest import test_settings
-from tests.factories import create_payment, insert_order, new_merchant, return_input
+from tests.factories import (
+    LINES,
+    create_payment,
+    insert_order,
+    new_merchant,
+    return_input,
+)
 from workers.main import build_workers
 from workflows.ids import TASK_QUEUE, return_workflow_id
 from workflows.messages import ReturnInput
@@ -36,10 +42,15 @@ class Harness:
     def client(self) -> Client:
         return self.env.client
 
-    def new_return(self, *, payment_method: str = "pm_card_visa", **kw) -> ReturnInput:
-        merchant_id, _, _ = new_merchant(self.engine)
-        pi = create_payment(self.sandboxes["payments"], amount=2 * 2500 + 8999, payment_method=payment_method)
-        order = insert_order(self.engine, merchant_id, pi)
+    def new_return(
+        self, *, payment_method: str = "pm_card_visa", facilities: dict | None = None, lines: list[dict] | None = None,
+        **kw,
+    ) -> ReturnInput:  # fmt: skip
+        merchant_id, _, _ = new_merchant(self.engine, facilities=facilities)
+        lines = lines or LINES
+        pi = create_payment(self.sandboxes["payments"], amount=sum(l["unit_price"] * l["quantity"] for l in lines),
+                            payment_method=payment_method)  # fmt: skip
+        order = insert_order(self.engine, merchant_id, pi, lines=lines)
         return return_input(order, merchant_id, **kw)
 
     async def start(self, inp: ReturnInput) -> WorkflowHandle:

@@ -1,0 +1,163 @@
+"""Merchant endpoints for a return's printable documents: the label, the packing slip, the drop-off QR.
+
+The label is EasyPost's file: PNG is the format it was bought in (its `label_url`);
+PDF and ZPL are converted by EasyPost on request, then downloaded and handed on,
+so the shopper portal never needs EasyPost's URLs or our EasyPost key.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+import easypost.errors as ep
+import httpx
+from fastapi import APIRouter, Query, Response
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+
+from activities.easypost_client import easypost_client
+from api import queries
+from api.deps import DbDep, MerchantKey, SettingsDep
+from api.documents import dropoff_qr, live_label, packing_slip_pdf
+from api.errors import ApiError
+from db.tables import Order, ReturnRecord
+from settings import Settings
+
+router = APIRouter(prefix="/v1/returns", tags=["merchant: documents"])
+
+LabelFormat = Literal["png", "pdf", "zpl"]
+MEDIA_TYPES = {"png": "image/png", "pdf": "application/pdf", "zpl": "application/zpl", "svg": "image/svg+xml"}
+# What a file of each binary format starts with: a wrong file is the carrier's fault (502), not the shopper's.
+MAGIC = {"png": b"\x89PNG\r\n\x1a\n", "pdf": b"%PDF-"}
+MAX_LABEL_BYTES = 10 * 1024 * 1024  # a 4x6 label is tens of KB; anything near this is not a label
+DOWNLOAD_TIMEOUT_SECONDS = 20
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "no such return for this merchant, or it has no label (error.code says which)"},
+    502: {"description": "EasyPost failed to convert or serve the label"},
+}
+
+
+def _content(*kinds: str) -> dict[int | str, dict[str, Any]]:
+    return {200: {"content": {MEDIA_TYPES[k]: {} for k in kinds}}, **_ERRORS}
+
+
+def _filename(row: ReturnRecord, what: str, ext: str) -> str:
+    return f"{re.sub(r'[^A-Za-z0-9_.-]', '_', row.id)}-{what}.{ext}"
+
+
+def _file(content: bytes, kind: str, filename: str) -> Response:
+    disposition = "attachment" if kind == "zpl" else "inline"  # ZPL goes to a printer, not a viewer
+    return Response(content, media_type=MEDIA_TYPES[kind], headers={"Content-Disposition": f'{disposition}; filename="{filename}"'})
+
+
+async def _owned(db: DbDep, merchant_id: str, return_id: str) -> ReturnRecord:
+    row = await db.run(queries.get_return, merchant_id, return_id)
+    if row is None:
+        raise ApiError(404, "return_not_found", f"return {return_id!r} not found")
+    return row
+
+
+_WHY_NO_LABEL = {
+    "requested": "its label is still being bought; retry shortly",
+    "pending_review": "it is waiting for review; a label is bought once it is approved",
+    "rejected": "it was rejected",
+    "cancelled": "it was cancelled (and any label voided)",
+    "expired": "it expired (and its label was voided)",
+}
+
+
+def _label(row: ReturnRecord) -> dict[str, Any]:
+    label = live_label(row)
+    if label is None:
+        why = _WHY_NO_LABEL.get(row.status, "no return shipment is needed: the shopper keeps the items")
+        code = "label_voided" if row.label else "no_label"
+        raise ApiError(404, code, f"return {row.id!r} has no usable label: {why}", return_status=row.status)
+    return label
+
+
+def _converted_url(settings: Settings, shipment_id: str, fmt: str) -> str:
+    """EasyPost's URL of the label in `fmt` (blocking: the SDK uses requests)."""
+    try:
+        shipment = easypost_client(settings).shipment.label(shipment_id, file_format=fmt.upper())
+    except ep.EasyPostError as err:
+        raise ApiError(502, "carrier_error", f"EasyPost could not convert the label to {fmt.upper()}: {err}") from err
+    postage_label = getattr(shipment, "postage_label", None)
+    url = getattr(postage_label, f"label_{fmt}_url", None) if postage_label else None
+    if not url:
+        raise ApiError(502, "carrier_error", f"EasyPost answered without a {fmt.upper()} label URL")
+    return url
+
+
+async def _download(url: str, fmt: str) -> bytes:
+    what = f"the {fmt.upper()} label file"
+    try:
+        async with httpx.AsyncClient(timeout=DOWNLOAD_TIMEOUT_SECONDS, follow_redirects=True) as client:
+            async with client.stream("GET", url) as r:
+                if r.status_code != 200:
+                    raise ApiError(502, "carrier_error", f"{what} could not be downloaded: HTTP {r.status_code}")
+                content = bytearray()
+                async for chunk in r.aiter_bytes():
+                    content += chunk
+                    if len(content) > MAX_LABEL_BYTES:
+                        raise ApiError(502, "carrier_error", f"{what} is over {MAX_LABEL_BYTES // 1024 // 1024} MB")
+    except (httpx.HTTPError, httpx.InvalidURL) as err:
+        raise ApiError(502, "carrier_error", f"{what} could not be downloaded: {type(err).__name__}") from err
+    if not content.startswith(MAGIC.get(fmt, b"")):
+        raise ApiError(502, "carrier_error", f"{what} is not a {fmt.upper()} file")
+    return bytes(content)
+
+
+@router.get("/{return_id}/label", response_class=Response, responses=_content("png", "pdf", "zpl"))
+async def get_label(
+    return_id: str,
+    principal: MerchantKey,
+    db: DbDep,
+    settings: SettingsDep,
+    format: Annotated[LabelFormat, Query(description="png (as bought), or pdf / zpl (converted by EasyPost)")] = "png",
+) -> Response:
+    """The return label file, for the shopper to print (PDF, PNG) or for a thermal printer (ZPL)."""
+    row = await _owned(db, principal.merchant_id, return_id)
+    label = _label(row)
+    if format == "png":
+        url = label["label_url"]
+    else:
+        url = await run_in_threadpool(_converted_url, settings, label["shipment_id"], format)
+    return _file(await _download(url, format), format, _filename(row, "label", format))
+
+
+def _return_and_lines(session: Session, merchant_id: str, return_id: str) -> tuple[ReturnRecord | None, list]:
+    row = queries.get_return(session, merchant_id, return_id)
+    order = session.get(Order, (merchant_id, row.order_id)) if row else None
+    return row, (order.lines or []) if order else []
+
+
+@router.get("/{return_id}/packing-slip.pdf", response_class=Response, responses=_content("pdf"))
+async def get_packing_slip(return_id: str, principal: MerchantKey, db: DbDep) -> Response:
+    """The slip that goes inside the parcel: items, tracking code, and the RMA barcode the warehouse scans."""
+    row, lines = await db.run(_return_and_lines, principal.merchant_id, return_id)
+    if row is None:
+        raise ApiError(404, "return_not_found", f"return {return_id!r} not found")
+    pdf = await run_in_threadpool(packing_slip_pdf, row, lines)  # a few ms of CPU per page: off the event loop
+    return _file(pdf, "pdf", _filename(row, "packing-slip", "pdf"))
+
+
+async def _qr(db: DbDep, merchant_id: str, return_id: str, kind: Literal["png", "svg"]) -> Response:
+    row = await _owned(db, merchant_id, return_id)
+    tracking_code = _label(row).get("tracking_code")
+    if not tracking_code:
+        raise ApiError(404, "no_label", f"return {row.id!r} has a label without a tracking code", return_status=row.status)
+    return _file(dropoff_qr(tracking_code, kind), kind, _filename(row, "dropoff-qr", kind))
+
+
+@router.get("/{return_id}/dropoff-qr.png", response_class=Response, responses=_content("png"))
+async def get_dropoff_qr_png(return_id: str, principal: MerchantKey, db: DbDep) -> Response:
+    """A QR code of the label's tracking code: the box-free drop-off reference (portal and email)."""
+    return await _qr(db, principal.merchant_id, return_id, "png")
+
+
+@router.get("/{return_id}/dropoff-qr.svg", response_class=Response, responses=_content("svg"))
+async def get_dropoff_qr_svg(return_id: str, principal: MerchantKey, db: DbDep) -> Response:
+    """The drop-off QR code as SVG (scales for print and email)."""
+    return await _qr(db, principal.merchant_id, return_id, "svg")

@@ -1,0 +1,121 @@
+"""Inventory read from the append-only ledger: current levels, and one item's whole path."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+from sqlmodel import Session, col, select
+
+from api import queries
+from api.deps import DbDep, MerchantOrOpsKey
+from api.errors import ApiError
+from db.tables import Certificate, InventoryMovement, ItemRoute, WorkOrder
+from domain import inventory
+
+router = APIRouter(tags=["merchant: inventory"])
+
+
+class LevelOut(BaseModel):
+    sku: str
+    location: str
+    condition: str
+    quantity: int
+
+
+class InventoryOut(BaseModel):
+    levels: list[LevelOut]
+
+
+class MovementOut(BaseModel):
+    movement: str
+    sku: str
+    quantity: int
+    from_location: str | None
+    from_condition: str | None
+    to_location: str | None
+    to_condition: str | None
+    detail: str
+    at: datetime
+
+
+class CertificateOut(BaseModel):
+    id: str
+    kind: str
+    facility_id: str
+    sku: str
+    count: int
+    issued_at: datetime
+
+
+class ItemTrailOut(BaseModel):
+    return_id: str
+    line_id: str
+    disposition: str | None
+    facility_id: str | None
+    route_reason: str | None
+    work_order_id: str | None
+    certificate: CertificateOut | None
+    movements: list[MovementOut]
+
+
+def _movement(row: InventoryMovement) -> inventory.Movement:
+    return inventory.Movement(
+        kind=row.movement, sku=row.sku, quantity=row.quantity, from_location=row.from_location,
+        from_condition=row.from_condition, to_location=row.to_location, to_condition=row.to_condition,
+    )  # fmt: skip
+
+
+@router.get("/v1/inventory", response_model=InventoryOut)
+async def levels(
+    principal: MerchantOrOpsKey, db: DbDep,
+    sku: str | None = Query(None, max_length=128), location: str | None = Query(None, max_length=128),
+) -> InventoryOut:  # fmt: skip
+    """Units on hand per SKU, location and condition (sellable, refurbished, or a grade), from the ledger."""
+
+    def load(session: Session) -> list[InventoryMovement]:
+        q = select(InventoryMovement).where(InventoryMovement.merchant_id == principal.merchant_id)
+        if sku:
+            q = q.where(InventoryMovement.sku == sku)
+        return list(session.exec(q).all())
+
+    found = inventory.levels(_movement(r) for r in await db.run(load))
+    rows = [
+        LevelOut(sku=s, location=loc, condition=cond, quantity=n)
+        for (s, loc, cond), n in sorted(found.items())
+        if location is None or loc == location
+    ]
+    return InventoryOut(levels=rows)
+
+
+@router.get("/v1/items/{return_id}/{line_id}/trail", response_model=ItemTrailOut)
+async def trail(return_id: str, line_id: str, principal: MerchantOrOpsKey, db: DbDep) -> ItemTrailOut:
+    """Every movement of one returned item, in order, with its route, work order and certificate."""
+
+    def load(session: Session):
+        ret = queries.get_return(session, principal.merchant_id, return_id)
+        if ret is None or all(i["line_id"] != line_id for i in ret.items or []):
+            return None
+        moves = session.exec(
+            select(InventoryMovement)
+            .where(InventoryMovement.merchant_id == principal.merchant_id, InventoryMovement.return_id == return_id,
+                   InventoryMovement.line_id == line_id)  # fmt: skip
+            .order_by(col(InventoryMovement.id))
+        ).all()
+        route = session.get(ItemRoute, (return_id, line_id))
+        wo = session.exec(select(WorkOrder).where(WorkOrder.return_id == return_id, WorkOrder.line_id == line_id)).first()
+        cert = session.exec(select(Certificate).where(Certificate.return_id == return_id, Certificate.line_id == line_id)).first()
+        return list(moves), route, wo, cert
+
+    found = await db.run(load)
+    if found is None:
+        raise ApiError(404, "item_not_found", f"return {return_id!r} has no line {line_id!r}")
+    moves, route, wo, cert = found
+    return ItemTrailOut(
+        return_id=return_id, line_id=line_id,
+        disposition=route.disposition if route else None, facility_id=route.facility_id if route else None,
+        route_reason=route.reason if route else None, work_order_id=wo.id if wo else None,
+        certificate=CertificateOut.model_validate(cert, from_attributes=True) if cert else None,
+        movements=[MovementOut.model_validate(m, from_attributes=True) for m in moves],
+    )  # fmt: skip
