@@ -19,7 +19,7 @@ HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
 
 def test_there_are_histories_to_replay():
-    assert {p.stem for p in HISTORIES} >= {"happy_path", "cancelled", "expired", "kept_item"}
+    assert {p.stem for p in HISTORIES} >= {"happy_path", "cancelled", "expired", "kept_item", "routed_items"}
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)

@@ -26,7 +26,7 @@ from domain.returns import Grade, ReturnReason
 from domain.status import ReturnStatus
 from tests.factories import THREE_LINES
 from tests.polling import poll_async
-from tests.workflows.test_return_workflow import scan, submitted
+from tests.workflows.test_return_workflow import record_history, scan, submitted
 from workflows import search_attributes as sa
 from workflows.ids import transfer_workflow_id
 from workflows.messages import (
@@ -119,6 +119,7 @@ async def test_three_items_three_grades_go_to_three_facilities_and_the_ledger_sh
     final = await handle.result()
     assert final.status == ReturnStatus.COMPLETED
     assert {i.line_id: i.stage for i in final.items} == {"L1": ItemStage.DONE, "L2": ItemStage.DONE, "L3": ItemStage.DONE}
+    record_history("routed_items", await handle.fetch_history())
     assert movements(h, inp.return_id, "L1") == ["received", "restocked"]
     assert movements(h, inp.return_id, "L2") == ["received", "sent_to_facility", "received_at_facility", "recycled"]
     assert movements(h, inp.return_id, "L3") == ["received", "sent_to_facility", "received_at_facility", "refurbished"]
