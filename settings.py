@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -59,6 +60,12 @@ class Settings(BaseSettings):
     inspection_sla_hours: int = Field(default=48, ge=1)
     # Escalate when a facility has not confirmed an item sent to it within this time.
     transfer_timeout_days: int = Field(default=14, ge=1)
+    # Store credit issued for returns expires after this many days; unset: never.
+    store_credit_expiry_days: int | None = Field(default=None, ge=1)
+    # Advance exchanges: the replacement ships first; the original must be scanned within this time,
+    # else the shopper is charged for the replacement ("charge") or the exchange is cancelled ("cancel").
+    advance_exchange_days: int = Field(default=14, ge=1)
+    advance_exchange_on_missing: Literal["charge", "cancel"] = "charge"
 
     # Set by the validator below: whether the local sandboxes stand in for the real services.
     uses_easypost_sandbox: bool = False

@@ -3,6 +3,11 @@
 Buying is idempotent without an EasyPost idempotency header: the shipment id is
 remembered per return before buying, a retry re-reads that shipment, and a
 shipment that already has postage is never bought again.
+
+A return label is bought at the rate the merchant's label rules choose
+(domain.labels; none saved: the cheapest); when no quoted rate satisfies them the
+activity fails for good (CARRIER_REJECTED) with the reason in words, and the
+workflow rejects the return with it. Transfer labels are bought at the cheapest rate.
 """
 
 from __future__ import annotations
@@ -25,8 +30,9 @@ from db.session import session_scope
 from db.tables import CarrierShipment, Merchant, Order
 from domain.facilities import Facility, receiving_warehouse
 from domain.geo import shopper_point
+from domain.labels import LabelRules, NoRate, RateChoice, RateOption, choose_rate
 from domain.money import Money
-from workflows.messages import Label
+from workflows.messages import Label, RateAlternative
 
 # Until merchants can describe their boxes (carriers issue), one default parcel per return.
 DEFAULT_PARCEL = {"length": 12, "width": 9, "height": 4}
@@ -39,6 +45,14 @@ class LabelRequest(BaseModel):
     order_id: str
     units: int
     categories: list[str] = []  # the receiving warehouse must accept each
+
+
+class ReplacementShipmentRequest(BaseModel):
+    reference: str  # exchange-<return>-<line>: bought at most once
+    merchant_id: str
+    order_id: str
+    warehouse_id: str
+    units: int
 
 
 class TransferLabelRequest(BaseModel):
@@ -63,6 +77,8 @@ class CarrierActivities:
 
     @activity.defn
     def buy_return_label(self, req: LabelRequest) -> Label:
+        rules = self._label_rules(req.merchant_id)
+
         def create(client: easypost.EasyPostClient):
             with session_scope(self._engine) as session:
                 customer_address, warehouse_address, receiving = self._return_addresses(session, req)
@@ -76,7 +92,7 @@ class CarrierActivities:
                 options={"label_format": "PNG"},
             )
 
-        label = self._buy(req.return_id, create)
+        label = self._buy(req.return_id, create, rules)
         with session_scope(self._engine) as session:  # where the shipment (maybe an earlier attempt's) goes
             receiving = session.get(CarrierShipment, req.return_id).facility_id
         return label.model_copy(update={"receiving_facility_id": receiving})
@@ -100,13 +116,15 @@ class CarrierActivities:
 
         return self._buy(req.reference, create)
 
-    def _buy(self, reference: str, create: Callable) -> Label:
+    def _buy(self, reference: str, create: Callable, rules: LabelRules | None = None) -> Label:
+        """Buy the shipment under `reference` once: at the rate `rules` choose, or (None) the cheapest."""
         client = self._client()
         try:
             shipment = self._find_or_create_shipment(client, reference, create)
-            if not shipment.postage_label:
+            if not shipment.postage_label:  # never choose (or refuse) again once bought
+                rate = shipment.lowest_rate() if rules is None else _chosen_rate(rules, shipment)
                 try:
-                    shipment = client.shipment.buy(shipment.id, rate=shipment.lowest_rate())
+                    shipment = client.shipment.buy(shipment.id, rate=rate)
                 except ep.ApiError as err:
                     if err.code != "SHIPMENT.POSTAGE.EXISTS":  # an earlier attempt bought it
                         raise
@@ -114,6 +132,8 @@ class CarrierActivities:
         except ep.EasyPostError as err:
             raise carrier_error(err) from err
         rate = shipment.selected_rate
+        bought = _option(rate)
+        reason, alternatives = ("the cheapest rate", []) if rules is None or bought is None else _explain(rules, shipment, bought)
         return Label(
             shipment_id=shipment.id,
             tracker_id=getattr(shipment.tracker, "id", None) if shipment.tracker else None,
@@ -122,7 +142,45 @@ class CarrierActivities:
             tracking_code=shipment.tracking_code,
             label_url=shipment.postage_label.label_url,
             rate=Money(amount=_minor_units(rate.rate), currency=rate.currency),
+            delivery_days=bought.delivery_days if bought else None,
+            selection_reason=reason,
+            alternatives=[
+                RateAlternative(carrier=r.carrier, service=r.service, rate=r.cost, delivery_days=r.delivery_days)
+                for r in alternatives
+            ],
         )
+
+    def _label_rules(self, merchant_id: str) -> LabelRules:
+        """The merchant's saved rules (validated when saved); none: the cheapest of every rate."""
+        with session_scope(self._engine) as session:
+            merchant = session.get(Merchant, merchant_id)
+            saved = merchant.label_rules if merchant is not None else None
+        try:
+            return LabelRules.model_validate(saved) if saved else LabelRules()
+        except ValueError as err:  # edited in the database by hand: no retry can fix it
+            raise ApplicationError(
+                f"the merchant's label rules are invalid: {err}", type=CARRIER_REJECTED, non_retryable=True
+            ) from err
+
+    @activity.defn
+    def ship_replacement(self, req: ReplacementShipmentRequest) -> Label:
+        """An exchange's replacement: warehouse -> shopper, an outbound shipment (not a return)."""
+
+        def create(client: easypost.EasyPostClient):
+            with session_scope(self._engine) as session:
+                warehouse = load_registry(session, req.merchant_id).get(req.warehouse_id)
+                order = session.get(Order, (req.merchant_id, req.order_id))
+                if warehouse is None or order is None:
+                    missing = f"warehouse {req.warehouse_id}" if warehouse is None else f"order {req.order_id}"
+                    raise ApplicationError(f"{missing} not found", type=CARRIER_REJECTED, non_retryable=True)
+                shopper = _strip_geo(dict(order.customer["address"]))
+            return None, client.shipment.create(
+                from_address=_address(warehouse), to_address=shopper,
+                parcel={**DEFAULT_PARCEL, "weight": OUNCES_PER_UNIT * max(req.units, 1)},
+                reference=req.reference, options={"label_format": "PNG"},
+            )  # fmt: skip
+
+        return self._buy(req.reference, create)
 
     @activity.defn
     def void_label(self, req: VoidRequest) -> str:
@@ -173,6 +231,49 @@ class CarrierActivities:
                 known = session.get(CarrierShipment, reference)
                 return client.shipment.retrieve(known.shipment_id)
         return shipment
+
+
+def _option(rate) -> RateOption | None:
+    """An EasyPost Rate as domain.labels sees it; None when it cannot be priced."""
+    try:
+        days = getattr(rate, "delivery_days", None)
+        return RateOption(
+            rate_id=rate.id,
+            carrier=rate.carrier,
+            service=rate.service,
+            cost=Money(amount=_minor_units(rate.rate), currency=rate.currency),
+            delivery_days=days if isinstance(days, int) and days >= 0 else None,
+        )
+    except (AttributeError, TypeError, ValueError):
+        return None
+
+
+def _options(shipment) -> list[RateOption]:
+    return [o for o in map(_option, shipment.rates or []) if o is not None]
+
+
+def _chosen_rate(rules: LabelRules, shipment):
+    """The EasyPost Rate the rules choose among the shipment's; none qualifies: a permanent refusal."""
+    choice = choose_rate(rules, _options(shipment))
+    if isinstance(choice, NoRate):
+        raise ApplicationError(
+            f"no rate meets the merchant's label rules: {choice.reason}",
+            {"code": choice.code},
+            type=CARRIER_REJECTED,
+            non_retryable=True,
+        )
+    return next(r for r in shipment.rates if r.id == choice.chosen.rate_id)
+
+
+def _explain(rules: LabelRules, shipment, bought: RateOption) -> tuple[str, list[RateOption]]:
+    """Why the bought rate, and the other rates the rules allow (cheapest first). A shipment an
+    earlier attempt bought keeps its rate even if the rules have changed since."""
+    choice = choose_rate(rules, _options(shipment))
+    if isinstance(choice, RateChoice) and choice.chosen.rate_id == bought.rate_id:
+        return choice.reason, choice.alternatives
+    allowed = [choice.chosen, *choice.alternatives] if isinstance(choice, RateChoice) else []
+    others = sorted((r for r in allowed if r.rate_id != bought.rate_id), key=lambda r: (r.cost.amount, r.rate_id))
+    return "bought by an earlier attempt; the label rules have changed since", others
 
 
 def _address(facility: Facility) -> dict:

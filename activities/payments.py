@@ -7,6 +7,8 @@ per (merchant, key) in the ledger.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import stripe
 from pydantic import BaseModel
 from sqlalchemy.engine import Engine
@@ -46,10 +48,40 @@ def credit_key(return_id: str) -> str:
     return f"returnflow-{return_id}-credit"
 
 
+def charge_key(return_id: str) -> str:
+    return f"returnflow-{return_id}-exchange-charge"
+
+
 class PaymentActivities:
-    def __init__(self, engine: Engine, stripe_client: stripe.StripeClient) -> None:
+    def __init__(self, engine: Engine, stripe_client: stripe.StripeClient, credit_expiry_days: int | None = None) -> None:
         self._engine = engine
         self._stripe = stripe_client
+        self._credit_expiry = timedelta(days=credit_expiry_days) if credit_expiry_days else None
+
+    @activity.defn
+    def charge_difference(self, req: SettlementRequest) -> Settlement:
+        """Charge the shopper what an exchange's replacement costs above the returned items,
+        off-session on the order's payment method, once (Idempotency-Key per return)."""
+        order = self._order(req)
+        payment = order.payment or {}
+        if payment.get("provider") != "stripe" or not str(payment.get("reference", "")).startswith("pi_"):
+            raise ApplicationError("the order has no Stripe payment method to charge", type=PAYMENT_REJECTED, non_retryable=True)
+        try:
+            original = self._stripe.v1.payment_intents.retrieve(payment["reference"])
+            params = {
+                "amount": req.amount.amount, "currency": req.amount.currency.lower(),
+                "payment_method": original.payment_method, "confirm": True, "off_session": True,
+                "metadata": {"return_id": req.return_id, "merchant_id": req.merchant_id, "kind": "exchange_difference"},
+            }  # fmt: skip
+            if original.customer:
+                params["customer"] = original.customer
+            charge = self._stripe.v1.payment_intents.create(params=params, options={"idempotency_key": charge_key(req.return_id)})
+        except stripe.StripeError as err:
+            raise payment_error(err) from err
+        if charge.status != "succeeded":
+            raise ApplicationError(f"the charge is {charge.status}", type=PAYMENT_REJECTED, non_retryable=True)
+        return Settlement(method=Resolution.EXCHANGE, amount=Money(amount=charge.amount, currency=charge.currency.upper()),
+                          status="charged", reference=charge.id)  # fmt: skip
 
     @activity.defn
     def refund_payment(self, req: SettlementRequest) -> Settlement:
@@ -123,6 +155,8 @@ class PaymentActivities:
                         kind="issue",
                         idempotency_key=key,
                         return_id=req.return_id,
+                        created_at=(now := datetime.now(UTC)),
+                        expires_at=now + self._credit_expiry if self._credit_expiry else None,
                     )
                 )
         except IntegrityError:

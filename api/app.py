@@ -10,11 +10,13 @@ from fastapi.routing import APIRoute
 from api import errors
 from api.deps import Db, Temporal
 from api.routers import (
+    catalog,
     disposition,
     documents,
     facilities,
     health,
     inventory,
+    label_rules,
     merchant_webhooks,
     ops,
     orders,
@@ -59,6 +61,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         policy.router,
         facilities.router,
         disposition.router,
+        catalog.router,
+        label_rules.router,
         inventory.router,
         work_orders.router,
         returns.router,

@@ -109,17 +109,27 @@ class OrderOut(OrderIn):
 
 
 # ---- returns --------------------------------------------------------------------------
+class ExchangeChoiceIn(Strict):
+    replacement_sku: str = Field(min_length=1, max_length=128)
+    quantity: int | None = Field(default=None, ge=1, le=10_000, description="default: the item's quantity")
+
+
 class ReturnItemIn(Strict):
     line_id: str = Id
     quantity: int = Field(ge=1, le=10_000)
     reason: ReturnReason
     comment: str = Field(default="", max_length=2000)
+    exchange: ExchangeChoiceIn | None = Field(default=None, description="with resolution exchange: what the shopper wants instead")
 
 
 class ReturnCreate(Strict):
     order_id: str = Id
     items: list[ReturnItemIn] = Field(min_length=1, max_length=500)
     resolution: Resolution
+    exchange_mode: Literal["standard", "instant", "advance"] = Field(
+        default="standard", description="exchange: ship after inspection, at the first carrier scan, or right away")
+    fallback: Literal["refund", "store_credit"] = Field(
+        default="refund", description="exchange: the shopper's second choice if a replacement is out of stock")
 
 
 class MoneyOut(BaseModel):
@@ -145,12 +155,22 @@ class ItemOut(BaseModel):
     transfer_tracking_code: str | None = None
 
 
+class RateAlternativeOut(BaseModel):
+    carrier: str
+    service: str
+    rate: MoneyOut
+    delivery_days: int | None = None
+
+
 class LabelOut(BaseModel):
     carrier: str
     service: str
     tracking_code: str
     label_url: str
     rate: MoneyOut
+    delivery_days: int | None = None
+    selection_reason: str = Field(default="", description="why this rate, by the merchant's label rules")
+    alternatives: list[RateAlternativeOut] = Field(default_factory=list, description="other rates the rules allowed, cheapest first")
 
 
 class RefundOut(BaseModel):
@@ -161,6 +181,24 @@ class RefundOut(BaseModel):
     reference: str | None = None
 
 
+class ReplacementOut(BaseModel):
+    line_id: str
+    sku: str
+    quantity: int
+    warehouse_id: str
+    unit_price: MoneyOut
+    status: str
+    tracking_code: str | None = None
+
+
+class ExchangeOut(BaseModel):
+    mode: str
+    replacements: list[ReplacementOut]
+    difference: MoneyOut | None = None
+    settle_difference: str | None = None
+    charge_reference: str | None = None
+
+
 class ReturnOut(BaseModel):
     id: str
     order_id: str
@@ -169,6 +207,7 @@ class ReturnOut(BaseModel):
     items: list[ItemOut]
     label: LabelOut | None = None
     refund: RefundOut | None = None
+    exchange: ExchangeOut | None = None
     decision_reasons: list[str] = []
     policy_version: int | None = None
     created_at: datetime
@@ -194,6 +233,7 @@ class ReturnOut(BaseModel):
             )
             if refund
             else None,
+            exchange=ExchangeOut.model_validate(row.exchange) if row.exchange else None,
             decision_reasons=row.decision_reasons or [],
             policy_version=row.policy_version,
             created_at=row.created_at,

@@ -110,6 +110,7 @@ class ReturnRecord(SQLModel, table=True):
     items: list | None = _json(nullable=False)
     label: dict | None = _json(nullable=True)
     refund: dict | None = _json(nullable=True)
+    exchange: dict | None = _json(nullable=True)  # replacements shipped for an exchange
     decision_reasons: list | None = _json(nullable=True)
     request_fingerprint: str = Field(max_length=64)
     policy_version: int | None = None
@@ -205,6 +206,7 @@ class StoreCreditEntry(SQLModel, table=True):
     idempotency_key: str = Field(max_length=128)
     return_id: str | None = Field(default=None, max_length=64)
     created_at: datetime = _dt(nullable=False, default=utcnow)
+    expires_at: datetime | None = _dt(nullable=True)  # issued credit unspent by then expires
 
 
 class DispositionPolicyRecord(SQLModel, table=True):
@@ -351,3 +353,43 @@ class AttentionItem(SQLModel, table=True):
     created_at: datetime = _dt(nullable=False, default=utcnow)
     resolved_at: datetime | None = _dt(nullable=True)
     resolved_by: str | None = Field(default=None, max_length=200)
+
+
+class CatalogVariant(SQLModel, table=True):
+    """A sellable variant (domain.exchange.Variant): what a shopper may exchange for."""
+
+    __tablename__ = "catalog_variants"
+
+    merchant_id: str = Field(primary_key=True, foreign_key="merchants.id", max_length=64)
+    sku: str = Field(primary_key=True, max_length=128)
+    document: dict | None = _json(nullable=False)
+    updated_at: datetime = _dt(nullable=False, default=utcnow)
+
+
+class StockRecord(SQLModel, table=True):
+    """Sellable units of a SKU at a warehouse; `reserved` is promised to exchanges not yet shipped."""
+
+    __tablename__ = "stock_levels"
+
+    merchant_id: str = Field(primary_key=True, max_length=64)
+    sku: str = Field(primary_key=True, max_length=128)
+    facility_id: str = Field(primary_key=True, max_length=128)
+    on_hand: int = 0
+    reserved: int = 0
+
+
+class ExchangeReservation(SQLModel, table=True):
+    """Stock held for one exchanged line: reserved -> shipped, or released."""
+
+    __tablename__ = "exchange_reservations"
+
+    return_id: str = Field(primary_key=True, max_length=64)
+    line_id: str = Field(primary_key=True, max_length=64)
+    merchant_id: str = Field(index=True, max_length=64)
+    sku: str = Field(max_length=128)
+    facility_id: str = Field(max_length=128)
+    quantity: int
+    unit_price: int
+    currency: str = Field(max_length=3)
+    status: str = Field(default="reserved", max_length=16)  # reserved | shipped | released
+    created_at: datetime = _dt(nullable=False, default=utcnow)

@@ -19,6 +19,7 @@ from temporalio.worker import Worker
 
 from activities.carrier import CarrierActivities
 from activities.easypost_client import easypost_client
+from activities.exchanges import ExchangeActivities
 from activities.inventory import InventoryActivities
 from activities.notify import NotifyActivities
 from activities.payments import PaymentActivities
@@ -42,11 +43,12 @@ def build_workers(client: Client, settings: Settings, engine: Engine, executor: 
         max_network_retries=0,  # Temporal retries, with backoff and a deadline
     )
     store = StoreActivities(engine)
-    payments = PaymentActivities(engine, stripe_client)
+    payments = PaymentActivities(engine, stripe_client, credit_expiry_days=settings.store_credit_expiry_days)
     carrier = CarrierActivities(engine, lambda: easypost_client(settings))
     notify = NotifyActivities(engine, client)
     routing = RoutingActivities(engine)
     inventory = InventoryActivities(engine)
+    exchanges = ExchangeActivities(engine)
     return [
         Worker(
             client,
@@ -61,13 +63,17 @@ def build_workers(client: Client, settings: Settings, engine: Engine, executor: 
                 notify.announce_to_merchant,
                 routing.route_items,
                 inventory.record_item_step,
+                exchanges.reserve_replacements,
+                exchanges.release_replacements,
+                exchanges.mark_shipped,
+                payments.charge_difference,
             ],
             activity_executor=executor,
         ),
         Worker(
             client,
             task_queue=CARRIER_TASK_QUEUE,
-            activities=[carrier.buy_return_label, carrier.buy_transfer_label, carrier.void_label],
+            activities=[carrier.buy_return_label, carrier.buy_transfer_label, carrier.ship_replacement, carrier.void_label],
             activity_executor=executor,
             max_task_queue_activities_per_second=settings.carrier_requests_per_second,
         ),

@@ -30,6 +30,28 @@ DEFAULT_INSPECTION_SLA_HOURS = 48
 DEFAULT_TRANSFER_TIMEOUT_DAYS = 14
 
 
+class ExchangeLine(BaseModel):
+    line_id: str
+    replacement_sku: str
+    quantity: int = Field(ge=1)
+
+
+class ExchangeOrder(BaseModel):
+    """What the shopper wants instead of their money (resolution `exchange`).
+
+    mode: standard ships the replacement after inspection; instant at the first carrier scan;
+    advance right away, before the original comes back (if it is not scanned within
+    `advance_deadline_days`, `on_missing` says whether the shopper is charged or the exchange cancelled).
+    fallback: the shopper's second choice when a replacement is out of stock everywhere.
+    """
+
+    lines: list[ExchangeLine] = Field(min_length=1)
+    mode: Literal["standard", "instant", "advance"] = "standard"
+    fallback: Literal["refund", "store_credit"] = "refund"
+    advance_deadline_days: int = Field(default=14, ge=1)
+    on_missing: Literal["charge", "cancel"] = "charge"
+
+
 class ReturnInput(BaseModel):
     """Start input. `request_fingerprint` lets a retried create prove it is the same request.
 
@@ -52,6 +74,7 @@ class ReturnInput(BaseModel):
     inspection_sla_hours: int = Field(default=DEFAULT_INSPECTION_SLA_HOURS, ge=1)
     # Escalate when an item sent on to a facility is not confirmed there within this time.
     transfer_timeout_days: int = Field(default=DEFAULT_TRANSFER_TIMEOUT_DAYS, ge=1)
+    exchange: ExchangeOrder | None = None  # with resolution `exchange`
 
 
 class SubmitReturn(BaseModel):
@@ -116,8 +139,20 @@ class CancelRequest(BaseModel):
     reason: str = "cancelled by merchant"
 
 
+class RateAlternative(BaseModel):
+    """A rate the merchant's label rules also allowed, not bought (kept for reporting)."""
+
+    carrier: str
+    service: str
+    rate: Money
+    delivery_days: int | None = None
+
+
 class Label(BaseModel):
-    """A bought return label; carrier facts only."""
+    """A bought return label; carrier facts only.
+
+    Fields added later have defaults, so labels in older histories still decode.
+    """
 
     shipment_id: str
     tracker_id: str | None = None
@@ -128,6 +163,10 @@ class Label(BaseModel):
     rate: Money
     # The facility the label is addressed to (None: the merchant's default warehouse address).
     receiving_facility_id: str | None = None
+    delivery_days: int | None = None
+    # Why this rate, by the merchant's label rules (domain.labels), and the other rates they allowed.
+    selection_reason: str = ""
+    alternatives: list[RateAlternative] = Field(default_factory=list)
 
 
 class Settlement(BaseModel):
@@ -135,6 +174,27 @@ class Settlement(BaseModel):
     amount: Money
     status: str
     reference: str | None = None
+
+
+class Replacement(BaseModel):
+    """A replacement for an exchanged line: reserved at a warehouse, then shipped."""
+
+    line_id: str
+    sku: str
+    quantity: int
+    warehouse_id: str
+    unit_price: Money
+    status: Literal["reserved", "shipped", "released", "voided"] = "reserved"
+    tracking_code: str | None = None
+    shipment_id: str | None = None
+
+
+class ExchangeView(BaseModel):
+    mode: str
+    replacements: list[Replacement]
+    difference: Money | None = None  # replacement price minus the returned items' value; set at settlement
+    settle_difference: str | None = None  # charge | refund | store_credit | none
+    charge_reference: str | None = None
 
 
 class ItemStage(StrEnum):
@@ -181,6 +241,7 @@ class ReturnView(BaseModel):
     items: list[ItemView]
     label: Label | None = None
     refund: Settlement | None = None
+    exchange: ExchangeView | None = None
     decision_reasons: list[str] = Field(default_factory=list)
     request_fingerprint: str
     policy_version: int | None = None
@@ -198,6 +259,7 @@ class ReturnView(BaseModel):
             items=[i.model_dump(mode="json") for i in self.items],
             label=self.label.model_dump(mode="json") if self.label else None,
             refund=self.refund.model_dump(mode="json") if self.refund else None,
+            exchange=self.exchange.model_dump(mode="json") if self.exchange else None,
             decision_reasons=list(self.decision_reasons),
             request_fingerprint=self.request_fingerprint,
             policy_version=self.policy_version,

@@ -24,7 +24,18 @@ from temporalio.exceptions import (
 # them through the sandbox keeps one class per model on both sides of an activity call
 # and saves re-importing them on every workflow run.
 with workflow.unsafe.imports_passed_through():
-    from activities.carrier import CarrierActivities, LabelRequest, VoidRequest
+    from activities.carrier import (
+        CarrierActivities,
+        LabelRequest,
+        ReplacementShipmentRequest,
+        VoidRequest,
+    )
+    from activities.exchanges import (
+        ExchangeActivities,
+        ReserveRequest,
+        ReturnRef,
+        ShipRef,
+    )
     from activities.inventory import InventoryActivities, ItemStep, work_order_id
     from activities.notify import Announcement, MerchantEvent, NotifyActivities
     from activities.payments import PaymentActivities, RefundCheck, SettlementRequest
@@ -53,6 +64,7 @@ with workflow.unsafe.imports_passed_through():
         CancelRequest,
         CarrierEvent,
         ErrorType,
+        ExchangeView,
         Inspection,
         InspectionResult,
         ItemRoute,
@@ -105,6 +117,10 @@ class ReturnWorkflow:
         self._attention: list[AttentionEntry] = []  # flagged, not yet written
         self._received_at_facility: str | None = None
         self._work_orders_done: dict[str, WorkOrderDone] = {}
+        # What the shopper gets: the requested resolution, or their second choice when an
+        # exchange cannot happen (out of stock).
+        self._resolution = inp.resolution
+        self._exchange: ExchangeView | None = None
 
     # ---- reads -------------------------------------------------------------------------
     @workflow.query
@@ -114,10 +130,11 @@ class ReturnWorkflow:
             merchant_id=self._inp.merchant_id,
             order_id=self._inp.context.order.order_id,
             status=self._status,
-            resolution=self._inp.resolution,
+            resolution=self._resolution,
             items=self._items,
             label=self._label,
             refund=self._settlement,
+            exchange=self._exchange,
             decision_reasons=self._decision_reasons,
             request_fingerprint=self._inp.request_fingerprint,
             policy_version=self._inp.policy_version,
@@ -280,11 +297,18 @@ class ReturnWorkflow:
                 self._decision_reasons = [f"rejected in review{': ' + self._review.note if self._review.note else ''}"]
                 return await self._finish(S.REJECTED, "review", verdict)
             self._note("review", verdict)
+        if self._resolution == Resolution.EXCHANGE:
+            try:
+                await self._reserve_replacements()
+            except ActivityError as err:
+                reason = f"the exchange cannot be made: {_cause(err)}"
+                self._decision_reasons = [reason]
+                return await self._finish(S.REJECTED, "exchange", reason)
         if quote.keep_items:
             self._move(S.SETTLING, "keep_item", "the shopper keeps the items: no return shipment needed")
             await self._flush()
             self._answered = True
-            self._settlement = await self._settle(quote.settlement_amount)
+            await self._settle_all(quote.settlement_amount)
             return await self._finish(S.COMPLETED, "settlement", self._settled_cause())
 
         try:
@@ -313,12 +337,25 @@ class ReturnWorkflow:
         self._answered = True
 
         expiry = timedelta(days=inp.label_expiry_days)
+        advance = self._exchange is not None and self._exchange.mode == "advance"
+        if advance:
+            # Advance exchange: the replacement leaves now; the original has a deadline of its own.
+            await self._ship_replacements()
+            expiry = timedelta(days=inp.exchange.advance_deadline_days)
         scanned = await self._wait(lambda: self._cancel is not None or self._status != S.LABEL_CREATED, timeout=expiry)
         if self._cancel is not None and self._status.is_cancellable:
             await self._void_label("cancel")
             return await self._finish(S.CANCELLED, "cancel", self._cancel.reason)
         if not scanned:
             await self._void_label("expiry")
+            if advance and inp.exchange.on_missing == "charge":
+                price = self._replacement_price()
+                self._note("exchange", f"the original was not sent back within {inp.exchange.advance_deadline_days} days: "
+                           f"charging {price.display()} for the replacement")  # fmt: skip
+                self._settlement = await self._charge(price)
+                return await self._finish(S.EXPIRED, "exchange", f"original not scanned in time; {self._settled_cause()}")
+            if advance:
+                return await self._finish(S.CANCELLED, "exchange", f"original not scanned within {inp.exchange.advance_deadline_days} days: exchange cancelled")
             return await self._finish(S.EXPIRED, "expiry", f"label not scanned within {inp.label_expiry_days} days")
 
         if quote.instant_refund and inp.resolution == Resolution.REFUND:
@@ -327,6 +364,9 @@ class ReturnWorkflow:
             self._note("settlement", "trusted customer: refunding at the first carrier scan, before inspection")
             self._settlement = await self._settle(quote.settlement_amount)
             self._note("settlement", f"instant {self._settled_cause()}")
+        if self._exchange is not None and self._exchange.mode == "instant":
+            self._note("exchange", "instant exchange: shipping the replacement at the first carrier scan")
+            await self._ship_replacements()
 
         items = None
         if workflow.patched(WAREHOUSE_ROUTING):
@@ -339,10 +379,10 @@ class ReturnWorkflow:
             items = asyncio.create_task(self._route_and_follow_items())
         else:
             await self._wait(lambda: self._status == S.INSPECTED)
-        self._move(S.SETTLING, "settlement", f"settling by {inp.resolution.value}")
+        self._move(S.SETTLING, "settlement", f"settling by {self._resolution.value}")
         await self._flush()
         if self._settlement is None:
-            self._settlement = await self._settle(self._refund_due())
+            await self._settle_all(self._refund_due())
         elif (owed := self._settlement.amount.amount - self._refund_due().amount) > 0:
             # Inspection found less than was refunded up front: record what the shopper owes; ops follow up.
             self._owed = Money(amount=owed, currency=self._settlement.amount.currency)
@@ -360,11 +400,42 @@ class ReturnWorkflow:
         s = self._settlement
         return f"{s.method.value} of {s.amount.display()} {s.status}"
 
-    async def _settle(self, due: Money) -> Settlement:
+    async def _settle_all(self, value: Money) -> None:
+        """Pay the shopper `value`; for an exchange, ship the replacement and settle the difference."""
+        if self._exchange is None:
+            self._settlement = await self._settle(value)
+            return
+        await self._ship_replacements()
+        price = self._replacement_price()
+        signed = price.amount - value.amount
+        fallback = Resolution(self._inp.exchange.fallback)
+        ex = self._exchange
+        ex.difference = Money(amount=abs(signed), currency=price.currency)
+        ex.settle_difference = "charge" if signed > 0 else (fallback.value if signed < 0 else "none")
+        if signed > 0:
+            self._note("exchange", f"the replacement costs {ex.difference.display()} more than the returned items: charging it")
+            self._settlement = await self._charge(ex.difference)
+            ex.charge_reference = self._settlement.reference
+        elif signed < 0:
+            self._note("exchange", f"the returned items are worth {ex.difference.display()} more: paying it back by {fallback.value}")
+            self._settlement = await self._settle(ex.difference, fallback)
+        else:
+            self._settlement = Settlement(method=Resolution.EXCHANGE, amount=ex.difference, status="exchanged")
+
+    async def _charge(self, amount: Money) -> Settlement:
+        req = SettlementRequest(return_id=self._inp.return_id, merchant_id=self._inp.merchant_id, amount=amount)
+        try:
+            return await workflow.execute_activity_method(PaymentActivities.charge_difference, req, **PAYMENT)
+        except ActivityError as err:
+            self._flag("shopper_owes", f"charging the shopper {amount.display()} failed ({_cause(err)}): they owe it")
+            return Settlement(method=Resolution.EXCHANGE, amount=amount, status="charge_failed")
+
+    async def _settle(self, due: Money, method: Resolution | None = None) -> Settlement:
+        method = method or self._resolution
         req = SettlementRequest(return_id=self._inp.return_id, merchant_id=self._inp.merchant_id, amount=due)
         if due.amount == 0:
-            return Settlement(method=self._inp.resolution, amount=due, status="not_required")
-        if self._inp.resolution == Resolution.REFUND:
+            return Settlement(method=method, amount=due, status="not_required")
+        if method == Resolution.REFUND:
             try:
                 refund = await workflow.execute_activity_method(PaymentActivities.refund_payment, req, **PAYMENT)
                 if refund.status == "succeeded":
@@ -396,6 +467,75 @@ class ReturnWorkflow:
             **CARRIER,
         )
         self._note(why, f"label {self._label.tracking_code} voided (carrier refund {refund_status})")
+
+    # ---- exchanges ---------------------------------------------------------------------
+    async def _reserve_replacements(self) -> None:
+        inp, ex = self._inp, self._inp.exchange
+        lines = {l.line_id: l for l in inp.lines}
+        values = {
+            e.line_id: Money(amount=self._item_value(e.line_id).amount * e.quantity // lines[e.line_id].quantity,
+                             currency=inp.context.order.currency)
+            for e in ex.lines
+        }  # fmt: skip
+        got = await workflow.execute_activity_method(
+            ExchangeActivities.reserve_replacements,
+            ReserveRequest(return_id=inp.return_id, merchant_id=inp.merchant_id, order_id=inp.context.order.order_id,
+                           lines=ex.lines, returned_quantities={l.line_id: l.quantity for l in inp.lines},
+                           values=values, fallback=ex.fallback),  # fmt: skip
+            **ITEMS,
+        )
+        if got.fallback_reason:
+            self._resolution = Resolution(ex.fallback)
+            self._note("exchange", f"exchange not possible: {got.fallback_reason}")
+            return
+        self._exchange = ExchangeView(mode=ex.mode, replacements=got.replacements)
+        for r in got.replacements:
+            self._note("exchange", f"{r.sku} x{r.quantity} reserved at {r.warehouse_id} for line {r.line_id}")
+
+    async def _ship_replacements(self) -> None:
+        inp = self._inp
+        for r in self._exchange.replacements:
+            if r.status != "reserved":
+                continue
+            try:
+                label = await workflow.execute_activity_method(
+                    CarrierActivities.ship_replacement,
+                    ReplacementShipmentRequest(reference=f"exchange-{inp.return_id}-{r.line_id}", merchant_id=inp.merchant_id,
+                                               order_id=inp.context.order.order_id, warehouse_id=r.warehouse_id, units=r.quantity),  # fmt: skip
+                    **CARRIER,
+                )
+            except ActivityError as err:
+                self._flag("exchange_not_shipped", f"replacement {r.sku} for line {r.line_id} could not be shipped: {_cause(err)}", r.line_id)
+                continue
+            await workflow.execute_activity_method(
+                ExchangeActivities.mark_shipped, ShipRef(return_id=inp.return_id, merchant_id=inp.merchant_id, line_id=r.line_id), **ITEMS
+            )
+            r.status, r.tracking_code, r.shipment_id = "shipped", label.tracking_code, label.shipment_id
+            self._note("exchange", f"replacement {r.sku} x{r.quantity} shipped from {r.warehouse_id}: {label.carrier} {label.tracking_code}")
+        await self._flush()
+
+    async def _unwind_exchange(self, void_shipped: bool) -> None:
+        """An exchange that will not happen: reserved stock goes back; shipped replacements are voided if asked."""
+        inp, ex = self._inp, self._exchange
+        if any(r.status == "reserved" for r in ex.replacements):
+            await workflow.execute_activity_method(
+                ExchangeActivities.release_replacements, ReturnRef(return_id=inp.return_id, merchant_id=inp.merchant_id), **ITEMS
+            )
+            for r in ex.replacements:
+                if r.status == "reserved":
+                    r.status = "released"
+                    self._note("exchange", f"{r.sku} x{r.quantity} released back to stock at {r.warehouse_id}")
+        for r in ex.replacements:
+            if void_shipped and r.status == "shipped" and r.shipment_id:
+                status = await workflow.execute_activity_method(
+                    CarrierActivities.void_label, VoidRequest(return_id=inp.return_id, shipment_id=r.shipment_id), **CARRIER
+                )
+                r.status = "voided"
+                self._note("exchange", f"replacement shipment {r.tracking_code} voided (carrier refund {status})")
+
+    def _replacement_price(self) -> Money:
+        currency = self._inp.context.order.currency
+        return Money.total([Money(amount=r.unit_price.amount * r.quantity, currency=currency) for r in self._exchange.replacements], currency)
 
     # ---- after inspection: each item to its facility -----------------------------------
     async def _route_and_follow_items(self) -> None:
@@ -524,6 +664,9 @@ class ReturnWorkflow:
                 return done()
 
     async def _finish(self, status: ReturnStatus, event: str, cause: str) -> ReturnView:
+        if self._exchange is not None and status != S.COMPLETED:
+            # Charged for a kept replacement: it stays with the shopper; otherwise nothing ships.
+            await self._unwind_exchange(void_shipped=not (self._settlement and self._settlement.status == "charged"))
         self._move(status, event, cause)
         # Added after the first histories were recorded: returns already past this point replay without it.
         if self._settlement is not None and workflow.patched("merchant-webhooks"):
@@ -542,8 +685,17 @@ class ReturnWorkflow:
         kinds: list[tuple[str, dict]] = []
         if self._refund_failure is not None:
             kinds.append(("refund.failed", {**data, "reason": self._refund_failure}))
-        if s.amount.amount > 0:
+        if s.amount.amount > 0 and s.method in (Resolution.REFUND, Resolution.STORE_CREDIT):
             kinds.append(("return.refunded" if s.method == Resolution.REFUND else "return.credited", data))
+        if self._exchange is not None and any(r.status == "shipped" for r in self._exchange.replacements):
+            ex = self._exchange
+            kinds.append(("return.exchanged", {
+                "return_id": self._inp.return_id, "order_id": self._inp.context.order.order_id, "mode": ex.mode,
+                "replacements": [{"line_id": r.line_id, "sku": r.sku, "quantity": r.quantity, "tracking_code": r.tracking_code}
+                                 for r in ex.replacements if r.status == "shipped"],
+                "difference": ex.difference.amount if ex.difference else None, "currency": self._inp.context.order.currency,
+                "settle_difference": ex.settle_difference, "charge_reference": ex.charge_reference,
+            }))  # fmt: skip
         events = [
             MerchantEvent(
                 event_id=f"evt_{self._inp.return_id}_{kind.replace('.', '_')}", merchant_id=self._inp.merchant_id,
@@ -569,7 +721,7 @@ class ReturnWorkflow:
     def _item_value(self, line_id: str) -> Money:
         """What the item is worth undamaged for this resolution: the quote's price net of fees."""
         quoted = next(q for q in self._quote.items if q.line_id == line_id)
-        if self._inp.resolution == Resolution.STORE_CREDIT:
+        if self._resolution == Resolution.STORE_CREDIT:
             return quoted.store_credit_amount
         return quoted.refund_amount
 

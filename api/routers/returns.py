@@ -24,9 +24,11 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from api import queries
+from api.address_check import verify_shopper_address
 from api.assessment import assess
 from api.deps import DbDep, MerchantKey, SettingsDep, TemporalDep
 from api.errors import ApiError
+from api.exchange_check import exchange_order
 from api.schemas import (
     CancelIn,
     ItemOut,
@@ -41,7 +43,6 @@ from api.schemas import (
 from api.workflow_calls import UPDATE_RPC_TIMEOUT, call
 from db.tables import ReturnRecord
 from domain.policy import Quote
-from domain.returns import Resolution
 from domain.status import ReturnStatus
 from workflows import search_attributes as sa
 from workflows.ids import TASK_QUEUE, return_workflow_id
@@ -100,8 +101,8 @@ async def create_return(
     found = await assess(db, merchant_id, body, now)
     if not found.quote.eligible:
         raise ApiError(422, "not_eligible", " ".join(found.quote.reasons), reasons=found.quote.reasons)
-    if body.resolution == Resolution.EXCHANGE:
-        raise ApiError(422, "unsupported_resolution", "exchanges are not available yet; choose refund or store_credit")
+    await verify_shopper_address(settings, found)  # unverifiable: 422 naming the field, nothing started
+    exchange = await exchange_order(db, merchant_id, body, found, settings)
 
     client = await temporal.client()
     start = WithStartWorkflowOperation(
@@ -118,6 +119,7 @@ async def create_return(
             label_expiry_days=found.merchant.label_expiry_days,
             inspection_sla_hours=settings.inspection_sla_hours,
             transfer_timeout_days=settings.transfer_timeout_days,
+            exchange=exchange,
             request_fingerprint=fingerprint,
         ),
         id=return_workflow_id(return_id),

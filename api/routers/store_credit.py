@@ -18,7 +18,15 @@ from sqlmodel import Session, col, select
 from api.deps import DbDep, MerchantKey
 from api.errors import ApiError
 from db.tables import StoreCreditEntry
-from domain.ledger import Entry, InsufficientCredit, balance, balances, check_redeem
+from db.types import utcnow
+from domain.ledger import (
+    Entry,
+    InsufficientCredit,
+    balance,
+    balances,
+    check_redeem,
+    expiries,
+)
 from domain.money import Money
 
 router = APIRouter(prefix="/v1/store-credit", tags=["merchant: store credit"])
@@ -43,19 +51,29 @@ class EntryOut(BaseModel):
     return_id: str | None
     reference: str | None = Field(description="the shop's reference of a redeem")
     created_at: datetime
+    expires_at: datetime | None = None
 
     @classmethod
     def of(cls, row: StoreCreditEntry) -> EntryOut:
         reference = row.idempotency_key.removeprefix(REDEEM_PREFIX) if row.kind == "redeem" else None
         return cls(
             id=row.id, amount=row.amount, currency=row.currency, kind=row.kind,
-            return_id=row.return_id, reference=reference, created_at=row.created_at,
+            return_id=row.return_id, reference=reference, created_at=row.created_at, expires_at=row.expires_at,
         )
+
+
+class ExpiryOut(BaseModel):
+    """Credit that expired unspent: derived from the ledger, never an edit of it."""
+
+    amount: MoneyOut
+    expired_at: datetime
+    issued_at: datetime
 
 
 class LedgerOut(BaseModel):
     customer: str
     balances: list[MoneyOut]
+    expired: list[ExpiryOut] = Field(default_factory=list)
     entries: list[EntryOut] = Field(description="newest first")
 
 
@@ -84,7 +102,7 @@ def _money(m: Money) -> MoneyOut:
 
 
 def _ledger(rows: list[StoreCreditEntry]) -> list[Entry]:
-    return [Entry(amount=r.amount, currency=r.currency, kind=r.kind) for r in rows]
+    return [Entry(amount=r.amount, currency=r.currency, kind=r.kind, created_at=r.created_at, expires_at=r.expires_at) for r in rows]
 
 
 def customer_entries(session: Session, merchant_id: str, email: str) -> list[StoreCreditEntry]:
@@ -117,16 +135,18 @@ def redeem(session: Session, merchant_id: str, email: str, body: RedeemIn) -> tu
                 f"reference {body.reference!r} was already used for a different redemption "
                 f"({Money(amount=-done.amount, currency=done.currency).display()})",
             )
-        return done, balance(_ledger(customer_entries(session, merchant_id, email)), done.currency), False
+        return done, balance(_ledger(customer_entries(session, merchant_id, email)), done.currency, utcnow()), False
+    now = utcnow()  # one instant for the check, the entry and the balance after (credit may expire between)
     ledger = _ledger(customer_entries(session, merchant_id, email))
-    check_redeem(ledger, Money(amount=body.amount, currency=body.currency))
+    check_redeem(ledger, Money(amount=body.amount, currency=body.currency), now)
     row = StoreCreditEntry(
         merchant_id=merchant_id, customer_email=email, amount=-body.amount, currency=body.currency,
-        kind="redeem", idempotency_key=key,
+        kind="redeem", idempotency_key=key, created_at=now,
     )
     session.add(row)
     session.flush()
-    return row, balance([*ledger, Entry(amount=row.amount, currency=row.currency, kind="redeem")], row.currency), True
+    after = [*ledger, Entry(amount=row.amount, currency=row.currency, kind="redeem", created_at=now)]
+    return row, balance(after, row.currency, now), True
 
 
 @router.get("/{customer}", response_model=LedgerOut)
@@ -136,7 +156,8 @@ async def get_store_credit(customer: CustomerEmail, principal: MerchantKey, db: 
     rows = await db.run(customer_entries, principal.merchant_id, email)
     return LedgerOut(
         customer=email,
-        balances=[_money(m) for m in balances(_ledger(rows))],
+        balances=[_money(m) for m in balances(_ledger(rows), utcnow())],
+        expired=[ExpiryOut(amount=_money(e.amount), expired_at=e.expired_at, issued_at=e.issued_at) for e in expiries(_ledger(rows), utcnow())],
         entries=[EntryOut.of(r) for r in rows],
     )
 

@@ -2,6 +2,12 @@
 
 The work happens in the workflow; this endpoint only checks, records and signals,
 so it answers fast and never refuses an event because a worker is down.
+
+Issue 3's contract: the HMAC as the SDK's `validate_webhook` checks it, with the
+`X-Hmac-Signature` header read case-insensitively (a bad or missing one: 401);
+bodies over 1 MB refused with 413 (declared or streamed); each event recorded
+once by its id. Only a Tracker result can move a return; an event whose `result`
+is a Refund, a Batch, anything else or nothing is recorded and answered 2xx.
 """
 
 from __future__ import annotations
@@ -27,30 +33,59 @@ router = APIRouter(prefix="/v1/webhooks", tags=["carrier webhooks"])
 
 MAX_BODY = 1024 * 1024
 SIGNATURE_HEADER = "X-Hmac-Signature"
+MAX_EVENT_ID = 64  # carrier_events.event_id; EasyPost's are "evt_" + 32 hex
+
+
+def _result(event: dict) -> dict:
+    """The event's object (a Tracker, a Refund, ...); {} when it has none or it is not an object."""
+    result = event.get("result")
+    return result if isinstance(result, dict) else {}
+
+
+def _text(value: object, limit: int) -> str | None:
+    """A string field of the result as we store it; anything else is not one we can use."""
+    return value[:limit] if isinstance(value, str) and value else None
+
+
+def _too_large() -> ApiError:
+    return ApiError(413, "payload_too_large", "webhook bodies are limited to 1 MB")
+
+
+async def _body(request: Request) -> bytes:
+    """The raw body, refused as soon as it is over the limit (a declared length, or while streaming)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.strip().isdigit() and int(declared) > MAX_BODY:
+        raise _too_large()
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            raise _too_large()
+    return bytes(body)
 
 
 def _match(session: Session, event: dict) -> tuple[CarrierEventRecord | None, str | None, str | None]:
     """(this event if already seen, the return it concerns, the last tracking status signalled to it)."""
-    result = event.get("result") if isinstance(event.get("result"), dict) else {}
+    result = _result(event)
     seen = session.get(CarrierEventRecord, event["id"])
     if result.get("object") != "Tracker":
         return seen, None, None
-    row = queries.find_return_for_carrier(session, result.get("id"), result.get("tracking_code"))
+    row = queries.find_return_for_carrier(session, _text(result.get("id"), 64), _text(result.get("tracking_code"), 64))
     if row is None:
         return seen, None, None
     return seen, row.id, queries.last_signalled_tracking_status(session, row.id)
 
 
 def _record(session: Session, event: dict, return_id: str | None, signalled: bool) -> None:
-    result = event.get("result") if isinstance(event.get("result"), dict) else {}
+    result = _result(event)
     is_tracker = result.get("object") == "Tracker"
     session.add(CarrierEventRecord(
         event_id=event["id"],
-        description=str(event.get("description", ""))[:64],
+        description=_text(event.get("description"), 64) or "",
         return_id=return_id,
-        tracker_id=result.get("id") if is_tracker else None,
-        tracking_code=result.get("tracking_code") if is_tracker else None,
-        tracking_status=result.get("status") if is_tracker else None,
+        tracker_id=_text(result.get("id"), 64) if is_tracker else None,
+        tracking_code=_text(result.get("tracking_code"), 64) if is_tracker else None,
+        tracking_status=_text(result.get("status"), 32) if is_tracker else None,
         payload=event,
         signalled=signalled,
     ))
@@ -58,11 +93,7 @@ def _record(session: Session, event: dict, return_id: str | None, signalled: boo
 
 @router.post("/easypost")
 async def easypost_event(request: Request, db: DbDep, temporal: TemporalDep, settings: SettingsDep) -> dict:
-    if int(request.headers.get("content-length") or 0) > MAX_BODY:
-        raise ApiError(413, "payload_too_large", "webhook bodies are limited to 1 MB")
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        raise ApiError(413, "payload_too_large", "webhook bodies are limited to 1 MB")
+    body = await _body(request)
     # The SDK looks the header up case-sensitively; HTTP header names are not.
     headers = {SIGNATURE_HEADER: request.headers.get(SIGNATURE_HEADER)} if SIGNATURE_HEADER in request.headers else {}
     try:
@@ -73,19 +104,21 @@ async def easypost_event(request: Request, db: DbDep, temporal: TemporalDep, set
         raise ApiError(400, "malformed_json", "the webhook body is not valid JSON") from err
     if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not event["id"]:
         raise ApiError(422, "invalid_event", "an EasyPost event needs a string `id`")
+    if len(event["id"]) > MAX_EVENT_ID:
+        raise ApiError(422, "invalid_event", f"an EasyPost event id has at most {MAX_EVENT_ID} characters")
 
     seen, return_id, last_status = await db.run(_match, event)
     if seen is not None:
         return {"received": True, "duplicate": True, "return_id": seen.return_id}
     signalled = False
-    status = str((event.get("result") or {}).get("status") or "unknown")
+    result = _result(event)
+    status = _text(result.get("status"), 32) or "unknown"
     # Signal only news: a repeated status (or "unknown") changes nothing, and every signal is a billed action.
     if return_id is not None and status not in ("unknown", last_status):
-        result = event["result"]
         signal = CarrierEvent(
             event_id=event["id"],
             tracking_status=status,
-            status_detail=result.get("status_detail"),
+            status_detail=_text(result.get("status_detail"), 200),
             occurred_at=_time(result.get("updated_at")) or datetime.now(UTC),
         )
         client = await temporal.client()

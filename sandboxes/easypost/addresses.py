@@ -3,6 +3,15 @@
 An address verifies when it has a house-numbered street1, a city, a zip and a country, a valid
 US state and a plausible 5-digit ZIP for the US.  Failures list the recorded E.ADDRESS.NOT_FOUND
 first, then one error per offending field, so callers can see which field was wrong.
+
+The house number leads street1 in the US ("417 Montgomery St", else E.HOUSE_NUMBER.MISSING, as
+recorded for street1 "invalid"); elsewhere it may follow the street ("Damrak 1", "Hoofdweg 12").
+
+An address that cannot be found: house number 0 (the recorded "000 unknown street").  Such an
+address does not exist, so verification fails with E.ADDRESS.NOT_FOUND alone and no field
+errors, whatever the other fields say, exactly as api.easypost.com answered for the recorded
+"000 unknown street, Not A City, ZZ 00001" (create_and_verify: 422 ADDRESS.VERIFY.FAILURE;
+create with verify: delivery.success false; with a verify_carrier: success, errors listed).
 """
 
 from __future__ import annotations
@@ -58,13 +67,13 @@ def field_errors(addr: dict[str, Any]) -> list[dict[str, Any]]:
         errors.append({"code": code, "field": field, "message": message, "suggestion": None})
 
     street1, country = addr.get("street1") or "", addr.get("country") or ""
-    house = re.match(r"^\s*(\d+)", street1)
+    house = re.match(r"^\s*(\d+)", street1) if country == "US" else re.search(r"(?<!\w)(\d+)", street1)
+    if house and int(house.group(1)) == 0:
+        return [NOT_FOUND_ERROR]  # no such address (see the module docstring)
     if not street1:
         err("E.STREET.MISSING", "street1", "Street is missing")
     elif not house:
         err("E.HOUSE_NUMBER.MISSING", "street1", "House number is missing")
-    elif int(house.group(1)) == 0:
-        err("E.HOUSE_NUMBER.INVALID", "street1", "Invalid house number")
     if not addr.get("city"):
         err("E.CITY.MISSING", "city", "City is missing")
     zip_code = addr.get("zip") or ""

@@ -70,13 +70,24 @@ def create_app(*, api_keys: AbstractSet[str] = frozenset({DEFAULT_API_KEY}), web
 
     @app.middleware("http")
     async def inject_faults(request: Request, call_next):  # type: ignore[no-untyped-def]
-        # Faults fire before routing, so a faulted request changes nothing (a faulted buy buys nothing).
-        if request.url.path.startswith("/v2/"):
+        # Faults fire before routing, so a faulted request changes nothing (a faulted buy buys nothing),
+        # unless the rule says after_execute: then the request runs and its answer is lost.
+        if not request.url.path.startswith("/v2/"):
+            return await call_next(request)
+        faults = request.app.state.faults
+        try:
+            after = await faults.apply(request.method, request.url.path)
+        except ApiError as exc:
+            return JSONResponse(exc.body(), status_code=exc.status)
+        response = await call_next(request)
+        if after is not None:
             try:
-                await request.app.state.faults.apply(request.method, request.url.path)
+                await faults.inject(after)
             except ApiError as exc:
+                async for _ in response.body_iterator:  # the work is done; its answer is dropped
+                    pass
                 return JSONResponse(exc.body(), status_code=exc.status)
-        return await call_next(request)
+        return response
 
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> JSONResponse:

@@ -8,11 +8,17 @@ Spec and matching: see sandboxes/faults.py.  Example:
 
 `latency_ms` delays every matching request.  Then the draw picks rate limit (429 RATE_LIMITED),
 error (`status`, default 503) or timeout (wait `timeout_ms`, then 504).
+
+Faults normally fire before the request touches any state (a faulted buy buys nothing).  With
+`"after_execute": true` the request runs first and the fault replaces its answer: the response
+is lost on the way back (a buy that bought, a create that created), as when a connection drops
+after EasyPost did the work.  A client retrying must not assume nothing happened.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from sandboxes import faults
 from sandboxes.easypost.errors import ApiError
@@ -23,18 +29,30 @@ _ERROR_CODES = {500: "INTERNAL_SERVER_ERROR", 502: "BAD_GATEWAY", 503: "SERVICE_
 
 @dataclass
 class Rule(faults.Rule):
+    flags: ClassVar[tuple[str, ...]] = ("after_execute",)
+
     status: int = 503
+    after_execute: bool = False
 
 
 class Faults(faults.Faults[Rule]):
     rule_type = Rule
 
-    async def apply(self, method: str, path: str) -> None:
-        """Sleep and/or raise the injected error; returns normally when the request may proceed."""
+    async def apply(self, method: str, path: str) -> Rule | None:
+        """Sleep and/or raise the injected error; returns normally when the request may proceed,
+        with the matching after_execute rule if any (pass it to `inject` once the request has run)."""
         rule = self.match(method, path)
         if rule is None:
-            return
+            return None
         await rule.wait_latency()
+        if rule.after_execute:
+            return rule
+        await self.inject(rule)
+        return None
+
+    @staticmethod
+    async def inject(rule: Rule) -> None:
+        """Raise the error the draw picks, if any (after_execute: in place of the request's answer)."""
         kind = rule.draw()
         if kind == "rate_limit":
             raise ApiError(429, "RATE_LIMITED", "Too many requests; slow down and retry later.")

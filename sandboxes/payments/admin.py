@@ -47,6 +47,15 @@ def build_admin_router(sandbox: Sandbox) -> APIRouter:
             found = [r for r in found if r.status == status]
         return [r.to_json() for r in found]
 
+    @router.get("/payment_intents")
+    async def payment_intents(metadata_key: str | None = None, metadata_value: str | None = None) -> Any:
+        """Plain JSON array, oldest first, filtered like /_sandbox/refunds."""
+        found = sorted(sandbox.store.payment_intents.values(), key=lambda p: (p.created, p.id))
+        if metadata_key is not None:
+            found = [p for p in found if metadata_key in p.metadata
+                     and (metadata_value is None or p.metadata[metadata_key] == metadata_value)]
+        return [p.to_json() for p in found]
+
     @router.post("/refunds/{refund_id}/settle")
     async def settle(refund_id: str, request: Request) -> Response:
         """Body {"status": "succeeded"|"failed", "failure_reason"?: str}."""

@@ -20,6 +20,8 @@ Test payment methods (pass as `payment_method` when creating the PaymentIntent; 
 * `pm_card_refundFail` – refunds come back `pending`, then turn `failed` with
   `failure_reason: expired_or_canceled_card` the same way; the amount becomes refundable again.
 * `pm_card_createDispute` – the charge is disputed: refunds fail with 400 `charge_disputed`.
+* `pm_card_authenticationRequired` – paid on-session; an off-session payment intent with it is
+  declined (402 `card_error`, `authentication_required`), as for a card that needs 3DS every time.
 * `pm_refund_requires_action` (sandbox-only) – refunds come back `requires_action`, the one state
   `POST /v1/refunds/{id}/cancel` accepts.
 

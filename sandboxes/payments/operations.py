@@ -60,6 +60,7 @@ def prepare_payment_intent_create(store: Store, data: dict[str, Any]) -> Execute
     currency = p.currency("currency", required=True)
     pm = p.string("payment_method") or DEFAULT_PAYMENT_METHOD
     confirm = p.boolean("confirm")
+    off_session = p.boolean("off_session")
     customer, description = p.string("customer"), p.string("description")
     receipt_email = p.string("receipt_email")
     metadata = merge_metadata({}, p.metadata())
@@ -72,6 +73,11 @@ def prepare_payment_intent_create(store: Store, data: dict[str, Any]) -> Execute
             metadata=metadata, status="requires_confirmation", created=now(),
         )
         store.payment_intents[pi.id] = pi
+        if confirm and off_session and TEST_PAYMENT_METHODS[pm].off_session_declines:
+            # As Stripe: the intent stays, waiting for a payment method the shopper authenticates.
+            pi.status = "requires_payment_method"
+            raise StripeError(402, "Your card was declined. This transaction requires authentication.",
+                              type="card_error", code="authentication_required")
         if confirm:
             _confirm(store, pi)
         return pi.to_json()

@@ -36,6 +36,7 @@ class MethodBehaviour:
     refund_flow: str  # instant | pending_succeeds | pending_fails | requires_action
     disputed: bool = False
     brand: str = "visa"
+    off_session_declines: bool = False  # charging it again without the shopper (off_session) needs 3DS
 
 
 TEST_PAYMENT_METHODS: dict[str, MethodBehaviour] = {
@@ -44,6 +45,7 @@ TEST_PAYMENT_METHODS: dict[str, MethodBehaviour] = {
     "pm_card_refund_pending": MethodBehaviour("pending_succeeds"),
     "pm_card_refundFail": MethodBehaviour("pending_fails"),
     "pm_card_createDispute": MethodBehaviour("instant", disputed=True),
+    "pm_card_authenticationRequired": MethodBehaviour("instant", off_session_declines=True),
     "pm_refund_requires_action": MethodBehaviour("requires_action"),
 }
 DEFAULT_PAYMENT_METHOD = "pm_card_visa"

@@ -82,6 +82,18 @@ def test_store_credit_is_issued_once_per_return(engine):
     assert [(e.amount, e.customer_email) for e in entries] == [(1234, "sam.shopper@example.com")]
 
 
+def test_issued_credit_carries_the_configured_expiry(engine):
+    merchant_id, _, _ = new_merchant(engine)
+    with session_scope(engine) as s:
+        s.add(Order(merchant_id=merchant_id, id="o1", placed_at=T0, currency="EUR", customer=CUSTOMER, lines=LINES))
+    StoreActivities(engine).record_return(ReturnProjection(view=view("r3", merchant_id, ReturnStatus.SETTLING, T0), version=1, new_entries=[]))
+    req = SettlementRequest(return_id="r3", merchant_id=merchant_id, amount=Money(amount=500, currency="EUR"))
+    ActivityEnvironment().run(PaymentActivities(engine, stripe_client=None, credit_expiry_days=365).issue_store_credit, req)
+    with session_scope(engine) as s:
+        [entry] = s.exec(select(StoreCreditEntry).where(StoreCreditEntry.merchant_id == merchant_id)).all()
+    assert entry.expires_at - entry.created_at == timedelta(days=365)
+
+
 def test_ledger_key_is_unique_per_merchant(engine):
     merchant_id, _, _ = new_merchant(engine)
     row = dict(merchant_id=merchant_id, customer_email="a@b.c", amount=5, currency="EUR", kind="issue", idempotency_key="k")

@@ -89,7 +89,7 @@ def test_balances_and_history_newest_first(shop):
     assert {"id", "created_at"} <= body["entries"][0].keys()
 
     r = client.get("/v1/store-credit/nobody@example.com", headers=headers)
-    assert r.status_code == 200 and r.json() == {"customer": "nobody@example.com", "balances": [], "entries": []}
+    assert r.status_code == 200 and r.json() == {"customer": "nobody@example.com", "balances": [], "expired": [], "entries": []}
 
 
 def test_redeem_and_idempotent_retry(shop):
@@ -177,7 +177,7 @@ def test_tenants_see_and_spend_only_their_own_credit(shop, database_url):
     issue(engine, merchant_id, 10_000)
     other_id, other_key, warehouse_key = new_merchant(engine)
     other = {"Authorization": f"Bearer {other_key}"}
-    assert client.get(URL, headers=other).json() == {"customer": EMAIL, "balances": [], "entries": []}
+    assert client.get(URL, headers=other).json() == {"customer": EMAIL, "balances": [], "expired": [], "entries": []}
     r = redeem(client, other, 100)
     assert r.status_code == 409 and r.json()["error"]["balance"] == {"amount": 0, "currency": "EUR"}
     # References are per merchant: the other shop's "order-1" does not collide with ours.
@@ -231,3 +231,24 @@ def test_concurrent_retries_of_one_reference_write_one_entry(shop):
         mine = (EMAIL if i % 2 else "kim@example.com") == winner
         assert r.status_code in ((200, 201) if mine else (409,)), r.json()
     assert sorted(r.status_code for r in results).count(201) == 1
+
+
+def test_expired_credit_leaves_the_balance_and_shows_in_the_history(shop):
+    from datetime import UTC, datetime, timedelta
+
+    engine, client, merchant_id, headers = shop
+    now = datetime.now(UTC)
+    with session_scope(engine) as session:
+        for amount, days_ago, expires_in in ((3000, 40, -10), (2000, 5, 25), (500, 2, None)):
+            session.add(StoreCreditEntry(
+                merchant_id=merchant_id, customer_email=EMAIL, amount=amount, currency="EUR", kind="issue",
+                idempotency_key=f"returnflow-ret_{uuid.uuid4().hex}-credit", created_at=now - timedelta(days=days_ago),
+                expires_at=None if expires_in is None else now + timedelta(days=expires_in),
+            ))  # fmt: skip
+    got = client.get(URL, headers=headers).json()
+    assert got["balances"] == [{"amount": 2500, "currency": "EUR"}]
+    assert [(e["amount"]["amount"], e["amount"]["currency"]) for e in got["expired"]] == [(3000, "EUR")]
+    r = client.post(f"{URL}/redeem", json={"amount": 2600, "currency": "EUR", "reference": "order-1"}, headers=headers)
+    assert r.status_code == 409 and r.json()["error"]["balance"] == {"amount": 2500, "currency": "EUR"}
+    r = client.post(f"{URL}/redeem", json={"amount": 2100, "currency": "EUR", "reference": "order-2"}, headers=headers)
+    assert r.status_code == 201 and r.json()["balance"] == {"amount": 400, "currency": "EUR"}, r.text

@@ -253,6 +253,43 @@ def test_address_verification_names_the_failing_field(sandbox: Sandbox) -> None:
     assert good.street1 == "388 TOWNSEND ST APT 20" and good.zip.startswith("94107-")
 
 
+# Recorded (test_address_create_verify*.yaml and the node create-and-verify HAR): the address
+# api.easypost.com cannot find fails with E.ADDRESS.NOT_FOUND alone.
+UNKNOWN = {"company": "EasyPost", "street1": "000 unknown street", "city": "Not A City", "state": "ZZ",
+           "zip": "00001", "country": "US"}
+NOT_FOUND_ONLY = [{"code": "E.ADDRESS.NOT_FOUND", "field": "address", "message": "Address not found",
+                   "suggestion": None}]
+
+
+def test_an_address_that_cannot_be_found_fails_as_recorded(sandbox: Sandbox) -> None:
+    client = sandbox.client
+    with pytest.raises(InvalidRequestError) as caught:
+        client.address.create_and_verify(**UNKNOWN)
+    assert caught.value.http_status == 422 and caught.value.code == "ADDRESS.VERIFY.FAILURE"
+    assert caught.value.errors == NOT_FOUND_ONLY
+    loose = client.address.create(verify=True, **UNKNOWN)
+    assert loose.verifications.delivery.success is False
+    assert [e.to_dict() for e in loose.verifications.delivery.errors] == NOT_FOUND_ONLY
+    carrier = client.address.create_and_verify(verify_carrier="UPS", **UNKNOWN)  # recorded: success, error listed
+    assert carrier.verifications.delivery.success is True and carrier.verifications.verify_carrier == "ups"
+    # Deterministic: a real-looking address with house number 0 is not found either.
+    with pytest.raises(InvalidRequestError) as again:
+        client.address.create_and_verify(**{**FROM, "street1": "0 Townsend St"})
+    assert again.value.errors == NOT_FOUND_ONLY
+
+
+def test_house_numbers_may_follow_the_street_outside_the_us(sandbox: Sandbox) -> None:
+    client = sandbox.client
+    dutch = {"name": "Noor de Vries", "street1": "Damrak 1", "city": "Amsterdam", "zip": "1012 LG", "country": "NL"}
+    assert client.address.create_and_verify(**dutch).verifications.delivery.success is True
+    with pytest.raises(InvalidRequestError) as caught:
+        client.address.create_and_verify(**{**dutch, "street1": "Damrak"})
+    assert {e["field"] for e in caught.value.errors} == {"address", "street1"}
+    with pytest.raises(InvalidRequestError) as us:  # in the US the number leads
+        client.address.create_and_verify(**{**FROM, "street1": "Townsend St 388"})
+    assert {e["field"] for e in us.value.errors} == {"address", "street1"}
+
+
 # ---- pickups, trackers, refunds ---------------------------------------------------------------------
 
 def test_pickup_lifecycle(sandbox: Sandbox) -> None:
@@ -421,6 +458,24 @@ def test_injected_server_error_buys_nothing(start_sandbox: Callable[..., Sandbox
     assert sandbox.stats()["labels_bought"] == 0
     assert sandbox.http.delete("/_sandbox/faults").status_code == 200
     assert sandbox.client.shipment.buy(shipment.id, rate=shipment.lowest_rate()).postage_label is not None
+
+
+def test_after_execute_fault_loses_the_answer_of_a_buy_that_bought(sandbox: Sandbox) -> None:
+    spec = {"POST /v2/shipments/*/buy": {"error_rate": 1.0, "status": 502, "after_execute": True, "max_faults": 1}}
+    assert sandbox.http.put("/_sandbox/faults", json=spec).status_code == 200
+    shipment = sandbox.client.shipment.create(to_address=TO, from_address=FROM, parcel=PARCEL)
+    with pytest.raises(ApiError) as caught:
+        sandbox.client.shipment.buy(shipment.id, rate=shipment.lowest_rate())
+    assert caught.value.http_status == 502 and caught.value.code == "BAD_GATEWAY"
+    # The label was bought all the same; buying again is refused as for any bought shipment.
+    assert sandbox.client.shipment.retrieve(shipment.id).postage_label is not None
+    assert sandbox.stats()["labels_bought"] == 1
+    with pytest.raises(ApiError) as again:
+        sandbox.client.shipment.buy(shipment.id, rate=shipment.lowest_rate())
+    assert again.value.code == "SHIPMENT.POSTAGE.EXISTS"
+    assert sandbox.stats()["labels_bought"] == 1
+    bad = sandbox.http.put("/_sandbox/faults", json={"*": {"after_execute": "yes"}})
+    assert bad.status_code == 400 and "after_execute" in bad.json()["error"]["message"]
 
 
 def test_rate_limit_fault_raises_rate_limit_error(sandbox: Sandbox) -> None:

@@ -1,0 +1,77 @@
+"""A merchant's catalog (what shoppers may exchange for) and warehouse stock of it."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+from sqlmodel import Session
+
+from api.deps import DbDep, MerchantKey
+from api.errors import ApiError
+from api.schemas import Strict
+from db.catalog import load_catalog, load_stock, replace_catalog
+from db.registry import load_registry
+from db.tables import StockRecord
+from domain.exchange import Catalog, StockLevel
+
+router = APIRouter(tags=["merchant: catalog"])
+
+
+@router.put("/v1/catalog", response_model=Catalog)
+async def put_catalog(body: Catalog, principal: MerchantKey, db: DbDep) -> Catalog:
+    """Replace the catalog (unique SKUs, one currency). A discontinued variant cannot be chosen for an exchange."""
+
+    def save(session: Session) -> Catalog:
+        replace_catalog(session, principal.merchant_id, body)
+        session.flush()
+        return load_catalog(session, principal.merchant_id)
+
+    return await db.run(save)
+
+
+@router.get("/v1/catalog", response_model=Catalog)
+async def get_catalog(principal: MerchantKey, db: DbDep) -> Catalog:
+    return await db.run(load_catalog, principal.merchant_id)
+
+
+class StockIn(Strict):
+    sku: str = Field(min_length=1, max_length=128)
+    facility_id: str = Field(min_length=1, max_length=128)
+    on_hand: int = Field(ge=0, le=10_000_000)
+
+
+class StockUpdate(Strict):
+    levels: list[StockIn] = Field(min_length=1, max_length=5000)
+
+
+class StockOut(BaseModel):
+    levels: list[StockLevel]
+
+
+@router.put("/v1/stock", response_model=StockOut)
+async def put_stock(body: StockUpdate, principal: MerchantKey, db: DbDep) -> StockOut:
+    """Set units on hand per SKU and warehouse (a stock count). Reserved units stay reserved;
+    a count below what is reserved for exchanges is refused (409)."""
+
+    def save(session: Session) -> StockOut:
+        registry = load_registry(session, principal.merchant_id)
+        for i, level in enumerate(body.levels):
+            if registry.get(level.facility_id) is None:
+                raise ApiError(422, "unknown_facility", f"levels[{i}].facility_id: {level.facility_id!r} is not in your facility registry",
+                               field=f"levels[{i}].facility_id")  # fmt: skip
+            row = session.get(StockRecord, (principal.merchant_id, level.sku, level.facility_id), with_for_update=True)
+            row = row or StockRecord(merchant_id=principal.merchant_id, sku=level.sku, facility_id=level.facility_id)
+            if level.on_hand < row.reserved:
+                raise ApiError(409, "below_reserved", f"levels[{i}]: {row.reserved} units of {level.sku} at {level.facility_id} "
+                               f"are reserved for exchanges; on_hand cannot go below that", field=f"levels[{i}].on_hand")  # fmt: skip
+            row.on_hand = level.on_hand
+            session.add(row)
+        session.flush()
+        return StockOut(levels=load_stock(session, principal.merchant_id))
+
+    return await db.run(save)
+
+
+@router.get("/v1/stock", response_model=StockOut)
+async def get_stock(principal: MerchantKey, db: DbDep, sku: str | None = Query(None, max_length=128)) -> StockOut:
+    return StockOut(levels=await db.run(load_stock, principal.merchant_id, sku))
