@@ -39,12 +39,21 @@ DEFAULT_PARCEL = {"length": 12, "width": 9, "height": 4}
 OUNCES_PER_UNIT = 16
 
 
+VOID_PENDING = "VoidPending"
+
+
 class LabelRequest(BaseModel):
     return_id: str
     merchant_id: str
     order_id: str
     units: int
     categories: list[str] = []  # the receiving warehouse must accept each
+    attempt: int = 0  # > 0: a replacement label (the carrier cancelled the previous one)
+
+    @property
+    def reference(self) -> str:
+        """The shipment's reference: the return id, and a suffix for each replacement label."""
+        return self.return_id if self.attempt == 0 else f"{self.return_id}-relabel-{self.attempt}"
 
 
 class ReplacementShipmentRequest(BaseModel):
@@ -88,13 +97,13 @@ class CarrierActivities:
                 from_address=warehouse_address,
                 parcel={**DEFAULT_PARCEL, "weight": OUNCES_PER_UNIT * max(req.units, 1)},
                 is_return=True,
-                reference=req.return_id,
+                reference=req.reference,
                 options={"label_format": "PNG"},
             )
 
-        label = self._buy(req.return_id, create, rules)
+        label = self._buy(req.reference, create, rules)
         with session_scope(self._engine) as session:  # where the shipment (maybe an earlier attempt's) goes
-            receiving = session.get(CarrierShipment, req.return_id).facility_id
+            receiving = session.get(CarrierShipment, req.reference).facility_id
         return label.model_copy(update={"receiving_facility_id": receiving})
 
     @activity.defn
@@ -193,6 +202,19 @@ class CarrierActivities:
             return client.shipment.refund(req.shipment_id).refund_status
         except ep.EasyPostError as err:
             raise carrier_error(err) from err
+
+    @activity.defn
+    def confirm_void(self, req: VoidRequest) -> str:
+        """The void's final refund_status; while still `submitted`, fail retryably so Temporal asks
+        again later with backoff (the retry policy's schedule-to-close is the deadline)."""
+        client = self._client()
+        try:
+            status = client.shipment.retrieve(req.shipment_id).refund_status
+        except ep.EasyPostError as err:
+            raise carrier_error(err) from err
+        if status == "submitted":
+            raise ApplicationError(f"label refund for {req.shipment_id} is still submitted", type=VOID_PENDING)
+        return status
 
     def _return_addresses(self, session, req: LabelRequest) -> tuple[dict, dict, str | None]:
         """(shopper, warehouse, receiving facility id): the nearest warehouse that can take the

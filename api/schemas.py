@@ -163,6 +163,7 @@ class RateAlternativeOut(BaseModel):
 
 
 class LabelOut(BaseModel):
+    void_status: str | None = Field(default=None, description="a voided label's carrier refund: submitted, refunded, rejected")
     carrier: str
     service: str
     tracking_code: str

@@ -7,6 +7,15 @@ from domain.status import ReturnStatus
 # EasyPost tracker statuses, in the order a parcel normally moves through them.
 TRACKING_PROGRESS = ("unknown", "pre_transit", "in_transit", "out_for_delivery", "delivered")
 
+# Statuses off the normal path, and what they mean for the return (the workflow's path for each:
+# `cancelled` before any scan buys a new label; the others go to ops, the return keeps waiting).
+EXCEPTIONS: dict[str, str] = {
+    "return_to_sender": "the carrier is sending the parcel back to the shopper; contact them about sending it again",
+    "failure": "the carrier could not deliver the parcel; find out where it is",
+    "cancelled": "the carrier cancelled the shipment after it moved; find out where the parcel is",
+    "available_for_pickup": "the parcel waits at a carrier pickup point",
+}
+
 
 def is_first_scan(tracking_status: str) -> bool:
     """A parcel counts as scanned once the carrier has it (anything past pre_transit)."""

@@ -33,3 +33,15 @@ async def poll_async(fn: Callable[[], T], until: Callable[[T], Any] = bool, time
             return last
         await asyncio.sleep(POLL_INTERVAL)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}; last value: {last!r}")
+
+
+async def poll_awaitable(fn: Callable[[], Any], until: Callable[[Any], Any] = bool, timeout: float = 60, what: str = "condition") -> Any:
+    """As `poll_async`, for checks that are coroutines themselves (workflow queries)."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = await fn()
+        if until(last):
+            return last
+        await asyncio.sleep(POLL_INTERVAL)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}; last value: {last!r}")

@@ -73,7 +73,8 @@ def build_workers(client: Client, settings: Settings, engine: Engine, executor: 
         Worker(
             client,
             task_queue=CARRIER_TASK_QUEUE,
-            activities=[carrier.buy_return_label, carrier.buy_transfer_label, carrier.ship_replacement, carrier.void_label],
+            activities=[carrier.buy_return_label, carrier.buy_transfer_label, carrier.ship_replacement, carrier.void_label,
+                        carrier.confirm_void],
             activity_executor=executor,
             max_task_queue_activities_per_second=settings.carrier_requests_per_second,
         ),

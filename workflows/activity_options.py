@@ -67,3 +67,16 @@ ITEMS = dict(
         non_retryable_error_types=list(PERMANENT_ERROR_TYPES),
     ),
 )
+# A voided label's carrier refund settles within days (USPS: up to weeks): asked again with backoff
+# for 30 days, then left for ops.
+VOID_FOLLOW_UP = dict(
+    task_queue=CARRIER_TASK_QUEUE,
+    start_to_close_timeout=timedelta(seconds=30),
+    schedule_to_close_timeout=timedelta(days=30),
+    retry_policy=RetryPolicy(
+        initial_interval=timedelta(minutes=1),
+        backoff_coefficient=2.0,
+        maximum_interval=timedelta(hours=12),
+        non_retryable_error_types=list(PERMANENT_ERROR_TYPES),
+    ),
+)

@@ -167,6 +167,8 @@ class Label(BaseModel):
     # Why this rate, by the merchant's label rules (domain.labels), and the other rates they allowed.
     selection_reason: str = ""
     alternatives: list[RateAlternative] = Field(default_factory=list)
+    # A voided (refunded) label: submitted -> refunded | rejected, followed to the end.
+    void_status: str | None = None
 
 
 class Settlement(BaseModel):

@@ -57,6 +57,7 @@ with workflow.unsafe.imports_passed_through():
         PAYMENT,
         PROJECTION,
         REFUND_FOLLOW_UP,
+        VOID_FOLLOW_UP,
     )
     from workflows.ids import transfer_workflow_id
     from workflows.messages import (
@@ -90,6 +91,7 @@ with workflow.unsafe.imports_passed_through():
 S = ReturnStatus
 # Patch ids: code added after histories were recorded; returns already past these points replay without it.
 WAREHOUSE_ROUTING = "warehouse-routing"
+VOID_FOLLOW_UP_PATCH = "void-follow-up"
 
 @workflow.defn
 class ReturnWorkflow:
@@ -121,6 +123,9 @@ class ReturnWorkflow:
         # exchange cannot happen (out of stock).
         self._resolution = inp.resolution
         self._exchange: ExchangeView | None = None
+        self._void_follow: asyncio.Task | None = None
+        self._relabel_reason: str | None = None  # set when the carrier cancels an unused label
+        self._relabels = 0
 
     # ---- reads -------------------------------------------------------------------------
     @workflow.query
@@ -164,11 +169,25 @@ class ReturnWorkflow:
         self._seen_events.add(event.event_id)
         self._tracking_status = event.tracking_status
         detail = f" ({event.status_detail})" if event.status_detail else ""
+        if event.tracking_status in carrier_rules.EXCEPTIONS and not self._status.is_final:
+            return self._carrier_exception(event, detail)
         target = carrier_rules.status_after_tracking(self._status, event.tracking_status)
         if target is None:
             self._note("carrier_event", f"carrier reported {event.tracking_status}{detail} [{event.event_id}]")
         else:
             self._move(target, "carrier_event", f"carrier reported {event.tracking_status}{detail} [{event.event_id}]")
+
+    def _carrier_exception(self, event: CarrierEvent, detail: str) -> None:
+        said = f"carrier reported {event.tracking_status}{detail} [{event.event_id}]"
+        if event.tracking_status == "cancelled" and self._status == S.LABEL_CREATED:
+            self._relabel_reason = said  # the run loop buys a new label
+            self._note("carrier_event", said)
+        elif event.tracking_status == "available_for_pickup":
+            target = carrier_rules.status_after_tracking(self._status, event.tracking_status)
+            cause = f"{said}: {carrier_rules.EXCEPTIONS[event.tracking_status]}"
+            self._move(target, "carrier_event", cause) if target else self._note("carrier_event", cause)
+        else:  # return_to_sender, failure, a cancelled label already moving: a person decides
+            self._flag("carrier_exception", f"{said}: {carrier_rules.EXCEPTIONS[event.tracking_status]}")
 
     @workflow.signal
     def warehouse_receipt(self, receipt: WarehouseReceipt) -> None:
@@ -342,7 +361,18 @@ class ReturnWorkflow:
             # Advance exchange: the replacement leaves now; the original has a deadline of its own.
             await self._ship_replacements()
             expiry = timedelta(days=inp.exchange.advance_deadline_days)
-        scanned = await self._wait(lambda: self._cancel is not None or self._status != S.LABEL_CREATED, timeout=expiry)
+        deadline = workflow.now() + expiry
+        while True:
+            scanned = await self._wait(
+                lambda: self._cancel is not None or self._status != S.LABEL_CREATED or self._relabel_reason is not None,
+                timeout=deadline - workflow.now(),
+            )
+            if self._relabel_reason is None or self._cancel is not None or self._status != S.LABEL_CREATED:
+                break
+            try:
+                await self._relabel()
+            except ActivityError as err:
+                self._flag("relabel_failed", f"no new label could be bought: {_cause(err)}")
         if self._cancel is not None and self._status.is_cancellable:
             await self._void_label("cancel")
             return await self._finish(S.CANCELLED, "cancel", self._cancel.reason)
@@ -461,12 +491,44 @@ class ReturnWorkflow:
 
     async def _void_label(self, why: str) -> None:
         assert self._label is not None
+        label = self._label
         refund_status = await workflow.execute_activity_method(
-            CarrierActivities.void_label,
-            VoidRequest(return_id=self._inp.return_id, shipment_id=self._label.shipment_id),
+            CarrierActivities.void_label, VoidRequest(return_id=self._inp.return_id, shipment_id=label.shipment_id), **CARRIER
+        )
+        self._note(why, f"label {label.tracking_code} voided (carrier refund {refund_status})")
+        if workflow.patched(VOID_FOLLOW_UP_PATCH):
+            self._label = label.model_copy(update={"void_status": refund_status})
+            if refund_status == "submitted":  # followed to the end without holding up the return
+                self._void_follow = asyncio.create_task(self._follow_void(label))
+
+    async def _follow_void(self, label: Label) -> None:
+        try:
+            status = await workflow.execute_activity_method(
+                CarrierActivities.confirm_void, VoidRequest(return_id=self._inp.return_id, shipment_id=label.shipment_id),
+                **VOID_FOLLOW_UP,
+            )
+        except ActivityError as err:
+            self._flag("void_unconfirmed", f"the refund of label {label.tracking_code} ({label.rate.display()}) is unconfirmed: {_cause(err)}")
+            return
+        if self._label is not None and self._label.shipment_id == label.shipment_id:
+            self._label = self._label.model_copy(update={"void_status": status})
+        saved = f"{label.rate.display()} saved" if status == "refunded" else f"the carrier kept the {label.rate.display()}"
+        self._note("label_void", f"label {label.tracking_code} refund {status}: {saved}")
+
+    async def _relabel(self) -> None:
+        """The carrier cancelled the unused label: void it (if it can be) and buy the shopper a new one."""
+        reason, self._relabel_reason = self._relabel_reason, None
+        self._relabels += 1
+        await self._void_label("relabel")
+        inp = self._inp
+        self._label = await workflow.execute_activity_method(
+            CarrierActivities.buy_return_label,
+            LabelRequest(return_id=inp.return_id, merchant_id=inp.merchant_id, order_id=inp.context.order.order_id,
+                         units=sum(l.quantity for l in inp.lines), categories=sorted({l.category for l in inp.lines if l.category}),
+                         attempt=self._relabels),  # fmt: skip
             **CARRIER,
         )
-        self._note(why, f"label {self._label.tracking_code} voided (carrier refund {refund_status})")
+        self._note("relabel", f"{reason}: new {self._label.carrier} label {self._label.tracking_code} for the shopper")
 
     # ---- exchanges ---------------------------------------------------------------------
     async def _reserve_replacements(self) -> None:
@@ -674,6 +736,9 @@ class ReturnWorkflow:
         await self._flush()
         self._answered = True
         await workflow.wait_condition(workflow.all_handlers_finished)
+        if self._void_follow is not None:  # the voided label's refund, followed to its end
+            await self._void_follow
+            await self._flush()
         return self.view()
 
     async def _tell_merchant(self) -> None:

@@ -1,0 +1,80 @@
+"""Carrier paths off the happy road: voids followed to their end, a cancelled label replaced,
+carrier exceptions sent to ops. Time-skipping environment, real activities and EasyPost sandbox."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from db.session import session_scope
+from db.tables import AttentionItem
+from domain.returns import Grade
+from domain.status import ReturnStatus
+from tests.polling import poll_async, poll_awaitable
+from tests.workflows.test_return_workflow import (
+    receipt,
+    sandbox_shipments,
+    scan,
+    submitted,
+    timeline,
+)
+from workflows import search_attributes as sa
+from workflows.messages import CancelRequest, InspectedItem, Inspection
+from workflows.return_workflow import ReturnWorkflow
+
+
+def flags(h, return_id: str) -> list[AttentionItem]:
+    with session_scope(h.engine) as s:
+        return list(s.exec(select(AttentionItem).where(AttentionItem.return_id == return_id)).all())
+
+
+async def test_a_voided_label_is_followed_until_the_carrier_refunds_it(harness):
+    h = harness
+    inp = h.new_return()
+    handle, view = await submitted(h, inp)
+    cancelled = await handle.execute_update(ReturnWorkflow.cancel, CancelRequest(reason="not needed"))
+    assert cancelled.status == ReturnStatus.CANCELLED  # answered at once, before the refund settles
+    final = await handle.result()
+    assert final.label.void_status == "refunded"
+    [shipment] = sandbox_shipments(h, inp.return_id)
+    assert shipment["refund_status"] == "refunded"
+    saved = [e.cause for e in timeline(h, inp.return_id) if e.event == "label_void"]
+    assert saved == [f"label {view.label.tracking_code} refund refunded: {view.label.rate.display()} saved"]
+
+
+async def test_a_label_the_carrier_cancels_before_any_scan_is_replaced(harness):
+    h = harness
+    inp = h.new_return()
+    handle, view = await submitted(h, inp)
+    first = view.label
+    await handle.signal(ReturnWorkflow.carrier_event, scan("evt_cx", "cancelled"))
+    await handle.signal(ReturnWorkflow.carrier_event, scan("evt_cx", "cancelled"))  # a duplicate changes nothing
+
+    async def current_label():
+        return (await handle.query(ReturnWorkflow.view)).label
+
+    label = await poll_awaitable(current_label, lambda l: l.tracking_code != first.tracking_code, what="a new label")
+    assert label.tracking_code != first.tracking_code
+    assert len([s for s in sandbox_shipments(h, f"{inp.return_id}-relabel-1") if s.get("postage_label")]) == 1
+    [cancelled_one] = sandbox_shipments(h, inp.return_id)
+    assert cancelled_one["tracking_code"] == first.tracking_code and cancelled_one["refund_status"] in ("submitted", "refunded")
+    assert (await handle.query(ReturnWorkflow.view)).status == ReturnStatus.LABEL_CREATED
+
+    # The new label moves the return on as usual.
+    await handle.signal(ReturnWorkflow.carrier_event, scan("evt_1", "in_transit"))
+    await handle.signal(ReturnWorkflow.warehouse_receipt, receipt())
+    await handle.execute_update(ReturnWorkflow.inspect, Inspection(items=[
+        InspectedItem(line_id="L1", grade=Grade.A), InspectedItem(line_id="L2", grade=Grade.A)]))  # fmt: skip
+    final = await handle.result()
+    assert final.status == ReturnStatus.COMPLETED and final.label.tracking_code == label.tracking_code
+
+
+async def test_return_to_sender_goes_to_ops_and_the_return_keeps_waiting(harness):
+    h = harness
+    inp = h.new_return()
+    handle, _ = await submitted(h, inp)
+    await handle.signal(ReturnWorkflow.carrier_event, scan("evt_1", "in_transit"))
+    await handle.signal(ReturnWorkflow.carrier_event, scan("evt_2", "return_to_sender"))
+    [flag] = await poll_async(lambda: flags(h, inp.return_id), what="carrier exception flagged")
+    assert flag.kind == "carrier_exception" and "back to the shopper" in flag.reason
+    assert (await handle.describe()).typed_search_attributes.get(sa.NEEDS_ATTENTION) is True
+    assert (await handle.query(ReturnWorkflow.view)).status == ReturnStatus.IN_TRANSIT
