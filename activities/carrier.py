@@ -32,7 +32,7 @@ from domain.facilities import Facility, receiving_warehouse
 from domain.geo import shopper_point
 from domain.labels import LabelRules, NoRate, RateChoice, RateOption, choose_rate
 from domain.money import Money
-from workflows.messages import Label, RateAlternative
+from workflows.messages import Label, Pickup, PickupWindow, RateAlternative
 
 # Until merchants can describe their boxes (carriers issue), one default parcel per return.
 DEFAULT_PARCEL = {"length": 12, "width": 9, "height": 4}
@@ -72,6 +72,20 @@ class TransferLabelRequest(BaseModel):
     from_facility_id: str
     to_facility_id: str
     units: int
+
+
+class PickupOrder(BaseModel):
+    return_id: str
+    merchant_id: str
+    order_id: str
+    shipment_id: str
+    window: PickupWindow
+    attempt: int = 1  # each booking of one return has its own reference: bought at most once
+
+
+class PickupRef(BaseModel):
+    return_id: str
+    pickup_id: str
 
 
 class VoidRequest(BaseModel):
@@ -200,6 +214,50 @@ class CarrierActivities:
             if shipment.refund_status in ("submitted", "refunded"):
                 return shipment.refund_status
             return client.shipment.refund(req.shipment_id).refund_status
+        except ep.EasyPostError as err:
+            raise carrier_error(err) from err
+
+    @activity.defn
+    def schedule_pickup(self, req: PickupOrder) -> Pickup:
+        """Book a carrier pickup at the shopper's address for the label's parcel, at the cheapest pickup rate."""
+        reference = f"pickup-{req.return_id}-{req.attempt}"
+        client = self._client()
+        try:
+            with session_scope(self._engine) as session:
+                known = session.get(CarrierShipment, reference)  # its shipment_id column holds the pickup id
+                order = session.get(Order, (req.merchant_id, req.order_id))
+                address = _strip_geo(dict(order.customer["address"]))
+            if known is not None:
+                pickup = client.pickup.retrieve(known.shipment_id)
+            else:
+                pickup = client.pickup.create(
+                    address=address, shipment={"id": req.shipment_id}, reference=reference,
+                    min_datetime=req.window.min_datetime.isoformat(), max_datetime=req.window.max_datetime.isoformat(),
+                    instructions=req.window.instructions or "Parcel for return", is_account_address=False,
+                )  # fmt: skip
+                with session_scope(self._engine) as session:
+                    session.add(CarrierShipment(return_id=reference, shipment_id=pickup.id))
+            rate = pickup.lowest_rate()  # what we buy, and what an earlier attempt bought
+            if pickup.status != "scheduled":
+                pickup = client.pickup.buy(pickup.id, carrier=rate.carrier, service=rate.service)
+        except ep.EasyPostError as err:
+            raise carrier_error(err) from err
+        return Pickup(pickup_id=pickup.id, confirmation=pickup.confirmation, carrier=rate.carrier, service=rate.service,
+                      cost=Money(amount=_minor_units(rate.rate), currency=rate.currency), window=req.window)  # fmt: skip
+
+    @activity.defn
+    def cancel_pickup(self, req: PickupRef) -> str:
+        client = self._client()
+        try:
+            pickup = client.pickup.retrieve(req.pickup_id)
+            return pickup.status if pickup.status == "canceled" else client.pickup.cancel(req.pickup_id).status
+        except ep.EasyPostError as err:
+            raise carrier_error(err) from err
+
+    @activity.defn
+    def pickup_status(self, req: PickupRef) -> str:
+        try:
+            return self._client().pickup.retrieve(req.pickup_id).status
         except ep.EasyPostError as err:
             raise carrier_error(err) from err
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import (
@@ -130,6 +130,7 @@ class ReturnCreate(Strict):
         default="standard", description="exchange: ship after inspection, at the first carrier scan, or right away")
     fallback: Literal["refund", "store_credit"] = Field(
         default="refund", description="exchange: the shopper's second choice if a replacement is out of stock")
+    pickup: PickupWindowIn | None = Field(default=None, description="book a carrier pickup at the shopper's address")
 
 
 class MoneyOut(BaseModel):
@@ -172,6 +173,31 @@ class LabelOut(BaseModel):
     delivery_days: int | None = None
     selection_reason: str = Field(default="", description="why this rate, by the merchant's label rules")
     alternatives: list[RateAlternativeOut] = Field(default_factory=list, description="other rates the rules allowed, cheapest first")
+    pickup: PickupOut | None = None
+
+
+class PickupWindowIn(Strict):
+    min_datetime: AwareDatetime
+    max_datetime: AwareDatetime
+    instructions: str = Field(default="", max_length=500)
+
+    @model_validator(mode="after")
+    def _window(self) -> PickupWindowIn:
+        if self.max_datetime <= self.min_datetime:
+            raise ValueError("max_datetime must be after min_datetime")
+        if self.max_datetime - self.min_datetime > timedelta(days=7):
+            raise ValueError("a pickup window is at most 7 days")
+        return self
+
+
+class PickupOut(BaseModel):
+    pickup_id: str
+    confirmation: str | None
+    carrier: str
+    service: str
+    cost: MoneyOut
+    window: dict
+    status: str = Field(description="scheduled, picked_up, cancelled, cancelled_by_carrier (drop it off instead), missed")
 
 
 class RefundOut(BaseModel):

@@ -27,6 +27,8 @@ _STATUS_BY_ERROR = {
     ErrorType.ALREADY_INSPECTED: (409, "already_inspected"),
     ErrorType.UNKNOWN_LINE: (422, "unknown_line"),
     ErrorType.INVALID_INSPECTION: (422, "invalid_inspection"),
+    ErrorType.INVALID_PICKUP: (422, "invalid_pickup"),
+    ErrorType.PICKUP_REFUSED: (422, "pickup_refused"),
 }
 
 

@@ -74,7 +74,7 @@ def build_workers(client: Client, settings: Settings, engine: Engine, executor: 
             client,
             task_queue=CARRIER_TASK_QUEUE,
             activities=[carrier.buy_return_label, carrier.buy_transfer_label, carrier.ship_replacement, carrier.void_label,
-                        carrier.confirm_void],
+                        carrier.confirm_void, carrier.schedule_pickup, carrier.cancel_pickup, carrier.pickup_status],
             activity_executor=executor,
             max_task_queue_activities_per_second=settings.carrier_requests_per_second,
         ),

@@ -75,6 +75,7 @@ class ReturnInput(BaseModel):
     # Escalate when an item sent on to a facility is not confirmed there within this time.
     transfer_timeout_days: int = Field(default=DEFAULT_TRANSFER_TIMEOUT_DAYS, ge=1)
     exchange: ExchangeOrder | None = None  # with resolution `exchange`
+    pickup: PickupWindow | None = None  # book a carrier pickup as soon as the label is bought
 
 
 class SubmitReturn(BaseModel):
@@ -135,6 +136,10 @@ class ReviewDecision(BaseModel):
     reviewer: str
 
 
+class CancelPickup(BaseModel):
+    reason: str = "cancelled by merchant"
+
+
 class CancelRequest(BaseModel):
     reason: str = "cancelled by merchant"
 
@@ -146,6 +151,25 @@ class RateAlternative(BaseModel):
     service: str
     rate: Money
     delivery_days: int | None = None
+
+
+class PickupWindow(BaseModel):
+    """When the carrier may collect the parcel at the shopper's address (UTC)."""
+
+    min_datetime: datetime
+    max_datetime: datetime
+    instructions: str = ""
+
+
+class Pickup(BaseModel):
+    pickup_id: str
+    confirmation: str | None = None
+    carrier: str
+    service: str
+    cost: Money
+    window: PickupWindow
+    # scheduled -> picked_up (first scan) | cancelled (by us) | cancelled_by_carrier | missed
+    status: str = "scheduled"
 
 
 class Label(BaseModel):
@@ -169,6 +193,7 @@ class Label(BaseModel):
     alternatives: list[RateAlternative] = Field(default_factory=list)
     # A voided (refunded) label: submitted -> refunded | rejected, followed to the end.
     void_status: str | None = None
+    pickup: Pickup | None = None  # a carrier pickup booked for this label's parcel
 
 
 class Settlement(BaseModel):
@@ -298,6 +323,8 @@ class ErrorType:
     UNKNOWN_LINE = "UnknownLine"
     ALREADY_INSPECTED = "AlreadyInspected"
     INVALID_INSPECTION = "InvalidInspection"
+    INVALID_PICKUP = "InvalidPickup"
+    PICKUP_REFUSED = "PickupRefused"
 
 
 # ---- after inspection: routing, transfers, work orders -------------------------------

@@ -27,6 +27,8 @@ with workflow.unsafe.imports_passed_through():
     from activities.carrier import (
         CarrierActivities,
         LabelRequest,
+        PickupOrder,
+        PickupRef,
         ReplacementShipmentRequest,
         VoidRequest,
     )
@@ -62,6 +64,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.ids import transfer_workflow_id
     from workflows.messages import (
         AttentionEntry,
+        CancelPickup,
         CancelRequest,
         CarrierEvent,
         ErrorType,
@@ -72,6 +75,8 @@ with workflow.unsafe.imports_passed_through():
         ItemStage,
         ItemView,
         Label,
+        Pickup,
+        PickupWindow,
         ReturnInput,
         ReturnProjection,
         ReturnView,
@@ -92,6 +97,8 @@ S = ReturnStatus
 # Patch ids: code added after histories were recorded; returns already past these points replay without it.
 WAREHOUSE_ROUTING = "warehouse-routing"
 VOID_FOLLOW_UP_PATCH = "void-follow-up"
+# A pickup not collected by its window's end (plus this) is missed: the shopper drops the parcel off.
+PICKUP_GRACE = timedelta(hours=2)
 
 @workflow.defn
 class ReturnWorkflow:
@@ -126,6 +133,8 @@ class ReturnWorkflow:
         self._void_follow: asyncio.Task | None = None
         self._relabel_reason: str | None = None  # set when the carrier cancels an unused label
         self._relabels = 0
+        self._pickups_booked = 0
+        self._pickup_watch: asyncio.Task | None = None
 
     # ---- reads -------------------------------------------------------------------------
     @workflow.query
@@ -278,6 +287,39 @@ class ReturnWorkflow:
             seen.add(inspected.line_id)
 
     @workflow.update
+    async def schedule_pickup(self, window: PickupWindow) -> ReturnView:
+        try:
+            await self._book_pickup(window)
+        except ActivityError as err:
+            raise ApplicationError(f"the carrier refused the pickup: {_cause(err)}", type=ErrorType.PICKUP_REFUSED) from err
+        return self.view()
+
+    @schedule_pickup.validator
+    def _validate_schedule_pickup(self, window: PickupWindow) -> None:
+        if self._status != S.LABEL_CREATED or carrier_rules.is_first_scan(self._tracking_status):
+            raise ApplicationError(
+                f"the return is {self._status.value}; a pickup can be booked only before the carrier has the parcel",
+                type=ErrorType.WRONG_STATE,
+            )
+        if self._label.pickup is not None and self._label.pickup.status == "scheduled":
+            raise ApplicationError(f"pickup {self._label.pickup.pickup_id} is already scheduled; cancel it first",
+                                   type=ErrorType.WRONG_STATE)  # fmt: skip
+        if window.max_datetime <= window.min_datetime or window.max_datetime <= workflow.now():
+            raise ApplicationError("the pickup window must end after it starts, and in the future", type=ErrorType.INVALID_PICKUP)
+
+    @workflow.update
+    async def cancel_pickup(self, req: CancelPickup) -> ReturnView:
+        await self._cancel_pickup(req.reason)
+        return self.view()
+
+    @cancel_pickup.validator
+    def _validate_cancel_pickup(self, req: CancelPickup) -> None:
+        pickup = self._label.pickup if self._label else None
+        if pickup is None or pickup.status != "scheduled" or carrier_rules.is_first_scan(self._tracking_status):
+            state = "no pickup is booked" if pickup is None else f"the pickup is {pickup.status}"
+            raise ApplicationError(f"{state}; only a scheduled pickup not yet made can be cancelled", type=ErrorType.WRONG_STATE)
+
+    @workflow.update
     async def cancel(self, req: CancelRequest) -> ReturnView:
         self._cancel = req
         await workflow.wait_condition(lambda: self._status.is_final)
@@ -361,6 +403,11 @@ class ReturnWorkflow:
             # Advance exchange: the replacement leaves now; the original has a deadline of its own.
             await self._ship_replacements()
             expiry = timedelta(days=inp.exchange.advance_deadline_days)
+        if inp.pickup is not None:
+            try:
+                await self._book_pickup(inp.pickup)
+            except ActivityError as err:
+                self._flag("pickup_refused", f"the pickup asked for could not be booked ({_cause(err)}); the shopper can drop the parcel off")
         deadline = workflow.now() + expiry
         while True:
             scanned = await self._wait(
@@ -373,6 +420,11 @@ class ReturnWorkflow:
                 await self._relabel()
             except ActivityError as err:
                 self._flag("relabel_failed", f"no new label could be bought: {_cause(err)}")
+        if self._label.pickup is not None and self._label.pickup.status == "scheduled":
+            if self._status == S.LABEL_CREATED:  # cancelled or expired: nobody needs to come
+                await self._cancel_pickup("the return ended before the pickup")
+            else:
+                self._set_pickup_status("picked_up")
         if self._cancel is not None and self._status.is_cancellable:
             await self._void_label("cancel")
             return await self._finish(S.CANCELLED, "cancel", self._cancel.reason)
@@ -514,6 +566,64 @@ class ReturnWorkflow:
             self._label = self._label.model_copy(update={"void_status": status})
         saved = f"{label.rate.display()} saved" if status == "refunded" else f"the carrier kept the {label.rate.display()}"
         self._note("label_void", f"label {label.tracking_code} refund {status}: {saved}")
+
+    # ---- pickups -----------------------------------------------------------------------
+    async def _book_pickup(self, window: PickupWindow) -> None:
+        self._pickups_booked += 1
+        inp, label = self._inp, self._label
+        pickup = await workflow.execute_activity_method(
+            CarrierActivities.schedule_pickup,
+            PickupOrder(return_id=inp.return_id, merchant_id=inp.merchant_id, order_id=inp.context.order.order_id,
+                        shipment_id=label.shipment_id, window=window, attempt=self._pickups_booked),  # fmt: skip
+            **CARRIER,
+        )
+        self._label = self._label.model_copy(update={"pickup": pickup})
+        self._note("pickup", f"{pickup.carrier} pickup {pickup.confirmation} booked for {window.min_datetime:%Y-%m-%d %H:%M}–"
+                   f"{window.max_datetime:%H:%M} UTC ({pickup.cost.display()})")  # fmt: skip
+        self._pickup_watch = asyncio.create_task(self._watch_pickup(pickup))
+
+    async def _watch_pickup(self, pickup: Pickup) -> None:
+        """Check the pickup when its window opens and after it closes; if the carrier called it off or
+        never came, offer the shopper the drop-off (the label or its QR code) instead."""
+
+        def settled() -> bool:
+            current = self._label.pickup if self._label else None
+            return (current is None or current.pickup_id != pickup.pickup_id or current.status != "scheduled"
+                    or carrier_rules.is_first_scan(self._tracking_status) or self._status.is_final)  # fmt: skip
+
+        for checkpoint in (pickup.window.min_datetime, pickup.window.max_datetime + PICKUP_GRACE):
+            wait = checkpoint - workflow.now()
+            try:
+                await workflow.wait_condition(settled, timeout=wait if wait > timedelta(0) else timedelta(seconds=1))
+            except asyncio.TimeoutError:
+                pass
+            if settled():
+                if carrier_rules.is_first_scan(self._tracking_status) and self._label.pickup.pickup_id == pickup.pickup_id:
+                    self._set_pickup_status("picked_up")
+                return
+            status = await workflow.execute_activity_method(
+                CarrierActivities.pickup_status, PickupRef(return_id=self._inp.return_id, pickup_id=pickup.pickup_id), **CARRIER
+            )
+            if status == "canceled":
+                return self._offer_drop_off("cancelled_by_carrier", f"the carrier cancelled pickup {pickup.confirmation}")
+        self._offer_drop_off("missed", f"pickup {pickup.confirmation} did not collect the parcel in its window")
+
+    def _offer_drop_off(self, status: str, why: str) -> None:
+        self._set_pickup_status(status)
+        self._note("pickup", f"{why}: the shopper can drop the parcel off instead, with label {self._label.tracking_code} "
+                   "or its drop-off QR code")  # fmt: skip
+
+    async def _cancel_pickup(self, reason: str) -> None:
+        pickup = self._label.pickup
+        await workflow.execute_activity_method(
+            CarrierActivities.cancel_pickup, PickupRef(return_id=self._inp.return_id, pickup_id=pickup.pickup_id), **CARRIER
+        )
+        self._set_pickup_status("cancelled")
+        self._note("pickup", f"pickup {pickup.confirmation} cancelled: {reason}")
+
+    def _set_pickup_status(self, status: str) -> None:
+        pickup = self._label.pickup.model_copy(update={"status": status})
+        self._label = self._label.model_copy(update={"pickup": pickup})
 
     async def _relabel(self) -> None:
         """The carrier cancelled the unused label: void it (if it can be) and buy the shopper a new one."""

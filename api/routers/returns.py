@@ -32,6 +32,7 @@ from api.exchange_check import exchange_order
 from api.schemas import (
     CancelIn,
     ItemOut,
+    PickupWindowIn,
     ReturnCreate,
     ReturnList,
     ReturnOut,
@@ -46,7 +47,13 @@ from domain.policy import Quote
 from domain.status import ReturnStatus
 from workflows import search_attributes as sa
 from workflows.ids import TASK_QUEUE, return_workflow_id
-from workflows.messages import CancelRequest, ReturnInput, SubmitReturn
+from workflows.messages import (
+    CancelPickup,
+    CancelRequest,
+    PickupWindow,
+    ReturnInput,
+    SubmitReturn,
+)
 from workflows.return_workflow import ReturnWorkflow
 
 router = APIRouter(prefix="/v1/returns", tags=["merchant: returns"])
@@ -120,6 +127,7 @@ async def create_return(
             inspection_sla_hours=settings.inspection_sla_hours,
             transfer_timeout_days=settings.transfer_timeout_days,
             exchange=exchange,
+            pickup=PickupWindow(**body.pickup.model_dump()) if body.pickup else None,
             request_fingerprint=fingerprint,
         ),
         id=return_workflow_id(return_id),
@@ -212,6 +220,28 @@ async def get_tracking(return_id: str, principal: MerchantKey, db: DbDep) -> Tra
             )
         )
     return Tracking(return_id=return_id, events=events)
+
+
+@router.post("/{return_id}/pickup", response_model=ReturnOut)
+async def schedule_pickup(return_id: str, body: PickupWindowIn, principal: MerchantKey, db: DbDep, temporal: TemporalDep) -> ReturnOut:
+    """Book a carrier pickup at the shopper's address (cheapest pickup rate), until the carrier has the parcel.
+    If the carrier calls it off or misses it, the return says so and the shopper drops the parcel off instead."""
+    row = await _owned(db, principal.merchant_id, return_id)
+    client = await temporal.client()
+    handle = client.get_workflow_handle_for(ReturnWorkflow.run, return_workflow_id(return_id))
+    window = PickupWindow(**body.model_dump())
+    view = await call(handle.execute_update(ReturnWorkflow.schedule_pickup, window, rpc_timeout=UPDATE_RPC_TIMEOUT), row.status)
+    return ReturnOut.from_view(view)
+
+
+@router.post("/{return_id}/pickup/cancel", response_model=ReturnOut)
+async def cancel_pickup(return_id: str, principal: MerchantKey, db: DbDep, temporal: TemporalDep, body: CancelIn | None = None) -> ReturnOut:
+    row = await _owned(db, principal.merchant_id, return_id)
+    client = await temporal.client()
+    handle = client.get_workflow_handle_for(ReturnWorkflow.run, return_workflow_id(return_id))
+    req = CancelPickup(reason=(body or CancelIn()).reason)
+    view = await call(handle.execute_update(ReturnWorkflow.cancel_pickup, req, rpc_timeout=UPDATE_RPC_TIMEOUT), row.status)
+    return ReturnOut.from_view(view)
 
 
 @router.post("/{return_id}/cancel", response_model=ReturnOut)

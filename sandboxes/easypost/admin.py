@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from sandboxes.easypost import labels, refunds, shipments, trackers, webhooks
+from sandboxes.easypost import labels, pickups, refunds, shipments, trackers, webhooks
 from sandboxes.easypost.errors import ApiError, not_found
 from sandboxes.easypost.faults import Faults
 from sandboxes.easypost.wire import public, read_body, sandbox_of
@@ -41,6 +41,21 @@ async def advance_tracker(key: str, request: Request) -> dict[str, Any]:
     event, targets = webhooks.emit(sb, "tracker.updated", trackers.render(tracker), {"status": old})
     deliveries = await webhooks.deliver(sb, event, targets) if targets else []
     return {"event": public(event), "deliveries": deliveries}
+
+
+@router.get("/_sandbox/pickups")
+async def pickups_by_reference(request: Request, reference: str | None = None) -> list[dict[str, Any]]:
+    sb = sandbox_of(request)
+    return [pickups.render(sb, p) for p in sb.all("pickup") if reference is None or p["reference"] == reference]
+
+
+@router.post("/_sandbox/pickups/{pickup_id}/carrier_cancel")
+async def carrier_cancels_pickup(pickup_id: str, request: Request) -> dict[str, Any]:
+    """The carrier calls a scheduled pickup off (no driver): the pickup reads `canceled` from now on."""
+    sb = sandbox_of(request)
+    pickup = sb.get(pickup_id, "pickup")
+    pickups.cancel(pickup)
+    return pickups.render(sb, pickup)
 
 
 @router.get("/_sandbox/config")
