@@ -1,7 +1,7 @@
 """The one settings object. Every value comes from a `RETURNFLOW_*` env var.
 
 With nothing set, everything runs embedded on this machine: a SQLite file and
-the Temporal dev server under `.data/`, and the EasyPost and payments sandboxes.
+the Temporal dev server under `.data/`, and the EasyPost, payments and mail sandboxes.
 Setting a real URL or key switches that part to the real service; no code changes.
 Never imported by workflow code.
 """
@@ -47,6 +47,16 @@ class Settings(BaseSettings):
     stripe_base_url: str = ""  # empty: the payments sandbox on payments_sandbox_port
     payments_sandbox_port: int = 8020
 
+    # Mail to shoppers (the label email). Empty host: the mail sandbox, an SMTP sink on
+    # 127.0.0.1:smtp_port whose inbox is served on mail_sandbox_port.
+    smtp_host: str = ""
+    smtp_port: int = 8025
+    smtp_username: str = ""  # set: AUTH LOGIN with smtp_password
+    smtp_password: SecretStr = SecretStr("")
+    smtp_starttls: bool = False  # a real submission server on 587 wants True
+    mail_from: str = "returns@returnflow.example"  # the sender address; the merchant's name is its display name
+    mail_sandbox_port: int = 8030
+
     demo_merchant_key: SecretStr = SecretStr(DEV_MERCHANT_KEY)
     demo_warehouse_key: SecretStr = SecretStr(DEV_WAREHOUSE_KEY)
     demo_ops_key: SecretStr = SecretStr(DEV_OPS_KEY)
@@ -70,6 +80,7 @@ class Settings(BaseSettings):
     # Set by the validator below: whether the local sandboxes stand in for the real services.
     uses_easypost_sandbox: bool = False
     uses_payments_sandbox: bool = False
+    uses_mail_sandbox: bool = False
 
     @model_validator(mode="after")
     def _embedded_defaults(self) -> Settings:
@@ -81,6 +92,9 @@ class Settings(BaseSettings):
         self.uses_payments_sandbox = not self.stripe_base_url
         if self.uses_payments_sandbox:
             self.stripe_base_url = f"http://127.0.0.1:{self.payments_sandbox_port}"
+        self.uses_mail_sandbox = not self.smtp_host
+        if self.uses_mail_sandbox:
+            self.smtp_host = "127.0.0.1"
         return self
 
     @property
@@ -88,6 +102,10 @@ class Settings(BaseSettings):
         """A loopback address means `make run` starts the Temporal dev server itself."""
         host = self.temporal_address.rpartition(":")[0]
         return host in ("127.0.0.1", "localhost", "::1", "[::1]")
+
+    @property
+    def mail_sandbox_url(self) -> str:
+        return f"http://127.0.0.1:{self.mail_sandbox_port}"
 
     @property
     def api_base_url(self) -> str:

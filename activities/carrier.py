@@ -49,11 +49,14 @@ class LabelRequest(BaseModel):
     units: int
     categories: list[str] = []  # the receiving warehouse must accept each
     attempt: int = 0  # > 0: a replacement label (the carrier cancelled the previous one)
+    parcel: int = 1  # which parcel of a return that needs several
+    weight_oz: int | None = None  # the parcel's planned weight (None: by units)
 
     @property
     def reference(self) -> str:
-        """The shipment's reference: the return id, and a suffix for each replacement label."""
-        return self.return_id if self.attempt == 0 else f"{self.return_id}-relabel-{self.attempt}"
+        """The shipment's reference: the return id, a suffix per further parcel and per replacement label."""
+        base = self.return_id if self.parcel == 1 else f"{self.return_id}-parcel-{self.parcel}"
+        return base if self.attempt == 0 else f"{base}-relabel-{self.attempt}"
 
 
 class ReplacementShipmentRequest(BaseModel):
@@ -109,7 +112,7 @@ class CarrierActivities:
             return receiving, client.shipment.create(
                 to_address=customer_address,
                 from_address=warehouse_address,
-                parcel={**DEFAULT_PARCEL, "weight": OUNCES_PER_UNIT * max(req.units, 1)},
+                parcel={**DEFAULT_PARCEL, "weight": req.weight_oz or OUNCES_PER_UNIT * max(req.units, 1)},
                 is_return=True,
                 reference=req.reference,
                 options={"label_format": "PNG"},

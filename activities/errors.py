@@ -41,3 +41,8 @@ def payment_error(err: stripe.StripeError) -> ApplicationError:
     if transient:
         return ApplicationError(message, {"code": code, "http_status": status}, type="PaymentUnavailable")
     return ApplicationError(message, {"code": code, "http_status": status}, type=PAYMENT_REJECTED, non_retryable=True)
+
+
+# The shopper's mail server said no for good (5xx: no such mailbox, message refused): the
+# label email is given up at once; the label stays in the portal. 4xx and network errors retry.
+EMAIL_REJECTED = "EmailRejected"

@@ -12,7 +12,7 @@ from sqlmodel import select
 from temporalio import activity
 
 from db.session import session_scope
-from db.tables import AttentionItem, ReturnRecord, TimelineRecord
+from db.tables import AttentionItem, ReturnParcel, ReturnRecord, TimelineRecord
 from workflows.messages import ReturnProjection
 
 
@@ -44,6 +44,10 @@ class StoreActivities:
                             cause=entry.cause,
                         )
                     )
+            for number, label in enumerate(view.parcels, start=1):
+                if session.get(ReturnParcel, label.tracking_code) is None:
+                    session.add(ReturnParcel(tracking_code=label.tracking_code, merchant_id=view.merchant_id,
+                                             return_id=view.return_id, parcel=number, tracker_id=label.tracker_id))  # fmt: skip
             for flag in projection.new_attention:
                 known = select(AttentionItem.id).where(AttentionItem.merchant_id == view.merchant_id, AttentionItem.key == flag.key)
                 if session.exec(known).first() is None:

@@ -10,7 +10,13 @@ from datetime import datetime
 
 from sqlmodel import Session, col, or_, select
 
-from db.tables import CarrierEventRecord, Order, ReturnRecord, TimelineRecord
+from db.tables import (
+    CarrierEventRecord,
+    Order,
+    ReturnParcel,
+    ReturnRecord,
+    TimelineRecord,
+)
 from db.types import utcnow
 from domain.status import ReturnStatus
 
@@ -39,9 +45,13 @@ def get_return(session: Session, merchant_id: str, return_id: str) -> ReturnReco
 
 
 def find_return_by_tracking(session: Session, merchant_id: str, tracking_code: str) -> ReturnRecord | None:
-    return session.exec(
+    """By the tracking code of its (first) label, or of any of its parcels."""
+    row = session.exec(
         select(ReturnRecord).where(ReturnRecord.merchant_id == merchant_id, ReturnRecord.tracking_code == tracking_code)
     ).first()
+    if row is None and (parcel := session.get(ReturnParcel, tracking_code)) is not None and parcel.merchant_id == merchant_id:
+        row = session.get(ReturnRecord, parcel.return_id)
+    return row
 
 
 def find_return_for_carrier(session: Session, tracker_id: str | None, tracking_code: str | None) -> ReturnRecord | None:
@@ -53,7 +63,13 @@ def find_return_for_carrier(session: Session, tracker_id: str | None, tracking_c
         conditions.append(ReturnRecord.tracking_code == tracking_code)
     if not conditions:
         return None
-    return session.exec(select(ReturnRecord).where(or_(*conditions))).first()
+    row = session.exec(select(ReturnRecord).where(or_(*conditions))).first()
+    if row is None:  # a further parcel of a multi-parcel return
+        parcel_conditions = [ReturnParcel.tracker_id == tracker_id] if tracker_id else []
+        parcel_conditions += [ReturnParcel.tracking_code == tracking_code] if tracking_code else []
+        parcel = session.exec(select(ReturnParcel).where(or_(*parcel_conditions))).first()
+        row = session.get(ReturnRecord, parcel.return_id) if parcel else None
+    return row
 
 
 def last_signalled_tracking_status(session: Session, return_id: str) -> str | None:

@@ -233,6 +233,7 @@ class ReturnOut(BaseModel):
     resolution: Resolution
     items: list[ItemOut]
     label: LabelOut | None = None
+    parcels: list[LabelOut] = Field(default_factory=list, description="every parcel's label when the return needs several")
     refund: RefundOut | None = None
     exchange: ExchangeOut | None = None
     decision_reasons: list[str] = []
@@ -261,6 +262,7 @@ class ReturnOut(BaseModel):
             if refund
             else None,
             exchange=ExchangeOut.model_validate(row.exchange) if row.exchange else None,
+            parcels=[LabelOut.model_validate(p) for p in row.parcels or []],
             decision_reasons=row.decision_reasons or [],
             policy_version=row.policy_version,
             created_at=row.created_at,

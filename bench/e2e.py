@@ -148,6 +148,7 @@ def main(returns: int = typer.Option(200, help="how many returns (and floor work
     settings = Settings(
         data_dir=data_dir, temporal_address=f"127.0.0.1:{_free_port()}", api_port=_free_port(),
         easypost_sandbox_port=_free_port(), payments_sandbox_port=_free_port(),
+        smtp_port=_free_port(), mail_sandbox_port=_free_port(),
         carrier_requests_per_second=1000.0,  # the sandbox has no rate limit to respect
     )
     stack = Stack(settings, temporal_ui=False)

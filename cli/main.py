@@ -36,7 +36,7 @@ def run() -> None:
             stack.start(progress=lambda what: status.update(f"starting {what}…"))
         except Exception as err:
             console.print(f"[red]could not start:[/red] {err}")
-            for name in ("temporal", "easypost-sandbox", "payments-sandbox", "worker", "api"):
+            for name in ("temporal", "easypost-sandbox", "payments-sandbox", "mail-sandbox", "worker", "api"):
                 if tail := stack.log_tail(name, 15):
                     console.print(f"[dim]--- {name} log ---\n{tail}[/dim]")
             raise typer.Exit(1) from err
@@ -66,6 +66,9 @@ def _print_summary(settings) -> None:
         table.add_row("EasyPost sandbox", settings.easypost_base_url)
     if settings.uses_payments_sandbox:
         table.add_row("Payments sandbox", settings.stripe_base_url)
+    if settings.uses_mail_sandbox:
+        table.add_row("Mail sandbox (SMTP)", f"{settings.smtp_host}:{settings.smtp_port}")
+        table.add_row("Mail sandbox inbox", f"{settings.mail_sandbox_url}/_sandbox/messages")
     table.add_row("Database", settings.database_url)
     table.add_row("Demo merchant key", settings.demo_merchant_key.get_secret_value())
     table.add_row("Demo warehouse key", settings.demo_warehouse_key.get_secret_value())

@@ -1,7 +1,7 @@
 """The embedded stack behind `make run` (and the integration tests).
 
 Starts, in order: the Temporal dev server (file-backed under data_dir, UI on),
-the EasyPost and payments sandboxes, one worker and the API, each as a child
+the EasyPost, payments and mail sandboxes, one worker and the API, each as a child
 process in its own session with its log under data_dir/logs. Stops them all, in
 reverse order, on Ctrl-C or SIGTERM; children also die with this process
 (PR_SET_PDEATHSIG), so nothing is left behind even if it is killed outright.
@@ -117,6 +117,12 @@ class Stack:
                 progress("payments sandbox")
                 self._spawn("payments-sandbox", ["-m", "sandboxes.payments", "--host", "127.0.0.1", "--port", str(s.payments_sandbox_port)])
                 self._wait_http("payments-sandbox", f"http://127.0.0.1:{s.payments_sandbox_port}/_sandbox/stats")
+            if s.uses_mail_sandbox:
+                progress("mail sandbox")
+                self._spawn("mail-sandbox", ["-m", "sandboxes.mail", "--host", "127.0.0.1", "--port", str(s.mail_sandbox_port),
+                                             "--smtp-port", str(s.smtp_port)])
+                # The HTTP side answers only after its lifespan bound the SMTP port: both are up.
+                self._wait_http("mail-sandbox", f"{s.mail_sandbox_url}/_sandbox/stats")
             progress("worker")
             self.start_worker()
             progress("API")

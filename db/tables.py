@@ -111,6 +111,7 @@ class ReturnRecord(SQLModel, table=True):
     label: dict | None = _json(nullable=True)
     refund: dict | None = _json(nullable=True)
     exchange: dict | None = _json(nullable=True)  # replacements shipped for an exchange
+    parcels: list | None = _json(nullable=True)  # every parcel's label when a return needs several
     decision_reasons: list | None = _json(nullable=True)
     request_fingerprint: str = Field(max_length=64)
     policy_version: int | None = None
@@ -119,6 +120,18 @@ class ReturnRecord(SQLModel, table=True):
     version: int = 0  # the workflow's timeline sequence; older writes never overwrite newer ones
     created_at: datetime = _dt(nullable=False)
     updated_at: datetime = _dt(nullable=False)
+
+
+class ReturnParcel(SQLModel, table=True):
+    """Each parcel's tracking code, so carrier events and dock scans of any parcel find their return."""
+
+    __tablename__ = "return_parcels"
+
+    tracking_code: str = Field(primary_key=True, max_length=64)
+    merchant_id: str = Field(max_length=64)
+    return_id: str = Field(index=True, max_length=64)
+    parcel: int
+    tracker_id: str | None = Field(default=None, index=True, max_length=64)
 
 
 class TimelineRecord(SQLModel, table=True):
@@ -393,3 +406,14 @@ class ExchangeReservation(SQLModel, table=True):
     currency: str = Field(max_length=3)
     status: str = Field(default="reserved", max_length=16)  # reserved | shipped | released
     created_at: datetime = _dt(nullable=False, default=utcnow)
+
+
+class EmailSent(SQLModel, table=True):
+    """Mail sent to a shopper, once per key (its Message-ID's left part, e.g. label-<return>-<tracking>)."""
+
+    __tablename__ = "emails_sent"
+
+    key: str = Field(primary_key=True, max_length=200)
+    return_id: str = Field(index=True, max_length=64)
+    to: str = Field(max_length=320)  # the address it went to (RFC 5321's longest)
+    sent_at: datetime = _dt(nullable=False, default=utcnow)

@@ -17,6 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from db.migrate import upgrade
 from sandboxes.easypost.app import create_app as easypost_app
+from sandboxes.mail.app import serve_mail_in_thread
 from sandboxes.payments.app import create_app as payments_app
 from sandboxes.serve import serve_in_thread
 from settings import DEV_EASYPOST_KEY, DEV_STRIPE_KEY, DEV_WEBHOOK_SECRET, Settings
@@ -45,12 +46,14 @@ def postgres_reachable() -> bool:
 
 @pytest.fixture(scope="session")
 def sandboxes() -> Iterator[dict[str, str]]:
-    """Both sandboxes, in this process, on free ports."""
+    """The sandboxes, in this process, on free ports (mail: its inbox URL; smtp: host:port of its SMTP side)."""
     ep_url, stop_ep = serve_in_thread(easypost_app(webhook_secret=DEV_WEBHOOK_SECRET))
     pay_url, stop_pay = serve_in_thread(payments_app())
-    yield {"easypost": ep_url, "payments": pay_url}
+    mail_url, smtp_port, stop_mail = serve_mail_in_thread()
+    yield {"easypost": ep_url, "payments": pay_url, "mail": mail_url, "smtp": f"127.0.0.1:{smtp_port}"}
     stop_ep()
     stop_pay()
+    stop_mail()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -83,7 +86,10 @@ def sqlite_url(tmp_path) -> str:
 
 
 def test_settings(database_url: str, sandboxes: dict[str, str], **overrides) -> Settings:
+    smtp_host, _, smtp_port = sandboxes["smtp"].rpartition(":")
     return Settings(
+        smtp_host=smtp_host,
+        smtp_port=int(smtp_port),
         database_url=database_url,
         easypost_base_url=f"{sandboxes['easypost']}/v2",
         easypost_api_key=DEV_EASYPOST_KEY,

@@ -19,6 +19,7 @@ from temporalio.worker import Worker
 
 from activities.carrier import CarrierActivities
 from activities.easypost_client import easypost_client
+from activities.email import EmailActivities, SmtpConfig
 from activities.exchanges import ExchangeActivities
 from activities.inventory import InventoryActivities
 from activities.notify import NotifyActivities
@@ -49,6 +50,10 @@ def build_workers(client: Client, settings: Settings, engine: Engine, executor: 
     routing = RoutingActivities(engine)
     inventory = InventoryActivities(engine)
     exchanges = ExchangeActivities(engine)
+    mail = EmailActivities(engine, SmtpConfig(
+        host=settings.smtp_host, port=settings.smtp_port, sender=settings.mail_from, username=settings.smtp_username,
+        password=settings.smtp_password.get_secret_value(), starttls=settings.smtp_starttls,
+    ))  # fmt: skip
     return [
         Worker(
             client,
@@ -67,6 +72,7 @@ def build_workers(client: Client, settings: Settings, engine: Engine, executor: 
                 exchanges.release_replacements,
                 exchanges.mark_shipped,
                 payments.charge_difference,
+                mail.send_label_email,
             ],
             activity_executor=executor,
         ),

@@ -11,7 +11,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.errors import PERMANENT_ERROR_TYPES
+    from activities.errors import EMAIL_REJECTED, PERMANENT_ERROR_TYPES
     from workflows.ids import CARRIER_TASK_QUEUE
 
 # Projection writes are short, idempotent DB upserts: local activities, so each costs one
@@ -78,5 +78,18 @@ VOID_FOLLOW_UP = dict(
         backoff_coefficient=2.0,
         maximum_interval=timedelta(hours=12),
         non_retryable_error_types=list(PERMANENT_ERROR_TYPES),
+    ),
+)
+# The shopper's label email (activities.email): a label download plus one SMTP conversation, each
+# bounded by its own timeout. A mail server saying "later" (4xx) or down is asked again for a day;
+# a refused recipient (5xx, EMAIL_REJECTED) is final at once. Either way the label stays in the portal.
+EMAIL = dict(
+    start_to_close_timeout=timedelta(seconds=90),
+    schedule_to_close_timeout=timedelta(days=1),
+    retry_policy=RetryPolicy(
+        initial_interval=timedelta(seconds=10),
+        backoff_coefficient=2.0,
+        maximum_interval=timedelta(minutes=15),
+        non_retryable_error_types=[EMAIL_REJECTED],
     ),
 )

@@ -99,6 +99,7 @@ class WarehouseReceipt(BaseModel):
     receipt_id: str
     warehouse_id: str
     received_at: datetime
+    tracking_code: str | None = None  # which parcel; None: the whole return (scanned by return id or RMA code)
 
 
 class InspectedItem(BaseModel):
@@ -267,6 +268,7 @@ class ReturnView(BaseModel):
     resolution: Resolution
     items: list[ItemView]
     label: Label | None = None
+    parcels: list[Label] = Field(default_factory=list)  # every parcel's label, when there are several
     refund: Settlement | None = None
     exchange: ExchangeView | None = None
     decision_reasons: list[str] = Field(default_factory=list)
@@ -287,6 +289,7 @@ class ReturnView(BaseModel):
             label=self.label.model_dump(mode="json") if self.label else None,
             refund=self.refund.model_dump(mode="json") if self.refund else None,
             exchange=self.exchange.model_dump(mode="json") if self.exchange else None,
+            parcels=[p.model_dump(mode="json") for p in self.parcels] or None,
             decision_reasons=list(self.decision_reasons),
             request_fingerprint=self.request_fingerprint,
             policy_version=self.policy_version,

@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         ReplacementShipmentRequest,
         VoidRequest,
     )
+    from activities.email import EmailActivities, LabelEmail
     from activities.exchanges import (
         ExchangeActivities,
         ReserveRequest,
@@ -48,6 +49,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.disposition import DispositionKind, DispositionPolicy
     from domain.inspection import amount_due, item_outcome
     from domain.money import Money
+    from domain.parcels import Parcel, plan_parcels
     from domain.policy import Quote
     from domain.returns import Resolution
     from domain.status import ALLOWED_TRANSITIONS, ReturnStatus, check_transition
@@ -55,6 +57,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.activity_options import (
         ANNOUNCE,
         CARRIER,
+        EMAIL,
         ITEMS,
         PAYMENT,
         PROJECTION,
@@ -97,6 +100,7 @@ S = ReturnStatus
 # Patch ids: code added after histories were recorded; returns already past these points replay without it.
 WAREHOUSE_ROUTING = "warehouse-routing"
 VOID_FOLLOW_UP_PATCH = "void-follow-up"
+LABEL_EMAIL_PATCH = "label-email"
 # A pickup not collected by its window's end (plus this) is missed: the shopper drops the parcel off.
 PICKUP_GRACE = timedelta(hours=2)
 
@@ -133,8 +137,11 @@ class ReturnWorkflow:
         self._void_follow: asyncio.Task | None = None
         self._relabel_reason: str | None = None  # set when the carrier cancels an unused label
         self._relabels = 0
+        self._parcels: list[Label] = []  # every parcel's label, when a return needs several
+        self._parcels_received: set[str] = set()
         self._pickups_booked = 0
         self._pickup_watch: asyncio.Task | None = None
+        self._label_mail: asyncio.Task | None = None
 
     # ---- reads -------------------------------------------------------------------------
     @workflow.query
@@ -147,6 +154,7 @@ class ReturnWorkflow:
             resolution=self._resolution,
             items=self._items,
             label=self._label,
+            parcels=self._parcels,
             refund=self._settlement,
             exchange=self._exchange,
             decision_reasons=self._decision_reasons,
@@ -203,6 +211,16 @@ class ReturnWorkflow:
         if receipt.receipt_id in self._seen_events or S.RECEIVED not in ALLOWED_TRANSITIONS[self._status]:
             return  # duplicate, or nothing to receive (cancelled, already received, ...)
         self._seen_events.add(receipt.receipt_id)
+        codes = [p.tracking_code for p in self._parcels]
+        if receipt.tracking_code in codes:  # one parcel of several: received when all are
+            if receipt.tracking_code in self._parcels_received:
+                return  # that parcel was scanned already
+            self._parcels_received.add(receipt.tracking_code)
+            if len(self._parcels_received) < len(codes):
+                number = codes.index(receipt.tracking_code) + 1
+                self._note("warehouse_receipt", f"parcel {number} of {len(codes)} ({receipt.tracking_code}) scanned at "
+                           f"{receipt.warehouse_id}; waiting for {len(codes) - len(self._parcels_received)} more")  # fmt: skip
+                return
         self._received_at_facility = receipt.warehouse_id
         self._move(S.RECEIVED, "warehouse_receipt", f"dock scan at warehouse {receipt.warehouse_id}")
 
@@ -372,6 +390,7 @@ class ReturnWorkflow:
             await self._settle_all(quote.settlement_amount)
             return await self._finish(S.COMPLETED, "settlement", self._settled_cause())
 
+        parcels = plan_parcels(inp.lines)  # one parcel for almost every return
         try:
             self._label = await workflow.execute_activity_method(
                 CarrierActivities.buy_return_label,
@@ -381,12 +400,17 @@ class ReturnWorkflow:
                     order_id=inp.context.order.order_id,
                     units=sum(l.quantity for l in inp.lines),
                     categories=sorted({l.category for l in inp.lines if l.category}),
+                    weight_oz=parcels[0].weight_oz if len(parcels) > 1 else None,
                 ),
                 **CARRIER,
             )
+            if len(parcels) > 1:
+                await self._buy_further_parcels(parcels)
         except ActivityError as err:
             reason = f"no return label could be bought: {_cause(err)}"
             self._decision_reasons = [reason]
+            if self._label is not None:
+                await self._void_label("label")
             return await self._finish(S.REJECTED, "label", reason)
         self._move(
             S.LABEL_CREATED,
@@ -396,6 +420,8 @@ class ReturnWorkflow:
         )
         await self._flush()
         self._answered = True
+        if workflow.patched(LABEL_EMAIL_PATCH):
+            self._label_mail = asyncio.create_task(self._email_label())
 
         expiry = timedelta(days=inp.label_expiry_days)
         advance = self._exchange is not None and self._exchange.mode == "advance"
@@ -427,9 +453,11 @@ class ReturnWorkflow:
                 self._set_pickup_status("picked_up")
         if self._cancel is not None and self._status.is_cancellable:
             await self._void_label("cancel")
+            await self._void_further_parcels("cancel")
             return await self._finish(S.CANCELLED, "cancel", self._cancel.reason)
         if not scanned:
             await self._void_label("expiry")
+            await self._void_further_parcels("expiry")
             if advance and inp.exchange.on_missing == "charge":
                 price = self._replacement_price()
                 self._note("exchange", f"the original was not sent back within {inp.exchange.advance_deadline_days} days: "
@@ -567,6 +595,50 @@ class ReturnWorkflow:
         saved = f"{label.rate.display()} saved" if status == "refunded" else f"the carrier kept the {label.rate.display()}"
         self._note("label_void", f"label {label.tracking_code} refund {status}: {saved}")
 
+    # ---- the shopper's email -------------------------------------------------------------
+    async def _email_label(self) -> None:
+        """The label and its drop-off QR code to the shopper. A failed email never fails the return:
+        the label stays in the portal and the merchant's API."""
+        try:
+            sent = await workflow.execute_activity_method(
+                EmailActivities.send_label_email,
+                LabelEmail(return_id=self._inp.return_id, merchant_id=self._inp.merchant_id),
+                **EMAIL,
+            )
+        except ActivityError as err:
+            self._note("email", f"label email not sent: {_cause(err)}")
+            return
+        if sent.status == "sent":
+            self._note("email", f"label {self._label.tracking_code} and its drop-off QR code emailed to the shopper")
+
+    # ---- parcels -----------------------------------------------------------------------
+    async def _buy_further_parcels(self, parcels: list[Parcel]) -> None:
+        """A return too heavy for one parcel gets a label per parcel; it is received when all are."""
+        inp = self._inp
+        self._parcels = [self._label]
+        for parcel in parcels[1:]:
+            label = await workflow.execute_activity_method(
+                CarrierActivities.buy_return_label,
+                LabelRequest(return_id=inp.return_id, merchant_id=inp.merchant_id, order_id=inp.context.order.order_id,
+                             units=sum(i.quantity for i in parcel.items), parcel=parcel.number, weight_oz=parcel.weight_oz,
+                             categories=sorted({l.category for l in inp.lines if l.category})),  # fmt: skip
+                **CARRIER,
+            )
+            self._parcels.append(label)
+        contents = "; ".join(
+            f"parcel {p.number} ({self._parcels[p.number - 1].tracking_code}): "
+            + ", ".join(f"{i.quantity} x line {i.line_id}" for i in p.items)
+            for p in parcels
+        )
+        self._note("label", f"{len(parcels)} parcels: {contents}")
+
+    async def _void_further_parcels(self, why: str) -> None:
+        for label in self._parcels[1:]:
+            status = await workflow.execute_activity_method(
+                CarrierActivities.void_label, VoidRequest(return_id=self._inp.return_id, shipment_id=label.shipment_id), **CARRIER
+            )
+            self._note(why, f"parcel label {label.tracking_code} voided (carrier refund {status})")
+
     # ---- pickups -----------------------------------------------------------------------
     async def _book_pickup(self, window: PickupWindow) -> None:
         self._pickups_booked += 1
@@ -639,6 +711,8 @@ class ReturnWorkflow:
             **CARRIER,
         )
         self._note("relabel", f"{reason}: new {self._label.carrier} label {self._label.tracking_code} for the shopper")
+        if workflow.patched(LABEL_EMAIL_PATCH):
+            self._label_mail = asyncio.create_task(self._email_label())
 
     # ---- exchanges ---------------------------------------------------------------------
     async def _reserve_replacements(self) -> None:
@@ -846,9 +920,11 @@ class ReturnWorkflow:
         await self._flush()
         self._answered = True
         await workflow.wait_condition(workflow.all_handlers_finished)
-        if self._void_follow is not None:  # the voided label's refund, followed to its end
-            await self._void_follow
-            await self._flush()
+        # Background work still running ends first: a return never closes with an activity in flight.
+        for task in (self._label_mail, self._void_follow):
+            if task is not None:
+                await task
+                await self._flush()
         return self.view()
 
     async def _tell_merchant(self) -> None:

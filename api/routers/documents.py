@@ -16,10 +16,10 @@ from fastapi import APIRouter, Query, Response
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from activities.documents import dropoff_qr, live_label, packing_slip_pdf
 from activities.easypost_client import easypost_client
 from api import queries
 from api.deps import DbDep, MerchantKey, SettingsDep
-from api.documents import dropoff_qr, live_label, packing_slip_pdf
 from api.errors import ApiError
 from db.tables import Order, ReturnRecord
 from settings import Settings

@@ -90,7 +90,8 @@ async def receive(body: ReceiptIn, principal: WarehouseKey, db: DbDep, temporal:
     if ReturnStatus.RECEIVED not in ALLOWED_TRANSITIONS[status]:
         raise ApiError(409, "wrong_state", f"the return is {status.value}; it cannot be received now", return_status=status.value)
     client = await temporal.client()
-    receipt = WarehouseReceipt(receipt_id=f"receipt-{uuid.uuid4().hex}", warehouse_id=found, received_at=datetime.now(UTC))
+    receipt = WarehouseReceipt(receipt_id=f"receipt-{uuid.uuid4().hex}", warehouse_id=found, received_at=datetime.now(UTC),
+                               tracking_code=body.tracking_code)  # fmt: skip
     try:
         await client.get_workflow_handle(return_workflow_id(row.id)).signal(ReturnWorkflow.warehouse_receipt, receipt)
     except RPCError as err:

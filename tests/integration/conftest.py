@@ -24,6 +24,7 @@ class Running:
     api: httpx.Client
     easypost: httpx.Client  # the sandbox's admin side
     payments: httpx.Client
+    mail: httpx.Client  # the mail sandbox's inbox (GET /_sandbox/messages?to=...)
 
     def merchant(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.settings.demo_merchant_key.get_secret_value()}"}
@@ -42,6 +43,8 @@ def running(tmp_path_factory) -> Iterator[Running]:
         api_port=free_port(),
         easypost_sandbox_port=free_port(),
         payments_sandbox_port=free_port(),
+        smtp_port=free_port(),
+        mail_sandbox_port=free_port(),
         demo_merchant_key="rf_test_merchant_integration_key_0001",
         demo_warehouse_key="rf_test_warehouse_integration_key_001",
         submit_timeout_seconds=8,  # the worker-down test waits this long for its 202
@@ -53,8 +56,9 @@ def running(tmp_path_factory) -> Iterator[Running]:
             httpx.Client(base_url=settings.api_base_url, timeout=30) as api,
             httpx.Client(base_url=f"http://127.0.0.1:{settings.easypost_sandbox_port}", timeout=30) as ep,
             httpx.Client(base_url=settings.stripe_base_url, timeout=30) as pay,
+            httpx.Client(base_url=settings.mail_sandbox_url, timeout=30) as mail,
         ):
-            yield Running(stack, settings, api, ep, pay)
+            yield Running(stack, settings, api, ep, pay, mail)
     finally:
         stack.stop()
 

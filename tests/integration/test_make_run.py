@@ -69,6 +69,8 @@ def stack_env(tmp_path) -> dict[str, str]:
         RETURNFLOW_API_PORT=str(free_port()),
         RETURNFLOW_EASYPOST_SANDBOX_PORT=str(free_port()),
         RETURNFLOW_PAYMENTS_SANDBOX_PORT=str(free_port()),
+        RETURNFLOW_SMTP_PORT=str(free_port()),
+        RETURNFLOW_MAIL_SANDBOX_PORT=str(free_port()),
         RETURNFLOW_DEMO_MERCHANT_KEY="rf_test_make_run_merchant_key_000001",
         RETURNFLOW_DEMO_WAREHOUSE_KEY="rf_test_make_run_warehouse_key_00001",
     )
@@ -86,9 +88,12 @@ def test_make_run_survives_a_restart_and_stops_cleanly(stack_env, tmp_path):
     try:
         first.wait_ready(api)
         out = first.output()
+        mail = f"http://127.0.0.1:{env['RETURNFLOW_MAIL_SANDBOX_PORT']}/_sandbox/messages"
         for expected in (api, f"{api}/docs", f"http://127.0.0.1:{env['RETURNFLOW_TEMPORAL_UI_PORT']}",
+                         f"127.0.0.1:{env['RETURNFLOW_SMTP_PORT']}", mail,
                          env["RETURNFLOW_DEMO_MERCHANT_KEY"], env["RETURNFLOW_DEMO_WAREHOUSE_KEY"]):
             assert expected in out
+        assert httpx.get(mail, timeout=5).status_code == 200  # the mail sandbox's inbox
         ui = httpx.get(f"http://127.0.0.1:{env['RETURNFLOW_TEMPORAL_UI_PORT']}/", timeout=10)
         assert ui.status_code == 200  # the Temporal web UI
         assert httpx.get(f"{api}/docs", timeout=5).status_code == 200
@@ -98,7 +103,7 @@ def test_make_run_survives_a_restart_and_stops_cleanly(stack_env, tmp_path):
         ret = httpx.post(f"{api}/v1/returns", json=body, headers=merchant, timeout=30).json()
         assert ret["status"] == "label_created", ret
         pids = first.children()
-        assert set(pids) == {"temporal", "easypost-sandbox", "payments-sandbox", "worker", "api"}
+        assert set(pids) == {"temporal", "easypost-sandbox", "payments-sandbox", "mail-sandbox", "worker", "api"}
     finally:
         os.killpg(first.proc.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
     assert first.proc.wait(timeout=60) is not None

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.factories import create_payment, order_body
 from tests.integration.conftest import Running, poll
 from tests.integration.test_bad_input import error
-from tests.integration.test_end_to_end import advance, create_return, get_return, new_order, return_body
+from tests.integration.test_end_to_end import (
+    advance,
+    create_return,
+    get_return,
+    new_order,
+    return_body,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -47,3 +55,19 @@ def test_pickup_later_cancel_and_bad_windows(running: Running):
     late = error(run.api.post(path, json=window(), headers=run.merchant()), 409, "wrong_state")
     assert "in_transit" in late["message"]
     error(run.api.post("/v1/returns/ret_nope/pickup", json=window(), headers=run.merchant()), 404)
+
+
+def test_label_spend_and_void_savings_are_reported(running: Running, shop):
+    run = running
+    assert run.api.get("/v1/reports/labels", headers=shop["merchant"]).json()["by_currency"] == []
+    pi = create_payment(run.settings.stripe_base_url, amount=2 * 2500 + 8999)
+    order_id = f"o-{uuid.uuid4().hex[:8]}"
+    assert run.api.put(f"/v1/orders/{order_id}", json=order_body(pi), headers=shop["merchant"]).status_code == 201
+    kept = run.api.post("/v1/returns", json=return_body(order_id), headers=shop["merchant"]).json()
+    r = run.api.post(f"/v1/returns/{kept['id']}/cancel", headers=shop["merchant"])
+    assert r.status_code == 200, r.text
+    voided = poll(lambda: run.api.get(f"/v1/returns/{kept['id']}", headers=shop["merchant"]).json()["label"],
+                  lambda l: l["void_status"] == "refunded", 60, "the void confirmed")  # fmt: skip
+    [usd] = run.api.get("/v1/reports/labels", headers=shop["merchant"]).json()["by_currency"]
+    cost = voided["rate"]["amount"]
+    assert usd == {"currency": "USD", "labels_bought": 1, "spent": cost, "labels_voided": 1, "saved": cost, "void_rejected": 0}

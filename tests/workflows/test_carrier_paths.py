@@ -3,6 +3,7 @@ carrier exceptions sent to ops. Time-skipping environment, real activities and E
 
 from __future__ import annotations
 
+import httpx
 from sqlmodel import select
 
 from db.session import session_scope
@@ -78,3 +79,26 @@ async def test_return_to_sender_goes_to_ops_and_the_return_keeps_waiting(harness
     assert flag.kind == "carrier_exception" and "back to the shopper" in flag.reason
     assert (await handle.describe()).typed_search_attributes.get(sa.NEEDS_ATTENTION) is True
     assert (await handle.query(ReturnWorkflow.view)).status == ReturnStatus.IN_TRANSIT
+
+
+async def test_the_shopper_gets_the_label_by_email_once_and_again_for_a_replacement_label(harness):
+    h = harness
+    inp = h.new_return()
+    handle, view = await submitted(h, inp)
+
+    def mails(code: str) -> list[dict]:
+        r = httpx.get(f"{h.sandboxes['mail']}/_sandbox/messages", params={"to": "sam.shopper@example.com", "content": "false"})
+        r.raise_for_status()
+        return [m for m in r.json() if code in m["subject"] + m["text"]]
+
+    [mail] = await poll_async(lambda: mails(view.label.tracking_code), what="the label email")
+    assert view.label.tracking_code in mail["subject"] + mail["text"]
+    await handle.signal(ReturnWorkflow.carrier_event, scan("evt_cx", "cancelled"))
+    label = await poll_awaitable(lambda: _label(handle), lambda l: l.tracking_code != view.label.tracking_code, what="new label")
+    await poll_async(lambda: mails(label.tracking_code), what="the new label's email")
+    assert len(mails(view.label.tracking_code)) == 1
+    assert any(e.event == "email" for e in timeline(h, inp.return_id))
+
+
+async def _label(handle):
+    return (await handle.query(ReturnWorkflow.view)).label

@@ -1,0 +1,235 @@
+"""The shopper's label email: how to send the parcel back, with the label and the drop-off QR code.
+
+A sync activity (smtplib and httpx are blocking), run in the worker's thread pool like
+activities/carrier.py. The workflow passes ids only; the shopper's address and name are read
+here, from the order, and never written to a log or an error message.
+
+Sent once per label: the key (and the Message-ID, `<label-<return>-<tracking code>@returnflow>`)
+comes from the return and its label, and an `emails_sent` row records each sent mail. A retry
+reads the row first and does not send again. The row is written only after the SMTP server
+accepted the message, so one small window remains: if the worker dies, or the database write
+fails, between the server's 250 and the commit, the retry sends the same mail a second time.
+That is at-least-once, not exactly-once: SMTP has no idempotency key. The repeat carries the
+same Message-ID, which some mail clients (Gmail) use to show it once.
+
+Errors: a 5xx reply (no such mailbox, message refused) is permanent: non-retryable
+`EmailRejected`. A 4xx reply, a refused or dropped connection, a timeout, or a label file that
+could not be downloaded is retried by Temporal.
+"""
+
+from __future__ import annotations
+
+import re
+import smtplib
+import ssl
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate
+from pathlib import Path
+from typing import Any, Literal
+
+import httpx
+import jinja2
+from pydantic import BaseModel
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.documents import dropoff_qr, live_label
+from activities.errors import EMAIL_REJECTED
+from db.session import session_scope
+from db.tables import EmailSent, Merchant, Order, ReturnRecord
+
+LABEL_DOWNLOAD_TIMEOUT_SECONDS = 20
+MAX_LABEL_BYTES = 10 * 1024 * 1024  # a 4x6 label is tens of KB
+LABEL_FILES = {b"\x89PNG\r\n\x1a\n": ("png", "image", "png"), b"%PDF-": ("pdf", "application", "pdf")}
+
+_templates = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent / "templates"),
+    autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+
+
+class LabelEmail(BaseModel):
+    """Ids only: the workflow carries no customer data."""
+
+    return_id: str
+    merchant_id: str
+
+
+class SentEmail(BaseModel):
+    message_id: str
+    # sent now; sent by an earlier attempt (or call); or not sent: the label was voided meanwhile.
+    status: Literal["sent", "already_sent", "label_voided"]
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    """Where mail goes. The worker builds it from the settings (activities never import them)."""
+
+    host: str
+    port: int
+    sender: str  # the envelope and From address; the merchant's name is its display name
+    username: str = ""  # set: AUTH with password
+    password: str = field(default="", repr=False)
+    starttls: bool = False
+    timeout_seconds: float = 30.0
+
+
+@dataclass(frozen=True)
+class _Facts:
+    to: str
+    shopper_name: str
+    merchant_name: str
+    order_id: str
+    label: dict[str, Any]
+    items: list[dict[str, Any]]
+
+
+class EmailActivities:
+    def __init__(self, engine: Engine, smtp: SmtpConfig) -> None:
+        self._engine = engine
+        self._smtp = smtp
+
+    @activity.defn
+    def send_label_email(self, req: LabelEmail) -> SentEmail:
+        """Tell the shopper how to send the parcel back; attach the label and the drop-off QR code."""
+        with session_scope(self._engine) as session:
+            row = session.get(ReturnRecord, req.return_id)
+            if row is None or row.merchant_id != req.merchant_id:
+                raise ApplicationError(f"return {req.return_id} not found", type="ReturnNotFound", non_retryable=True)
+            if row.label is None:
+                # The projection with the label has not landed yet: it will, so ask again.
+                raise ApplicationError(f"return {req.return_id} has no label recorded yet", type="LabelNotRecorded")
+            label = live_label(row)
+            key = _key(row.id, row.label.get("tracking_code", ""))
+            message_id = f"<{key}@returnflow>"
+            if label is None:  # cancelled or expired meanwhile: never mail a voided label
+                return SentEmail(message_id=message_id, status="label_voided")
+            if session.get(EmailSent, key) is not None:
+                return SentEmail(message_id=message_id, status="already_sent")
+            facts = _facts(session, row, label)
+
+        msg = self._compose(row.id, facts, message_id)
+        self._send(msg, facts.to)
+        with session_scope(self._engine) as session:
+            session.add(EmailSent(key=key, return_id=row.id, to=facts.to))
+            try:
+                session.flush()
+            except IntegrityError:  # a concurrent attempt sent it too (see the module docstring)
+                session.rollback()
+        activity.logger.info("label email %s sent for return %s", message_id, row.id)
+        return SentEmail(message_id=message_id, status="sent")
+
+    def _compose(self, return_id: str, facts: _Facts, message_id: str) -> EmailMessage:
+        label = facts.label
+        context = {
+            "shopper_name": facts.shopper_name,
+            "merchant_name": facts.merchant_name,
+            "return_id": return_id,
+            "order_id": facts.order_id,
+            "items": facts.items,
+            "carrier": label.get("carrier") or "the carrier",
+            "service": label.get("service") or "",
+            "tracking_code": label["tracking_code"],
+            "label_url": label["label_url"],
+        }
+        msg = EmailMessage()
+        msg["Subject"] = f"Your return label for order {facts.order_id} at {facts.merchant_name}"
+        msg["From"] = formataddr((facts.merchant_name, self._smtp.sender))
+        msg["To"] = formataddr((facts.shopper_name, facts.to))
+        msg["Date"] = formatdate(usegmt=True)
+        msg["Message-ID"] = message_id
+        msg.set_content(_templates.get_template("label_email.txt.j2").render(context))
+        msg.add_alternative(_templates.get_template("label_email.html.j2").render(context), subtype="html")
+        # The same QR code as GET /v1/returns/{id}/dropoff-qr.png: the tracking code, for a box-free drop-off.
+        msg.add_attachment(dropoff_qr(label["tracking_code"], "png"), maintype="image", subtype="png", filename="dropoff-qr.png")
+        content, (ext, maintype, subtype) = _download_label(label["label_url"])
+        msg.add_attachment(content, maintype=maintype, subtype=subtype, filename=f"return-label.{ext}")
+        return msg
+
+    def _send(self, msg: EmailMessage, to: str) -> None:
+        cfg = self._smtp
+        try:
+            with smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout_seconds) as smtp:
+                if cfg.starttls:
+                    smtp.starttls(context=ssl.create_default_context())
+                if cfg.username:
+                    smtp.login(cfg.username, cfg.password)
+                smtp.send_message(msg, from_addr=cfg.sender, to_addrs=[to])
+        except (smtplib.SMTPException, OSError) as err:
+            # `from None`: the original exception names the shopper's address, and Temporal keeps causes.
+            raise _smtp_error(err, to) from None
+
+
+def _key(return_id: str, tracking_code: str) -> str:
+    """The email's key and Message-ID left part: label-<return>-<tracking code>, Message-ID-safe."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", f"label-{return_id}-{tracking_code}")[:200]
+
+
+def _facts(session, row: ReturnRecord, label: dict[str, Any]) -> _Facts:
+    order = session.get(Order, (row.merchant_id, row.order_id))
+    merchant = session.get(Merchant, row.merchant_id)
+    customer = (order.customer if order else None) or {}
+    if not customer.get("email"):
+        raise ApplicationError(f"order {row.order_id} has no shopper email", type=EMAIL_REJECTED, non_retryable=True)
+    if not label.get("tracking_code") or not label.get("label_url"):
+        raise ApplicationError(f"return {row.id}'s label has no tracking code or URL", type=EMAIL_REJECTED, non_retryable=True)
+    titles = {line.get("id"): line.get("title") for line in (order.lines or [])}
+    items = [
+        {"quantity": item.get("quantity", 1), "title": titles.get(item.get("line_id")) or item.get("sku") or item.get("line_id")}
+        for item in row.items or []
+    ]
+    return _Facts(
+        to=customer["email"],
+        shopper_name=customer.get("name") or "there",
+        merchant_name=merchant.name if merchant else row.merchant_id,
+        order_id=row.order_id,
+        label=label,
+        items=items,
+    )
+
+
+def _download_label(url: str) -> tuple[bytes, tuple[str, str, str]]:
+    """The label file (PNG as bought; PDF accepted). Any failure is retried: the carrier's file server may be down."""
+    try:
+        with httpx.Client(timeout=LABEL_DOWNLOAD_TIMEOUT_SECONDS, follow_redirects=True) as client:
+            with client.stream("GET", url) as r:
+                if r.status_code != 200:
+                    raise ApplicationError(f"the label file answered HTTP {r.status_code}", type="LabelUnavailable")
+                content = bytearray()
+                for chunk in r.iter_bytes():
+                    content += chunk
+                    if len(content) > MAX_LABEL_BYTES:
+                        raise ApplicationError("the label file is over 10 MB", type="LabelUnavailable")
+    except (httpx.HTTPError, httpx.InvalidURL) as err:
+        raise ApplicationError(f"the label file could not be downloaded: {type(err).__name__}", type="LabelUnavailable") from err
+    for magic, kind in LABEL_FILES.items():
+        if content.startswith(magic):
+            return bytes(content), kind
+    raise ApplicationError("the label file is neither PNG nor PDF", type="LabelUnavailable")
+
+
+def _smtp_error(err: Exception, to: str) -> ApplicationError:
+    """5xx: permanent (non-retryable EmailRejected); 4xx, connection and timeout errors: retried."""
+    if isinstance(err, smtplib.SMTPRecipientsRefused):
+        replies = list(err.recipients.values())
+        what = "recipient refused"
+    elif isinstance(err, smtplib.SMTPResponseException):
+        replies = [(err.smtp_code, err.smtp_error)]
+        what = type(err).__name__
+    else:
+        # No reply code: refused or dropped connection, timeout, TLS trouble. These messages carry no address.
+        return ApplicationError(f"SMTP failed: {type(err).__name__}: {err}"[:300], type="EmailUnavailable")
+    code, reply = replies[0]
+    text = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+    text = re.sub(re.escape(to), "<recipient>", text, flags=re.IGNORECASE)[:300]  # no customer data in history
+    message = f"SMTP {code} ({what}): {text}"
+    if any(500 <= c < 600 for c, _ in replies):
+        return ApplicationError(message, {"smtp_code": code}, type=EMAIL_REJECTED, non_retryable=True)
+    return ApplicationError(message, {"smtp_code": code}, type="EmailUnavailable")

@@ -1,0 +1,54 @@
+"""Reporting for merchants: what return labels cost, and what voiding unused ones saved."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Query
+from pydantic import AwareDatetime, BaseModel
+from sqlmodel import Session, col, select
+
+from api.deps import DbDep, MerchantOrOpsKey
+from db.tables import ReturnRecord
+
+router = APIRouter(tags=["merchant: reports"])
+
+
+class LabelSpend(BaseModel):
+    currency: str
+    labels_bought: int
+    spent: int  # minor units
+    labels_voided: int  # carrier refund confirmed
+    saved: int
+    void_rejected: int
+
+
+class LabelReport(BaseModel):
+    since: datetime | None
+    by_currency: list[LabelSpend]
+
+
+@router.get("/v1/reports/labels", response_model=LabelReport)
+async def label_report(principal: MerchantOrOpsKey, db: DbDep, since: AwareDatetime | None = Query(None)) -> LabelReport:
+    """Label cost and void savings, per currency, for returns created since `since` (default: all)."""
+
+    def load(session: Session) -> list[ReturnRecord]:
+        q = select(ReturnRecord).where(ReturnRecord.merchant_id == principal.merchant_id, col(ReturnRecord.label).is_not(None))
+        if since is not None:
+            q = q.where(ReturnRecord.created_at >= since)
+        return list(session.exec(q).all())
+
+    totals: dict[str, LabelSpend] = {}
+    for row in await db.run(load):
+        for label in row.parcels or [row.label]:
+            rate = label["rate"]
+            spend = totals.setdefault(rate["currency"], LabelSpend(currency=rate["currency"], labels_bought=0, spent=0,
+                                                                   labels_voided=0, saved=0, void_rejected=0))  # fmt: skip
+            spend.labels_bought += 1
+            spend.spent += rate["amount"]
+            if label.get("void_status") == "refunded":
+                spend.labels_voided += 1
+                spend.saved += rate["amount"]
+            elif label.get("void_status") == "rejected":
+                spend.void_rejected += 1
+    return LabelReport(since=since, by_currency=sorted(totals.values(), key=lambda s: s.currency))

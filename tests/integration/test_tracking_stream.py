@@ -1,0 +1,60 @@
+"""Carrier webhooks over HTTP as EasyPost sends them: out of order, duplicated, and off the happy path."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from tests.integration.conftest import Running, poll
+from tests.integration.test_bad_input import sign
+from tests.integration.test_end_to_end import create_return, get_return, new_order
+
+pytestmark = pytest.mark.integration
+
+
+def tracker_event(ret: dict, status: str, event_id: str | None = None) -> dict:
+    return {"id": event_id or f"evt_{uuid.uuid4().hex}", "object": "Event", "description": "tracker.updated",
+            "result": {"id": ret["label"].get("tracker_id") or "trk_x", "object": "Tracker",
+                       "tracking_code": ret["label"]["tracking_code"], "status": status, "tracking_details": []}}  # fmt: skip
+
+
+def deliver(run: Running, event: dict) -> dict:
+    body = json.dumps(event).encode()
+    secret = run.settings.easypost_webhook_secret.get_secret_value()
+    r = run.api.post("/v1/webhooks/easypost", content=body, headers={"X-Hmac-Signature": sign(body, secret)})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def timeline(run: Running, return_id: str) -> list[dict]:
+    return run.api.get(f"/v1/returns/{return_id}/timeline", headers=run.merchant()).json()["entries"]
+
+
+def test_an_out_of_order_and_duplicated_stream_never_moves_a_return_back(running: Running):
+    run = running
+    ret = create_return(run, new_order(run))
+    delivered = tracker_event(ret, "delivered")
+    for event in (delivered, tracker_event(ret, "in_transit"), delivered, tracker_event(ret, "pre_transit")):
+        deliver(run, event)  # the late in_transit and pre_transit, and the repeat, change nothing
+    poll(lambda: get_return(run, ret["id"])["status"], lambda s: s == "delivered", 60, "delivered")
+    entries = timeline(run, ret["id"])
+    first_delivered = next(i for i, e in enumerate(entries) if e["status"] == "delivered")
+    assert all(e["status"] == "delivered" for e in entries[first_delivered:])  # never back to in_transit
+    assert "in_transit" not in [e["status"] for e in entries]  # the late scan did not move it at all
+    tracking = run.api.get(f"/v1/returns/{ret['id']}/tracking", headers=run.merchant()).json()["events"]
+    updates = [t for t in tracking if t["description"] == "tracker.updated"]
+    assert [t["status"] for t in updates] == ["delivered", "in_transit", "pre_transit"]  # each distinct event once
+
+def test_return_to_sender_goes_to_ops(running: Running):
+    run = running
+    ret = create_return(run, new_order(run))
+    deliver(run, tracker_event(ret, "in_transit"))
+    poll(lambda: get_return(run, ret["id"])["status"], lambda s: s == "in_transit", 60, "in transit")
+    deliver(run, tracker_event(ret, "return_to_sender"))
+    ops = {"Authorization": f"Bearer {run.settings.demo_ops_key.get_secret_value()}"}
+    flags = poll(lambda: [a for a in run.api.get("/v1/attention", headers=ops).json() if a["return_id"] == ret["id"]],
+                 bool, 60, "ops told")  # fmt: skip
+    assert flags[0]["kind"] == "carrier_exception" and "back to the shopper" in flags[0]["reason"]
+    assert get_return(run, ret["id"])["status"] == "in_transit"
