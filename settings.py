@@ -22,6 +22,7 @@ DEV_OPS_KEY = "rf_test_ops_demo_00000000000000000000000"
 DEV_EASYPOST_KEY = "EZTKreturnflowsandbox"
 DEV_STRIPE_KEY = "sk_test_returnflow_sandbox"
 DEV_WEBHOOK_SECRET = "returnflow-dev-webhook-secret"
+DEV_PORTAL_SECRET = "returnflow-dev-portal-secret"
 
 
 class Settings(BaseSettings):
@@ -36,6 +37,10 @@ class Settings(BaseSettings):
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    # The API's address as shoppers reach it, for the portal links (empty: http://127.0.0.1:api_port).
+    public_base_url: str = ""
+    # Signs the shopper portal links (api/portal_links.py); changing it invalidates every link sent.
+    portal_secret: SecretStr = SecretStr(DEV_PORTAL_SECRET)
 
     easypost_api_key: SecretStr = SecretStr(DEV_EASYPOST_KEY)
     easypost_base_url: str = ""  # empty: the EasyPost sandbox on easypost_sandbox_port
@@ -81,6 +86,11 @@ class Settings(BaseSettings):
     uses_easypost_sandbox: bool = False
     uses_payments_sandbox: bool = False
     uses_mail_sandbox: bool = False
+
+    @property
+    def public_url(self) -> str:
+        """Where shoppers reach the API (portal links): public_base_url, else the local API."""
+        return self.public_base_url.rstrip("/") or f"http://127.0.0.1:{self.api_port}"
 
     @model_validator(mode="after")
     def _embedded_defaults(self) -> Settings:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 import smtplib
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
@@ -85,6 +86,7 @@ class SmtpConfig:
 class _Facts:
     to: str
     shopper_name: str
+    merchant_id: str
     merchant_name: str
     order_id: str
     label: dict[str, Any]
@@ -92,9 +94,10 @@ class _Facts:
 
 
 class EmailActivities:
-    def __init__(self, engine: Engine, smtp: SmtpConfig) -> None:
+    def __init__(self, engine: Engine, smtp: SmtpConfig, portal_link: Callable[[str, str], str] | None = None) -> None:
         self._engine = engine
         self._smtp = smtp
+        self._portal_link = portal_link  # (return_id, merchant_id) -> the shopper's signed portal URL
 
     @activity.defn
     def send_label_email(self, req: LabelEmail) -> SentEmail:
@@ -138,6 +141,7 @@ class EmailActivities:
             "service": label.get("service") or "",
             "tracking_code": label["tracking_code"],
             "label_url": label["label_url"],
+            "portal_url": self._portal_link(return_id, facts.merchant_id) if self._portal_link else None,
         }
         msg = EmailMessage()
         msg["Subject"] = f"Your return label for order {facts.order_id} at {facts.merchant_name}"
@@ -188,6 +192,7 @@ def _facts(session, row: ReturnRecord, label: dict[str, Any]) -> _Facts:
     return _Facts(
         to=customer["email"],
         shopper_name=customer.get("name") or "there",
+        merchant_id=row.merchant_id,
         merchant_name=merchant.name if merchant else row.merchant_id,
         order_id=row.order_id,
         label=label,

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from api import errors
+from api import errors, log_redaction
 from api.deps import Db, Temporal
 from api.routers import (
     catalog,
@@ -21,6 +21,7 @@ from api.routers import (
     ops,
     orders,
     policy,
+    portal,
     reports,
     returns,
     store_credit,
@@ -37,6 +38,7 @@ def _operation_id(route: APIRoute) -> str:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    log_redaction.install()
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -69,11 +71,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         work_orders.router,
         returns.router,
         documents.router,
+        portal.router,
         store_credit.router,
         merchant_webhooks.router,
         warehouse.router,
         ops.router,
         webhooks.router,
+        portal.pages,
     )
     for router in routers:
         app.include_router(router)

@@ -276,6 +276,10 @@ class ReturnOut(BaseModel):
         return cls.of(ReturnRecord(**view.row_fields()))
 
 
+class PortalLinkOut(BaseModel):
+    url: str = Field(description="the shopper's page for this return (status, label, drop-off QR code); signed, no expiry")
+
+
 class ReturnList(BaseModel):
     data: list[ReturnOut]
     next_cursor: str | None

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import signal
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import stripe
 from sqlalchemy.engine import Engine
@@ -24,6 +25,7 @@ from activities.exchanges import ExchangeActivities
 from activities.inventory import InventoryActivities
 from activities.notify import NotifyActivities
 from activities.payments import PaymentActivities
+from activities.portal_links import portal_link
 from activities.routing import RoutingActivities
 from activities.store import StoreActivities
 from db.session import make_engine
@@ -53,7 +55,7 @@ def build_workers(client: Client, settings: Settings, engine: Engine, executor: 
     mail = EmailActivities(engine, SmtpConfig(
         host=settings.smtp_host, port=settings.smtp_port, sender=settings.mail_from, username=settings.smtp_username,
         password=settings.smtp_password.get_secret_value(), starttls=settings.smtp_starttls,
-    ))  # fmt: skip
+    ), portal_link=partial(portal_link, settings.public_url, settings.portal_secret))  # fmt: skip
     return [
         Worker(
             client,

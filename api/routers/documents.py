@@ -1,8 +1,7 @@
 """Merchant endpoints for a return's printable documents: the label, the packing slip, the drop-off QR.
 
-The label is EasyPost's file: PNG is the format it was bought in (its `label_url`);
-PDF and ZPL are converted by EasyPost on request, then downloaded and handed on,
-so the shopper portal never needs EasyPost's URLs or our EasyPost key.
+The label is EasyPost's file, fetched and handed on by `api.label_files` (shared with
+the shopper portal): PNG as bought, PDF and ZPL converted by EasyPost on request.
 """
 
 from __future__ import annotations
@@ -10,28 +9,20 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-import easypost.errors as ep
-import httpx
 from fastapi import APIRouter, Query, Response
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from activities.documents import dropoff_qr, live_label, packing_slip_pdf
-from activities.easypost_client import easypost_client
 from api import queries
 from api.deps import DbDep, MerchantKey, SettingsDep
 from api.errors import ApiError
+from api.label_files import LabelFormat, label_file
 from db.tables import Order, ReturnRecord
-from settings import Settings
 
 router = APIRouter(prefix="/v1/returns", tags=["merchant: documents"])
 
-LabelFormat = Literal["png", "pdf", "zpl"]
 MEDIA_TYPES = {"png": "image/png", "pdf": "application/pdf", "zpl": "application/zpl", "svg": "image/svg+xml"}
-# What a file of each binary format starts with: a wrong file is the carrier's fault (502), not the shopper's.
-MAGIC = {"png": b"\x89PNG\r\n\x1a\n", "pdf": b"%PDF-"}
-MAX_LABEL_BYTES = 10 * 1024 * 1024  # a 4x6 label is tens of KB; anything near this is not a label
-DOWNLOAD_TIMEOUT_SECONDS = 20
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "no such return for this merchant, or it has no label (error.code says which)"},
@@ -77,38 +68,6 @@ def _label(row: ReturnRecord) -> dict[str, Any]:
     return label
 
 
-def _converted_url(settings: Settings, shipment_id: str, fmt: str) -> str:
-    """EasyPost's URL of the label in `fmt` (blocking: the SDK uses requests)."""
-    try:
-        shipment = easypost_client(settings).shipment.label(shipment_id, file_format=fmt.upper())
-    except ep.EasyPostError as err:
-        raise ApiError(502, "carrier_error", f"EasyPost could not convert the label to {fmt.upper()}: {err}") from err
-    postage_label = getattr(shipment, "postage_label", None)
-    url = getattr(postage_label, f"label_{fmt}_url", None) if postage_label else None
-    if not url:
-        raise ApiError(502, "carrier_error", f"EasyPost answered without a {fmt.upper()} label URL")
-    return url
-
-
-async def _download(url: str, fmt: str) -> bytes:
-    what = f"the {fmt.upper()} label file"
-    try:
-        async with httpx.AsyncClient(timeout=DOWNLOAD_TIMEOUT_SECONDS, follow_redirects=True) as client:
-            async with client.stream("GET", url) as r:
-                if r.status_code != 200:
-                    raise ApiError(502, "carrier_error", f"{what} could not be downloaded: HTTP {r.status_code}")
-                content = bytearray()
-                async for chunk in r.aiter_bytes():
-                    content += chunk
-                    if len(content) > MAX_LABEL_BYTES:
-                        raise ApiError(502, "carrier_error", f"{what} is over {MAX_LABEL_BYTES // 1024 // 1024} MB")
-    except (httpx.HTTPError, httpx.InvalidURL) as err:
-        raise ApiError(502, "carrier_error", f"{what} could not be downloaded: {type(err).__name__}") from err
-    if not content.startswith(MAGIC.get(fmt, b"")):
-        raise ApiError(502, "carrier_error", f"{what} is not a {fmt.upper()} file")
-    return bytes(content)
-
-
 @router.get("/{return_id}/label", response_class=Response, responses=_content("png", "pdf", "zpl"))
 async def get_label(
     return_id: str,
@@ -119,12 +78,7 @@ async def get_label(
 ) -> Response:
     """The return label file, for the shopper to print (PDF, PNG) or for a thermal printer (ZPL)."""
     row = await _owned(db, principal.merchant_id, return_id)
-    label = _label(row)
-    if format == "png":
-        url = label["label_url"]
-    else:
-        url = await run_in_threadpool(_converted_url, settings, label["shipment_id"], format)
-    return _file(await _download(url, format), format, _filename(row, "label", format))
+    return _file(await label_file(settings, _label(row), format), format, _filename(row, "label", format))
 
 
 def _return_and_lines(session: Session, merchant_id: str, return_id: str) -> tuple[ReturnRecord | None, list]:

@@ -7,8 +7,18 @@ from datetime import UTC, datetime
 
 from domain.returns import Grade
 from domain.status import ReturnStatus
-from tests.workflows.test_return_workflow import sandbox_shipments, scan, submitted, timeline
-from workflows.messages import CancelRequest, InspectedItem, Inspection, WarehouseReceipt
+from tests.workflows.test_return_workflow import (
+    sandbox_shipments,
+    scan,
+    submitted,
+    timeline,
+)
+from workflows.messages import (
+    CancelRequest,
+    InspectedItem,
+    Inspection,
+    WarehouseReceipt,
+)
 from workflows.return_workflow import ReturnWorkflow
 
 BULK = [{"id": "L1", "sku": "SHOE-42", "title": "Runner 42", "quantity": 25, "unit_price": 8999, "category": "shoes"}]
