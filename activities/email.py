@@ -91,6 +91,7 @@ class _Facts:
     order_id: str
     label: dict[str, Any]
     items: list[dict[str, Any]]
+    further_parcels: list[dict[str, Any]]  # labels of parcels 2.. when the return needs several
 
 
 class EmailActivities:
@@ -142,6 +143,7 @@ class EmailActivities:
             "tracking_code": label["tracking_code"],
             "label_url": label["label_url"],
             "portal_url": self._portal_link(return_id, facts.merchant_id) if self._portal_link else None,
+            "parcels": 1 + len(facts.further_parcels),
         }
         msg = EmailMessage()
         msg["Subject"] = f"Your return label for order {facts.order_id} at {facts.merchant_name}"
@@ -155,6 +157,11 @@ class EmailActivities:
         msg.add_attachment(dropoff_qr(label["tracking_code"], "png"), maintype="image", subtype="png", filename="dropoff-qr.png")
         content, (ext, maintype, subtype) = _download_label(label["label_url"])
         msg.add_attachment(content, maintype=maintype, subtype=subtype, filename=f"return-label.{ext}")
+        for number, parcel in enumerate(facts.further_parcels, start=2):  # one label and QR code per parcel
+            msg.add_attachment(dropoff_qr(parcel["tracking_code"], "png"), maintype="image", subtype="png",
+                               filename=f"dropoff-qr-{number}.png")  # fmt: skip
+            content, (ext, maintype, subtype) = _download_label(parcel["label_url"])
+            msg.add_attachment(content, maintype=maintype, subtype=subtype, filename=f"return-label-{number}.{ext}")
         return msg
 
     def _send(self, msg: EmailMessage, to: str) -> None:
@@ -197,6 +204,7 @@ def _facts(session, row: ReturnRecord, label: dict[str, Any]) -> _Facts:
         order_id=row.order_id,
         label=label,
         items=items,
+        further_parcels=[p for p in (row.parcels or [])[1:] if p.get("tracking_code") and p.get("label_url")],
     )
 
 

@@ -203,3 +203,20 @@ def test_no_label_yet_is_retried_and_a_voided_label_is_never_mailed(sqlite_setup
     with pytest.raises(ApplicationError) as err:  # another merchant's return
         ActivityEnvironment().run(s.activities().send_label_email, LabelEmail(return_id=req.return_id, merchant_id="m_other"))
     assert err.value.non_retryable
+
+
+def test_a_return_in_several_parcels_gets_every_label_and_qr_code(sqlite_setup):
+    s = sqlite_setup
+    req, email, label = labelled_return(s)
+    second = buy_label(s.easypost_url, f"{req.return_id}-parcel-2")
+    with session_scope(s.engine) as session:
+        row = session.get(ReturnRecord, req.return_id)
+        row.parcels = [label, second]
+        session.add(row)
+    assert ActivityEnvironment().run(s.activities().send_label_email, req).status == "sent"
+    [message] = s.inbox(email)
+    names = sorted(a["filename"] for a in message["attachments"])
+    assert names == ["dropoff-qr-2.png", "dropoff-qr.png", "return-label-2.png", "return-label.png"]
+    qr = zxingcpp.read_barcodes(Image.open(io.BytesIO(attachment(message, "dropoff-qr-2.png"))))
+    assert [b.text for b in qr] == [second["tracking_code"]]
+    assert "2 parcels" in message["text"]
