@@ -7,6 +7,8 @@ line) makes every step happen once however often an activity retries.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
@@ -18,8 +20,8 @@ from db.catalog import load_catalog, load_stock
 from db.registry import load_registry
 from db.session import session_scope
 from db.tables import ExchangeReservation, Order, StockRecord
-from domain.exchange import ExchangeFallback, ExchangeRequest, plan_exchange
-from domain.facilities import GeoPoint
+from domain.exchange import Catalog, ExchangeFallback, ExchangeRequest, plan_exchange
+from domain.facilities import Facility, GeoPoint
 from domain.geo import shopper_point
 from domain.money import Money
 from workflows.messages import ExchangeLine, Replacement
@@ -56,6 +58,16 @@ class ShipRef(BaseModel):
     line_id: str
 
 
+@dataclass(frozen=True)
+class _Facts:
+    """What every line of one exchange is planned against, read once."""
+
+    currency: str
+    shopper: GeoPoint
+    catalog: Catalog
+    warehouses: list[Facility]
+
+
 class ExchangeActivities:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -66,9 +78,16 @@ class ExchangeActivities:
             known = _reservations(session, req.return_id)
             if known:
                 return Reservations(replacements=[_view(r) for r in known if r.status != "released"])
+            order = session.get(Order, (req.merchant_id, req.order_id))
+            facts = _Facts(
+                currency=order.currency,
+                shopper=shopper_point(order.customer.get("address", {})) or GeoPoint(lat=0, lon=0),
+                catalog=load_catalog(session, req.merchant_id),
+                warehouses=load_registry(session, req.merchant_id).facilities,
+            )
             reasons = []
             for line in req.lines:
-                reason = self._reserve(session, req, line)
+                reason = self._reserve(session, req, line, facts)
                 if reason:
                     reasons.append(reason)
             if reasons:
@@ -76,17 +95,14 @@ class ExchangeActivities:
                 return Reservations(fallback_reason="; ".join(reasons))
             return Reservations(replacements=[_view(r) for r in _reservations(session, req.return_id)])
 
-    def _reserve(self, session: Session, req: ReserveRequest, line: ExchangeLine) -> str | None:
-        order = session.get(Order, (req.merchant_id, req.order_id))
-        point = shopper_point(order.customer.get("address", {})) or GeoPoint(lat=0, lon=0)
-        catalog = load_catalog(session, req.merchant_id)
-        warehouses = load_registry(session, req.merchant_id).facilities
+    def _reserve(self, session: Session, req: ReserveRequest, line: ExchangeLine, facts: _Facts) -> str | None:
+        catalog = facts.catalog
         request = ExchangeRequest(line_id=line.line_id, replacement_sku=line.replacement_sku, quantity=line.quantity,
                                   fallback=req.fallback)  # fmt: skip
         for _ in range(MAX_ATTEMPTS):
             try:
                 plan = plan_exchange(request, req.values[line.line_id], catalog, load_stock(session, req.merchant_id, line.replacement_sku),
-                                     warehouses, point, order.currency, returned_quantity=req.returned_quantities[line.line_id])  # fmt: skip
+                                     facts.warehouses, facts.shopper, facts.currency, returned_quantity=req.returned_quantities[line.line_id])  # fmt: skip
             except ValidationError as err:  # the catalog changed since the API checked it
                 raise ApplicationError(f"line {line.line_id}: {err.errors()[0]['msg']}", type=EXCHANGE_REJECTED, non_retryable=True) from err
             if isinstance(plan, ExchangeFallback):

@@ -20,7 +20,7 @@ from db.registry import load_registry
 from db.session import session_scope
 from db.tables import ItemRoute as ItemRouteRow
 from domain import inventory
-from domain.facilities import Facility, Held, route_item
+from domain.facilities import FacilityRegistry, Held, route_item
 from workflows.messages import ItemRoute, RouteItem, RouteRequest
 
 MAX_BOOKING_ATTEMPTS = 5
@@ -34,18 +34,19 @@ class RoutingActivities:
     def route_items(self, req: RouteRequest) -> list[ItemRoute]:
         day = datetime.now(UTC).date().isoformat()
         with session_scope(self._engine) as session:
-            if not load_registry(session, req.merchant_id).facilities:
-                return []  # no registry: items stay with the merchant's warehouse, as before routing existed
+            registry = load_registry(session, req.merchant_id)
+        if not registry.facilities:
+            return []  # no registry: items stay with the merchant's warehouse, as before routing existed
         routes = []
         for item in req.items:  # one transaction per item: a failure keeps the items already routed
             with session_scope(self._engine) as session:
-                row = session.get(ItemRouteRow, (req.return_id, item.line_id)) or self._route(session, req, item, day)
+                row = session.get(ItemRouteRow, (req.return_id, item.line_id)) or self._route(session, req, item, day, registry)
                 routes.append(_view(row))
         return routes
 
-    def _route(self, session: Session, req: RouteRequest, item: RouteItem, day: str) -> ItemRouteRow:
-        facilities = load_registry(session, req.merchant_id).facilities
-        origin = next((f for f in facilities if f.id == req.at_facility_id), None)
+    def _route(self, session: Session, req: RouteRequest, item: RouteItem, day: str, registry: FacilityRegistry) -> ItemRouteRow:
+        facilities = registry.facilities
+        origin = registry.get(req.at_facility_id) if req.at_facility_id else None
         for _ in range(MAX_BOOKING_ATTEMPTS):
             if origin is None:
                 decision = Held(code="no_capable_facility", reason="the receiving warehouse is not in the facility registry")
@@ -55,7 +56,7 @@ class RoutingActivities:
             if isinstance(decision, Held):
                 row = _row(req, item, day, None, decision.code, decision.reason)
                 break
-            facility = _get(facilities, decision.facility_id)
+            facility = registry.get(decision.facility_id)
             if bookings.book(session, req.merchant_id, facility.id, day, item.quantity, facility.daily_capacity):
                 where = "here" if facility.id == req.at_facility_id else f"{decision.distance_km:.0f} km away"
                 row = _row(req, item, day, facility.id, None, f"{item.disposition.value} at {facility.name} ({where})")
@@ -67,10 +68,6 @@ class RoutingActivities:
         record_movement(session, req.merchant_id, req.return_id, item.line_id,
                         inventory.received(item.sku, item.quantity, at, item.grade))  # fmt: skip
         return row
-
-
-def _get(facilities: list[Facility], facility_id: str) -> Facility:
-    return next(f for f in facilities if f.id == facility_id)
 
 
 def _row(req: RouteRequest, item: RouteItem, day: str, facility_id: str | None, held_code: str | None, reason: str):

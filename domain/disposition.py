@@ -86,7 +86,7 @@ _FORBID = ConfigDict(frozen=True, extra="forbid")
 
 
 class DispositionKind(StrEnum):
-    """What is done with a returned item (richer than domain.returns.Disposition)."""
+    """What is done with a returned item; each has the facility Capability of the same name."""
 
     RESTOCK = "restock"
     REFURBISH = "refurbish"
@@ -97,18 +97,10 @@ class DispositionKind(StrEnum):
 
     @property
     def capability(self) -> Capability:
-        """What a facility must be able to do to take the item."""
-        return _CAPABILITY[self]
+        """What a facility must be able to do to take the item (the capability of the same name)."""
+        return Capability(self.value)
 
 
-_CAPABILITY: dict[DispositionKind, Capability] = {
-    DispositionKind.RESTOCK: Capability.RESTOCK,
-    DispositionKind.REFURBISH: Capability.REFURBISH,
-    DispositionKind.RECYCLE: Capability.RECYCLE,
-    DispositionKind.DONATE: Capability.DONATE,
-    DispositionKind.DISPOSE: Capability.DISPOSE,
-    DispositionKind.LIQUIDATE: Capability.LIQUIDATE,
-}
 
 
 

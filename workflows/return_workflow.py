@@ -202,7 +202,10 @@ class ReturnWorkflow:
         elif event.tracking_status == "available_for_pickup":
             target = carrier_rules.status_after_tracking(self._status, event.tracking_status)
             cause = f"{said}: {carrier_rules.EXCEPTIONS[event.tracking_status]}"
-            self._move(target, "carrier_event", cause) if target else self._note("carrier_event", cause)
+            if target:
+                self._move(target, "carrier_event", cause)
+            else:
+                self._note("carrier_event", cause)
         else:  # return_to_sender, failure, a cancelled label already moving: a person decides
             self._flag("carrier_exception", f"{said}: {carrier_rules.EXCEPTIONS[event.tracking_status]}")
 
@@ -394,14 +397,7 @@ class ReturnWorkflow:
         try:
             self._label = await workflow.execute_activity_method(
                 CarrierActivities.buy_return_label,
-                LabelRequest(
-                    return_id=inp.return_id,
-                    merchant_id=inp.merchant_id,
-                    order_id=inp.context.order.order_id,
-                    units=sum(l.quantity for l in inp.lines),
-                    categories=sorted({l.category for l in inp.lines if l.category}),
-                    weight_oz=parcels[0].weight_oz if len(parcels) > 1 else None,
-                ),
+                self._label_request(weight_oz=parcels[0].weight_oz if len(parcels) > 1 else None),
                 **CARRIER,
             )
             if len(parcels) > 1:
@@ -612,16 +608,21 @@ class ReturnWorkflow:
             self._note("email", f"label {self._label.tracking_code} and its drop-off QR code emailed to the shopper")
 
     # ---- parcels -----------------------------------------------------------------------
+    def _label_request(self, **parcel) -> LabelRequest:
+        """The return's label purchase; `parcel` narrows it (units, parcel number, weight, attempt)."""
+        inp = self._inp
+        whole = dict(units=sum(l.quantity for l in inp.lines), categories=sorted({l.category for l in inp.lines if l.category}))
+        return LabelRequest(
+            return_id=inp.return_id, merchant_id=inp.merchant_id, order_id=inp.context.order.order_id, **{**whole, **parcel}
+        )
+
     async def _buy_further_parcels(self, parcels: list[Parcel]) -> None:
         """A return too heavy for one parcel gets a label per parcel; it is received when all are."""
-        inp = self._inp
         self._parcels = [self._label]
         for parcel in parcels[1:]:
             label = await workflow.execute_activity_method(
                 CarrierActivities.buy_return_label,
-                LabelRequest(return_id=inp.return_id, merchant_id=inp.merchant_id, order_id=inp.context.order.order_id,
-                             units=sum(i.quantity for i in parcel.items), parcel=parcel.number, weight_oz=parcel.weight_oz,
-                             categories=sorted({l.category for l in inp.lines if l.category})),  # fmt: skip
+                self._label_request(units=sum(i.quantity for i in parcel.items), parcel=parcel.number, weight_oz=parcel.weight_oz),
                 **CARRIER,
             )
             self._parcels.append(label)
@@ -702,12 +703,9 @@ class ReturnWorkflow:
         reason, self._relabel_reason = self._relabel_reason, None
         self._relabels += 1
         await self._void_label("relabel")
-        inp = self._inp
         self._label = await workflow.execute_activity_method(
             CarrierActivities.buy_return_label,
-            LabelRequest(return_id=inp.return_id, merchant_id=inp.merchant_id, order_id=inp.context.order.order_id,
-                         units=sum(l.quantity for l in inp.lines), categories=sorted({l.category for l in inp.lines if l.category}),
-                         attempt=self._relabels),  # fmt: skip
+            self._label_request(attempt=self._relabels),
             **CARRIER,
         )
         self._note("relabel", f"{reason}: new {self._label.carrier} label {self._label.tracking_code} for the shopper")
