@@ -13,7 +13,12 @@ from temporalio.exceptions import ApplicationError
 
 CARRIER_REJECTED = "CarrierRequestRejected"
 PAYMENT_REJECTED = "PaymentRejected"
-PERMANENT_ERROR_TYPES = (CARRIER_REJECTED, PAYMENT_REJECTED)
+# A payout that would exceed what the order's payment captured (less what was already paid
+# back), and a payment reference that is not the merchant's: never paid, never turned into
+# store credit; the return goes to ops.
+PAYOUT_BOUND = "PayoutExceedsCapture"
+PAYMENT_NOT_OWNED = "PaymentNotOwned"
+PERMANENT_ERROR_TYPES = (CARRIER_REJECTED, PAYMENT_REJECTED, PAYOUT_BOUND, PAYMENT_NOT_OWNED)
 
 _PERMANENT_HTTP = {400, 401, 402, 403, 404, 405, 422}
 

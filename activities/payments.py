@@ -3,6 +3,18 @@
 Never pays twice: every refund carries an Idempotency-Key derived from the
 return (Stripe replays the first answer for it), and credit entries are unique
 per (merchant, key) in the ledger.
+
+Never pays more than was received, nor on another merchant's payment
+(domain/payout.py states the rule): before a refund or store credit, the order's
+payment is read from Stripe (exists, succeeded, the order's currency, the
+merchant's) and the payout is checked against what it captured less everything
+already paid back for the returns of its orders. The check and the record are one
+transaction under a per-merchant lock (`_lock_payouts`), so two payouts racing on
+SQLite or PostgreSQL never both fit in the same headroom: a refund is recorded as
+`reserved` before Stripe is asked, store credit is written in that transaction.
+Refused payouts raise non-retryable `PaymentNotOwned` (tenancy) or
+`PayoutExceedsCapture` (everything else: no such payment, not succeeded, another
+currency, over the bound); nothing is paid and nothing is recorded.
 """
 
 from __future__ import annotations
@@ -11,16 +23,18 @@ from datetime import UTC, datetime, timedelta
 
 import stripe
 from pydantic import BaseModel
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import Session, col, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.errors import PAYMENT_REJECTED, payment_error
+from activities.errors import PAYMENT_NOT_OWNED, PAYMENT_REJECTED, PAYOUT_BOUND, payment_error
+from activities.payment_facts import owner_of, read_payment
 from db.session import session_scope
-from db.tables import Order, PaymentRefund, ReturnRecord, StoreCreditEntry
+from db.tables import Merchant, Order, PaymentRefund, PolicyVersion, ReturnRecord, StoreCreditEntry
 from domain.money import Money
+from domain.payout import COUNTING_REFUND_STATUSES, PaymentFacts, Payout, PayoutRefusal, check_payout, payment_problem
 from domain.returns import Resolution
 from workflows.messages import Settlement
 
@@ -62,12 +76,14 @@ class PaymentActivities:
     def charge_difference(self, req: SettlementRequest) -> Settlement:
         """Charge the shopper what an exchange's replacement costs above the returned items,
         off-session on the order's payment method, once (Idempotency-Key per return)."""
-        order = self._order(req)
+        order, _ = self._order(req)
         payment = order.payment or {}
         if payment.get("provider") != "stripe" or not str(payment.get("reference", "")).startswith("pi_"):
             raise ApplicationError("the order has no Stripe payment method to charge", type=PAYMENT_REJECTED, non_retryable=True)
         try:
             original = self._stripe.v1.payment_intents.retrieve(payment["reference"])
+            if owner_of(original) != req.merchant_id:
+                raise _refused(PayoutRefusal(code="not_owned", message=f"payment {original.id} does not belong to this merchant"))
             params = {
                 "amount": req.amount.amount, "currency": req.amount.currency.lower(),
                 "payment_method": original.payment_method, "confirm": True, "off_session": True,
@@ -86,17 +102,39 @@ class PaymentActivities:
     @activity.defn
     def refund_payment(self, req: SettlementRequest) -> Settlement:
         key = refund_key(req.return_id)
-        order = self._order(req)
-        payment = order.payment or {}
-        if payment.get("provider") != "stripe" or not payment.get("reference"):
-            raise ApplicationError("the order has no Stripe payment to refund", type=PAYMENT_REJECTED, non_retryable=True)
+        order, _ = self._order(req)
         if req.amount.currency != order.currency:
             raise ApplicationError("refund currency differs from the order's", type=PAYMENT_REJECTED, non_retryable=True)
-        target = "charge" if payment["reference"].startswith("ch_") else "payment_intent"
+        reference = _reference(order)
+        payment = self._payment(reference)
+        self._check_payment(payment, req, order)
+        payout = Payout.refund(key, req.return_id, req.amount.amount)
+        with session_scope(self._engine) as session:
+            _lock_payouts(session, req.merchant_id)
+            row = session.get(PaymentRefund, key)
+            if row is not None and row.status in COUNTING_REFUND_STATUSES:
+                if row.amount != req.amount.amount:  # the same key with another amount: Stripe would refuse it too
+                    raise ApplicationError(
+                        f"a refund of {row.amount} is already recorded for return {req.return_id}",
+                        type=PAYMENT_REJECTED,
+                        non_retryable=True,
+                    )
+            else:  # first attempt, or one whose refund failed or was refused: check (again) and reserve
+                refusal = check_payout(payment, merchant_id=req.merchant_id, currency=order.currency,
+                                       recorded=_recorded(session, req.merchant_id, reference), payout=payout)  # fmt: skip
+                if refusal is not None:
+                    raise _refused(refusal)
+                row = row or PaymentRefund(
+                    idempotency_key=key, return_id=req.return_id, merchant_id=req.merchant_id, provider_refund_id="",
+                    amount=0, currency=order.currency, status="reserved",
+                )  # fmt: skip
+                row.amount, row.currency, row.status = req.amount.amount, order.currency, "reserved"
+                session.add(row)
+        target = "charge" if reference.startswith("ch_") else "payment_intent"
         try:
             refund = self._stripe.v1.refunds.create(
                 params={
-                    target: payment["reference"],
+                    target: reference,
                     "amount": req.amount.amount,
                     "reason": "requested_by_customer",
                     "metadata": {"return_id": req.return_id, "merchant_id": req.merchant_id},
@@ -104,20 +142,23 @@ class PaymentActivities:
                 options={"idempotency_key": key},
             )
         except stripe.StripeError as err:
-            raise payment_error(err) from err
+            error = payment_error(err)
+            if error.non_retryable:  # Stripe said no for good: the reservation no longer holds money
+                self._release(key)
+            raise error from err
         with session_scope(self._engine) as session:
-            row = session.get(PaymentRefund, key) or PaymentRefund(
-                idempotency_key=key,
-                return_id=req.return_id,
-                merchant_id=req.merchant_id,
-                provider_refund_id=refund.id,
-                amount=refund.amount,
-                currency=refund.currency.upper(),
-                status=refund.status,
-            )
-            row.status = refund.status
+            row = session.get(PaymentRefund, key)
+            row.provider_refund_id = refund.id
+            row.amount, row.currency, row.status = refund.amount, refund.currency.upper(), refund.status
             session.add(row)
         return _settlement(refund)
+
+    def _release(self, key: str) -> None:
+        with session_scope(self._engine) as session:
+            row = session.get(PaymentRefund, key)
+            if row is not None and row.status == "reserved" and not row.provider_refund_id:
+                row.status = "refused"
+                session.add(row)
 
     @activity.defn
     def confirm_refund(self, req: RefundCheck) -> Settlement:
@@ -143,13 +184,26 @@ class PaymentActivities:
     @activity.defn
     def issue_store_credit(self, req: SettlementRequest) -> Settlement:
         key = credit_key(req.return_id)
-        email = self._order(req).customer["email"].lower()
-        try:
+        entry = self._credit(req.merchant_id, key)
+        if entry is None:
+            order, ret = self._order(req)
+            if req.amount.currency != order.currency:
+                raise ApplicationError("credit currency differs from the order's", type=PAYMENT_REJECTED, non_retryable=True)
+            reference = _reference(order)
+            payment = self._payment(reference)
+            self._check_payment(payment, req, order)
             with session_scope(self._engine) as session:
-                session.add(
-                    StoreCreditEntry(
+                _lock_payouts(session, req.merchant_id)
+                entry = _credit_entry(session, req.merchant_id, key)
+                if entry is None:  # not issued by an earlier attempt meanwhile
+                    payout = Payout.credit(key, req.return_id, req.amount.amount, _bonus_percent(session, ret))
+                    refusal = check_payout(payment, merchant_id=req.merchant_id, currency=order.currency,
+                                           recorded=_recorded(session, req.merchant_id, reference), payout=payout)  # fmt: skip
+                    if refusal is not None:
+                        raise _refused(refusal)
+                    entry = StoreCreditEntry(
                         merchant_id=req.merchant_id,
-                        customer_email=email,
+                        customer_email=order.customer["email"].lower(),
                         amount=req.amount.amount,
                         currency=req.amount.currency,
                         kind="issue",
@@ -158,15 +212,8 @@ class PaymentActivities:
                         created_at=(now := datetime.now(UTC)),
                         expires_at=now + self._credit_expiry if self._credit_expiry else None,
                     )
-                )
-        except IntegrityError:
-            pass  # issued by an earlier attempt; the ledger keeps exactly one entry
-        with session_scope(self._engine) as session:
-            entry = session.exec(
-                select(StoreCreditEntry).where(
-                    StoreCreditEntry.merchant_id == req.merchant_id, StoreCreditEntry.idempotency_key == key
-                )
-            ).one()
+                    session.add(entry)
+                    session.flush()
         return Settlement(
             method=Resolution.STORE_CREDIT,
             amount=Money(amount=entry.amount, currency=entry.currency),
@@ -174,13 +221,97 @@ class PaymentActivities:
             reference=f"credit-{entry.id}",
         )
 
-    def _order(self, req: SettlementRequest) -> Order:
+    def _credit(self, merchant_id: str, key: str) -> StoreCreditEntry | None:
+        with session_scope(self._engine) as session:
+            return _credit_entry(session, merchant_id, key)
+
+    def _order(self, req: SettlementRequest) -> tuple[Order, ReturnRecord]:
         with session_scope(self._engine) as session:
             ret = session.get(ReturnRecord, req.return_id)
-            order = session.get(Order, (req.merchant_id, ret.order_id)) if ret else None
+            order = session.get(Order, (req.merchant_id, ret.order_id)) if ret and ret.merchant_id == req.merchant_id else None
         if order is None:
             raise ApplicationError(f"no order for return {req.return_id}", type=PAYMENT_REJECTED, non_retryable=True)
-        return order
+        return order, ret
+
+    def _payment(self, reference: str | None) -> PaymentFacts | None:
+        """The payment as Stripe has it now, with its refunds; None when there is none."""
+        if reference is None:
+            return None
+        try:
+            return read_payment(self._stripe, reference, with_refunds=True)
+        except stripe.StripeError as err:
+            raise payment_error(err) from err
+
+    @staticmethod
+    def _check_payment(payment: PaymentFacts | None, req: SettlementRequest, order: Order) -> None:
+        """Refused before any lock is taken: no such payment, not the merchant's, not succeeded, another currency."""
+        problem = payment_problem(payment, merchant_id=req.merchant_id, currency=order.currency)
+        if problem is not None:
+            raise _refused(PayoutRefusal(code=problem.code, message=problem.message, requested=req.amount.amount))
+
+
+def _reference(order: Order) -> str | None:
+    payment = order.payment or {}
+    return str(payment["reference"]) if payment.get("provider") == "stripe" and payment.get("reference") else None
+
+
+def _refused(refusal: PayoutRefusal) -> ApplicationError:
+    return ApplicationError(
+        refusal.message, refusal.model_dump(), type=PAYMENT_NOT_OWNED if refusal.tenancy else PAYOUT_BOUND, non_retryable=True
+    )
+
+
+def _lock_payouts(session: Session, merchant_id: str) -> None:
+    """Serialise payout checks of one merchant until the transaction ends. A write, so that it also
+    takes SQLite's write lock before anything is read (PostgreSQL: the merchant row's lock)."""
+    session.execute(update(Merchant).where(col(Merchant.id) == merchant_id).values(name=Merchant.name))
+
+
+def _credit_entry(session: Session, merchant_id: str, key: str) -> StoreCreditEntry | None:
+    return session.exec(
+        select(StoreCreditEntry).where(StoreCreditEntry.merchant_id == merchant_id, StoreCreditEntry.idempotency_key == key)
+    ).first()
+
+
+def _recorded(session: Session, merchant_id: str, reference: str) -> list[Payout]:
+    """Every counting payout for the returns of the merchant's orders paid by `reference`."""
+    order_ids = session.exec(
+        select(Order.id).where(Order.merchant_id == merchant_id, Order.payment["reference"].as_string() == reference)
+    ).all()
+    if not order_ids:
+        return []
+    returns = session.exec(
+        select(ReturnRecord).where(ReturnRecord.merchant_id == merchant_id, col(ReturnRecord.order_id).in_(order_ids))
+    ).all()
+    by_id = {r.id: r for r in returns}
+    if not by_id:
+        return []
+    refunds = session.exec(
+        select(PaymentRefund).where(
+            PaymentRefund.merchant_id == merchant_id,
+            col(PaymentRefund.return_id).in_(by_id),
+            col(PaymentRefund.status).in_(COUNTING_REFUND_STATUSES),
+        )
+    ).all()
+    credits = session.exec(
+        select(StoreCreditEntry).where(
+            StoreCreditEntry.merchant_id == merchant_id,
+            StoreCreditEntry.kind == "issue",
+            col(StoreCreditEntry.return_id).in_(by_id),
+        )
+    ).all()
+    out = [Payout.refund(r.idempotency_key, r.return_id, r.amount) for r in refunds]
+    out += [Payout.credit(c.idempotency_key, c.return_id, c.amount, _bonus_percent(session, by_id[c.return_id])) for c in credits]
+    return out
+
+
+def _bonus_percent(session: Session, ret: ReturnRecord) -> int:
+    """The store-credit bonus a store-credit return's policy version gives; 0 for anything else."""
+    if ret.resolution != Resolution.STORE_CREDIT.value or ret.policy_version is None:
+        return 0
+    saved = session.get(PolicyVersion, (ret.merchant_id, ret.policy_version))
+    percent = (saved.document or {}).get("store_credit_bonus_percent", 0) if saved else 0
+    return percent if isinstance(percent, int) and 0 <= percent <= 100 else 0
 
 
 def _settlement(refund) -> Settlement:

@@ -24,6 +24,7 @@ from temporalio.worker import Worker
 
 from bench.floor import FLOOR_TASK_QUEUE, SIGNALS, FloorWorkflow, floor_step
 from cli.stack import Stack
+from db.seed import DEMO_MERCHANT_ID
 from settings import Settings
 from workers.client import connect
 from workflows.ids import return_workflow_id
@@ -71,7 +72,7 @@ async def drive_returns(settings: Settings, n: int, concurrency: int, progress: 
         setup = progress.add_task("orders (setup)", total=n)
         orders = []
         for _ in range(n):
-            pi = (await pay.post("/v1/payment_intents", data={"amount": 2500, "currency": "usd", "payment_method": "pm_card_visa", "confirm": "true"})).json()["id"]
+            pi = (await pay.post("/v1/payment_intents", data={"amount": 2500, "currency": "usd", "payment_method": "pm_card_visa", "confirm": "true", "metadata[merchant_id]": DEMO_MERCHANT_ID})).json()["id"]
             order_id = f"bench-{uuid.uuid4().hex[:10]}"
             (await api.put(f"/v1/orders/{order_id}", json=_order(pi), headers=merchant)).raise_for_status()
             orders.append(order_id)

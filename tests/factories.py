@@ -9,9 +9,10 @@ from datetime import UTC, datetime, timedelta
 import stripe
 from sqlalchemy.engine import Engine
 
-from db.seed import seed_merchant
+from db.seed import DEMO_MERCHANT_ID, seed_merchant
 from db.session import session_scope
 from db.tables import Order
+from domain.payout import OWNER_METADATA_KEY
 from domain.policy import ReturnContext, ReturnPolicy
 from domain.returns import OrderFacts, Resolution, ReturnLine, ReturnReason
 from settings import DEV_STRIPE_KEY
@@ -41,10 +42,15 @@ def stripe_client(payments_url: str) -> stripe.StripeClient:
     return stripe.StripeClient(DEV_STRIPE_KEY, base_addresses={"api": payments_url}, max_network_retries=0)
 
 
-def create_payment(payments_url: str, amount: int, currency: str = "usd", payment_method: str = "pm_card_visa") -> str:
+def create_payment(
+    payments_url: str, amount: int, currency: str = "usd", payment_method: str = "pm_card_visa", *,
+    merchant_id: str = DEMO_MERCHANT_ID,
+) -> str:  # fmt: skip
+    """A succeeded PaymentIntent of `merchant_id` (its metadata["merchant_id"]: domain/payout.py's ownership)."""
     pi = stripe_client(payments_url).v1.payment_intents.create(
-        params={"amount": amount, "currency": currency, "payment_method": payment_method, "confirm": True}
-    )
+        params={"amount": amount, "currency": currency, "payment_method": payment_method, "confirm": True,
+                "metadata": {OWNER_METADATA_KEY: merchant_id}}
+    )  # fmt: skip
     return pi.id
 
 

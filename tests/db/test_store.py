@@ -18,7 +18,7 @@ from db.tables import Order, ReturnRecord, StoreCreditEntry, TimelineRecord
 from domain.money import Money
 from domain.returns import Resolution, ReturnReason
 from domain.status import ReturnStatus
-from tests.factories import CUSTOMER, LINES, new_merchant
+from tests.factories import CUSTOMER, LINES, create_payment, new_merchant, stripe_client
 from workflows.messages import ItemView, ReturnProjection, ReturnView, TimelineEntry
 
 T0 = datetime(2026, 11, 1, 9, 30, tzinfo=UTC)
@@ -67,12 +67,19 @@ def test_projection_is_idempotent_and_never_goes_back(engine):
     assert seqs == [1, 2, 3]
 
 
-def test_store_credit_is_issued_once_per_return(engine):
-    merchant_id, _, _ = new_merchant(engine)
+def paid_order(engine, merchant_id: str, payments_url: str) -> None:
+    """Order o1, paid (store credit is bounded by the payment: domain/payout.py)."""
+    pi = create_payment(payments_url, 5000, currency="eur", merchant_id=merchant_id)
     with session_scope(engine) as s:
-        s.add(Order(merchant_id=merchant_id, id="o1", placed_at=T0, currency="EUR", customer=CUSTOMER, lines=LINES))
+        s.add(Order(merchant_id=merchant_id, id="o1", placed_at=T0, currency="EUR", customer=CUSTOMER, lines=LINES,
+                    payment={"provider": "stripe", "reference": pi}))  # fmt: skip
+
+
+def test_store_credit_is_issued_once_per_return(engine, sandboxes):
+    merchant_id, _, _ = new_merchant(engine)
+    paid_order(engine, merchant_id, sandboxes["payments"])
     StoreActivities(engine).record_return(ReturnProjection(view=view("r2", merchant_id, ReturnStatus.SETTLING, T0), version=1, new_entries=[]))
-    payments = PaymentActivities(engine, stripe_client=None)
+    payments = PaymentActivities(engine, stripe_client(sandboxes["payments"]))
     req = SettlementRequest(return_id="r2", merchant_id=merchant_id, amount=Money(amount=1234, currency="EUR"))
     first = ActivityEnvironment().run(payments.issue_store_credit, req)
     again = ActivityEnvironment().run(payments.issue_store_credit, req)
@@ -82,13 +89,12 @@ def test_store_credit_is_issued_once_per_return(engine):
     assert [(e.amount, e.customer_email) for e in entries] == [(1234, "sam.shopper@example.com")]
 
 
-def test_issued_credit_carries_the_configured_expiry(engine):
+def test_issued_credit_carries_the_configured_expiry(engine, sandboxes):
     merchant_id, _, _ = new_merchant(engine)
-    with session_scope(engine) as s:
-        s.add(Order(merchant_id=merchant_id, id="o1", placed_at=T0, currency="EUR", customer=CUSTOMER, lines=LINES))
+    paid_order(engine, merchant_id, sandboxes["payments"])
     StoreActivities(engine).record_return(ReturnProjection(view=view("r3", merchant_id, ReturnStatus.SETTLING, T0), version=1, new_entries=[]))
     req = SettlementRequest(return_id="r3", merchant_id=merchant_id, amount=Money(amount=500, currency="EUR"))
-    ActivityEnvironment().run(PaymentActivities(engine, stripe_client=None, credit_expiry_days=365).issue_store_credit, req)
+    ActivityEnvironment().run(PaymentActivities(engine, stripe_client(sandboxes["payments"]), credit_expiry_days=365).issue_store_credit, req)
     with session_scope(engine) as s:
         [entry] = s.exec(select(StoreCreditEntry).where(StoreCreditEntry.merchant_id == merchant_id)).all()
     assert entry.expires_at - entry.created_at == timedelta(days=365)

@@ -65,11 +65,11 @@ def running(tmp_path_factory) -> Iterator[Running]:
 
 @pytest.fixture
 def shop(running: Running) -> dict:
-    """A merchant of its own, so policy changes here touch no other test."""
+    """A merchant of its own, so policy changes here touch no other test: its id, and headers per key scope."""
     merchant_id = f"pol-{uuid.uuid4().hex[:8]}"
     keys = {s: f"rf_test_{s}_{uuid.uuid4().hex}" for s in ("merchant", "warehouse", "ops")}
     engine = make_engine(running.settings.database_url)
     seed_merchant(engine, merchant_id=merchant_id, name="Policy shop", merchant_key=keys["merchant"],
                   warehouse_key=keys["warehouse"], ops_key=keys["ops"])
     engine.dispose()
-    return {s: {"Authorization": f"Bearer {k}"} for s, k in keys.items()}
+    return {"id": merchant_id, **{s: {"Authorization": f"Bearer {k}"} for s, k in keys.items()}}

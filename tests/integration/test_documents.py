@@ -24,21 +24,21 @@ pytestmark = pytest.mark.integration
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-def put_order(run: Running, merchant: dict) -> str:
-    pi = create_payment(run.settings.stripe_base_url, amount=2 * 2500 + 8999)
+def put_order(run: Running, shop: dict) -> str:
+    pi = create_payment(run.settings.stripe_base_url, amount=2 * 2500 + 8999, merchant_id=shop["id"])
     order_id = f"o-{uuid.uuid4().hex[:8]}"
-    r = run.api.put(f"/v1/orders/{order_id}", json=order_body(pi), headers=merchant)
+    r = run.api.put(f"/v1/orders/{order_id}", json=order_body(pi), headers=shop["merchant"])
     assert r.status_code == 201, r.text
     return order_id
 
 
-def new_return(run: Running, merchant: dict) -> dict:
+def new_return(run: Running, shop: dict) -> dict:
     body = {
-        "order_id": put_order(run, merchant),
+        "order_id": put_order(run, shop),
         "items": [{"line_id": "L1", "quantity": 2, "reason": "too_small"}, {"line_id": "L2", "quantity": 1, "reason": "defective"}],
         "resolution": "refund",
     }
-    r = run.api.post("/v1/returns", json=body, headers=merchant)
+    r = run.api.post("/v1/returns", json=body, headers=shop["merchant"])
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -46,7 +46,7 @@ def new_return(run: Running, merchant: dict) -> dict:
 @pytest.fixture
 def labelled(running: Running, shop) -> dict:
     """A return of the shop's with a bought label."""
-    ret = new_return(running, shop["merchant"])
+    ret = new_return(running, shop)
     assert ret["status"] == "label_created" and ret["label"]["tracking_code"], ret
     return ret
 
@@ -157,7 +157,7 @@ def test_a_return_without_a_label_has_no_label_documents_but_a_packing_slip(runn
     run = running
     # Every item is worth less than the policy's threshold: the shopper keeps them, nothing is shipped.
     assert run.api.put("/v1/policy", json={"keep_item_below": 1_000_000}, headers=shop["merchant"]).status_code == 201
-    kept = new_return(run, shop["merchant"])
+    kept = new_return(run, shop)
     assert kept["label"] is None, kept
 
     for path in ("label", "label?format=pdf", "dropoff-qr.png", "dropoff-qr.svg"):

@@ -29,7 +29,7 @@ def set_up(run: Running, shop: dict) -> str:
     r = run.api.put("/v1/stock", json={"levels": [{"sku": "TEE-BLK-L", "facility_id": "wh_demo_us", "on_hand": 3},
                                                   {"sku": "SHOE-43", "facility_id": "wh_demo_us", "on_hand": 1}]}, headers=m)  # fmt: skip
     assert r.status_code == 200, r.text
-    pi = create_payment(run.settings.stripe_base_url, amount=2 * 2500 + 8999)
+    pi = create_payment(run.settings.stripe_base_url, amount=2 * 2500 + 8999, merchant_id=shop["id"])
     order_id = f"o-{uuid.uuid4().hex[:8]}"
     assert run.api.put(f"/v1/orders/{order_id}", json=order_body(pi, lines=LINES), headers=m).status_code == 201
     return order_id

@@ -23,7 +23,7 @@ def put_rules(run: Running, shop: dict, rules: dict) -> None:
 
 def post_return(run: Running, shop: dict) -> httpx.Response:
     """An order (3 units) for the shop and a return of all of it: the answer to POST /v1/returns."""
-    pi = create_payment(run.settings.stripe_base_url, amount=2 * 2500 + 8999)
+    pi = create_payment(run.settings.stripe_base_url, amount=2 * 2500 + 8999, merchant_id=shop["id"])
     order_id = f"o-{uuid.uuid4().hex[:8]}"
     assert run.api.put(f"/v1/orders/{order_id}", json=order_body(pi), headers=shop["merchant"]).status_code == 201
     return run.api.post("/v1/returns", json=return_body(order_id), headers=shop["merchant"])

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.integration
 
 def test_every_parcel_is_tracked_and_the_return_is_received_with_the_last(running: Running, shop):
     run = running
-    pi = create_payment(run.settings.stripe_base_url, amount=25 * 8999)
+    pi = create_payment(run.settings.stripe_base_url, amount=25 * 8999, merchant_id=shop["id"])
     order_id = f"o-{uuid.uuid4().hex[:8]}"
     assert run.api.put(f"/v1/orders/{order_id}", json=order_body(pi, lines=BULK), headers=shop["merchant"]).status_code == 201
     body = {"order_id": order_id, "resolution": "refund", "items": [{"line_id": "L1", "quantity": 25, "reason": "too_small"}]}

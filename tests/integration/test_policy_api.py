@@ -21,7 +21,7 @@ POLICY = {
 
 
 def put_order(run: Running, shop: dict, **kw) -> str:
-    pi = create_payment(run.settings.stripe_base_url, amount=2 * 2500 + 8999)
+    pi = create_payment(run.settings.stripe_base_url, amount=2 * 2500 + 8999, merchant_id=shop["id"])
     order_id = f"o-{uuid.uuid4().hex[:8]}"
     assert run.api.put(f"/v1/orders/{order_id}", json=order_body(pi, **kw), headers=shop["merchant"]).status_code == 201
     return order_id

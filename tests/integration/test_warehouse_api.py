@@ -34,7 +34,8 @@ def set_up(run: Running, shop: dict, rules: dict | None = None) -> None:
 
 
 def new_return(run: Running, shop: dict, lines=THREE_LINES, customer=DUTCH_SHOPPER, reason: str = "defective") -> dict:
-    pi = create_payment(run.settings.stripe_base_url, amount=sum(l["unit_price"] * l["quantity"] for l in lines), currency="eur")
+    pi = create_payment(run.settings.stripe_base_url, amount=sum(l["unit_price"] * l["quantity"] for l in lines), currency="eur",
+                        merchant_id=shop["id"])  # fmt: skip
     order_id = f"o-{uuid.uuid4().hex[:8]}"
     body = order_body(pi, currency="EUR", lines=lines, customer=customer)
     assert run.api.put(f"/v1/orders/{order_id}", json=body, headers=shop["merchant"]).status_code == 201

@@ -49,7 +49,7 @@ class Harness:
         merchant_id, _, _ = new_merchant(self.engine, facilities=facilities)
         lines = lines or LINES
         pi = create_payment(self.sandboxes["payments"], amount=sum(l["unit_price"] * l["quantity"] for l in lines),
-                            payment_method=payment_method)  # fmt: skip
+                            payment_method=payment_method, merchant_id=merchant_id)  # fmt: skip
         order = insert_order(self.engine, merchant_id, pi, lines=lines)
         return return_input(order, merchant_id, **kw)
 
