@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 from temporalio import activity
 
+from db import return_units
 from db.session import session_scope
 from db.tables import AttentionItem, ReturnParcel, ReturnRecord, TimelineRecord
 from workflows.messages import ReturnProjection
@@ -32,6 +33,8 @@ class StoreActivities:
                 for key, value in values.items():
                     setattr(row, key, value)
             session.flush()
+            if view.status in return_units.RELEASING:  # cancelled, rejected, expired: its units are free again
+                return_units.release(session, view.return_id)
             for entry in projection.new_entries:
                 if session.get(TimelineRecord, (view.return_id, entry.seq)) is None:
                     session.add(

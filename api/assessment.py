@@ -15,6 +15,7 @@ from api import queries
 from api.errors import ApiError
 from api.routers.policy import current_policy
 from api.schemas import ReturnCreate
+from db import return_units
 from db.tables import Merchant, Order
 from domain.policy import Quote, ReturnContext, ReturnPolicy, evaluate
 from domain.requests import RequestedItem, check_request
@@ -33,12 +34,12 @@ class Assessment:
     at: datetime
 
 
-def _load(session: Session, merchant_id: str, order_id: str):
+def _load(session: Session, merchant_id: str, order_id: str, return_id: str | None):
     order = queries.get_order(session, merchant_id, order_id)
     if order is None:
         return None, None, None, None
     merchant = session.get(Merchant, merchant_id)
-    returned = queries.returned_quantities(session, merchant_id, order_id)
+    returned = return_units.held_quantities(session, merchant_id, order_id, except_return=return_id)
     return order, merchant, returned, current_policy(session, merchant_id)
 
 
@@ -47,8 +48,9 @@ def default_policy(merchant: Merchant) -> ReturnPolicy:
     return ReturnPolicy(default_window_days=merchant.return_window_days)
 
 
-async def assess(db, merchant_id: str, body: ReturnCreate, at: datetime) -> Assessment:
-    order, merchant, returned, saved = await db.run(_load, merchant_id, body.order_id)
+async def assess(db, merchant_id: str, body: ReturnCreate, at: datetime, return_id: str | None = None) -> Assessment:
+    """`return_id`: the return being created, whose own reserved units (a retry's) still count as left."""
+    order, merchant, returned, saved = await db.run(_load, merchant_id, body.order_id, return_id)
     if order is None:
         raise ApiError(404, "order_not_found", f"order {body.order_id!r} not found; PUT it to /v1/orders first")
     lines = {l["id"]: OrderLine.model_validate(l) for l in order.lines}

@@ -18,9 +18,6 @@ from db.tables import (
     TimelineRecord,
 )
 from db.types import utcnow
-from domain.status import ReturnStatus
-
-_OPEN_OR_DONE = [s.value for s in ReturnStatus if s not in (ReturnStatus.REJECTED, ReturnStatus.CANCELLED, ReturnStatus.EXPIRED)]
 
 
 def get_order(session: Session, merchant_id: str, order_id: str) -> Order | None:
@@ -89,22 +86,6 @@ def carrier_events(session: Session, return_id: str) -> list[CarrierEventRecord]
             .order_by(col(CarrierEventRecord.received_at))
         ).all()
     )
-
-
-def returned_quantities(session: Session, merchant_id: str, order_id: str) -> dict[str, int]:
-    """Quantities per order line already in returns that are open or completed."""
-    rows = session.exec(
-        select(ReturnRecord).where(
-            ReturnRecord.merchant_id == merchant_id,
-            ReturnRecord.order_id == order_id,
-            col(ReturnRecord.status).in_(_OPEN_OR_DONE),
-        )
-    ).all()
-    totals: dict[str, int] = {}
-    for row in rows:
-        for item in row.items or []:
-            totals[item["line_id"]] = totals.get(item["line_id"], 0) + item["quantity"]
-    return totals
 
 
 def encode_cursor(row: ReturnRecord) -> str:

@@ -417,3 +417,21 @@ class EmailSent(SQLModel, table=True):
     return_id: str = Field(index=True, max_length=64)
     to: str = Field(max_length=320)  # the address it went to (RFC 5321's longest)
     sent_at: datetime = _dt(nullable=False, default=utcnow)
+
+
+class ReturnUnit(SQLModel, table=True):
+    """One unit of an order line held by a return: at most one open or completed return per unit.
+
+    Inserted by the API in one transaction before the return's workflow starts (the primary key
+    is the unique constraint that makes concurrent creates safe); deleted when the return ends
+    cancelled, rejected or expired. Completed returns keep theirs.
+    """
+
+    __tablename__ = "return_units"
+
+    merchant_id: str = Field(primary_key=True, max_length=64)
+    order_id: str = Field(primary_key=True, max_length=128)
+    line_id: str = Field(primary_key=True, max_length=128)
+    unit: int = Field(primary_key=True)  # 1..the line's quantity
+    return_id: str = Field(index=True, max_length=64)
+    created_at: datetime = _dt(nullable=False, default=utcnow)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
+from starlette.concurrency import run_in_threadpool
 from temporalio.client import (
     WithStartWorkflowOperation,
     WorkflowUpdateFailedError,
@@ -21,11 +22,11 @@ from temporalio.common import (
     WorkflowIDReusePolicy,
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from api import queries
 from api.address_check import verify_shopper_address
-from api.assessment import assess
+from api.assessment import Assessment, assess
 from api.deps import DbDep, MerchantKey, SettingsDep, TemporalDep
 from api.errors import ApiError
 from api.exchange_check import exchange_order
@@ -42,14 +43,17 @@ from api.schemas import (
     TrackingEventOut,
 )
 from api.workflow_calls import UPDATE_RPC_TIMEOUT, call
+from db import return_units
 from db.tables import ReturnRecord
 from domain.policy import Quote
+from domain.requests import RequestedItem
 from domain.status import ReturnStatus
 from workflows import search_attributes as sa
 from workflows.ids import TASK_QUEUE, return_workflow_id
 from workflows.messages import (
     CancelPickup,
     CancelRequest,
+    ExchangeOrder,
     PickupWindow,
     ReturnInput,
     SubmitReturn,
@@ -105,12 +109,51 @@ async def create_return(
         return done
 
     now = datetime.now(UTC)
-    found = await assess(db, merchant_id, body, now)
+    found = await assess(db, merchant_id, body, now, return_id)
     if not found.quote.eligible:
         raise ApiError(422, "not_eligible", " ".join(found.quote.reasons), reasons=found.quote.reasons)
     await verify_shopper_address(settings, found)  # unverifiable: 422 naming the field, nothing started
     exchange = await exchange_order(db, merchant_id, body, found, settings)
 
+    # The units first, atomically: of concurrent creates for the same unit exactly one gets it.
+    reserved = await _reserve_units(db, merchant_id, return_id, body, found)
+    try:
+        return await _start(body, merchant_id, return_id, idempotency_key, fingerprint, found, exchange, now, db, temporal, settings, response)
+    except BaseException:
+        if reserved:
+            await _release_unless_started(db, temporal, return_id)
+        raise
+
+
+async def _reserve_units(db: DbDep, merchant_id: str, return_id: str, body: ReturnCreate, found: Assessment) -> bool:
+    """Hold the return's units (422 if another return holds them); False if a retry held them already."""
+    quantities = {l["id"]: l["quantity"] for l in found.order.lines}
+    items = [RequestedItem(line_id=i.line_id, quantity=i.quantity) for i in body.items]
+    problems, created = await run_in_threadpool(return_units.reserve, db.engine, merchant_id, body.order_id, return_id, quantities, items)
+    if problems:
+        raise ApiError(422, "invalid_items", "; ".join(p.message for p in problems), details=[p.model_dump() for p in problems])
+    return created
+
+
+async def _release_unless_started(db: DbDep, temporal: TemporalDep, return_id: str) -> None:
+    """A return whose workflow surely never started (Temporal unreachable, no worker) holds no units.
+    When unsure the units stay held: a retry with the same Idempotency-Key finds them its own."""
+    try:
+        client = await temporal.client()
+        await client.get_workflow_handle(return_workflow_id(return_id)).describe()
+        return  # it exists: the units are its own
+    except ApiError:
+        pass  # never connected, so nothing was started
+    except RPCError as err:
+        if err.status != RPCStatusCode.NOT_FOUND:
+            return
+    await run_in_threadpool(return_units.release_in, db.engine, return_id)
+
+
+async def _start(
+    body: ReturnCreate, merchant_id: str, return_id: str, idempotency_key: str | None, fingerprint: str, found: Assessment,
+    exchange: ExchangeOrder | None, now: datetime, db: DbDep, temporal: TemporalDep, settings: SettingsDep, response: Response,
+) -> ReturnOut:  # fmt: skip
     client = await temporal.client()
     start = WithStartWorkflowOperation(
         ReturnWorkflow.run,
