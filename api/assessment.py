@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from api import queries
 from api.errors import ApiError
+from api.label_estimate import estimate_for
 from api.routers.policy import current_policy
 from api.schemas import ReturnCreate
 from db import return_units
@@ -72,13 +73,15 @@ async def assess(db, merchant_id: str, body: ReturnCreate, at: datetime, return_
         )
         for i in body.items
     ]
+    policy = ReturnPolicy.model_validate(saved.document) if saved else default_policy(merchant)
     context = ReturnContext(
         order=OrderFacts(order_id=order.id, currency=order.currency, placed_at=order.placed_at, delivered_at=order.delivered_at),
         destination_country=order.customer["address"]["country"],
         customer_tier=order.customer.get("tier"),
         line_tags={l["id"]: list(l.get("tags") or []) for l in order.lines},
         order_value=sum(l.unit_price * l.quantity for l in lines.values()),
+        label_cost_estimate=await estimate_for(db, merchant_id, policy, order),  # keep-the-item "below the label cost"
+        strict_flat_amounts=True,  # flat fees only in their own currency
     )
-    policy = ReturnPolicy.model_validate(saved.document) if saved else default_policy(merchant)
     quote = evaluate(policy, context, return_lines, body.resolution, at)
     return Assessment(order, merchant, return_lines, context, policy, saved.version if saved else None, quote, at)

@@ -45,9 +45,16 @@ Decisions (see also the docstrings below):
   fee can never turn a kept item into one that must be shipped back at a cost;
   items that need inspection are never kept.
 - Flat amounts (flat fees, keep_item_below, review.order_value_above) are minor
-  units of the market's currency (of the order's currency when no market
-  matches). When the order is in another currency they are not applied and the
-  return is held for review; percentages still apply.
+  units of the market's currency, or of the policy's `currency` when no market
+  matches. They apply only to an order in that currency: an order in another
+  one (or, where no market matches, any order under a policy that names no
+  `currency`) pays no flat fee and meets no amount threshold; the quote says
+  which fee was not charged and why (rules_fired), and the return is held for
+  review. Percentages still apply. A new policy version with flat amounts must
+  name its `currency` (`check_new_version`, PUT /v1/policy); versions saved
+  before it are still read, their flat amounts applying only within markets.
+  (Returns created before this rule carry `ReturnContext.strict_flat_amounts`
+  False and keep the old one: no market, the order's currency.)
 - Ineligible items are quoted at zero; settlement_amount is zero unless the whole
   quote is eligible.
 
@@ -336,6 +343,9 @@ class ReturnPolicy(BaseModel):
     model_config = _FORBID
 
     markets: list[Market] = Field(default_factory=list)
+    currency: str | None = Field(
+        default=None, description="ISO 4217: what flat amounts are in where no market matches (a market's own currency applies within it)"
+    )
     default_window_days: int = Field(default=DEFAULT_WINDOW_DAYS, ge=0, le=MAX_DAYS)
     default_transit_allowance_days: int = Field(default=DEFAULT_TRANSIT_ALLOWANCE_DAYS, ge=0, le=365)
     rules: list[ProductRule] = Field(default_factory=list)
@@ -345,6 +355,11 @@ class ReturnPolicy(BaseModel):
     keep_item_below_label_cost: bool = False
     review: ReviewRules = Field(default_factory=ReviewRules)
     tiers: list[LoyaltyTier] = Field(default_factory=list)
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, v: str | None) -> str | None:
+        return None if v is None else currency_code(v)
 
     @model_validator(mode="after")
     def _consistent(self) -> ReturnPolicy:
@@ -400,6 +415,32 @@ class ReturnPolicy(BaseModel):
             raise invalid("ReturnPolicy", problems)
         return self
 
+    def flat_amounts(self) -> list[Loc]:
+        """Where the document holds flat amounts (minor units of some currency)."""
+        out: list[Loc] = []
+        if self.return_shipping_fee is not None and self.return_shipping_fee.kind == "flat":
+            out.append(("return_shipping_fee", "amount"))
+        out += [("rules", i, "restocking_fee", "amount") for i, r in enumerate(self.rules)
+                if r.restocking_fee is not None and r.restocking_fee.kind == "flat"]  # fmt: skip
+        if self.keep_item_below is not None:
+            out.append(("keep_item_below",))
+        if self.review.order_value_above is not None:
+            out.append(("review", "order_value_above"))
+        return out
+
+    def check_new_version(self) -> None:
+        """What a newly saved version must also satisfy: flat amounts name their currency (ValidationError)."""
+        if self.currency is None and (found := self.flat_amounts()):
+            where = ", ".join(_loc_text(loc) for loc in found)
+            raise invalid("ReturnPolicy", [(("currency",), (
+                f"say which currency the flat amounts ({where}) are in where no market matches the destination; "
+                "they are only applied to orders in that currency (a market's own currency applies within it)"
+            ), None)])  # fmt: skip
+
+    def amounts_currency(self, market: Market | None) -> str | None:
+        """The currency of the flat amounts for a destination in `market` (None: no market matched)."""
+        return market.currency if market is not None else self.currency
+
     def market_for(self, country: str) -> Market | None:
         """The most specific market covering the country (NL before EU); None when none does."""
         covering = [m for m in self.markets if country.upper() in m.countries]
@@ -425,6 +466,14 @@ class ReturnContext(BaseModel):
     line_tags: dict[str, list[str]] = Field(default_factory=dict)
     order_value: int = Field(ge=0, description="minor units of the order currency, the whole order")
     label_cost_estimate: int | None = Field(default=None, ge=0, description="minor units of the order currency")
+    strict_flat_amounts: bool = Field(
+        default=False,
+        description=(
+            "True (the API sets it): where no market matches, flat amounts are in the policy's `currency` and apply "
+            "to no order when it names none. False: the rule for returns created before policies named a currency "
+            "(there, the order's currency), which workflows started then keep replaying."
+        ),
+    )
 
     @field_validator("destination_country")
     @classmethod
@@ -504,6 +553,13 @@ def _winner(matched: list[tuple[int, ProductRule]], field: str) -> tuple[int, Pr
     return max(setting, key=lambda ir: (ir[1].priority is not None, ir[1].priority or 0, -ir[0]))
 
 
+def _loc_text(loc: Loc) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
 @dataclass(frozen=True)
 class _Env:
     """What every line of one evaluation shares."""
@@ -516,6 +572,13 @@ class _Env:
     at: datetime
     currency: str
     amounts_apply: bool  # flat policy amounts are in the order's currency
+    amounts_currency: str | None  # what they are in here; None: the policy does not say
+
+    def unapplied(self, what: str) -> str:
+        """Why a flat `what` ("restocking fee", "return shipping fee") is not charged, for the shopper."""
+        if self.amounts_currency is None:
+            return f"No {what}: the policy does not say which currency it is in, and this order is in {self.currency}."
+        return f"No {what}: it is priced in {self.amounts_currency}, and this order is in {self.currency}."
 
 
 def _quote_line(env: _Env, line: ReturnLine) -> ItemQuote:
@@ -596,7 +659,7 @@ def _quote_line(env: _Env, line: ReturnLine) -> ItemQuote:
         assert fee is not None
         if fee.kind == "percent":
             fired(index, f"A {fee.percent}% restocking fee applies to this item.")
-        else:
+        elif env.amounts_apply:
             fired(index, f"A restocking fee of {_money_text(fee.amount, currency)} per item applies.")
         why = _waiver(fee, [line.reason], env.resolution, env.tier)
         if why:
@@ -605,6 +668,8 @@ def _quote_line(env: _Env, line: ReturnLine) -> ItemQuote:
             fee_amount = Money(amount=paid, currency=currency).percent(fee.percent).amount
         elif env.amounts_apply:
             fee_amount = min(fee.amount * line.quantity, paid)
+        elif fee.amount:
+            fired(index, env.unapplied("restocking fee"))
 
     # what the shopper gets
     refund = paid - fee_amount if eligible else 0
@@ -657,7 +722,10 @@ def evaluate(policy: ReturnPolicy, ctx: ReturnContext, lines: list[ReturnLine], 
     currency = Money.zero(ctx.order.currency).currency
     market = policy.market_for(ctx.destination_country)
     tier = policy.tier_named(ctx.customer_tier)
-    env = _Env(policy, ctx, market, tier, resolution, at, currency, market is None or market.currency == currency)
+    amounts_currency = policy.amounts_currency(market)
+    if amounts_currency is None and not ctx.strict_flat_amounts:
+        amounts_currency = currency  # the rule a return created before policies named a currency keeps
+    env = _Env(policy, ctx, market, tier, resolution, at, currency, amounts_currency == currency, amounts_currency)
     items = [_quote_line(env, line) for line in lines]
 
     notes: list[str] = []
@@ -700,6 +768,8 @@ def evaluate(policy: ReturnPolicy, ctx: ReturnContext, lines: list[ReturnLine], 
         elif env.amounts_apply:
             shipping = fee.amount
             notes.append(f"Return shipping costs {_money_text(shipping, currency)}, taken off what you get back.")
+        elif fee.amount:
+            notes.append(env.unapplied("return shipping fee"))
 
     if policy.store_credit_bonus_percent and any(Resolution.STORE_CREDIT in q.allowed_resolutions for q, _ in eligible_items):
         notes.append(f"Store credit comes with a {policy.store_credit_bonus_percent}% bonus.")
@@ -716,6 +786,12 @@ def evaluate(policy: ReturnPolicy, ctx: ReturnContext, lines: list[ReturnLine], 
         review.append(
             f"The order is in {currency} but market {market.code} is priced in {market.currency}: "
             "flat fees and amount thresholds were not applied."
+        )
+    elif not env.amounts_apply and policy.flat_amounts():
+        priced = f"are priced in {amounts_currency}" if amounts_currency else "name no currency"
+        review.append(
+            f"The order is in {currency}, no market covers {ctx.destination_country} and the policy's flat amounts "
+            f"{priced}: flat fees and amount thresholds were not applied."
         )
     threshold = policy.review.order_value_above
     if threshold is not None and env.amounts_apply and ctx.order_value > threshold:

@@ -1,7 +1,8 @@
 """The demo merchant's return policy: the JSON a merchant would PUT to /v1/policy.
 
 Amounts are minor units of each market's currency (595 = 5.95 EUR in NL and the
-EU, 5.95 USD in the US). It must validate: tests/domain/test_policy.py checks it.
+EU, 5.95 USD in the US), and of `currency` elsewhere (EUR). It must validate, as a
+new version too: tests/domain/test_policy.py checks it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ EXAMPLE_POLICY: dict[str, Any] = {
         {"code": "EU", "window_days": 30, "transit_allowance_days": 7, "currency": "EUR"},
         {"code": "US", "window_days": 30, "transit_allowance_days": 10, "currency": "USD"},
     ],
+    "currency": "EUR",  # flat amounts where no market matches: orders in other currencies pay no flat fee
     "default_window_days": 30,
     "rules": [
         {

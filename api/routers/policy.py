@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -53,6 +54,10 @@ def _out(row: PolicyVersion) -> PolicyOut:
 @router.put("", response_model=PolicyOut, status_code=201)
 async def put_policy(body: ReturnPolicy, principal: MerchantKey, db: DbDep) -> PolicyOut:
     """Save a new version. Returns created from now on use it; open returns keep theirs."""
+    try:
+        body.check_new_version()  # flat amounts name their currency (422 naming `currency`)
+    except ValidationError as err:
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in err.errors()]) from err
     for _ in range(3):  # two saves at once both want version N+1: the loser takes N+2
         try:
             return _out(await db.run(save_policy, principal.merchant_id, body.model_dump(mode="json")))

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
+from domain.money import Money
 from domain.policy import (
     EU_COUNTRIES,
     KNOWN_MARKET_CODES,
@@ -39,7 +40,8 @@ def line(line_id="L1", *, sku="SKU-1", qty=1, price=10_000, category="apparel", 
 
 
 def context(
-    *, country="US", currency="USD", delivered: datetime | None = DELIVERED, tier=None, tags=None, order_value=10_000, label_cost=None
+    *, country="US", currency="USD", delivered: datetime | None = DELIVERED, tier=None, tags=None, order_value=10_000, label_cost=None,
+    strict=False,
 ) -> ReturnContext:
     return ReturnContext(
         order=OrderFacts(order_id="o1", currency=currency, placed_at=PLACED, delivered_at=delivered),
@@ -48,6 +50,7 @@ def context(
         line_tags=tags or {},
         order_value=order_value,
         label_cost_estimate=label_cost,
+        strict_flat_amounts=strict,
     )
 
 
@@ -258,6 +261,7 @@ def test_exchange_only(resolution, eligible, reasons):
 SWIM = ReturnPolicy(
     rules=[rule("swim", match=RuleMatch(categories=["swimwear"]), inspection_required=True, photos_required_for=[R.DEFECTIVE])],
     keep_item_below=1_000_000,
+    currency="USD",
 )
 
 
@@ -307,7 +311,7 @@ BRONZE = LoyaltyTier(name="bronze")
     ],
 )
 def test_restocking_fee_and_its_waivers(fee, the_line, resolution, tier, expected, waiver):
-    policy = ReturnPolicy(rules=[rule(restocking_fee=fee)], tiers=[GOLD, SILVER, BRONZE])
+    policy = ReturnPolicy(rules=[rule(restocking_fee=fee)], tiers=[GOLD, SILVER, BRONZE], currency="USD")
     q = quote(policy, [the_line], resolution, tier=tier)
     item = q.items[0]
     paid = the_line.unit_price * the_line.quantity
@@ -331,6 +335,56 @@ def test_flat_fee_is_read_in_the_market_currency_and_skipped_when_the_order_is_i
     assert quote(pct, currency="EUR").items[0].restocking_fee.amount == 1_500  # percentages still apply
 
 
+def test_a_flat_fee_is_never_charged_in_another_currency_where_no_market_matches():
+    """Issue 10: a flat return-shipping fee of 595 became 595 JPY on a JPY order no market matched."""
+    policy = ReturnPolicy(
+        markets=[US30], return_shipping_fee=Fee(kind="flat", amount=595), rules=[rule(restocking_fee=FLAT5)], currency="USD"
+    )
+    yen = quote(policy, country="JP", currency="JPY", strict=True)  # as the API builds contexts
+    assert (yen.return_shipping_fee.amount, yen.items[0].restocking_fee.amount) == (0, 0)
+    assert yen.settlement_amount == Money(amount=10_000, currency="JPY")
+    assert "No return shipping fee: it is priced in USD, and this order is in JPY." in yen.rules_fired
+    assert "No restocking fee: it is priced in USD, and this order is in JPY." in yen.items[0].rules_fired
+    assert not any("per item applies" in s for s in yen.rules_fired)  # no sentence promises a fee it does not charge
+    assert yen.needs_review and "no market covers JP and the policy's flat amounts are priced in USD" in yen.review_reasons[0]
+    # In their own currency they are charged, market or not.
+    dollars = quote(policy, country="JP", currency="USD", strict=True)
+    assert (dollars.return_shipping_fee.amount, dollars.items[0].restocking_fee.amount) == (595, 500)
+    assert not dollars.needs_review
+    # A version saved before policies named a currency: its flat amounts apply only within markets...
+    legacy = ReturnPolicy(return_shipping_fee=Fee(kind="flat", amount=595), keep_item_below=1_000_000)
+    unpriced = quote(legacy, country="JP", currency="JPY", strict=True)
+    assert unpriced.return_shipping_fee.amount == 0 and not unpriced.keep_items
+    assert "No return shipping fee: the policy does not say which currency it is in, and this order is in JPY." in unpriced.rules_fired
+    assert "name no currency" in unpriced.review_reasons[0]
+    # ...unless the return was created under the old rule (a workflow started before replays it so).
+    old = quote(legacy, country="JP", currency="JPY")
+    assert old.keep_items and not old.needs_review
+    # Percent fees have no currency: they apply to any order, and nothing is held for them.
+    pct = quote(ReturnPolicy(return_shipping_fee=Fee(kind="percent", percent=10)), country="JP", currency="JPY", strict=True)
+    assert pct.return_shipping_fee.amount == 1_000 and not pct.needs_review
+
+
+@pytest.mark.parametrize(
+    "document,named",
+    [
+        ({"return_shipping_fee": {"kind": "flat", "amount": 595}}, "return_shipping_fee.amount"),
+        ({"rules": [{"id": "a", "restocking_fee": {"kind": "flat", "amount": 5}}]}, "rules[0].restocking_fee.amount"),
+        ({"keep_item_below": 500}, "keep_item_below"),
+        ({"review": {"order_value_above": 100}}, "review.order_value_above"),
+    ],
+)
+def test_a_new_policy_version_with_flat_amounts_must_name_their_currency(document, named):
+    policy = ReturnPolicy.model_validate(document)  # a stored version still reads
+    with pytest.raises(ValidationError) as err:
+        policy.check_new_version()
+    [error] = err.value.errors()
+    assert error["loc"] == ("currency",) and named in error["msg"]
+    ReturnPolicy.model_validate({**document, "currency": "usd"}).check_new_version()
+    assert ReturnPolicy.model_validate({**document, "currency": "usd"}).currency == "USD"
+    ReturnPolicy(return_shipping_fee=Fee(kind="percent", percent=5), markets=[US30]).check_new_version()  # nothing flat
+
+
 SHIP = Fee(kind="flat", amount=595, waived_for_resolutions=[Resolution.STORE_CREDIT], waived_for_tiers=["gold"])
 TWO = [line("L1", price=2_000), line("L2", sku="SKU-2", price=3_000)]
 
@@ -350,7 +404,7 @@ TWO = [line("L1", price=2_000), line("L2", sku="SKU-2", price=3_000)]
 )
 def test_return_shipping_fee_and_its_waivers(fee, lines, resolution, tier, expected, sentence):
     tiers = [LoyaltyTier(name="gold"), LoyaltyTier(name="silver"), LoyaltyTier(name="platinum", waive_fees=True)]
-    q = quote(ReturnPolicy(return_shipping_fee=fee, tiers=tiers), lines, resolution, tier=tier)
+    q = quote(ReturnPolicy(return_shipping_fee=fee, tiers=tiers, currency="USD"), lines, resolution, tier=tier)
     assert q.return_shipping_fee.amount == expected
     paid = sum(l.unit_price * l.quantity for l in lines)
     assert q.refund_total.amount == max(paid - expected, 0)  # never below zero
@@ -361,9 +415,9 @@ def test_return_shipping_fee_and_its_waivers(fee, lines, resolution, tier, expec
 
 def test_no_shipping_fee_when_every_item_is_kept_or_nothing_is_eligible():
     gold = [LoyaltyTier(name="gold")]
-    kept = quote(ReturnPolicy(return_shipping_fee=SHIP, keep_item_below=5_000, tiers=gold), TWO[:1])
+    kept = quote(ReturnPolicy(return_shipping_fee=SHIP, keep_item_below=5_000, tiers=gold, currency="USD"), TWO[:1])
     assert kept.keep_items and kept.return_shipping_fee.amount == 0 and kept.settlement_amount.amount == 2_000
-    late = quote(ReturnPolicy(return_shipping_fee=SHIP, tiers=gold), TWO, at=DELIVERED + timedelta(days=90))
+    late = quote(ReturnPolicy(return_shipping_fee=SHIP, tiers=gold, currency="USD"), TWO, at=DELIVERED + timedelta(days=90))
     assert late.return_shipping_fee.amount == 0
 
 
@@ -428,16 +482,16 @@ def test_store_credit_bonus(bonus, price, fee, markets, resolution, refund, cred
 @pytest.mark.parametrize(
     "policy,lines,label_cost,kept,keep_all",
     [
-        (ReturnPolicy(keep_item_below=500), [line(price=499)], None, [True], True),
-        (ReturnPolicy(keep_item_below=500), [line(price=500)], None, [False], False),  # strictly below
-        (ReturnPolicy(keep_item_below=500), [line(price=300, qty=2)], None, [False], False),  # the line's paid value
-        (ReturnPolicy(keep_item_below=500), [line(price=100), line("L2", price=900)], None, [True, False], False),
+        (ReturnPolicy(keep_item_below=500, currency="USD"), [line(price=499)], None, [True], True),
+        (ReturnPolicy(keep_item_below=500, currency="USD"), [line(price=500)], None, [False], False),  # strictly below
+        (ReturnPolicy(keep_item_below=500, currency="USD"), [line(price=300, qty=2)], None, [False], False),  # the line's paid value
+        (ReturnPolicy(keep_item_below=500, currency="USD"), [line(price=100), line("L2", price=900)], None, [True, False], False),
         (ReturnPolicy(keep_item_below_label_cost=True), [line(price=700)], 800, [True], True),
         (ReturnPolicy(keep_item_below_label_cost=True), [line(price=800)], 800, [False], False),
         (ReturnPolicy(keep_item_below_label_cost=True), [line(price=1)], None, [False], False),  # no estimate
         (ReturnPolicy(keep_item_below_label_cost=False), [line(price=1)], 800, [False], False),
         (  # a fee comes off but the decision is on the paid value
-            ReturnPolicy(keep_item_below=500, rules=[rule(restocking_fee=Fee(kind="percent", percent=50))]),
+            ReturnPolicy(keep_item_below=500, rules=[rule(restocking_fee=Fee(kind="percent", percent=50))], currency="USD"),
             [line(price=600)], None, [False], False,
         ),
     ],
@@ -475,7 +529,7 @@ def test_keep_item_threshold_is_not_applied_across_currencies_and_needs_an_eligi
 )
 def test_review_by_order_value_and_by_reason(review, order_value, reasons, expected):
     lines = [line(f"L{i}", reason=r) for i, r in enumerate(reasons)]
-    q = quote(ReturnPolicy(review=review), lines, order_value=order_value)
+    q = quote(ReturnPolicy(review=review, currency="USD"), lines, order_value=order_value)
     assert q.review_reasons == expected and q.needs_review is bool(expected)
     assert q.eligible  # review holds a return; it does not refuse it
 
@@ -540,6 +594,7 @@ def test_only_eligible_items_count_and_ineligible_quote_settles_nothing():
 
 def test_example_policy_validates_and_quotes_as_documented():
     policy = ReturnPolicy.model_validate(EXAMPLE_POLICY)
+    policy.check_new_version()  # PUT /v1/policy takes it as it is
     assert example_policy() == EXAMPLE_POLICY and example_policy() is not EXAMPLE_POLICY
     assert [m.code for m in policy.markets] == ["NL", "EU", "US"]
     tv = line(category="electronics", price=20_000)

@@ -129,6 +129,7 @@ def policies(draw, tiers=None, lenient=False, max_window=90) -> ReturnPolicy:
     names = [t.name for t in tier_list]
     return ReturnPolicy(
         markets=draw(markets(lenient)),
+        currency=draw(st.none() | st.sampled_from(["EUR", "USD"])),
         default_window_days=draw(st.integers(60 if lenient else 0, max_window)),
         default_transit_allowance_days=draw(st.integers(0, 14)),
         rules=draw(rules(names, lenient, max_window)),
@@ -356,3 +357,44 @@ def test_shoppers_in_the_eu_always_get_14_days(policy, ret, res):
             assert item.window_ends_at - start >= timedelta(days=14)
         if at <= (start or PLACED) + timedelta(days=14):
             assert item.eligible or any("final sale" in r for r in item.reasons)
+
+
+def _flat_amounts_zeroed(policy: ReturnPolicy) -> ReturnPolicy:
+    """The same policy with every flat amount gone (a flat fee of 0 still wins its rule's precedence)."""
+
+    def zero(fee: Fee | None) -> Fee | None:
+        return fee.model_copy(update={"amount": 0}) if fee is not None and fee.kind == "flat" else fee
+
+    return policy.model_copy(
+        update={
+            "return_shipping_fee": zero(policy.return_shipping_fee),
+            "rules": [r.model_copy(update={"restocking_fee": zero(r.restocking_fee)}) for r in policy.rules],
+            "keep_item_below": None,
+            "review": policy.review.model_copy(update={"order_value_above": None}),
+        }
+    )
+
+
+@SETTINGS
+@given(policies(), returns(), resolution)
+def test_flat_amounts_apply_only_in_their_own_currency(policy, ret, res):
+    """Where the flat amounts' currency (the market's, else the policy's) is not the order's, the quote's
+    money is that of the same policy without them, it says which flat fee was not charged, and it is held."""
+    ctx, lines, at = ret
+    ctx = ctx.model_copy(update={"strict_flat_amounts": True})  # as the API builds it
+    assume(policy.amounts_currency(policy.market_for(ctx.destination_country)) != ctx.order.currency)
+    q = evaluate(policy, ctx, lines, res, at)
+    bare = evaluate(_flat_amounts_zeroed(policy), ctx, lines, res, at)
+    for mine, other in zip(q.items, bare.items, strict=True):
+        assert (mine.restocking_fee, mine.refund_amount, mine.store_credit_amount, mine.keep_item) == (
+            other.restocking_fee, other.refund_amount, other.store_credit_amount, other.keep_item
+        )
+    assert (q.return_shipping_fee, q.refund_total, q.store_credit_total, q.settlement_amount, q.keep_items) == (
+        bare.return_shipping_fee, bare.refund_total, bare.store_credit_total, bare.settlement_amount, bare.keep_items
+    )
+    if policy.flat_amounts():
+        assert q.needs_review and "flat fees and amount thresholds were not applied" in q.review_reasons[0]
+    fee = policy.return_shipping_fee
+    if fee is not None and fee.kind == "flat" and fee.amount and "Free return shipping" not in " ".join(q.rules_fired):
+        if any(not i.keep_item for i in q.items if i.eligible):
+            assert any(s.startswith("No return shipping fee:") for s in q.rules_fired)

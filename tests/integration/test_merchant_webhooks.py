@@ -52,7 +52,7 @@ def test_refund_event_is_signed_retried_and_logged(running: Running, shop, recei
     assert run.api.get("/v1/webhook-endpoint", headers=shop["merchant"]).json() == {"url": url, "secret": None}
 
     # Keep-the-item: the return settles at once, no parcel to wait for.
-    run.api.put("/v1/policy", json={"keep_item_below": 1_000_000}, headers=shop["merchant"])
+    run.api.put("/v1/policy", json={"keep_item_below": 1_000_000, "currency": "USD"}, headers=shop["merchant"])
     order_id = put_order(run, shop)
     body = {"order_id": order_id, "items": [{"line_id": "L1", "quantity": 1, "reason": "too_small"}], "resolution": "refund"}
     ret = run.api.post("/v1/returns", json=body, headers=shop["merchant"]).json()

@@ -17,6 +17,7 @@ POLICY = {
     "rules": [{"id": "shoes", "description": "Shoes carry a 10% restocking fee", "match": {"categories": ["shoes"]},
                "restocking_fee": {"kind": "percent", "percent": 10}}],
     "review": {"order_value_above": 100_000},
+    "currency": "USD",  # of the flat amounts where no market matches
 }
 
 
@@ -42,6 +43,7 @@ def test_every_save_is_a_new_version_and_bad_policies_name_the_field(running: Ru
         "EU below 14 days": ({"markets": [{"code": "EU", "window_days": 7, "currency": "EUR"}]}, "14"),
         "negative fee": ({"return_shipping_fee": {"kind": "flat", "amount": -5}}, "return_shipping_fee"),
         "percent over 100": ({"store_credit_bonus_percent": 150}, "store_credit_bonus_percent"),
+        "flat fee in no currency": ({"return_shipping_fee": {"kind": "flat", "amount": 595}}, "currency"),
         "overlapping rules": ({"rules": [
             {"id": "a", "match": {"categories": ["shoes"]}, "window_days": 10},
             {"id": "b", "match": {"categories": ["shoes"]}, "window_days": 20},

@@ -1,0 +1,36 @@
+"""The label cost estimate a return's policy context carries (domain/label_estimate.py states the rule)."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from db.tables import Order, ReturnRecord
+from domain.label_estimate import RECENT_LABELS, label_cost_estimate
+from domain.money import Money
+from domain.policy import ReturnPolicy
+
+
+def recent_label_costs(session: Session, merchant_id: str) -> list[Money]:
+    """What the merchant's latest returns with a label paid for it (every parcel's label together), newest first."""
+    rows = session.exec(
+        select(ReturnRecord.label, ReturnRecord.parcels)
+        .where(ReturnRecord.merchant_id == merchant_id, col(ReturnRecord.tracking_code).is_not(None))
+        .order_by(col(ReturnRecord.created_at).desc())
+        .limit(RECENT_LABELS)
+    ).all()
+    out = []
+    for label, parcels in rows:
+        rates = [p["rate"] for p in parcels or [] if p and p.get("rate")] or (
+            [label["rate"]] if label and label.get("rate") else []
+        )
+        if rates and len({r["currency"] for r in rates}) == 1:
+            out.append(Money(amount=sum(r["amount"] for r in rates), currency=rates[0]["currency"]))
+    return out
+
+
+async def estimate_for(db, merchant_id: str, policy: ReturnPolicy, order: Order) -> int | None:
+    """The estimate for a return of `order`; None (and no query) when the policy does not use one."""
+    if not policy.keep_item_below_label_cost:
+        return None
+    recent = await db.run(recent_label_costs, merchant_id)
+    return label_cost_estimate(policy, order.customer["address"]["country"], order.currency, recent)
