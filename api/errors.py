@@ -10,6 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.log_redaction import redact
+
 log = logging.getLogger("returnflow.api")
 
 
@@ -58,5 +60,5 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        log.exception("unhandled error on %s %s", request.method, redact(request.url.path))
         return JSONResponse(error_body("internal_error", "something went wrong on our side"), status_code=500)

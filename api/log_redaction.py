@@ -1,4 +1,9 @@
-"""Keep credentials out of access logs: a portal link's path is its only credential."""
+"""Keep credentials and customer data out of access logs.
+
+A portal link's path is its only credential. No route takes an email in its path or query
+(store credit is looked up by a POST body), but a client may still put one in a URL (an old
+route, a typo, a probe): whatever looks like an email address (`@` or `%40`) is dropped too.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,11 @@ import logging
 import re
 
 _PORTAL_TOKEN = re.compile(r"/portal/[^/?#\s\"]+")
+_EMAIL = re.compile(r"[^/?#&=\s\"]*(?:@|%40)[^/?#&=\s\"]*", re.IGNORECASE)
 
 
 def redact(text: str) -> str:
-    return _PORTAL_TOKEN.sub("/portal/[link]", text)
+    return _EMAIL.sub("[email]", _PORTAL_TOKEN.sub("/portal/[link]", text))
 
 
 class RedactPortalLinks(logging.Filter):
@@ -17,7 +23,9 @@ class RedactPortalLinks(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
-            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+            record.args = tuple(
+                redact(a) if isinstance(a, str) else a for a in record.args
+            )
         elif isinstance(record.msg, str):
             record.msg = redact(record.msg)
         return True

@@ -11,12 +11,14 @@ from sqlmodel import Session, create_engine
 
 
 def make_engine(url: str) -> Engine:
+    # hide_parameters: a database error's message (logged, kept in Temporal's history) never
+    # carries the statement's values: shoppers' emails, names and addresses.
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
         # The API and the worker are separate processes sharing one file: WAL lets
         # readers and the writer overlap, busy_timeout makes a writer wait, not fail.
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record) -> None:
@@ -27,7 +29,7 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True)
 
 
 @contextmanager

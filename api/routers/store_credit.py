@@ -7,9 +7,9 @@ a redeem here is a negative entry, and a balance is always the sum (domain/ledge
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
@@ -31,7 +31,6 @@ from domain.money import Money
 
 router = APIRouter(prefix="/v1/store-credit", tags=["merchant: store credit"])
 
-CustomerEmail = Annotated[EmailStr, Path(description="the customer's email; case-insensitive")]
 # The shop's reference is the redeem's idempotency key; the prefix keeps it apart from the
 # workflow's issue keys in the same (merchant_id, idempotency_key) unique constraint.
 REDEEM_PREFIX = "redeem:"
@@ -77,9 +76,15 @@ class LedgerOut(BaseModel):
     entries: list[EntryOut] = Field(description="newest first")
 
 
-class RedeemIn(BaseModel):
+class CustomerIn(BaseModel):
+    """The customer, named in the body: a URL would carry the email into every access log."""
+
     model_config = ConfigDict(extra="forbid")
 
+    email: EmailStr = Field(description="the customer's email; case-insensitive")
+
+
+class RedeemIn(CustomerIn):
     amount: int = Field(gt=0, le=MAX_AMOUNT, strict=True, description="minor units to take off the balance")
     currency: str = Field(min_length=3, max_length=3, examples=["EUR"])
     reference: str = Field(min_length=1, max_length=128 - len(REDEEM_PREFIX), description="the shop's order or checkout id")
@@ -149,10 +154,11 @@ def redeem(session: Session, merchant_id: str, email: str, body: RedeemIn) -> tu
     return row, balance(after, row.currency, now), True
 
 
-@router.get("/{customer}", response_model=LedgerOut)
-async def get_store_credit(customer: CustomerEmail, principal: MerchantKey, db: DbDep) -> LedgerOut:
-    """A customer's balance per currency and every entry, newest first (empty for an unknown customer)."""
-    email = customer.lower()
+@router.post("/lookup", response_model=LedgerOut)
+async def lookup_store_credit(body: CustomerIn, principal: MerchantKey, db: DbDep) -> LedgerOut:
+    """A customer's balance per currency and every entry, newest first (empty for an unknown customer).
+    A POST so that the email stays out of URLs (and so out of access logs and proxies)."""
+    email = body.email.lower()
     rows = await db.run(customer_entries, principal.merchant_id, email)
     return LedgerOut(
         customer=email,
@@ -162,13 +168,11 @@ async def get_store_credit(customer: CustomerEmail, principal: MerchantKey, db: 
     )
 
 
-@router.post("/{customer}/redeem", status_code=201, response_model=RedeemOut)
-async def redeem_store_credit(
-    customer: CustomerEmail, body: RedeemIn, principal: MerchantKey, db: DbDep, response: Response
-) -> RedeemOut:
-    """Take credit off the balance at checkout. Retrying with the same reference and body answers
-    the same redemption (200) without a second entry; 409 if it exceeds the balance."""
-    email = customer.lower()
+@router.post("/redeem", status_code=201, response_model=RedeemOut)
+async def redeem_store_credit(body: RedeemIn, principal: MerchantKey, db: DbDep, response: Response) -> RedeemOut:
+    """Take credit off the customer's balance at checkout. Retrying with the same reference and body
+    answers the same redemption (200) without a second entry; 409 if it exceeds the balance."""
+    email = body.email.lower()
     for attempt in range(2):
         try:
             row, after, created = await db.run(redeem, principal.merchant_id, email, body)

@@ -25,6 +25,7 @@ from typing import Any
 from aiosmtpd.smtp import SMTP
 from fastapi import FastAPI, HTTPException, Response
 
+from sandboxes import access_log
 from sandboxes.mail.inbox import Inbox
 from sandboxes.serve import serve_in_thread
 
@@ -34,8 +35,10 @@ SERVER_NAME = "mail-sandbox.returnflow.test"  # given, so aiosmtpd does not look
 def create_app(*, smtp_host: str = "127.0.0.1", smtp_port: int = 8025, inbox: Inbox | None = None) -> FastAPI:
     """`smtp_port=0` picks a free port; once started, the bound one is `app.state.smtp_port`."""
     inbox = inbox or Inbox()
-    # aiosmtpd logs every sender and recipient at INFO: addresses stay out of the logs.
+    # aiosmtpd logs every sender and recipient at INFO: addresses stay out of the logs,
+    # and out of the access log when a test or a developer filters the inbox by `?to=`.
     logging.getLogger("mail.log").setLevel(logging.WARNING)
+    access_log.install()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -24,7 +24,7 @@ from tests.conftest import free_port
 from tests.factories import new_merchant
 
 EMAIL = "sam.shopper@example.com"
-URL = f"/v1/store-credit/{EMAIL}"
+LOOKUP, REDEEM = "/v1/store-credit/lookup", "/v1/store-credit/redeem"
 
 
 def build_app(database_url: str):
@@ -65,21 +65,29 @@ def rows(engine, merchant_id: str) -> list[StoreCreditEntry]:
 
 
 def redeem(client, headers, amount, reference="order-1", currency="EUR", email=EMAIL):
-    return client.post(
-        f"/v1/store-credit/{email}/redeem", json={"amount": amount, "currency": currency, "reference": reference}, headers=headers
-    )
+    body = {"email": email, "amount": amount, "currency": currency, "reference": reference}
+    return client.post(REDEEM, json=body, headers=headers)
 
 
-def test_the_app_serves_store_credit(sqlite_url):
-    paths = set(create_app(Settings(database_url=sqlite_url)).openapi()["paths"])
-    assert {"/v1/store-credit/{customer}", "/v1/store-credit/{customer}/redeem"} <= paths
+def lookup(client, headers, email=EMAIL):
+    return client.post(LOOKUP, json={"email": email}, headers=headers)
+
+
+def test_the_app_serves_store_credit_with_no_email_in_any_path(sqlite_url):
+    paths = create_app(Settings(database_url=sqlite_url)).openapi()["paths"]
+    assert {LOOKUP, REDEEM} <= set(paths)
+    for path, operations in paths.items():  # the customer is named in request bodies only
+        assert "email" not in path and "customer" not in path, path
+        for op in operations.values():
+            params = op.get("parameters", [])
+            assert not [p for p in params if "email" in p["name"] or "customer" in p["name"]], (path, params)
 
 
 def test_balances_and_history_newest_first(shop):
     engine, client, merchant_id, headers = shop
     return_id = issue(engine, merchant_id, 10_000)
     issue(engine, merchant_id, 2_500, "USD")
-    r = client.get("/v1/store-credit/Sam.Shopper@EXAMPLE.com", headers=headers)
+    r = lookup(client, headers, "Sam.Shopper@EXAMPLE.com")
     assert r.status_code == 200
     body = r.json()
     assert body["customer"] == EMAIL
@@ -88,7 +96,7 @@ def test_balances_and_history_newest_first(shop):
     assert body["entries"][1]["return_id"] == return_id and body["entries"][1]["reference"] is None
     assert {"id", "created_at"} <= body["entries"][0].keys()
 
-    r = client.get("/v1/store-credit/nobody@example.com", headers=headers)
+    r = lookup(client, headers, "nobody@example.com")
     assert r.status_code == 200 and r.json() == {"customer": "nobody@example.com", "balances": [], "expired": [], "entries": []}
 
 
@@ -109,7 +117,7 @@ def test_redeem_and_idempotent_retry(shop):
         assert other.status_code == 409 and other.json()["error"]["code"] == "idempotency_conflict", other.json()
         assert "order-1" in other.json()["error"]["message"]
 
-    history = client.get(URL, headers=headers).json()
+    history = lookup(client, headers).json()
     assert history["balances"] == [{"amount": 7_000, "currency": "EUR"}]
     assert [e["amount"] for e in history["entries"]] == [-3_000, 10_000]
 
@@ -154,22 +162,27 @@ def test_a_currency_without_credit_is_a_zero_balance(shop):
         ({"amount": 5, "currency": "EUR", "reference": ""}, "reference"),
         ({"amount": 5, "currency": "EUR", "reference": "o" * 200}, "reference"),
         ({"amount": 5, "currency": "EUR", "reference": "o", "customer": "x"}, "customer"),
+        ({"amount": 5, "currency": "EUR", "reference": "o", "email": "not-an-email"}, "email"),
+        ({"amount": 5, "currency": "EUR", "reference": "o", "email": None}, "email"),
     ],
 )
 def test_bad_redeem_input_is_422_naming_the_field(shop, body, field):
     engine, client, merchant_id, headers = shop
     issue(engine, merchant_id, 10_000)
-    r = client.post(f"{URL}/redeem", json=body, headers=headers)
+    r = client.post(REDEEM, json={"email": EMAIL, **body}, headers=headers)
     assert r.status_code == 422
     assert [d["field"] for d in r.json()["error"]["details"]] == [field]
     assert len(rows(engine, merchant_id)) == 1
 
 
-def test_the_path_must_be_an_email(shop):
+def test_the_customer_must_be_an_email_in_the_body(shop):
     _, client, _, headers = shop
-    for r in (client.get("/v1/store-credit/not-an-email", headers=headers),
-              client.post("/v1/store-credit/not-an-email/redeem", json={"amount": 5, "currency": "EUR", "reference": "o"}, headers=headers)):
-        assert r.status_code == 422 and r.json()["error"]["details"][0]["field"] == "customer"
+    for r in (lookup(client, headers, "not-an-email"), client.post(LOOKUP, json={}, headers=headers),
+              client.post(LOOKUP, json={"email": EMAIL, "customer": "x"}, headers=headers)):  # fmt: skip
+        assert r.status_code == 422 and r.json()["error"]["details"][0]["field"] in ("email", "customer"), r.text
+    # The old routes that carried the email in the URL are gone.
+    assert client.get(f"/v1/store-credit/{EMAIL}", headers=headers).status_code in (404, 405)
+    assert client.post(f"/v1/store-credit/{EMAIL}/redeem", json={}, headers=headers).status_code in (404, 405)
 
 
 def test_tenants_see_and_spend_only_their_own_credit(shop, database_url):
@@ -177,16 +190,16 @@ def test_tenants_see_and_spend_only_their_own_credit(shop, database_url):
     issue(engine, merchant_id, 10_000)
     other_id, other_key, warehouse_key = new_merchant(engine)
     other = {"Authorization": f"Bearer {other_key}"}
-    assert client.get(URL, headers=other).json() == {"customer": EMAIL, "balances": [], "expired": [], "entries": []}
+    assert lookup(client, other).json() == {"customer": EMAIL, "balances": [], "expired": [], "entries": []}
     r = redeem(client, other, 100)
     assert r.status_code == 409 and r.json()["error"]["balance"] == {"amount": 0, "currency": "EUR"}
     # References are per merchant: the other shop's "order-1" does not collide with ours.
     issue(engine, other_id, 500)
     assert redeem(client, other, 100).status_code == 201
     assert redeem(client, headers, 100).status_code == 201
-    assert client.get(URL, headers=headers).json()["balances"] == [{"amount": 9_900, "currency": "EUR"}]
-    assert client.get(URL, headers={"Authorization": f"Bearer {warehouse_key}"}).status_code == 403
-    assert client.get(URL).status_code == 401
+    assert lookup(client, headers).json()["balances"] == [{"amount": 9_900, "currency": "EUR"}]
+    assert lookup(client, {"Authorization": f"Bearer {warehouse_key}"}).status_code == 403
+    assert client.post(LOOKUP, json={"email": EMAIL}).status_code == 401
 
 
 def at_once(n: int, fn) -> list:
@@ -213,7 +226,7 @@ def test_concurrent_redeems_never_overdraw(shop):
             assert 0 <= r.json()["error"]["balance"]["amount"] < 30
         else:
             assert r.json()["balance"]["amount"] >= 10
-    assert client.get(URL, headers=headers).json()["balances"] == [{"amount": 10, "currency": "EUR"}]
+    assert lookup(client, headers).json()["balances"] == [{"amount": 10, "currency": "EUR"}]
     assert sum(e.amount for e in rows(engine, merchant_id)) == 10
 
 
@@ -245,10 +258,10 @@ def test_expired_credit_leaves_the_balance_and_shows_in_the_history(shop):
                 idempotency_key=f"returnflow-ret_{uuid.uuid4().hex}-credit", created_at=now - timedelta(days=days_ago),
                 expires_at=None if expires_in is None else now + timedelta(days=expires_in),
             ))  # fmt: skip
-    got = client.get(URL, headers=headers).json()
+    got = lookup(client, headers).json()
     assert got["balances"] == [{"amount": 2500, "currency": "EUR"}]
     assert [(e["amount"]["amount"], e["amount"]["currency"]) for e in got["expired"]] == [(3000, "EUR")]
-    r = client.post(f"{URL}/redeem", json={"amount": 2600, "currency": "EUR", "reference": "order-1"}, headers=headers)
+    r = redeem(client, headers, 2600, reference="order-1")
     assert r.status_code == 409 and r.json()["error"]["balance"] == {"amount": 2500, "currency": "EUR"}
-    r = client.post(f"{URL}/redeem", json={"amount": 2100, "currency": "EUR", "reference": "order-2"}, headers=headers)
+    r = redeem(client, headers, 2100, reference="order-2")
     assert r.status_code == 201 and r.json()["balance"] == {"amount": 400, "currency": "EUR"}, r.text
