@@ -5,15 +5,19 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from api import queries
-from api.deps import DbDep, MerchantKey
+from api.deps import DbDep, MerchantKey, SettingsDep
 from api.errors import ApiError
+from api.payment_check import check_payment_reference
 from api.schemas import OrderIn, OrderOut
 
 router = APIRouter(prefix="/v1/orders", tags=["merchant: orders"])
 
 
 @router.put("/{order_id}", response_model=OrderOut)
-async def put_order(order_id: str, body: OrderIn, principal: MerchantKey, db: DbDep, response: Response) -> OrderOut:
+async def put_order(order_id: str, body: OrderIn, principal: MerchantKey, db: DbDep, response: Response,
+                    settings: SettingsDep) -> OrderOut:  # fmt: skip
+    if body.payment is not None:  # the merchant's, succeeded, in the order's currency (422 naming payment.reference)
+        await check_payment_reference(settings, principal.merchant_id, body.payment.reference, body.currency)
     values = body.model_dump(mode="json", exclude={"placed_at", "delivered_at"})
     values.update(placed_at=body.placed_at, delivered_at=body.delivered_at)
     row, created = await db.run(queries.upsert_order, principal.merchant_id, order_id, values)
