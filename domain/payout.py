@@ -34,6 +34,8 @@ captured. The rule, stated once:
   full. (With several lines the per-line rounding can make that money value up
   to lines - 1 minor units lower than the refund it replaced; that is the only
   slack, and only for bonus credit.)
+- What an exchange charged the shopper (its own PaymentIntent, for the
+  replacement) does not add to the capture.
 - Refunds made outside Returnflow (in the Stripe dashboard, say) are those
   Stripe lists on the payment whose `metadata["return_id"]` is not a return
   Returnflow has recorded a counting refund for; they count in full.
