@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from sandboxes.easypost import labels, pickups, refunds, shipments, trackers, webhooks
 from sandboxes.easypost.errors import ApiError, not_found
 from sandboxes.easypost.faults import Faults
+from sandboxes.easypost.label_files import read as read_label_file
 from sandboxes.easypost.wire import public, read_body, sandbox_of
 
 router = APIRouter()
@@ -105,16 +106,10 @@ def _split(name: str) -> tuple[str, str]:
 @router.get("/_files/labels/{name}")
 async def label_file(name: str, request: Request) -> Response:
     label_id, ext = _split(name)
-    for shipment in sandbox_of(request).all("shp"):
-        if (shipment["postage_label"] or {}).get("id") == label_id:
-            rate = sandbox_of(request).objects[shipment["_selected"]]
-            dest = sandbox_of(request).objects[shipment["_from" if shipment["is_return"] else "_to"]]
-            lines = [f"{rate['carrier']} {rate['service']}", dest.get("name") or dest.get("company") or "",
-                     f"{dest.get('city') or ''} {dest.get('state') or ''} {dest.get('zip') or ''}",
-                     "SANDBOX - NOT VALID FOR POSTAGE"]
-            content = labels.render_file(ext, lines, shipment["tracking_code"])
-            return Response(content, media_type=labels.MEDIA_TYPES[ext])
-    raise not_found()
+    content = read_label_file(sandbox_of(request), label_id, ext)
+    if content is None:
+        raise not_found()
+    return Response(content, media_type=labels.MEDIA_TYPES[ext])
 
 
 @router.get("/_files/{kind}/{name}")

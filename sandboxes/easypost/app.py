@@ -2,7 +2,8 @@
 
 The real `easypost` SDK works against it unchanged:
 `easypost.EasyPostClient(key, api_base="http://127.0.0.1:PORT/v2")`.  State lives in memory,
-per app instance.  The api_*.py modules hold the /v2 wire endpoints, admin.py /_sandbox/*.
+per app instance, or, given a data dir, in a SQLite file there that a restart picks up (state.py).
+The api_*.py modules hold the /v2 wire endpoints, admin.py /_sandbox/*.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import binascii
 from collections.abc import AsyncIterator
 from collections.abc import Set as AbstractSet
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -23,6 +25,7 @@ from sandboxes.easypost import admin, api_operations, api_shipping, api_tracking
 from sandboxes.easypost.errors import ApiError
 from sandboxes.easypost.faults import Faults
 from sandboxes.easypost.state import DEFAULT_API_KEY, Sandbox
+from sandboxes.persist import FlushBeforeAnswer
 
 
 def _api_key(request: Request) -> str | None:
@@ -52,8 +55,10 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
 
 
 def create_app(*, api_keys: AbstractSet[str] = frozenset({DEFAULT_API_KEY}), webhook_url: str | None = None,
-               webhook_secret: str | None = None, faults: str | None = None) -> FastAPI:
-    """A fresh sandbox. `faults` is a JSON fault spec (see faults.py); invalid specs raise ValueError."""
+               webhook_secret: str | None = None, faults: str | None = None,
+               data_dir: Path | None = None) -> FastAPI:
+    """A fresh sandbox, or the one saved in `data_dir`. `faults` is a JSON fault spec (see faults.py);
+    invalid specs raise ValueError."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -62,11 +67,14 @@ def create_app(*, api_keys: AbstractSet[str] = frozenset({DEFAULT_API_KEY}), web
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        app.state.sandbox.flush()
+        app.state.sandbox.journal.close()
 
     app = FastAPI(title="Returnflow EasyPost sandbox", lifespan=lifespan, docs_url="/_sandbox/docs",
                   redoc_url=None, openapi_url="/_sandbox/openapi.json")
-    app.state.sandbox = Sandbox(set(api_keys), webhook_url, webhook_secret)
+    app.state.sandbox = Sandbox(set(api_keys), webhook_url, webhook_secret, data_dir)
     app.state.faults = Faults(faults)
+    app.add_middleware(FlushBeforeAnswer, flush=app.state.sandbox.flush)  # a faulted answer's work is saved too
 
     @app.middleware("http")
     async def inject_faults(request: Request, call_next):  # type: ignore[no-untyped-def]

@@ -27,7 +27,7 @@ def _shipment_refs(sb: Sandbox, items: Any, base_url: str) -> list[dict[str, Any
             service, carrier = item.get("service"), item.get("carrier")
             params = {k: v for k, v in item.items() if k not in ("service", "carrier")}
             shipment = shipments.create(sb, {"shipment": params}, base_url)
-            shipment["_batch_service"] = (carrier, service) if service else None
+            shipment["_batch_service"] = [carrier, service] if service else None  # JSON-safe: saved as is
             out.append(shipment)
         else:
             out.append(sb.get(str(item), "shp"))

@@ -1,7 +1,9 @@
-"""In-memory state of one sandbox instance, plus the id/time/money/pagination helpers it uses.
+"""State of one sandbox instance, plus the id/time/money/pagination helpers it uses.
 
 Records are plain dicts keyed by EasyPost id ("shp_<32 hex>"); the id prefix names the kind.
-Money is kept as integer cents and rendered as decimal strings only on the wire.
+Money is kept as integer cents and rendered as decimal strings only on the wire. Given a data dir,
+the records, counters and label files are kept there (persist.py, label_files.py) and a restarted
+sandbox carries on where it stopped; without one, state lives in memory.
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ import uuid
 from collections import Counter, defaultdict
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
 from sandboxes.easypost.errors import ApiError, not_found, param_invalid
+from sandboxes.persist import Journal, TrackedDict
 
 DEFAULT_API_KEY = "EZTKreturnflowsandbox"
 MODE = "test"  # the sandbox only imitates test keys
@@ -61,18 +65,41 @@ def as_bool(value: Any) -> bool:
 
 
 class Sandbox:
-    """All state of one app instance; create_app() makes a fresh one so tests stay isolated."""
+    """All state of one app instance; create_app() makes a fresh one so tests stay isolated.
 
-    def __init__(self, api_keys: set[str], webhook_url: str | None, webhook_secret: str | None) -> None:
+    With `data_dir`, state is loaded from and saved to `data_dir/state.db` (label files under
+    `data_dir/labels/`); `flush()` saves what changed and runs before every answer.
+    """
+
+    def __init__(self, api_keys: set[str], webhook_url: str | None, webhook_secret: str | None,
+                 data_dir: Path | None = None) -> None:
         self.api_keys = set(api_keys)
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret
-        self.user_id = new_id("user")
-        self.objects: dict[str, dict[str, Any]] = {}
+        self.data_dir = data_dir
+        self.journal = Journal(data_dir / "state.db" if data_dir else None)
+        self.objects: dict[str, dict[str, Any]] = TrackedDict()
         self.kinds: dict[str, list[str]] = defaultdict(list)  # prefix -> ids, oldest first
-        self.stats: Counter[str] = Counter()
         self.tasks: set[asyncio.Task[Any]] = set()  # background webhook retries, kept referenced
-        self.tracking_seq = 0
+        for obj_id, record in self.journal.load("objects"):
+            dict.__setitem__(self.objects, obj_id, record)
+            self.kinds[obj_id.split("_", 1)[0]].append(obj_id)
+        meta = self.journal.load_meta()
+        self.user_id: str = meta.get("user_id") or new_id("user")
+        self.tracking_seq: int = meta.get("tracking_seq", 0)
+        self.stats: Counter[str] = Counter(meta.get("stats", {}))
+        self.journal.track("objects", self.objects)
+        self.journal.track_meta(lambda: {"user_id": self.user_id, "tracking_seq": self.tracking_seq,
+                                         "stats": dict(self.stats)})
+
+    def flush(self) -> None:
+        """Save what changed (no-op in memory); a newly bought label's file is written with it."""
+        # Imported here: label_files imports this module.
+        from sandboxes.easypost import label_files
+
+        for _kind, obj_id in self.journal.flush():
+            if obj_id.startswith("shp_"):
+                label_files.save(self, dict.__getitem__(self.objects, obj_id))
 
     def add(self, record: dict[str, Any]) -> dict[str, Any]:
         self.objects[record["id"]] = record
@@ -95,7 +122,13 @@ class Sandbox:
         return self.tracking_seq
 
     def spawn(self, coro: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
+        async def then_flush() -> None:
+            try:
+                await coro
+            finally:
+                self.flush()
+
+        task = asyncio.get_running_loop().create_task(then_flush())
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 

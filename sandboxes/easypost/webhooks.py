@@ -70,6 +70,7 @@ def emit_in_background(sb: Sandbox, description: str, result: dict[str, Any],
 
 async def deliver(sb: Sandbox, event: dict[str, Any], targets: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """First attempt to every target now; failed targets are retried in background tasks."""
+    sb.flush()  # what an event tells the receiver is saved before it is told
     results = await asyncio.gather(*(_attempt(sb, event, t) for t in targets))
     for target, result in zip(targets, results):
         if not result["ok"]:

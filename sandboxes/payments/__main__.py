@@ -1,4 +1,6 @@
-"""`python -m sandboxes.payments --host 127.0.0.1 --port 8020`.
+"""`python -m sandboxes.payments --host 127.0.0.1 --port 8020 [--data-dir DIR]`.
+
+With --data-dir, PaymentIntents, refunds and idempotency keys are kept there; else in memory.
 
 Environment: RETURNFLOW_PAYMENTS_SANDBOX_KEYS (comma-separated API keys, default
 sk_test_returnflow_sandbox), RETURNFLOW_PAYMENTS_SANDBOX_FAULTS (fault spec JSON, see faults.py),
@@ -10,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 import uvicorn
 
@@ -22,6 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8020)
     parser.add_argument("--log-level", default="info")
+    parser.add_argument("--data-dir", type=Path, default=None, help="keep state here (default: memory)")
     args = parser.parse_args(argv)
 
     raw_keys = os.environ.get("RETURNFLOW_PAYMENTS_SANDBOX_KEYS", "")
@@ -32,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
             faults=os.environ.get("RETURNFLOW_PAYMENTS_SANDBOX_FAULTS") or None,
             webhook_url=os.environ.get("RETURNFLOW_PAYMENTS_SANDBOX_WEBHOOK_URL") or None,
             webhook_secret=os.environ.get("RETURNFLOW_PAYMENTS_WEBHOOK_SECRET") or None,
+            data_dir=args.data_dir,
         )
     except ValueError as exc:  # bad fault spec: fail loudly at startup, not on first request
         print(f"payments sandbox: invalid configuration: {exc}", file=sys.stderr)

@@ -42,9 +42,12 @@ from __future__ import annotations
 
 import json
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any, AsyncIterator
 
 from fastapi import FastAPI, Request, Response
+
+from sandboxes.persist import FlushBeforeAnswer
 
 from . import operations as ops
 from .admin import build_admin_router
@@ -63,21 +66,26 @@ def create_app(
     faults: str | None = None,
     webhook_url: str | None = None,
     webhook_secret: str | None = None,
+    data_dir: Path | None = None,
 ) -> FastAPI:
-    """Build an app with its own in-memory state.  `faults` is a JSON fault spec (faults.py)."""
+    """Build an app with its own state: in memory, or kept in `data_dir` (persisted.py) so a restart
+    on the same folder carries on.  `faults` is a JSON fault spec (faults.py)."""
     if not api_keys:
         raise ValueError("at least one API key is required")
     sandbox = Sandbox(api_keys, Faults(json.loads(faults) if faults else None),
-                      WebhookSender(webhook_url, webhook_secret))
+                      WebhookSender(webhook_url, webhook_secret), data_dir)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         await sandbox.webhooks.aclose()
+        sandbox.flush()
+        sandbox.journal.close()
 
     app = FastAPI(title="Returnflow payments sandbox (Stripe-compatible)", lifespan=lifespan,
                   docs_url="/_sandbox/docs", openapi_url="/_sandbox/openapi.json", redoc_url=None)
     app.state.sandbox = sandbox
+    app.add_middleware(FlushBeforeAnswer, flush=sandbox.flush)
     app.include_router(build_admin_router(sandbox))
     _add_v1_routes(app, sandbox)
     return app

@@ -13,6 +13,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from sandboxes.persist import TrackedDict
+
 from .errors import StripeError, idempotency, invalid
 
 MAX_KEY_LENGTH = 255
@@ -31,7 +33,7 @@ class StoredResponse:
 
 class IdempotencyStore:
     def __init__(self) -> None:
-        self._entries: dict[tuple[str, str], StoredResponse] = {}
+        self._entries: dict[tuple[str, str], StoredResponse] = TrackedDict()  # saved by persisted.py
         self._in_flight: set[tuple[str, str]] = set()
 
     @staticmethod
@@ -81,6 +83,10 @@ class IdempotencyStore:
               body: bytes, request_id: str) -> None:
         self._entries[scope] = StoredResponse(endpoint, fingerprint, status, body, request_id,
                                               time.time())
+
+    @property
+    def entries(self) -> dict[tuple[str, str], StoredResponse]:
+        return self._entries
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -13,11 +13,14 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from pathlib import Path
 from typing import Any, Callable
 
 from fastapi import Request, Response
 
-from . import errors
+from sandboxes.persist import Journal
+
+from . import errors, persisted
 from .errors import StripeError
 from .faults import FaultRule, Faults
 from .forms import decode_form, fingerprint
@@ -40,19 +43,27 @@ def _mask(key: str) -> str:
 
 class Sandbox:
     def __init__(self, api_keys: set[str] | frozenset[str], faults: Faults,
-                 webhooks: WebhookSender) -> None:
+                 webhooks: WebhookSender, data_dir: Path | None = None) -> None:
         self.api_keys = frozenset(api_keys)
         self.store = Store()
         self.idempotency = IdempotencyStore()
         self.faults = faults
         self.webhooks = webhooks
         self.store.on_event = webhooks.emit
+        self.journal = Journal(data_dir / "state.db" if data_dir else None)
+        persisted.attach(self)
 
     def reset(self) -> None:
         self.store = Store()
         self.store.on_event = self.webhooks.emit
         self.idempotency = IdempotencyStore()
         self.webhooks.events.clear()
+        self.journal.reset()
+        persisted.attach(self)
+
+    def flush(self) -> None:
+        """Save what changed (a no-op in memory); runs before every answer (app.py)."""
+        self.journal.flush()
 
     # ------------------------------------------------------------------ building blocks
 

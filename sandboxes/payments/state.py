@@ -1,7 +1,8 @@
-"""In-memory records for PaymentIntents, Charges and Refunds, and their Stripe JSON shapes.
+"""Records for PaymentIntents, Charges and Refunds, and their Stripe JSON shapes.
 
-One `Store` per app instance; all mutation happens on the event loop without awaiting in between,
-so no locking is needed.  Business rules live in `operations.py`.
+One `Store` per app instance, in memory (saved to a data dir by persisted.py, if given); all mutation
+happens on the event loop without awaiting in between, so no locking is needed.  Business rules live
+in `operations.py`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import string
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
+
+from sandboxes.persist import TrackedDict
 
 # A pending refund of a `pm_card_refund_pending` / `pm_card_refundFail` payment settles on this
 # retrieve (GET /v1/refunds/{id}); counting retrieves keeps the transition deterministic for tests.
@@ -228,14 +231,18 @@ EventSink = Callable[[str, dict[str, Any], dict[str, Any] | None], None]
 
 class Store:
     def __init__(self) -> None:
-        self.payment_intents: dict[str, PaymentIntent] = {}
-        self.charges: dict[str, Charge] = {}
-        self.refunds: dict[str, Refund] = {}
+        # TrackedDicts: with a data dir, persisted.py saves the records they hand out.
+        self.payment_intents: dict[str, PaymentIntent] = TrackedDict()
+        self.charges: dict[str, Charge] = TrackedDict()
+        self.refunds: dict[str, Refund] = TrackedDict()
         self._seq = itertools.count(1)
         self.on_event: EventSink = lambda *_: None
 
     def next_seq(self) -> int:
         return next(self._seq)
+
+    def resume_seq(self, start: int) -> None:
+        self._seq = itertools.count(start)
 
     def refunded_amount(self, charge_id: str) -> int:
         return sum(
