@@ -5,16 +5,20 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+from collections.abc import Callable
+from datetime import datetime
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from cli.stack import Stack
+from cli.supervisor import Supervisor
 from settings import get_settings
 
 app = typer.Typer(help="Returnflow: returns management on Temporal.", no_args_is_help=True)
 console = Console()
+TICK_SECONDS = 0.2  # how often dead children are looked for
 
 
 @app.callback()
@@ -24,7 +28,7 @@ def _root() -> None:
 
 @app.command()
 def run() -> None:
-    """Start Temporal, the sandboxes, a worker and the API; Ctrl-C stops them all."""
+    """Start Temporal, the sandboxes, a worker and the API, restarting any that dies; Ctrl-C stops them all."""
     settings = get_settings()
     stack = Stack(settings)
     stop = threading.Event()
@@ -42,17 +46,26 @@ def run() -> None:
             raise typer.Exit(1) from err
 
     _print_summary(settings)
-    code = 0
-    while not stop.wait(1.0):
-        if dead := stack.dead_children():
-            names = ", ".join(c.name for c in dead)
-            console.print(f"[red]{names} exited unexpectedly[/red]; see {settings.data_dir / 'logs'}")
-            code = 1
-            break
+    supervisor = Supervisor(stack, log=_supervisor_log(settings))
+    while not stop.wait(TICK_SECONDS):
+        supervisor.tick()  # on this (main) thread: children die with the thread that started them
     console.print("stopping…")
     stack.stop()
     console.print("stopped; every process is gone.")
-    sys.exit(code)
+    sys.exit(0)
+
+
+def _supervisor_log(settings) -> Callable[[str], None]:
+    """Restarts go to the terminal and to logs/supervisor.log."""
+    path = settings.data_dir / "logs" / "supervisor.log"
+
+    def log(message: str) -> None:
+        stamp = datetime.now().strftime("%H:%M:%S")
+        console.print(f"[yellow]{stamp}[/yellow] {message}", highlight=False, soft_wrap=True)
+        with open(path, "a") as f:
+            f.write(f"{datetime.now().isoformat(timespec='milliseconds')} {message}\n")
+
+    return log
 
 
 def _print_summary(settings) -> None:

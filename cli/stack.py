@@ -1,32 +1,30 @@
 """The embedded stack behind `make run` (and the integration tests).
 
 Starts, in order: the Temporal dev server (file-backed under data_dir, UI on),
-the EasyPost, payments and mail sandboxes, one worker and the API, each as a child
-process in its own session with its log under data_dir/logs. Stops them all, in
-reverse order, on Ctrl-C or SIGTERM; children also die with this process
-(PR_SET_PDEATHSIG), so nothing is left behind even if it is killed outright.
+the EasyPost, payments and mail sandboxes (the first two keep their state under
+data_dir/sandboxes), one worker and the API, each as a child process in its own
+session with its log under data_dir/logs. `respawn` starts a dead child again
+the same way (cli/supervisor.py decides when). Stops them all, in reverse order,
+on Ctrl-C or SIGTERM; children also die with this process (PR_SET_PDEATHSIG), so
+nothing is left behind even if it is killed outright.
 """
 
 from __future__ import annotations
 
-import asyncio
 import ctypes
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
+from cli.readiness import has_pollers, http_ok, temporal_healthy, wait_until
 from settings import Settings
 from workflows import search_attributes as sa
-from workflows.ids import CARRIER_TASK_QUEUE, TASK_QUEUE
 
 BIN = Path(sys.executable).parent
 _PR_SET_PDEATHSIG = 1
@@ -51,36 +49,14 @@ def settings_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def port_open(host: str, port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.5)
-        return s.connect_ex((host, port)) == 0
-
-
-def wait_until(check: Callable[[], bool], what: str, timeout: float, alive: Callable[[], bool] = lambda: True) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not alive():
-            raise RuntimeError(f"{what}: the process exited while starting")
-        try:
-            if check():
-                return
-        except Exception:
-            pass  # not up yet
-        time.sleep(0.2)
-    raise TimeoutError(f"{what} did not become ready within {timeout:.0f}s")
-
-
-def http_ok(url: str) -> Callable[[], bool]:
-    return lambda: httpx.get(url, timeout=2).status_code == 200
-
-
 @dataclass
 class Child:
     name: str
     argv: list[str]
     proc: subprocess.Popen | None = None
     log_path: Path | None = None
+    extra_env: dict[str, str] | None = None
+    started_at: float = field(default_factory=time.monotonic)
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -110,12 +86,14 @@ class Stack:
             self._seed()
             if s.uses_easypost_sandbox:
                 progress("EasyPost sandbox")
-                self._spawn("easypost-sandbox", ["-m", "sandboxes.easypost", "--host", "127.0.0.1", "--port", str(s.easypost_sandbox_port)],
+                self._spawn("easypost-sandbox", ["-m", "sandboxes.easypost", "--host", "127.0.0.1", "--port", str(s.easypost_sandbox_port),
+                                                 "--data-dir", str(self.sandbox_dir("easypost"))],
                             extra_env={"RETURNFLOW_EASYPOST_SANDBOX_WEBHOOK_URL": f"{s.api_base_url}/v1/webhooks/easypost"})
                 self._wait_http("easypost-sandbox", f"http://127.0.0.1:{s.easypost_sandbox_port}/_sandbox/stats")
             if s.uses_payments_sandbox:
                 progress("payments sandbox")
-                self._spawn("payments-sandbox", ["-m", "sandboxes.payments", "--host", "127.0.0.1", "--port", str(s.payments_sandbox_port)])
+                self._spawn("payments-sandbox", ["-m", "sandboxes.payments", "--host", "127.0.0.1", "--port", str(s.payments_sandbox_port),
+                                                 "--data-dir", str(self.sandbox_dir("payments"))])
                 self._wait_http("payments-sandbox", f"http://127.0.0.1:{s.payments_sandbox_port}/_sandbox/stats")
             if s.uses_mail_sandbox:
                 progress("mail sandbox")
@@ -141,7 +119,7 @@ class Stack:
 
     def start_worker(self) -> None:
         child = self._spawn("worker", ["-m", "workers.main"])
-        wait_until(lambda: _has_pollers(self.settings), "worker", 60, child.alive)
+        wait_until(lambda: has_pollers(self.settings), "worker", 60, child.alive)
         self._write_pids()
 
     def kill_worker(self) -> None:
@@ -151,8 +129,33 @@ class Stack:
         os.killpg(child.proc.pid, signal.SIGKILL)
         child.proc.wait(timeout=10)
 
-    def dead_children(self) -> list[Child]:
-        return [c for c in self.children.values() if not c.alive()]
+    def sandbox_dir(self, name: str) -> Path:
+        """Where a sandbox keeps its state (SQLite, label files) across restarts."""
+        return (self.settings.data_dir / "sandboxes" / name).resolve()
+
+    def log_path(self, name: str) -> Path:
+        return self.log_dir / f"{name}.log"
+
+    def reap(self, name: str) -> None:
+        """After a child died: SIGKILL whatever is left of its process group (it owns no port then)."""
+        child = self.children[name]
+        if child.proc is None:
+            return
+        try:
+            os.killpg(child.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass  # the group is gone with its leader
+        child.proc.poll()
+
+    def respawn(self, name: str) -> int:
+        """Start a dead child again, exactly as it was started; returns its new pid. Does not wait for it."""
+        old = self.children[name]
+        with open(self.log_path(name), "a") as log:
+            log.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} restarted by make run's supervisor ---\n")
+        child = self._spawn(name, old.argv, python=False, extra_env=old.extra_env)
+        self._write_pids()
+        assert child.proc is not None
+        return child.proc.pid
 
     # ---- pieces ------------------------------------------------------------------------
     def _start_temporal(self) -> None:
@@ -168,7 +171,7 @@ class Stack:
         for key in sa.ALL:
             argv += ["--search-attribute", f"{key.name}={sa.cli_type(key)}"]
         child = self._spawn("temporal", argv, python=False)
-        wait_until(lambda: _temporal_healthy(s.temporal_address), "Temporal dev server", 90, child.alive)
+        wait_until(lambda: temporal_healthy(s.temporal_address), "Temporal dev server", 90, child.alive)
 
     def _seed(self) -> None:
         from db.seed import DEMO_MERCHANT_ID, seed_merchant
@@ -197,14 +200,14 @@ class Stack:
     def _spawn(self, name: str, argv: list[str], *, python: bool = True, extra_env: dict[str, str] | None = None) -> Child:
         env = {**os.environ, **settings_env(self.settings), **(extra_env or {}), "PYTHONUNBUFFERED": "1"}
         full = [sys.executable, *argv] if python else argv
-        log_path = self.log_dir / f"{name}.log"
+        log_path = self.log_path(name)
         log = open(log_path, "ab")
         proc = subprocess.Popen(
             full, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
             cwd=Path(__file__).resolve().parent.parent, start_new_session=True, preexec_fn=_die_with_parent,
         )
         log.close()
-        child = Child(name=name, argv=full, proc=proc, log_path=log_path)
+        child = Child(name=name, argv=full, proc=proc, log_path=log_path, extra_env=extra_env)
         self.children[name] = child
         return child
 
@@ -225,44 +228,12 @@ class Stack:
 
     def _write_pids(self) -> None:
         pids = {name: c.proc.pid for name, c in self.children.items() if c.proc}
-        (self.settings.data_dir / "stack.pids.json").write_text(json.dumps(pids))
+        path = self.settings.data_dir / "stack.pids.json"
+        path.with_suffix(".tmp").write_text(json.dumps(pids))
+        os.replace(path.with_suffix(".tmp"), path)  # a reader never sees it half-written
 
     def log_tail(self, name: str, lines: int = 30) -> str:
         child = self.children.get(name)
         if child is None or child.log_path is None or not child.log_path.exists():
             return ""
         return "\n".join(child.log_path.read_text(errors="replace").splitlines()[-lines:])
-
-
-def _temporal_healthy(address: str) -> bool:
-    host, _, port = address.rpartition(":")
-    if not port_open(host, int(port)):
-        return False
-
-    async def check() -> bool:
-        from workers.client import connect
-
-        client = await connect(address)
-        return await client.service_client.check_health()
-
-    return asyncio.run(check())
-
-
-def _has_pollers(settings: Settings) -> bool:
-    from temporalio.api.enums.v1 import TaskQueueType
-    from temporalio.api.taskqueue.v1 import TaskQueue
-    from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
-
-    async def check() -> bool:
-        from workers.client import connect
-
-        client = await connect(settings.temporal_address, settings.temporal_namespace)
-        for queue, kind in ((TASK_QUEUE, TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW), (CARRIER_TASK_QUEUE, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY)):
-            resp = await client.workflow_service.describe_task_queue(
-                DescribeTaskQueueRequest(namespace=settings.temporal_namespace, task_queue=TaskQueue(name=queue), task_queue_type=kind)
-            )
-            if not resp.pollers:
-                return False
-        return True
-
-    return asyncio.run(check())
