@@ -1,5 +1,5 @@
-"""`make run` as a user runs it: it prints what it started, keeps returns across restarts,
-and Ctrl-C (or SIGTERM) leaves no process behind."""
+"""`make run` as a user runs it: it prints what it started, keeps returns (and the sandboxes' state)
+across restarts, and Ctrl-C (or SIGTERM) leaves no process behind."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.conftest import free_port
-from tests.factories import order_body
+from tests.factories import create_payment, order_body
 from tests.integration.conftest import poll
 
 pytestmark = pytest.mark.integration
@@ -83,6 +83,8 @@ def test_make_run_survives_a_restart_and_stops_cleanly(stack_env, tmp_path):
     merchant = {"Authorization": f"Bearer {env['RETURNFLOW_DEMO_MERCHANT_KEY']}"}
     warehouse = {"Authorization": f"Bearer {env['RETURNFLOW_DEMO_WAREHOUSE_KEY']}"}
     data_dir = Path(env["RETURNFLOW_DATA_DIR"])
+    payments = f"http://127.0.0.1:{env['RETURNFLOW_PAYMENTS_SANDBOX_PORT']}"
+    easypost = f"http://127.0.0.1:{env['RETURNFLOW_EASYPOST_SANDBOX_PORT']}"
 
     first = MakeRun(data_dir, env)
     try:
@@ -97,11 +99,13 @@ def test_make_run_survives_a_restart_and_stops_cleanly(stack_env, tmp_path):
         ui = httpx.get(f"http://127.0.0.1:{env['RETURNFLOW_TEMPORAL_UI_PORT']}/", timeout=10)
         assert ui.status_code == 200  # the Temporal web UI
         assert httpx.get(f"{api}/docs", timeout=5).status_code == 200
-        r = httpx.put(f"{api}/v1/orders/o-restart", json=order_body("pi_not_in_a_fresh_sandbox"), headers=merchant)
+        pi = create_payment(payments, amount=2 * 2500 + 8999)
+        r = httpx.put(f"{api}/v1/orders/o-restart", json=order_body(pi), headers=merchant)
         assert r.status_code == 201, r.text
         body = {"order_id": "o-restart", "items": [{"line_id": "L2", "quantity": 1, "reason": "too_large"}], "resolution": "refund"}
         ret = httpx.post(f"{api}/v1/returns", json=body, headers=merchant, timeout=30).json()
         assert ret["status"] == "label_created", ret
+        label_file = httpx.get(ret["label"]["label_url"]).content
         pids = first.children()
         assert set(pids) == {"temporal", "easypost-sandbox", "payments-sandbox", "mail-sandbox", "worker", "api"}
     finally:
@@ -115,6 +119,11 @@ def test_make_run_survives_a_restart_and_stops_cleanly(stack_env, tmp_path):
         # The open return survived: same record, and its workflow still takes the warehouse's scan.
         got = httpx.get(f"{api}/v1/returns/{ret['id']}", headers=merchant).json()
         assert got["status"] == "label_created" and got["label"] == ret["label"]
+        # So did the sandboxes' side of it (kept under the data dir): the payment, the label file, the tracker.
+        assert httpx.get(f"{payments}/_sandbox/payment_intents").json()[0]["id"] == pi
+        assert httpx.get(ret["label"]["label_url"]).content == label_file
+        r = httpx.post(f"{easypost}/_sandbox/trackers/{ret['label']['tracking_code']}/advance", json={"status": "pre_transit"})
+        assert r.status_code == 200, r.text
         r = httpx.post(f"{api}/v1/warehouse/receipts", json={"return_id": ret["id"]}, headers=warehouse)
         assert r.status_code == 202, r.text
         poll(lambda: httpx.get(f"{api}/v1/returns/{ret['id']}", headers=merchant).json()["status"],
