@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     easypost_sandbox_port: int = 8010
     easypost_webhook_secret: SecretStr = SecretStr(DEV_WEBHOOK_SECRET)
     carrier_requests_per_second: float = 5.0
+    # A call to the outside (email, carrier, payments, webhook) failing this many times in a row is
+    # flagged on its return while Temporal keeps retrying it (workers/trouble.py).
+    side_effect_alert_attempts: int = Field(default=3, ge=1, le=100)
 
     stripe_api_key: SecretStr = SecretStr(DEV_STRIPE_KEY)
     stripe_base_url: str = ""  # empty: the payments sandbox on payments_sandbox_port
@@ -65,6 +68,9 @@ class Settings(BaseSettings):
     demo_merchant_key: SecretStr = SecretStr(DEV_MERCHANT_KEY)
     demo_warehouse_key: SecretStr = SecretStr(DEV_WAREHOUSE_KEY)
     demo_ops_key: SecretStr = SecretStr(DEV_OPS_KEY)
+
+    # Every request body (JSON endpoints and the EasyPost webhook) is refused above this: 413.
+    max_request_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     # How long POST /v1/returns waits for the workflow's answer (with the label) before a 202.
     submit_timeout_seconds: float = 25.0

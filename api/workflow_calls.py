@@ -50,7 +50,9 @@ async def call(update: Awaitable[T], closed_status: str | None = None, timeout_i
             status, code = _STATUS_BY_ERROR[cause.type]
             extra = {"return_status": closed_status} if code == "wrong_state" and closed_status else {}
             raise ApiError(status, code, cause.message, **extra) from err
-        raise
+        # Anything else the workflow refused with: say what, never a 500.
+        message = getattr(cause, "message", None) or str(cause or err)
+        raise ApiError(409, "update_failed", f"the return did not take the request: {message}"[:500]) from err
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
             # The workflow has closed: nothing about this return can change any more.

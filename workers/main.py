@@ -31,6 +31,7 @@ from activities.store import StoreActivities
 from db.session import make_engine
 from settings import Settings, get_settings
 from workers.client import connect
+from workers.trouble import SideEffectWatch, WorkflowTaskWatch
 from workflows.ids import CARRIER_TASK_QUEUE, TASK_QUEUE
 from workflows.merchant_notification import MerchantNotificationWorkflow
 from workflows.return_workflow import ReturnWorkflow
@@ -56,6 +57,8 @@ def build_workers(client: Client, settings: Settings, engine: Engine, executor: 
         host=settings.smtp_host, port=settings.smtp_port, sender=settings.mail_from, username=settings.smtp_username,
         password=settings.smtp_password.get_secret_value(), starttls=settings.smtp_starttls,
     ), portal_link=partial(portal_link, settings.public_url, settings.portal_secret))  # fmt: skip
+    # A call to the outside failing again and again is on the return's timeline within minutes.
+    watch = [SideEffectWatch(client, engine, after_attempts=settings.side_effect_alert_attempts)]
     return [
         Worker(
             client,
@@ -77,6 +80,7 @@ def build_workers(client: Client, settings: Settings, engine: Engine, executor: 
                 mail.send_label_email,
             ],
             activity_executor=executor,
+            interceptors=watch,
         ),
         Worker(
             client,
@@ -85,6 +89,7 @@ def build_workers(client: Client, settings: Settings, engine: Engine, executor: 
                         carrier.confirm_void, carrier.schedule_pickup, carrier.cancel_pickup, carrier.pickup_status],
             activity_executor=executor,
             max_task_queue_activities_per_second=settings.carrier_requests_per_second,
+            interceptors=watch,
         ),
     ]
 
@@ -96,15 +101,19 @@ async def run(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    task_watch = WorkflowTaskWatch(engine).install()  # a workflow task failing goes on the attention list
     with ThreadPoolExecutor(max_workers=32, thread_name_prefix="activity") as executor:
         workers = build_workers(client, settings, engine, executor)
         async with asyncio.TaskGroup() as tg:
             for w in workers:
                 tg.create_task(w.run())
+            draining = tg.create_task(task_watch.drain())
             log.info("worker running on task queues %s", ", ".join(w.task_queue for w in workers))
             await stop.wait()
+            draining.cancel()
             for w in workers:
                 tg.create_task(w.shutdown())
+    task_watch.uninstall()
     engine.dispose()
 
 

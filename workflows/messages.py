@@ -145,6 +145,16 @@ class CancelRequest(BaseModel):
     reason: str = "cancelled by merchant"
 
 
+class SideEffectTrouble(BaseModel):
+    """Signal from the worker (workers/side_effects.py): an activity of this return keeps failing
+    and Temporal keeps retrying it, or one that failed before has now succeeded."""
+
+    activity: str  # the activity type, e.g. send_label_email
+    attempt: int
+    error: str = ""
+    recovered: bool = False
+
+
 class RateAlternative(BaseModel):
     """A rate the merchant's label rules also allowed, not bought (kept for reporting)."""
 

@@ -9,8 +9,9 @@ events costs one projection write, not one each.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.exceptions import (
@@ -33,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         VoidRequest,
     )
     from activities.email import EmailActivities, LabelEmail
+    from activities.errors import PAYMENT_NOT_OWNED, PAYOUT_BOUND
     from activities.exchanges import (
         ExchangeActivities,
         ReserveRequest,
@@ -52,7 +54,12 @@ with workflow.unsafe.imports_passed_through():
     from domain.parcels import Parcel, plan_parcels
     from domain.policy import Quote
     from domain.returns import Resolution
-    from domain.status import ALLOWED_TRANSITIONS, ReturnStatus, check_transition
+    from domain.status import (
+        ALLOWED_TRANSITIONS,
+        InvalidTransition,
+        ReturnStatus,
+        check_transition,
+    )
     from workflows import search_attributes as sa
     from workflows.activity_options import (
         ANNOUNCE,
@@ -87,6 +94,7 @@ with workflow.unsafe.imports_passed_through():
         RouteItem,
         RouteRequest,
         Settlement,
+        SideEffectTrouble,
         SubmitReturn,
         TimelineEntry,
         TransferInput,
@@ -97,6 +105,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.transfer_workflow import TRANSFER_OVERDUE_SIGNAL, TransferWorkflow
 
 S = ReturnStatus
+T = TypeVar("T")
 # Patch ids: code added after histories were recorded; returns already past these points replay without it.
 WAREHOUSE_ROUTING = "warehouse-routing"
 VOID_FOLLOW_UP_PATCH = "void-follow-up"
@@ -142,6 +151,9 @@ class ReturnWorkflow:
         self._pickups_booked = 0
         self._pickup_watch: asyncio.Task | None = None
         self._label_mail: asyncio.Task | None = None
+        # Handlers and `run` that buy, void or book against the label take turns (safe_message_handlers).
+        self._label_lock = asyncio.Lock()
+        self._troubles: dict[str, int] = {}  # activity type -> attempt at which it was reported failing
 
     # ---- reads -------------------------------------------------------------------------
     @workflow.query
@@ -186,6 +198,13 @@ class ReturnWorkflow:
         self._seen_events.add(event.event_id)
         self._tracking_status = event.tracking_status
         detail = f" ({event.status_detail})" if event.status_detail else ""
+        if self._cancel is not None and (self._status.is_cancellable or self._status.is_final):
+            # The cancel was accepted before this scan: it wins; a parcel sent anyway is for ops.
+            said = f"carrier reported {event.tracking_status}{detail} [{event.event_id}]"
+            if carrier_rules.is_first_scan(event.tracking_status):
+                return self._flag("scanned_after_cancel", f"{said} after the return was cancelled: "
+                                  "if the parcel arrives, receive it by hand")  # fmt: skip
+            return self._note("carrier_event", said)
         if event.tracking_status in carrier_rules.EXCEPTIONS and not self._status.is_final:
             return self._carrier_exception(event, detail)
         target = carrier_rules.status_after_tracking(self._status, event.tracking_status)
@@ -226,6 +245,22 @@ class ReturnWorkflow:
                 return
         self._received_at_facility = receipt.warehouse_id
         self._move(S.RECEIVED, "warehouse_receipt", f"dock scan at warehouse {receipt.warehouse_id}")
+
+    @workflow.signal
+    async def side_effect_trouble(self, trouble: SideEffectTrouble) -> None:
+        """A call to the outside keeps failing while Temporal retries it: ops see it now, not when the
+        retries run out a day later; written at once, since `run` may be waiting on that very call."""
+        if trouble.recovered:
+            if self._troubles.pop(trouble.activity, None) is None:
+                return
+            self._note("side_effect", f"{trouble.activity} succeeded at attempt {trouble.attempt}")
+        else:
+            if trouble.activity in self._troubles:
+                return
+            self._troubles[trouble.activity] = trouble.attempt
+            self._flag("side_effect_failing", f"{trouble.activity} keeps failing (attempt {trouble.attempt}): "
+                       f"{trouble.error[:300]}; still retrying", about=trouble.activity)  # fmt: skip
+        await self._flush()
 
     @workflow.signal(name=TRANSFER_OVERDUE_SIGNAL)
     def transfer_overdue(self, late: TransferOverdue) -> None:
@@ -309,10 +344,14 @@ class ReturnWorkflow:
 
     @workflow.update
     async def schedule_pickup(self, window: PickupWindow) -> ReturnView:
-        try:
-            await self._book_pickup(window)
-        except ActivityError as err:
-            raise ApplicationError(f"the carrier refused the pickup: {_cause(err)}", type=ErrorType.PICKUP_REFUSED) from err
+        async with self._label_lock:
+            if self._cancel is not None or self._status != S.LABEL_CREATED:  # changed while waiting for the lock
+                raise ApplicationError(f"the return is {'being cancelled' if self._cancel else self._status.value}; "
+                                       "no pickup was booked", type=ErrorType.WRONG_STATE)  # fmt: skip
+            try:
+                await self._book_pickup(window)
+            except ActivityError as err:
+                raise ApplicationError(f"the carrier refused the pickup: {_cause(err)}", type=ErrorType.PICKUP_REFUSED) from err
         return self.view()
 
     @schedule_pickup.validator
@@ -330,7 +369,14 @@ class ReturnWorkflow:
 
     @workflow.update
     async def cancel_pickup(self, req: CancelPickup) -> ReturnView:
-        await self._cancel_pickup(req.reason)
+        async with self._label_lock:
+            pickup = self._label.pickup
+            if pickup is not None and pickup.status == "scheduled":  # the run loop may have cancelled it meanwhile
+                try:
+                    await self._cancel_pickup(req.reason)
+                except ActivityError as err:
+                    raise ApplicationError(f"the carrier did not cancel the pickup: {_cause(err)}",
+                                           type=ErrorType.PICKUP_REFUSED) from err  # fmt: skip
         return self.view()
 
     @cancel_pickup.validator
@@ -342,12 +388,15 @@ class ReturnWorkflow:
 
     @workflow.update
     async def cancel(self, req: CancelRequest) -> ReturnView:
-        self._cancel = req
+        # Accepted before the first scan, the cancel is final: a scan arriving now is noted and flagged.
+        self._cancel = self._cancel or req
         await workflow.wait_condition(lambda: self._status.is_final)
         return self.view()
 
     @cancel.validator
     def _validate_cancel(self, req: CancelRequest) -> None:
+        if self._cancel is not None:
+            return  # already being cancelled: this one answers with the same outcome
         if not self._status.is_cancellable or carrier_rules.is_first_scan(self._tracking_status):
             raise ApplicationError(
                 f"the return is {self._status.value}; it can be cancelled only until the carrier scans it",
@@ -370,7 +419,7 @@ class ReturnWorkflow:
             self._move(S.PENDING_REVIEW, "review", "held for manual review: " + "; ".join(quote.review_reasons))
             self._answered = True
             await self._wait(lambda: self._review is not None or self._cancel is not None)
-            if self._review is None:
+            if self._cancel is not None:
                 return await self._finish(S.CANCELLED, "cancel", self._cancel.reason)
             verdict = f"{self._review.decision}d by {self._review.reviewer}" + (
                 f": {self._review.note}" if self._review.note else ""
@@ -439,21 +488,28 @@ class ReturnWorkflow:
             if self._relabel_reason is None or self._cancel is not None or self._status != S.LABEL_CREATED:
                 break
             try:
-                await self._relabel()
+                async with self._label_lock:
+                    await self._relabel()
             except ActivityError as err:
                 self._flag("relabel_failed", f"no new label could be bought: {_cause(err)}")
-        if self._label.pickup is not None and self._label.pickup.status == "scheduled":
-            if self._status == S.LABEL_CREATED:  # cancelled or expired: nobody needs to come
-                await self._cancel_pickup("the return ended before the pickup")
-            else:
-                self._set_pickup_status("picked_up")
-        if self._cancel is not None and self._status.is_cancellable:
-            await self._void_label("cancel")
-            await self._void_further_parcels("cancel")
+        async with self._label_lock:  # a pickup booking in flight finishes first, or sees the end
+            if self._label.pickup is not None and self._label.pickup.status == "scheduled":
+                if self._status == S.LABEL_CREATED:  # cancelled or expired: nobody needs to come
+                    try:
+                        await self._cancel_pickup("the return ended before the pickup")
+                    except ActivityError as err:
+                        self._flag("pickup_not_cancelled", f"pickup {self._label.pickup.confirmation} could not be "
+                                   f"cancelled: {_cause(err)}; the carrier may still come")  # fmt: skip
+                else:
+                    self._set_pickup_status("picked_up")
+            ending = "cancel" if self._cancel is not None and self._status.is_cancellable else None
+            ending = ending or ("expiry" if not scanned else None)
+            if ending:
+                await self._void_label(ending)
+                await self._void_further_parcels(ending)
+        if ending == "cancel":
             return await self._finish(S.CANCELLED, "cancel", self._cancel.reason)
         if not scanned:
-            await self._void_label("expiry")
-            await self._void_further_parcels("expiry")
             if advance and inp.exchange.on_missing == "charge":
                 price = self._replacement_price()
                 self._note("exchange", f"the original was not sent back within {inp.exchange.advance_deadline_days} days: "
@@ -560,17 +616,30 @@ class ReturnWorkflow:
                     self._flag("refund_unconfirmed", f"refund {refund.reference} still unconfirmed after the deadline")
                     return refund.model_copy(update={"status": "unconfirmed"})
             except ActivityError as err:
-                # Refused for good (or failed after pending): the shopper still gets their money as credit.
+                if _error_type(err) in (PAYOUT_BOUND, PAYMENT_NOT_OWNED):
+                    return self._hold_payout(method, due, err)
+                # Refused for good (or failed after pending): the shopper still gets their money as credit,
+                # within what the order's payment captured (the activity checks; above it, ops decide).
                 self._refund_failure = _cause(err)
                 self._note("settlement", f"refund failed ({self._refund_failure}); issuing store credit instead")
-        return await workflow.execute_activity_method(PaymentActivities.issue_store_credit, req, **PAYMENT)
+        try:
+            return await workflow.execute_activity_method(PaymentActivities.issue_store_credit, req, **PAYMENT)
+        except ActivityError as err:
+            return self._hold_payout(Resolution.STORE_CREDIT, due, err)
+
+    def _hold_payout(self, method: Resolution, due: Money, err: ActivityError) -> Settlement:
+        """Nothing is paid that the order did not bring in, or to a payment not the merchant's: ops decide."""
+        self._flag("payout_held", f"{method.value} of {due.display()} not paid: {_cause(err)}")
+        return Settlement(method=method, amount=due, status="held_for_ops")
 
     async def _void_label(self, why: str) -> None:
         assert self._label is not None
         label = self._label
-        refund_status = await workflow.execute_activity_method(
+        refund_status = await self._attempt("void_failed", f"voiding label {label.tracking_code}", workflow.execute_activity_method(
             CarrierActivities.void_label, VoidRequest(return_id=self._inp.return_id, shipment_id=label.shipment_id), **CARRIER
-        )
+        ))  # fmt: skip
+        if refund_status is None:
+            return
         self._note(why, f"label {label.tracking_code} voided (carrier refund {refund_status})")
         if workflow.patched(VOID_FOLLOW_UP_PATCH):
             self._label = label.model_copy(update={"void_status": refund_status})
@@ -635,10 +704,11 @@ class ReturnWorkflow:
 
     async def _void_further_parcels(self, why: str) -> None:
         for label in self._parcels[1:]:
-            status = await workflow.execute_activity_method(
+            status = await self._attempt("void_failed", f"voiding parcel label {label.tracking_code}", workflow.execute_activity_method(
                 CarrierActivities.void_label, VoidRequest(return_id=self._inp.return_id, shipment_id=label.shipment_id), **CARRIER
-            )
-            self._note(why, f"parcel label {label.tracking_code} voided (carrier refund {status})")
+            ), about=label.tracking_code)  # fmt: skip
+            if status is not None:
+                self._note(why, f"parcel label {label.tracking_code} voided (carrier refund {status})")
 
     # ---- pickups -----------------------------------------------------------------------
     async def _book_pickup(self, window: PickupWindow) -> None:
@@ -674,9 +744,9 @@ class ReturnWorkflow:
                 if carrier_rules.is_first_scan(self._tracking_status) and self._label.pickup.pickup_id == pickup.pickup_id:
                     self._set_pickup_status("picked_up")
                 return
-            status = await workflow.execute_activity_method(
+            status = await self._attempt("pickup_unchecked", f"checking pickup {pickup.confirmation}", workflow.execute_activity_method(
                 CarrierActivities.pickup_status, PickupRef(return_id=self._inp.return_id, pickup_id=pickup.pickup_id), **CARRIER
-            )
+            ))  # fmt: skip
             if status == "canceled":
                 return self._offer_drop_off("cancelled_by_carrier", f"the carrier cancelled pickup {pickup.confirmation}")
         self._offer_drop_off("missed", f"pickup {pickup.confirmation} did not collect the parcel in its window")
@@ -751,9 +821,9 @@ class ReturnWorkflow:
             except ActivityError as err:
                 self._flag("exchange_not_shipped", f"replacement {r.sku} for line {r.line_id} could not be shipped: {_cause(err)}", r.line_id)
                 continue
-            await workflow.execute_activity_method(
+            await self._attempt("stock_not_recorded", f"recording replacement {r.sku} as shipped", workflow.execute_activity_method(
                 ExchangeActivities.mark_shipped, ShipRef(return_id=inp.return_id, merchant_id=inp.merchant_id, line_id=r.line_id), **ITEMS
-            )
+            ), about=r.line_id)  # fmt: skip
             r.status, r.tracking_code, r.shipment_id = "shipped", label.tracking_code, label.shipment_id
             self._note("exchange", f"replacement {r.sku} x{r.quantity} shipped from {r.warehouse_id}: {label.carrier} {label.tracking_code}")
         await self._flush()
@@ -762,18 +832,20 @@ class ReturnWorkflow:
         """An exchange that will not happen: reserved stock goes back; shipped replacements are voided if asked."""
         inp, ex = self._inp, self._exchange
         if any(r.status == "reserved" for r in ex.replacements):
-            await workflow.execute_activity_method(
+            released = await self._attempt("stock_not_released", "releasing the reserved replacements", workflow.execute_activity_method(
                 ExchangeActivities.release_replacements, ReturnRef(return_id=inp.return_id, merchant_id=inp.merchant_id), **ITEMS
-            )
-            for r in ex.replacements:
+            ), ok=True)  # fmt: skip
+            for r in ex.replacements if released else []:
                 if r.status == "reserved":
                     r.status = "released"
                     self._note("exchange", f"{r.sku} x{r.quantity} released back to stock at {r.warehouse_id}")
         for r in ex.replacements:
             if void_shipped and r.status == "shipped" and r.shipment_id:
-                status = await workflow.execute_activity_method(
+                status = await self._attempt("void_failed", f"voiding replacement shipment {r.tracking_code}", workflow.execute_activity_method(
                     CarrierActivities.void_label, VoidRequest(return_id=inp.return_id, shipment_id=r.shipment_id), **CARRIER
-                )
+                ), about=r.line_id)  # fmt: skip
+                if status is None:
+                    continue
                 r.status = "voided"
                 self._note("exchange", f"replacement shipment {r.tracking_code} voided (carrier refund {status})")
 
@@ -796,11 +868,13 @@ class ReturnWorkflow:
         if not to_route:
             return
         at = self._received_at_facility or (self._label.receiving_facility_id if self._label else None)
-        routes = await workflow.execute_activity_method(
+        routes = await self._attempt("routing_failed", "routing the items to their facilities", workflow.execute_activity_method(
             RoutingActivities.route_items,
             RouteRequest(return_id=inp.return_id, merchant_id=inp.merchant_id, at_facility_id=at, items=to_route),
             **ITEMS,
-        )
+        ))  # fmt: skip
+        if routes is None:
+            return await self._flush()
         if not routes:
             self._note("routing", "no facility registry: the items stay with the merchant's warehouse")
         for route in routes:
@@ -837,9 +911,12 @@ class ReturnWorkflow:
             self._note("transfer", f"line {route.line_id} received at {route.facility_id} ({moved.tracking_code})")
             await self._flush()
         if route.disposition == DispositionKind.REFURBISH:
-            opened = await workflow.execute_activity_method(
+            opened = await self._attempt("item_step_failed", f"opening a work order for line {route.line_id}", workflow.execute_activity_method(
                 InventoryActivities.record_item_step, step.model_copy(update={"step": "open_work_order"}), **ITEMS
-            )
+            ), about=route.line_id)  # fmt: skip
+            if opened is None:
+                item.stage = ItemStage.HELD
+                return await self._flush()
             item.stage, item.work_order_id = ItemStage.IN_REFURBISHMENT, opened.work_order_id
             self._note("refurbishment", f"line {route.line_id}: {opened.summary}")
             await self._flush()
@@ -847,24 +924,48 @@ class ReturnWorkflow:
             done = self._work_orders_done[route.line_id]
             self._note("refurbishment", f"line {route.line_id}: work order {done.work_order_id} done, now grade {done.grade}"
                        + (f" ({done.notes})" if done.notes else ""))  # fmt: skip
-        finished = await workflow.execute_activity_method(InventoryActivities.record_item_step, step, **ITEMS)
+        finished = await self._attempt("item_step_failed", f"recording line {route.line_id} at its destination",
+                                       workflow.execute_activity_method(InventoryActivities.record_item_step, step, **ITEMS),
+                                       about=route.line_id)  # fmt: skip
+        if finished is None:
+            item.stage = ItemStage.HELD
+            return await self._flush()
         item.stage = ItemStage.DONE
         self._note("disposition", f"line {route.line_id}: {finished.summary}")
         await self._flush()
 
     # ---- state helpers -----------------------------------------------------------------
-    def _flag(self, kind: str, reason: str, line_id: str | None = None) -> None:
+    async def _attempt(self, kind: str, what: str, call: Awaitable[T], about: str | None = None, ok: bool = False) -> T | None:
+        """A side effect whose failure (after its retries) must not end the return: flagged for ops,
+        and None (or False with `ok`) returned so the story goes on."""
+        try:
+            result = await call
+            return True if ok else result
+        except (ActivityError, ChildWorkflowError) as err:
+            self._flag(kind, f"{what} failed: {_cause(err)}", about=about)
+            return False if ok else None
+
+    def _flag(self, kind: str, reason: str, line_id: str | None = None, about: str | None = None) -> None:
         """Needs a person: the NeedsAttention search attribute, a timeline entry and a row for GET /v1/attention."""
         workflow.upsert_search_attributes([sa.NEEDS_ATTENTION.value_set(True)])
-        key = f"{self._inp.return_id}:{kind}:{line_id or ''}"
+        key = f"{self._inp.return_id}:{kind}:{about or line_id or ''}"
         if key not in self._attention_keys:
             self._attention_keys.add(key)
             self._attention.append(AttentionEntry(key=key, kind=kind, line_id=line_id, reason=reason, at=workflow.now()))
         self._note("attention", reason)
 
-    def _move(self, target: ReturnStatus, event: str, cause: str) -> None:
+    def _move(self, target: ReturnStatus, event: str, cause: str, final: bool = False) -> None:
+        """Change the return's status. A move `domain.status` does not allow is never raised (that would
+        fail every workflow task, forever): it is recorded and flagged, and the status stays — unless the
+        return is ending (`final`), when the end is recorded anyway so nothing shows a return still open."""
         if target != self._status:
-            self._status = check_transition(self._status, target)
+            try:
+                check_transition(self._status, target)
+            except InvalidTransition as err:
+                self._flag("unexpected_transition", f"{err} ({event}: {cause})", about=f"{self._status}-{target}")
+                if not final:
+                    return
+            self._status = target
             workflow.upsert_search_attributes([sa.RETURN_STATUS.value_set(target.value)])
         elif self._seq == 0:
             workflow.upsert_search_attributes([sa.RETURN_STATUS.value_set(target.value)])
@@ -911,7 +1012,7 @@ class ReturnWorkflow:
         if self._exchange is not None and status != S.COMPLETED:
             # Charged for a kept replacement: it stays with the shopper; otherwise nothing ships.
             await self._unwind_exchange(void_shipped=not (self._settlement and self._settlement.status == "charged"))
-        self._move(status, event, cause)
+        self._move(status, event, cause, final=True)
         # Added after the first histories were recorded: returns already past this point replay without it.
         if self._settlement is not None and workflow.patched("merchant-webhooks"):
             await self._tell_merchant()
@@ -934,7 +1035,7 @@ class ReturnWorkflow:
         kinds: list[tuple[str, dict]] = []
         if self._refund_failure is not None:
             kinds.append(("refund.failed", {**data, "reason": self._refund_failure}))
-        if s.amount.amount > 0 and s.method in (Resolution.REFUND, Resolution.STORE_CREDIT):
+        if s.amount.amount > 0 and s.method in (Resolution.REFUND, Resolution.STORE_CREDIT) and s.status != "held_for_ops":
             kinds.append(("return.refunded" if s.method == Resolution.REFUND else "return.credited", data))
         if self._exchange is not None and any(r.status == "shipped" for r in self._exchange.replacements):
             ex = self._exchange
@@ -980,6 +1081,10 @@ class ReturnWorkflow:
         amounts = [i.refund for i in self._items if i.refund is not None]
         amounts += [self._item_value(i.line_id) for i in self._items if self._kept(i.line_id)]
         return amount_due(amounts, self._quote.return_shipping_fee, currency)
+
+def _error_type(err: ActivityError) -> str | None:
+    return getattr(err.cause, "type", None)
+
 
 def _cause(err: ActivityError) -> str:
     cause = err.cause

@@ -1,0 +1,77 @@
+"""Flags raised from outside a return's workflow (the worker's watch on failing side effects and
+failing workflow tasks), when the workflow itself cannot say it: it has closed, or it is the
+thing that is failing.
+
+The workflow owns its timeline while it runs (it numbers the entries); only a closed return's
+timeline is appended to from here, so the two writers never pick the same number.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from db.session import session_scope
+from db.tables import AttentionItem, ReturnRecord, TimelineRecord
+from db.types import utcnow
+
+
+def return_merchant(engine: Engine, return_id: str) -> str | None:
+    with session_scope(engine) as session:
+        row = session.get(ReturnRecord, return_id)
+        return row.merchant_id if row else None
+
+
+def flag_return(
+    engine: Engine,
+    *,
+    merchant_id: str,
+    return_id: str,
+    kind: str,
+    about: str,
+    reason: str,
+    on_timeline: bool,
+) -> bool:
+    """Record that a person must look at this return (once per key); True if it is new.
+    `on_timeline`: also append the reason to the (closed) return's timeline."""
+    key = f"{return_id}:{kind}:{about}"
+    now = utcnow()
+    try:
+        with session_scope(engine) as session:
+            known = select(AttentionItem.id).where(
+                AttentionItem.merchant_id == merchant_id, AttentionItem.key == key
+            )
+            if session.exec(known).first() is not None:
+                return False
+            session.add(AttentionItem(merchant_id=merchant_id, key=key, kind=kind, return_id=return_id,
+                                      reason=reason, created_at=now))  # fmt: skip
+            if on_timeline:
+                _append_timeline(session, return_id, now, reason)
+    except IntegrityError:
+        return False  # another worker recorded it first
+    return True
+
+
+def _append_timeline(session, return_id: str, at: datetime, cause: str) -> None:
+    ret = session.get(ReturnRecord, return_id)
+    if ret is None:
+        return
+    last = session.exec(
+        select(func.max(TimelineRecord.seq)).where(
+            TimelineRecord.return_id == return_id
+        )
+    ).one()
+    session.add(
+        TimelineRecord(
+            return_id=return_id,
+            seq=(last or 0) + 1,
+            at=at,
+            status=ret.status,
+            event="attention",
+            cause=cause,
+        )
+    )

@@ -1,0 +1,112 @@
+"""Trouble is seen while it happens: a side effect that keeps failing, a workflow task that keeps
+failing, a transition the rules do not allow. Time-skipping server, real activities and sandboxes."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+
+import httpx
+from sqlmodel import select
+from temporalio import workflow
+from temporalio.worker import Worker
+
+from db.session import session_scope
+from db.tables import AttentionItem, ReturnRecord, TimelineRecord
+from domain.status import ReturnStatus
+from tests.factories import new_merchant
+from tests.polling import poll_async
+from tests.workflows.test_carrier_paths import flags
+from tests.workflows.test_message_races import task_failures
+from tests.workflows.test_return_workflow import submitted, timeline
+from workers.trouble import WorkflowTaskWatch
+from workflows.ids import return_workflow_id
+
+
+async def test_a_label_purchase_that_keeps_failing_is_flagged_while_it_retries(harness):
+    h = harness
+    inp = h.new_return()
+    # The carrier answers 502 to the first four purchases; Temporal retries; the fifth buys.
+    spec = {
+        "POST /v2/shipments/*/buy": {"error_rate": 1.0, "status": 502, "max_faults": 4}
+    }
+    assert (
+        httpx.put(f"{h.sandboxes['easypost']}/_sandbox/faults", json=spec).status_code
+        == 200
+    )
+    try:
+        submitting = asyncio.ensure_future(submitted(h, inp))
+        # Flagged at the third attempt, while the purchase is still being retried.
+        [flag] = await poll_async(
+            lambda: flags(h, inp.return_id),
+            what="the failing purchase flagged",
+            timeout=60,
+        )
+        assert (
+            flag.kind == "side_effect_failing"
+            and "buy_return_label keeps failing (attempt 3)" in flag.reason
+        )
+        assert not submitting.done()
+        handle, view = await asyncio.wait_for(submitting, timeout=90)
+    finally:
+        httpx.delete(f"{h.sandboxes['easypost']}/_sandbox/faults")
+    assert view.status == ReturnStatus.LABEL_CREATED
+    causes = await poll_async(lambda: [e.cause for e in timeline(h, inp.return_id)],
+                              lambda c: any("buy_return_label succeeded at attempt 5" in x for x in c),
+                              what="the recovery noted")  # fmt: skip
+    assert any("keeps failing" in c for c in causes)
+    assert await task_failures(handle) == []
+
+
+@workflow.defn(name="BrokenForTest", sandboxed=False)
+class BrokenWorkflow:
+    """A workflow whose every task fails, as a bug would make a return's."""
+
+    @workflow.run
+    async def run(self) -> None:
+        raise RuntimeError("a bug in the workflow")
+
+
+async def test_a_failing_workflow_task_puts_the_return_on_the_attention_list(harness):
+    h = harness
+    merchant_id, _, _ = new_merchant(h.engine)
+    return_id = f"ret_{uuid.uuid4().hex[:24]}"
+    now = datetime.now(UTC)
+    with session_scope(h.engine) as s:
+        s.add(ReturnRecord(id=return_id, merchant_id=merchant_id, order_id="o-1", status="label_created",
+                           resolution="refund", items=[], request_fingerprint="x", created_at=now, updated_at=now))  # fmt: skip
+    watch = WorkflowTaskWatch(h.engine).install()
+    queue = f"broken-{uuid.uuid4().hex[:8]}"
+    try:
+        async with Worker(h.client, task_queue=queue, workflows=[BrokenWorkflow]):
+            await h.client.start_workflow(
+                "BrokenForTest", id=return_workflow_id(return_id), task_queue=queue
+            )
+
+            def listed():
+                watch.flag_seen()
+                with session_scope(h.engine) as s:
+                    return s.exec(
+                        select(AttentionItem).where(
+                            AttentionItem.return_id == return_id
+                        )
+                    ).all()
+
+            [item] = await poll_async(listed, what="the return on the attention list")
+            await h.client.get_workflow_handle(return_workflow_id(return_id)).terminate(
+                "test over"
+            )
+    finally:
+        watch.uninstall()
+    assert (
+        item.kind == "workflow_task_failed" and "a bug in the workflow" in item.reason
+    )
+    assert watch.flag_seen() == 0  # once per return, however often the task fails again
+    with session_scope(h.engine) as s:
+        assert (
+            s.exec(
+                select(TimelineRecord).where(TimelineRecord.return_id == return_id)
+            ).all()
+            == []
+        )
