@@ -8,7 +8,9 @@ Never pays more than was received, nor on another merchant's payment
 (domain/payout.py states the rule): before a refund or store credit, the order's
 payment is read from Stripe (exists, succeeded, the order's currency, the
 merchant's) and the payout is checked against what it captured less everything
-already paid back for the returns of its orders. The check and the record are one
+already paid back for the returns of its orders (orders naming it by its
+PaymentIntent or by its Charge alike) and what a dispute may take back; Stripe
+refusing a refund as `charge_disputed` is such a refusal too (ops, not credit). The check and the record are one
 transaction under a per-merchant lock (`_lock_payouts`), so two payouts racing on
 SQLite or PostgreSQL never both fit in the same headroom: a refund is recorded as
 `reserved` before Stripe is asked, store credit is written in that transaction.
@@ -121,7 +123,7 @@ class PaymentActivities:
                     )
             else:  # first attempt, or one whose refund failed or was refused: check (again) and reserve
                 refusal = check_payout(payment, merchant_id=req.merchant_id, currency=order.currency,
-                                       recorded=_recorded(session, req.merchant_id, reference), payout=payout)  # fmt: skip
+                                       recorded=_recorded(session, req.merchant_id, payment), payout=payout)  # fmt: skip
                 if refusal is not None:
                     raise _refused(refusal)
                 row = row or PaymentRefund(
@@ -145,6 +147,8 @@ class PaymentActivities:
             error = payment_error(err)
             if error.non_retryable:  # Stripe said no for good: the reservation no longer holds money
                 self._release(key)
+            if getattr(err, "code", None) == "charge_disputed":  # disputed since we read it: its money may be gone
+                raise _refused(PayoutRefusal(code="charge_disputed", message=str(error), requested=payout.money)) from err
             raise error from err
         with session_scope(self._engine) as session:
             row = session.get(PaymentRefund, key)
@@ -198,7 +202,7 @@ class PaymentActivities:
                 if entry is None:  # not issued by an earlier attempt meanwhile
                     payout = Payout.credit(key, req.return_id, req.amount.amount, _bonus_percent(session, ret))
                     refusal = check_payout(payment, merchant_id=req.merchant_id, currency=order.currency,
-                                           recorded=_recorded(session, req.merchant_id, reference), payout=payout)  # fmt: skip
+                                           recorded=_recorded(session, req.merchant_id, payment), payout=payout)  # fmt: skip
                     if refusal is not None:
                         raise _refused(refusal)
                     entry = StoreCreditEntry(
@@ -273,10 +277,13 @@ def _credit_entry(session: Session, merchant_id: str, key: str) -> StoreCreditEn
     ).first()
 
 
-def _recorded(session: Session, merchant_id: str, reference: str) -> list[Payout]:
-    """Every counting payout for the returns of the merchant's orders paid by `reference`."""
+def _recorded(session: Session, merchant_id: str, payment: PaymentFacts | None) -> list[Payout]:
+    """Every counting payout for the returns of the merchant's orders paid by `payment`, whichever of
+    its names (PaymentIntent or Charge id) an order gives."""
+    if payment is None:
+        return []
     order_ids = session.exec(
-        select(Order.id).where(Order.merchant_id == merchant_id, Order.payment["reference"].as_string() == reference)
+        select(Order.id).where(Order.merchant_id == merchant_id, Order.payment["reference"].as_string().in_(payment.aliases))
     ).all()
     if not order_ids:
         return []

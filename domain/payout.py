@@ -13,12 +13,15 @@ captured. The rule, stated once:
 - The payment exists, its status is `succeeded`, and its currency is the
   order's (compared upper case).
 - The bound is per payment (so per order, and across orders that share one
-  payment):
+  payment, however each names it: a PaymentIntent `pi_…` and its Charge `ch_…`
+  are the same money; `PaymentFacts.aliases` lists every name, `key` is the
+  canonical one, the PaymentIntent's id when there is one):
 
       refunds on the payment (reserved, pending, requires_action, succeeded:
         Returnflow's, and anyone else's that Stripe shows)
     + store credit issued for the returns of the payment's orders (at its money
       value, below)
+    + what a dispute may take back (a disputed charge: all of it not refunded)
     + the new payout (at its money value)
     <= captured (`amount_received`)
 
@@ -34,6 +37,11 @@ captured. The rule, stated once:
   full. (With several lines the per-line rounding can make that money value up
   to lines - 1 minor units lower than the refund it replaced; that is the only
   slack, and only for bonus credit.)
+- A disputed charge (a chargeback, open or lost) counts as paid back: the
+  shopper's bank pulls the money from the merchant, so nothing more is paid
+  against it, neither a refund (Stripe refuses it, `charge_disputed`) nor the
+  store credit that would replace that refund. Such a refusal has code
+  `charge_disputed` and goes to ops like any payout above the bound.
 - What an exchange charged the shopper (its own PaymentIntent, for the
   replacement) does not add to the capture.
 - Refunds made outside Returnflow (in the Stripe dashboard, say) are those
@@ -103,6 +111,19 @@ class PaymentFacts(BaseModel):
     captured: int = Field(ge=0)  # amount_received (a Charge: amount_captured)
     owner: str | None = None  # metadata["merchant_id"]
     refunds: tuple[ProviderRefund, ...] = ()  # every refund on it, when read for a payout
+    payment_intent: str | None = None  # the PaymentIntent's id (a Charge's `payment_intent`)
+    charge: str | None = None  # the charge holding the money (a PaymentIntent's `latest_charge`)
+    disputed: int = Field(default=0, ge=0)  # what a dispute may take back, when read for a payout
+
+    @property
+    def key(self) -> str:
+        """The one name of this money, however an order names it: the PaymentIntent's id, else the Charge's."""
+        return self.payment_intent or self.charge or self.reference
+
+    @property
+    def aliases(self) -> tuple[str, ...]:
+        """Every reference naming this money (an order may hold any of them)."""
+        return tuple(dict.fromkeys(r for r in (self.reference, self.payment_intent, self.charge) if r))
 
 
 PaymentProblemCode = Literal["not_found", "not_owned", "not_succeeded", "currency_mismatch"]
@@ -177,9 +198,10 @@ def refunded_elsewhere(payment: PaymentFacts, recorded: Iterable[Payout]) -> int
 
 
 def paid_out(payment: PaymentFacts, recorded: Iterable[Payout]) -> int:
-    """Money already out against the payment: `recorded` (Returnflow's counting payouts) and refunds elsewhere."""
+    """Money already out against the payment: `recorded` (Returnflow's counting payouts), refunds elsewhere
+    and what a dispute may take back."""
     recorded = list(recorded)
-    return sum(p.money for p in recorded) + refunded_elsewhere(payment, recorded)
+    return sum(p.money for p in recorded) + refunded_elsewhere(payment, recorded) + payment.disputed
 
 
 def headroom(payment: PaymentFacts, recorded: Iterable[Payout]) -> int:
@@ -187,7 +209,9 @@ def headroom(payment: PaymentFacts, recorded: Iterable[Payout]) -> int:
     return payment.captured - paid_out(payment, recorded)
 
 
-RefusalCode = Literal["not_found", "not_owned", "not_succeeded", "currency_mismatch", "exceeds_capture"]
+RefusalCode = Literal[
+    "not_found", "not_owned", "not_succeeded", "currency_mismatch", "exceeds_capture", "charge_disputed"
+]
 
 
 class PayoutRefusal(BaseModel):
@@ -220,11 +244,13 @@ def check_payout(
     recorded = [p for p in recorded if p.key != payout.key]
     already = paid_out(payment, recorded)
     if payout.money > payment.captured - already:
+        disputed = f", {_money(payment.disputed, currency)} of it disputed" if payment.disputed else ""
         return PayoutRefusal(
-            code="exceeds_capture",
+            code="charge_disputed" if payment.disputed else "exceeds_capture",
             message=(
                 f"paying {_money(payout.money, currency)} would exceed what payment {payment.reference} captured: "
                 f"{_money(payment.captured, currency)} captured, {_money(max(already, 0), currency)} already paid back"
+                f"{disputed}"
             ),
             captured=payment.captured,
             already_paid=already,

@@ -12,17 +12,19 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 from sqlmodel import select
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.errors import PAYMENT_NOT_OWNED, PAYOUT_BOUND
-from activities.payments import PaymentActivities, SettlementRequest, refund_key
+from activities.payments import PaymentActivities, RefundCheck, SettlementRequest, refund_key
 from db.session import make_engine, session_scope
 from db.tables import PaymentRefund, PolicyVersion, ReturnRecord, StoreCreditEntry
 from domain.money import Money
 from tests.factories import LINES, create_payment, insert_order, new_merchant, stripe_client
+from tests.polling import poll
 
 TOTAL = 2 * 2500 + 8999  # the LINES order: 139.99
 
@@ -177,15 +179,55 @@ def test_a_retried_payout_is_paid_once_and_not_refused_by_its_own_record(engine,
     assert ledger(engine, merchant_id) == [TOTAL - 10_000]
 
 
+def _confirmed(pay, check: RefundCheck):
+    try:
+        return run(pay.confirm_refund, check)
+    except ApplicationError as err:
+        return err
+
+
 def test_a_refund_stripe_refuses_holds_nothing_so_its_store_credit_fits(engine, shop):
-    merchant_id, pay, _, url = shop
+    """The bank refuses the refund (pending, then failed: expired card): no money left, so credit may replace it."""
+    merchant_id, pay, client, url = shop
+    pi = create_payment(url, TOTAL, payment_method="pm_card_refundFail", merchant_id=merchant_id)
+    ret = a_return(engine, merchant_id, insert_order(engine, merchant_id, pi).id)
+    pending = run(pay.refund_payment, req(ret, merchant_id, TOTAL))
+    assert pending.status == "pending"
+    with pytest.raises(ApplicationError) as still_pending:  # holds the money while pending: nothing else fits
+        run(pay.issue_store_credit, req(ret, merchant_id, 1))
+    assert still_pending.value.type == PAYOUT_BOUND
+    check = RefundCheck(return_id=ret, merchant_id=merchant_id, refund_id=pending.reference)
+    err = poll(lambda: _confirmed(pay, check), lambda e: isinstance(e, ApplicationError) and e.non_retryable, 30,
+               "the refund to fail")  # fmt: skip
+    assert (err.type, err.details[0]["code"]) == ("PaymentRejected", "expired_or_canceled_card")  # the credit fallback
+    with session_scope(engine) as s:
+        assert s.get(PaymentRefund, refund_key(ret)).status == "failed"
+    assert [r.status for r in refunds_at_stripe(client, pi)] == ["failed"]
+    assert run(pay.issue_store_credit, req(ret, merchant_id, TOTAL)).amount.amount == TOTAL
+
+
+def test_a_disputed_payment_is_neither_refunded_nor_credited(engine, shop):
+    """A chargeback pays the shopper back through their bank: every payout on it is held for ops."""
+    merchant_id, pay, client, url = shop
     pi = create_payment(url, TOTAL, payment_method="pm_card_createDispute", merchant_id=merchant_id)
     ret = a_return(engine, merchant_id, insert_order(engine, merchant_id, pi).id)
-    err = refused(pay.refund_payment, req(ret, merchant_id, TOTAL))
-    assert err.type == "PaymentRejected"  # Stripe's own refusal: the workflow's store-credit fallback
-    with session_scope(engine) as s:
-        assert s.get(PaymentRefund, refund_key(ret)).status == "refused"
-    assert run(pay.issue_store_credit, req(ret, merchant_id, TOTAL)).amount.amount == TOTAL
+    for activity in (pay.refund_payment, pay.issue_store_credit):
+        err = refused(activity, req(ret, merchant_id, 1))
+        assert (err.type, err.details[0]["code"]) == (PAYOUT_BOUND, "charge_disputed")
+    assert refunds_at_stripe(client, pi) == [] and ledger(engine, merchant_id) == []
+
+
+def test_a_dispute_opened_after_a_partial_refund_stops_the_rest(engine, shop):
+    merchant_id, pay, client, url = shop
+    pi = create_payment(url, TOTAL, merchant_id=merchant_id)
+    order = insert_order(engine, merchant_id, pi)
+    first, second = a_return(engine, merchant_id, order.id), a_return(engine, merchant_id, order.id)
+    assert run(pay.refund_payment, req(first, merchant_id, 5_000)).status == "succeeded"
+    httpx.post(f"{url}/_sandbox/payment_intents/{pi}/dispute").raise_for_status()
+    for activity in (pay.refund_payment, pay.issue_store_credit):
+        err = refused(activity, req(second, merchant_id, 1))
+        assert (err.type, err.details[0]["code"]) == (PAYOUT_BOUND, "charge_disputed")
+    assert [r.amount for r in refunds_at_stripe(client, pi)] == [5_000] and ledger(engine, merchant_id) == []
 
 
 def test_orders_sharing_one_payment_share_its_bound(engine, shop):

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 
-import pytest
 from temporalio.exceptions import ApplicationError
 
 from tests.activities.test_payouts import (  # noqa: F401
@@ -33,13 +32,7 @@ from tests.activities.test_payouts import (  # noqa: F401
 from tests.factories import create_payment, insert_order
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a disputed (charged-back) payment still gets store credit after its refund is refused",
-)
-def test_a_disputed_payment_gets_no_store_credit_in_place_of_its_refused_refund(
-    engine, shop
-):  # noqa: F811
+def test_a_disputed_payment_gets_no_store_credit_in_place_of_its_refused_refund(engine, shop):  # noqa: F811
     merchant_id, pay, _, url = shop
     pi = create_payment(
         url, TOTAL, payment_method="pm_card_createDispute", merchant_id=merchant_id

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 
-import pytest
 from temporalio.exceptions import ApplicationError
 
 from tests.activities.test_payouts import (  # noqa: F401
@@ -47,13 +46,7 @@ def _try(fn, request) -> None:
         run(fn, request)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pi_ and ch_ of one payment are two bounds: store credit paid twice",
-)
-def test_store_credit_on_the_intent_and_on_its_charge_stays_within_the_capture(
-    engine, shop
-):  # noqa: F811
+def test_store_credit_on_the_intent_and_on_its_charge_stays_within_the_capture(engine, shop):  # noqa: F811
     merchant_id, pay, client, url = shop
     pi = create_payment(url, TOTAL, merchant_id=merchant_id)
     ch = _charge_of(client, pi)
@@ -70,13 +63,7 @@ def test_store_credit_on_the_intent_and_on_its_charge_stays_within_the_capture(
     assert _paid_back(engine, client, merchant_id, pi) <= TOTAL
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pi_ and ch_ of one payment are two bounds: credit + refund paid twice",
-)
-def test_credit_on_the_intent_then_refund_on_its_charge_stays_within_the_capture(
-    engine, shop
-):  # noqa: F811
+def test_credit_on_the_intent_then_refund_on_its_charge_stays_within_the_capture(engine, shop):  # noqa: F811
     merchant_id, pay, client, url = shop
     pi = create_payment(url, TOTAL, merchant_id=merchant_id)
     ch = _charge_of(client, pi)

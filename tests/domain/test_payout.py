@@ -98,6 +98,26 @@ def test_a_retried_payout_is_not_counted_against_itself():
     assert check(pay(), Payout.refund("r2-refund", "r2", 1), recorded).code == "exceeds_capture"
 
 
+def test_a_payment_intent_and_its_charge_are_one_payment_with_one_key():
+    by_intent = PaymentFacts(reference="pi_1", status="succeeded", currency="USD", captured=1, payment_intent="pi_1", charge="ch_1")
+    by_charge = by_intent.model_copy(update={"reference": "ch_1"})
+    assert by_intent.key == by_charge.key == "pi_1"
+    assert set(by_intent.aliases) == set(by_charge.aliases) == {"pi_1", "ch_1"}
+    bare = PaymentFacts(reference="ch_9", status="succeeded", currency="USD", captured=1, charge="ch_9")  # Charges API
+    assert (bare.key, bare.aliases) == ("ch_9", ("ch_9",))
+
+
+def test_a_disputed_payment_counts_as_paid_back_and_says_so():
+    disputed = pay().model_copy(update={"disputed": 10_000})
+    assert headroom(disputed, []) == 0
+    for payout in (Payout.refund("k", "r1", 1), Payout.credit("k2", "r1", 1)):
+        refusal = check(disputed, payout)
+        assert refusal.code == "charge_disputed" and "disputed" in refusal.message and not refusal.tenancy
+    # After a partial refund the dispute is over the rest: still nothing more.
+    partly = pay().model_copy(update={"disputed": 6_000})
+    assert check(partly, Payout.credit("k", "r2", 1), [Payout.refund("r1-refund", "r1", 4_000)]).code == "charge_disputed"
+
+
 @pytest.mark.parametrize(
     "amount,percent,money",
     [

@@ -14,7 +14,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from db.session import session_scope
-from db.tables import ReturnRecord, StoreCreditEntry, TimelineRecord
+from db.tables import AttentionItem, ReturnRecord, StoreCreditEntry, TimelineRecord
 from domain.returns import Grade, Resolution, ReturnReason
 from domain.status import ReturnStatus
 from workflows.messages import (
@@ -206,6 +206,24 @@ async def test_store_credit_resolution_writes_one_ledger_entry(harness):
 
 
 async def test_refund_refused_by_the_bank_falls_back_to_store_credit(harness):
+    """The card's bank refuses the refund (it fails after pending: expired card), so no money left: credit instead."""
+    h = harness
+    inp = h.new_return(payment_method="pm_card_refundFail")
+    handle, _ = await submitted(h, inp)
+    await handle.signal(ReturnWorkflow.warehouse_receipt, receipt())
+    await handle.execute_update(
+        ReturnWorkflow.inspect,
+        Inspection(items=[InspectedItem(line_id="L1", grade=Grade.A), InspectedItem(line_id="L2", grade=Grade.A)]),
+    )
+    final = await handle.result()
+    assert final.status == ReturnStatus.COMPLETED
+    assert final.refund.method == Resolution.STORE_CREDIT and final.refund.amount.amount == 13999
+    assert [r["status"] for r in sandbox_refunds(h, inp.return_id)] == ["failed"]
+    assert any("refund failed" in e.cause for e in timeline(h, inp.return_id))
+
+
+async def test_a_disputed_payment_is_held_for_ops_not_paid_again_as_store_credit(harness):
+    """A chargeback already gives the shopper their money back: no refund, no credit in its place; ops decide."""
     h = harness
     inp = h.new_return(payment_method="pm_card_createDispute")
     handle, _ = await submitted(h, inp)
@@ -216,8 +234,15 @@ async def test_refund_refused_by_the_bank_falls_back_to_store_credit(harness):
     )
     final = await handle.result()
     assert final.status == ReturnStatus.COMPLETED
-    assert final.refund.method == Resolution.STORE_CREDIT and final.refund.amount.amount == 13999
-    assert any("refund failed" in e.cause for e in timeline(h, inp.return_id))
+    assert final.refund.status == "held_for_ops" and final.refund.amount.amount == 13999
+    assert sandbox_refunds(h, inp.return_id) == []
+    with session_scope(h.engine) as s:
+        assert s.exec(select(StoreCreditEntry).where(StoreCreditEntry.return_id == inp.return_id)).all() == []
+        [flag] = s.exec(
+            select(AttentionItem).where(AttentionItem.return_id == inp.return_id, AttentionItem.kind == "payout_held")
+        ).all()
+    assert "disputed" in flag.reason
+    assert not any("store credit" in e.cause for e in timeline(h, inp.return_id))
 
 
 async def test_submit_with_another_fingerprint_is_refused(harness):
