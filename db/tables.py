@@ -423,7 +423,8 @@ class ReturnUnit(SQLModel, table=True):
     """One unit of an order line held by a return: at most one open or completed return per unit.
 
     Inserted by the API in one transaction before the return's workflow starts (the primary key
-    is the unique constraint that makes concurrent creates safe); deleted when the return ends
+    is the unique constraint that makes concurrent creates safe, `claim` the one that makes one
+    return id one request); deleted when the return ends
     cancelled, rejected or expired. Completed returns keep theirs.
     """
 
@@ -435,3 +436,9 @@ class ReturnUnit(SQLModel, table=True):
     unit: int = Field(primary_key=True)  # 1..the line's quantity
     return_id: str = Field(index=True, max_length=64)
     created_at: datetime = _dt(nullable=False, default=utcnow)
+    # The create request that reserved it (sha256 of its body; NULL only for rows from before 0010):
+    # the same Idempotency-Key with another body is a conflict, not a retry.
+    request_fingerprint: str | None = Field(default=None, max_length=64)
+    # The return's id on exactly one of its rows, NULL on the others: unique, so two reservations for
+    # one return id (the same Idempotency-Key sent twice at once) never both commit, whatever units.
+    claim: str | None = Field(default=None, unique=True, index=True, max_length=64)

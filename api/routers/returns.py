@@ -129,7 +129,12 @@ async def _reserve_units(db: DbDep, merchant_id: str, return_id: str, body: Retu
     """Hold the return's units (422 if another return holds them); False if a retry held them already."""
     quantities = {l["id"]: l["quantity"] for l in found.order.lines}
     items = [RequestedItem(line_id=i.line_id, quantity=i.quantity) for i in body.items]
-    problems, created = await run_in_threadpool(return_units.reserve, db.engine, merchant_id, body.order_id, return_id, quantities, items)
+    try:
+        problems, created = await run_in_threadpool(
+            return_units.reserve, db.engine, merchant_id, body.order_id, return_id, quantities, items, fingerprint=_fingerprint(body)
+        )
+    except return_units.IdempotencyConflict as err:  # the same key sent with another body, maybe at the same moment
+        raise ApiError(409, "idempotency_conflict", "this Idempotency-Key was already used with a different request") from err
     if problems:
         raise ApiError(422, "invalid_items", "; ".join(p.message for p in problems), details=[p.model_dump() for p in problems])
     return created

@@ -46,9 +46,10 @@ def reserve(
     quantity: int = 1,
     items=ONE,
     order_id: str = "o1",
+    fingerprint: str = "fp",
 ):
     return return_units.reserve(
-        engine, merchant_id, order_id, return_id, {"L1": quantity, "L2": 1}, items
+        engine, merchant_id, order_id, return_id, {"L1": quantity, "L2": 1}, items, fingerprint=fingerprint
     )
 
 

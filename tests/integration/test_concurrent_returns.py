@@ -147,3 +147,37 @@ def test_a_retry_with_the_same_key_is_the_same_return_not_a_second_one(
     ]
     assert len({r.json()["id"] for r in results}) == 1
     assert len(returns_of(run, order_id)) == 1
+
+
+def test_one_key_with_two_bodies_at_the_same_moment_is_one_return_and_a_409(
+    running: Running,
+):
+    """Three creates for line L1 and three for line L2 with one Idempotency-Key, released together:
+    one body becomes the return, the other is 409 idempotency_conflict and holds nothing."""
+    run = running
+    order_id = put_order(run, LINES)
+    headers = {**run.merchant(), "Idempotency-Key": f"two-bodies-{uuid.uuid4().hex}"}
+    bodies = [one_unit(order_id, "L1"), one_unit(order_id, "L2")] * 3
+    start = threading.Barrier(len(bodies))
+
+    def go(body: dict) -> tuple[str, httpx.Response]:
+        with httpx.Client(base_url=run.settings.api_base_url, timeout=120) as client:
+            start.wait()
+            return body["items"][0]["line_id"], client.post("/v1/returns", json=body, headers=headers)
+
+    with ThreadPoolExecutor(len(bodies)) as pool:
+        results = list(pool.map(go, bodies))
+    seen = [(line, r.status_code, r.text[:200]) for line, r in results]
+    won = {line for line, r in results if r.status_code in (200, 201, 202)}
+    assert len(won) == 1, seen
+    [line] = won
+    lost = "L2" if line == "L1" else "L1"
+    assert len({r.json()["id"] for ln, r in results if ln == line}) == 1, seen
+    for ln, r in results:
+        if ln == lost:
+            assert r.status_code == 409 and r.json()["error"]["code"] == "idempotency_conflict", seen
+    [created] = returns_of(run, order_id)
+    assert [i["line_id"] for i in created["items"]] == [line]
+    # The losing body reserved nothing: with a key of its own it is a return of its own.
+    again = post_return(run, one_unit(order_id, lost))
+    assert again.status_code == 201, again.text
