@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from fastapi import Path
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
-    EmailStr,
     Field,
     HttpUrl,
-    field_validator,
     model_validator,
 )
 
@@ -22,10 +20,33 @@ from domain.inspection import Finding
 from domain.money import Money
 from domain.returns import Grade, Resolution, ReturnReason
 from domain.status import ReturnStatus
-from domain.validation import country_code, currency_code
+from domain.validation import (
+    ID_PATTERN,
+    MAX_ID_LENGTH,
+    MAX_MONEY,
+    MAX_RETURN_ID_LENGTH,
+    CountryCode,
+    CurrencyCode,
+    Email,
+    Id,
+    Instant,
+    Latitude,
+    Longitude,
+    MinorUnits,
+    Name,
+    PastInstant,
+    Quantity,
+    ReturnId,
+    Sku,
+    TrackingCode,
+    invalid,
+    text,
+)
 from workflows.messages import ItemStage
 
-Id = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
+# Ids in a path follow the same rule as ids in a body (domain.validation.Id, ReturnId): 422 otherwise.
+PathId = Annotated[str, Path(min_length=1, max_length=MAX_ID_LENGTH, pattern=ID_PATTERN)]
+ReturnPathId = Annotated[str, Path(min_length=1, max_length=MAX_RETURN_ID_LENGTH, pattern=ID_PATTERN)]
 
 
 class Strict(BaseModel):
@@ -34,22 +55,17 @@ class Strict(BaseModel):
 
 # ---- orders ---------------------------------------------------------------------------
 class Address(Strict):
-    name: str = Field(min_length=1, max_length=200)
-    street1: str = Field(min_length=1, max_length=200)
-    street2: str | None = Field(default=None, max_length=200)
-    city: str = Field(min_length=1, max_length=100)
-    state: str | None = Field(default=None, max_length=100)
-    zip: str = Field(min_length=1, max_length=20)
-    country: str = Field(min_length=2, max_length=2, description="ISO 3166-1 alpha-2")
-    phone: str | None = Field(default=None, max_length=40)
+    name: text(200, 1)
+    street1: text(200, 1)
+    street2: text(200) | None = None
+    city: text(100, 1)
+    state: text(100) | None = None
+    zip: text(20, 1)
+    country: CountryCode = Field(description="ISO 3166-1 alpha-2")
+    phone: text(40) | None = None
     # Optional: where the shopper is, to address the return to the nearest warehouse (else the country's centre).
-    latitude: float | None = Field(default=None, ge=-90, le=90, allow_inf_nan=False)
-    longitude: float | None = Field(default=None, ge=-180, le=180, allow_inf_nan=False)
-
-    @field_validator("country")
-    @classmethod
-    def _country(cls, v: str) -> str:
-        return country_code(v)
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
 
     @model_validator(mode="after")
     def _both_or_neither(self) -> Address:
@@ -59,71 +75,77 @@ class Address(Strict):
 
 
 class Customer(Strict):
-    email: EmailStr
-    name: str = Field(min_length=1, max_length=200)
+    email: Email
+    name: text(200, 1)
     address: Address
-    tier: str | None = Field(default=None, max_length=64, description="loyalty tier, as the policy names it")
+    tier: text(64) | None = Field(default=None, description="loyalty tier, as the policy names it")
 
 
 class OrderLineIn(Strict):
-    id: str = Id
-    sku: str = Field(min_length=1, max_length=128)
-    title: str = Field(default="", max_length=300)
-    quantity: int = Field(ge=1, le=10_000)
-    unit_price: int = Field(ge=0, description="integer minor units")
-    category: str = Field(default="", max_length=100)
-    tags: list[str] = Field(default_factory=list, max_length=50)
+    id: Id
+    sku: Sku
+    title: text(300) = ""
+    quantity: Quantity
+    unit_price: MinorUnits
+    category: text(100) = ""
+    tags: list[Name] = Field(default_factory=list, max_length=50)
 
 
 class Payment(Strict):
     provider: Literal["stripe"]
-    reference: str = Field(min_length=3, max_length=255, description="Stripe PaymentIntent (pi_…) or Charge (ch_…)")
+    reference: Id = Field(min_length=3, description="Stripe PaymentIntent (pi_…) or Charge (ch_…)")
 
 
 class OrderIn(Strict):
-    placed_at: AwareDatetime
-    delivered_at: AwareDatetime | None = None
-    currency: str = Field(min_length=3, max_length=3)
+    placed_at: PastInstant = Field(description="with a time zone; not in the future")
+    delivered_at: PastInstant | None = Field(default=None, description="with a time zone; not in the future, nor before placed_at")
+    currency: CurrencyCode
     customer: Customer
     lines: list[OrderLineIn] = Field(min_length=1, max_length=500)
     payment: Payment | None = None
 
-    @field_validator("currency")
-    @classmethod
-    def _currency(cls, v: str) -> str:
-        return currency_code(v)
-
     @model_validator(mode="after")
     def _consistent(self) -> OrderIn:
-        ids = [l.id for l in self.lines]
-        if len(ids) != len(set(ids)):
-            raise ValueError("line ids must be unique within the order")
+        first: dict[str, int] = {}
+        problems = []
+        for i, line in enumerate(self.lines):
+            if line.id in first:
+                problems.append((("lines", i, "id"), f"line id {line.id!r} is already lines[{first[line.id]}]'s", line.id))
+            first.setdefault(line.id, i)
         if self.delivered_at and self.delivered_at < self.placed_at:
-            raise ValueError("delivered_at is before placed_at")
+            problems.append((("delivered_at",), f"is before placed_at ({self.placed_at.isoformat()})", self.delivered_at))
+        total = sum(line.unit_price * line.quantity for line in self.lines)
+        if total > MAX_MONEY:
+            problems.append((("lines",), f"the order's total of {total} minor units is above the limit of {MAX_MONEY}", total))
+        if problems:
+            raise invalid("OrderIn", problems)
         return self
 
 
 class OrderOut(OrderIn):
+    # Read back later: the times were checked when the order came in.
+    placed_at: datetime
+    delivered_at: datetime | None = None
     id: str
     updated_at: datetime
 
 
 # ---- returns --------------------------------------------------------------------------
 class ExchangeChoiceIn(Strict):
-    replacement_sku: str = Field(min_length=1, max_length=128)
-    quantity: int | None = Field(default=None, ge=1, le=10_000, description="default: the item's quantity")
+    replacement_sku: Sku
+    quantity: Quantity | None = Field(default=None, description="default: the item's quantity")
 
 
 class ReturnItemIn(Strict):
-    line_id: str = Id
-    quantity: int = Field(ge=1, le=10_000)
+    line_id: Id
+    quantity: Quantity
     reason: ReturnReason
-    comment: str = Field(default="", max_length=2000)
+    comment: text(2000) = ""
     exchange: ExchangeChoiceIn | None = Field(default=None, description="with resolution exchange: what the shopper wants instead")
 
 
 class ReturnCreate(Strict):
-    order_id: str = Id
+    order_id: Id
     items: list[ReturnItemIn] = Field(min_length=1, max_length=500)
     resolution: Resolution
     exchange_mode: Literal["standard", "instant", "advance"] = Field(
@@ -177,9 +199,9 @@ class LabelOut(BaseModel):
 
 
 class PickupWindowIn(Strict):
-    min_datetime: AwareDatetime
-    max_datetime: AwareDatetime
-    instructions: str = Field(default="", max_length=500)
+    min_datetime: Instant
+    max_datetime: Instant
+    instructions: text(500) = ""
 
     @model_validator(mode="after")
     def _window(self) -> PickupWindowIn:
@@ -304,7 +326,7 @@ class Timeline(BaseModel):
 
 class ReviewIn(Strict):
     decision: Literal["approve", "reject"]
-    note: str = Field(default="", max_length=2000)
+    note: text(2000) = ""
 
 
 class TrackingEventOut(BaseModel):
@@ -323,18 +345,18 @@ class Tracking(BaseModel):
 
 
 class CancelIn(Strict):
-    reason: str = Field(default="cancelled by merchant", max_length=500)
+    reason: text(500) = "cancelled by merchant"
 
 
 # ---- warehouse ------------------------------------------------------------------------
 class ReceiptIn(Strict):
     """A dock scan: the carrier's tracking code, the return id, or the packing slip's RMA barcode."""
 
-    tracking_code: str | None = Field(default=None, min_length=1, max_length=64)
-    return_id: str | None = Field(default=None, min_length=1, max_length=64)
-    rma_code: str | None = Field(default=None, min_length=1, max_length=100)
-    facility_id: str | None = Field(default=None, min_length=1, max_length=128, description="where it was scanned; default: where the label sends it")
-    notes: str = Field(default="", max_length=2000)
+    tracking_code: TrackingCode | None = None
+    return_id: ReturnId | None = None
+    rma_code: text(100, 1) | None = None
+    facility_id: Id | None = Field(default=None, description="where it was scanned; default: where the label sends it")
+    notes: text(2000) = ""
 
     @model_validator(mode="after")
     def _one(self) -> ReceiptIn:
@@ -357,11 +379,11 @@ class UnidentifiedOut(BaseModel):
 
 
 class InspectedItemIn(Strict):
-    line_id: str = Id
+    line_id: Id
     grade: Grade | None = Field(default=None, description="required unless problem is missing")
     matches_reason: bool = Field(default=True, description="does the item confirm the shopper's stated reason?")
     problem: Literal["missing", "wrong_item"] | None = None
-    notes: str = Field(default="", max_length=2000)
+    notes: text(2000) = ""
     photo_urls: list[HttpUrl] = Field(default_factory=list, max_length=20)
 
     @model_validator(mode="after")
@@ -375,7 +397,7 @@ class InspectedItemIn(Strict):
 
 class InspectionIn(Strict):
     items: list[InspectedItemIn] = Field(min_length=1, max_length=500)
-    inspector: str = Field(default="", max_length=200)
+    inspector: text(200) = ""
 
 
 class InspectedItemOut(BaseModel):

@@ -67,7 +67,17 @@ from pydantic import (
 from domain.facilities import Capability
 from domain.money import Money
 from domain.returns import Grade, ReturnReason
-from domain.validation import Loc, category_key, invalid
+from domain.validation import (
+    MAX_NAMES,
+    MAX_RULES,
+    Loc,
+    Name,
+    Percent,
+    Priority,
+    category_key,
+    invalid,
+    text,
+)
 
 __all__ = [
     "APPAREL_CATEGORIES",
@@ -114,14 +124,14 @@ class DispositionRule(BaseModel):
 
     model_config = _FORBID
 
-    id: str = Field(min_length=1, max_length=100)
-    description: str = Field(default="", max_length=500)
-    grades: list[Grade] = Field(default_factory=list)
-    categories: list[str] = Field(default_factory=list)
-    reasons: list[ReturnReason] = Field(default_factory=list)
+    id: text(100, 1)
+    description: text(500) = ""
+    grades: list[Grade] = Field(default_factory=list, max_length=MAX_NAMES)
+    categories: list[Name] = Field(default_factory=list, max_length=MAX_NAMES)
+    reasons: list[ReturnReason] = Field(default_factory=list, max_length=MAX_NAMES)
     disposition: DispositionKind
-    recovery_percent: int = Field(ge=0, le=100, description="estimated share of the unit value recovered")
-    priority: int = 0  # higher wins
+    recovery_percent: Percent = Field(description="estimated share of the unit value recovered")
+    priority: Priority = 0  # higher wins
 
     @field_validator("categories")
     @classmethod
@@ -253,8 +263,8 @@ class DispositionPolicy(BaseModel):
 
     model_config = _FORBID
 
-    rules: list[DispositionRule] = Field(default_factory=list)
-    defaults: list[DispositionRule] = Field(default_factory=lambda: list(DEFAULT_RULES))
+    rules: list[DispositionRule] = Field(default_factory=list, max_length=MAX_RULES)
+    defaults: list[DispositionRule] = Field(default_factory=lambda: list(DEFAULT_RULES), max_length=MAX_RULES)
 
     @model_validator(mode="after")
     def _consistent(self) -> DispositionPolicy:

@@ -48,8 +48,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from domain.facilities import Capability, Facility, FacilityKind, GeoPoint, distance_km
-from domain.money import Money
-from domain.validation import Loc, invalid
+from domain.money import Money, MoneyIn
+from domain.validation import MAX_NAMES, MAX_VARIANTS, Loc, Sku, Units, invalid, text
 
 __all__ = [
     "AdvanceOutcome",
@@ -86,13 +86,13 @@ class Variant(BaseModel):
 
     model_config = _FORBID
 
-    sku: str = Field(min_length=1, max_length=128)
-    product_id: str = Field(min_length=1, max_length=128)
-    title: str = Field(default="", max_length=200)
-    options: dict[str, str] = Field(default_factory=dict)
-    price: Money  # per unit
+    sku: Sku
+    product_id: text(128, 1)
+    title: text(200) = ""
+    options: dict[text(64), text(200)] = Field(default_factory=dict, max_length=MAX_NAMES)
+    price: MoneyIn  # per unit
     discontinued: bool = False
-    category: str = ""
+    category: text(100) = ""
 
     @field_validator("options")
     @classmethod
@@ -119,7 +119,7 @@ class Catalog(BaseModel):
 
     model_config = _FORBID
 
-    variants: list[Variant] = Field(default_factory=list)
+    variants: list[Variant] = Field(default_factory=list, max_length=MAX_VARIANTS)
 
     @model_validator(mode="after")
     def _consistent(self) -> Catalog:
@@ -156,10 +156,10 @@ class StockLevel(BaseModel):
 
     model_config = _FORBID
 
-    sku: str = Field(min_length=1, max_length=128)
+    sku: Sku
     facility_id: str = Field(min_length=1, max_length=128)
-    on_hand: int = Field(ge=0)
-    reserved: int = Field(default=0, ge=0)
+    on_hand: Units
+    reserved: Units = 0
 
     @model_validator(mode="after")
     def _reserved_on_hand(self) -> StockLevel:

@@ -46,12 +46,23 @@ from pydantic import (
 
 from domain.money import Money
 from domain.validation import (
+    MAX_ITEMS,
+    MAX_NAMES,
+    CountryCode,
+    CurrencyCode,
+    Id,
+    Latitude,
     Loc,
+    Longitude,
+    MinorUnits,
+    Name,
+    Units,
     category_key,
     country_code,
     currency_code,
     invalid,
     problem,
+    text,
 )
 
 __all__ = [
@@ -79,7 +90,6 @@ EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG)
 TIE_KM = 0.5
 
 _FORBID = ConfigDict(frozen=True, extra="forbid")
-_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"  # the API's id shape
 
 
 # Units already booked today per facility id (facilities not in it: nothing booked).
@@ -118,8 +128,8 @@ class GeoPoint(BaseModel):
 
     model_config = _FORBID
 
-    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
-    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
+    lat: Latitude
+    lon: Longitude
 
 
 class FacilityAddress(BaseModel):
@@ -127,15 +137,15 @@ class FacilityAddress(BaseModel):
 
     model_config = _FORBID
 
-    name: str | None = Field(default=None, max_length=200)
-    company: str | None = Field(default=None, max_length=200)
-    street1: str = Field(min_length=1, max_length=200)
-    street2: str | None = Field(default=None, max_length=200)
-    city: str = Field(min_length=1, max_length=100)
-    state: str | None = Field(default=None, max_length=100)
-    zip: str = Field(min_length=1, max_length=20)
-    country: str = Field(description="ISO 3166-1 alpha-2")
-    phone: str | None = Field(default=None, max_length=40)
+    name: text(200) | None = None
+    company: text(200) | None = None
+    street1: text(200, 1)
+    street2: text(200) | None = None
+    city: text(100, 1)
+    state: text(100) | None = None
+    zip: text(20, 1)
+    country: CountryCode = Field(description="ISO 3166-1 alpha-2")
+    phone: text(40) | None = None
 
     @field_validator("country")
     @classmethod
@@ -152,16 +162,16 @@ class Facility(BaseModel):
 
     model_config = _FORBID
 
-    id: str = Field(min_length=1, max_length=128, pattern=_ID_PATTERN)
+    id: Id
     kind: FacilityKind
-    name: str = Field(min_length=1, max_length=200)
+    name: text(200, 1)
     address: FacilityAddress
     location: GeoPoint
-    capabilities: list[Capability]
-    categories: list[str] = Field(default_factory=list, description="accepted categories; empty: every category")
-    daily_capacity: int = Field(ge=0, description="units a day")
-    cost_per_unit: int = Field(ge=0, description="minor units of `currency`")
-    currency: str
+    capabilities: list[Capability] = Field(max_length=MAX_NAMES)
+    categories: list[Name] = Field(default_factory=list, max_length=MAX_NAMES, description="accepted categories; empty: every category")
+    daily_capacity: Units = Field(description="units a day")
+    cost_per_unit: MinorUnits = Field(description="minor units of `currency`")
+    currency: CurrencyCode
 
     @field_validator("capabilities")
     @classmethod
@@ -215,7 +225,7 @@ class FacilityRegistry(BaseModel):
 
     model_config = _FORBID
 
-    facilities: list[Facility] = Field(default_factory=list)
+    facilities: list[Facility] = Field(default_factory=list, max_length=MAX_ITEMS)
 
     @model_validator(mode="after")
     def _consistent(self) -> FacilityRegistry:

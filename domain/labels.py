@@ -43,8 +43,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from domain.money import Money
-from domain.validation import Loc, invalid
+from domain.money import Money, MoneyIn
+from domain.validation import MAX_NAMES, Loc, Name, invalid
 
 __all__ = [
     "LabelChoice",
@@ -90,12 +90,13 @@ class LabelRules(BaseModel):
 
     model_config = _FORBID
 
-    carriers: list[str] = Field(default_factory=list, description="allowed carriers; empty: any")
-    services: list[str] = Field(default_factory=list, description="allowed services; empty: any")
-    max_cost: Money | None = Field(default=None, description="the most a label may cost; None: no limit")
+    carriers: list[Name] = Field(default_factory=list, max_length=MAX_NAMES, description="allowed carriers; empty: any")
+    services: list[Name] = Field(default_factory=list, max_length=MAX_NAMES, description="allowed services; empty: any")
+    max_cost: MoneyIn | None = Field(default=None, description="the most a label may cost; None: no limit")
     selection: Selection = "cheapest"
-    preferred_carriers: list[str] = Field(
-        default_factory=list, description="most preferred first; used (and required) by selection preferred_carrier"
+    preferred_carriers: list[Name] = Field(
+        default_factory=list, max_length=MAX_NAMES,
+        description="most preferred first; used (and required) by selection preferred_carrier",
     )
 
     @field_validator("carriers")

@@ -6,9 +6,18 @@ minor unit (the merchant never pays out a fraction of a cent it does not owe).
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from typing import Annotated
 
-from domain.validation import currency_code
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+)
+
+from domain.validation import MAX_MONEY, currency_code, invalid
 
 # ISO 4217 currencies whose minor unit is not the cent.
 _EXPONENT = {
@@ -60,3 +69,27 @@ class Money(BaseModel):
         for m in amounts:
             result = result + m
         return result
+
+
+def _within_bounds(money: Money) -> Money:
+    if money.amount > MAX_MONEY:
+        raise invalid("Money", [(("amount",), f"{money.amount} is above the limit of {MAX_MONEY} minor units", money.amount)])
+    return money
+
+
+# Money a request sets (a catalog price, a label budget): bounded like every amount from outside
+# (domain.validation.MAX_MONEY). Money itself is not: sums made here may exceed what one input may say.
+MoneyIn = Annotated[
+    Money,
+    AfterValidator(_within_bounds),
+    WithJsonSchema(
+        {
+            "type": "object",
+            "properties": {
+                "amount": {"type": "integer", "minimum": 0, "maximum": MAX_MONEY, "description": "integer minor units"},
+                "currency": {"type": "string", "minLength": 3, "maxLength": 3, "pattern": "^[A-Za-z]{3}$"},
+            },
+            "required": ["amount", "currency"],
+        }
+    ),
+]

@@ -85,7 +85,21 @@ from domain.returns import (
     ReturnLine,
     ReturnReason,
 )
-from domain.validation import Loc, country_code, currency_code, invalid, problem
+from domain.validation import (
+    MAX_DAYS,
+    MAX_NAMES,
+    MAX_RULES,
+    CurrencyCode,
+    Loc,
+    MinorUnits,
+    Name,
+    Priority,
+    country_code,
+    currency_code,
+    invalid,
+    problem,
+    text,
+)
 
 __all__ = [
     "DEFAULT_TRANSIT_ALLOWANCE_DAYS",
@@ -110,7 +124,6 @@ __all__ = [
 DEFAULT_WINDOW_DAYS = 30
 DEFAULT_TRANSIT_ALLOWANCE_DAYS = 7
 EU_STATUTORY_WITHDRAWAL_DAYS = 14
-MAX_DAYS = 3650
 
 EU_COUNTRIES: frozenset[str] = frozenset(
     {
@@ -178,13 +191,13 @@ class Fee(BaseModel):
     model_config = _FORBID
 
     kind: Literal["flat", "percent"]
-    amount: int = Field(default=0, ge=0, description="minor units, for a flat fee")
+    amount: MinorUnits = Field(default=0, description="minor units, for a flat fee")
     percent: int = Field(default=0, ge=0, le=100, description="0..100, for a percent fee")
     waived_for_reasons: list[ReturnReason] = Field(
-        default_factory=lambda: sorted(MERCHANT_FAULT_REASONS, key=list(ReturnReason).index)
+        default_factory=lambda: sorted(MERCHANT_FAULT_REASONS, key=list(ReturnReason).index), max_length=MAX_NAMES
     )
-    waived_for_resolutions: list[Resolution] = Field(default_factory=list)
-    waived_for_tiers: list[str] = Field(default_factory=list)
+    waived_for_resolutions: list[Resolution] = Field(default_factory=list, max_length=MAX_NAMES)
+    waived_for_tiers: list[Name] = Field(default_factory=list, max_length=MAX_NAMES)
 
     @model_validator(mode="after")
     def _kind_matches_the_amount(self) -> Fee:
@@ -200,11 +213,11 @@ class Market(BaseModel):
 
     model_config = _FORBID
 
-    code: str
+    code: Name
     window_days: int = Field(default=DEFAULT_WINDOW_DAYS, ge=0, le=MAX_DAYS)
     transit_allowance_days: int = Field(default=DEFAULT_TRANSIT_ALLOWANCE_DAYS, ge=0, le=365)
-    currency: str
-    resolutions: list[Resolution] = Field(default_factory=lambda: list(ALL_RESOLUTIONS))
+    currency: CurrencyCode
+    resolutions: list[Resolution] = Field(default_factory=lambda: list(ALL_RESOLUTIONS), max_length=MAX_NAMES)
 
     @field_validator("code")
     @classmethod
@@ -249,11 +262,11 @@ class RuleMatch(BaseModel):
 
     model_config = _FORBID
 
-    skus: list[str] = Field(default_factory=list)
-    categories: list[str] = Field(default_factory=list)
-    tags: list[str] = Field(default_factory=list)
-    price_min: int | None = Field(default=None, ge=0)
-    price_max: int | None = Field(default=None, ge=0)
+    skus: list[Name] = Field(default_factory=list, max_length=MAX_NAMES)
+    categories: list[Name] = Field(default_factory=list, max_length=MAX_NAMES)
+    tags: list[Name] = Field(default_factory=list, max_length=MAX_NAMES)
+    price_min: MinorUnits | None = None
+    price_max: MinorUnits | None = None
 
     @model_validator(mode="after")
     def _range(self) -> RuleMatch:
@@ -291,17 +304,17 @@ class ProductRule(BaseModel):
 
     model_config = _FORBID
 
-    id: str = Field(min_length=1, max_length=100)
-    description: str = Field(default="", max_length=500, description="shopper-readable; shown when the rule fires")
-    priority: int | None = None
+    id: text(100, 1)
+    description: text(500) = Field(default="", description="shopper-readable; shown when the rule fires")
+    priority: Priority | None = None
     match: RuleMatch = Field(default_factory=RuleMatch)
     final_sale: bool = False
     window_days: int | None = Field(default=None, ge=0, le=MAX_DAYS)
     exchange_only: bool = False
     inspection_required: bool = False
-    photos_required_for: list[ReturnReason] = Field(default_factory=list)
+    photos_required_for: list[ReturnReason] = Field(default_factory=list, max_length=MAX_NAMES)
     restocking_fee: Fee | None = None
-    resolutions: list[Resolution] | None = None
+    resolutions: list[Resolution] | None = Field(default=None, max_length=MAX_NAMES)
 
     @field_validator("resolutions")
     @classmethod
@@ -322,7 +335,7 @@ _PRECEDENCE_FIELDS = ("window_days", "restocking_fee", "resolutions")
 class LoyaltyTier(BaseModel):
     model_config = _FORBID
 
-    name: str = Field(min_length=1, max_length=64)
+    name: text(64, 1)
     extra_window_days: int = Field(default=0, ge=0, le=MAX_DAYS)
     waive_fees: bool = False  # restocking and return shipping
     instant_refund: bool = False
@@ -333,8 +346,8 @@ class ReviewRules(BaseModel):
 
     model_config = _FORBID
 
-    order_value_above: int | None = Field(default=None, ge=0, description="minor units; strictly above")
-    reasons: list[ReturnReason] = Field(default_factory=list)
+    order_value_above: MinorUnits | None = Field(default=None, description="minor units; strictly above")
+    reasons: list[ReturnReason] = Field(default_factory=list, max_length=MAX_NAMES)
 
 
 class ReturnPolicy(BaseModel):
@@ -342,19 +355,19 @@ class ReturnPolicy(BaseModel):
 
     model_config = _FORBID
 
-    markets: list[Market] = Field(default_factory=list)
-    currency: str | None = Field(
+    markets: list[Market] = Field(default_factory=list, max_length=MAX_NAMES)
+    currency: CurrencyCode | None = Field(
         default=None, description="ISO 4217: what flat amounts are in where no market matches (a market's own currency applies within it)"
     )
     default_window_days: int = Field(default=DEFAULT_WINDOW_DAYS, ge=0, le=MAX_DAYS)
     default_transit_allowance_days: int = Field(default=DEFAULT_TRANSIT_ALLOWANCE_DAYS, ge=0, le=365)
-    rules: list[ProductRule] = Field(default_factory=list)
+    rules: list[ProductRule] = Field(default_factory=list, max_length=MAX_RULES)
     return_shipping_fee: Fee | None = None
     store_credit_bonus_percent: int = Field(default=0, ge=0, le=100)
-    keep_item_below: int | None = Field(default=None, ge=0, description="minor units of the item's paid value")
+    keep_item_below: MinorUnits | None = Field(default=None, description="minor units of the item's paid value")
     keep_item_below_label_cost: bool = False
     review: ReviewRules = Field(default_factory=ReviewRules)
-    tiers: list[LoyaltyTier] = Field(default_factory=list)
+    tiers: list[LoyaltyTier] = Field(default_factory=list, max_length=MAX_NAMES)
 
     @field_validator("currency")
     @classmethod

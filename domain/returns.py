@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
+
+from domain.validation import MinorUnits, Quantity
 
 
 class ReturnReason(StrEnum):
@@ -55,8 +57,8 @@ class OrderLine(BaseModel):
     id: str
     sku: str
     title: str = ""
-    quantity: int = Field(ge=1)
-    unit_price: int = Field(ge=0, description="minor units")
+    quantity: Quantity
+    unit_price: MinorUnits
     category: str = ""
 
 
@@ -67,8 +69,8 @@ class ReturnLine(BaseModel):
 
     line_id: str
     sku: str
-    quantity: int = Field(ge=1)
-    unit_price: int = Field(ge=0, description="minor units")
+    quantity: Quantity
+    unit_price: MinorUnits
     category: str = ""
     reason: ReturnReason
 

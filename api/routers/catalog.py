@@ -13,6 +13,7 @@ from db.catalog import load_catalog, load_stock, replace_catalog
 from db.registry import load_registry
 from db.tables import StockRecord
 from domain.exchange import Catalog, StockLevel
+from domain.validation import Id, Sku, Units
 
 router = APIRouter(tags=["merchant: catalog"])
 
@@ -35,9 +36,9 @@ async def get_catalog(principal: MerchantKey, db: DbDep) -> Catalog:
 
 
 class StockIn(Strict):
-    sku: str = Field(min_length=1, max_length=128)
-    facility_id: str = Field(min_length=1, max_length=128)
-    on_hand: int = Field(ge=0, le=10_000_000)
+    sku: Sku
+    facility_id: Id
+    on_hand: Units
 
 
 class StockUpdate(Strict):

@@ -18,6 +18,7 @@ from api import queries
 from api.deps import DbDep, MerchantKey, SettingsDep
 from api.errors import ApiError
 from api.label_files import LabelFormat, label_file
+from api.schemas import ReturnPathId
 from db.tables import Order, ReturnRecord
 
 router = APIRouter(prefix="/v1/returns", tags=["merchant: documents"])
@@ -70,7 +71,7 @@ def _label(row: ReturnRecord) -> dict[str, Any]:
 
 @router.get("/{return_id}/label", response_class=Response, responses=_content("png", "pdf", "zpl"))
 async def get_label(
-    return_id: str,
+    return_id: ReturnPathId,
     principal: MerchantKey,
     db: DbDep,
     settings: SettingsDep,
@@ -88,7 +89,7 @@ def _return_and_lines(session: Session, merchant_id: str, return_id: str) -> tup
 
 
 @router.get("/{return_id}/packing-slip.pdf", response_class=Response, responses=_content("pdf"))
-async def get_packing_slip(return_id: str, principal: MerchantKey, db: DbDep) -> Response:
+async def get_packing_slip(return_id: ReturnPathId, principal: MerchantKey, db: DbDep) -> Response:
     """The slip that goes inside the parcel: items, tracking code, and the RMA barcode the warehouse scans."""
     row, lines = await db.run(_return_and_lines, principal.merchant_id, return_id)
     if row is None:
@@ -106,12 +107,12 @@ async def _qr(db: DbDep, merchant_id: str, return_id: str, kind: Literal["png", 
 
 
 @router.get("/{return_id}/dropoff-qr.png", response_class=Response, responses=_content("png"))
-async def get_dropoff_qr_png(return_id: str, principal: MerchantKey, db: DbDep) -> Response:
+async def get_dropoff_qr_png(return_id: ReturnPathId, principal: MerchantKey, db: DbDep) -> Response:
     """A QR code of the label's tracking code: the box-free drop-off reference (portal and email)."""
     return await _qr(db, principal.merchant_id, return_id, "png")
 
 
 @router.get("/{return_id}/dropoff-qr.svg", response_class=Response, responses=_content("svg"))
-async def get_dropoff_qr_svg(return_id: str, principal: MerchantKey, db: DbDep) -> Response:
+async def get_dropoff_qr_svg(return_id: ReturnPathId, principal: MerchantKey, db: DbDep) -> Response:
     """The drop-off QR code as SVG (scales for print and email)."""
     return await _qr(db, principal.merchant_id, return_id, "svg")

@@ -7,16 +7,17 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, model_validator
 from sqlmodel import Session, select
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import DbDep, MerchantOrOpsKey, TemporalDep, WarehouseOrOpsKey
 from api.errors import ApiError
-from api.schemas import Strict
+from api.schemas import PathId, Strict
 from db.registry import load_registry, replace_registry
 from db.tables import ItemRoute
 from domain.facilities import FacilityRegistry
+from domain.validation import Id, ReturnId, TrackingCode
 from workflows.ids import transfer_workflow_id
 from workflows.messages import FacilityReceipt
 from workflows.transfer_workflow import TransferWorkflow
@@ -44,9 +45,9 @@ async def get_facilities(principal: MerchantOrOpsKey, db: DbDep) -> FacilityRegi
 class FacilityReceiptIn(Strict):
     """A facility confirms a transferred item arrived: by the transfer's tracking code, or by return and line."""
 
-    tracking_code: str | None = Field(default=None, min_length=1, max_length=64)
-    return_id: str | None = Field(default=None, min_length=1, max_length=64)
-    line_id: str | None = Field(default=None, min_length=1, max_length=64)
+    tracking_code: TrackingCode | None = None
+    return_id: ReturnId | None = None
+    line_id: Id | None = None
 
     @model_validator(mode="after")
     def _one(self) -> FacilityReceiptIn:
@@ -76,7 +77,7 @@ def _transfer(session: Session, merchant_id: str, facility_id: str, body: Facili
 
 @router.post("/{facility_id}/receipts", status_code=202, response_model=FacilityReceiptOut)
 async def facility_receipt(
-    facility_id: str, body: FacilityReceiptIn, principal: WarehouseOrOpsKey, db: DbDep, temporal: TemporalDep
+    facility_id: PathId, body: FacilityReceiptIn, principal: WarehouseOrOpsKey, db: DbDep, temporal: TemporalDep
 ) -> FacilityReceiptOut:
     """Confirm an item sent to this facility arrived (202: its transfer workflow completes)."""
     route = await db.run(_transfer, principal.merchant_id, facility_id, body)

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from api import queries
 from api.deps import DbDep, MerchantOrOpsKey
 from api.errors import ApiError
+from api.schemas import PathId, ReturnPathId
 from db.tables import Certificate, InventoryMovement, ItemRoute, WorkOrder
 from domain import inventory
 
@@ -90,7 +91,7 @@ async def levels(
 
 
 @router.get("/v1/items/{return_id}/{line_id}/trail", response_model=ItemTrailOut)
-async def trail(return_id: str, line_id: str, principal: MerchantOrOpsKey, db: DbDep) -> ItemTrailOut:
+async def trail(return_id: ReturnPathId, line_id: PathId, principal: MerchantOrOpsKey, db: DbDep) -> ItemTrailOut:
     """Every movement of one returned item, in order, with its route, work order and certificate."""
 
     def load(session: Session):

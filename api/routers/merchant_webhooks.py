@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, UrlConstraints
 from sqlmodel import Session, col, select
 
 from api.deps import DbDep, MerchantKey
@@ -19,7 +19,7 @@ router = APIRouter(tags=["merchant: webhooks"])
 class EndpointIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: AnyHttpUrl = Field(description="http(s) URL that receives return.refunded, return.credited, refund.failed")
+    url: Annotated[AnyHttpUrl, UrlConstraints(max_length=2000)] = Field(description="http(s) URL that receives return.refunded, return.credited, refund.failed")
 
 
 class EndpointOut(BaseModel):
@@ -65,7 +65,8 @@ async def get_endpoint(principal: MerchantKey, db: DbDep) -> EndpointOut:
 
 @router.get("/v1/webhook-deliveries", response_model=Deliveries)
 async def list_deliveries(
-    principal: MerchantKey, db: DbDep, limit: Annotated[int, Query(ge=1, le=200)] = 50, event_id: str | None = None
+    principal: MerchantKey, db: DbDep, limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    event_id: Annotated[str | None, Query(max_length=128)] = None,
 ) -> Deliveries:
     def rows(session: Session) -> list[WebhookDelivery]:
         q = select(WebhookDelivery).where(WebhookDelivery.merchant_id == principal.merchant_id)

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from api import queries
 from api.deps import DbDep, MerchantOrOpsKey, OpsKey, TemporalDep
 from api.errors import ApiError
-from api.schemas import ReturnOut, ReviewIn
+from api.schemas import ReturnOut, ReturnPathId, ReviewIn
 from api.workflow_calls import UPDATE_RPC_TIMEOUT, call
 from db.tables import AttentionItem
+from domain.validation import text
 from workflows.ids import return_workflow_id
 from workflows.messages import ReviewDecision
 from workflows.return_workflow import ReturnWorkflow
@@ -22,7 +24,7 @@ router = APIRouter(tags=["ops"])
 
 
 @router.post("/v1/returns/{return_id}/review", response_model=ReturnOut)
-async def review(return_id: str, body: ReviewIn, principal: OpsKey, db: DbDep, temporal: TemporalDep) -> ReturnOut:
+async def review(return_id: ReturnPathId, body: ReviewIn, principal: OpsKey, db: DbDep, temporal: TemporalDep) -> ReturnOut:
     """Approve or reject a return the policy held for manual review."""
     row = await db.run(queries.get_return, principal.merchant_id, return_id)
     if row is None:
@@ -61,11 +63,11 @@ async def attention(
 
 
 class ResolveIn(BaseModel):
-    note: str = Field(default="", max_length=2000)
+    note: text(2000) = ""
 
 
 @router.post("/v1/attention/{attention_id}/resolve", response_model=AttentionOut)
-async def resolve(attention_id: int, body: ResolveIn, principal: OpsKey, db: DbDep) -> AttentionOut:
+async def resolve(attention_id: Annotated[int, Path(ge=1, le=2**63 - 1)], body: ResolveIn, principal: OpsKey, db: DbDep) -> AttentionOut:
     """Mark an attention item handled: it leaves the list (the return's timeline keeps its history)."""
 
     def mark(session: Session) -> AttentionItem:

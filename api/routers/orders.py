@@ -8,13 +8,13 @@ from api import queries
 from api.deps import DbDep, MerchantKey, SettingsDep
 from api.errors import ApiError
 from api.payment_check import check_payment_reference
-from api.schemas import OrderIn, OrderOut
+from api.schemas import OrderIn, OrderOut, PathId
 
 router = APIRouter(prefix="/v1/orders", tags=["merchant: orders"])
 
 
 @router.put("/{order_id}", response_model=OrderOut)
-async def put_order(order_id: str, body: OrderIn, principal: MerchantKey, db: DbDep, response: Response,
+async def put_order(order_id: PathId, body: OrderIn, principal: MerchantKey, db: DbDep, response: Response,
                     settings: SettingsDep) -> OrderOut:  # fmt: skip
     if body.payment is not None:  # the merchant's, succeeded, in the order's currency (422 naming payment.reference)
         await check_payment_reference(settings, principal.merchant_id, body.payment.reference, body.currency)
@@ -26,7 +26,7 @@ async def put_order(order_id: str, body: OrderIn, principal: MerchantKey, db: Db
 
 
 @router.get("/{order_id}", response_model=OrderOut)
-async def get_order(order_id: str, principal: MerchantKey, db: DbDep) -> OrderOut:
+async def get_order(order_id: PathId, principal: MerchantKey, db: DbDep) -> OrderOut:
     row = await db.run(queries.get_order, principal.merchant_id, order_id)
     if row is None:
         raise ApiError(404, "order_not_found", f"order {order_id!r} not found")

@@ -27,7 +27,7 @@ from api.deps import DbDep, MerchantKey, SettingsDep
 from api.errors import ApiError
 from api.label_files import label_file
 from api.portal_links import portal_url, read_portal_token
-from api.schemas import PortalLinkOut
+from api.schemas import PortalLinkOut, ReturnPathId
 from db.tables import ReturnRecord
 from settings import Settings
 
@@ -60,7 +60,7 @@ HEADERS = {
     response_model=PortalLinkOut,
     responses={404: {"description": "no such return for this merchant"}},
 )
-async def get_portal_link(return_id: str, principal: MerchantKey, db: DbDep, settings: SettingsDep) -> PortalLinkOut:
+async def get_portal_link(return_id: ReturnPathId, principal: MerchantKey, db: DbDep, settings: SettingsDep) -> PortalLinkOut:
     """The shopper's link to this return's portal page (label, drop-off QR code, status); it does not expire."""
     row = await db.run(queries.get_return, principal.merchant_id, return_id)
     if row is None:

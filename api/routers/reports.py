@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from api.deps import DbDep, MerchantOrOpsKey
 from db.tables import ReturnRecord
+from domain.validation import Instant
 
 router = APIRouter(tags=["merchant: reports"])
 
@@ -29,7 +30,7 @@ class LabelReport(BaseModel):
 
 
 @router.get("/v1/reports/labels", response_model=LabelReport)
-async def label_report(principal: MerchantOrOpsKey, db: DbDep, since: AwareDatetime | None = Query(None)) -> LabelReport:
+async def label_report(principal: MerchantOrOpsKey, db: DbDep, since: Instant | None = Query(None)) -> LabelReport:
     """Label cost and void savings, per currency, for returns created since `since` (default: all)."""
 
     def load(session: Session) -> list[ReturnRecord]:

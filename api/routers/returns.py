@@ -37,6 +37,7 @@ from api.schemas import (
     ReturnCreate,
     ReturnList,
     ReturnOut,
+    ReturnPathId,
     Timeline,
     TimelineEntryOut,
     Tracking,
@@ -241,19 +242,19 @@ async def _owned(db: DbDep, merchant_id: str, return_id: str) -> ReturnRecord:
 
 
 @router.get("/{return_id}", response_model=ReturnOut)
-async def get_return(return_id: str, principal: MerchantKey, db: DbDep) -> ReturnOut:
+async def get_return(return_id: ReturnPathId, principal: MerchantKey, db: DbDep) -> ReturnOut:
     return ReturnOut.of(await _owned(db, principal.merchant_id, return_id))
 
 
 @router.get("/{return_id}/timeline", response_model=Timeline)
-async def get_timeline(return_id: str, principal: MerchantKey, db: DbDep) -> Timeline:
+async def get_timeline(return_id: ReturnPathId, principal: MerchantKey, db: DbDep) -> Timeline:
     await _owned(db, principal.merchant_id, return_id)
     rows = await db.run(queries.timeline, return_id)
     return Timeline(return_id=return_id, entries=[TimelineEntryOut.of(r) for r in rows])
 
 
 @router.get("/{return_id}/tracking", response_model=Tracking)
-async def get_tracking(return_id: str, principal: MerchantKey, db: DbDep) -> Tracking:
+async def get_tracking(return_id: ReturnPathId, principal: MerchantKey, db: DbDep) -> Tracking:
     """Every carrier event received for the return, with the carrier's tracking details, oldest first."""
     await _owned(db, principal.merchant_id, return_id)
     rows = await db.run(queries.carrier_events, return_id)
@@ -271,7 +272,7 @@ async def get_tracking(return_id: str, principal: MerchantKey, db: DbDep) -> Tra
 
 
 @router.post("/{return_id}/pickup", response_model=ReturnOut)
-async def schedule_pickup(return_id: str, body: PickupWindowIn, principal: MerchantKey, db: DbDep, temporal: TemporalDep) -> ReturnOut:
+async def schedule_pickup(return_id: ReturnPathId, body: PickupWindowIn, principal: MerchantKey, db: DbDep, temporal: TemporalDep) -> ReturnOut:
     """Book a carrier pickup at the shopper's address (cheapest pickup rate), until the carrier has the parcel.
     If the carrier calls it off or misses it, the return says so and the shopper drops the parcel off instead."""
     row = await _owned(db, principal.merchant_id, return_id)
@@ -283,7 +284,7 @@ async def schedule_pickup(return_id: str, body: PickupWindowIn, principal: Merch
 
 
 @router.post("/{return_id}/pickup/cancel", response_model=ReturnOut)
-async def cancel_pickup(return_id: str, principal: MerchantKey, db: DbDep, temporal: TemporalDep, body: CancelIn | None = None) -> ReturnOut:
+async def cancel_pickup(return_id: ReturnPathId, principal: MerchantKey, db: DbDep, temporal: TemporalDep, body: CancelIn | None = None) -> ReturnOut:
     row = await _owned(db, principal.merchant_id, return_id)
     client = await temporal.client()
     handle = client.get_workflow_handle_for(ReturnWorkflow.run, return_workflow_id(return_id))
@@ -294,7 +295,7 @@ async def cancel_pickup(return_id: str, principal: MerchantKey, db: DbDep, tempo
 
 @router.post("/{return_id}/cancel", response_model=ReturnOut)
 async def cancel_return(
-    return_id: str, principal: MerchantKey, db: DbDep, temporal: TemporalDep, body: CancelIn | None = None
+    return_id: ReturnPathId, principal: MerchantKey, db: DbDep, temporal: TemporalDep, body: CancelIn | None = None
 ) -> ReturnOut:
     row = await _owned(db, principal.merchant_id, return_id)
     status = ReturnStatus(row.status)

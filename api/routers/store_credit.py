@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -19,6 +19,7 @@ from api.deps import DbDep, MerchantKey
 from api.errors import ApiError
 from db.tables import StoreCreditEntry
 from db.types import utcnow
+from domain import validation
 from domain.ledger import (
     Entry,
     InsufficientCredit,
@@ -28,6 +29,7 @@ from domain.ledger import (
     expiries,
 )
 from domain.money import Money
+from domain.validation import CurrencyCode, Email
 
 router = APIRouter(prefix="/v1/store-credit", tags=["merchant: store credit"])
 
@@ -81,13 +83,13 @@ class CustomerIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    email: EmailStr = Field(description="the customer's email; case-insensitive")
+    email: Email = Field(description="the customer's email; case-insensitive")
 
 
 class RedeemIn(CustomerIn):
     amount: int = Field(gt=0, le=MAX_AMOUNT, strict=True, description="minor units to take off the balance")
-    currency: str = Field(min_length=3, max_length=3, examples=["EUR"])
-    reference: str = Field(min_length=1, max_length=128 - len(REDEEM_PREFIX), description="the shop's order or checkout id")
+    currency: CurrencyCode = Field(examples=["EUR"])
+    reference: validation.text(128 - len(REDEEM_PREFIX), 1) = Field(description="the shop's order or checkout id")
 
     @field_validator("currency")
     @classmethod

@@ -19,6 +19,7 @@ from api.schemas import (
     MoneyOut,
     ReceiptIn,
     ReturnOut,
+    ReturnPathId,
     UnidentifiedOut,
 )
 from api.workflow_calls import UPDATE_RPC_TIMEOUT, call
@@ -117,7 +118,7 @@ async def unidentified(principal: WarehouseOrOpsKey, db: DbDep, limit: int = Que
 
 @router.post("/v1/returns/{return_id}/inspection", response_model=InspectionOut)
 async def inspect(
-    return_id: str, body: InspectionIn, principal: WarehouseKey, db: DbDep, temporal: TemporalDep
+    return_id: ReturnPathId, body: InspectionIn, principal: WarehouseKey, db: DbDep, temporal: TemporalDep
 ) -> InspectionOut:
     def load(session: Session):
         return queries.get_return(session, principal.merchant_id, return_id), load_disposition_rules(session, principal.merchant_id)

@@ -13,9 +13,10 @@ from temporalio.service import RPCError
 
 from api.deps import DbDep, TemporalDep, WarehouseOrOpsKey
 from api.errors import ApiError
-from api.schemas import Strict
+from api.schemas import PathId, Strict
 from db.tables import WorkOrder
 from domain.returns import Grade
+from domain.validation import ID_PATTERN, MAX_ID_LENGTH, text
 from workflows.ids import return_workflow_id
 from workflows.messages import WorkOrderDone
 from workflows.return_workflow import ReturnWorkflow
@@ -44,13 +45,13 @@ class WorkOrderOut(BaseModel):
 
 class WorkOrderCompleteIn(Strict):
     grade: Grade = Field(description="the item's grade after refurbishment")
-    notes: str = Field(default="", max_length=2000)
+    notes: text(2000) = ""
 
 
 @router.get("", response_model=list[WorkOrderOut])
 async def list_work_orders(
     principal: WarehouseOrOpsKey, db: DbDep, status: Literal["open", "completed"] | None = None,
-    facility_id: str | None = None, limit: int = Query(100, ge=1, le=500),
+    facility_id: str | None = Query(None, max_length=MAX_ID_LENGTH, pattern=ID_PATTERN), limit: int = Query(100, ge=1, le=500),
 ) -> list[WorkOrderOut]:  # fmt: skip
     def load(session: Session) -> list[WorkOrder]:
         q = select(WorkOrder).where(WorkOrder.merchant_id == principal.merchant_id)
@@ -65,7 +66,7 @@ async def list_work_orders(
 
 @router.post("/{work_order_id}/complete", response_model=WorkOrderOut)
 async def complete(
-    work_order_id: str, body: WorkOrderCompleteIn, principal: WarehouseOrOpsKey, db: DbDep, temporal: TemporalDep
+    work_order_id: PathId, body: WorkOrderCompleteIn, principal: WarehouseOrOpsKey, db: DbDep, temporal: TemporalDep
 ) -> WorkOrderOut:
     """Refurbishment done: the item is restocked as refurbished stock (by its return's workflow)."""
     client = await temporal.client()
