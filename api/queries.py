@@ -6,6 +6,7 @@ Every function takes the caller's merchant id: tenant isolation on every query.
 from __future__ import annotations
 
 import base64
+import re
 from datetime import datetime
 
 from sqlmodel import Session, col, or_, select
@@ -18,6 +19,7 @@ from db.tables import (
     TimelineRecord,
 )
 from db.types import utcnow
+from domain.validation import EARLIEST, ID_PATTERN, LATEST, MAX_RETURN_ID_LENGTH
 
 
 def get_order(session: Session, merchant_id: str, order_id: str) -> Order | None:
@@ -93,9 +95,15 @@ def encode_cursor(row: ReturnRecord) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    raw = base64.urlsafe_b64decode(cursor.encode()).decode()
-    at, _, rid = raw.partition("|")
-    return datetime.fromisoformat(at), rid
+    """What encode_cursor made, or ValueError: strict base64 of "<aware ISO time>|<return id>" and nothing else."""
+    raw = base64.b64decode(cursor.encode("ascii"), altchars=b"-_", validate=True).decode("utf-8")
+    at, sep, rid = raw.partition("|")
+    when = datetime.fromisoformat(at)
+    if not sep or when.tzinfo is None or not EARLIEST <= when < LATEST:
+        raise ValueError("not a cursor")
+    if len(rid) > MAX_RETURN_ID_LENGTH or not re.fullmatch(ID_PATTERN, rid):
+        raise ValueError("not a cursor")
+    return when, rid
 
 
 def list_returns(

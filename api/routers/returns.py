@@ -228,7 +228,7 @@ async def list_returns(
     try:
         after = queries.decode_cursor(cursor) if cursor else None
     except ValueError as err:
-        raise ApiError(422, "invalid_cursor", "cursor is not one this API returned") from err
+        raise ApiError(400, "invalid_cursor", "cursor is not one this API returned") from err
     rows = await db.run(queries.list_returns, principal.merchant_id, status.value if status else None, limit + 1, after)
     page, more = rows[:limit], len(rows) > limit
     return ReturnList(data=[ReturnOut.of(r) for r in page], next_cursor=queries.encode_cursor(page[-1]) if more else None)

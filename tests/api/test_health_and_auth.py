@@ -36,7 +36,7 @@ def test_a_write_that_needs_temporal_is_a_clear_503_not_a_500(sqlite_url):
         keys = {"Authorization": "Bearer rf_test_m1_key_000000000000"}
         assert client.get("/v1/returns", headers=keys).json() == {"data": [], "next_cursor": None}
         r = client.get("/v1/returns", params={"cursor": "not-a-cursor"}, headers=keys)
-        assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_cursor"
+        assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_cursor"
         r = client.get("/v1/returns", params={"status": "lost"}, headers=keys)
         assert r.status_code == 422 and "status" in r.json()["error"]["message"]
 
