@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from api import errors, log_redaction
+from api.body_limit import BodyLimit
 from api.deps import Db, Temporal
 from api.routers import (
     catalog,
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         generate_unique_id_function=_operation_id,
     )
     errors.install(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_body_bytes)
     routers = (
         health.router,
         orders.router,

@@ -5,7 +5,8 @@ so it answers fast and never refuses an event because a worker is down.
 
 Issue 3's contract: the HMAC as the SDK's `validate_webhook` checks it, with the
 `X-Hmac-Signature` header read case-insensitively (a bad or missing one: 401);
-bodies over 1 MB refused with 413 (declared or streamed); each event recorded
+bodies over 1 MiB refused with 413, declared or streamed (api/body_limit.py, the
+limit on every request body: settings.max_request_body_bytes); each event recorded
 once by its id. Only a Tracker result can move a return; an event whose `result`
 is a Refund, a Batch, anything else or nothing is recorded and answered 2xx.
 """
@@ -31,7 +32,6 @@ from workflows.return_workflow import ReturnWorkflow
 
 router = APIRouter(prefix="/v1/webhooks", tags=["carrier webhooks"])
 
-MAX_BODY = 1024 * 1024
 SIGNATURE_HEADER = "X-Hmac-Signature"
 MAX_EVENT_ID = 64  # carrier_events.event_id; EasyPost's are "evt_" + 32 hex
 
@@ -46,22 +46,6 @@ def _text(value: object, limit: int) -> str | None:
     """A string field of the result as we store it; anything else is not one we can use."""
     return value[:limit] if isinstance(value, str) and value else None
 
-
-def _too_large() -> ApiError:
-    return ApiError(413, "payload_too_large", "webhook bodies are limited to 1 MB")
-
-
-async def _body(request: Request) -> bytes:
-    """The raw body, refused as soon as it is over the limit (a declared length, or while streaming)."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.strip().isdigit() and int(declared) > MAX_BODY:
-        raise _too_large()
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY:
-            raise _too_large()
-    return bytes(body)
 
 
 def _match(session: Session, event: dict) -> tuple[CarrierEventRecord | None, str | None, str | None]:
@@ -93,7 +77,7 @@ def _record(session: Session, event: dict, return_id: str | None, signalled: boo
 
 @router.post("/easypost")
 async def easypost_event(request: Request, db: DbDep, temporal: TemporalDep, settings: SettingsDep) -> dict:
-    body = await _body(request)
+    body = await request.body()  # at most settings.max_request_body_bytes (api/body_limit.py)
     # The SDK looks the header up case-sensitively; HTTP header names are not.
     headers = {SIGNATURE_HEADER: request.headers.get(SIGNATURE_HEADER)} if SIGNATURE_HEADER in request.headers else {}
     try:

@@ -15,7 +15,6 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from api.app import create_app
-from api.routers.webhooks import MAX_BODY
 from db.session import make_engine
 from db.tables import CarrierEventRecord
 from sandboxes.easypost.webhooks import sign
@@ -23,6 +22,7 @@ from settings import DEV_WEBHOOK_SECRET, Settings
 from tests.conftest import free_port
 
 URL = "/v1/webhooks/easypost"
+MAX_BODY = Settings().max_request_body_bytes  # the limit on every request body, this endpoint's too
 
 
 @pytest.fixture

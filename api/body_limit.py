@@ -1,0 +1,75 @@
+"""One limit on every request body (settings.max_request_body_bytes): 413 with a JSON error above it.
+
+Pure ASGI, outside everything else: a declared Content-Length over the limit is refused before
+the app runs, and a body sent without one (chunked) is counted as it streams in and refused as
+soon as it passes the limit, so no route ever buffers more than the limit. Routes that read
+the body themselves (the EasyPost webhook) get the same limit and the same answer.
+"""
+
+from __future__ import annotations
+
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.errors import ErrorResponse, error_body
+
+
+class BodyTooLarge(HTTPException):
+    """Raised from `receive` when a streamed body passes the limit; errors.py answers it (413, JSON)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"request bodies are limited to {limit} bytes")
+
+
+def too_large(limit: int) -> ErrorResponse:
+    return ErrorResponse(
+        error_body("payload_too_large", f"request bodies are limited to {limit} bytes"), status_code=413
+    )
+
+
+class BodyLimit:
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _content_length(scope)
+        if declared is not None and declared > self.max_bytes:
+            await too_large(self.max_bytes)(scope, receive, send)
+            return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise BodyTooLarge(self.max_bytes)
+            return message
+
+        async def tracked_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracked_send)
+        except BodyTooLarge:
+            if started:  # a route that answered while still reading: nothing more to say
+                raise
+            await too_large(self.max_bytes)(scope, receive, send)
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            text = value.decode("latin-1").strip()
+            if not (text.isascii() and text.isdigit()):
+                return None  # the server refuses a malformed length before we see it
+            return int(text) if len(text) <= 18 else 10**18
+    return None
