@@ -41,6 +41,7 @@ from activities.documents import dropoff_qr, live_label
 from activities.errors import EMAIL_REJECTED
 from db.session import session_scope
 from db.tables import EmailSent, Merchant, Order, ReturnRecord
+from domain.validation import one_line
 
 LABEL_DOWNLOAD_TIMEOUT_SECONDS = 20
 MAX_LABEL_BYTES = 10 * 1024 * 1024  # a 4x6 label is tens of KB
@@ -146,9 +147,11 @@ class EmailActivities:
             "parcels": 1 + len(facts.further_parcels),
         }
         msg = EmailMessage()
-        msg["Subject"] = f"Your return label for order {facts.order_id} at {facts.merchant_name}"
-        msg["From"] = formataddr((facts.merchant_name, self._smtp.sender))
-        msg["To"] = formataddr((facts.shopper_name, facts.to))
+        # Names come from stored data: the API refuses control characters now, but older rows may have them.
+        merchant, shopper = one_line(facts.merchant_name), one_line(facts.shopper_name) or "there"
+        msg["Subject"] = f"Your return label for order {one_line(facts.order_id)} at {merchant}"
+        msg["From"] = formataddr((merchant, self._smtp.sender))
+        msg["To"] = formataddr((shopper, facts.to))
         msg["Date"] = formatdate(usegmt=True)
         msg["Message-ID"] = message_id
         msg.set_content(_templates.get_template("label_email.txt.j2").render(context))

@@ -24,7 +24,7 @@ from activities.email import EmailActivities, LabelEmail, SmtpConfig
 from activities.errors import EMAIL_REJECTED
 from db.seed import DEMO_WAREHOUSE_ADDRESS
 from db.session import make_engine, session_scope
-from db.tables import EmailSent, ReturnRecord
+from db.tables import EmailSent, Merchant, Order, ReturnRecord
 from settings import DEV_EASYPOST_KEY
 from tests.conftest import free_port
 from tests.factories import CUSTOMER, insert_order, new_merchant
@@ -220,3 +220,22 @@ def test_a_return_in_several_parcels_gets_every_label_and_qr_code(sqlite_setup):
     qr = zxingcpp.read_barcodes(Image.open(io.BytesIO(attachment(message, "dropoff-qr-2.png"))))
     assert [b.text for b in qr] == [second["tracking_code"]]
     assert "2 parcels" in message["text"]
+
+
+def test_names_stored_with_control_characters_reach_no_header_and_the_mail_goes(sqlite_setup):
+    """Rows from before the API refused them (issue 10, item 6): each name is one clean line in its header."""
+    s = sqlite_setup
+    req, email, _ = labelled_return(s)
+    with session_scope(s.engine) as session:
+        order = session.get(Order, (req.merchant_id, session.get(ReturnRecord, req.return_id).order_id))
+        order.customer = {**order.customer, "name": "Sam\r\nBcc: thief@example.com\x00 Shopper"}
+        session.get(Merchant, req.merchant_id).name = "Evil\nShop\u2028Ltd\u202e"
+
+    assert ActivityEnvironment().run(s.activities().send_label_email, req).status == "sent"
+
+    [msg] = s.inbox(email)
+    assert msg["envelope_to"] == [email] and msg["to"] == [email]
+    assert msg["from"] == "Evil Shop Ltd <returns@returnflow.example>"
+    assert [v for k, v in msg["headers"] if k == "To"] == [f'"Sam Bcc: thief@example.com Shopper" <{email}>']
+    assert "Bcc" not in [k for k, _ in msg["headers"]]
+    assert not any(c in v for _, v in msg["headers"] for c in "\r\n\x00\u2028\u202e")
