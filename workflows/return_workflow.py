@@ -230,6 +230,10 @@ class ReturnWorkflow:
 
     @workflow.signal
     def warehouse_receipt(self, receipt: WarehouseReceipt) -> None:
+        if self._cancel is not None and (self._status.is_cancellable or self._status.is_final):
+            # Cancelled before the parcel came: the dock has goods of a return that is over.
+            return self._flag("received_after_cancel", f"dock scan at warehouse {receipt.warehouse_id} after the "
+                              "return was cancelled: handle the parcel by hand", about=receipt.receipt_id)  # fmt: skip
         if receipt.receipt_id in self._seen_events or S.RECEIVED not in ALLOWED_TRANSITIONS[self._status]:
             return  # duplicate, or nothing to receive (cancelled, already received, ...)
         self._seen_events.add(receipt.receipt_id)
@@ -397,6 +401,9 @@ class ReturnWorkflow:
     def _validate_cancel(self, req: CancelRequest) -> None:
         if self._cancel is not None:
             return  # already being cancelled: this one answers with the same outcome
+        if self._exchange is not None and any(r.status == "shipped" for r in self._exchange.replacements):
+            raise ApplicationError("the replacement has already been sent to the shopper; the return can no longer be "
+                                   "cancelled: the original is expected back", type=ErrorType.WRONG_STATE)  # fmt: skip
         if not self._status.is_cancellable or carrier_rules.is_first_scan(self._tracking_status):
             raise ApplicationError(
                 f"the return is {self._status.value}; it can be cancelled only until the carrier scans it",
@@ -435,6 +442,8 @@ class ReturnWorkflow:
                 reason = f"the exchange cannot be made: {_cause(err)}"
                 self._decision_reasons = [reason]
                 return await self._finish(S.REJECTED, "exchange", reason)
+        if self._cancel is not None:  # accepted while the policy, review or stock was decided: nothing bought
+            return await self._finish(S.CANCELLED, "cancel", self._cancel.reason)
         if quote.keep_items:
             self._move(S.SETTLING, "keep_item", "the shopper keeps the items: no return shipment needed")
             await self._flush()
@@ -845,6 +854,10 @@ class ReturnWorkflow:
                     CarrierActivities.void_label, VoidRequest(return_id=inp.return_id, shipment_id=r.shipment_id), **CARRIER
                 ), about=r.line_id)  # fmt: skip
                 if status is None:
+                    continue
+                if status == "rejected":  # the carrier has it: it is on its way to the shopper
+                    self._flag("replacement_not_voided", f"replacement {r.sku} ({r.tracking_code}) could not be voided: "
+                               "the carrier already has it; the shopper will receive it", about=r.line_id)  # fmt: skip
                     continue
                 r.status = "voided"
                 self._note("exchange", f"replacement shipment {r.tracking_code} voided (carrier refund {status})")

@@ -13,7 +13,7 @@ from datetime import timedelta
 import httpx
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
-from temporalio.api.enums.v1 import EventType
+from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
 from temporalio.client import (
     WorkflowHandle,
     WorkflowUpdateFailedError,
@@ -49,35 +49,32 @@ REFUSALS = {ErrorType.WRONG_STATE, ErrorType.ALREADY_INSPECTED, ErrorType.UNKNOW
 
 
 async def task_failures(handle: WorkflowHandle) -> list[str]:
+    """Workflow tasks that failed, less the server's routine "new messages arrived while you were
+    completing, look again" (UNHANDLED_COMMAND), which is Temporal working as designed."""
     failed = []
     async for event in handle.fetch_history_events():
         if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
             attrs = event.workflow_task_failed_event_attributes
-            failed.append(f"{attrs.cause}: {attrs.failure.message}")
+            if attrs.cause != WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND:
+                failed.append(f"{WorkflowTaskFailedCause.Name(attrs.cause)}: {attrs.failure.message}")
     return failed
 
 
 def refused_or_answered(task: asyncio.Task) -> str:
-    """An update's outcome: 'answered', or the refusal's type; anything else fails the test."""
+    """An update's outcome: 'answered', 'closed', or the refusal's type; anything else fails the test."""
     err = task.exception()
     if err is None:
         return "answered"
     if isinstance(err, RPCError) and err.status == RPCStatusCode.NOT_FOUND:
         return "closed"  # sent as the return ended: the API answers 409 "can no longer change"
     assert isinstance(err, WorkflowUpdateFailedError), repr(err)
-    assert isinstance(err.cause, ApplicationError) and err.cause.type in REFUSALS, repr(
-        err.cause
-    )
+    assert isinstance(err.cause, ApplicationError) and err.cause.type in REFUSALS, repr(err.cause)
     return err.cause.type
 
 
 async def inspect_rest(handle: WorkflowHandle) -> None:
     view = await handle.query(ReturnWorkflow.view)
-    todo = [
-        InspectedItem(line_id=i.line_id, grade=Grade.A)
-        for i in view.items
-        if i.grade is None and i.stage is None
-    ]
+    todo = [InspectedItem(line_id=i.line_id, grade=Grade.A) for i in view.items if i.grade is None and i.stage is None]
     if todo:
         try:
             await handle.execute_update(ReturnWorkflow.inspect, Inspection(items=todo))
@@ -85,15 +82,17 @@ async def inspect_rest(handle: WorkflowHandle) -> None:
             pass  # raced with an inspection of the same lines
 
 
+async def skip(h, span: timedelta) -> None:
+    try:
+        await h.env.sleep(span)
+    except RPCError:
+        pass  # the test server may give up skipping while activities run; some time passed
+
+
 async def moved_on(handle: WorkflowHandle, before: S) -> None:
     """Give the worker a bounded moment to take the step just asked for."""
     try:
-        await poll_awaitable(
-            lambda: handle.query(ReturnWorkflow.view),
-            lambda v: v.status != before,
-            timeout=10,
-            what="a step",
-        )
+        await poll_awaitable(lambda: handle.query(ReturnWorkflow.view), lambda v: v.status != before, timeout=10, what="a step")
     except AssertionError:
         pass  # nothing to move (say, a relabel under way): the next round looks again
 
@@ -106,22 +105,17 @@ async def drive_to_the_end(h, handle: WorkflowHandle):
             break
         if view.status == S.PENDING_REVIEW:
             try:
-                await handle.execute_update(
-                    ReturnWorkflow.review,
-                    ReviewDecision(decision="approve", reviewer="ops"),
-                )
+                await handle.execute_update(ReturnWorkflow.review, ReviewDecision(decision="approve", reviewer="ops"))
             except WorkflowUpdateFailedError:
                 pass
         elif view.status == S.LABEL_CREATED:
-            await h.env.sleep(
-                timedelta(days=40)
-            )  # the label expires (or a cancel under way finishes)
+            await skip(h, timedelta(days=40))  # the label expires (or a cancel under way finishes)
         elif view.status in (S.IN_TRANSIT, S.DELIVERED):
-            await handle.signal(ReturnWorkflow.warehouse_receipt, receipt(99))
+            await send(h, handle, ("receipt", 99), [])
         elif view.status == S.RECEIVED:
             await inspect_rest(handle)
         else:
-            await h.env.sleep(timedelta(minutes=5))
+            await skip(h, timedelta(minutes=5))
         await moved_on(handle, view.status)
     return await asyncio.wait_for(handle.result(), timeout=120)
 
@@ -138,88 +132,71 @@ actions = st.one_of(
 )
 
 
-async def send(
-    h, handle: WorkflowHandle, action: tuple, updates: list[asyncio.Task]
-) -> None:
+async def send(h, handle: WorkflowHandle, action: tuple, updates: list[asyncio.Task]) -> None:
+    try:
+        await _send(h, handle, action, updates)
+    except RPCError as err:
+        if err.status != RPCStatusCode.NOT_FOUND:
+            raise  # else the return has ended: the API answers such a message 409 (a carrier's, 200)
+
+
+async def _send(h, handle: WorkflowHandle, action: tuple, updates: list[asyncio.Task]) -> None:
     kind, *args = action
     if kind == "scan":
         status, n = args
-        await handle.signal(
-            ReturnWorkflow.carrier_event, scan(f"evt_{status}_{n}", status)
-        )
+        await handle.signal(ReturnWorkflow.carrier_event, scan(f"evt_{status}_{n}", status))
     elif kind == "receipt":
         await handle.signal(ReturnWorkflow.warehouse_receipt, receipt(args[0]))
     elif kind == "wait":
-        try:
-            await h.env.sleep(timedelta(hours=args[0]) or timedelta(seconds=1))
-        except RPCError:
-            pass  # the test server may give up skipping while activities run; some time passed
+        await skip(h, timedelta(hours=args[0]) or timedelta(seconds=1))
     else:
         if kind == "cancel":
-            call = handle.execute_update(
-                ReturnWorkflow.cancel, CancelRequest(reason="changed my mind")
-            )
+            call = handle.execute_update(ReturnWorkflow.cancel, CancelRequest(reason="changed my mind"))
         elif kind == "pickup":
             now = await h.env.get_current_time()
-            window = PickupWindow(
-                min_datetime=now + timedelta(days=1),
-                max_datetime=now + timedelta(days=1, hours=4),
-            )
+            window = PickupWindow(min_datetime=now + timedelta(days=1), max_datetime=now + timedelta(days=1, hours=4))
             call = handle.execute_update(ReturnWorkflow.schedule_pickup, window)
         elif kind == "cancel_pickup":
-            call = handle.execute_update(
-                ReturnWorkflow.cancel_pickup, CancelPickup(reason="not home")
-            )
+            call = handle.execute_update(ReturnWorkflow.cancel_pickup, CancelPickup(reason="not home"))
         elif kind == "review":
-            call = handle.execute_update(
-                ReturnWorkflow.review, ReviewDecision(decision=args[0], reviewer="ops")
-            )
+            call = handle.execute_update(ReturnWorkflow.review, ReviewDecision(decision=args[0], reviewer="ops"))
         else:
             view = await handle.query(ReturnWorkflow.view)
-            items = [
-                InspectedItem(line_id=i.line_id, grade=args[0]) for i in view.items
-            ]
-            call = handle.execute_update(
-                ReturnWorkflow.inspect, Inspection(items=items)
-            )
-        updates.append(
-            asyncio.ensure_future(call)
-        )  # not awaited: the next message races it
+            items = [InspectedItem(line_id=i.line_id, grade=args[0]) for i in view.items]
+            call = handle.execute_update(ReturnWorkflow.inspect, Inspection(items=items))
+        task = asyncio.ensure_future(call)  # not awaited: the next message races it
+        task.is_cancel = kind == "cancel"
+        updates.append(task)
 
 
-@settings(
-    max_examples=20,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-    derandomize=True,
-)
-@given(
-    messages=st.lists(actions, min_size=1, max_size=8), held_for_review=st.booleans()
-)
-async def test_any_interleaving_of_messages_ends_well(
-    harness, messages, held_for_review
-):
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@given(messages=st.lists(actions, min_size=1, max_size=8), held_for_review=st.booleans(), slow_carrier=st.booleans())
+async def test_any_interleaving_of_messages_ends_well(harness, messages, held_for_review, slow_carrier):
     h = harness
-    policy = (
-        ReturnPolicy(review=ReviewRules(order_value_above=1))
-        if held_for_review
-        else None
-    )
+    policy = ReturnPolicy(review=ReviewRules(order_value_above=1)) if held_for_review else None
     inp = h.new_return(policy=policy)
-    note(f"{held_for_review=} {messages=}")
-    handle = await h.start(inp)
+    note(f"{held_for_review=} {slow_carrier=} {messages=}")
+    # Messages start once the API would have answered the create (label bought, or held for review).
+    # Sent earlier, an update can meet a Java time-skipping-server bug ("StartWorkflowExecutionRequest
+    # missing method getNamespace") that the real server does not have.
+    handle, _ = await submitted(h, inp)
     updates: list[asyncio.Task] = []
-    for action in messages:
-        await send(h, handle, action, updates)
-    final = await drive_to_the_end(h, handle)
+    if slow_carrier:  # voids and pickups take a while: messages land while they are under way
+        slow = {"POST /v2/shipments/*/refund": {"latency_ms": 400}, "POST /v2/pickups*": {"latency_ms": 400}}
+        assert httpx.put(f"{h.sandboxes['easypost']}/_sandbox/faults", json=slow).status_code == 200
+    try:
+        for action in messages:
+            await send(h, handle, action, updates)
+        final = await drive_to_the_end(h, handle)
+    finally:
+        httpx.delete(f"{h.sandboxes['easypost']}/_sandbox/faults")
 
     assert await task_failures(handle) == []
-    done, pending = (
-        await asyncio.wait(updates, timeout=60) if updates else (set(), set())
-    )
+    done, pending = await asyncio.wait(updates, timeout=60) if updates else (set(), set())
     assert not pending, "an update never answered"
     for task in done:
-        refused_or_answered(task)
+        if refused_or_answered(task) == "answered" and task.is_cancel:
+            assert task.result().status == S.CANCELLED  # a cancel accepted before the first scan wins
     assert final.status in FINAL_STATUSES
     assert (await poll_async(lambda: db_row(h, inp.return_id), lambda r: r.status == final.status.value,
                              what="the projection shows the end")).status == final.status.value  # fmt: skip

@@ -13,15 +13,18 @@ from temporalio import workflow
 from temporalio.worker import Worker
 
 from db.session import session_scope
-from db.tables import AttentionItem, ReturnRecord, TimelineRecord
+from db.tables import AttentionItem, Merchant, ReturnRecord, TimelineRecord
 from domain.status import ReturnStatus
+from tests.conftest import free_port
 from tests.factories import new_merchant
 from tests.polling import poll_async
 from tests.workflows.test_carrier_paths import flags
 from tests.workflows.test_message_races import task_failures
 from tests.workflows.test_return_workflow import submitted, timeline
+from tests.workflows.test_settlement_paths import settle
 from workers.trouble import WorkflowTaskWatch
 from workflows.ids import return_workflow_id
+from workflows.merchant_notification import notification_workflow_id
 
 
 async def test_a_label_purchase_that_keeps_failing_is_flagged_while_it_retries(harness):
@@ -110,3 +113,23 @@ async def test_a_failing_workflow_task_puts_the_return_on_the_attention_list(har
             ).all()
             == []
         )
+
+
+async def test_a_merchant_webhook_that_keeps_failing_is_flagged_on_the_closed_return(harness):
+    h = harness
+    inp = h.new_return()
+    with session_scope(h.engine) as s:  # the merchant's endpoint is down
+        merchant = s.get(Merchant, inp.merchant_id)
+        merchant.webhook_url, merchant.webhook_secret = f"http://127.0.0.1:{free_port()}/hooks", "whsec_test"
+        s.add(merchant)
+    _, final = await settle(h, inp)
+    assert final.status == ReturnStatus.COMPLETED
+
+    def failing():
+        return [f for f in flags(h, inp.return_id) if f.kind == "side_effect_failing"]
+
+    [flag] = await poll_async(failing, what="the failing webhook flagged", timeout=90)
+    assert "deliver_merchant_event keeps failing (attempt 3)" in flag.reason
+    assert any("deliver_merchant_event keeps failing" in e.cause for e in timeline(h, inp.return_id))
+    event_id = f"evt_{inp.return_id}_return_refunded"
+    await h.client.get_workflow_handle(notification_workflow_id(event_id)).terminate("test over")

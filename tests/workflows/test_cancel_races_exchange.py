@@ -12,7 +12,6 @@ expiry path charges for exactly this situation; the cancel path skips it.
 from __future__ import annotations
 
 import httpx
-import pytest
 from temporalio.client import WorkflowUpdateFailedError
 
 from domain.status import ReturnStatus
@@ -32,10 +31,6 @@ async def _carrier_has(h, tracking_code: str) -> None:
         r.raise_for_status()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cancel after an advance exchange shipped keeps the replacement uncharged",
-)
 async def test_cancelling_an_advance_exchange_after_the_replacement_shipped_does_not_give_it_away(
     harness,
 ):
@@ -68,10 +63,6 @@ async def test_cancelling_an_advance_exchange_after_the_replacement_shipped_does
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a replacement whose void the carrier rejected is recorded as voided, nobody is told",
-)
 async def test_a_replacement_the_carrier_already_has_is_not_reported_voided(harness):
     from sqlmodel import select
 

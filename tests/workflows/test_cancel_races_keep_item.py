@@ -10,7 +10,6 @@ through). Here the cancel is delivered with the start, so the race is won every 
 
 from __future__ import annotations
 
-import pytest
 from temporalio.client import (
     WithStartWorkflowOperation,
     WorkflowUpdateFailedError,
@@ -28,10 +27,6 @@ from workflows.messages import CancelRequest
 from workflows.return_workflow import ReturnWorkflow
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an accepted cancel does not stop a keep-the-item return from paying",
-)
 async def test_an_accepted_cancel_stops_a_keep_the_item_refund(harness):
     h = harness
     policy = ReturnPolicy(
