@@ -13,6 +13,7 @@ from domain.status import ReturnStatus
 from tests.polling import poll_async, poll_awaitable
 from tests.workflows.test_return_workflow import (
     receipt,
+    record_history,
     sandbox_shipments,
     scan,
     submitted,
@@ -67,6 +68,7 @@ async def test_a_label_the_carrier_cancels_before_any_scan_is_replaced(harness):
         InspectedItem(line_id="L1", grade=Grade.A), InspectedItem(line_id="L2", grade=Grade.A)]))  # fmt: skip
     final = await handle.result()
     assert final.status == ReturnStatus.COMPLETED and final.label.tracking_code == label.tracking_code
+    record_history("relabel_after_carrier_cancel", await handle.fetch_history())
 
 
 async def test_return_to_sender_goes_to_ops_and_the_return_keeps_waiting(harness):

@@ -17,6 +17,7 @@ from domain.status import ReturnStatus
 from tests.polling import poll_async
 from tests.workflows.test_return_workflow import (
     receipt,
+    record_history,
     sandbox_refunds,
     sandbox_shipments,
     scan,
@@ -102,6 +103,7 @@ async def test_a_dearer_replacement_ships_after_inspection_and_the_difference_is
     # The merchant hears of the exchange (no endpoint configured here: the delivery says so and ends).
     notice = h.client.get_workflow_handle(f"notify-evt_{inp.return_id}_return_exchanged")
     assert await notice.result() == "no endpoint configured"
+    record_history("exchange_standard", await handle.fetch_history())
 
 
 async def test_a_cheaper_replacement_refunds_the_difference(harness):
@@ -128,6 +130,7 @@ async def test_instant_exchange_ships_at_the_first_scan(harness):
         InspectedItem(line_id="L1", grade=Grade.A), InspectedItem(line_id="L2", grade=Grade.A)]))  # fmt: skip
     final = await handle.result()
     assert final.exchange.settle_difference == "none" and len(outbound(h, inp.return_id)) == 2  # not shipped twice
+    record_history("exchange_instant", await handle.fetch_history())
 
 
 async def test_advance_exchange_charges_when_the_original_never_comes(harness):
@@ -140,6 +143,7 @@ async def test_advance_exchange_charges_when_the_original_never_comes(harness):
     assert final.status == ReturnStatus.EXPIRED
     assert final.refund.status == "charged" and final.refund.amount.amount == 2 * 2500 + 8999
     assert [r.status for r in final.exchange.replacements] == ["shipped", "shipped"]  # the shopper keeps them
+    record_history("exchange_advance", await handle.fetch_history())
 
 
 async def test_advance_exchange_is_cancelled_and_its_shipments_voided_when_the_policy_says_cancel(harness):
@@ -150,6 +154,7 @@ async def test_advance_exchange_is_cancelled_and_its_shipments_voided_when_the_p
     assert final.status == ReturnStatus.CANCELLED and final.refund is None
     assert [r.status for r in final.exchange.replacements] == ["voided", "voided"]
     assert {s["refund_status"] for s in outbound(h, inp.return_id)} <= {"submitted", "refunded"}
+    record_history("exchange_advance_cancelled", await handle.fetch_history())
 
 
 async def test_out_of_stock_falls_back_to_the_shoppers_second_choice(harness):

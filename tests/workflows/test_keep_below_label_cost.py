@@ -6,7 +6,12 @@ from __future__ import annotations
 from domain.label_estimate import label_cost_estimate
 from domain.policy import Fee, ReturnPolicy
 from domain.status import ReturnStatus
-from tests.workflows.test_return_workflow import sandbox_refunds, sandbox_shipments, submitted
+from tests.workflows.test_return_workflow import (
+    record_history,
+    sandbox_refunds,
+    sandbox_shipments,
+    submitted,
+)
 
 SOCKS = [{"id": "L1", "sku": "SOCKS", "title": "Socks", "quantity": 1, "unit_price": 300, "category": "apparel"}]
 
@@ -24,3 +29,4 @@ async def test_an_item_worth_less_than_its_label_is_kept_and_no_label_is_bought(
     assert final.status == ReturnStatus.COMPLETED and final.label is None
     assert sandbox_shipments(h, inp.return_id) == []
     assert [r["amount"] for r in sandbox_refunds(h, inp.return_id)] == [300]  # the item's price, no shipping fee
+    record_history("kept_below_label_cost", await handle.fetch_history())

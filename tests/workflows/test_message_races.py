@@ -24,10 +24,17 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.policy import ReturnPolicy, ReviewRules
 from domain.returns import Grade
-from domain.status import FINAL_STATUSES, ReturnStatus
+from domain.status import ALLOWED_TRANSITIONS, FINAL_STATUSES, ReturnStatus
 from tests.polling import poll_async, poll_awaitable
 from tests.workflows.test_carrier_paths import flags
-from tests.workflows.test_return_workflow import db_row, receipt, scan, submitted
+from tests.workflows.test_return_workflow import (
+    db_row,
+    receipt,
+    record_history,
+    scan,
+    submitted,
+    timeline,
+)
 from workflows.messages import (
     CancelPickup,
     CancelRequest,
@@ -200,6 +207,11 @@ async def test_any_interleaving_of_messages_ends_well(harness, messages, held_fo
     assert final.status in FINAL_STATUSES
     assert (await poll_async(lambda: db_row(h, inp.return_id), lambda r: r.status == final.status.value,
                              what="the projection shows the end")).status == final.status.value  # fmt: skip
+    # Every status the return passed through followed the rules (none forced, none flagged as unexpected).
+    path = [S(e.status) for e in timeline(h, inp.return_id)]
+    moves = [(a, b) for a, b in zip(path, path[1:]) if a != b]
+    assert all(b in ALLOWED_TRANSITIONS[a] for a, b in moves), moves
+    assert "unexpected_transition" not in {f.kind for f in flags(h, inp.return_id)}
 
 
 async def test_a_scan_while_an_accepted_cancel_voids_the_label_does_not_stick_the_return(
@@ -230,6 +242,7 @@ async def test_a_scan_while_an_accepted_cancel_voids_the_label_does_not_stick_th
     assert (await asyncio.wait_for(handle.result(), timeout=60)).status == S.CANCELLED
     assert [f.kind for f in flags(h, inp.return_id)] == ["scanned_after_cancel"]
     assert await task_failures(handle) == []
+    record_history("scanned_after_cancel", await handle.fetch_history())
 
 
 async def test_a_cancel_after_the_first_scan_is_refused_and_the_return_goes_on(harness):

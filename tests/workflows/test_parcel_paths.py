@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from domain.returns import Grade
 from domain.status import ReturnStatus
 from tests.workflows.test_return_workflow import (
+    record_history,
     sandbox_shipments,
     scan,
     submitted,
@@ -52,6 +53,7 @@ async def test_a_bulk_return_gets_a_label_per_parcel_and_is_received_when_all_ar
     assert final.status == ReturnStatus.COMPLETED
     causes = [e.cause for e in timeline(h, inp.return_id) if e.event == "warehouse_receipt"]
     assert causes[0].startswith("parcel 2 of 2") and len(causes) == 2
+    record_history("multi_parcel", await handle.fetch_history())
 
 
 async def test_cancelling_a_bulk_return_voids_every_parcel(harness):

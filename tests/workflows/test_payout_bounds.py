@@ -9,9 +9,19 @@ from sqlmodel import select
 from db.session import session_scope
 from db.tables import StoreCreditEntry
 from domain.status import ReturnStatus
-from tests.factories import LINES, create_payment, insert_order, new_merchant, return_input
+from tests.factories import (
+    LINES,
+    create_payment,
+    insert_order,
+    new_merchant,
+    return_input,
+)
 from tests.workflows.test_carrier_paths import flags
-from tests.workflows.test_return_workflow import sandbox_refunds, timeline
+from tests.workflows.test_return_workflow import (
+    record_history,
+    sandbox_refunds,
+    timeline,
+)
 from tests.workflows.test_settlement_paths import settle
 from workflows import search_attributes as sa
 
@@ -44,6 +54,7 @@ async def test_an_order_charged_less_than_its_lines_is_never_paid_above_the_capt
     inp = return_paid_by(h, merchant_id, charged_ten)
     handle, final = await settle(h, inp)
     await assert_held_for_ops(h, handle, final, inp.return_id, "would exceed what payment")
+    record_history("payout_held", await handle.fetch_history())
 
 
 async def test_a_made_up_payment_reference_pays_nothing(harness):

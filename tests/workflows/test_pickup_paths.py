@@ -9,8 +9,15 @@ import httpx
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
 
+from domain.status import ReturnStatus
 from tests.polling import poll_awaitable
-from tests.workflows.test_return_workflow import scan, submitted, timeline
+from tests.workflows.test_return_workflow import (
+    closed,
+    record_history,
+    scan,
+    submitted,
+    timeline,
+)
 from workflows.messages import CancelPickup, ErrorType, PickupWindow
 from workflows.return_workflow import ReturnWorkflow
 
@@ -42,6 +49,8 @@ async def test_a_pickup_booked_with_the_return_is_marked_collected_at_the_first_
     assert pickup.cost.amount == min(int(float(r["rate"]) * 100) for r in booked["pickup_rates"])  # the cheapest
     await handle.signal(ReturnWorkflow.carrier_event, scan("evt_1", "in_transit"))
     await poll_awaitable(lambda: pickup_status(handle), lambda s: s == "picked_up", what="collected")
+    assert (await closed(handle)).status == ReturnStatus.COMPLETED
+    record_history("pickup_booked", await handle.fetch_history())
 
 
 async def test_a_pickup_can_be_cancelled_once_and_a_new_one_booked(harness):
@@ -88,3 +97,6 @@ async def test_a_pickup_that_never_comes_is_missed_and_the_drop_off_offered(harn
     await handle.execute_update(ReturnWorkflow.schedule_pickup, await window(h))
     await h.env.sleep(timedelta(days=1, hours=7))  # past the window and the grace
     await poll_awaitable(lambda: pickup_status(handle), lambda s: s == "missed", what="missed pickup")
+    await handle.signal(ReturnWorkflow.carrier_event, scan("evt_1", "in_transit"))  # dropped off after all
+    assert (await closed(handle)).status == ReturnStatus.COMPLETED
+    record_history("pickup_missed", await handle.fetch_history())

@@ -9,6 +9,7 @@ from domain.policy import Fee, ProductRule, ReturnPolicy, ReviewRules, RuleMatch
 from domain.returns import Grade, Resolution, ReturnReason
 from domain.status import ReturnStatus
 from tests.workflows.test_return_workflow import (
+    closed,
     receipt,
     record_history,
     sandbox_refunds,
@@ -34,6 +35,8 @@ async def test_held_for_review_until_ops_approves(harness):
     with pytest.raises(WorkflowUpdateFailedError) as err:  # a second decision has nothing to decide
         await handle.execute_update(ReturnWorkflow.review, ReviewDecision(decision="reject", reviewer="ops-2"))
     assert err.value.cause.type == ErrorType.WRONG_STATE
+    assert (await closed(handle)).status == ReturnStatus.COMPLETED
+    record_history("review_approved", await handle.fetch_history())
 
 
 async def test_rejected_in_review_buys_nothing(harness):
@@ -44,6 +47,7 @@ async def test_rejected_in_review_buys_nothing(harness):
     assert rejected.status == ReturnStatus.REJECTED
     assert (await handle.result()).decision_reasons == ["rejected in review: serial returner"]
     assert sandbox_shipments(h, inp.return_id) == [] and sandbox_refunds(h, inp.return_id) == []
+    record_history("review_rejected", await handle.fetch_history())
 
 
 async def test_keep_the_item_refunds_without_a_label(harness):

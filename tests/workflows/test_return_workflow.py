@@ -35,6 +35,13 @@ def record_history(name: str, history) -> None:
         (Path(__file__).resolve().parents[1] / "replay" / "histories" / f"{name}.json").write_text(history.to_json())
 
 
+async def closed(handle, lines: tuple[str, ...] = ("L1", "L2")):
+    """Take a return waiting for its parcel to the end (dock scan, every line as new), so its history is whole."""
+    await handle.signal(ReturnWorkflow.warehouse_receipt, receipt())
+    await handle.execute_update(ReturnWorkflow.inspect, Inspection(items=[InspectedItem(line_id=l, grade=Grade.A) for l in lines]))
+    return await handle.result()
+
+
 def sandbox_shipments(h, return_id: str) -> list[dict]:
     r = httpx.get(f"{h.sandboxes['easypost']}/_sandbox/shipments", params={"reference": return_id})
     r.raise_for_status()

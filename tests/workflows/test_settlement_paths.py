@@ -12,6 +12,7 @@ from domain.status import ReturnStatus
 from tests.polling import poll_async
 from tests.workflows.test_return_workflow import (
     receipt,
+    record_history,
     sandbox_refunds,
     scan,
     submitted,
@@ -80,3 +81,4 @@ async def test_trusted_tier_is_refunded_at_first_scan_and_owes_what_inspection_t
     assert any(f"owes {owed // 100}.{owed % 100:02d} USD" in e.cause for e in timeline(h, inp.return_id))
     described = await handle.describe()
     assert described.typed_search_attributes.get(sa.NEEDS_ATTENTION) is True
+    record_history("instant_refund", await handle.fetch_history())

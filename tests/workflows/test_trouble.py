@@ -20,7 +20,12 @@ from tests.factories import new_merchant
 from tests.polling import poll_async
 from tests.workflows.test_carrier_paths import flags
 from tests.workflows.test_message_races import task_failures
-from tests.workflows.test_return_workflow import submitted, timeline
+from tests.workflows.test_return_workflow import (
+    closed,
+    record_history,
+    submitted,
+    timeline,
+)
 from tests.workflows.test_settlement_paths import settle
 from workers.trouble import WorkflowTaskWatch
 from workflows.ids import return_workflow_id
@@ -60,6 +65,8 @@ async def test_a_label_purchase_that_keeps_failing_is_flagged_while_it_retries(h
                               what="the recovery noted")  # fmt: skip
     assert any("keeps failing" in c for c in causes)
     assert await task_failures(handle) == []
+    assert (await closed(handle)).status == ReturnStatus.COMPLETED
+    record_history("side_effect_flagged", await handle.fetch_history())
 
 
 @workflow.defn(name="BrokenForTest", sandboxed=False)
@@ -122,8 +129,9 @@ async def test_a_merchant_webhook_that_keeps_failing_is_flagged_on_the_closed_re
         merchant = s.get(Merchant, inp.merchant_id)
         merchant.webhook_url, merchant.webhook_secret = f"http://127.0.0.1:{free_port()}/hooks", "whsec_test"
         s.add(merchant)
-    _, final = await settle(h, inp)
+    handle, final = await settle(h, inp)
     assert final.status == ReturnStatus.COMPLETED
+    record_history("merchant_webhook", await handle.fetch_history())
 
     def failing():
         return [f for f in flags(h, inp.return_id) if f.kind == "side_effect_failing"]
@@ -132,4 +140,6 @@ async def test_a_merchant_webhook_that_keeps_failing_is_flagged_on_the_closed_re
     assert "deliver_merchant_event keeps failing (attempt 3)" in flag.reason
     assert any("deliver_merchant_event keeps failing" in e.cause for e in timeline(h, inp.return_id))
     event_id = f"evt_{inp.return_id}_return_refunded"
-    await h.client.get_workflow_handle(notification_workflow_id(event_id)).terminate("test over")
+    delivery = h.client.get_workflow_handle(notification_workflow_id(event_id))
+    await delivery.terminate("test over")
+    record_history("merchant_webhook_delivery", await delivery.fetch_history())
