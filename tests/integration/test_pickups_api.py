@@ -60,7 +60,7 @@ def test_pickup_later_cancel_and_bad_windows(running: Running):
 def test_label_spend_and_void_savings_are_reported(running: Running, shop):
     run = running
     assert run.api.get("/v1/reports/labels", headers=shop["merchant"]).json()["by_currency"] == []
-    pi = create_payment(run.settings.stripe_base_url, amount=2 * 2500 + 8999)
+    pi = create_payment(run.settings.stripe_base_url, amount=2 * 2500 + 8999, merchant_id=shop["id"])
     order_id = f"o-{uuid.uuid4().hex[:8]}"
     assert run.api.put(f"/v1/orders/{order_id}", json=order_body(pi), headers=shop["merchant"]).status_code == 201
     kept = run.api.post("/v1/returns", json=return_body(order_id), headers=shop["merchant"]).json()
