@@ -10,12 +10,13 @@ from datetime import UTC, datetime
 import httpx
 from sqlmodel import select
 from temporalio import workflow
+from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from db.session import session_scope
 from db.tables import AttentionItem, Merchant, ReturnRecord, TimelineRecord
 from domain.status import ReturnStatus
-from tests.conftest import free_port
+from tests.conftest import BIN, free_port
 from tests.factories import new_merchant
 from tests.polling import poll_async
 from tests.workflows.test_carrier_paths import flags
@@ -88,9 +89,11 @@ async def test_a_failing_workflow_task_puts_the_return_on_the_attention_list(har
                            resolution="refund", items=[], request_fingerprint="x", created_at=now, updated_at=now))  # fmt: skip
     watch = WorkflowTaskWatch(h.engine).install()
     queue = f"broken-{uuid.uuid4().hex[:8]}"
+    # A server of its own: a workflow whose tasks keep failing stops the shared test server skipping time.
+    env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=str(BIN / "temporal-test-server"))
     try:
-        async with Worker(h.client, task_queue=queue, workflows=[BrokenWorkflow]):
-            await h.client.start_workflow(
+        async with Worker(env.client, task_queue=queue, workflows=[BrokenWorkflow]):
+            await env.client.start_workflow(
                 "BrokenForTest", id=return_workflow_id(return_id), task_queue=queue
             )
 
@@ -104,11 +107,12 @@ async def test_a_failing_workflow_task_puts_the_return_on_the_attention_list(har
                     ).all()
 
             [item] = await poll_async(listed, what="the return on the attention list")
-            await h.client.get_workflow_handle(return_workflow_id(return_id)).terminate(
+            await env.client.get_workflow_handle(return_workflow_id(return_id)).terminate(
                 "test over"
             )
     finally:
         watch.uninstall()
+        await env.shutdown()
     assert (
         item.kind == "workflow_task_failed" and "a bug in the workflow" in item.reason
     )
