@@ -1,6 +1,6 @@
 """Replay every request recorded against api.easypost.com and compare the sandbox's answers.
 
-Sources: ../shared/easypost/cassettes (easypost-python VCR YAML, easypost-node HAR).  Each
+Sources: tests/fixtures/easypost/cassettes (easypost-python VCR YAML, easypost-node HAR).  Each
 cassette is replayed in order against a fresh sandbox holding a little account history (the
 recordings were made on an account that already had shipments, refunds, events ...).  Ids and
 tracking codes learnt from earlier responses are mapped onto the sandbox's own.
@@ -35,7 +35,7 @@ from starlette.routing import Match
 from sandboxes.easypost.app import create_app
 from sandboxes.serve import serve_in_thread
 
-CASSETTES = Path(__file__).resolve().parents[2].parent / "shared" / "easypost" / "cassettes"
+CASSETTES = Path(__file__).resolve().parents[1] / "fixtures" / "easypost" / "cassettes"  # provenance: SOURCES.md there
 KEY = "EZTKconformance"
 # The USPS carrier accounts of the accounts that made the recordings (python set, node set).
 RECORDED_USPS_ACCOUNTS = ("ca_b25657e9896e4d63ac8151ac346ac41e", "ca_5ba7ca3632c54adeb17ad4bcac13c890")

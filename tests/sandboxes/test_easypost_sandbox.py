@@ -39,7 +39,7 @@ KEY = "EZTKreturnflowsandbox"
 SECRET = "sécret-ω"  # non-ASCII on purpose: the key is NFKD-normalised before HMAC
 from tests.polling import poll  # noqa: E402
 
-EVENTS = Path(__file__).resolve().parents[2].parent / "shared" / "easypost" / "events"
+EVENTS = Path(__file__).resolve().parents[1] / "fixtures" / "easypost" / "events"  # provenance: SOURCES.md there
 FROM = {"name": "Jack Sparrow", "street1": "388 Townsend St", "street2": "Apt 20", "city": "San Francisco",
         "state": "CA", "zip": "94107", "country": "US"}
 TO = {"name": "Elizabeth Swan", "street1": "179 N Harbor Dr", "city": "Redondo Beach", "state": "CA",
