@@ -37,6 +37,8 @@ log = logging.getLogger("returnflow.trouble")
 
 # Retried on purpose while the outside world catches up: waiting, not failing.
 WAITING_ERROR_TYPES = frozenset({REFUND_PENDING, VOID_PENDING})
+# Activities that ask again and again by design (they raise the waiting errors above until settled).
+POLLING_ACTIVITIES = frozenset({"confirm_refund", "confirm_void"})
 RETURN_SIGNAL = "side_effect_trouble"
 
 
@@ -93,6 +95,10 @@ class _Watched(ActivityInboundInterceptor):
     async def execute_activity(self, input: ExecuteActivityInput) -> Any:
         info, limit = self._info, self._watch.after_attempts
         subject = _subject(input.args)
+        if subject and not info.is_local and info.attempt == limit + 1 and info.activity_type not in POLLING_ACTIVITIES:
+            # Earlier attempts may have timed out rather than raised here (a hung call): say so now.
+            error = f"{limit} attempts failed or timed out"
+            await self._watch.report(*subject, SideEffectTrouble(activity=info.activity_type, attempt=limit, error=error))
         try:
             result = await super().execute_activity(input)
         except Exception as err:
