@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, delete, select
 
 from db.tables import DispositionPolicyRecord, FacilityRecord
@@ -34,6 +35,8 @@ def load_disposition_rules(session: Session, merchant_id: str) -> DispositionPol
 
 
 def save_disposition_rules(session: Session, merchant_id: str, rules: DispositionPolicy) -> None:
-    row = session.get(DispositionPolicyRecord, merchant_id) or DispositionPolicyRecord(merchant_id=merchant_id)
-    row.document, row.updated_at = rules.model_dump(mode="json"), utcnow()
-    session.add(row)
+    # One statement (insert or update), so two saves at once never both try to insert the merchant's row.
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    document, now = rules.model_dump(mode="json"), utcnow()
+    upsert = insert(DispositionPolicyRecord).values(merchant_id=merchant_id, document=document, updated_at=now)
+    session.execute(upsert.on_conflict_do_update(index_elements=["merchant_id"], set_={"document": document, "updated_at": now}))

@@ -79,7 +79,10 @@ async def test_return_to_sender_goes_to_ops_and_the_return_keeps_waiting(harness
     await handle.signal(ReturnWorkflow.carrier_event, scan("evt_2", "return_to_sender"))
     [flag] = await poll_async(lambda: flags(h, inp.return_id), what="carrier exception flagged")
     assert flag.kind == "carrier_exception" and "back to the shopper" in flag.reason
-    assert (await handle.describe()).typed_search_attributes.get(sa.NEEDS_ATTENTION) is True
+    # The search attribute lands when the workflow task that wrote the flag completes: poll, don't race it.
+    attrs = await poll_awaitable(lambda: handle.describe(), lambda d: d.typed_search_attributes.get(sa.NEEDS_ATTENTION),
+                                 what="NeedsAttention set")  # fmt: skip
+    assert attrs.typed_search_attributes.get(sa.NEEDS_ATTENTION) is True
     assert (await handle.query(ReturnWorkflow.view)).status == ReturnStatus.IN_TRANSIT
 
 
