@@ -41,7 +41,7 @@ Rules, stated once:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -66,6 +66,8 @@ __all__ = [
     "advance_exchange_deadline",
     "advance_exchange_outcome",
     "plan_exchange",
+    "replacement_total",
+    "settle_difference",
     "release",
     "reserve",
     "ship",
@@ -446,3 +448,20 @@ def advance_exchange_outcome(
             return "ok"
         return on_missing
     return "wait" if now < deadline else on_missing
+
+
+# ---- settling an exchange ------------------------------------------------------------------
+
+
+def replacement_total(priced: Iterable[tuple[Money, int]], currency: str) -> Money:
+    """What the replacements cost together: unit price times quantity, in the order's currency."""
+    return Money.total([Money(amount=price.amount * quantity, currency=currency) for price, quantity in priced], currency)
+
+
+def settle_difference(price: Money, returned_value: Money, fallback: FallbackResolution) -> tuple[Settlement, Money]:
+    """How an exchange settles: the shopper pays what the replacement costs above the returned
+    items ("charge"), is paid back what it costs below them by `fallback`, or nothing ("none")."""
+    if price.currency != returned_value.currency:
+        raise ValueError(f"the replacement is priced in {price.currency}, the returned items in {returned_value.currency}")
+    signed = price.amount - returned_value.amount
+    return _settlement(signed, fallback), Money(amount=abs(signed), currency=price.currency)
