@@ -32,6 +32,7 @@ from domain.facilities import Facility, receiving_warehouse
 from domain.geo import shopper_point
 from domain.labels import LabelRules, NoRate, RateChoice, RateOption, choose_rate
 from domain.money import Money
+from workflows.ids import pickup_reference, return_label_reference
 from workflows.messages import Label, Pickup, PickupWindow, RateAlternative
 
 # Until merchants can describe their boxes (carriers issue), one default parcel per return.
@@ -55,12 +56,11 @@ class LabelRequest(BaseModel):
     @property
     def reference(self) -> str:
         """The shipment's reference: the return id, a suffix per further parcel and per replacement label."""
-        base = self.return_id if self.parcel == 1 else f"{self.return_id}-parcel-{self.parcel}"
-        return base if self.attempt == 0 else f"{base}-relabel-{self.attempt}"
+        return return_label_reference(self.return_id, self.parcel, self.attempt)
 
 
 class ReplacementShipmentRequest(BaseModel):
-    reference: str  # exchange-<return>-<line>: bought at most once
+    reference: str  # ids.replacement_shipment_reference: bought at most once
     merchant_id: str
     order_id: str
     warehouse_id: str
@@ -70,7 +70,7 @@ class ReplacementShipmentRequest(BaseModel):
 class TransferLabelRequest(BaseModel):
     """Warehouse -> facility shipment for one item (an outbound shipment, not a return)."""
 
-    reference: str  # deterministic (transfer-<return>-<line>): bought at most once
+    reference: str  # ids.transfer_shipment_reference: bought at most once
     merchant_id: str
     from_facility_id: str
     to_facility_id: str
@@ -223,7 +223,7 @@ class CarrierActivities:
     @activity.defn
     def schedule_pickup(self, req: PickupOrder) -> Pickup:
         """Book a carrier pickup at the shopper's address for the label's parcel, at the cheapest pickup rate."""
-        reference = f"pickup-{req.return_id}-{req.attempt}"
+        reference = pickup_reference(req.return_id, req.attempt)
         client = self._client()
         try:
             with session_scope(self._engine) as session:

@@ -42,6 +42,7 @@ from activities.errors import EMAIL_REJECTED
 from db.session import session_scope
 from db.tables import EmailSent, Merchant, Order, ReturnRecord
 from domain.validation import one_line
+from workflows.ids import label_email_key
 
 LABEL_DOWNLOAD_TIMEOUT_SECONDS = 20
 MAX_LABEL_BYTES = 10 * 1024 * 1024  # a 4x6 label is tens of KB
@@ -112,7 +113,7 @@ class EmailActivities:
                 # The projection with the label has not landed yet: it will, so ask again.
                 raise ApplicationError(f"return {req.return_id} has no label recorded yet", type="LabelNotRecorded")
             label = live_label(row)
-            key = _key(row.id, row.label.get("tracking_code", ""))
+            key = label_email_key(row.id, row.label.get("tracking_code", ""))
             message_id = f"<{key}@returnflow>"
             if label is None:  # cancelled or expired meanwhile: never mail a voided label
                 return SentEmail(message_id=message_id, status="label_voided")
@@ -179,11 +180,6 @@ class EmailActivities:
         except (smtplib.SMTPException, OSError) as err:
             # `from None`: the original exception names the shopper's address, and Temporal keeps causes.
             raise _smtp_error(err, to) from None
-
-
-def _key(return_id: str, tracking_code: str) -> str:
-    """The email's key and Message-ID left part: label-<return>-<tracking code>, Message-ID-safe."""
-    return re.sub(r"[^A-Za-z0-9._-]", "_", f"label-{return_id}-{tracking_code}")[:200]
 
 
 def _facts(session, row: ReturnRecord, label: dict[str, Any]) -> _Facts:

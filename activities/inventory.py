@@ -7,7 +7,6 @@ is keyed by (return, line, step): a retried activity changes nothing twice.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Literal
 
 from pydantic import BaseModel
@@ -23,6 +22,8 @@ from db.tables import ItemRoute as ItemRouteRow
 from domain import inventory
 from domain.disposition import DispositionKind
 from domain.returns import Grade
+# work_order_id stays importable from here for workflows/return_workflow.py until it imports workflows.ids.
+from workflows.ids import certificate_id, work_order_id
 
 ItemStepKind = Literal["sent", "arrived", "open_work_order", "done"]
 
@@ -39,14 +40,6 @@ class ItemStepResult(BaseModel):
     summary: str
     work_order_id: str | None = None
     certificate_id: str | None = None
-
-
-def work_order_id(return_id: str, line_id: str) -> str:
-    return "wo_" + hashlib.sha256(f"{return_id}/{line_id}".encode()).hexdigest()[:20]
-
-
-def certificate_id(return_id: str, line_id: str) -> str:
-    return "cert_" + hashlib.sha256(f"{return_id}/{line_id}".encode()).hexdigest()[:20]
 
 
 class InventoryActivities:

@@ -6,15 +6,12 @@ from sqlmodel import Session, select
 
 from db.tables import InventoryMovement
 from domain.inventory import Movement
-
-
-def movement_key(return_id: str, line_id: str, movement: Movement) -> str:
-    return f"{return_id}:{line_id}:{movement.kind.value}"
+from workflows.ids import inventory_movement_key
 
 
 def record_movement(session: Session, merchant_id: str, return_id: str, line_id: str, movement: Movement, detail: str = "") -> bool:
     """Append the movement unless this item already made it; True if appended."""
-    key = movement_key(return_id, line_id, movement)
+    key = inventory_movement_key(return_id, line_id, movement.kind.value)
     exists = session.exec(
         select(InventoryMovement.id).where(InventoryMovement.merchant_id == merchant_id, InventoryMovement.key == key)
     ).first()

@@ -38,6 +38,12 @@ from db.tables import Merchant, Order, PaymentRefund, PolicyVersion, ReturnRecor
 from domain.money import Money
 from domain.payout import COUNTING_REFUND_STATUSES, PaymentFacts, Payout, PayoutRefusal, check_payout, payment_problem
 from domain.returns import Resolution
+from workflows.ids import (
+    exchange_charge_idempotency_key,
+    refund_idempotency_key,
+    store_credit_idempotency_key,
+    store_credit_reference,
+)
 from workflows.messages import Settlement
 
 
@@ -54,18 +60,6 @@ class RefundCheck(BaseModel):
 
 
 REFUND_PENDING = "RefundPending"
-
-
-def refund_key(return_id: str) -> str:
-    return f"returnflow-{return_id}-refund"
-
-
-def credit_key(return_id: str) -> str:
-    return f"returnflow-{return_id}-credit"
-
-
-def charge_key(return_id: str) -> str:
-    return f"returnflow-{return_id}-exchange-charge"
 
 
 class PaymentActivities:
@@ -93,7 +87,7 @@ class PaymentActivities:
             }  # fmt: skip
             if original.customer:
                 params["customer"] = original.customer
-            charge = self._stripe.v1.payment_intents.create(params=params, options={"idempotency_key": charge_key(req.return_id)})
+            charge = self._stripe.v1.payment_intents.create(params=params, options={"idempotency_key": exchange_charge_idempotency_key(req.return_id)})
         except stripe.StripeError as err:
             raise payment_error(err) from err
         if charge.status != "succeeded":
@@ -103,7 +97,7 @@ class PaymentActivities:
 
     @activity.defn
     def refund_payment(self, req: SettlementRequest) -> Settlement:
-        key = refund_key(req.return_id)
+        key = refund_idempotency_key(req.return_id)
         order, _ = self._order(req)
         if req.amount.currency != order.currency:
             raise ApplicationError("refund currency differs from the order's", type=PAYMENT_REJECTED, non_retryable=True)
@@ -172,7 +166,7 @@ class PaymentActivities:
             refund = self._stripe.v1.refunds.retrieve(req.refund_id)
         except stripe.StripeError as err:
             raise payment_error(err) from err
-        self._record_status(refund_key(req.return_id), refund.status)
+        self._record_status(refund_idempotency_key(req.return_id), refund.status)
         settlement = _settlement(refund)
         if refund.status != "succeeded":
             raise ApplicationError(f"Stripe refund {refund.id} is still {refund.status}", type=REFUND_PENDING)
@@ -187,7 +181,7 @@ class PaymentActivities:
 
     @activity.defn
     def issue_store_credit(self, req: SettlementRequest) -> Settlement:
-        key = credit_key(req.return_id)
+        key = store_credit_idempotency_key(req.return_id)
         entry = self._credit(req.merchant_id, key)
         if entry is None:
             order, ret = self._order(req)
@@ -222,7 +216,7 @@ class PaymentActivities:
             method=Resolution.STORE_CREDIT,
             amount=Money(amount=entry.amount, currency=entry.currency),
             status="issued",
-            reference=f"credit-{entry.id}",
+            reference=store_credit_reference(entry.id),
         )
 
     def _credit(self, merchant_id: str, key: str) -> StoreCreditEntry | None:

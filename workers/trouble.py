@@ -30,7 +30,7 @@ from temporalio.worker import (
 from activities.carrier import VOID_PENDING
 from activities.payments import REFUND_PENDING
 from db.attention import flag_return, return_merchant
-from workflows.ids import return_workflow_id
+from workflows.ids import SIDE_EFFECT_TROUBLE_SIGNAL, return_workflow_id
 from workflows.messages import SideEffectTrouble
 
 log = logging.getLogger("returnflow.trouble")
@@ -39,7 +39,6 @@ log = logging.getLogger("returnflow.trouble")
 WAITING_ERROR_TYPES = frozenset({REFUND_PENDING, VOID_PENDING})
 # Activities that ask again and again by design (they raise the waiting errors above until settled).
 POLLING_ACTIVITIES = frozenset({"confirm_refund", "confirm_void"})
-RETURN_SIGNAL = "side_effect_trouble"
 
 
 class SideEffectWatch(Interceptor):
@@ -56,7 +55,7 @@ class SideEffectWatch(Interceptor):
     ) -> None:
         try:
             await self.client.get_workflow_handle(return_workflow_id(return_id)).signal(
-                RETURN_SIGNAL, trouble
+                SIDE_EFFECT_TROUBLE_SIGNAL, trouble
             )
             return
         except RPCError as err:

@@ -19,16 +19,14 @@ with workflow.unsafe.imports_passed_through():
     from activities.carrier import CarrierActivities, TransferLabelRequest
     from activities.inventory import InventoryActivities, ItemStep
     from workflows.activity_options import CARRIER, ITEMS
-    from workflows.ids import return_workflow_id
+    # TRANSFER_OVERDUE_SIGNAL stays importable from here for workflows/return_workflow.py until it imports workflows.ids.
+    from workflows.ids import TRANSFER_OVERDUE_SIGNAL, return_workflow_id
     from workflows.messages import (
         FacilityReceipt,
         TransferInput,
         TransferOverdue,
         TransferResult,
     )
-
-# The return workflow's signal, by name: importing ReturnWorkflow here would be circular.
-TRANSFER_OVERDUE_SIGNAL = "transfer_overdue"
 
 
 @workflow.defn

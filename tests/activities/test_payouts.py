@@ -19,12 +19,13 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.errors import PAYMENT_NOT_OWNED, PAYOUT_BOUND
-from activities.payments import PaymentActivities, RefundCheck, SettlementRequest, refund_key
+from activities.payments import PaymentActivities, RefundCheck, SettlementRequest
 from db.session import make_engine, session_scope
 from db.tables import PaymentRefund, PolicyVersion, ReturnRecord, StoreCreditEntry
 from domain.money import Money
 from tests.factories import LINES, create_payment, insert_order, new_merchant, stripe_client
 from tests.polling import poll
+from workflows.ids import refund_idempotency_key
 
 TOTAL = 2 * 2500 + 8999  # the LINES order: 139.99
 
@@ -91,7 +92,7 @@ def test_refunds_and_credits_are_paid_up_to_the_capture_and_not_a_cent_more(engi
     assert [r.amount for r in refunds_at_stripe(client, pi)] == [8_999]
     assert ledger(engine, merchant_id) == [TOTAL - 8_999]
     with session_scope(engine) as s:
-        assert s.get(PaymentRefund, refund_key(r3)) is None  # refused before anything was recorded
+        assert s.get(PaymentRefund, refund_idempotency_key(r3)) is None  # refused before anything was recorded
 
 
 def test_an_order_of_89_99_paid_with_10_00_gets_neither_refund_nor_store_credit(engine, shop):
@@ -201,7 +202,7 @@ def test_a_refund_stripe_refuses_holds_nothing_so_its_store_credit_fits(engine, 
                "the refund to fail")  # fmt: skip
     assert (err.type, err.details[0]["code"]) == ("PaymentRejected", "expired_or_canceled_card")  # the credit fallback
     with session_scope(engine) as s:
-        assert s.get(PaymentRefund, refund_key(ret)).status == "failed"
+        assert s.get(PaymentRefund, refund_idempotency_key(ret)).status == "failed"
     assert [r.status for r in refunds_at_stripe(client, pi)] == ["failed"]
     assert run(pay.issue_store_credit, req(ret, merchant_id, TOTAL)).amount.amount == TOTAL
 

@@ -29,8 +29,7 @@ from tests.workflows.test_return_workflow import (
 )
 from tests.workflows.test_settlement_paths import settle
 from workers.trouble import WorkflowTaskWatch
-from workflows.ids import return_workflow_id
-from workflows.merchant_notification import notification_workflow_id
+from workflows.ids import notification_workflow_id, return_workflow_id
 
 
 async def test_a_label_purchase_that_keeps_failing_is_flagged_while_it_retries(harness):
