@@ -10,7 +10,7 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError
 
 from domain.status import ReturnStatus
-from tests.polling import poll_awaitable
+from tests.polling import poll_async, poll_awaitable
 from tests.workflows.test_return_workflow import (
     closed,
     record_history,
@@ -86,8 +86,12 @@ async def test_a_pickup_the_carrier_calls_off_offers_the_drop_off_instead(harnes
     assert r.status_code == 200, r.text
     await h.env.sleep(timedelta(days=1, minutes=5))  # the window opens: the workflow checks the pickup
     await poll_awaitable(lambda: pickup_status(handle), lambda s: s == "cancelled_by_carrier", what="carrier cancel noticed")
-    notes = [e.cause for e in timeline(h, inp.return_id) if e.event == "pickup"]
-    assert any("carrier cancelled" in n and "drop the parcel off" in n for n in notes)
+    # The query sees the new status at once; its timeline line is written when the workflow next flushes.
+    await poll_async(
+        lambda: [e.cause for e in timeline(h, inp.return_id) if e.event == "pickup"],
+        lambda notes: any("carrier cancelled" in n and "drop the parcel off" in n for n in notes),
+        what="the drop-off offered on the timeline",
+    )
 
 
 async def test_a_pickup_that_never_comes_is_missed_and_the_drop_off_offered(harness):
