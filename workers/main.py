@@ -34,7 +34,7 @@ from workers.client import connect
 from workers.trouble import SideEffectWatch, WorkflowTaskWatch
 from workflows.ids import CARRIER_TASK_QUEUE, TASK_QUEUE
 from workflows.merchant_notification import MerchantNotificationWorkflow
-from workflows.return_workflow import ReturnWorkflow
+from workflows.returns import ReturnWorkflow
 from workflows.transfer_workflow import TransferWorkflow
 
 log = logging.getLogger("returnflow.worker")

@@ -29,7 +29,7 @@ from domain.rma import parse_rma_code
 from domain.status import ALLOWED_TRANSITIONS, ReturnStatus
 from workflows.ids import return_workflow_id
 from workflows.messages import InspectedItem, Inspection, WarehouseReceipt
-from workflows.return_workflow import ReturnWorkflow
+from workflows.returns import ReturnWorkflow
 
 router = APIRouter(tags=["warehouse"])
 

@@ -28,7 +28,7 @@ from api.errors import ApiError
 from db.tables import CarrierEventRecord
 from workflows.ids import return_workflow_id
 from workflows.messages import CarrierEvent
-from workflows.return_workflow import ReturnWorkflow
+from workflows.returns import ReturnWorkflow
 
 router = APIRouter(prefix="/v1/webhooks", tags=["carrier webhooks"])
 

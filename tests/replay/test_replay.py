@@ -14,7 +14,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from workflows.merchant_notification import MerchantNotificationWorkflow
-from workflows.return_workflow import ReturnWorkflow
+from workflows.returns import ReturnWorkflow
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 # One finished (or, for a delivery still retrying, terminated) workflow per path; record.py says how they are made.

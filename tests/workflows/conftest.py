@@ -28,7 +28,7 @@ from tests.factories import (
 from workers.main import build_workers
 from workflows.ids import TASK_QUEUE, return_workflow_id
 from workflows.messages import ReturnInput
-from workflows.return_workflow import ReturnWorkflow
+from workflows.returns import ReturnWorkflow
 
 
 @dataclass

@@ -19,7 +19,7 @@ from tests.polling import poll_async
 from tests.workflows.test_exchange_paths import charges, exchange_return, outbound
 from tests.workflows.test_return_workflow import submitted
 from workflows.messages import CancelRequest
-from workflows.return_workflow import ReturnWorkflow
+from workflows.returns import ReturnWorkflow
 
 
 async def _carrier_has(h, tracking_code: str) -> None:

@@ -24,7 +24,7 @@ from tests.workflows.test_keep_below_label_cost import SOCKS
 from tests.workflows.test_return_workflow import sandbox_refunds
 from workflows.ids import TASK_QUEUE, return_workflow_id
 from workflows.messages import CancelRequest
-from workflows.return_workflow import ReturnWorkflow
+from workflows.returns import ReturnWorkflow
 
 
 async def test_an_accepted_cancel_stops_a_keep_the_item_refund(harness):

@@ -21,7 +21,7 @@ from tests.workflows.test_return_workflow import (
 )
 from workflows import search_attributes as sa
 from workflows.messages import CancelRequest, InspectedItem, Inspection
-from workflows.return_workflow import ReturnWorkflow
+from workflows.returns import ReturnWorkflow
 
 
 def flags(h, return_id: str) -> list[AttentionItem]:

@@ -30,7 +30,7 @@ from workflows.messages import (
     InspectedItem,
     Inspection,
 )
-from workflows.return_workflow import ReturnWorkflow
+from workflows.returns import ReturnWorkflow
 
 PRICES = {"TEE-BLK-L": 2500, "SHOE-43": 9999, "SHOE-41": 7999, "SHOE-44": 8999}
 

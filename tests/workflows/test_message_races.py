@@ -46,7 +46,7 @@ from workflows.messages import (
     PickupWindow,
     ReviewDecision,
 )
-from workflows.return_workflow import ReturnWorkflow
+from workflows.returns import ReturnWorkflow
 
 S = ReturnStatus
 # Every EasyPost tracker status (WIRE.md), including the ones off the normal path.

@@ -20,7 +20,7 @@ from workflows.messages import (
     Inspection,
     WarehouseReceipt,
 )
-from workflows.return_workflow import ReturnWorkflow
+from workflows.returns import ReturnWorkflow
 
 BULK = [{"id": "L1", "sku": "SHOE-42", "title": "Runner 42", "quantity": 25, "unit_price": 8999, "category": "shoes"}]
 

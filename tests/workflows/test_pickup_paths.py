@@ -19,7 +19,7 @@ from tests.workflows.test_return_workflow import (
     timeline,
 )
 from workflows.messages import CancelPickup, ErrorType, PickupWindow
-from workflows.return_workflow import ReturnWorkflow
+from workflows.returns import ReturnWorkflow
 
 
 async def window(h, starts_in: timedelta = timedelta(days=1)) -> PickupWindow:

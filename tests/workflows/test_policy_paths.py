@@ -18,7 +18,7 @@ from tests.workflows.test_return_workflow import (
     timeline,
 )
 from workflows.messages import ErrorType, InspectedItem, Inspection, ReviewDecision
-from workflows.return_workflow import ReturnWorkflow
+from workflows.returns import ReturnWorkflow
 
 
 async def test_held_for_review_until_ops_approves(harness):

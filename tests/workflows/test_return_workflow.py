@@ -26,7 +26,7 @@ from workflows.messages import (
     SubmitReturn,
     WarehouseReceipt,
 )
-from workflows.return_workflow import ReturnWorkflow
+from workflows.returns import ReturnWorkflow
 
 
 def record_history(name: str, history) -> None:

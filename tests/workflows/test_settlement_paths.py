@@ -20,7 +20,7 @@ from tests.workflows.test_return_workflow import (
 )
 from workflows import search_attributes as sa
 from workflows.messages import InspectedItem, Inspection
-from workflows.return_workflow import ReturnWorkflow
+from workflows.returns import ReturnWorkflow
 
 ALL_AS_NEW = Inspection(items=[InspectedItem(line_id="L1", grade=Grade.A), InspectedItem(line_id="L2", grade=Grade.A)])
 

@@ -38,7 +38,7 @@ from workflows.messages import (
     WarehouseReceipt,
     WorkOrderDone,
 )
-from workflows.return_workflow import ReturnWorkflow
+from workflows.returns import ReturnWorkflow
 from workflows.transfer_workflow import TransferWorkflow
 
 

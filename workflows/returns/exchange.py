@@ -1,0 +1,129 @@
+"""An exchange: replacements reserved when the return is approved, shipped (now for an advance
+exchange, at the first scan for an instant one, else at settlement), the price difference settled
+by the rule in `domain.exchange`, and everything unwound if the return ends another way."""
+
+from __future__ import annotations
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.carrier import CarrierActivities, ReplacementShipmentRequest, VoidRequest
+    from activities.exchanges import ExchangeActivities, ReserveRequest, ReturnRef, ShipRef
+    from domain import exchange as exchange_rules
+    from domain.money import Money
+    from domain.returns import Resolution
+    from workflows.activity_options import CARRIER, ITEMS
+    from workflows.messages import ExchangeView
+    from workflows.returns.journal import Journal, cause
+    from workflows.returns.state import ReturnState
+
+
+class Exchange:
+    def __init__(self, state: ReturnState, journal: Journal) -> None:
+        self._state = state
+        self._journal = journal
+
+    @property
+    def advance(self) -> bool:
+        return self._state.exchange is not None and self._state.exchange.mode == "advance"
+
+    @property
+    def instant(self) -> bool:
+        return self._state.exchange is not None and self._state.exchange.mode == "instant"
+
+    @property
+    def shipped(self) -> bool:
+        ex = self._state.exchange
+        return ex is not None and any(r.status == "shipped" for r in ex.replacements)
+
+    async def reserve(self) -> None:
+        """Hold the replacements at the nearest stocked warehouse (all lines or none), or fall back
+        to the shopper's second choice when stock is short."""
+        state = self._state
+        inp, order = state.inp, state.inp.context.order
+        lines = {l.line_id: l for l in inp.lines}
+        values = {e.line_id: Money(amount=state.item_value(e.line_id).amount * e.quantity // lines[e.line_id].quantity,
+                                   currency=order.currency) for e in inp.exchange.lines}  # fmt: skip
+        got = await workflow.execute_activity_method(
+            ExchangeActivities.reserve_replacements,
+            ReserveRequest(return_id=inp.return_id, merchant_id=inp.merchant_id, order_id=order.order_id,
+                           lines=inp.exchange.lines, returned_quantities={l.line_id: l.quantity for l in inp.lines},
+                           values=values, fallback=inp.exchange.fallback),  # fmt: skip
+            **ITEMS,
+        )
+        if got.fallback_reason:
+            state.resolution = Resolution(inp.exchange.fallback)
+            self._journal.note("exchange", f"exchange not possible: {got.fallback_reason}")
+            return
+        state.exchange = ExchangeView(mode=inp.exchange.mode, replacements=got.replacements)
+        for r in got.replacements:
+            self._journal.note("exchange", f"{r.sku} x{r.quantity} reserved at {r.warehouse_id} for line {r.line_id}")
+
+    async def ship(self) -> None:
+        state, journal = self._state, self._journal
+        inp = state.inp
+        for r in state.exchange.replacements:
+            if r.status != "reserved":
+                continue
+            try:
+                label = await workflow.execute_activity_method(
+                    CarrierActivities.ship_replacement,
+                    ReplacementShipmentRequest(reference=f"exchange-{inp.return_id}-{r.line_id}", merchant_id=inp.merchant_id,
+                                               order_id=inp.context.order.order_id, warehouse_id=r.warehouse_id, units=r.quantity),  # fmt: skip
+                    **CARRIER,
+                )
+            except ActivityError as err:
+                journal.flag("exchange_not_shipped", f"replacement {r.sku} for line {r.line_id} could not be shipped: {cause(err)}", r.line_id)
+                continue
+            await journal.attempt("stock_not_recorded", f"recording replacement {r.sku} as shipped", workflow.execute_activity_method(
+                ExchangeActivities.mark_shipped, ShipRef(return_id=inp.return_id, merchant_id=inp.merchant_id, line_id=r.line_id), **ITEMS
+            ), about=r.line_id)  # fmt: skip
+            r.status, r.tracking_code, r.shipment_id = "shipped", label.tracking_code, label.shipment_id
+            journal.note("exchange", f"replacement {r.sku} x{r.quantity} shipped from {r.warehouse_id}: {label.carrier} {label.tracking_code}")
+        await journal.flush()
+
+    def price(self) -> Money:
+        replacements = self._state.exchange.replacements
+        return exchange_rules.replacement_total([(r.unit_price, r.quantity) for r in replacements], self._state.inp.context.order.currency)
+
+    def difference(self, returned_value: Money) -> tuple[str, Money]:
+        """How the price difference settles (`domain.exchange.settle_difference`), recorded on the exchange."""
+        ex = self._state.exchange
+        settle, ex.difference = exchange_rules.settle_difference(self.price(), returned_value, self._state.inp.exchange.fallback)
+        ex.settle_difference = settle
+        return settle, ex.difference
+
+    def when_original_missing(self, deadline_started) -> str:
+        """The advance exchange's original never came: "charge" for the replacement or "cancel" it."""
+        order = self._state.inp.exchange
+        outcome = exchange_rules.advance_exchange_outcome(
+            deadline_started, None, workflow.now(), order.advance_deadline_days, order.on_missing
+        )
+        return outcome if outcome in ("charge", "cancel") else order.on_missing
+
+    async def unwind(self, void_shipped: bool) -> None:
+        """An exchange that will not happen: reserved stock goes back; shipped replacements are voided if asked."""
+        state, journal = self._state, self._journal
+        inp, ex = state.inp, state.exchange
+        if any(r.status == "reserved" for r in ex.replacements):
+            released = await journal.attempt("stock_not_released", "releasing the reserved replacements", workflow.execute_activity_method(
+                ExchangeActivities.release_replacements, ReturnRef(return_id=inp.return_id, merchant_id=inp.merchant_id), **ITEMS
+            ), ok=True)  # fmt: skip
+            for r in ex.replacements if released else []:
+                if r.status == "reserved":
+                    r.status = "released"
+                    journal.note("exchange", f"{r.sku} x{r.quantity} released back to stock at {r.warehouse_id}")
+        for r in ex.replacements:
+            if void_shipped and r.status == "shipped" and r.shipment_id:
+                status = await journal.attempt("void_failed", f"voiding replacement shipment {r.tracking_code}", workflow.execute_activity_method(
+                    CarrierActivities.void_label, VoidRequest(return_id=inp.return_id, shipment_id=r.shipment_id), **CARRIER
+                ), about=r.line_id)  # fmt: skip
+                if status is None:
+                    continue
+                if status == "rejected":  # the carrier has it: it is on its way to the shopper
+                    journal.flag("replacement_not_voided", f"replacement {r.sku} ({r.tracking_code}) could not be voided: "
+                                 "the carrier already has it; the shopper will receive it", about=r.line_id)  # fmt: skip
+                    continue
+                r.status = "voided"
+                journal.note("exchange", f"replacement shipment {r.tracking_code} voided (carrier refund {status})")

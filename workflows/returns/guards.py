@@ -1,0 +1,60 @@
+"""The updates' validators: a request the return cannot take now is refused before it enters the
+history, with an error type the API maps to an HTTP answer (api/workflow_calls.py)."""
+
+from __future__ import annotations
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from domain import carrier as carrier_rules
+    from domain.status import ReturnStatus as S
+    from workflows.messages import CancelRequest, ErrorType, PickupWindow, ReviewDecision, SubmitReturn
+    from workflows.returns.state import ReturnState
+
+
+def _refuse(message: str, kind: ErrorType = ErrorType.WRONG_STATE) -> ApplicationError:
+    return ApplicationError(message, type=kind)
+
+
+def check_submit(state: ReturnState, req: SubmitReturn) -> None:
+    if req.request_fingerprint != state.inp.request_fingerprint:
+        raise _refuse("this return id was created by a different request", ErrorType.IDEMPOTENCY_CONFLICT)
+
+
+def check_review(state: ReturnState, decision: ReviewDecision) -> None:
+    if state.status != S.PENDING_REVIEW or state.review is not None:
+        raise _refuse(f"the return is {state.status.value}; only a return held for review can be reviewed")
+
+
+def check_schedule_pickup(state: ReturnState, window: PickupWindow) -> None:
+    if state.status != S.LABEL_CREATED or carrier_rules.is_first_scan(state.tracking_status):
+        raise _refuse(f"the return is {state.status.value}; a pickup can be booked only before the carrier has the parcel")
+    if state.label.pickup is not None and state.label.pickup.status == "scheduled":
+        raise _refuse(f"pickup {state.label.pickup.pickup_id} is already scheduled; cancel it first")
+    if window.max_datetime <= window.min_datetime or window.max_datetime <= workflow.now():
+        raise _refuse("the pickup window must end after it starts, and in the future", ErrorType.INVALID_PICKUP)
+
+
+def check_cancel_pickup(state: ReturnState) -> None:
+    pickup = state.label.pickup if state.label else None
+    if pickup is None or pickup.status != "scheduled" or carrier_rules.is_first_scan(state.tracking_status):
+        said = "no pickup is booked" if pickup is None else f"the pickup is {pickup.status}"
+        raise _refuse(f"{said}; only a scheduled pickup not yet made can be cancelled")
+
+
+def check_cancel(state: ReturnState, req: CancelRequest) -> None:
+    if state.cancel is not None:
+        return  # already being cancelled: this one answers with the same outcome
+    if state.exchange is not None and any(r.status == "shipped" for r in state.exchange.replacements):
+        raise _refuse("the replacement has already been sent to the shopper; the return can no longer be cancelled: "
+                      "the original is expected back")  # fmt: skip
+    if not state.status.is_cancellable or carrier_rules.is_first_scan(state.tracking_status):
+        raise _refuse(f"the return is {state.status.value}; it can be cancelled only until the carrier scans it")
+
+
+def still_bookable(state: ReturnState) -> None:
+    """Checked again once the label lock is held: the return may have changed while waiting for it."""
+    if state.cancel is not None or state.status != S.LABEL_CREATED:
+        said = "being cancelled" if state.cancel else state.status.value
+        raise _refuse(f"the return is {said}; no pickup was booked")

@@ -1,0 +1,136 @@
+"""The return's journal: every change is a timeline line; every line reaches the database.
+
+`note` records, `move` changes the status (never raising: a move `domain.status` forbids is
+flagged for ops, since raising would fail every workflow task forever), `flag` asks a person,
+`flush` writes what is pending as one projection (a local activity), `wait` sleeps until a
+condition holds while writing whatever handlers changed meanwhile, `attempt` runs a side effect
+whose failure must not end the return. Batching means a burst of carrier events costs one write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import TypeVar
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ChildWorkflowError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.store import StoreActivities
+    from domain.status import InvalidTransition, ReturnStatus, check_transition
+    from workflows import search_attributes as sa
+    from workflows.activity_options import PROJECTION
+    from workflows.messages import AttentionEntry, ReturnProjection, SideEffectTrouble, TimelineEntry
+    from workflows.returns.state import ReturnState
+
+T = TypeVar("T")
+
+
+def cause(err: ActivityError | ChildWorkflowError) -> str:
+    """What went wrong, in the words of the innermost error."""
+    inner = err.cause
+    return getattr(inner, "message", None) or str(inner or err)
+
+
+def error_type(err: ActivityError) -> str | None:
+    return getattr(err.cause, "type", None)
+
+
+class Journal:
+    def __init__(self, state: ReturnState) -> None:
+        self._state = state
+        self._seq = 0
+        self._pending: list[TimelineEntry] = []
+        self._attention_keys: set[str] = set()
+        self._attention: list[AttentionEntry] = []  # flagged, not yet written
+
+    @property
+    def has_news(self) -> bool:
+        return bool(self._pending)
+
+    def note(self, event: str, cause: str) -> None:
+        state = self._state
+        self._seq += 1
+        state.updated_at = workflow.now()
+        self._pending.append(TimelineEntry(seq=self._seq, at=state.updated_at, status=state.status, event=event, cause=cause))
+
+    def move(self, target: ReturnStatus, event: str, cause: str, final: bool = False) -> None:
+        """Change the return's status; a forbidden move is flagged and the status stays, unless the
+        return is ending (`final`): then the end is recorded anyway, so nothing shows it still open."""
+        state = self._state
+        if target != state.status:
+            try:
+                check_transition(state.status, target)
+            except InvalidTransition as err:
+                self.flag("unexpected_transition", f"{err} ({event}: {cause})", about=f"{state.status}-{target}")
+                if not final:
+                    return
+            state.status = target
+            workflow.upsert_search_attributes([sa.RETURN_STATUS.value_set(target.value)])
+        elif self._seq == 0:
+            workflow.upsert_search_attributes([sa.RETURN_STATUS.value_set(target.value)])
+        self.note(event, cause)
+
+    def flag(self, kind: str, reason: str, line_id: str | None = None, about: str | None = None) -> None:
+        """Needs a person: the NeedsAttention search attribute, a timeline line and a row for GET /v1/attention."""
+        workflow.upsert_search_attributes([sa.NEEDS_ATTENTION.value_set(True)])
+        key = f"{self._state.inp.return_id}:{kind}:{about or line_id or ''}"
+        if key not in self._attention_keys:
+            self._attention_keys.add(key)
+            self._attention.append(AttentionEntry(key=key, kind=kind, line_id=line_id, reason=reason, at=workflow.now()))
+        self.note("attention", reason)
+
+    def side_effect(self, trouble: SideEffectTrouble) -> bool:
+        """A call kept failing (flagged once) or recovered (noted once); True if there is news to write."""
+        troubles = self._state.troubles
+        if trouble.recovered:
+            if troubles.pop(trouble.activity, None) is None:
+                return False
+            self.note("side_effect", f"{trouble.activity} succeeded at attempt {trouble.attempt}")
+        else:
+            if trouble.activity in troubles:
+                return False
+            troubles[trouble.activity] = trouble.attempt
+            self.flag("side_effect_failing", f"{trouble.activity} keeps failing (attempt {trouble.attempt}): "
+                      f"{trouble.error[:300]}; still retrying", about=trouble.activity)  # fmt: skip
+        return True
+
+    async def flush(self) -> None:
+        if not self._pending:
+            return
+        entries, self._pending = self._pending, []
+        attention, self._attention = self._attention, []
+        await workflow.execute_local_activity_method(
+            StoreActivities.record_return,
+            ReturnProjection(view=self._state.view(), version=self._seq, new_entries=entries, new_attention=attention),
+            **PROJECTION,
+        )
+
+    async def wait(self, done: Callable[[], bool], timeout: timedelta | None = None, summary: str | None = None) -> bool:
+        """Wait until `done()`, writing the projection whenever handlers changed state; False if
+        `timeout` (a timer named `summary` in the Temporal UI) passed first."""
+        deadline = workflow.now() + timeout if timeout else None
+        while True:
+            await self.flush()
+            if done():
+                return True
+            remaining = (deadline - workflow.now()) if deadline else None
+            if remaining is not None and remaining <= timedelta(0):
+                return False
+            try:
+                await workflow.wait_condition(lambda: done() or self.has_news, timeout=remaining, timeout_summary=summary)
+            except asyncio.TimeoutError:
+                await self.flush()
+                return done()
+
+    async def attempt(self, kind: str, what: str, call: Awaitable[T], about: str | None = None, ok: bool = False) -> T | None:
+        """A side effect whose failure (after its retries) must not end the return: flagged for ops,
+        and None (or False with `ok`) returned so the story goes on."""
+        try:
+            result = await call
+            return True if ok else result
+        except (ActivityError, ChildWorkflowError) as err:
+            self.flag(kind, f"{what} failed: {cause(err)}", about=about)
+            return False if ok else None

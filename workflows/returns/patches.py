@@ -1,0 +1,14 @@
+"""Patch ids: code added after returns were already in flight. Returns recorded before a patch
+replay without its branch (see tests/replay); a new patch is a new member here, never a bare string."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Patch(StrEnum):
+    WAREHOUSE_ROUTING = "warehouse-routing"  # items routed to facilities after inspection; findings flagged
+    VOID_FOLLOW_UP = "void-follow-up"  # a voided label's carrier refund followed to the end
+    LABEL_EMAIL = "label-email"  # the label and its QR code emailed to the shopper
+    INSTANT_REFUND = "instant-refund"  # trusted shoppers refunded at the first scan (marker only)
+    MERCHANT_WEBHOOKS = "merchant-webhooks"  # settlement events announced to the merchant's endpoint
