@@ -101,6 +101,7 @@ class ReturnWorkflow:
         # (writing what signals change meanwhile: overdue transfers, work orders).
         await journal.wait(items.done)
         await items
+        await workflow.wait_condition(workflow.all_handlers_finished)
         return state.view()
 
     async def _decide(self) -> Ending | None:
