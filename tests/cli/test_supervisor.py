@@ -89,7 +89,12 @@ def test_a_crash_looping_child_is_retried_with_doubling_capped_delays_and_the_lo
 
 
 def test_a_child_that_stayed_up_starts_again_from_the_first_delay(stack):
-    stack._spawn("steady", ["-c", "import time, sys; time.sleep(0.6); sys.exit(1)"])
+    # Up for 0.6 s (past stable_after), then exit 1: an interval timer ends its wait in signal.pause().
+    steady = (
+        "import signal, sys; signal.signal(signal.SIGALRM, lambda *_: sys.exit(1)); "
+        "signal.setitimer(signal.ITIMER_REAL, 0.6); signal.pause()"
+    )
+    stack._spawn("steady", ["-c", steady])
     logs: list[str] = []
     supervisor = Supervisor(
         stack, logs.append, Backoff(first=0.05, cap=5, stable_after=0.5, crash_loop=2)
@@ -105,9 +110,12 @@ def test_a_killed_child_is_reported_by_signal_and_what_it_left_in_its_group_is_c
     stack, tmp_path
 ):
     marker = tmp_path / "grandchild.pid"
-    child = stack._spawn("parent", ["-c", (
-        "import subprocess, sys, time; p = subprocess.Popen(['sleep', '300']);"
-        f"open({str(marker)!r}, 'w').write(str(p.pid)); time.sleep(300)")])  # fmt: skip
+    # Parent and grandchild each block in signal.pause() until a signal ends them.
+    parent = (
+        "import signal, subprocess, sys; p = subprocess.Popen([sys.executable, '-c', 'import signal; signal.pause()']); "
+        f"open({str(marker)!r}, 'w').write(str(p.pid)); signal.pause()"
+    )
+    child = stack._spawn("parent", ["-c", parent])
     grandchild = int(
         poll(lambda: marker.exists() and marker.read_text(), bool, 30, "the grandchild")
     )
