@@ -1,14 +1,21 @@
-"""Helpers for the API-alone hostile input tests: a seeded app on SQLite (no Temporal), orders, error checks."""
+"""Helpers for the API-alone hostile input tests: a seeded app on SQLite (no Temporal), orders, error checks.
+
+The fixtures `module_db` and `client` are shared by importing `hostile_db` and `hostile_client` (their names
+here) into a test module.
+"""
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from db.migrate import upgrade
 from db.seed import seed_merchant
 from db.session import make_engine
 from settings import Settings
@@ -27,6 +34,20 @@ def make_client(sqlite_url: str, **settings) -> TestClient:
     engine.dispose()
     app = create_app(Settings(database_url=sqlite_url, temporal_address=f"127.0.0.1:{free_port()}", **settings))
     return TestClient(app, raise_server_exceptions=False)
+
+
+@pytest.fixture(scope="module", name="module_db")
+def hostile_db(tmp_path_factory) -> str:
+    """One migrated database for the module (each test uses orders of its own)."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('hostile') / 'returnflow.db'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="module", name="client")
+def hostile_client(module_db: str) -> Iterator[TestClient]:
+    with make_client(module_db) as c:
+        yield c
 
 
 def refused(r: httpx.Response, status: int, field: str | None = None) -> dict:

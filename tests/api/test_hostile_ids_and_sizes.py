@@ -13,32 +13,18 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from db.migrate import upgrade
 from settings import Settings
-from tests.api.hostile import (
+from tests.api.hostile import (  # noqa: F401  (hostile_db, hostile_client: the fixtures module_db, client)
     MERCHANT,
     OPS,
     WAREHOUSE,
+    hostile_client,
+    hostile_db,
     make_client,
     order,
     put_order,
     refused,
 )
-
-
-@pytest.fixture(scope="module")
-def module_db(tmp_path_factory) -> str:
-    """One migrated database for the module (each test uses orders of its own)."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('hostile') / 'returnflow.db'}"
-    upgrade(url)
-    return url
-
-
-@pytest.fixture(scope="module")
-def client(module_db: str) -> Iterator[TestClient]:
-    with make_client(module_db) as c:
-        yield c
-
 
 # ---- ids: the same rule in a path and in a body -------------------------------------------------
 

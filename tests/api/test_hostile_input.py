@@ -9,39 +9,24 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 
 from api.queries import encode_cursor
-from db.migrate import upgrade
 from db.tables import ReturnRecord
 from domain.validation import MAX_MONEY
-from tests.api.hostile import (
+from tests.api.hostile import (  # noqa: F401  (hostile_db, hostile_client: the fixtures module_db, client)
     MERCHANT,
+    hostile_client,
+    hostile_db,
     make_client,
     new_id,
     order,
     put_order,
     refused,
 )
-
-
-@pytest.fixture(scope="module")
-def module_db(tmp_path_factory) -> str:
-    """One migrated database for the module (each test uses orders of its own)."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('hostile') / 'returnflow.db'}"
-    upgrade(url)
-    return url
-
-
-@pytest.fixture(scope="module")
-def client(module_db: str) -> Iterator[TestClient]:
-    with make_client(module_db) as c:
-        yield c
-
 
 # ---- cursors (issue 10, item 5) -------------------------------------------------------------
 
