@@ -13,7 +13,6 @@ import json
 import time
 
 import httpx
-from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 from temporalio import activity
 from temporalio.client import Client
@@ -22,26 +21,15 @@ from temporalio.exceptions import ApplicationError
 
 from db.session import session_scope
 from db.tables import Merchant, WebhookDelivery
+from workflows.ids import MERCHANT_NOTIFICATION_WORKFLOW, TASK_QUEUE, notification_workflow_id
+from workflows.messages import Announcement, MerchantEvent  # contract models; importable from here until callers switch
 
 SIGNATURE_HEADER = "Returnflow-Signature"
-
-
-class MerchantEvent(BaseModel):
-    event_id: str
-    merchant_id: str
-    type: str  # return.refunded | return.credited | refund.failed
-    return_id: str
-    created_at: str  # ISO-8601 UTC, from the workflow's clock
-    data: dict
 
 
 def sign(secret: str, body: bytes, timestamp: int) -> str:
     digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
     return f"t={timestamp},v1={digest}"
-
-
-class Announcement(BaseModel):
-    events: list[MerchantEvent]
 
 
 class NotifyActivities:
@@ -55,17 +43,11 @@ class NotifyActivities:
 
         Idempotent: the delivery workflow's id is the event id, and a second start finds it.
         """
-        from workflows.ids import TASK_QUEUE
-        from workflows.merchant_notification import (
-            MerchantNotificationWorkflow,
-            notification_workflow_id,
-        )
-
         assert self._client is not None, "the worker passes its Temporal client"
         started = []
         for event in announcement.events:
             handle = await self._client.start_workflow(
-                MerchantNotificationWorkflow.run,
+                MERCHANT_NOTIFICATION_WORKFLOW,  # by name: activities never import a workflow
                 event,
                 id=notification_workflow_id(event.event_id),
                 task_queue=TASK_QUEUE,

@@ -63,3 +63,66 @@ def test_one_temporal_client_factory():
         if "Client.connect(" in p.read_text() and p != ROOT / "workers" / "client.py"
     ]
     assert offenders == []
+
+
+# ---- activities and workflows: activities see the workflows' contract and ids, nothing else ----
+CONTRACT = ("workflows.messages", "workflows.ids", "workflows.contract")
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module of ours `path` imports, anywhere in it (in functions too): `from a.b import c`
+    names `a.b.c` when that is a module, else `a.b`."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for a in node.names:
+                sub = f"{node.module}.{a.name}"
+                is_module = (ROOT / sub.replace(".", "/")).with_suffix(".py").exists() or (ROOT / sub.replace(".", "/")).is_dir()
+                found.add(sub if is_module else node.module)
+    return {m for m in found if m.split(".")[0] in OURS}
+
+
+def test_activities_import_only_the_contract_and_ids_from_workflows():
+    for path in modules("activities"):
+        for module in imported_modules(path):
+            if module.split(".")[0] == "workflows":
+                assert any(module == c or module.startswith(c + ".") for c in CONTRACT), (path, module)
+
+
+def test_the_contract_imports_no_activities_and_no_workflow():
+    for path in modules("workflows"):
+        name = module_name(path)
+        if any(name == c or name.startswith(c + ".") for c in CONTRACT):
+            for module in imported_modules(path):
+                top = module.split(".")[0]
+                assert top == "domain" or any(module == c or module.startswith(c + ".") for c in CONTRACT), (path, module)
+
+
+def test_no_import_cycle_between_activities_and_workflows():
+    graph = {module_name(p): imported_modules(p) for pkg in ("activities", "workflows") for p in modules(pkg)}
+    for name, targets in graph.items():  # `import a.b.c` also runs a/__init__ and a/b/__init__
+        graph[name] = {t for t in targets if t in graph} | {
+            ".".join(t.split(".")[:i]) for t in targets for i in range(1, t.count(".") + 1) if ".".join(t.split(".")[:i]) in graph
+        }
+
+    def reachable(start: str) -> set[str]:
+        seen, todo = set(), [start]
+        while todo:
+            for nxt in graph[todo.pop()] - seen:
+                seen.add(nxt)
+                todo.append(nxt)
+        return seen
+
+    # A cycle through both packages: an activities module reachable from a workflows module that reaches it back.
+    crossing = [
+        (w, a) for w in graph if w.startswith("workflows") for a in reachable(w)
+        if a.startswith("activities") and w in reachable(a)
+    ]
+    assert crossing == []

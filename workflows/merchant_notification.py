@@ -12,11 +12,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.notify import MerchantEvent, NotifyActivities
-
-
-def notification_workflow_id(event_id: str) -> str:
-    return f"notify-{event_id}"
+    from activities.notify import NotifyActivities
+    from workflows.messages import MerchantEvent
 
 
 @workflow.defn
