@@ -20,7 +20,7 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.errors import PAYMENT_NOT_OWNED, PAYOUT_BOUND
 from activities.payments import PaymentActivities, RefundCheck, SettlementRequest
-from db.session import make_engine, session_scope
+from db.session import session_scope
 from db.tables import PaymentRefund, PolicyVersion, ReturnRecord, StoreCreditEntry
 from domain.money import Money
 from tests.factories import LINES, create_payment, insert_order, new_merchant, stripe_client
@@ -28,13 +28,6 @@ from tests.polling import poll
 from workflows.ids import refund_idempotency_key
 
 TOTAL = 2 * 2500 + 8999  # the LINES order: 139.99
-
-
-@pytest.fixture
-def engine(database_url):
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

@@ -22,7 +22,6 @@ from temporalio.exceptions import ApplicationError
 from tests.activities.test_payouts import (  # noqa: F401
     TOTAL,
     a_return,
-    engine,
     ledger,
     refused,
     req,

@@ -8,18 +8,11 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy.exc import SQLAlchemyError
 
-from db.session import make_engine, session_scope
+from db.session import session_scope
 from db.tables import Order, StoreCreditEntry
 from tests.factories import CUSTOMER, LINES, new_merchant
 
 PRIVATE = (CUSTOMER["email"], CUSTOMER["name"], CUSTOMER["address"]["street1"])
-
-
-@pytest.fixture
-def engine(database_url):
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 def failure(engine, *rows) -> str:

@@ -14,7 +14,7 @@ from db.migrate import alembic_config
 from db.session import make_engine
 from db.types import UTCDateTime
 from domain.requests import RequestedItem
-from tests.db.test_return_units import T0, at_once, engine, held, reserve, url_at_0008  # noqa: F401
+from tests.db.test_return_units import T0, at_once, held, reserve, url_at_0008  # noqa: F401
 from tests.factories import new_merchant
 
 ONE_L1 = [RequestedItem(line_id="L1", quantity=1)]

@@ -32,13 +32,6 @@ T0 = datetime(2026, 11, 1, 9, 30, tzinfo=UTC)
 ONE = [RequestedItem(line_id="L1", quantity=1)]
 
 
-@pytest.fixture
-def engine(database_url):
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
-
-
 def reserve(
     engine,
     merchant_id: str,

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
 from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 from activities import bookings
 from activities.routing import RoutingActivities
-from db.session import make_engine, session_scope
+from db.session import session_scope
 from db.tables import FacilityBooking, InventoryMovement
 from domain.disposition import DispositionKind
 from domain.money import Money
@@ -32,13 +31,6 @@ REGISTRY = {"facilities": [
     facility("near", "recycler", 52.09, 5.12, ["recycle"], 3),  # Utrecht, ~40 km
     facility("far", "recycler", 51.44, 5.47, ["recycle"], 2),  # Eindhoven, ~110 km
 ]}  # fmt: skip
-
-
-@pytest.fixture
-def engine(database_url):
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 def as_temporal_would(fn, *args):

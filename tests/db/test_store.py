@@ -13,7 +13,7 @@ from temporalio.testing import ActivityEnvironment
 from activities.payments import PaymentActivities, SettlementRequest
 from activities.store import StoreActivities
 from api import queries
-from db.session import make_engine, session_scope
+from db.session import session_scope
 from db.tables import Order, ReturnRecord, StoreCreditEntry, TimelineRecord
 from domain.money import Money
 from domain.returns import Resolution, ReturnReason
@@ -22,13 +22,6 @@ from tests.factories import CUSTOMER, LINES, create_payment, new_merchant, strip
 from workflows.messages import ItemView, ReturnProjection, ReturnView, TimelineEntry
 
 T0 = datetime(2026, 11, 1, 9, 30, tzinfo=UTC)
-
-
-@pytest.fixture
-def engine(database_url):
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 def view(return_id: str, merchant_id: str, status: ReturnStatus, at: datetime, order_id: str = "o1") -> ReturnView:

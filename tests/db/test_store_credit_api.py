@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from api.app import create_app
-from db.session import make_engine, session_scope
+from db.session import session_scope
 from db.tables import StoreCreditEntry
 from settings import Settings
 from tests.conftest import free_port
@@ -29,13 +29,6 @@ LOOKUP, REDEEM = "/v1/store-credit/lookup", "/v1/store-credit/redeem"
 
 def build_app(database_url: str):
     return create_app(Settings(database_url=database_url, temporal_address=f"127.0.0.1:{free_port()}"))
-
-
-@pytest.fixture
-def engine(database_url):
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture
