@@ -36,10 +36,18 @@ def test_an_out_of_order_and_duplicated_stream_never_moves_a_return_back(running
     run = running
     ret = create_return(run, new_order(run))
     delivered = tracker_event(ret, "delivered")
-    for event in (delivered, tracker_event(ret, "in_transit"), delivered, tracker_event(ret, "pre_transit")):
+    late = [tracker_event(ret, "in_transit"), tracker_event(ret, "pre_transit")]
+    for event in (delivered, late[0], delivered, late[1]):
         deliver(run, event)  # the late in_transit and pre_transit, and the repeat, change nothing
     poll(lambda: get_return(run, ret["id"])["status"], lambda s: s == "delivered", 60, "delivered")
-    entries = timeline(run, ret["id"])
+    # The late scans are signalled too: read the timeline once the workflow has written them (each line names
+    # its event), or the checks below would look at a timeline from before they arrived.
+    entries = poll(
+        lambda: timeline(run, ret["id"]),
+        lambda found: all(any(e["id"] in x["cause"] for x in found) for e in late),
+        60,
+        "the late scans on the timeline",
+    )
     first_delivered = next(i for i, e in enumerate(entries) if e["status"] == "delivered")
     assert all(e["status"] == "delivered" for e in entries[first_delivered:])  # never back to in_transit
     assert "in_transit" not in [e["status"] for e in entries]  # the late scan did not move it at all
