@@ -26,12 +26,10 @@ Rules, stated once:
   pays it ("charge"). Negative: the shopper gets it back the way they chose as
   their second choice ("store_credit" if that is store credit, else "refund").
   Zero: "none". Money is never negative, so the plan carries the size of the
-  difference (`difference`) and its direction (`settle_difference`).
-- Reservations are bookkeeping on stock levels, each returning new levels:
-  `reserve` takes available units (never more than are available), `release`
-  gives reserved units back, `ship` sends reserved units out (on_hand and reserved
-  both drop). So available is never negative and reserved never exceeds on_hand.
-  A stock list holds each (sku, facility_id) once.
+  difference (`difference`) and its direction (`settle_difference`, a
+  `DifferenceSettlement`, named apart from the payout `Settlement` the workflow records).
+- Reservations are bookkeeping on stock levels (`domain.stock`: reserve, release,
+  ship); the catalog is `domain.catalog`. Both are importable from here too.
 - Advance exchange: the replacement ships before the original comes back. The
   original must be scanned by the carrier within `deadline_days` of the shipment
   (at or before `shipped_at + deadline_days`): then "ok". Unscanned before the
@@ -45,22 +43,32 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
+from domain.catalog import Catalog, Variant
+from domain.clock import require_aware
 from domain.facilities import Capability, Facility, FacilityKind, GeoPoint, distance_km
-from domain.money import Money, MoneyIn
-from domain.validation import MAX_NAMES, MAX_VARIANTS, Loc, Sku, Units, invalid, text
+from domain.money import Money
+from domain.stock import (
+    InsufficientStock,
+    StockLevel,
+    release,
+    reserve,
+    ship,
+    stock_positions,
+)
+from domain.validation import Loc, invalid, require_positive
 
 __all__ = [
     "AdvanceOutcome",
     "Catalog",
+    "DifferenceSettlement",
     "ExchangeDecision",
     "ExchangeFallback",
     "ExchangePlan",
     "ExchangeRequest",
     "FallbackResolution",
     "InsufficientStock",
-    "Settlement",
     "StockLevel",
     "Variant",
     "advance_exchange_deadline",
@@ -76,177 +84,9 @@ __all__ = [
 _FORBID = ConfigDict(frozen=True, extra="forbid")
 
 FallbackResolution = Literal["refund", "store_credit"]
-Settlement = Literal["charge", "refund", "store_credit", "none"]
+# How an exchange's price difference settles: the shopper pays it, gets it back one of two ways, or nothing.
+DifferenceSettlement = Literal["charge", "refund", "store_credit", "none"]
 AdvanceOutcome = Literal["wait", "ok", "charge", "cancel"]
-
-
-# ---- catalog and stock ---------------------------------------------------------------
-
-
-class Variant(BaseModel):
-    """One sellable variant of a product: {"size": "M", "colour": "navy"}."""
-
-    model_config = _FORBID
-
-    sku: Sku
-    product_id: text(128, 1)
-    title: text(200) = ""
-    options: dict[text(64), text(200)] = Field(default_factory=dict, max_length=MAX_NAMES)
-    price: MoneyIn  # per unit
-    discontinued: bool = False
-    category: text(100) = ""
-
-    @field_validator("options")
-    @classmethod
-    def _options(cls, v: dict[str, str]) -> dict[str, str]:
-        problems: list[tuple[Loc, str, Any]] = []
-        for name, value in v.items():
-            if not name.strip():
-                problems.append(((name,), "an option needs a name", name))
-            elif not value.strip():
-                problems.append(((name,), f"option {name!r} needs a value", value))
-        if problems:
-            raise invalid("Variant", problems)
-        return {name.strip(): value.strip() for name, value in v.items()}
-
-    def describe(self) -> str:
-        """For people: "Trail jacket (size M, colour navy)"."""
-        name = self.title.strip() or f"sku {self.sku}"
-        options = ", ".join(f"{k} {v}" for k, v in self.options.items())
-        return f"{name} ({options})" if options else name
-
-
-class Catalog(BaseModel):
-    """The merchant's variants: skus unique, prices in one currency."""
-
-    model_config = _FORBID
-
-    variants: list[Variant] = Field(default_factory=list, max_length=MAX_VARIANTS)
-
-    @model_validator(mode="after")
-    def _consistent(self) -> Catalog:
-        problems: list[tuple[Loc, str, Any]] = []
-        first: dict[str, int] = {}
-        currency = self.currency
-        for i, variant in enumerate(self.variants):
-            if variant.sku in first:
-                problems.append((("variants", i, "sku"), f"sku {variant.sku!r} is already variants[{first[variant.sku]}]", variant.sku))
-            first.setdefault(variant.sku, i)
-            if variant.price.currency != currency:
-                problems.append(
-                    (
-                        ("variants", i, "price", "currency"),
-                        f"{variant.price.currency} differs from variants[0]'s {currency}: a catalog is priced in one currency",
-                        variant.price.currency,
-                    )
-                )
-        if problems:
-            raise invalid("Catalog", problems)
-        return self
-
-    @property
-    def currency(self) -> str | None:
-        """The catalog's currency; None when it is empty."""
-        return self.variants[0].price.currency if self.variants else None
-
-    def get(self, sku: str) -> Variant | None:
-        return next((v for v in self.variants if v.sku == sku), None)
-
-
-class StockLevel(BaseModel):
-    """Units of one sku at one facility; `reserved` units are promised to exchanges not shipped yet."""
-
-    model_config = _FORBID
-
-    sku: Sku
-    facility_id: str = Field(min_length=1, max_length=128)
-    on_hand: Units
-    reserved: Units = 0
-
-    @model_validator(mode="after")
-    def _reserved_on_hand(self) -> StockLevel:
-        if self.reserved > self.on_hand:
-            raise invalid(
-                "StockLevel",
-                [(("reserved",), f"{self.reserved} reserved is more than the {self.on_hand} on hand", self.reserved)],
-            )
-        return self
-
-    @property
-    def available(self) -> int:
-        return self.on_hand - self.reserved
-
-
-class InsufficientStock(Exception):
-    """A reservation asked for more units than are available at the facility."""
-
-    def __init__(self, sku: str, facility_id: str, available: int, wanted: int) -> None:
-        super().__init__(f"only {available} of sku {sku} available at {facility_id}, {wanted} wanted")
-        self.sku = sku
-        self.facility_id = facility_id
-        self.available = available
-        self.wanted = wanted
-
-
-def _index(stock: Sequence[StockLevel]) -> dict[tuple[str, str], int]:
-    """(sku, facility_id) -> position; each pair may appear once (error at stock[i])."""
-    index: dict[tuple[str, str], int] = {}
-    problems: list[tuple[Loc, str, Any]] = []
-    for i, level in enumerate(stock):
-        key = (level.sku, level.facility_id)
-        if key in index:
-            problems.append((("stock", i), f"sku {level.sku!r} at {level.facility_id!r} is already stock[{index[key]}]", key))
-        index.setdefault(key, i)
-    if problems:
-        raise invalid("stock", problems)
-    return index
-
-
-def _check_quantity(quantity: int) -> None:
-    if quantity < 1:
-        raise ValueError(f"quantity must be at least 1, not {quantity}")
-
-
-def _replace(stock: Sequence[StockLevel], i: int, level: StockLevel) -> list[StockLevel]:
-    return [*stock[:i], level, *stock[i + 1 :]]
-
-
-def reserve(stock: Sequence[StockLevel], sku: str, facility_id: str, quantity: int) -> list[StockLevel]:
-    """New levels with `quantity` more units reserved; InsufficientStock if fewer are available."""
-    _check_quantity(quantity)
-    i = _index(stock).get((sku, facility_id))
-    available = 0 if i is None else stock[i].available
-    if i is None or available < quantity:
-        raise InsufficientStock(sku, facility_id, available, quantity)
-    level = stock[i]
-    return _replace(stock, i, StockLevel(sku=sku, facility_id=facility_id, on_hand=level.on_hand, reserved=level.reserved + quantity))
-
-
-def _reserved(stock: Sequence[StockLevel], sku: str, facility_id: str, quantity: int, verb: str) -> int:
-    _check_quantity(quantity)
-    i = _index(stock).get((sku, facility_id))
-    reserved = 0 if i is None else stock[i].reserved
-    if i is None or reserved < quantity:
-        raise ValueError(f"cannot {verb} {quantity} of sku {sku} at {facility_id}: only {reserved} reserved")
-    return i
-
-
-def release(stock: Sequence[StockLevel], sku: str, facility_id: str, quantity: int) -> list[StockLevel]:
-    """New levels with `quantity` reserved units available again (ValueError if fewer are reserved)."""
-    i = _reserved(stock, sku, facility_id, quantity, "release")
-    level = stock[i]
-    return _replace(stock, i, StockLevel(sku=sku, facility_id=facility_id, on_hand=level.on_hand, reserved=level.reserved - quantity))
-
-
-def ship(stock: Sequence[StockLevel], sku: str, facility_id: str, quantity: int) -> list[StockLevel]:
-    """New levels after `quantity` reserved units left the facility: on_hand and reserved both drop.
-
-    Only reserved units ship (ValueError if fewer are reserved)."""
-    i = _reserved(stock, sku, facility_id, quantity, "ship")
-    level = stock[i]
-    return _replace(
-        stock, i, StockLevel(sku=sku, facility_id=facility_id, on_hand=level.on_hand - quantity, reserved=level.reserved - quantity)
-    )
 
 
 # ---- planning --------------------------------------------------------------------------
@@ -275,7 +115,7 @@ class ExchangePlan(BaseModel):
     warehouse_id: str
     distance_km: float  # from the shopper
     difference: Money  # |replacement price x quantity - returned value|, order currency
-    settle_difference: Settlement  # charge: the shopper pays; refund / store_credit: the shopper gets it back
+    settle_difference: DifferenceSettlement  # charge: the shopper pays; refund / store_credit: the shopper gets it back
     reason: str  # in words, for the timeline
 
 
@@ -293,7 +133,7 @@ class ExchangeFallback(BaseModel):
 ExchangeDecision = Annotated[ExchangePlan | ExchangeFallback, Field(discriminator="outcome")]
 
 
-def _settlement(difference: int, fallback: FallbackResolution) -> Settlement:
+def _settlement(difference: int, fallback: FallbackResolution) -> DifferenceSettlement:
     if difference > 0:
         return "charge"
     if difference < 0:
@@ -301,7 +141,7 @@ def _settlement(difference: int, fallback: FallbackResolution) -> Settlement:
     return "none"
 
 
-def _difference_words(settle: Settlement, difference: Money) -> str:
+def _difference_words(settle: DifferenceSettlement, difference: Money) -> str:
     if settle == "charge":
         return f"it costs {difference.display()} more than the returned item, which the shopper pays"
     if settle == "refund":
@@ -330,8 +170,7 @@ def plan_exchange(
     Raises ValidationError (located at replacement_sku, quantity, currency,
     returned_line_value.currency) for a request that cannot be planned.
     """
-    if returned_quantity < 1:
-        raise ValueError(f"returned_quantity must be at least 1, not {returned_quantity}")
+    require_positive(returned_quantity, "returned_quantity")
     order_currency = Money.zero(order_currency).currency
     problems: list[tuple[Loc, str, Any]] = []
     sku = request.replacement_sku
@@ -369,7 +208,7 @@ def plan_exchange(
         raise invalid("ExchangeRequest", problems)
     assert variant is not None
 
-    index = _index(stock)
+    index = stock_positions(stock)
     warehouse_stock = {
         f.id: stock[index[(sku, f.id)]].available if (sku, f.id) in index else 0
         for f in warehouses
@@ -417,16 +256,10 @@ def plan_exchange(
 # ---- advance exchange --------------------------------------------------------------------
 
 
-def _aware(value: datetime, name: str) -> None:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{name} must be timezone-aware")
-
-
 def advance_exchange_deadline(shipped_at: datetime, deadline_days: int) -> datetime:
     """When the original must have been scanned by: `deadline_days` after the replacement shipped."""
-    _aware(shipped_at, "shipped_at")
-    if deadline_days < 1:
-        raise ValueError(f"deadline_days must be at least 1, not {deadline_days}")
+    require_aware(shipped_at, "shipped_at")
+    require_positive(deadline_days, "deadline_days")
     return shipped_at + timedelta(days=deadline_days)
 
 
@@ -441,9 +274,9 @@ def advance_exchange_outcome(
     if on_missing not in ("charge", "cancel"):
         raise ValueError(f"on_missing must be 'charge' or 'cancel', not {on_missing!r}")
     deadline = advance_exchange_deadline(shipped_at, deadline_days)
-    _aware(now, "now")
+    require_aware(now, "now")
     if original_scanned_at is not None:
-        _aware(original_scanned_at, "original_scanned_at")
+        require_aware(original_scanned_at, "original_scanned_at")
         if original_scanned_at <= deadline:
             return "ok"
         return on_missing
@@ -458,7 +291,7 @@ def replacement_total(priced: Iterable[tuple[Money, int]], currency: str) -> Mon
     return Money.total([Money(amount=price.amount * quantity, currency=currency) for price, quantity in priced], currency)
 
 
-def settle_difference(price: Money, returned_value: Money, fallback: FallbackResolution) -> tuple[Settlement, Money]:
+def settle_difference(price: Money, returned_value: Money, fallback: FallbackResolution) -> tuple[DifferenceSettlement, Money]:
     """How an exchange settles: the shopper pays what the replacement costs above the returned
     items ("charge"), is paid back what it costs below them by `fallback`, or nothing ("none")."""
     if price.currency != returned_value.currency:

@@ -1,4 +1,5 @@
-"""Where a shopper is, for choosing the warehouse their return label goes to.
+"""Points on the map and the distance between them, and where a shopper is, for choosing the
+warehouse their return label goes to.
 
 Shops may send the shopper's coordinates with the order address (`latitude`,
 `longitude`); otherwise the country's approximate population centre stands in
@@ -8,10 +9,39 @@ point, and the caller falls back to the merchant's default warehouse.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
-from domain.facilities import GeoPoint
+from pydantic import BaseModel, ConfigDict
+
+from domain.validation import Latitude, Longitude
+
+EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG)
+
+
+class GeoPoint(BaseModel):
+    """WGS 84 degrees: latitude -90..90, longitude -180..180."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    lat: Latitude
+    lon: Longitude
+
+
+def distance_km(a: GeoPoint, b: GeoPoint) -> float:
+    """Great-circle distance (haversine), in km rounded to the metre.
+
+    Symmetric bit for bit (only absolute differences and commutative products are
+    used) and exactly 0 from a point to itself.
+    """
+    lat1, lat2 = math.radians(a.lat), math.radians(b.lat)
+    dlat = abs(lat1 - lat2)
+    dlon = abs(math.radians(a.lon) - math.radians(b.lon))
+    h = math.sin(dlat / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin(dlon / 2) ** 2
+    h = min(max(h, 0.0), 1.0)
+    return round(2 * EARTH_RADIUS_KM * math.asin(math.sqrt(h)), 3)
+
 
 # Approximate population-weighted centres (degrees), rounded; good enough to pick a warehouse.
 COUNTRY_CENTRES: dict[str, tuple[float, float]] = {

@@ -41,6 +41,13 @@ def invalid(model: str, problems: list[tuple[Loc, str, Any]]) -> ValidationError
     )
 
 
+def require_positive(value: int, name: str) -> int:
+    """`value` if it is at least 1; a ValueError naming the argument otherwise (a count of units or days)."""
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, not {value}")
+    return value
+
+
 def category_key(category: str) -> str:
     """Categories compare ignoring case and surrounding spaces."""
     return category.strip().casefold()

@@ -21,7 +21,16 @@ from domain.policy.parts import (
     ReviewRules,
     loc_text,
 )
-from domain.validation import MAX_DAYS, MAX_NAMES, MAX_RULES, CurrencyCode, Loc, MinorUnits, currency_code, invalid
+from domain.validation import (
+    MAX_DAYS,
+    MAX_NAMES,
+    MAX_RULES,
+    CurrencyCode,
+    Loc,
+    MinorUnits,
+    currency_code,
+    invalid,
+)
 
 __all__ = ["ReturnPolicy"]
 

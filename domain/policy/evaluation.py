@@ -14,7 +14,14 @@ from domain.clock import require_aware
 from domain.money import Money
 from domain.policy import wording
 from domain.policy.document import ReturnPolicy
-from domain.policy.item import Evaluation, base_window_days, quote_item, transit_allowance_days, unique, waived_because
+from domain.policy.item import (
+    Evaluation,
+    base_window_days,
+    quote_item,
+    transit_allowance_days,
+    unique,
+    waived_because,
+)
 from domain.policy.quote import ItemQuote, Quote, ReturnContext
 from domain.returns import Resolution, ReturnLine
 

@@ -6,15 +6,21 @@ The rules they encode are stated once, in the package docstring (`domain.policy`
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from domain.returns import MERCHANT_FAULT_REASONS, Resolution, ReturnLine, ReturnReason
 from domain.validation import (
     MAX_DAYS,
     MAX_NAMES,
-    MAX_RULES,
     CurrencyCode,
     Loc,
     MinorUnits,

@@ -8,11 +8,13 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from domain.disposition import (
+    CAPABILITY_FOR_DISPOSITION,
     DEFAULT_RULES,
     DispositionDecision,
     DispositionKind,
     DispositionPolicy,
     DispositionRule,
+    capability_for,
     decide,
 )
 from domain.facilities import Capability
@@ -89,6 +91,19 @@ def test_every_disposition_needs_the_capability_of_the_same_name():
         assert kind.capability is Capability(kind.value)
     assert {k.value for k in DispositionKind} == {c.value for c in Capability}
     assert decide(DEFAULTS, C, "apparel", SMALL, EUR_100).capability is Capability.DONATE
+
+
+def test_each_disposition_has_one_capability_from_one_mapping():
+    """The mapping is total and one to one, and both vocabularies keep their stored strings."""
+    assert set(CAPABILITY_FOR_DISPOSITION) == set(DispositionKind)
+    assert sorted(CAPABILITY_FOR_DISPOSITION.values()) == sorted(Capability)
+    assert [k.value for k in DispositionKind] == ["restock", "refurbish", "recycle", "donate", "dispose", "liquidate"]
+    assert [c.value for c in Capability] == ["restock", "refurbish", "recycle", "donate", "dispose", "liquidate"]
+    for kind in DispositionKind:
+        assert capability_for(kind) is kind.capability is CAPABILITY_FOR_DISPOSITION[kind]
+        assert capability_for(kind.value) is capability_for(kind)  # as stored on an item route
+    with pytest.raises(ValueError):
+        capability_for("teleport")
 
 
 @pytest.mark.parametrize(

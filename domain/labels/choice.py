@@ -1,164 +1,23 @@
-"""A merchant's return-label rules, and which of a carrier's rates they choose.
-
-`LabelRules` says which carriers and services a merchant allows (empty: any),
-how much a label may cost at most, and how to choose among what is left.
-`choose_rate` applies them to the rates EasyPost quoted for one shipment.
+"""`choose_rate`: the rate a return label is bought at, by the merchant's rules (the rule is stated
+once, in the package docstring), or `NoRate` with the reason in words.
 
 Pure: no I/O and no clock; the same rules and rates always give the same choice,
 whatever order the rates come in (a workflow can call this).
-
-The rule, stated once:
-- A rate is *allowed* when its carrier is in `carriers` and its service in
-  `services` (an empty list allows any). Names compare ignoring case and
-  surrounding spaces.
-- An allowed rate *qualifies* when it is within `max_cost` (cost <= max_cost).
-  A rate priced in another currency than `max_cost` does not qualify: costs in
-  different currencies are never compared.
-- Without a budget the rates are compared in one currency: the one most allowed
-  rates are priced in (ties: the alphabetically first code). EasyPost quotes a
-  shipment's rates in one currency, so this is a fallback.
-- `cheapest`: the lowest cost; ties go to fewer delivery days (unknown days count
-  as slowest), then carrier and service name, then rate id.
-- `fastest_within_budget`: the fewest delivery days (unknown: slowest); ties go
-  to the lower cost, then carrier and service name, then rate id.
-- `preferred_carrier`: the first carrier in `preferred_carriers` with a
-  qualifying rate, and its cheapest (as above); when no preferred carrier has
-  one, the cheapest qualifying rate of any allowed carrier.
-- The choice lists every other qualifying rate as `alternatives`, cheapest first
-  (in the compared currency). A rate id counts once.
-- When nothing qualifies the answer is `NoRate` with a code and the reason in
-  words, never an error: `no_rates` (nothing quoted), `carrier_not_allowed`
-  (no quoted rate has an allowed carrier and service) or `over_budget` (allowed
-  rates exist, none within the budget).
-
-Invalid rules raise pydantic's ValidationError (a ValueError), one error per
-problem located at its field (carriers[1], preferred_carriers, ...).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from domain.money import Money, MoneyIn
-from domain.validation import MAX_NAMES, Loc, Name, invalid
+from domain.labels.rules import LabelRules, RateOption, name_key
 
-__all__ = [
-    "LabelChoice",
-    "LabelRules",
-    "NoRate",
-    "NoRateCode",
-    "RateChoice",
-    "RateOption",
-    "Selection",
-    "choose_rate",
-    "name_key",
-]
+__all__ = ["LabelChoice", "NoRate", "NoRateCode", "RateChoice", "choose_rate"]
 
-_FORBID = ConfigDict(frozen=True, extra="forbid")
-
-Selection = Literal["cheapest", "fastest_within_budget", "preferred_carrier"]
 NoRateCode = Literal["no_rates", "carrier_not_allowed", "over_budget"]
-
-
-def name_key(name: str) -> str:
-    """Carrier and service names compare ignoring case and surrounding spaces ("USPS" == " usps")."""
-    return name.strip().casefold()
-
-
-def _names(field: str, v: list[str], what: str, empty_means: str) -> list[str]:
-    """Non-blank and not repeated (ignoring case); stored without surrounding spaces."""
-    first: dict[str, int] = {}
-    problems: list[tuple[Loc, str, Any]] = []
-    for i, name in enumerate(v):
-        key = name_key(name)
-        if not key:
-            problems.append(((i,), f"a {what} name cannot be blank (leave the list empty {empty_means})", name))
-        elif key in first:
-            problems.append(((i,), f"{what} {name.strip()!r} is already {field}[{first[key]}]", name))
-        first.setdefault(key, i)
-    if problems:
-        raise invalid("LabelRules", problems)
-    return [name.strip() for name in v]
-
-
-class LabelRules(BaseModel):
-    """Which rates a merchant's return labels may use, and how one is chosen (see the module docstring)."""
-
-    model_config = _FORBID
-
-    carriers: list[Name] = Field(default_factory=list, max_length=MAX_NAMES, description="allowed carriers; empty: any")
-    services: list[Name] = Field(default_factory=list, max_length=MAX_NAMES, description="allowed services; empty: any")
-    max_cost: MoneyIn | None = Field(default=None, description="the most a label may cost; None: no limit")
-    selection: Selection = "cheapest"
-    preferred_carriers: list[Name] = Field(
-        default_factory=list, max_length=MAX_NAMES,
-        description="most preferred first; used (and required) by selection preferred_carrier",
-    )
-
-    @field_validator("carriers")
-    @classmethod
-    def _carriers(cls, v: list[str]) -> list[str]:
-        return _names("carriers", v, "carrier", "to allow every carrier")
-
-    @field_validator("services")
-    @classmethod
-    def _services(cls, v: list[str]) -> list[str]:
-        return _names("services", v, "service", "to allow every service")
-
-    @field_validator("preferred_carriers")
-    @classmethod
-    def _preferred(cls, v: list[str]) -> list[str]:
-        return _names("preferred_carriers", v, "carrier", "unless selection is preferred_carrier")
-
-    @model_validator(mode="after")
-    def _consistent(self) -> LabelRules:
-        problems: list[tuple[Loc, str, Any]] = []
-        if self.selection == "preferred_carrier" and not self.preferred_carriers:
-            problems.append(
-                (("preferred_carriers",), "selection preferred_carrier needs at least one preferred carrier", [])
-            )
-        allowed = {name_key(c) for c in self.carriers}
-        # A preferred carrier that is not allowed could never be chosen: surely a slip.
-        problems += [
-            (("preferred_carriers", i), f"preferred carrier {c!r} is not an allowed carrier ({', '.join(self.carriers)})", c)
-            for i, c in enumerate(self.preferred_carriers)
-            if allowed and name_key(c) not in allowed
-        ]
-        if problems:
-            raise invalid("LabelRules", problems)
-        return self
-
-    def allows(self, rate: RateOption) -> bool:
-        carriers = {name_key(c) for c in self.carriers}
-        services = {name_key(s) for s in self.services}
-        return (not carriers or name_key(rate.carrier) in carriers) and (
-            not services or name_key(rate.service) in services
-        )
-
-    def within_budget(self, rate: RateOption) -> bool:
-        return self.max_cost is None or (
-            rate.cost.currency == self.max_cost.currency and rate.cost.amount <= self.max_cost.amount
-        )
-
-
-class RateOption(BaseModel):
-    """One rate a carrier quoted for the shipment."""
-
-    model_config = _FORBID
-
-    rate_id: str = Field(min_length=1)
-    carrier: str = Field(min_length=1)
-    service: str = Field(min_length=1)
-    cost: Money
-    delivery_days: int | None = Field(default=None, ge=0)
-
-    def describe(self) -> str:
-        """For people: "USPS Priority at 7.58 USD"."""
-        return f"{self.carrier} {self.service} at {self.cost.display()}"
 
 
 class RateChoice(BaseModel):

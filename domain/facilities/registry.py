@@ -1,0 +1,181 @@
+"""A merchant's facilities: what each one is, can do and accepts, checked as a whole registry.
+
+Invalid facilities raise pydantic's ValidationError (a ValueError) with one error
+per problem, each located at its field (location.lat, capabilities[2],
+daily_capacity, facilities[1].id, ...).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from domain.geo import GeoPoint
+from domain.money import Money
+from domain.validation import (
+    MAX_ITEMS,
+    MAX_NAMES,
+    CountryCode,
+    CurrencyCode,
+    Id,
+    Loc,
+    MinorUnits,
+    Name,
+    Units,
+    category_key,
+    country_code,
+    currency_code,
+    invalid,
+    problem,
+    text,
+)
+
+__all__ = ["Capability", "Facility", "FacilityAddress", "FacilityKind", "FacilityRegistry"]
+
+_FORBID = ConfigDict(frozen=True, extra="forbid")
+
+
+class FacilityKind(StrEnum):
+    WAREHOUSE = "warehouse"
+    REFURBISHMENT_CENTRE = "refurbishment_centre"
+    RECYCLER = "recycler"
+    DONATION_PARTNER = "donation_partner"
+    LIQUIDATOR = "liquidator"
+
+
+class Capability(StrEnum):
+    """What a facility can do with an item. A disposition needs one: `domain.disposition.capability_for`."""
+
+    RESTOCK = "restock"
+    REFURBISH = "refurbish"
+    RECYCLE = "recycle"
+    DONATE = "donate"
+    DISPOSE = "dispose"
+    LIQUIDATE = "liquidate"
+
+    @property
+    def verb(self) -> str:
+        return "dispose of" if self is Capability.DISPOSE else self.value
+
+
+class FacilityAddress(BaseModel):
+    """A postal address in EasyPost's shape, so a label can be addressed with `label_address()`."""
+
+    model_config = _FORBID
+
+    name: text(200) | None = None
+    company: text(200) | None = None
+    street1: text(200, 1)
+    street2: text(200) | None = None
+    city: text(100, 1)
+    state: text(100) | None = None
+    zip: text(20, 1)
+    country: CountryCode = Field(description="ISO 3166-1 alpha-2")
+    phone: text(40) | None = None
+
+    @field_validator("country")
+    @classmethod
+    def _alpha2(cls, v: str) -> str:
+        return country_code(v)
+
+    def label_address(self) -> dict[str, str]:
+        """The address as a carrier takes it (no empty fields)."""
+        return self.model_dump(exclude_none=True)
+
+
+class Facility(BaseModel):
+    """One place a merchant's returned items can go."""
+
+    model_config = _FORBID
+
+    id: Id
+    kind: FacilityKind
+    name: text(200, 1)
+    address: FacilityAddress
+    location: GeoPoint
+    capabilities: list[Capability] = Field(max_length=MAX_NAMES)
+    categories: list[Name] = Field(default_factory=list, max_length=MAX_NAMES, description="accepted categories; empty: every category")
+    daily_capacity: Units = Field(description="units a day")
+    cost_per_unit: MinorUnits = Field(description="minor units of `currency`")
+    currency: CurrencyCode
+
+    @field_validator("capabilities")
+    @classmethod
+    def _capabilities(cls, v: list[Capability]) -> list[Capability]:
+        if not v:
+            raise problem("a facility needs at least one capability")
+        first: dict[Capability, int] = {}
+        problems: list[tuple[Loc, str, Any]] = []
+        for i, capability in enumerate(v):
+            if capability in first:
+                problems.append(((i,), f"{capability.value!r} is already capabilities[{first[capability]}]", capability))
+            first.setdefault(capability, i)
+        if problems:
+            raise invalid("Facility", problems)
+        return v
+
+    @field_validator("categories")
+    @classmethod
+    def _categories(cls, v: list[str]) -> list[str]:
+        first: dict[str, int] = {}
+        problems: list[tuple[Loc, str, Any]] = []
+        for i, category in enumerate(v):
+            key = category_key(category)
+            if not key:
+                problems.append(((i,), "a category cannot be blank (leave the list empty to accept every category)", category))
+            elif key in first:
+                problems.append(((i,), f"category {category!r} is already categories[{first[key]}]", category))
+            first.setdefault(key, i)
+        if problems:
+            raise invalid("Facility", problems)
+        return [c.strip() for c in v]
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, v: str) -> str:
+        return currency_code(v)
+
+    def can(self, capability: Capability) -> bool:
+        return capability in self.capabilities
+
+    def accepts(self, category: str) -> bool:
+        """Empty `categories`: everything. Otherwise the category must be listed (ignoring case)."""
+        return not self.categories or category_key(category) in {category_key(c) for c in self.categories}
+
+    def unit_cost(self, units: int) -> Money:
+        return Money(amount=self.cost_per_unit * units, currency=self.currency)
+
+
+class FacilityRegistry(BaseModel):
+    """A merchant's facilities: ids unique, costs in one currency (so they can be compared)."""
+
+    model_config = _FORBID
+
+    facilities: list[Facility] = Field(default_factory=list, max_length=MAX_ITEMS)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FacilityRegistry:
+        problems: list[tuple[Loc, str, Any]] = []
+        first_id: dict[str, int] = {}
+        currency = self.facilities[0].currency if self.facilities else ""
+        for i, facility in enumerate(self.facilities):
+            if facility.id in first_id:
+                already = f"facility id {facility.id!r} is already facilities[{first_id[facility.id]}]"
+                problems.append((("facilities", i, "id"), already, facility.id))
+            first_id.setdefault(facility.id, i)
+            if facility.currency != currency:
+                problems.append(
+                    (
+                        ("facilities", i, "currency"),
+                        f"{facility.currency} differs from facilities[0]'s {currency}: a merchant's costs are in one currency",
+                        facility.currency,
+                    )
+                )
+        if problems:
+            raise invalid("FacilityRegistry", problems)
+        return self
+
+    def get(self, facility_id: str) -> Facility | None:
+        return next((f for f in self.facilities if f.id == facility_id), None)
