@@ -1,4 +1,6 @@
-"""Store credit as a ledger: balances are derived from entries, never stored or edited.
+"""The store-credit ledger: balances are derived from entries, never stored or edited.
+
+(Not the inventory ledger of item movements, which is `domain.inventory`.)
 
 Amounts are signed integer minor units: an issue adds credit (>= 0; a return graded
 D can settle at zero), a redeem takes it away (< 0). Each currency is its own
@@ -49,6 +51,7 @@ from pydantic import (
     model_validator,
 )
 
+from domain.clock import require_aware
 from domain.money import Money
 from domain.validation import currency_code, invalid
 
@@ -139,10 +142,8 @@ def _code(currency: str) -> str:
     return Money.zero(currency).currency
 
 
-def _aware(now: datetime, name: str = "now") -> datetime:
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError(f"{name} must be timezone-aware")
-    return now.astimezone(UTC)
+def _as_utc(now: datetime) -> datetime:
+    return require_aware(now, "now").astimezone(UTC)
 
 
 def _expiring(entries: list[Entry]) -> bool:
@@ -187,7 +188,7 @@ def _lots(entries: list[Entry], currency: str) -> list[_Lot]:
 def _split(entries: Iterable[Entry], currency: str, now: datetime | None) -> tuple[Money, Money]:
     """(balance, expired amount) in `currency` as of `now`."""
     currency = _code(currency)
-    now = None if now is None else _aware(now)
+    now = None if now is None else _as_utc(now)
     mine = [e for e in entries if e.currency == currency]
     if not _expiring(mine):
         total = sum(e.amount for e in mine)
@@ -227,7 +228,7 @@ def expired_amount(entries: Iterable[Entry], currency: str, now: datetime) -> Mo
 
 def expiries(entries: Iterable[Entry], now: datetime) -> list[Expiry]:
     """Every issue's unspent credit that has expired as of `now`, oldest first (then by currency)."""
-    now = _aware(now)
+    now = _as_utc(now)
     entries = list(entries)
     found: list[Expiry] = []
     for currency in sorted({e.currency for e in entries}):

@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from domain.ledger import (
+from domain.money import Money
+from domain.store_credit import (
     Entry,
     Expiry,
     InsufficientCredit,
@@ -22,7 +23,6 @@ from domain.ledger import (
     expired_amount,
     expiries,
 )
-from domain.money import Money
 
 SETTINGS = settings(max_examples=100, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 FEWER = settings(SETTINGS, max_examples=50)

@@ -7,8 +7,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from domain.ledger import Entry, InsufficientCredit, balance, balances, check_redeem
 from domain.money import Money
+from domain.store_credit import (
+    Entry,
+    InsufficientCredit,
+    balance,
+    balances,
+    check_redeem,
+)
 
 CURRENCIES = ["EUR", "USD", "JPY"]
 
