@@ -14,12 +14,10 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from db.migrate import upgrade
 from db.seed import seed_merchant
 from db.session import make_engine
-from settings import Settings
-from tests.conftest import free_port
+from tests.api.alone import api_alone
 from tests.factories import order_body
 
 MERCHANT = {"Authorization": "Bearer rf_test_hostile_merchant_0000"}
@@ -32,7 +30,7 @@ def make_client(sqlite_url: str, **settings) -> TestClient:
     seed_merchant(engine, merchant_id="hostile", name="Hostile shop", merchant_key=MERCHANT["Authorization"][7:],
                   warehouse_key=WAREHOUSE["Authorization"][7:], ops_key=OPS["Authorization"][7:])  # fmt: skip
     engine.dispose()
-    app = create_app(Settings(database_url=sqlite_url, temporal_address=f"127.0.0.1:{free_port()}", **settings))
+    app = api_alone(sqlite_url, **settings)
     return TestClient(app, raise_server_exceptions=False)
 
 

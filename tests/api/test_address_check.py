@@ -8,10 +8,10 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from db.seed import seed_merchant
 from db.session import make_engine
-from settings import DEV_EASYPOST_KEY, Settings
+from settings import DEV_EASYPOST_KEY
+from tests.api.alone import api_alone
 from tests.conftest import free_port
 from tests.factories import CUSTOMER, insert_order
 
@@ -20,10 +20,7 @@ HEADERS = {"Authorization": f"Bearer {KEY}"}
 
 
 def app_with(sqlite_url: str, easypost_base_url: str) -> TestClient:
-    return TestClient(create_app(Settings(
-        database_url=sqlite_url, easypost_base_url=easypost_base_url, easypost_api_key=DEV_EASYPOST_KEY,
-        temporal_address=f"127.0.0.1:{free_port()}",
-    )))  # fmt: skip
+    return TestClient(api_alone(sqlite_url, easypost_base_url=easypost_base_url, easypost_api_key=DEV_EASYPOST_KEY))
 
 
 @pytest.fixture

@@ -14,12 +14,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from api.app import create_app
 from db.session import make_engine
 from db.tables import CarrierEventRecord
 from sandboxes.easypost.webhooks import sign
 from settings import DEV_WEBHOOK_SECRET, Settings
-from tests.conftest import free_port
+from tests.api.alone import api_alone
 
 URL = "/v1/webhooks/easypost"
 MAX_BODY = Settings().max_request_body_bytes  # the limit on every request body, this endpoint's too
@@ -27,7 +26,7 @@ MAX_BODY = Settings().max_request_body_bytes  # the limit on every request body,
 
 @pytest.fixture
 def client(sqlite_url: str) -> Iterator[TestClient]:
-    app = create_app(Settings(database_url=sqlite_url, temporal_address=f"127.0.0.1:{free_port()}"))
+    app = api_alone(sqlite_url)
     with TestClient(app) as c:
         yield c
 

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from db.seed import seed_merchant
 from db.session import make_engine
-from settings import Settings
-from tests.conftest import free_port
+from tests.api.alone import api_alone
 
 
 def app_without_temporal(sqlite_url: str):
-    return create_app(Settings(database_url=sqlite_url, temporal_address=f"127.0.0.1:{free_port()}"))
+    return api_alone(sqlite_url)
 
 
 def test_healthz_says_which_dependency_is_down(sqlite_url):

@@ -11,11 +11,9 @@ from datetime import UTC, datetime
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from db.session import make_engine, session_scope
 from db.tables import ReturnRecord
-from settings import Settings
-from tests.conftest import free_port
+from tests.api.alone import api_alone
 from tests.factories import LINES, insert_order, new_merchant
 
 POLICY = {"keep_item_below_label_cost": True, "return_shipping_fee": {"kind": "flat", "amount": 595}, "currency": "USD"}
@@ -28,7 +26,7 @@ JACKET = {**LINES[1], "id": "L3", "quantity": 1, "unit_price": 600}
 def shop(database_url):
     engine = make_engine(database_url)
     merchant_id, key, _ = new_merchant(engine)
-    app = create_app(Settings(database_url=database_url, temporal_address=f"127.0.0.1:{free_port()}"))
+    app = api_alone(database_url)
     with TestClient(app) as client:
         headers = {"Authorization": f"Bearer {key}"}
         assert client.put("/v1/policy", json=POLICY, headers=headers).status_code == 201

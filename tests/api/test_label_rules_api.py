@@ -8,12 +8,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from api.app import create_app
 from db.seed import seed_merchant
 from db.session import make_engine
 from db.tables import Merchant
-from settings import Settings
-from tests.conftest import free_port
+from tests.api.alone import api_alone
 
 A = {"Authorization": "Bearer rf_test_label_rules_a_000000000"}
 B = {"Authorization": "Bearer rf_test_label_rules_b_000000000"}
@@ -27,7 +25,7 @@ def client(sqlite_url: str) -> Iterator[TestClient]:
     seed_merchant(engine, merchant_id="a", name="A", merchant_key=A["Authorization"][7:], warehouse_key=A_WAREHOUSE["Authorization"][7:])
     seed_merchant(engine, merchant_id="b", name="B", merchant_key=B["Authorization"][7:], warehouse_key="rf_test_label_rules_wb_00000000")
     engine.dispose()
-    with TestClient(create_app(Settings(database_url=sqlite_url, temporal_address=f"127.0.0.1:{free_port()}"))) as c:
+    with TestClient(api_alone(sqlite_url)) as c:
         yield c
 
 

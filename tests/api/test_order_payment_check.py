@@ -13,18 +13,15 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from db.session import make_engine
-from settings import DEV_STRIPE_KEY, Settings
+from settings import DEV_STRIPE_KEY
+from tests.api.alone import api_alone
 from tests.conftest import free_port
 from tests.factories import create_payment, new_merchant, order_body, stripe_client
 
 
 def app_with(sqlite_url: str, stripe_base_url: str) -> TestClient:
-    return TestClient(create_app(Settings(
-        database_url=sqlite_url, stripe_base_url=stripe_base_url, stripe_api_key=DEV_STRIPE_KEY,
-        temporal_address=f"127.0.0.1:{free_port()}",
-    )))  # fmt: skip
+    return TestClient(api_alone(sqlite_url, stripe_base_url=stripe_base_url, stripe_api_key=DEV_STRIPE_KEY))
 
 
 @pytest.fixture

@@ -8,11 +8,9 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from db.session import make_engine
 from domain.policy_example import example_policy
-from settings import Settings
-from tests.conftest import free_port
+from tests.api.alone import api_alone
 from tests.factories import CUSTOMER, LINES, insert_order, new_merchant
 
 TOKYO = {**CUSTOMER, "address": {**CUSTOMER["address"], "city": "Tokyo", "state": None, "zip": "100-0001", "country": "JP"}}
@@ -22,7 +20,7 @@ TOKYO = {**CUSTOMER, "address": {**CUSTOMER["address"], "city": "Tokyo", "state"
 def shop(sqlite_url) -> Iterator[tuple]:
     engine = make_engine(sqlite_url)
     merchant_id, key, _ = new_merchant(engine)
-    with TestClient(create_app(Settings(database_url=sqlite_url, temporal_address=f"127.0.0.1:{free_port()}"))) as client:
+    with TestClient(api_alone(sqlite_url)) as client:
         yield engine, client, merchant_id, {"Authorization": f"Bearer {key}"}
     engine.dispose()
 

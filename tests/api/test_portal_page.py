@@ -14,13 +14,11 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from api import portal_page
-from api.app import create_app
 from api.portal_links import portal_token
 from db.seed import seed_merchant
 from db.session import make_engine, session_scope
 from db.tables import ReturnRecord, TimelineRecord
-from settings import Settings
-from tests.conftest import free_port
+from tests.api.alone import api_alone
 from tests.factories import CUSTOMER, insert_order
 
 SECRET = "portal-page-test-secret"
@@ -52,7 +50,6 @@ def portal(sqlite_url):
         {"id": "L1", "sku": "TEE-BLK-M", "title": "T-shirt <script>alert(1)</script>", "quantity": 2, "unit_price": 2500},
         {"id": "L2", "sku": "SHOE-42", "title": "Runner 42", "quantity": 1, "unit_price": 8999},
     ])  # fmt: skip
-    settings = Settings(database_url=sqlite_url, temporal_address=f"127.0.0.1:{free_port()}", portal_secret=SECRET)
 
     def add(return_id: str, status: str, timeline: list[tuple[str, str, str]], merchant_id: str = "sunny", **fields) -> str:
         row = ReturnRecord(
@@ -67,7 +64,7 @@ def portal(sqlite_url):
                                            event=event, cause=cause))  # fmt: skip
         return f"/portal/{portal_token(return_id, merchant_id, SECRET)}"
 
-    with TestClient(create_app(settings)) as client:
+    with TestClient(api_alone(sqlite_url, portal_secret=SECRET)) as client:
         yield client, add
     engine.dispose()
 

@@ -6,12 +6,11 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
-from api.app import create_app
 from db.seed import seed_merchant
 from db.session import make_engine, session_scope
 from db.tables import ReturnUnit
-from settings import DEV_EASYPOST_KEY, Settings
-from tests.conftest import free_port
+from settings import DEV_EASYPOST_KEY
+from tests.api.alone import api_alone
 from tests.factories import insert_order
 
 KEY = "rf_test_unstarted_units_m_00000000"
@@ -35,11 +34,8 @@ def test_a_create_that_never_reached_temporal_frees_its_units(
         "items": [{"line_id": "L2", "quantity": 1, "reason": "too_small"}],
         "resolution": "refund",
     }
-    settings = Settings(
-        database_url=sqlite_url, easypost_base_url=f"{sandboxes['easypost']}/v2", easypost_api_key=DEV_EASYPOST_KEY,
-        temporal_address=f"127.0.0.1:{free_port()}",
-    )  # fmt: skip
-    with TestClient(create_app(settings)) as client:
+    app = api_alone(sqlite_url, easypost_base_url=f"{sandboxes['easypost']}/v2", easypost_api_key=DEV_EASYPOST_KEY)
+    with TestClient(app) as client:
         for key in (
             "first",
             "second",

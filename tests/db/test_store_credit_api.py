@@ -20,7 +20,7 @@ from api.app import create_app
 from db.session import session_scope
 from db.tables import StoreCreditEntry
 from settings import Settings
-from tests.conftest import free_port
+from tests.api.alone import api_alone
 from tests.factories import new_merchant
 
 EMAIL = "sam.shopper@example.com"
@@ -28,7 +28,7 @@ LOOKUP, REDEEM = "/v1/store-credit/lookup", "/v1/store-credit/redeem"
 
 
 def build_app(database_url: str):
-    return create_app(Settings(database_url=database_url, temporal_address=f"127.0.0.1:{free_port()}"))
+    return api_alone(database_url)
 
 
 @pytest.fixture
