@@ -217,12 +217,7 @@ async def test_refund_refused_by_the_bank_falls_back_to_store_credit(harness):
     h = harness
     inp = h.new_return(payment_method="pm_card_refundFail")
     handle, _ = await submitted(h, inp)
-    await handle.signal(ReturnWorkflow.warehouse_receipt, receipt())
-    await handle.execute_update(
-        ReturnWorkflow.inspect,
-        Inspection(items=[InspectedItem(line_id="L1", grade=Grade.A), InspectedItem(line_id="L2", grade=Grade.A)]),
-    )
-    final = await handle.result()
+    final = await closed(handle)
     assert final.status == ReturnStatus.COMPLETED
     assert final.refund.method == Resolution.STORE_CREDIT and final.refund.amount.amount == 13999
     assert [r["status"] for r in sandbox_refunds(h, inp.return_id)] == ["failed"]
@@ -234,12 +229,7 @@ async def test_a_disputed_payment_is_held_for_ops_not_paid_again_as_store_credit
     h = harness
     inp = h.new_return(payment_method="pm_card_createDispute")
     handle, _ = await submitted(h, inp)
-    await handle.signal(ReturnWorkflow.warehouse_receipt, receipt())
-    await handle.execute_update(
-        ReturnWorkflow.inspect,
-        Inspection(items=[InspectedItem(line_id="L1", grade=Grade.A), InspectedItem(line_id="L2", grade=Grade.A)]),
-    )
-    final = await handle.result()
+    final = await closed(handle)
     assert final.status == ReturnStatus.COMPLETED
     assert final.refund.status == "held_for_ops" and final.refund.amount.amount == 13999
     assert sandbox_refunds(h, inp.return_id) == []
