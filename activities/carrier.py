@@ -6,7 +6,7 @@ shipment that already has postage is never bought again.
 
 A return label is bought at the rate the merchant's label rules choose
 (domain.labels; none saved: the cheapest); when no quoted rate satisfies them the
-activity fails for good (CARRIER_REJECTED) with the reason in words, and the
+activity fails for good (ActivityErrorType.CARRIER_REJECTED) with the reason in words, and the
 workflow rejects the return with it. Transfer labels are bought at the cheapest rate.
 """
 
@@ -24,7 +24,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities import bookings
-from activities.errors import CARRIER_REJECTED, carrier_error
+from activities.errors import carrier_error
 from db.registry import load_registry
 from db.session import session_scope
 from db.tables import CarrierShipment, Merchant, Order
@@ -33,14 +33,11 @@ from domain.geo import shopper_point
 from domain.labels import LabelRules, NoRate, RateChoice, RateOption, choose_rate
 from domain.money import Money
 from workflows.ids import pickup_reference, return_label_reference
-from workflows.messages import Label, Pickup, PickupWindow, RateAlternative
+from workflows.messages import ActivityErrorType, Label, Pickup, PickupWindow, RateAlternative, VoidStatus
 
 # Until merchants can describe their boxes (carriers issue), one default parcel per return.
 DEFAULT_PARCEL = {"length": 12, "width": 9, "height": 4}
 OUNCES_PER_UNIT = 16
-
-
-VOID_PENDING = "VoidPending"
 
 
 class LabelRequest(BaseModel):
@@ -131,7 +128,9 @@ class CarrierActivities:
             origin, target = registry.get(req.from_facility_id), registry.get(req.to_facility_id)
             if origin is None or target is None:
                 missing = req.from_facility_id if origin is None else req.to_facility_id
-                raise ApplicationError(f"facility {missing} is not in the registry", type=CARRIER_REJECTED, non_retryable=True)
+                raise ApplicationError(
+                    f"facility {missing} is not in the registry", type=ActivityErrorType.CARRIER_REJECTED, non_retryable=True
+                )
             return None, client.shipment.create(
                 from_address=_address(origin),
                 to_address=_address(target),
@@ -185,7 +184,9 @@ class CarrierActivities:
             return LabelRules.model_validate(saved) if saved else LabelRules()
         except ValueError as err:  # edited in the database by hand: no retry can fix it
             raise ApplicationError(
-                f"the merchant's label rules are invalid: {err}", type=CARRIER_REJECTED, non_retryable=True
+                f"the merchant's label rules are invalid: {err}",
+                type=ActivityErrorType.CARRIER_REJECTED,
+                non_retryable=True,
             ) from err
 
     @activity.defn
@@ -198,7 +199,9 @@ class CarrierActivities:
                 order = session.get(Order, (req.merchant_id, req.order_id))
                 if warehouse is None or order is None:
                     missing = f"warehouse {req.warehouse_id}" if warehouse is None else f"order {req.order_id}"
-                    raise ApplicationError(f"{missing} not found", type=CARRIER_REJECTED, non_retryable=True)
+                    raise ApplicationError(
+                        f"{missing} not found", type=ActivityErrorType.CARRIER_REJECTED, non_retryable=True
+                    )
                 shopper = _strip_geo(dict(order.customer["address"]))
             return None, client.shipment.create(
                 from_address=_address(warehouse), to_address=shopper,
@@ -209,14 +212,14 @@ class CarrierActivities:
         return self._buy(req.reference, create)
 
     @activity.defn
-    def void_label(self, req: VoidRequest) -> str:
+    def void_label(self, req: VoidRequest) -> VoidStatus:
         """Ask the carrier to refund an unused label; answers EasyPost's refund_status."""
         client = self._client()
         try:
             shipment = client.shipment.retrieve(req.shipment_id)
-            if shipment.refund_status in ("submitted", "refunded"):
-                return shipment.refund_status
-            return client.shipment.refund(req.shipment_id).refund_status
+            if shipment.refund_status in (VoidStatus.SUBMITTED, VoidStatus.REFUNDED):
+                return VoidStatus(shipment.refund_status)
+            return VoidStatus(client.shipment.refund(req.shipment_id).refund_status)
         except ep.EasyPostError as err:
             raise carrier_error(err) from err
 
@@ -265,7 +268,7 @@ class CarrierActivities:
             raise carrier_error(err) from err
 
     @activity.defn
-    def confirm_void(self, req: VoidRequest) -> str:
+    def confirm_void(self, req: VoidRequest) -> VoidStatus:
         """The void's final refund_status; while still `submitted`, fail retryably so Temporal asks
         again later with backoff (the retry policy's schedule-to-close is the deadline)."""
         client = self._client()
@@ -273,9 +276,11 @@ class CarrierActivities:
             status = client.shipment.retrieve(req.shipment_id).refund_status
         except ep.EasyPostError as err:
             raise carrier_error(err) from err
-        if status == "submitted":
-            raise ApplicationError(f"label refund for {req.shipment_id} is still submitted", type=VOID_PENDING)
-        return status
+        if status == VoidStatus.SUBMITTED:
+            raise ApplicationError(
+                f"label refund for {req.shipment_id} is still submitted", type=ActivityErrorType.VOID_PENDING
+            )
+        return VoidStatus(status)
 
     def _return_addresses(self, session, req: LabelRequest) -> tuple[dict, dict, str | None]:
         """(shopper, warehouse, receiving facility id): the nearest warehouse that can take the
@@ -285,7 +290,7 @@ class CarrierActivities:
         if merchant is None or order is None:
             raise ApplicationError(
                 f"order {req.order_id} of merchant {req.merchant_id} not found",
-                type=CARRIER_REJECTED,
+                type=ActivityErrorType.CARRIER_REJECTED,
                 non_retryable=True,
             )
         customer_address = dict(order.customer["address"])
@@ -342,7 +347,7 @@ def _chosen_rate(rules: LabelRules, shipment):
         raise ApplicationError(
             f"no rate meets the merchant's label rules: {choice.reason}",
             {"code": choice.code},
-            type=CARRIER_REJECTED,
+            type=ActivityErrorType.CARRIER_REJECTED,
             non_retryable=True,
         )
     return next(r for r in shipment.rates if r.id == choice.chosen.rate_id)

@@ -38,11 +38,11 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.documents import dropoff_qr, live_label
-from activities.errors import EMAIL_REJECTED
 from db.session import session_scope
 from db.tables import EmailSent, Merchant, Order, ReturnRecord
 from domain.validation import one_line
 from workflows.ids import label_email_key
+from workflows.messages import ActivityErrorType
 
 LABEL_DOWNLOAD_TIMEOUT_SECONDS = 20
 MAX_LABEL_BYTES = 10 * 1024 * 1024  # a 4x6 label is tens of KB
@@ -108,10 +108,14 @@ class EmailActivities:
         with session_scope(self._engine) as session:
             row = session.get(ReturnRecord, req.return_id)
             if row is None or row.merchant_id != req.merchant_id:
-                raise ApplicationError(f"return {req.return_id} not found", type="ReturnNotFound", non_retryable=True)
+                raise ApplicationError(
+                    f"return {req.return_id} not found", type=ActivityErrorType.RETURN_NOT_FOUND, non_retryable=True
+                )
             if row.label is None:
                 # The projection with the label has not landed yet: it will, so ask again.
-                raise ApplicationError(f"return {req.return_id} has no label recorded yet", type="LabelNotRecorded")
+                raise ApplicationError(
+                    f"return {req.return_id} has no label recorded yet", type=ActivityErrorType.LABEL_NOT_RECORDED
+                )
             label = live_label(row)
             key = label_email_key(row.id, row.label.get("tracking_code", ""))
             message_id = f"<{key}@returnflow>"
@@ -187,9 +191,13 @@ def _facts(session, row: ReturnRecord, label: dict[str, Any]) -> _Facts:
     merchant = session.get(Merchant, row.merchant_id)
     customer = (order.customer if order else None) or {}
     if not customer.get("email"):
-        raise ApplicationError(f"order {row.order_id} has no shopper email", type=EMAIL_REJECTED, non_retryable=True)
+        raise ApplicationError(
+            f"order {row.order_id} has no shopper email", type=ActivityErrorType.EMAIL_REJECTED, non_retryable=True
+        )
     if not label.get("tracking_code") or not label.get("label_url"):
-        raise ApplicationError(f"return {row.id}'s label has no tracking code or URL", type=EMAIL_REJECTED, non_retryable=True)
+        raise ApplicationError(
+            f"return {row.id}'s label has no tracking code or URL", type=ActivityErrorType.EMAIL_REJECTED, non_retryable=True
+        )
     titles = {line.get("id"): line.get("title") for line in (order.lines or [])}
     items = [
         {"quantity": item.get("quantity", 1), "title": titles.get(item.get("line_id")) or item.get("sku") or item.get("line_id")}
@@ -213,18 +221,22 @@ def _download_label(url: str) -> tuple[bytes, tuple[str, str, str]]:
         with httpx.Client(timeout=LABEL_DOWNLOAD_TIMEOUT_SECONDS, follow_redirects=True) as client:
             with client.stream("GET", url) as r:
                 if r.status_code != 200:
-                    raise ApplicationError(f"the label file answered HTTP {r.status_code}", type="LabelUnavailable")
+                    raise ApplicationError(
+                        f"the label file answered HTTP {r.status_code}", type=ActivityErrorType.LABEL_UNAVAILABLE
+                    )
                 content = bytearray()
                 for chunk in r.iter_bytes():
                     content += chunk
                     if len(content) > MAX_LABEL_BYTES:
-                        raise ApplicationError("the label file is over 10 MB", type="LabelUnavailable")
+                        raise ApplicationError("the label file is over 10 MB", type=ActivityErrorType.LABEL_UNAVAILABLE)
     except (httpx.HTTPError, httpx.InvalidURL) as err:
-        raise ApplicationError(f"the label file could not be downloaded: {type(err).__name__}", type="LabelUnavailable") from err
+        raise ApplicationError(
+            f"the label file could not be downloaded: {type(err).__name__}", type=ActivityErrorType.LABEL_UNAVAILABLE
+        ) from err
     for magic, kind in LABEL_FILES.items():
         if content.startswith(magic):
             return bytes(content), kind
-    raise ApplicationError("the label file is neither PNG nor PDF", type="LabelUnavailable")
+    raise ApplicationError("the label file is neither PNG nor PDF", type=ActivityErrorType.LABEL_UNAVAILABLE)
 
 
 def _smtp_error(err: Exception, to: str) -> ApplicationError:
@@ -237,11 +249,13 @@ def _smtp_error(err: Exception, to: str) -> ApplicationError:
         what = type(err).__name__
     else:
         # No reply code: refused or dropped connection, timeout, TLS trouble. These messages carry no address.
-        return ApplicationError(f"SMTP failed: {type(err).__name__}: {err}"[:300], type="EmailUnavailable")
+        return ApplicationError(
+            f"SMTP failed: {type(err).__name__}: {err}"[:300], type=ActivityErrorType.EMAIL_UNAVAILABLE
+        )
     code, reply = replies[0]
     text = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
     text = re.sub(re.escape(to), "<recipient>", text, flags=re.IGNORECASE)[:300]  # no customer data in history
     message = f"SMTP {code} ({what}): {text}"
     if any(500 <= c < 600 for c, _ in replies):
-        return ApplicationError(message, {"smtp_code": code}, type=EMAIL_REJECTED, non_retryable=True)
-    return ApplicationError(message, {"smtp_code": code}, type="EmailUnavailable")
+        return ApplicationError(message, {"smtp_code": code}, type=ActivityErrorType.EMAIL_REJECTED, non_retryable=True)
+    return ApplicationError(message, {"smtp_code": code}, type=ActivityErrorType.EMAIL_UNAVAILABLE)

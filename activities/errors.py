@@ -11,14 +11,11 @@ import easypost.errors as ep
 import stripe
 from temporalio.exceptions import ApplicationError
 
-CARRIER_REJECTED = "CarrierRequestRejected"
-PAYMENT_REJECTED = "PaymentRejected"
-# A payout that would exceed what the order's payment captured (less what was already paid
-# back), and a payment reference that is not the merchant's: never paid, never turned into
-# store credit; the return goes to ops.
-PAYOUT_BOUND = "PayoutExceedsCapture"
-PAYMENT_NOT_OWNED = "PaymentNotOwned"
-PERMANENT_ERROR_TYPES = (CARRIER_REJECTED, PAYMENT_REJECTED, PAYOUT_BOUND, PAYMENT_NOT_OWNED)
+from workflows.messages import ActivityErrorType
+
+# Old names, still imported by the return workflow (workflows/returns/settlement.py) until it uses the enum.
+PAYOUT_BOUND = ActivityErrorType.PAYOUT_EXCEEDS_CAPTURE
+PAYMENT_NOT_OWNED = ActivityErrorType.PAYMENT_NOT_OWNED
 
 _PERMANENT_HTTP = {400, 401, 402, 403, 404, 405, 422}
 
@@ -27,9 +24,10 @@ def carrier_error(err: Exception) -> ApplicationError:
     status = getattr(err, "http_status", None)
     code = getattr(err, "code", None)
     message = f"EasyPost {status or 'error'} {code or ''}: {getattr(err, 'message', None) or err}".strip()
+    details = {"code": code, "http_status": status}
     if isinstance(err, ep.ApiError) and status in _PERMANENT_HTTP:
-        return ApplicationError(message, {"code": code, "http_status": status}, type=CARRIER_REJECTED, non_retryable=True)
-    return ApplicationError(message, {"code": code, "http_status": status}, type="CarrierUnavailable")
+        return ApplicationError(message, details, type=ActivityErrorType.CARRIER_REJECTED, non_retryable=True)
+    return ApplicationError(message, details, type=ActivityErrorType.CARRIER_UNAVAILABLE)
 
 
 def payment_error(err: stripe.StripeError) -> ApplicationError:
@@ -43,11 +41,8 @@ def payment_error(err: stripe.StripeError) -> ApplicationError:
         or status == 409
         or (isinstance(err, stripe.APIError) and (status is None or status >= 500))
     )
+    details = {"code": code, "http_status": status}
     if transient:
-        return ApplicationError(message, {"code": code, "http_status": status}, type="PaymentUnavailable")
-    return ApplicationError(message, {"code": code, "http_status": status}, type=PAYMENT_REJECTED, non_retryable=True)
+        return ApplicationError(message, details, type=ActivityErrorType.PAYMENT_UNAVAILABLE)
+    return ApplicationError(message, details, type=ActivityErrorType.PAYMENT_REJECTED, non_retryable=True)
 
-
-# The shopper's mail server said no for good (5xx: no such mailbox, message refused): the
-# label email is given up at once; the label stays in the portal. 4xx and network errors retry.
-EMAIL_REJECTED = "EmailRejected"

@@ -24,10 +24,9 @@ from domain.exchange import Catalog, ExchangeFallback, ExchangeRequest, plan_exc
 from domain.facilities import Facility, GeoPoint
 from domain.geo import shopper_point
 from domain.money import Money
-from workflows.messages import ExchangeLine, Replacement
+from workflows.messages import ActivityErrorType, ExchangeLine, Replacement, ReplacementStatus
 
 MAX_ATTEMPTS = 5
-EXCHANGE_REJECTED = "ExchangeRejected"
 
 
 class ReserveRequest(BaseModel):
@@ -77,7 +76,7 @@ class ExchangeActivities:
         with session_scope(self._engine) as session:
             known = _reservations(session, req.return_id)
             if known:
-                return Reservations(replacements=[_view(r) for r in known if r.status != "released"])
+                return Reservations(replacements=[_view(r) for r in known if r.status != ReplacementStatus.RELEASED])
             order = session.get(Order, (req.merchant_id, req.order_id))
             facts = _Facts(
                 currency=order.currency,
@@ -104,7 +103,9 @@ class ExchangeActivities:
                 plan = plan_exchange(request, req.values[line.line_id], catalog, load_stock(session, req.merchant_id, line.replacement_sku),
                                      facts.warehouses, facts.shopper, facts.currency, returned_quantity=req.returned_quantities[line.line_id])  # fmt: skip
             except ValidationError as err:  # the catalog changed since the API checked it
-                raise ApplicationError(f"line {line.line_id}: {err.errors()[0]['msg']}", type=EXCHANGE_REJECTED, non_retryable=True) from err
+                raise ApplicationError(
+                    f"line {line.line_id}: {err.errors()[0]['msg']}", type=ActivityErrorType.EXCHANGE_REJECTED, non_retryable=True
+                ) from err
             if isinstance(plan, ExchangeFallback):
                 return plan.reason
             taken = session.execute(
@@ -131,9 +132,9 @@ class ExchangeActivities:
         with session_scope(self._engine) as session:
             released = 0
             for r in _reservations(session, ref.return_id):
-                if r.status == "reserved":
+                if r.status == ReplacementStatus.RESERVED:
                     _adjust(session, r, reserved=-r.quantity)
-                    r.status = "released"
+                    r.status = ReplacementStatus.RELEASED
                     session.add(r)
                     released += 1
             return released
@@ -144,10 +145,12 @@ class ExchangeActivities:
         with session_scope(self._engine) as session:
             r = session.get(ExchangeReservation, (ref.return_id, ref.line_id))
             if r is None:
-                raise ApplicationError(f"no reservation for line {ref.line_id}", type=EXCHANGE_REJECTED, non_retryable=True)
-            if r.status == "reserved":
+                raise ApplicationError(
+                    f"no reservation for line {ref.line_id}", type=ActivityErrorType.EXCHANGE_REJECTED, non_retryable=True
+                )
+            if r.status == ReplacementStatus.RESERVED:
                 _adjust(session, r, reserved=-r.quantity, on_hand=-r.quantity)
-                r.status = "shipped"
+                r.status = ReplacementStatus.SHIPPED
                 session.add(r)
 
 
@@ -168,4 +171,4 @@ def _adjust(session: Session, r: ExchangeReservation, reserved: int = 0, on_hand
 def _view(r: ExchangeReservation) -> Replacement:
     return Replacement(line_id=r.line_id, sku=r.sku, quantity=r.quantity, warehouse_id=r.facility_id,
                        unit_price=Money(amount=r.unit_price, currency=r.currency),
-                       status="shipped" if r.status == "shipped" else "reserved")  # fmt: skip
+                       status=ReplacementStatus.SHIPPED if r.status == ReplacementStatus.SHIPPED else ReplacementStatus.RESERVED)  # fmt: skip

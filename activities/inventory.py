@@ -24,6 +24,7 @@ from domain.disposition import DispositionKind
 from domain.returns import Grade
 # work_order_id stays importable from here for workflows/return_workflow.py until it imports workflows.ids.
 from workflows.ids import certificate_id, work_order_id
+from workflows.messages import ActivityErrorType
 
 ItemStepKind = Literal["sent", "arrived", "open_work_order", "done"]
 
@@ -52,7 +53,9 @@ class InventoryActivities:
             route = session.get(ItemRouteRow, (step.return_id, step.line_id))
             if route is None or route.facility_id is None:
                 raise ApplicationError(
-                    f"line {step.line_id} of return {step.return_id} has no route", type="NoRoute", non_retryable=True
+                    f"line {step.line_id} of return {step.return_id} has no route",
+                    type=ActivityErrorType.NO_ROUTE,
+                    non_retryable=True,
                 )
             return _STEPS[step.step](session, route, step)
 

@@ -22,7 +22,8 @@ from temporalio.exceptions import ApplicationError
 from db.session import session_scope
 from db.tables import Merchant, WebhookDelivery
 from workflows.ids import MERCHANT_NOTIFICATION_WORKFLOW, TASK_QUEUE, notification_workflow_id
-from workflows.messages import Announcement, MerchantEvent  # contract models; importable from here until callers switch
+# The contract's models (Announcement, MerchantEvent) stay importable from here until the return workflow switches.
+from workflows.messages import ActivityErrorType, Announcement, MerchantEvent
 
 SIGNATURE_HEADER = "Returnflow-Signature"
 
@@ -85,5 +86,7 @@ class NotifyActivities:
                 )
             )
         if not delivered:
-            raise ApplicationError(f"merchant endpoint answered {status or error}", type="MerchantEndpointFailed")
+            raise ApplicationError(
+                f"merchant endpoint answered {status or error}", type=ActivityErrorType.MERCHANT_ENDPOINT_FAILED
+            )
         return f"delivered ({status})"

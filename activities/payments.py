@@ -31,7 +31,7 @@ from sqlmodel import Session, col, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.errors import PAYMENT_NOT_OWNED, PAYMENT_REJECTED, PAYOUT_BOUND, payment_error
+from activities.errors import payment_error
 from activities.payment_facts import owner_of, read_payment
 from db.session import session_scope
 from db.tables import Merchant, Order, PaymentRefund, PolicyVersion, ReturnRecord, StoreCreditEntry
@@ -44,7 +44,7 @@ from workflows.ids import (
     store_credit_idempotency_key,
     store_credit_reference,
 )
-from workflows.messages import Settlement
+from workflows.messages import ActivityErrorType, Settlement, SettlementStatus
 
 
 class SettlementRequest(BaseModel):
@@ -57,9 +57,6 @@ class RefundCheck(BaseModel):
     return_id: str
     merchant_id: str
     refund_id: str
-
-
-REFUND_PENDING = "RefundPending"
 
 
 class PaymentActivities:
@@ -75,7 +72,11 @@ class PaymentActivities:
         order, _ = self._order(req)
         payment = order.payment or {}
         if payment.get("provider") != "stripe" or not str(payment.get("reference", "")).startswith("pi_"):
-            raise ApplicationError("the order has no Stripe payment method to charge", type=PAYMENT_REJECTED, non_retryable=True)
+            raise ApplicationError(
+                "the order has no Stripe payment method to charge",
+                type=ActivityErrorType.PAYMENT_REJECTED,
+                non_retryable=True,
+            )
         try:
             original = self._stripe.v1.payment_intents.retrieve(payment["reference"])
             if owner_of(original) != req.merchant_id:
@@ -87,20 +88,26 @@ class PaymentActivities:
             }  # fmt: skip
             if original.customer:
                 params["customer"] = original.customer
-            charge = self._stripe.v1.payment_intents.create(params=params, options={"idempotency_key": exchange_charge_idempotency_key(req.return_id)})
+            charge = self._stripe.v1.payment_intents.create(
+                params=params, options={"idempotency_key": exchange_charge_idempotency_key(req.return_id)}
+            )
         except stripe.StripeError as err:
             raise payment_error(err) from err
         if charge.status != "succeeded":
-            raise ApplicationError(f"the charge is {charge.status}", type=PAYMENT_REJECTED, non_retryable=True)
+            raise ApplicationError(
+                f"the charge is {charge.status}", type=ActivityErrorType.PAYMENT_REJECTED, non_retryable=True
+            )
         return Settlement(method=Resolution.EXCHANGE, amount=Money(amount=charge.amount, currency=charge.currency.upper()),
-                          status="charged", reference=charge.id)  # fmt: skip
+                          status=SettlementStatus.CHARGED, reference=charge.id)  # fmt: skip
 
     @activity.defn
     def refund_payment(self, req: SettlementRequest) -> Settlement:
         key = refund_idempotency_key(req.return_id)
         order, _ = self._order(req)
         if req.amount.currency != order.currency:
-            raise ApplicationError("refund currency differs from the order's", type=PAYMENT_REJECTED, non_retryable=True)
+            raise ApplicationError(
+                "refund currency differs from the order's", type=ActivityErrorType.PAYMENT_REJECTED, non_retryable=True
+            )
         reference = _reference(order)
         payment = self._payment(reference)
         self._check_payment(payment, req, order)
@@ -112,7 +119,7 @@ class PaymentActivities:
                 if row.amount != req.amount.amount:  # the same key with another amount: Stripe would refuse it too
                     raise ApplicationError(
                         f"a refund of {row.amount} is already recorded for return {req.return_id}",
-                        type=PAYMENT_REJECTED,
+                        type=ActivityErrorType.PAYMENT_REJECTED,
                         non_retryable=True,
                     )
             else:  # first attempt, or one whose refund failed or was refused: check (again) and reserve
@@ -168,8 +175,10 @@ class PaymentActivities:
             raise payment_error(err) from err
         self._record_status(refund_idempotency_key(req.return_id), refund.status)
         settlement = _settlement(refund)
-        if refund.status != "succeeded":
-            raise ApplicationError(f"Stripe refund {refund.id} is still {refund.status}", type=REFUND_PENDING)
+        if refund.status != SettlementStatus.SUCCEEDED:
+            raise ApplicationError(
+                f"Stripe refund {refund.id} is still {refund.status}", type=ActivityErrorType.REFUND_PENDING
+            )
         return settlement
 
     def _record_status(self, key: str, status: str) -> None:
@@ -186,7 +195,11 @@ class PaymentActivities:
         if entry is None:
             order, ret = self._order(req)
             if req.amount.currency != order.currency:
-                raise ApplicationError("credit currency differs from the order's", type=PAYMENT_REJECTED, non_retryable=True)
+                raise ApplicationError(
+                    "credit currency differs from the order's",
+                    type=ActivityErrorType.PAYMENT_REJECTED,
+                    non_retryable=True,
+                )
             reference = _reference(order)
             payment = self._payment(reference)
             self._check_payment(payment, req, order)
@@ -215,7 +228,7 @@ class PaymentActivities:
         return Settlement(
             method=Resolution.STORE_CREDIT,
             amount=Money(amount=entry.amount, currency=entry.currency),
-            status="issued",
+            status=SettlementStatus.ISSUED,
             reference=store_credit_reference(entry.id),
         )
 
@@ -228,7 +241,9 @@ class PaymentActivities:
             ret = session.get(ReturnRecord, req.return_id)
             order = session.get(Order, (req.merchant_id, ret.order_id)) if ret and ret.merchant_id == req.merchant_id else None
         if order is None:
-            raise ApplicationError(f"no order for return {req.return_id}", type=PAYMENT_REJECTED, non_retryable=True)
+            raise ApplicationError(
+                f"no order for return {req.return_id}", type=ActivityErrorType.PAYMENT_REJECTED, non_retryable=True
+            )
         return order, ret
 
     def _payment(self, reference: str | None) -> PaymentFacts | None:
@@ -255,7 +270,10 @@ def _reference(order: Order) -> str | None:
 
 def _refused(refusal: PayoutRefusal) -> ApplicationError:
     return ApplicationError(
-        refusal.message, refusal.model_dump(), type=PAYMENT_NOT_OWNED if refusal.tenancy else PAYOUT_BOUND, non_retryable=True
+        refusal.message,
+        refusal.model_dump(),
+        type=ActivityErrorType.PAYMENT_NOT_OWNED if refusal.tenancy else ActivityErrorType.PAYOUT_EXCEEDS_CAPTURE,
+        non_retryable=True,
     )
 
 
@@ -317,16 +335,16 @@ def _bonus_percent(session: Session, ret: ReturnRecord) -> int:
 
 def _settlement(refund) -> Settlement:
     """A Stripe refund as our settlement; a failed or canceled one is a permanent refusal."""
-    if refund.status in ("failed", "canceled"):
+    if refund.status in (SettlementStatus.FAILED, SettlementStatus.CANCELED):
         raise ApplicationError(
             f"Stripe refund {refund.id} {refund.status}: {refund.failure_reason}",
             {"code": refund.failure_reason},
-            type=PAYMENT_REJECTED,
+            type=ActivityErrorType.PAYMENT_REJECTED,
             non_retryable=True,
         )
     return Settlement(
         method=Resolution.REFUND,
         amount=Money(amount=refund.amount, currency=refund.currency),
-        status=refund.status,
+        status=SettlementStatus(refund.status),
         reference=refund.id,
     )

@@ -27,16 +27,12 @@ from temporalio.worker import (
     Interceptor,
 )
 
-from activities.carrier import VOID_PENDING
-from activities.payments import REFUND_PENDING
 from db.attention import flag_return, return_merchant
 from workflows.ids import SIDE_EFFECT_TROUBLE_SIGNAL, return_workflow_id
-from workflows.messages import SideEffectTrouble
+from workflows.messages import WAITING_ACTIVITY_ERRORS, AttentionKind, SideEffectTrouble
 
 log = logging.getLogger("returnflow.trouble")
 
-# Retried on purpose while the outside world catches up: waiting, not failing.
-WAITING_ERROR_TYPES = frozenset({REFUND_PENDING, VOID_PENDING})
 # Activities that ask again and again by design (they raise the waiting errors above until settled).
 POLLING_ACTIVITIES = frozenset({"confirm_refund", "confirm_void"})
 
@@ -77,7 +73,7 @@ class SideEffectWatch(Interceptor):
             return
         reason = f"{trouble.activity} keeps failing (attempt {trouble.attempt}): {trouble.error[:300]}; still retrying"
         await asyncio.to_thread(flag_return, self.engine, merchant_id=merchant_id, return_id=return_id,
-                                kind="side_effect_failing", about=trouble.activity, reason=reason, on_timeline=True)  # fmt: skip
+                                kind=AttentionKind.SIDE_EFFECT_FAILING, about=trouble.activity, reason=reason, on_timeline=True)  # fmt: skip
 
 
 class _Watched(ActivityInboundInterceptor):
@@ -135,7 +131,7 @@ def _subject(args) -> tuple[str, str | None] | None:
 
 def _retried(err: BaseException) -> bool:
     if isinstance(err, ApplicationError):
-        return not err.non_retryable and err.type not in WAITING_ERROR_TYPES
+        return not err.non_retryable and err.type not in WAITING_ACTIVITY_ERRORS
     return not isinstance(err, asyncio.CancelledError)
 
 
@@ -194,6 +190,6 @@ class WorkflowTaskWatch(logging.Handler):
                 continue
             self._flagged.add(return_id)
             reason = f"the return's workflow cannot move on ({error[:300]}); it needs a code fix, Temporal keeps retrying"
-            new += flag_return(self.engine, merchant_id=merchant_id, return_id=return_id, kind="workflow_task_failed",
+            new += flag_return(self.engine, merchant_id=merchant_id, return_id=return_id, kind=AttentionKind.WORKFLOW_TASK_FAILED,
                                about="", reason=reason, on_timeline=False)  # fmt: skip
         return new

@@ -1,6 +1,6 @@
 """Timeouts and retry policies of every activity the workflows call, in one place.
 
-Permanent errors (activities.errors.PERMANENT_ERROR_TYPES) are never retried.
+Permanent errors (PERMANENT_ACTIVITY_ERRORS of the contract) are never retried.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.errors import EMAIL_REJECTED, PERMANENT_ERROR_TYPES
     from workflows.ids import CARRIER_TASK_QUEUE
+    from workflows.messages import PERMANENT_ACTIVITY_ERRORS, ActivityErrorType
 
 
 def _options(
@@ -21,7 +21,7 @@ def _options(
     deadline: timedelta,
     first_retry: timedelta,
     longest_wait: timedelta,
-    never_retry: Sequence[str] | None = PERMANENT_ERROR_TYPES,
+    never_retry: Sequence[str] | None = PERMANENT_ACTIVITY_ERRORS,
     task_queue: str | None = None,
 ) -> dict:
     """One activity's options: its attempt timeout, its total deadline, and backoff (x2) between them."""
@@ -56,5 +56,5 @@ ITEMS = _options(30 * _S, _D, _S, 2 * _M)
 VOID_FOLLOW_UP = _options(30 * _S, 30 * _D, _M, 12 * _H, task_queue=CARRIER_TASK_QUEUE)
 # The shopper's label email (activities.email): a label download plus one SMTP conversation, each
 # bounded by its own timeout. A mail server saying "later" (4xx) or down is asked again for a day;
-# a refused recipient (5xx, EMAIL_REJECTED) is final at once. Either way the label stays in the portal.
-EMAIL = _options(90 * _S, _D, 10 * _S, 15 * _M, never_retry=[EMAIL_REJECTED])
+# a refused recipient (5xx, EmailRejected) is final at once. Either way the label stays in the portal.
+EMAIL = _options(90 * _S, _D, 10 * _S, 15 * _M, never_retry=[ActivityErrorType.EMAIL_REJECTED])

@@ -9,7 +9,12 @@ The models live in `workflows.contract` by concern; this module names all of the
 
 from __future__ import annotations
 
-from workflows.contract.errors import ErrorType
+from workflows.contract.errors import (
+    PERMANENT_ACTIVITY_ERRORS,
+    WAITING_ACTIVITY_ERRORS,
+    ActivityErrorType,
+    ErrorType,
+)
 from workflows.contract.events import CarrierEvent, SideEffectTrouble, WarehouseReceipt
 from workflows.contract.items import (
     FacilityReceipt,
@@ -37,6 +42,14 @@ from workflows.contract.requests import (
     ReviewDecision,
     SubmitReturn,
 )
+from workflows.contract.statuses import (
+    AttentionKind,
+    PickupStatus,
+    ReplacementStatus,
+    SettlementStatus,
+    TimelineEvent,
+    VoidStatus,
+)
 from workflows.contract.view import (
     AttentionEntry,
     ExchangeView,
@@ -55,6 +68,8 @@ from workflows.contract.view import (
 
 __all__ = [
     "DEFAULT_INSPECTION_SLA_HOURS", "DEFAULT_LABEL_EXPIRY_DAYS", "DEFAULT_TRANSFER_TIMEOUT_DAYS",
+    "PERMANENT_ACTIVITY_ERRORS", "WAITING_ACTIVITY_ERRORS", "ActivityErrorType", "AttentionKind", "PickupStatus",
+    "ReplacementStatus", "SettlementStatus", "TimelineEvent", "VoidStatus",
     "Announcement", "AttentionEntry", "CancelPickup", "CancelRequest", "CarrierEvent", "ErrorType", "ExchangeLine",
     "ExchangeOrder", "ExchangeView", "FacilityReceipt", "InspectedItem", "Inspection", "InspectionResult", "ItemRoute",
     "ItemStage", "ItemView", "Label", "MerchantEvent", "Pickup", "PickupWindow", "RateAlternative", "Replacement",

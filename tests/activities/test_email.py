@@ -21,13 +21,13 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.documents import dropoff_qr
 from activities.email import EmailActivities, LabelEmail, SmtpConfig
-from activities.errors import EMAIL_REJECTED
 from db.seed import DEMO_WAREHOUSE_ADDRESS
 from db.session import make_engine, session_scope
 from db.tables import EmailSent, Merchant, Order, ReturnRecord
 from settings import DEV_EASYPOST_KEY
 from tests.conftest import free_port
 from tests.factories import CUSTOMER, insert_order, new_merchant
+from workflows.messages import ActivityErrorType
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -151,7 +151,7 @@ def test_a_refused_recipient_is_final_and_named_nowhere(sqlite_setup):
     req, email, _ = labelled_return(s, email=f"bounce+{uuid.uuid4().hex[:8]}@example.com")
     with pytest.raises(ApplicationError) as err:
         ActivityEnvironment().run(s.activities().send_label_email, req)
-    assert err.value.non_retryable and err.value.type == EMAIL_REJECTED
+    assert err.value.non_retryable and err.value.type == ActivityErrorType.EMAIL_REJECTED
     assert "550" in str(err.value) and email not in str(err.value) and err.value.__cause__ is None
     assert s.inbox(email) == [] and sent_rows(s.engine, req.return_id) == []
 

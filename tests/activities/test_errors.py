@@ -6,12 +6,8 @@ import easypost.errors as ep
 import pytest
 import stripe
 
-from activities.errors import (
-    CARRIER_REJECTED,
-    PAYMENT_REJECTED,
-    carrier_error,
-    payment_error,
-)
+from activities.errors import carrier_error, payment_error
+from workflows.messages import ActivityErrorType
 
 
 @pytest.mark.parametrize(
@@ -31,7 +27,7 @@ from activities.errors import (
 def test_payment_errors(err, final):
     mapped = payment_error(err)
     assert mapped.non_retryable is final
-    assert (mapped.type == PAYMENT_REJECTED) is final
+    assert (mapped.type == ActivityErrorType.PAYMENT_REJECTED) is final
 
 
 @pytest.mark.parametrize(
@@ -49,4 +45,4 @@ def test_payment_errors(err, final):
 def test_carrier_errors(err, final):
     mapped = carrier_error(err)
     assert mapped.non_retryable is final
-    assert (mapped.type == CARRIER_REJECTED) is final
+    assert (mapped.type == ActivityErrorType.CARRIER_REJECTED) is final

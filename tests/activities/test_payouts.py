@@ -18,7 +18,6 @@ from sqlmodel import select
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.errors import PAYMENT_NOT_OWNED, PAYOUT_BOUND
 from activities.payments import PaymentActivities, RefundCheck, SettlementRequest
 from db.session import session_scope
 from db.tables import PaymentRefund, PolicyVersion, ReturnRecord, StoreCreditEntry
@@ -26,6 +25,7 @@ from domain.money import Money
 from tests.factories import LINES, create_payment, insert_order, new_merchant, stripe_client
 from tests.polling import poll
 from workflows.ids import refund_idempotency_key
+from workflows.messages import ActivityErrorType
 
 TOTAL = 2 * 2500 + 8999  # the LINES order: 139.99
 
@@ -79,9 +79,9 @@ def test_refunds_and_credits_are_paid_up_to_the_capture_and_not_a_cent_more(engi
     assert run(pay.refund_payment, req(r1, merchant_id, 8_999)).status == "succeeded"
     assert run(pay.issue_store_credit, req(r2, merchant_id, TOTAL - 8_999)).status == "issued"
     err = refused(pay.refund_payment, req(r3, merchant_id, 1))
-    assert err.type == PAYOUT_BOUND and err.details[0]["code"] == "exceeds_capture"
+    assert err.type == ActivityErrorType.PAYOUT_EXCEEDS_CAPTURE and err.details[0]["code"] == "exceeds_capture"
     assert (err.details[0]["captured"], err.details[0]["already_paid"]) == (TOTAL, TOTAL)
-    assert refused(pay.issue_store_credit, req(r3, merchant_id, 1)).type == PAYOUT_BOUND
+    assert refused(pay.issue_store_credit, req(r3, merchant_id, 1)).type == ActivityErrorType.PAYOUT_EXCEEDS_CAPTURE
     assert [r.amount for r in refunds_at_stripe(client, pi)] == [8_999]
     assert ledger(engine, merchant_id) == [TOTAL - 8_999]
     with session_scope(engine) as s:
@@ -93,8 +93,8 @@ def test_an_order_of_89_99_paid_with_10_00_gets_neither_refund_nor_store_credit(
     pi = create_payment(url, 1_000, merchant_id=merchant_id)
     order = insert_order(engine, merchant_id, pi, lines=[{**LINES[1], "unit_price": 8_999}])
     ret = a_return(engine, merchant_id, order.id)
-    assert refused(pay.refund_payment, req(ret, merchant_id, 8_404)).type == PAYOUT_BOUND
-    assert refused(pay.issue_store_credit, req(ret, merchant_id, 8_404)).type == PAYOUT_BOUND
+    assert refused(pay.refund_payment, req(ret, merchant_id, 8_404)).type == ActivityErrorType.PAYOUT_EXCEEDS_CAPTURE
+    assert refused(pay.issue_store_credit, req(ret, merchant_id, 8_404)).type == ActivityErrorType.PAYOUT_EXCEEDS_CAPTURE
     assert refunds_at_stripe(client, pi) == [] and ledger(engine, merchant_id) == []
 
 
@@ -104,7 +104,7 @@ def test_a_made_up_or_missing_payment_reference_pays_nothing(engine, shop, refer
     ret = a_return(engine, merchant_id, insert_order(engine, merchant_id, reference).id)
     for activity in (pay.refund_payment, pay.issue_store_credit):
         err = refused(activity, req(ret, merchant_id, 100))
-        assert (err.type, err.details[0]["code"]) == (PAYOUT_BOUND, "not_found")
+        assert (err.type, err.details[0]["code"]) == (ActivityErrorType.PAYOUT_EXCEEDS_CAPTURE, "not_found")
     assert ledger(engine, merchant_id) == []
 
 
@@ -117,7 +117,7 @@ def test_another_merchants_payment_is_never_refunded_credited_or_charged(engine,
         ret = a_return(engine, merchant_id, insert_order(engine, merchant_id, reference).id)
         for activity in (pay.refund_payment, pay.issue_store_credit, pay.charge_difference):
             err = refused(activity, req(ret, merchant_id, 1_000))
-            assert (err.type, err.details[0]["code"]) == (PAYMENT_NOT_OWNED, "not_owned")
+            assert (err.type, err.details[0]["code"]) == (ActivityErrorType.PAYMENT_NOT_OWNED, "not_owned")
         assert refunds_at_stripe(client, reference) == []
     assert ledger(engine, merchant_id) == []
 
@@ -137,7 +137,7 @@ def test_a_payment_that_did_not_succeed_or_is_in_another_currency_pays_nothing(e
     ret = a_return(engine, merchant_id, insert_order(engine, merchant_id, pi).id)
     for activity in (pay.refund_payment, pay.issue_store_credit):
         err = refused(activity, req(ret, merchant_id, 1_000))
-        assert (err.type, err.details[0]["code"]) == (PAYOUT_BOUND, code)
+        assert (err.type, err.details[0]["code"]) == (ActivityErrorType.PAYOUT_EXCEEDS_CAPTURE, code)
 
 
 def test_a_charge_reference_is_bounded_like_a_payment_intent(engine, shop):
@@ -147,7 +147,7 @@ def test_a_charge_reference_is_bounded_like_a_payment_intent(engine, shop):
     order = insert_order(engine, merchant_id, charge.id)
     r1, r2 = a_return(engine, merchant_id, order.id), a_return(engine, merchant_id, order.id)
     assert run(pay.refund_payment, req(r1, merchant_id, 4_000)).status == "succeeded"
-    assert refused(pay.issue_store_credit, req(r2, merchant_id, 1_001)).type == PAYOUT_BOUND
+    assert refused(pay.issue_store_credit, req(r2, merchant_id, 1_001)).type == ActivityErrorType.PAYOUT_EXCEEDS_CAPTURE
     assert run(pay.issue_store_credit, req(r2, merchant_id, 1_000)).status == "issued"
 
 
@@ -156,7 +156,7 @@ def test_refunds_made_outside_returnflow_leave_less_to_pay(engine, shop):
     pi = create_payment(url, TOTAL, merchant_id=merchant_id)
     client.v1.refunds.create(params={"payment_intent": pi, "amount": 5_000})  # the merchant, in the dashboard
     ret = a_return(engine, merchant_id, insert_order(engine, merchant_id, pi).id)
-    assert refused(pay.issue_store_credit, req(ret, merchant_id, TOTAL)).type == PAYOUT_BOUND
+    assert refused(pay.issue_store_credit, req(ret, merchant_id, TOTAL)).type == ActivityErrorType.PAYOUT_EXCEEDS_CAPTURE
     assert run(pay.issue_store_credit, req(ret, merchant_id, TOTAL - 5_000)).amount.amount == TOTAL - 5_000
 
 
@@ -189,7 +189,7 @@ def test_a_refund_stripe_refuses_holds_nothing_so_its_store_credit_fits(engine, 
     assert pending.status == "pending"
     with pytest.raises(ApplicationError) as still_pending:  # holds the money while pending: nothing else fits
         run(pay.issue_store_credit, req(ret, merchant_id, 1))
-    assert still_pending.value.type == PAYOUT_BOUND
+    assert still_pending.value.type == ActivityErrorType.PAYOUT_EXCEEDS_CAPTURE
     check = RefundCheck(return_id=ret, merchant_id=merchant_id, refund_id=pending.reference)
     err = poll(lambda: _confirmed(pay, check), lambda e: isinstance(e, ApplicationError) and e.non_retryable, 30,
                "the refund to fail")  # fmt: skip
@@ -207,7 +207,7 @@ def test_a_disputed_payment_is_neither_refunded_nor_credited(engine, shop):
     ret = a_return(engine, merchant_id, insert_order(engine, merchant_id, pi).id)
     for activity in (pay.refund_payment, pay.issue_store_credit):
         err = refused(activity, req(ret, merchant_id, 1))
-        assert (err.type, err.details[0]["code"]) == (PAYOUT_BOUND, "charge_disputed")
+        assert (err.type, err.details[0]["code"]) == (ActivityErrorType.PAYOUT_EXCEEDS_CAPTURE, "charge_disputed")
     assert refunds_at_stripe(client, pi) == [] and ledger(engine, merchant_id) == []
 
 
@@ -220,7 +220,7 @@ def test_a_dispute_opened_after_a_partial_refund_stops_the_rest(engine, shop):
     httpx.post(f"{url}/_sandbox/payment_intents/{pi}/dispute").raise_for_status()
     for activity in (pay.refund_payment, pay.issue_store_credit):
         err = refused(activity, req(second, merchant_id, 1))
-        assert (err.type, err.details[0]["code"]) == (PAYOUT_BOUND, "charge_disputed")
+        assert (err.type, err.details[0]["code"]) == (ActivityErrorType.PAYOUT_EXCEEDS_CAPTURE, "charge_disputed")
     assert [r.amount for r in refunds_at_stripe(client, pi)] == [5_000] and ledger(engine, merchant_id) == []
 
 
@@ -230,7 +230,7 @@ def test_orders_sharing_one_payment_share_its_bound(engine, shop):
     first, second = insert_order(engine, merchant_id, pi), insert_order(engine, merchant_id, pi)
     assert run(pay.refund_payment, req(a_return(engine, merchant_id, first.id), merchant_id, 10_000)).status == "succeeded"
     late = a_return(engine, merchant_id, second.id)
-    assert refused(pay.issue_store_credit, req(late, merchant_id, TOTAL - 10_000 + 1)).type == PAYOUT_BOUND
+    assert refused(pay.issue_store_credit, req(late, merchant_id, TOTAL - 10_000 + 1)).type == ActivityErrorType.PAYOUT_EXCEEDS_CAPTURE
     assert run(pay.issue_store_credit, req(late, merchant_id, TOTAL - 10_000)).status == "issued"
 
 
@@ -241,11 +241,11 @@ def test_store_credit_with_the_policys_bonus_may_exceed_the_capture_by_the_bonus
     pi = create_payment(url, 10_000, merchant_id=merchant_id)
     order = insert_order(engine, merchant_id, pi)
     bonus = a_return(engine, merchant_id, order.id, resolution="store_credit", policy_version=1)
-    assert refused(pay.issue_store_credit, req(bonus, merchant_id, 11_001)).type == PAYOUT_BOUND
+    assert refused(pay.issue_store_credit, req(bonus, merchant_id, 11_001)).type == ActivityErrorType.PAYOUT_EXCEEDS_CAPTURE
     assert run(pay.issue_store_credit, req(bonus, merchant_id, 11_000)).amount.amount == 11_000
     # A refund return's fallback credit (or an exchange's pay-back) has no bonus: nothing is left.
     fallback = a_return(engine, merchant_id, order.id, resolution="refund", policy_version=1)
-    assert refused(pay.issue_store_credit, req(fallback, merchant_id, 1)).type == PAYOUT_BOUND
+    assert refused(pay.issue_store_credit, req(fallback, merchant_id, 1)).type == ActivityErrorType.PAYOUT_EXCEEDS_CAPTURE
 
 
 def test_payouts_racing_for_one_payment_never_together_exceed_it(engine, shop):
@@ -268,6 +268,6 @@ def test_payouts_racing_for_one_payment_never_together_exceed_it(engine, shop):
 
     with ThreadPoolExecutor(max_workers=len(returns)) as pool:
         outcomes = list(pool.map(settle, range(len(returns)), returns))
-    assert sorted(outcomes) == sorted(["paid"] * 4 + [PAYOUT_BOUND] * 8), outcomes
+    assert sorted(outcomes) == sorted(["paid"] * 4 + [ActivityErrorType.PAYOUT_EXCEEDS_CAPTURE] * 8), outcomes
     refunded = sum(r.amount for r in refunds_at_stripe(client, pi))
     assert refunded + sum(ledger(engine, merchant_id)) == 4 * 3_000 <= TOTAL

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -14,6 +13,14 @@ from domain.money import Money
 from domain.returns import Grade, Resolution, ReturnReason
 from domain.status import ReturnStatus
 from workflows.contract.requests import PickupWindow
+from workflows.contract.statuses import (
+    AttentionKind,
+    PickupStatus,
+    ReplacementStatus,
+    SettlementStatus,
+    TimelineEvent,
+    VoidStatus,
+)
 
 
 class RateAlternative(BaseModel):
@@ -32,8 +39,7 @@ class Pickup(BaseModel):
     service: str
     cost: Money
     window: PickupWindow
-    # scheduled -> picked_up (first scan) | cancelled (by us) | cancelled_by_carrier | missed
-    status: str = "scheduled"
+    status: PickupStatus = PickupStatus.SCHEDULED
 
 
 class Label(BaseModel):
@@ -56,14 +62,14 @@ class Label(BaseModel):
     selection_reason: str = ""
     alternatives: list[RateAlternative] = Field(default_factory=list)
     # A voided (refunded) label: submitted -> refunded | rejected, followed to the end.
-    void_status: str | None = None
+    void_status: VoidStatus | None = None
     pickup: Pickup | None = None  # a carrier pickup booked for this label's parcel
 
 
 class Settlement(BaseModel):
     method: Resolution
     amount: Money
-    status: str
+    status: SettlementStatus
     reference: str | None = None
 
 
@@ -75,7 +81,7 @@ class Replacement(BaseModel):
     quantity: int
     warehouse_id: str
     unit_price: Money
-    status: Literal["reserved", "shipped", "released", "voided"] = "reserved"
+    status: ReplacementStatus = ReplacementStatus.RESERVED
     tracking_code: str | None = None
     shipment_id: str | None = None
 
@@ -125,7 +131,7 @@ class TimelineEntry(BaseModel):
     seq: int
     at: datetime
     status: ReturnStatus
-    event: str
+    event: TimelineEvent
     cause: str
 
 
@@ -172,8 +178,8 @@ class ReturnView(BaseModel):
 class AttentionEntry(BaseModel):
     """Something ops must look at; `key` makes it recorded once (GET /v1/attention)."""
 
-    key: str
-    kind: str
+    key: str  # workflows.ids.attention_key
+    kind: AttentionKind
     line_id: str | None = None
     reason: str
     at: datetime
