@@ -15,10 +15,10 @@ from sqlmodel import Session
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.ledger import record_movement
+from activities.inventory_ledger import record_movement
 from db.session import session_scope
 from db.tables import Certificate, WorkOrder
-from db.tables import ItemRoute as ItemRouteRow
+from db.tables import ItemRouteRow
 from domain import inventory
 from domain.disposition import DispositionKind
 from domain.returns import Grade

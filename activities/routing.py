@@ -15,10 +15,10 @@ from sqlmodel import Session
 from temporalio import activity
 
 from activities import bookings
-from activities.ledger import record_movement
+from activities.inventory_ledger import record_movement
 from db.registry import load_registry
 from db.session import session_scope
-from db.tables import ItemRoute as ItemRouteRow
+from db.tables import ItemRouteRow
 from domain import inventory
 from domain.facilities import FacilityRegistry, Held, route_item
 from workflows.messages import ItemRoute, RouteItem, RouteRequest

@@ -243,8 +243,11 @@ class FacilityBooking(SQLModel, table=True):
     units: int = 0
 
 
-class ItemRoute(SQLModel, table=True):
-    """Where an inspected item goes: written once, with its capacity booking, in one transaction."""
+class ItemRouteRow(SQLModel, table=True):
+    """Where an inspected item goes: written once, with its capacity booking, in one transaction.
+
+    A row, not the workflow's `ItemRoute` message (workflows.contract.items) that activities build from it.
+    """
 
     __tablename__ = "item_routes"
 
@@ -265,6 +268,10 @@ class ItemRoute(SQLModel, table=True):
     day: str = Field(max_length=10)
     transfer_tracking_code: str | None = Field(default=None, index=True, max_length=64)
     created_at: datetime = _dt(nullable=False, default=utcnow)
+
+
+# The table's old class name, still imported by db/inventory_queries.py and tests/workflows/test_warehouse_paths.py.
+ItemRoute = ItemRouteRow
 
 
 class InventoryMovement(SQLModel, table=True):
