@@ -11,12 +11,13 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from api import queries
 from api.errors import ApiError
 from api.label_estimate import estimate_for
-from api.routers.policy import current_policy
 from api.schemas import ReturnCreate
 from db import return_units
+from db.merchants import get_merchant
+from db.orders import get_order
+from db.policies import current_policy
 from db.tables import Merchant, Order
 from domain.policy import Quote, ReturnContext, ReturnPolicy, evaluate
 from domain.requests import RequestedItem, check_request
@@ -36,10 +37,10 @@ class Assessment:
 
 
 def _load(session: Session, merchant_id: str, order_id: str, return_id: str | None):
-    order = queries.get_order(session, merchant_id, order_id)
+    order = get_order(session, merchant_id, order_id)
     if order is None:
         return None, None, None, None
-    merchant = session.get(Merchant, merchant_id)
+    merchant = get_merchant(session, merchant_id)
     returned = return_units.held_quantities(session, merchant_id, order_id, except_return=return_id)
     return order, merchant, returned, current_policy(session, merchant_id)
 

@@ -1,4 +1,4 @@
-"""Request dependencies: the database runner, the Temporal client, and the caller's key."""
+"""Request dependencies: the database runner, the Temporal connection (used through api/returns_gateway.py), and the caller's key."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 
 from api.errors import ApiError
+from db.merchants import active_api_key
 from db.session import session_scope
 from db.tables import ApiKey
 from settings import Settings
@@ -61,16 +61,11 @@ def get_db(request: Request) -> Db:
     return request.app.state.db
 
 
-def get_temporal(request: Request) -> Temporal:
-    return request.app.state.temporal
-
-
 def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings
 
 
 DbDep = Annotated[Db, Depends(get_db)]
-TemporalDep = Annotated[Temporal, Depends(get_temporal)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
@@ -81,17 +76,13 @@ class Principal:
     key_prefix: str = ""  # names the caller in timelines without revealing the key
 
 
-def _lookup(session: Session, key_hash: str) -> ApiKey | None:
-    return session.exec(select(ApiKey).where(ApiKey.key_hash == key_hash, ApiKey.revoked_at.is_(None))).first()
-
-
 def require(*scopes: str) -> Callable[..., Any]:
     async def dependency(request: Request, db: DbDep) -> Principal:
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise ApiError(401, "unauthorized", "send an API key as 'Authorization: Bearer <key>'")
-        key = await db.run(_lookup, ApiKey.hash(token.strip()))
+        key = await db.run(active_api_key, ApiKey.hash(token.strip()))
         if key is None:
             raise ApiError(401, "unauthorized", "unknown or revoked API key")
         if key.scope not in scopes:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from db.tables import Order, ReturnRecord
+from db.returns import recent_labels
+from db.tables import Order
 from domain.label_estimate import RECENT_LABELS, label_cost_estimate
 from domain.money import Money
 from domain.policy import ReturnPolicy
@@ -12,14 +13,8 @@ from domain.policy import ReturnPolicy
 
 def recent_label_costs(session: Session, merchant_id: str) -> list[Money]:
     """What the merchant's latest returns with a label paid for it (every parcel's label together), newest first."""
-    rows = session.exec(
-        select(ReturnRecord.label, ReturnRecord.parcels)
-        .where(ReturnRecord.merchant_id == merchant_id, col(ReturnRecord.tracking_code).is_not(None))
-        .order_by(col(ReturnRecord.created_at).desc())
-        .limit(RECENT_LABELS)
-    ).all()
     out = []
-    for label, parcels in rows:
+    for label, parcels in recent_labels(session, merchant_id, RECENT_LABELS):
         rates = [p["rate"] for p in parcels or [] if p and p.get("rate")] or (
             [label["rate"]] if label and label.get("rate") else []
         )

@@ -16,8 +16,10 @@ from typing import Any
 from sqlmodel import Session
 
 from activities.documents import live_label
-from api import queries
-from db.tables import Merchant, ReturnRecord, TimelineRecord
+from db.merchants import get_merchant
+from db.orders import get_order
+from db.returns import get_return, timeline
+from db.tables import ReturnRecord, TimelineRecord
 from domain.money import Money
 
 # status -> (headline, sentence); {merchant} and {what} (refund, store credit, exchange) are filled in.
@@ -71,11 +73,11 @@ class Facts:
 
 
 def load(session: Session, merchant_id: str, return_id: str) -> Facts | None:
-    row = queries.get_return(session, merchant_id, return_id)
+    row = get_return(session, merchant_id, return_id)
     if row is None:
         return None
-    merchant = session.get(Merchant, merchant_id)
-    order = queries.get_order(session, merchant_id, row.order_id)
+    merchant = get_merchant(session, merchant_id)
+    order = get_order(session, merchant_id, row.order_id)
     customer = (order.customer if order else None) or {}
     name = str(customer.get("name") or "").split()
     return Facts(
@@ -83,7 +85,7 @@ def load(session: Session, merchant_id: str, return_id: str) -> Facts | None:
         merchant_name=merchant.name if merchant else merchant_id,
         first_name=name[0] if name else "",
         titles={str(line.get("id")): str(line.get("title") or "") for line in (order.lines if order else None) or []},
-        timeline=queries.timeline(session, return_id),
+        timeline=timeline(session, return_id),
     )
 
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from db.session import session_scope
 from db.tables import AttentionItem, ReturnRecord, TimelineRecord
@@ -75,3 +75,33 @@ def _append_timeline(session, return_id: str, at: datetime, cause: str) -> None:
             cause=cause,
         )
     )
+
+
+# ---- read and resolved through the API ----
+
+
+class AlreadyResolved(Exception):
+    def __init__(self, resolved_at: datetime) -> None:  # the value: the row is expired once the transaction rolls back
+        super().__init__(f"resolved at {resolved_at.isoformat()}")
+        self.resolved_at = resolved_at
+
+
+def open_attention(session, merchant_id: str, kind: str | None, limit: int) -> list[AttentionItem]:
+    """What still needs a person, newest first."""
+    q = select(AttentionItem).where(AttentionItem.merchant_id == merchant_id, AttentionItem.resolved_at.is_(None))
+    if kind:
+        q = q.where(AttentionItem.kind == kind)
+    return list(session.exec(q.order_by(col(AttentionItem.created_at).desc(), col(AttentionItem.id).desc()).limit(limit)).all())
+
+
+def resolve_attention(session, merchant_id: str, attention_id: int, resolved_by: str) -> AttentionItem | None:
+    """Mark the merchant's item handled (None: it has no such item; AlreadyResolved: it was)."""
+    row = session.get(AttentionItem, attention_id)
+    if row is None or row.merchant_id != merchant_id:
+        return None
+    if row.resolved_at is not None:
+        raise AlreadyResolved(row.resolved_at)
+    row.resolved_at = utcnow()
+    row.resolved_by = resolved_by
+    session.add(row)
+    return row

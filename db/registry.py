@@ -40,3 +40,10 @@ def save_disposition_rules(session: Session, merchant_id: str, rules: Dispositio
     document, now = rules.model_dump(mode="json"), utcnow()
     upsert = insert(DispositionPolicyRecord).values(merchant_id=merchant_id, document=document, updated_at=now)
     session.execute(upsert.on_conflict_do_update(index_elements=["merchant_id"], set_={"document": document, "updated_at": now}))
+
+
+def save_registry(session: Session, merchant_id: str, registry: FacilityRegistry) -> FacilityRegistry:
+    """Replace the registry and read back what is stored."""
+    replace_registry(session, merchant_id, registry)
+    session.flush()
+    return load_registry(session, merchant_id)

@@ -9,9 +9,14 @@ from sqlmodel import Session
 from api.deps import DbDep, MerchantKey
 from api.errors import ApiError
 from api.schemas import Strict
-from db.catalog import load_catalog, load_stock, replace_catalog
+from db.catalog import (
+    BelowReserved,
+    load_catalog,
+    load_stock,
+    save_catalog,
+    set_on_hand,
+)
 from db.registry import load_registry
-from db.tables import StockRecord
 from domain.exchange import Catalog, StockLevel
 from domain.validation import Id, Sku, Units
 
@@ -21,13 +26,7 @@ router = APIRouter(tags=["merchant: catalog"])
 @router.put("/v1/catalog", response_model=Catalog)
 async def put_catalog(body: Catalog, principal: MerchantKey, db: DbDep) -> Catalog:
     """Replace the catalog (unique SKUs, one currency). A discontinued variant cannot be chosen for an exchange."""
-
-    def save(session: Session) -> Catalog:
-        replace_catalog(session, principal.merchant_id, body)
-        session.flush()
-        return load_catalog(session, principal.merchant_id)
-
-    return await db.run(save)
+    return await db.run(save_catalog, principal.merchant_id, body)
 
 
 @router.get("/v1/catalog", response_model=Catalog)
@@ -60,14 +59,11 @@ async def put_stock(body: StockUpdate, principal: MerchantKey, db: DbDep) -> Sto
             if registry.get(level.facility_id) is None:
                 raise ApiError(422, "unknown_facility", f"levels[{i}].facility_id: {level.facility_id!r} is not in your facility registry",
                                field=f"levels[{i}].facility_id")  # fmt: skip
-            row = session.get(StockRecord, (principal.merchant_id, level.sku, level.facility_id), with_for_update=True)
-            row = row or StockRecord(merchant_id=principal.merchant_id, sku=level.sku, facility_id=level.facility_id)
-            if level.on_hand < row.reserved:
-                raise ApiError(409, "below_reserved", f"levels[{i}]: {row.reserved} units of {level.sku} at {level.facility_id} "
-                               f"are reserved for exchanges; on_hand cannot go below that", field=f"levels[{i}].on_hand")  # fmt: skip
-            row.on_hand = level.on_hand
-            session.add(row)
-        session.flush()
+            try:
+                set_on_hand(session, principal.merchant_id, level.sku, level.facility_id, level.on_hand)
+            except BelowReserved as err:
+                raise ApiError(409, "below_reserved", f"levels[{i}]: {err.reserved} units of {level.sku} at {level.facility_id} "
+                               f"are reserved for exchanges; on_hand cannot go below that", field=f"levels[{i}].on_hand") from err  # fmt: skip
         return StockOut(levels=load_stock(session, principal.merchant_id))
 
     return await db.run(save)

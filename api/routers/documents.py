@@ -10,16 +10,15 @@ import re
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
-from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from activities.documents import dropoff_qr, live_label, packing_slip_pdf
-from api import queries
 from api.deps import DbDep, MerchantKey, SettingsDep
 from api.errors import ApiError
 from api.label_files import LabelFormat, label_file
 from api.schemas import ReturnPathId
-from db.tables import Order, ReturnRecord
+from db.returns import get_return, return_and_lines
+from db.tables import ReturnRecord
 
 router = APIRouter(prefix="/v1/returns", tags=["merchant: documents"])
 
@@ -45,7 +44,7 @@ def _file(content: bytes, kind: str, filename: str) -> Response:
 
 
 async def _owned(db: DbDep, merchant_id: str, return_id: str) -> ReturnRecord:
-    row = await db.run(queries.get_return, merchant_id, return_id)
+    row = await db.run(get_return, merchant_id, return_id)
     if row is None:
         raise ApiError(404, "return_not_found", f"return {return_id!r} not found")
     return row
@@ -82,16 +81,10 @@ async def get_label(
     return _file(await label_file(settings, _label(row), format), format, _filename(row, "label", format))
 
 
-def _return_and_lines(session: Session, merchant_id: str, return_id: str) -> tuple[ReturnRecord | None, list]:
-    row = queries.get_return(session, merchant_id, return_id)
-    order = session.get(Order, (merchant_id, row.order_id)) if row else None
-    return row, (order.lines or []) if order else []
-
-
 @router.get("/{return_id}/packing-slip.pdf", response_class=Response, responses=_content("pdf"))
 async def get_packing_slip(return_id: ReturnPathId, principal: MerchantKey, db: DbDep) -> Response:
     """The slip that goes inside the parcel: items, tracking code, and the RMA barcode the warehouse scans."""
-    row, lines = await db.run(_return_and_lines, principal.merchant_id, return_id)
+    row, lines = await db.run(return_and_lines, principal.merchant_id, return_id)
     if row is None:
         raise ApiError(404, "return_not_found", f"return {return_id!r} not found")
     pdf = await run_in_threadpool(packing_slip_pdf, row, lines)  # a few ms of CPU per page: off the event loop

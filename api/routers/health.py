@@ -2,29 +2,27 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 
-from api.deps import DbDep, TemporalDep
+from api.deps import DbDep
 from api.errors import ApiError
+from api.returns_gateway import ReturnsGatewayDep
+from db.session import ping
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz")
-async def healthz(db: DbDep, temporal: TemporalDep) -> JSONResponse:
+async def healthz(db: DbDep, workflows: ReturnsGatewayDep) -> JSONResponse:
     checks: dict[str, str] = {}
     try:
-        await db.run(lambda s: s.exec(text("SELECT 1")).one())
+        await db.run(ping)
         checks["database"] = "ok"
     except Exception as err:  # the point is to report it, not to fail
         checks["database"] = f"unreachable: {type(err).__name__}"
     try:
-        client = await temporal.client()
-        await asyncio.wait_for(client.service_client.check_health(), timeout=3)
+        await workflows.check_health(timeout_seconds=3)
         checks["temporal"] = "ok"
     except (ApiError, Exception) as err:
         checks["temporal"] = f"unreachable: {type(err).__name__}"

@@ -6,13 +6,12 @@ from datetime import datetime
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
-from sqlmodel import Session, col, select
 
-from api import queries
 from api.deps import DbDep, MerchantOrOpsKey
 from api.errors import ApiError
 from api.schemas import PathId, ReturnPathId
-from db.tables import Certificate, InventoryMovement, ItemRoute, WorkOrder
+from db.inventory_queries import item_trail, movements
+from db.tables import InventoryMovement
 from domain import inventory
 
 router = APIRouter(tags=["merchant: inventory"])
@@ -75,13 +74,7 @@ async def levels(
 ) -> InventoryOut:  # fmt: skip
     """Units on hand per SKU, location and condition (sellable, refurbished, or a grade), from the ledger."""
 
-    def load(session: Session) -> list[InventoryMovement]:
-        q = select(InventoryMovement).where(InventoryMovement.merchant_id == principal.merchant_id)
-        if sku:
-            q = q.where(InventoryMovement.sku == sku)
-        return list(session.exec(q).all())
-
-    found = inventory.levels(_movement(r) for r in await db.run(load))
+    found = inventory.levels(_movement(r) for r in await db.run(movements, principal.merchant_id, sku))
     rows = [
         LevelOut(sku=s, location=loc, condition=cond, quantity=n)
         for (s, loc, cond), n in sorted(found.items())
@@ -93,26 +86,10 @@ async def levels(
 @router.get("/v1/items/{return_id}/{line_id}/trail", response_model=ItemTrailOut)
 async def trail(return_id: ReturnPathId, line_id: PathId, principal: MerchantOrOpsKey, db: DbDep) -> ItemTrailOut:
     """Every movement of one returned item, in order, with its route, work order and certificate."""
-
-    def load(session: Session):
-        ret = queries.get_return(session, principal.merchant_id, return_id)
-        if ret is None or all(i["line_id"] != line_id for i in ret.items or []):
-            return None
-        moves = session.exec(
-            select(InventoryMovement)
-            .where(InventoryMovement.merchant_id == principal.merchant_id, InventoryMovement.return_id == return_id,
-                   InventoryMovement.line_id == line_id)  # fmt: skip
-            .order_by(col(InventoryMovement.id))
-        ).all()
-        route = session.get(ItemRoute, (return_id, line_id))
-        wo = session.exec(select(WorkOrder).where(WorkOrder.return_id == return_id, WorkOrder.line_id == line_id)).first()
-        cert = session.exec(select(Certificate).where(Certificate.return_id == return_id, Certificate.line_id == line_id)).first()
-        return list(moves), route, wo, cert
-
-    found = await db.run(load)
+    found = await db.run(item_trail, principal.merchant_id, return_id, line_id)
     if found is None:
         raise ApiError(404, "item_not_found", f"return {return_id!r} has no line {line_id!r}")
-    moves, route, wo, cert = found
+    moves, route, wo, cert = found.movements, found.route, found.work_order, found.certificate
     return ItemTrailOut(
         return_id=return_id, line_id=line_id,
         disposition=route.disposition if route else None, facility_id=route.facility_id if route else None,

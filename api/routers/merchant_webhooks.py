@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, UrlConstraints
-from sqlmodel import Session, col, select
 
 from api.deps import DbDep, MerchantKey
-from db.tables import Merchant, WebhookDelivery
+from db.merchants import get_merchant, new_webhook_endpoint, webhook_deliveries
 
 router = APIRouter(tags=["merchant: webhooks"])
 
@@ -46,20 +44,13 @@ class Deliveries(BaseModel):
 @router.put("/v1/webhook-endpoint", response_model=EndpointOut)
 async def set_endpoint(body: EndpointIn, principal: MerchantKey, db: DbDep) -> EndpointOut:
     """Set (or move) the endpoint; a new signing secret is made each time and shown only here."""
-
-    def save(session: Session) -> EndpointOut:
-        merchant = session.get(Merchant, principal.merchant_id)
-        merchant.webhook_url = str(body.url)
-        merchant.webhook_secret = "whsec_" + secrets.token_hex(24)
-        session.add(merchant)
-        return EndpointOut(url=merchant.webhook_url, secret=merchant.webhook_secret)
-
-    return await db.run(save)
+    merchant = await db.run(new_webhook_endpoint, principal.merchant_id, str(body.url))
+    return EndpointOut(url=merchant.webhook_url, secret=merchant.webhook_secret)
 
 
 @router.get("/v1/webhook-endpoint", response_model=EndpointOut)
 async def get_endpoint(principal: MerchantKey, db: DbDep) -> EndpointOut:
-    merchant = await db.run(lambda s: s.get(Merchant, principal.merchant_id))
+    merchant = await db.run(get_merchant, principal.merchant_id)
     return EndpointOut(url=merchant.webhook_url)
 
 
@@ -68,10 +59,5 @@ async def list_deliveries(
     principal: MerchantKey, db: DbDep, limit: Annotated[int, Query(ge=1, le=200)] = 50,
     event_id: Annotated[str | None, Query(max_length=128)] = None,
 ) -> Deliveries:
-    def rows(session: Session) -> list[WebhookDelivery]:
-        q = select(WebhookDelivery).where(WebhookDelivery.merchant_id == principal.merchant_id)
-        if event_id:
-            q = q.where(WebhookDelivery.event_id == event_id)
-        return list(session.exec(q.order_by(col(WebhookDelivery.attempted_at).desc()).limit(limit)).all())
-
-    return Deliveries(data=[DeliveryOut.model_validate(r, from_attributes=True) for r in await db.run(rows)])
+    rows = await db.run(webhook_deliveries, principal.merchant_id, event_id, limit)
+    return Deliveries(data=[DeliveryOut.model_validate(r, from_attributes=True) for r in rows])

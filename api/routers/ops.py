@@ -2,37 +2,32 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
-from sqlmodel import Session, col, select
 
-from api import queries
-from api.deps import DbDep, MerchantOrOpsKey, OpsKey, TemporalDep
+from api.deps import DbDep, MerchantOrOpsKey, OpsKey
 from api.errors import ApiError
+from api.returns_gateway import ReturnsGatewayDep
 from api.schemas import ReturnOut, ReturnPathId, ReviewIn
-from api.workflow_calls import UPDATE_RPC_TIMEOUT, call
-from db.tables import AttentionItem
+from db.attention import AlreadyResolved, open_attention, resolve_attention
+from db.returns import get_return
 from domain.validation import text
-from workflows.ids import return_workflow_id
 from workflows.messages import ReviewDecision
-from workflows.return_workflow import ReturnWorkflow
 
 router = APIRouter(tags=["ops"])
 
 
 @router.post("/v1/returns/{return_id}/review", response_model=ReturnOut)
-async def review(return_id: ReturnPathId, body: ReviewIn, principal: OpsKey, db: DbDep, temporal: TemporalDep) -> ReturnOut:
+async def review(return_id: ReturnPathId, body: ReviewIn, principal: OpsKey, db: DbDep, workflows: ReturnsGatewayDep) -> ReturnOut:
     """Approve or reject a return the policy held for manual review."""
-    row = await db.run(queries.get_return, principal.merchant_id, return_id)
+    row = await db.run(get_return, principal.merchant_id, return_id)
     if row is None:
         raise ApiError(404, "return_not_found", f"return {return_id!r} not found")
-    client = await temporal.client()
-    handle = client.get_workflow_handle_for(ReturnWorkflow.run, return_workflow_id(return_id))
     decision = ReviewDecision(decision=body.decision, note=body.note, reviewer=f"ops key {principal.key_prefix}…")
-    view = await call(handle.execute_update(ReturnWorkflow.review, decision, rpc_timeout=UPDATE_RPC_TIMEOUT), row.status)
+    view = await workflows.review(return_id, decision, row.status)
     return ReturnOut.from_view(view)
 
 
@@ -53,13 +48,8 @@ async def attention(
     """What needs a person, newest first: held items, overdue inspections and transfers, inspection
     findings, unconfirmed refunds, shoppers who owe money, unidentified parcels."""
 
-    def load(session: Session) -> list[AttentionItem]:
-        q = select(AttentionItem).where(AttentionItem.merchant_id == principal.merchant_id, AttentionItem.resolved_at.is_(None))
-        if kind:
-            q = q.where(AttentionItem.kind == kind)
-        return list(session.exec(q.order_by(col(AttentionItem.created_at).desc(), col(AttentionItem.id).desc()).limit(limit)).all())
-
-    return [AttentionOut.model_validate(r, from_attributes=True) for r in await db.run(load)]
+    rows = await db.run(open_attention, principal.merchant_id, kind, limit)
+    return [AttentionOut.model_validate(r, from_attributes=True) for r in rows]
 
 
 class ResolveIn(BaseModel):
@@ -69,16 +59,11 @@ class ResolveIn(BaseModel):
 @router.post("/v1/attention/{attention_id}/resolve", response_model=AttentionOut)
 async def resolve(attention_id: Annotated[int, Path(ge=1, le=2**63 - 1)], body: ResolveIn, principal: OpsKey, db: DbDep) -> AttentionOut:
     """Mark an attention item handled: it leaves the list (the return's timeline keeps its history)."""
-
-    def mark(session: Session) -> AttentionItem:
-        row = session.get(AttentionItem, attention_id)
-        if row is None or row.merchant_id != principal.merchant_id:
-            raise ApiError(404, "attention_not_found", f"attention item {attention_id} not found")
-        if row.resolved_at is not None:
-            raise ApiError(409, "already_resolved", f"attention item {attention_id} was resolved at {row.resolved_at.isoformat()}")
-        row.resolved_at = datetime.now(UTC)
-        row.resolved_by = f"ops key {principal.key_prefix}…" + (f": {body.note}" if body.note else "")
-        session.add(row)
-        return row
-
-    return AttentionOut.model_validate(await db.run(mark), from_attributes=True)
+    by = f"ops key {principal.key_prefix}…" + (f": {body.note}" if body.note else "")
+    try:
+        row = await db.run(resolve_attention, principal.merchant_id, attention_id, by)
+    except AlreadyResolved as err:
+        raise ApiError(409, "already_resolved", f"attention item {attention_id} was resolved at {err.resolved_at.isoformat()}") from err
+    if row is None:
+        raise ApiError(404, "attention_not_found", f"attention item {attention_id} not found")
+    return AttentionOut.model_validate(row, from_attributes=True)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from api import queries
 from api.deps import DbDep, MerchantKey, SettingsDep
 from api.errors import ApiError
 from api.payment_check import check_payment_reference
 from api.schemas import OrderIn, OrderOut, PathId
+from db import orders
 
 router = APIRouter(prefix="/v1/orders", tags=["merchant: orders"])
 
@@ -20,14 +20,14 @@ async def put_order(order_id: PathId, body: OrderIn, principal: MerchantKey, db:
         await check_payment_reference(settings, principal.merchant_id, body.payment.reference, body.currency)
     values = body.model_dump(mode="json", exclude={"placed_at", "delivered_at"})
     values.update(placed_at=body.placed_at, delivered_at=body.delivered_at)
-    row, created = await db.run(queries.upsert_order, principal.merchant_id, order_id, values)
+    row, created = await db.run(orders.upsert_order, principal.merchant_id, order_id, values)
     response.status_code = 201 if created else 200
     return OrderOut(id=row.id, updated_at=row.updated_at, **body.model_dump())
 
 
 @router.get("/{order_id}", response_model=OrderOut)
 async def get_order(order_id: PathId, principal: MerchantKey, db: DbDep) -> OrderOut:
-    row = await db.run(queries.get_order, principal.merchant_id, order_id)
+    row = await db.run(orders.get_order, principal.merchant_id, order_id)
     if row is None:
         raise ApiError(404, "order_not_found", f"order {order_id!r} not found")
     return OrderOut(

@@ -8,10 +8,10 @@ from fastapi import APIRouter
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
 
 from api.deps import DbDep, MerchantKey
 from api.errors import ApiError
+from db.policies import current_policy, policy_versions, save_policy
 from db.tables import PolicyVersion
 from domain.policy import ReturnPolicy
 
@@ -31,20 +31,6 @@ class PolicyVersionOut(BaseModel):
 
 class PolicyVersions(BaseModel):
     data: list[PolicyVersionOut]
-
-
-def current_policy(session: Session, merchant_id: str) -> PolicyVersion | None:
-    return session.exec(
-        select(PolicyVersion).where(PolicyVersion.merchant_id == merchant_id).order_by(col(PolicyVersion.version).desc())
-    ).first()
-
-
-def save_policy(session: Session, merchant_id: str, document: dict) -> PolicyVersion:
-    latest = current_policy(session, merchant_id)
-    row = PolicyVersion(merchant_id=merchant_id, version=(latest.version + 1) if latest else 1, document=document)
-    session.add(row)
-    session.flush()
-    return row
 
 
 def _out(row: PolicyVersion) -> PolicyOut:
@@ -76,9 +62,5 @@ async def get_policy(principal: MerchantKey, db: DbDep) -> PolicyOut:
 
 @router.get("/versions", response_model=PolicyVersions)
 async def list_versions(principal: MerchantKey, db: DbDep) -> PolicyVersions:
-    def versions(session: Session) -> list[PolicyVersion]:
-        q = select(PolicyVersion).where(PolicyVersion.merchant_id == principal.merchant_id)
-        return list(session.exec(q.order_by(col(PolicyVersion.version).desc())).all())
-
-    rows = await db.run(versions)
+    rows = await db.run(policy_versions, principal.merchant_id)
     return PolicyVersions(data=[PolicyVersionOut(version=r.version, created_at=r.created_at) for r in rows])

@@ -22,12 +22,13 @@ from fastapi import APIRouter, Response
 from fastapi.responses import HTMLResponse
 
 from activities.documents import dropoff_qr
-from api import portal_page, queries
+from api import portal_page
 from api.deps import DbDep, MerchantKey, SettingsDep
 from api.errors import ApiError
 from api.label_files import label_file
 from api.portal_links import portal_url, read_portal_token
 from api.schemas import PortalLinkOut, ReturnPathId
+from db.returns import get_return
 from db.tables import ReturnRecord
 from settings import Settings
 
@@ -62,7 +63,7 @@ HEADERS = {
 )
 async def get_portal_link(return_id: ReturnPathId, principal: MerchantKey, db: DbDep, settings: SettingsDep) -> PortalLinkOut:
     """The shopper's link to this return's portal page (label, drop-off QR code, status); it does not expire."""
-    row = await db.run(queries.get_return, principal.merchant_id, return_id)
+    row = await db.run(get_return, principal.merchant_id, return_id)
     if row is None:
         raise ApiError(404, "return_not_found", f"return {return_id!r} not found")
     return PortalLinkOut(url=portal_url(settings, row.id, row.merchant_id))
@@ -106,7 +107,7 @@ async def portal_page_for(token: str, db: DbDep, settings: SettingsDep) -> Respo
 async def _return_label(db: DbDep, settings: SettingsDep, token: str, parcel: str) -> tuple[ReturnRecord, dict, int] | Response:
     """The return and its usable label for parcel `parcel` (1 unless the return has several)."""
     ids = _ids(settings, token)
-    row = await db.run(queries.get_return, *ids) if ids else None
+    row = await db.run(get_return, *ids) if ids else None
     if row is None:
         return _not_valid()
     found = portal_page.labels(row)

@@ -6,10 +6,9 @@ from datetime import datetime
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
-from sqlmodel import Session, col, select
 
 from api.deps import DbDep, MerchantOrOpsKey
-from db.tables import ReturnRecord
+from db.returns import labelled_returns
 from domain.validation import Instant
 
 router = APIRouter(tags=["merchant: reports"])
@@ -32,15 +31,8 @@ class LabelReport(BaseModel):
 @router.get("/v1/reports/labels", response_model=LabelReport)
 async def label_report(principal: MerchantOrOpsKey, db: DbDep, since: Instant | None = Query(None)) -> LabelReport:
     """Label cost and void savings, per currency, for returns created since `since` (default: all)."""
-
-    def load(session: Session) -> list[ReturnRecord]:
-        q = select(ReturnRecord).where(ReturnRecord.merchant_id == principal.merchant_id, col(ReturnRecord.label).is_not(None))
-        if since is not None:
-            q = q.where(ReturnRecord.created_at >= since)
-        return list(session.exec(q).all())
-
     totals: dict[str, LabelSpend] = {}
-    for row in await db.run(load):
+    for row in await db.run(labelled_returns, principal.merchant_id, since):
         for label in row.parcels or [row.label]:
             rate = label["rate"]
             spend = totals.setdefault(rate["currency"], LabelSpend(currency=rate["currency"], labels_bought=0, spent=0,

@@ -11,12 +11,12 @@ from typing import Literal
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from api.deps import DbDep, MerchantKey
 from api.errors import ApiError
+from db.store_credit import add_redeem, customer_entries, entry_by_key, lock_customer
 from db.tables import StoreCreditEntry
 from db.types import utcnow
 from domain import validation
@@ -112,29 +112,11 @@ def _ledger(rows: list[StoreCreditEntry]) -> list[Entry]:
     return [Entry(amount=r.amount, currency=r.currency, kind=r.kind, created_at=r.created_at, expires_at=r.expires_at) for r in rows]
 
 
-def customer_entries(session: Session, merchant_id: str, email: str) -> list[StoreCreditEntry]:
-    q = select(StoreCreditEntry).where(StoreCreditEntry.merchant_id == merchant_id, StoreCreditEntry.customer_email == email)
-    return list(session.exec(q.order_by(col(StoreCreditEntry.id).desc())).all())
-
-
-def _serialise(session: Session, merchant_id: str, email: str) -> None:
-    """Holds until commit so that no other redeem for this customer reads the balance meanwhile."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"{merchant_id}:{email}"})
-    else:
-        # SQLite has one writer: a write as the transaction's first statement takes the write
-        # lock (waiting out busy_timeout, then reading the newest commit) and keeps it to the
-        # end, i.e. BEGIN IMMEDIATE. A SELECT first would not: it would only take a snapshot.
-        session.execute(text("UPDATE merchants SET name = name WHERE id = :m"), {"m": merchant_id})
-
-
 def redeem(session: Session, merchant_id: str, email: str, body: RedeemIn) -> tuple[StoreCreditEntry, Money, bool]:
     """(entry, balance after, created). Raises InsufficientCredit; ApiError for a reused reference."""
-    _serialise(session, merchant_id, email)
+    lock_customer(session, merchant_id, email)
     key = REDEEM_PREFIX + body.reference
-    done = session.exec(
-        select(StoreCreditEntry).where(StoreCreditEntry.merchant_id == merchant_id, StoreCreditEntry.idempotency_key == key)
-    ).first()
+    done = entry_by_key(session, merchant_id, key)
     if done is not None:
         if (done.customer_email, -done.amount, done.currency) != (email, body.amount, body.currency):
             raise ApiError(
@@ -146,12 +128,7 @@ def redeem(session: Session, merchant_id: str, email: str, body: RedeemIn) -> tu
     now = utcnow()  # one instant for the check, the entry and the balance after (credit may expire between)
     ledger = _ledger(customer_entries(session, merchant_id, email))
     check_redeem(ledger, Money(amount=body.amount, currency=body.currency), now)
-    row = StoreCreditEntry(
-        merchant_id=merchant_id, customer_email=email, amount=-body.amount, currency=body.currency,
-        kind="redeem", idempotency_key=key, created_at=now,
-    )
-    session.add(row)
-    session.flush()
+    row = add_redeem(session, merchant_id, email, body.amount, body.currency, key, now)
     after = [*ledger, Entry(amount=row.amount, currency=row.currency, kind="redeem", created_at=now)]
     return row, balance(after, row.currency, now), True
 

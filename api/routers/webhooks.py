@@ -20,15 +20,18 @@ from easypost.util import validate_webhook
 from fastapi import APIRouter, Request
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
-from temporalio.service import RPCError, RPCStatusCode
 
-from api import queries
-from api.deps import DbDep, SettingsDep, TemporalDep
+from api.deps import DbDep, SettingsDep
 from api.errors import ApiError
+from api.returns_gateway import ReturnsGatewayDep
+from db.carrier_events import (
+    find_return_for_carrier,
+    last_signalled_tracking_status,
+    record_carrier_event,
+    seen_event,
+)
 from db.tables import CarrierEventRecord
-from workflows.ids import return_workflow_id
 from workflows.messages import CarrierEvent
-from workflows.returns import ReturnWorkflow
 
 router = APIRouter(prefix="/v1/webhooks", tags=["carrier webhooks"])
 
@@ -51,19 +54,19 @@ def _text(value: object, limit: int) -> str | None:
 def _match(session: Session, event: dict) -> tuple[CarrierEventRecord | None, str | None, str | None]:
     """(this event if already seen, the return it concerns, the last tracking status signalled to it)."""
     result = _result(event)
-    seen = session.get(CarrierEventRecord, event["id"])
+    seen = seen_event(session, event["id"])
     if result.get("object") != "Tracker":
         return seen, None, None
-    row = queries.find_return_for_carrier(session, _text(result.get("id"), 64), _text(result.get("tracking_code"), 64))
+    row = find_return_for_carrier(session, _text(result.get("id"), 64), _text(result.get("tracking_code"), 64))
     if row is None:
         return seen, None, None
-    return seen, row.id, queries.last_signalled_tracking_status(session, row.id)
+    return seen, row.id, last_signalled_tracking_status(session, row.id)
 
 
-def _record(session: Session, event: dict, return_id: str | None, signalled: bool) -> None:
+def _record(event: dict, return_id: str | None, signalled: bool) -> CarrierEventRecord:
     result = _result(event)
     is_tracker = result.get("object") == "Tracker"
-    session.add(CarrierEventRecord(
+    return CarrierEventRecord(
         event_id=event["id"],
         description=_text(event.get("description"), 64) or "",
         return_id=return_id,
@@ -72,11 +75,11 @@ def _record(session: Session, event: dict, return_id: str | None, signalled: boo
         tracking_status=_text(result.get("status"), 32) if is_tracker else None,
         payload=event,
         signalled=signalled,
-    ))
+    )
 
 
 @router.post("/easypost")
-async def easypost_event(request: Request, db: DbDep, temporal: TemporalDep, settings: SettingsDep) -> dict:
+async def easypost_event(request: Request, db: DbDep, workflows: ReturnsGatewayDep, settings: SettingsDep) -> dict:
     body = await request.body()  # at most settings.max_request_body_bytes (api/body_limit.py)
     # The SDK looks the header up case-sensitively; HTTP header names are not.
     headers = {SIGNATURE_HEADER: request.headers.get(SIGNATURE_HEADER)} if SIGNATURE_HEADER in request.headers else {}
@@ -105,15 +108,9 @@ async def easypost_event(request: Request, db: DbDep, temporal: TemporalDep, set
             status_detail=_text(result.get("status_detail"), 200),
             occurred_at=_time(result.get("updated_at")) or datetime.now(UTC),
         )
-        client = await temporal.client()
-        try:
-            await client.get_workflow_handle(return_workflow_id(return_id)).signal(ReturnWorkflow.carrier_event, signal)
-            signalled = True
-        except RPCError as err:
-            if err.status != RPCStatusCode.NOT_FOUND:  # closed returns just keep the record
-                raise ApiError(503, "temporal_unavailable", "could not deliver the event; retry") from err
+        signalled = await workflows.deliver_carrier_event(return_id, signal)  # False: closed returns just keep the record
     try:
-        await db.run(_record, event, return_id, signalled)
+        await db.run(record_carrier_event, _record(event, return_id, signalled))
     except IntegrityError:  # the same event delivered twice at once; the workflow drops the copy
         return {"received": True, "duplicate": True, "return_id": return_id}
     return {"received": True, "duplicate": False, "return_id": return_id}

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from api.queries import encode_cursor
+from db.returns import encode_cursor
 from db.tables import ReturnRecord
 from domain.validation import MAX_MONEY
 from tests.api.hostile import (  # noqa: F401  (hostile_db, hostile_client: the fixtures module_db, client)

@@ -12,7 +12,7 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.payments import PaymentActivities, SettlementRequest
 from activities.store import StoreActivities
-from api import queries
+from db import returns as queries
 from db.session import session_scope
 from db.tables import Order, ReturnRecord, StoreCreditEntry, TimelineRecord
 from domain.money import Money

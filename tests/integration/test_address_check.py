@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from api.routers.returns import _return_id
+from api.return_creation import new_return_id as _return_id
 from cli.stack import BIN
 from db.seed import DEMO_MERCHANT_ID
 from tests.factories import CUSTOMER, create_payment, order_body

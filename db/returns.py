@@ -1,6 +1,8 @@
-"""The API's database reads (and its few writes of merchant-supplied data).
+"""Reading returns (the projection the workflows write): by id, tracking code or carrier tracker,
+their timeline and carrier events, and the merchant's keyset-paginated list.
 
-Every function takes the caller's merchant id: tenant isolation on every query.
+Every lookup a merchant makes takes its merchant id: tenant isolation on every query (the
+timeline is read only for a return already found that way).
 """
 
 from __future__ import annotations
@@ -11,31 +13,8 @@ from datetime import datetime
 
 from sqlmodel import Session, col, or_, select
 
-from db.tables import (
-    CarrierEventRecord,
-    Order,
-    ReturnParcel,
-    ReturnRecord,
-    TimelineRecord,
-)
-from db.types import utcnow
+from db.tables import Order, ReturnParcel, ReturnRecord, TimelineRecord
 from domain.validation import EARLIEST, ID_PATTERN, LATEST, MAX_RETURN_ID_LENGTH
-
-
-def get_order(session: Session, merchant_id: str, order_id: str) -> Order | None:
-    return session.get(Order, (merchant_id, order_id))
-
-
-def upsert_order(session: Session, merchant_id: str, order_id: str, values: dict) -> tuple[Order, bool]:
-    row = session.get(Order, (merchant_id, order_id))
-    created = row is None
-    row = row or Order(merchant_id=merchant_id, id=order_id, **values)
-    for key, value in values.items():
-        setattr(row, key, value)
-    row.updated_at = utcnow()
-    session.add(row)
-    session.flush()
-    return row, created
 
 
 def get_return(session: Session, merchant_id: str, return_id: str) -> ReturnRecord | None:
@@ -51,43 +30,6 @@ def find_return_by_tracking(session: Session, merchant_id: str, tracking_code: s
     if row is None and (parcel := session.get(ReturnParcel, tracking_code)) is not None and parcel.merchant_id == merchant_id:
         row = session.get(ReturnRecord, parcel.return_id)
     return row
-
-
-def find_return_for_carrier(session: Session, tracker_id: str | None, tracking_code: str | None) -> ReturnRecord | None:
-    """Carrier events come for our EasyPost account as a whole, not per merchant."""
-    conditions = []
-    if tracker_id:
-        conditions.append(ReturnRecord.tracker_id == tracker_id)
-    if tracking_code:
-        conditions.append(ReturnRecord.tracking_code == tracking_code)
-    if not conditions:
-        return None
-    row = session.exec(select(ReturnRecord).where(or_(*conditions))).first()
-    if row is None:  # a further parcel of a multi-parcel return
-        parcel_conditions = [ReturnParcel.tracker_id == tracker_id] if tracker_id else []
-        parcel_conditions += [ReturnParcel.tracking_code == tracking_code] if tracking_code else []
-        parcel = session.exec(select(ReturnParcel).where(or_(*parcel_conditions))).first()
-        row = session.get(ReturnRecord, parcel.return_id) if parcel else None
-    return row
-
-
-def last_signalled_tracking_status(session: Session, return_id: str) -> str | None:
-    row = session.exec(
-        select(CarrierEventRecord)
-        .where(CarrierEventRecord.return_id == return_id, CarrierEventRecord.signalled)
-        .order_by(col(CarrierEventRecord.received_at).desc())
-    ).first()
-    return row.tracking_status if row else None
-
-
-def carrier_events(session: Session, return_id: str) -> list[CarrierEventRecord]:
-    return list(
-        session.exec(
-            select(CarrierEventRecord)
-            .where(CarrierEventRecord.return_id == return_id)
-            .order_by(col(CarrierEventRecord.received_at))
-        ).all()
-    )
 
 
 def encode_cursor(row: ReturnRecord) -> str:
@@ -124,3 +66,30 @@ def timeline(session: Session, return_id: str) -> list[TimelineRecord]:
     return list(
         session.exec(select(TimelineRecord).where(TimelineRecord.return_id == return_id).order_by(TimelineRecord.seq)).all()
     )
+
+
+def labelled_returns(session: Session, merchant_id: str, since: datetime | None) -> list[ReturnRecord]:
+    """The merchant's returns that bought a label, created since `since` (all when None): the label report's."""
+    q = select(ReturnRecord).where(ReturnRecord.merchant_id == merchant_id, col(ReturnRecord.label).is_not(None))
+    if since is not None:
+        q = q.where(ReturnRecord.created_at >= since)
+    return list(session.exec(q).all())
+
+
+def recent_labels(session: Session, merchant_id: str, limit: int) -> list[tuple[dict | None, list | None]]:
+    """(label, parcels) of the merchant's latest `limit` returns with a tracking code, newest first."""
+    return list(
+        session.exec(
+            select(ReturnRecord.label, ReturnRecord.parcels)
+            .where(ReturnRecord.merchant_id == merchant_id, col(ReturnRecord.tracking_code).is_not(None))
+            .order_by(col(ReturnRecord.created_at).desc())
+            .limit(limit)
+        ).all()
+    )
+
+
+def return_and_lines(session: Session, merchant_id: str, return_id: str) -> tuple[ReturnRecord | None, list]:
+    """The merchant's return and its order's lines (none when the order is gone): what a packing slip lists."""
+    row = get_return(session, merchant_id, return_id)
+    order = session.get(Order, (merchant_id, row.order_id)) if row else None
+    return row, (order.lines or []) if order else []

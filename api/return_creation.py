@@ -1,0 +1,140 @@
+"""The steps of `POST /v1/returns`, named, so the handler reads as the sequence it is.
+
+Idempotency: a request with an Idempotency-Key gets an id derived from it, so a retry finds its
+first answer (the same body) or a 409 (another body); units are reserved before the workflow is
+started, and freed again only when the workflow surely never started.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from fastapi import Response
+from starlette.concurrency import run_in_threadpool
+
+from api.assessment import Assessment
+from api.deps import Db
+from api.errors import ApiError
+from api.returns_gateway import ReturnsGateway, SubmitRefused
+from api.schemas import ItemOut, ReturnCreate, ReturnOut
+from db import return_units
+from db.returns import get_return
+from domain.requests import RequestedItem
+from domain.status import ReturnStatus
+from settings import Settings
+from workflows.messages import ExchangeOrder, PickupWindow, ReturnInput
+
+
+def request_fingerprint(body: ReturnCreate) -> str:
+    return hashlib.sha256(json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+
+
+def new_return_id(merchant_id: str, idempotency_key: str | None) -> str:
+    if idempotency_key is None:
+        return "ret_" + secrets.token_hex(12)
+    return "ret_" + hashlib.sha256(f"{merchant_id}\0{idempotency_key}".encode()).hexdigest()[:24]
+
+
+@dataclass(frozen=True)
+class NewReturn:
+    """One create request: who asks, for what, and the id its return gets."""
+
+    merchant_id: str
+    body: ReturnCreate
+    idempotency_key: str | None
+    fingerprint: str
+    return_id: str
+
+    @classmethod
+    def of(cls, merchant_id: str, body: ReturnCreate, idempotency_key: str | None) -> NewReturn:
+        return cls(merchant_id, body, idempotency_key, request_fingerprint(body), new_return_id(merchant_id, idempotency_key))
+
+
+async def already_created(db: Db, new: NewReturn) -> ReturnOut | None:
+    """The first answer to a retried request; 409 when its key came with another body."""
+    row = await db.run(get_return, new.merchant_id, new.return_id)
+    if row is None:
+        return None
+    if row.request_fingerprint != new.fingerprint:
+        raise ApiError(409, "idempotency_conflict", "this Idempotency-Key was already used with a different request")
+    return ReturnOut.of(row)
+
+
+def refuse_unless_eligible(found: Assessment) -> None:
+    if not found.quote.eligible:
+        raise ApiError(422, "not_eligible", " ".join(found.quote.reasons), reasons=found.quote.reasons)
+
+
+async def reserve_units(db: Db, new: NewReturn, found: Assessment) -> bool:
+    """Hold the return's units (422 if another return holds them); False if a retry held them already."""
+    body = new.body
+    quantities = {l["id"]: l["quantity"] for l in found.order.lines}
+    items = [RequestedItem(line_id=i.line_id, quantity=i.quantity) for i in body.items]
+    try:
+        problems, created = await run_in_threadpool(
+            return_units.reserve, db.engine, new.merchant_id, body.order_id, new.return_id, quantities, items, fingerprint=new.fingerprint
+        )
+    except return_units.IdempotencyConflict as err:  # the same key sent with another body, maybe at the same moment
+        raise ApiError(409, "idempotency_conflict", "this Idempotency-Key was already used with a different request") from err
+    if problems:
+        raise ApiError(422, "invalid_items", "; ".join(p.message for p in problems), details=[p.model_dump() for p in problems])
+    return created
+
+
+async def release_unless_started(db: Db, workflows: ReturnsGateway, return_id: str) -> None:
+    """A return whose workflow surely never started (Temporal unreachable, no worker) holds no units.
+    When unsure the units stay held: a retry with the same Idempotency-Key finds them its own."""
+    if await workflows.surely_not_started(return_id):
+        await run_in_threadpool(return_units.release_in, db.engine, return_id)
+
+
+def workflow_input(new: NewReturn, found: Assessment, exchange: ExchangeOrder | None, settings: Settings) -> ReturnInput:
+    body = new.body
+    return ReturnInput(
+        return_id=new.return_id,
+        merchant_id=new.merchant_id,
+        context=found.context,
+        lines=found.lines,
+        resolution=body.resolution,
+        policy=found.policy,
+        policy_version=found.policy_version,
+        requested_at=found.at,
+        label_expiry_days=found.merchant.label_expiry_days,
+        inspection_sla_hours=settings.inspection_sla_hours,
+        transfer_timeout_days=settings.transfer_timeout_days,
+        exchange=exchange,
+        pickup=PickupWindow(**body.pickup.model_dump()) if body.pickup else None,
+        request_fingerprint=new.fingerprint,
+    )
+
+
+def accepted(new: NewReturn, found: Assessment) -> ReturnOut:
+    """The 202 answer: the return exists and goes on once a worker is back."""
+    body, now = new.body, found.at
+    return ReturnOut(
+        id=new.return_id, order_id=body.order_id, status=ReturnStatus.REQUESTED, resolution=body.resolution,
+        items=[ItemOut(line_id=l.line_id, sku=l.sku, quantity=l.quantity, reason=l.reason) for l in found.lines],
+        policy_version=found.policy_version, created_at=now, updated_at=now,
+    )
+
+
+async def start(
+    db: Db, workflows: ReturnsGateway, settings: Settings, new: NewReturn, found: Assessment, exchange: ExchangeOrder | None,
+    response: Response,
+) -> ReturnOut:
+    """Start the workflow and answer with the return: 201 with its label, or 202 if workers are slow."""
+    inp = workflow_input(new, found, exchange, settings)
+    try:
+        view = await workflows.submit_return(inp, new.body.order_id, timedelta(seconds=settings.submit_timeout_seconds))
+    except SubmitRefused as err:
+        if new.idempotency_key and (done := await already_created(db, new)):
+            return done
+        raise ApiError(409, "idempotency_conflict", "this Idempotency-Key belongs to another request") from err
+    if view is None:
+        response.status_code = 202
+        return accepted(new, found)
+    return ReturnOut.from_view(view)
