@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from domain.money import MoneyIn
-from domain.validation import MAX_NAMES, MAX_VARIANTS, Loc, Sku, invalid, text
+from domain.validation import MAX_NAMES, MAX_VARIANTS, Loc, Sku, invalid, repeats, text
 
 __all__ = ["Catalog", "Variant"]
 
@@ -61,12 +61,11 @@ class Catalog(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> Catalog:
         problems: list[tuple[Loc, str, Any]] = []
-        first: dict[str, int] = {}
+        again = repeats(v.sku for v in self.variants)
         currency = self.currency
         for i, variant in enumerate(self.variants):
-            if variant.sku in first:
-                problems.append((("variants", i, "sku"), f"sku {variant.sku!r} is already variants[{first[variant.sku]}]", variant.sku))
-            first.setdefault(variant.sku, i)
+            if i in again:
+                problems.append((("variants", i, "sku"), f"sku {variant.sku!r} is already variants[{again[i]}]", variant.sku))
             if variant.price.currency != currency:
                 problems.append(
                     (

@@ -71,6 +71,11 @@ class Money(BaseModel):
         return result
 
 
+def money_text(amount: int, currency: str) -> str:
+    """An amount of minor units for people ("5.95 EUR"), as `Money.display` shows it."""
+    return Money(amount=amount, currency=currency).display()
+
+
 def _within_bounds(money: Money) -> Money:
     if money.amount > MAX_MONEY:
         raise invalid("Money", [(("amount",), f"{money.amount} is above the limit of {MAX_MONEY} minor units", money.amount)])

@@ -59,7 +59,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from domain.money import Money
+from domain.money import money_text
 
 __all__ = [
     "COUNTING_REFUND_STATUSES",
@@ -83,10 +83,6 @@ OWNER_METADATA_KEY = "merchant_id"
 COUNTING_REFUND_STATUSES = frozenset({"reserved", "pending", "requires_action", "succeeded"})
 
 _FROZEN = ConfigDict(frozen=True)
-
-
-def _money(amount: int, currency: str) -> str:
-    return Money(amount=amount, currency=currency).display()
 
 
 class ProviderRefund(BaseModel):
@@ -244,12 +240,12 @@ def check_payout(
     recorded = [p for p in recorded if p.key != payout.key]
     already = paid_out(payment, recorded)
     if payout.money > payment.captured - already:
-        disputed = f", {_money(payment.disputed, currency)} of it disputed" if payment.disputed else ""
+        disputed = f", {money_text(payment.disputed, currency)} of it disputed" if payment.disputed else ""
         return PayoutRefusal(
             code="charge_disputed" if payment.disputed else "exceeds_capture",
             message=(
-                f"paying {_money(payout.money, currency)} would exceed what payment {payment.reference} captured: "
-                f"{_money(payment.captured, currency)} captured, {_money(max(already, 0), currency)} already paid back"
+                f"paying {money_text(payout.money, currency)} would exceed what payment {payment.reference} captured: "
+                f"{money_text(payment.captured, currency)} captured, {money_text(max(already, 0), currency)} already paid back"
                 f"{disputed}"
             ),
             captured=payment.captured,

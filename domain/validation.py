@@ -8,6 +8,7 @@ everything a request can carry (numbers, free text, ids, times), as annotated ty
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -39,6 +40,18 @@ def invalid(model: str, problems: list[tuple[Loc, str, Any]]) -> ValidationError
         model,
         [InitErrorDetails(type=problem(msg), loc=loc, input=value) for loc, msg, value in problems],
     )
+
+
+def repeats(keys: Iterable[Hashable]) -> dict[int, int]:
+    """Position -> position of the first equal key, for each key seen before (for "x is already y[first]")."""
+    first: dict[Hashable, int] = {}
+    again: dict[int, int] = {}
+    for i, key in enumerate(keys):
+        if key in first:
+            again[i] = first[key]
+        else:
+            first[key] = i
+    return again
 
 
 def require_positive(value: int, name: str) -> int:

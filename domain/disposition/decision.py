@@ -15,7 +15,7 @@ from domain.disposition.rules import DispositionKind, DispositionRule, capabilit
 from domain.facilities import Capability
 from domain.money import Money
 from domain.returns import Grade, ReturnReason
-from domain.validation import MAX_RULES, Loc, invalid
+from domain.validation import MAX_RULES, Loc, invalid, repeats
 
 __all__ = ["DispositionDecision", "DispositionPolicy", "decide"]
 
@@ -24,11 +24,10 @@ _FORBID = ConfigDict(frozen=True, extra="forbid")
 
 def _ambiguities(rules: list[DispositionRule], field: str) -> list[tuple[Loc, str, Any]]:
     problems: list[tuple[Loc, str, Any]] = []
-    first_id: dict[str, int] = {}
+    again = repeats(r.id for r in rules)
     for i, rule in enumerate(rules):
-        if rule.id in first_id:
-            problems.append(((field, i, "id"), f"rule id {rule.id!r} is already used by {field}[{first_id[rule.id]}]", rule.id))
-        first_id.setdefault(rule.id, i)
+        if i in again:
+            problems.append(((field, i, "id"), f"rule id {rule.id!r} is already used by {field}[{again[i]}]", rule.id))
         for j in range(i):
             other = rules[j]
             if (

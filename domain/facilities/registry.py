@@ -29,6 +29,7 @@ from domain.validation import (
     currency_code,
     invalid,
     problem,
+    repeats,
     text,
 )
 
@@ -106,12 +107,9 @@ class Facility(BaseModel):
     def _capabilities(cls, v: list[Capability]) -> list[Capability]:
         if not v:
             raise problem("a facility needs at least one capability")
-        first: dict[Capability, int] = {}
-        problems: list[tuple[Loc, str, Any]] = []
-        for i, capability in enumerate(v):
-            if capability in first:
-                problems.append(((i,), f"{capability.value!r} is already capabilities[{first[capability]}]", capability))
-            first.setdefault(capability, i)
+        problems: list[tuple[Loc, str, Any]] = [
+            ((i,), f"{v[i].value!r} is already capabilities[{first}]", v[i]) for i, first in repeats(v).items()
+        ]
         if problems:
             raise invalid("Facility", problems)
         return v
@@ -119,15 +117,14 @@ class Facility(BaseModel):
     @field_validator("categories")
     @classmethod
     def _categories(cls, v: list[str]) -> list[str]:
-        first: dict[str, int] = {}
+        keys = [category_key(c) for c in v]
+        again = repeats(keys)
         problems: list[tuple[Loc, str, Any]] = []
         for i, category in enumerate(v):
-            key = category_key(category)
-            if not key:
+            if not keys[i]:
                 problems.append(((i,), "a category cannot be blank (leave the list empty to accept every category)", category))
-            elif key in first:
-                problems.append(((i,), f"category {category!r} is already categories[{first[key]}]", category))
-            first.setdefault(key, i)
+            elif i in again:
+                problems.append(((i,), f"category {category!r} is already categories[{again[i]}]", category))
         if problems:
             raise invalid("Facility", problems)
         return [c.strip() for c in v]
@@ -158,13 +155,12 @@ class FacilityRegistry(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> FacilityRegistry:
         problems: list[tuple[Loc, str, Any]] = []
-        first_id: dict[str, int] = {}
+        again = repeats(f.id for f in self.facilities)
         currency = self.facilities[0].currency if self.facilities else ""
         for i, facility in enumerate(self.facilities):
-            if facility.id in first_id:
-                already = f"facility id {facility.id!r} is already facilities[{first_id[facility.id]}]"
+            if i in again:
+                already = f"facility id {facility.id!r} is already facilities[{again[i]}]"
                 problems.append((("facilities", i, "id"), already, facility.id))
-            first_id.setdefault(facility.id, i)
             if facility.currency != currency:
                 problems.append(
                     (

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from domain.money import Money, MoneyIn
-from domain.validation import MAX_NAMES, Loc, Name, invalid
+from domain.validation import MAX_NAMES, Loc, Name, invalid, repeats
 
 __all__ = ["LabelRules", "RateOption", "Selection", "name_key"]
 
@@ -28,15 +28,14 @@ def name_key(name: str) -> str:
 
 def _names(field: str, v: list[str], what: str, empty_means: str) -> list[str]:
     """Non-blank and not repeated (ignoring case); stored without surrounding spaces."""
-    first: dict[str, int] = {}
+    keys = [name_key(name) for name in v]
+    again = repeats(keys)
     problems: list[tuple[Loc, str, Any]] = []
     for i, name in enumerate(v):
-        key = name_key(name)
-        if not key:
+        if not keys[i]:
             problems.append(((i,), f"a {what} name cannot be blank (leave the list empty {empty_means})", name))
-        elif key in first:
-            problems.append(((i,), f"{what} {name.strip()!r} is already {field}[{first[key]}]", name))
-        first.setdefault(key, i)
+        elif i in again:
+            problems.append(((i,), f"{what} {name.strip()!r} is already {field}[{again[i]}]", name))
     if problems:
         raise invalid("LabelRules", problems)
     return [name.strip() for name in v]

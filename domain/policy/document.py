@@ -30,6 +30,7 @@ from domain.validation import (
     MinorUnits,
     currency_code,
     invalid,
+    repeats,
 )
 
 __all__ = ["ReturnPolicy"]
@@ -106,25 +107,19 @@ class ReturnPolicy(BaseModel):
 
 
 def _repeated_markets(markets: list[Market]) -> list[Problem]:
-    problems: list[Problem] = []
-    seen_codes: dict[str, int] = {}
-    for i, market in enumerate(markets):
-        if market.code in seen_codes:
-            problems.append(
-                (("markets", i, "code"), f"market {market.code!r} is already markets[{seen_codes[market.code]}]", market.code)
-            )
-        seen_codes.setdefault(market.code, i)
-    return problems
+    return [
+        (("markets", i, "code"), f"market {markets[i].code!r} is already markets[{first}]", markets[i].code)
+        for i, first in repeats(m.code for m in markets).items()
+    ]
 
 
 def _rule_problems(rules: list[ProductRule]) -> list[Problem]:
     """Repeated rule ids, and overlapping rules whose precedence is unclear (see the package docstring)."""
     problems: list[Problem] = []
-    seen_ids: dict[str, int] = {}
+    again = repeats(r.id for r in rules)
     for i, rule in enumerate(rules):
-        if rule.id in seen_ids:
-            problems.append((("rules", i, "id"), f"rule id {rule.id!r} is already used by rules[{seen_ids[rule.id]}]", rule.id))
-        seen_ids.setdefault(rule.id, i)
+        if i in again:
+            problems.append((("rules", i, "id"), f"rule id {rule.id!r} is already used by rules[{again[i]}]", rule.id))
         for j in range(i):
             other = rules[j]
             if not rule.match.can_overlap(other.match):
@@ -149,13 +144,12 @@ def _rule_problems(rules: list[ProductRule]) -> list[Problem]:
 
 def _tier_problems(policy: ReturnPolicy) -> list[Problem]:
     """Repeated tier names (ignoring case), and fee waivers naming a tier the policy does not define."""
-    problems: list[Problem] = []
-    tier_names: dict[str, int] = {}
-    for i, tier in enumerate(policy.tiers):
-        key = tier.name.casefold()
-        if key in tier_names:
-            problems.append((("tiers", i, "name"), f"tier {tier.name!r} is already tiers[{tier_names[key]}]", tier.name))
-        tier_names.setdefault(key, i)
+    tiers = policy.tiers
+    problems: list[Problem] = [
+        (("tiers", i, "name"), f"tier {tiers[i].name!r} is already tiers[{first}]", tiers[i].name)
+        for i, first in repeats(t.name.casefold() for t in tiers).items()
+    ]
+    tier_names = {t.name.casefold() for t in tiers}
     fees: list[tuple[Loc, Fee | None]] = [(("return_shipping_fee",), policy.return_shipping_fee)]
     fees += [(("rules", i, "restocking_fee"), r.restocking_fee) for i, r in enumerate(policy.rules)]
     for path, fee in fees:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from domain.money import Money
+from domain.money import money_text
 from domain.policy.parts import EU_STATUTORY_WITHDRAWAL_DAYS, LoyaltyTier, Market
 from domain.returns import Resolution, ReturnReason
 
@@ -31,10 +31,6 @@ PLACE_NAMES = {
     "MT": "Malta", "NL": "the Netherlands", "PL": "Poland", "PT": "Portugal", "RO": "Romania",
     "SK": "Slovakia", "SI": "Slovenia", "ES": "Spain", "SE": "Sweden",
 }  # fmt: skip
-
-
-def money_text(amount: int, currency: str) -> str:
-    return Money(amount=amount, currency=currency).display()
 
 
 def or_list(words: list[str]) -> str:
