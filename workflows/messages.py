@@ -26,7 +26,7 @@ from workflows.contract.items import (
     TransferResult,
     WorkOrderDone,
 )
-from workflows.contract.notifications import Announcement, MerchantEvent
+from workflows.contract.notifications import Announcement, MerchantEvent, MerchantEventType
 from workflows.contract.requests import (
     DEFAULT_INSPECTION_SLA_HOURS,
     DEFAULT_LABEL_EXPIRY_DAYS,
@@ -68,12 +68,12 @@ from workflows.contract.view import (
 
 __all__ = [
     "DEFAULT_INSPECTION_SLA_HOURS", "DEFAULT_LABEL_EXPIRY_DAYS", "DEFAULT_TRANSFER_TIMEOUT_DAYS",
-    "PERMANENT_ACTIVITY_ERRORS", "WAITING_ACTIVITY_ERRORS", "ActivityErrorType", "AttentionKind", "PickupStatus",
-    "ReplacementStatus", "SettlementStatus", "TimelineEvent", "VoidStatus",
-    "Announcement", "AttentionEntry", "CancelPickup", "CancelRequest", "CarrierEvent", "ErrorType", "ExchangeLine",
-    "ExchangeOrder", "ExchangeView", "FacilityReceipt", "InspectedItem", "Inspection", "InspectionResult", "ItemRoute",
-    "ItemStage", "ItemView", "Label", "MerchantEvent", "Pickup", "PickupWindow", "RateAlternative", "Replacement",
-    "ReturnInput", "ReturnProjection", "ReturnView", "ReviewDecision", "RouteItem", "RouteRequest", "Settlement",
-    "SideEffectTrouble", "SubmitReturn", "TimelineEntry", "TransferInput", "TransferOverdue", "TransferResult",
-    "WarehouseReceipt", "WorkOrderDone",
+    "PERMANENT_ACTIVITY_ERRORS", "WAITING_ACTIVITY_ERRORS", "ActivityErrorType", "Announcement", "AttentionEntry",
+    "AttentionKind", "CancelPickup", "CancelRequest", "CarrierEvent", "ErrorType", "ExchangeLine", "ExchangeOrder",
+    "ExchangeView", "FacilityReceipt", "InspectedItem", "Inspection", "InspectionResult", "ItemRoute", "ItemStage",
+    "ItemView", "Label", "MerchantEvent", "MerchantEventType", "Pickup", "PickupStatus", "PickupWindow",
+    "RateAlternative", "Replacement", "ReplacementStatus", "ReturnInput", "ReturnProjection", "ReturnView",
+    "ReviewDecision", "RouteItem", "RouteRequest", "Settlement", "SettlementStatus", "SideEffectTrouble",
+    "SubmitReturn", "TimelineEntry", "TimelineEvent", "TransferInput", "TransferOverdue", "TransferResult",
+    "VoidStatus", "WarehouseReceipt", "WorkOrderDone",
 ]
