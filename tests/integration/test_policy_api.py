@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from tests.factories import create_payment, order_body
-from tests.integration.conftest import Running
+from tests.integration.conftest import Running, poll
 from tests.integration.test_bad_input import error
 
 pytestmark = pytest.mark.integration
@@ -99,5 +99,7 @@ def test_review_needs_an_ops_key_and_moves_the_return_on(running: Running, shop)
     done = run.api.post(path, json={"decision": "approve", "note": "photos look fine"}, headers=shop["ops"])
     assert done.status_code == 200 and done.json()["status"] == "label_created", done.text
     error(run.api.post(path, json={"decision": "reject"}, headers=shop["ops"]), 409, "wrong_state")
-    timeline = run.api.get(f"/v1/returns/{held['id']}/timeline", headers=shop["merchant"]).json()["entries"]
+    # Answered when the new label's status is set, just before the flush that writes the approval: poll for it.
+    timeline = poll(lambda: run.api.get(f"/v1/returns/{held['id']}/timeline", headers=shop["merchant"]).json()["entries"],
+                    lambda entries: any("approved by" in e["cause"] for e in entries), 60, "the approval on the timeline")
     assert any("approved by ops key" in e["cause"] and "photos look fine" in e["cause"] for e in timeline)
