@@ -10,7 +10,6 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from domain.status import ReturnStatus
 from tests.workflows.test_pickup_paths import window
 from tests.workflows.test_return_workflow import submitted
-from workflows.returns import ReturnWorkflow
 
 
 async def timer_names(handle) -> list[str]:
