@@ -19,7 +19,7 @@ from domain.money import Money
 from domain.returns import Resolution, ReturnReason
 from domain.status import ReturnStatus
 from tests.factories import CUSTOMER, LINES, create_payment, new_merchant, stripe_client
-from workflows.messages import ItemView, ReturnProjection, ReturnView, TimelineEntry
+from workflows.messages import ItemView, ReturnProjection, ReturnView, TimelineEntry, TimelineEvent
 
 T0 = datetime(2026, 11, 1, 9, 30, tzinfo=UTC)
 
@@ -33,7 +33,7 @@ def view(return_id: str, merchant_id: str, status: ReturnStatus, at: datetime, o
 
 
 def entry(seq: int, status: ReturnStatus) -> TimelineEntry:
-    return TimelineEntry(seq=seq, at=T0 + timedelta(minutes=seq), status=status, event="e", cause=f"step {seq}")
+    return TimelineEntry(seq=seq, at=T0 + timedelta(minutes=seq), status=status, event=TimelineEvent.SETTLEMENT, cause=f"step {seq}")
 
 
 def test_migrations_create_every_table(engine):
