@@ -14,12 +14,11 @@ with its field errors (WIRE.md section 3/7; recorded in the cassettes).
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-import easypost.errors as ep
 from starlette.concurrency import run_in_threadpool
 
-from activities.easypost_client import EasyPostSettings, easypost_client
+from activities.carrier_gateway import CarrierError, CarrierRefused, verify_address
+from activities.easypost_client import EasyPostSettings
 from api.assessment import Assessment
 from api.errors import ApiError
 
@@ -30,14 +29,10 @@ ADDRESS_FIELDS = ("name", "company", "street1", "street2", "city", "state", "zip
 FIELD_PREFIX = "customer.address"
 
 
-def _verify(settings: EasyPostSettings, address: dict[str, Any]) -> None:
-    easypost_client(settings).address.create_and_verify(**address)
-
-
-def _field_errors(err: ep.ApiError) -> list[dict[str, str]]:
+def _field_errors(err: CarrierRefused) -> list[dict[str, str]]:
     """EasyPost's error list, each at our field path; errors may be objects or plain strings."""
     out = []
-    for item in err.errors or []:
+    for item in err.errors:
         if isinstance(item, dict):
             field = item.get("field")
             path = f"{FIELD_PREFIX}.{field}" if field in ADDRESS_FIELDS else FIELD_PREFIX
@@ -47,7 +42,7 @@ def _field_errors(err: ep.ApiError) -> list[dict[str, str]]:
     return out
 
 
-def _unverifiable(err: ep.ApiError, order_id: str) -> ApiError:
+def _unverifiable(err: CarrierRefused, order_id: str) -> ApiError:
     details = _field_errors(err)
     # The most specific error names the field: a field of the address, else the address itself.
     named = next((d for d in details if d["field"] != FIELD_PREFIX), details[0] if details else None)
@@ -70,12 +65,12 @@ async def verify_shopper_address(settings: EasyPostSettings, found: Assessment) 
         return
     address = {k: v for k, v in (found.order.customer.get("address") or {}).items() if k in ADDRESS_FIELDS and v not in (None, "")}
     try:
-        await run_in_threadpool(_verify, settings, address)
-    except ep.ApiError as err:
+        await run_in_threadpool(verify_address, settings, address)
+    except CarrierRefused as err:
         if err.http_status == 422:
             raise _unverifiable(err, found.order.id) from err
         log.warning("address verification failed: EasyPost %s %s", err.http_status, err.code)
         raise ApiError(503, "carrier_unavailable", "the carrier's address check is unavailable; retry later") from err
-    except ep.EasyPostError as err:  # timeouts, connection errors, unreadable answers
+    except CarrierError as err:  # timeouts, connection errors, unreadable answers
         log.warning("address verification failed: %s", err)
         raise ApiError(503, "carrier_unavailable", "the carrier's address check is unreachable; retry later") from err

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-import easypost.errors as ep
 import httpx
 from starlette.concurrency import run_in_threadpool
 
-from activities.easypost_client import easypost_client
+from activities.carrier_gateway import CarrierError, converted_label_url
 from api.errors import ApiError
 from settings import Settings
 
@@ -35,13 +34,11 @@ async def label_file(settings: Settings, label: dict[str, Any], fmt: LabelFormat
 
 
 def _converted_url(settings: Settings, shipment_id: str, fmt: str) -> str:
-    """EasyPost's URL of the label in `fmt` (blocking: the SDK uses requests)."""
+    """EasyPost's URL of the label in `fmt` (blocking: the SDK uses requests; activities/carrier_gateway.py)."""
     try:
-        shipment = easypost_client(settings).shipment.label(shipment_id, file_format=fmt.upper())
-    except ep.EasyPostError as err:
+        url = converted_label_url(settings, shipment_id, fmt)
+    except CarrierError as err:
         raise ApiError(502, "carrier_error", f"EasyPost could not convert the label to {fmt.upper()}: {err}") from err
-    postage_label = getattr(shipment, "postage_label", None)
-    url = getattr(postage_label, f"label_{fmt}_url", None) if postage_label else None
     if not url:
         raise ApiError(502, "carrier_error", f"EasyPost answered without a {fmt.upper()} label URL")
     return url

@@ -126,3 +126,35 @@ def test_no_import_cycle_between_activities_and_workflows():
         if a.startswith("activities") and w in reachable(a)
     ]
     assert crossing == []
+
+
+# ---- the API: queries live in db/, carriers behind activities/, Temporal behind one gateway ----
+TEMPORAL_GATEWAY = ROOT / "api" / "returns_gateway.py"
+
+
+def top_level_imports(path: Path) -> set[str]:
+    """Every top-level package `path` imports, ours or not, anywhere in it."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+def test_the_api_writes_no_queries():
+    """Reads and writes are db/ functions by area (db/returns.py, db/orders.py, ...), tenant-scoped there."""
+    assert [p for p in modules("api") if any(q in p.read_text() for q in ("select(", ".exec(", ".execute("))] == []
+
+
+def test_the_api_imports_no_carrier_sdk():
+    assert [p for p in modules("api") if "easypost" in top_level_imports(p)] == []
+
+
+def test_only_the_gateway_starts_or_addresses_workflows():
+    offenders = [
+        p for p in modules("api")
+        if p != TEMPORAL_GATEWAY and any(call in p.read_text() for call in ("get_workflow_handle", "start_workflow"))
+    ]
+    assert offenders == []

@@ -15,12 +15,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from easypost.errors import SignatureVerificationError
-from easypost.util import validate_webhook
 from fastapi import APIRouter, Request
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from activities.carrier_gateway import BadWebhookSignature, verified_webhook_event
 from api.deps import DbDep, SettingsDep
 from api.errors import ApiError
 from api.returns_gateway import ReturnsGatewayDep
@@ -84,8 +83,8 @@ async def easypost_event(request: Request, db: DbDep, workflows: ReturnsGatewayD
     # The SDK looks the header up case-sensitively; HTTP header names are not.
     headers = {SIGNATURE_HEADER: request.headers.get(SIGNATURE_HEADER)} if SIGNATURE_HEADER in request.headers else {}
     try:
-        event = validate_webhook(body, headers, settings.easypost_webhook_secret.get_secret_value())
-    except SignatureVerificationError as err:
+        event = verified_webhook_event(body, headers, settings.easypost_webhook_secret.get_secret_value())
+    except BadWebhookSignature as err:
         raise ApiError(401, "bad_signature", str(err)) from err
     except ValueError as err:
         raise ApiError(400, "malformed_json", "the webhook body is not valid JSON") from err
