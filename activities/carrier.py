@@ -17,80 +17,36 @@ from datetime import UTC, datetime
 
 import easypost
 import easypost.errors as ep
-from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities import bookings
+from activities.carrier_rates import chosen_rate, explain_choice, minor_units, rate_option
+# The activities' inputs, importable from here as before (the workflows import them from activities.carrier).
+from activities.carrier_requests import (
+    LabelRequest,
+    PickupOrder,
+    PickupRef,
+    ReplacementShipmentRequest,
+    TransferLabelRequest,
+    VoidRequest,
+)
 from activities.errors import carrier_error
 from db.registry import load_registry
 from db.session import session_scope
 from db.tables import CarrierShipment, Merchant, Order
 from domain.facilities import Facility, receiving_warehouse
 from domain.geo import shopper_point
-from domain.labels import LabelRules, NoRate, RateChoice, RateOption, choose_rate
+from domain.labels import LabelRules
 from domain.money import Money
-from workflows.ids import pickup_reference, return_label_reference
-from workflows.messages import ActivityErrorType, Label, Pickup, PickupWindow, RateAlternative, VoidStatus
+from workflows.ids import pickup_reference
+from workflows.messages import ActivityErrorType, Label, Pickup, RateAlternative, VoidStatus
 
 # Until merchants can describe their boxes (carriers issue), one default parcel per return.
 DEFAULT_PARCEL = {"length": 12, "width": 9, "height": 4}
 OUNCES_PER_UNIT = 16
-
-
-class LabelRequest(BaseModel):
-    return_id: str
-    merchant_id: str
-    order_id: str
-    units: int
-    categories: list[str] = []  # the receiving warehouse must accept each
-    attempt: int = 0  # > 0: a replacement label (the carrier cancelled the previous one)
-    parcel: int = 1  # which parcel of a return that needs several
-    weight_oz: int | None = None  # the parcel's planned weight (None: by units)
-
-    @property
-    def reference(self) -> str:
-        """The shipment's reference: the return id, a suffix per further parcel and per replacement label."""
-        return return_label_reference(self.return_id, self.parcel, self.attempt)
-
-
-class ReplacementShipmentRequest(BaseModel):
-    reference: str  # ids.replacement_shipment_reference: bought at most once
-    merchant_id: str
-    order_id: str
-    warehouse_id: str
-    units: int
-
-
-class TransferLabelRequest(BaseModel):
-    """Warehouse -> facility shipment for one item (an outbound shipment, not a return)."""
-
-    reference: str  # ids.transfer_shipment_reference: bought at most once
-    merchant_id: str
-    from_facility_id: str
-    to_facility_id: str
-    units: int
-
-
-class PickupOrder(BaseModel):
-    return_id: str
-    merchant_id: str
-    order_id: str
-    shipment_id: str
-    window: PickupWindow
-    attempt: int = 1  # each booking of one return has its own reference: bought at most once
-
-
-class PickupRef(BaseModel):
-    return_id: str
-    pickup_id: str
-
-
-class VoidRequest(BaseModel):
-    return_id: str
-    shipment_id: str
 
 
 class CarrierActivities:
@@ -147,7 +103,7 @@ class CarrierActivities:
         try:
             shipment = self._find_or_create_shipment(client, reference, create)
             if not shipment.postage_label:  # never choose (or refuse) again once bought
-                rate = shipment.lowest_rate() if rules is None else _chosen_rate(rules, shipment)
+                rate = shipment.lowest_rate() if rules is None else chosen_rate(rules, shipment)
                 try:
                     shipment = client.shipment.buy(shipment.id, rate=rate)
                 except ep.ApiError as err:
@@ -157,8 +113,8 @@ class CarrierActivities:
         except ep.EasyPostError as err:
             raise carrier_error(err) from err
         rate = shipment.selected_rate
-        bought = _option(rate)
-        reason, alternatives = ("the cheapest rate", []) if rules is None or bought is None else _explain(rules, shipment, bought)
+        bought = rate_option(rate)
+        reason, alternatives = ("the cheapest rate", []) if rules is None or bought is None else explain_choice(rules, shipment, bought)
         return Label(
             shipment_id=shipment.id,
             tracker_id=getattr(shipment.tracker, "id", None) if shipment.tracker else None,
@@ -166,7 +122,7 @@ class CarrierActivities:
             service=rate.service,
             tracking_code=shipment.tracking_code,
             label_url=shipment.postage_label.label_url,
-            rate=Money(amount=_minor_units(rate.rate), currency=rate.currency),
+            rate=Money(amount=minor_units(rate.rate), currency=rate.currency),
             delivery_days=bought.delivery_days if bought else None,
             selection_reason=reason,
             alternatives=[
@@ -249,7 +205,7 @@ class CarrierActivities:
         except ep.EasyPostError as err:
             raise carrier_error(err) from err
         return Pickup(pickup_id=pickup.id, confirmation=pickup.confirmation, carrier=rate.carrier, service=rate.service,
-                      cost=Money(amount=_minor_units(rate.rate), currency=rate.currency), window=req.window)  # fmt: skip
+                      cost=Money(amount=minor_units(rate.rate), currency=rate.currency), window=req.window)  # fmt: skip
 
     @activity.defn
     def cancel_pickup(self, req: PickupRef) -> str:
@@ -321,49 +277,6 @@ class CarrierActivities:
         return shipment
 
 
-def _option(rate) -> RateOption | None:
-    """An EasyPost Rate as domain.labels sees it; None when it cannot be priced."""
-    try:
-        days = getattr(rate, "delivery_days", None)
-        return RateOption(
-            rate_id=rate.id,
-            carrier=rate.carrier,
-            service=rate.service,
-            cost=Money(amount=_minor_units(rate.rate), currency=rate.currency),
-            delivery_days=days if isinstance(days, int) and days >= 0 else None,
-        )
-    except (AttributeError, TypeError, ValueError):
-        return None
-
-
-def _options(shipment) -> list[RateOption]:
-    return [o for o in map(_option, shipment.rates or []) if o is not None]
-
-
-def _chosen_rate(rules: LabelRules, shipment):
-    """The EasyPost Rate the rules choose among the shipment's; none qualifies: a permanent refusal."""
-    choice = choose_rate(rules, _options(shipment))
-    if isinstance(choice, NoRate):
-        raise ApplicationError(
-            f"no rate meets the merchant's label rules: {choice.reason}",
-            {"code": choice.code},
-            type=ActivityErrorType.CARRIER_REJECTED,
-            non_retryable=True,
-        )
-    return next(r for r in shipment.rates if r.id == choice.chosen.rate_id)
-
-
-def _explain(rules: LabelRules, shipment, bought: RateOption) -> tuple[str, list[RateOption]]:
-    """Why the bought rate, and the other rates the rules allow (cheapest first). A shipment an
-    earlier attempt bought keeps its rate even if the rules have changed since."""
-    choice = choose_rate(rules, _options(shipment))
-    if isinstance(choice, RateChoice) and choice.chosen.rate_id == bought.rate_id:
-        return choice.reason, choice.alternatives
-    allowed = [choice.chosen, *choice.alternatives] if isinstance(choice, RateChoice) else []
-    others = sorted((r for r in allowed if r.rate_id != bought.rate_id), key=lambda r: (r.cost.amount, r.rate_id))
-    return "bought by an earlier attempt; the label rules have changed since", others
-
-
 def _address(facility: Facility) -> dict:
     return {"name": facility.name, **facility.address.label_address()}
 
@@ -373,7 +286,3 @@ def _strip_geo(address: dict) -> dict:
     return {k: v for k, v in address.items() if k not in ("latitude", "longitude")}
 
 
-def _minor_units(decimal_text: str) -> int:
-    """EasyPost sends money as decimal strings ("6.07"); never go through float."""
-    whole, _, frac = str(decimal_text).partition(".")
-    return int(whole) * 100 + int((frac + "00")[:2])

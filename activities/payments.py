@@ -11,7 +11,7 @@ merchant's) and the payout is checked against what it captured less everything
 already paid back for the returns of its orders (orders naming it by its
 PaymentIntent or by its Charge alike) and what a dispute may take back; Stripe
 refusing a refund as `charge_disputed` is such a refusal too (ops, not credit). The check and the record are one
-transaction under a per-merchant lock (`_lock_payouts`), so two payouts racing on
+transaction under a per-merchant lock (`payout_records.lock_payouts`), so two payouts racing on
 SQLite or PostgreSQL never both fit in the same headroom: a refund is recorded as
 `reserved` before Stripe is asked, store credit is written in that transaction.
 Refused payouts raise non-retryable `PaymentNotOwned` (tenancy) or
@@ -25,16 +25,15 @@ from datetime import UTC, datetime, timedelta
 
 import stripe
 from pydantic import BaseModel
-from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.errors import payment_error
 from activities.payment_facts import owner_of, read_payment
+from activities.payout_records import lock_payouts, recorded_payouts, store_credit_bonus_percent, store_credit_entry
 from db.session import session_scope
-from db.tables import Merchant, Order, PaymentRefund, PolicyVersion, ReturnRecord, StoreCreditEntry
+from db.tables import Order, PaymentRefund, ReturnRecord, StoreCreditEntry
 from domain.money import Money
 from domain.payout import COUNTING_REFUND_STATUSES, PaymentFacts, Payout, PayoutRefusal, check_payout, payment_problem
 from domain.returns import Resolution
@@ -113,7 +112,7 @@ class PaymentActivities:
         self._check_payment(payment, req, order)
         payout = Payout.refund(key, req.return_id, req.amount.amount)
         with session_scope(self._engine) as session:
-            _lock_payouts(session, req.merchant_id)
+            lock_payouts(session, req.merchant_id)
             row = session.get(PaymentRefund, key)
             if row is not None and row.status in COUNTING_REFUND_STATUSES:
                 if row.amount != req.amount.amount:  # the same key with another amount: Stripe would refuse it too
@@ -124,7 +123,7 @@ class PaymentActivities:
                     )
             else:  # first attempt, or one whose refund failed or was refused: check (again) and reserve
                 refusal = check_payout(payment, merchant_id=req.merchant_id, currency=order.currency,
-                                       recorded=_recorded(session, req.merchant_id, payment), payout=payout)  # fmt: skip
+                                       recorded=recorded_payouts(session, req.merchant_id, payment), payout=payout)  # fmt: skip
                 if refusal is not None:
                     raise _refused(refusal)
                 row = row or PaymentRefund(
@@ -204,12 +203,12 @@ class PaymentActivities:
             payment = self._payment(reference)
             self._check_payment(payment, req, order)
             with session_scope(self._engine) as session:
-                _lock_payouts(session, req.merchant_id)
-                entry = _credit_entry(session, req.merchant_id, key)
+                lock_payouts(session, req.merchant_id)
+                entry = store_credit_entry(session, req.merchant_id, key)
                 if entry is None:  # not issued by an earlier attempt meanwhile
-                    payout = Payout.credit(key, req.return_id, req.amount.amount, _bonus_percent(session, ret))
+                    payout = Payout.credit(key, req.return_id, req.amount.amount, store_credit_bonus_percent(session, ret))
                     refusal = check_payout(payment, merchant_id=req.merchant_id, currency=order.currency,
-                                           recorded=_recorded(session, req.merchant_id, payment), payout=payout)  # fmt: skip
+                                           recorded=recorded_payouts(session, req.merchant_id, payment), payout=payout)  # fmt: skip
                     if refusal is not None:
                         raise _refused(refusal)
                     entry = StoreCreditEntry(
@@ -234,7 +233,7 @@ class PaymentActivities:
 
     def _credit(self, merchant_id: str, key: str) -> StoreCreditEntry | None:
         with session_scope(self._engine) as session:
-            return _credit_entry(session, merchant_id, key)
+            return store_credit_entry(session, merchant_id, key)
 
     def _order(self, req: SettlementRequest) -> tuple[Order, ReturnRecord]:
         with session_scope(self._engine) as session:
@@ -275,62 +274,6 @@ def _refused(refusal: PayoutRefusal) -> ApplicationError:
         type=ActivityErrorType.PAYMENT_NOT_OWNED if refusal.tenancy else ActivityErrorType.PAYOUT_EXCEEDS_CAPTURE,
         non_retryable=True,
     )
-
-
-def _lock_payouts(session: Session, merchant_id: str) -> None:
-    """Serialise payout checks of one merchant until the transaction ends. A write, so that it also
-    takes SQLite's write lock before anything is read (PostgreSQL: the merchant row's lock)."""
-    session.execute(update(Merchant).where(col(Merchant.id) == merchant_id).values(name=Merchant.name))
-
-
-def _credit_entry(session: Session, merchant_id: str, key: str) -> StoreCreditEntry | None:
-    return session.exec(
-        select(StoreCreditEntry).where(StoreCreditEntry.merchant_id == merchant_id, StoreCreditEntry.idempotency_key == key)
-    ).first()
-
-
-def _recorded(session: Session, merchant_id: str, payment: PaymentFacts | None) -> list[Payout]:
-    """Every counting payout for the returns of the merchant's orders paid by `payment`, whichever of
-    its names (PaymentIntent or Charge id) an order gives."""
-    if payment is None:
-        return []
-    order_ids = session.exec(
-        select(Order.id).where(Order.merchant_id == merchant_id, Order.payment["reference"].as_string().in_(payment.aliases))
-    ).all()
-    if not order_ids:
-        return []
-    returns = session.exec(
-        select(ReturnRecord).where(ReturnRecord.merchant_id == merchant_id, col(ReturnRecord.order_id).in_(order_ids))
-    ).all()
-    by_id = {r.id: r for r in returns}
-    if not by_id:
-        return []
-    refunds = session.exec(
-        select(PaymentRefund).where(
-            PaymentRefund.merchant_id == merchant_id,
-            col(PaymentRefund.return_id).in_(by_id),
-            col(PaymentRefund.status).in_(COUNTING_REFUND_STATUSES),
-        )
-    ).all()
-    credits = session.exec(
-        select(StoreCreditEntry).where(
-            StoreCreditEntry.merchant_id == merchant_id,
-            StoreCreditEntry.kind == "issue",
-            col(StoreCreditEntry.return_id).in_(by_id),
-        )
-    ).all()
-    out = [Payout.refund(r.idempotency_key, r.return_id, r.amount) for r in refunds]
-    out += [Payout.credit(c.idempotency_key, c.return_id, c.amount, _bonus_percent(session, by_id[c.return_id])) for c in credits]
-    return out
-
-
-def _bonus_percent(session: Session, ret: ReturnRecord) -> int:
-    """The store-credit bonus a store-credit return's policy version gives; 0 for anything else."""
-    if ret.resolution != Resolution.STORE_CREDIT.value or ret.policy_version is None:
-        return 0
-    saved = session.get(PolicyVersion, (ret.merchant_id, ret.policy_version))
-    percent = (saved.document or {}).get("store_credit_bonus_percent", 0) if saved else 0
-    return percent if isinstance(percent, int) and 0 <= percent <= 100 else 0
 
 
 def _settlement(refund) -> Settlement:

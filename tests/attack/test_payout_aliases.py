@@ -1,6 +1,6 @@
 """Attack: one payment named two ways (its PaymentIntent and its Charge) is paid back twice.
 
-The payout bound is per payment "across orders that share one payment", but `_recorded` finds the
+The payout bound is per payment "across orders that share one payment", but `payout_records.recorded_payouts` finds the
 payment's earlier payouts by the order's `payment.reference` string. Two orders of the same merchant
 (a split shipment, say) registered one with `pi_…` and one with the PaymentIntent's `ch_…` both pass
 every check (the Charge carries the PaymentIntent's metadata, so it is the merchant's) and each sees
