@@ -16,6 +16,9 @@ DEFAULT_LABEL_EXPIRY_DAYS = 30
 DEFAULT_INSPECTION_SLA_HOURS = 48
 DEFAULT_TRANSFER_TIMEOUT_DAYS = 14
 
+# standard: the replacement ships after inspection; instant: at the first carrier scan; advance: right away.
+ExchangeMode = Literal["standard", "instant", "advance"]
+
 
 class ExchangeLine(BaseModel):
     line_id: str
@@ -33,7 +36,7 @@ class ExchangeOrder(BaseModel):
     """
 
     lines: list[ExchangeLine] = Field(min_length=1)
-    mode: Literal["standard", "instant", "advance"] = "standard"
+    mode: ExchangeMode = "standard"
     fallback: Literal["refund", "store_credit"] = "refund"
     advance_deadline_days: int = Field(default=14, ge=1)
     on_missing: Literal["charge", "cancel"] = "charge"

@@ -8,11 +8,12 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from domain.disposition import DispositionKind
+from domain.exchange import DifferenceSettlement
 from domain.inspection import Finding, ItemOutcome
 from domain.money import Money
 from domain.returns import Grade, Resolution, ReturnReason
 from domain.status import ReturnStatus
-from workflows.contract.requests import PickupWindow
+from workflows.contract.requests import ExchangeMode, PickupWindow
 from workflows.contract.statuses import (
     AttentionKind,
     PickupStatus,
@@ -87,10 +88,10 @@ class Replacement(BaseModel):
 
 
 class ExchangeView(BaseModel):
-    mode: str
+    mode: ExchangeMode
     replacements: list[Replacement]
     difference: Money | None = None  # replacement price minus the returned items' value; set at settlement
-    settle_difference: str | None = None  # charge | refund | store_credit | none
+    settle_difference: DifferenceSettlement | None = None  # domain.exchange.settle_difference
     charge_reference: str | None = None
 
 
