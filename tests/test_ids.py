@@ -46,3 +46,7 @@ def test_references_and_keys():
     assert ids.attention_key("ret_1", "item_held", "l1") == "ret_1:item_held:l1"
     assert ids.attention_key("ret_1", "inspection_overdue") == "ret_1:inspection_overdue:"
     assert ids.label_email_key("ret_1", "EZ 1/2") == "label-ret_1-EZ_1_2"
+    assert ids.unidentified_parcel_key("parcel_1") == "unidentified:parcel_1"
+    assert ids.store_credit_redeem_key("order-9") == "redeem:order-9"
+    new = ids.new_return_id()
+    assert new.startswith("ret_") and len(new) == 28 and new != ids.new_return_id()

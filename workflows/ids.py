@@ -1,6 +1,6 @@
-"""Every id, key, reference and message name Returnflow derives, in one place.
+"""Every id, key, reference and message name Returnflow derives or mints, in one place.
 
-Deterministic by design: a retried activity, a replayed workflow or a repeated request derives
+Derived ones are deterministic by design: a retried activity, a replayed workflow or a repeated request derives
 the same string and finds what the first attempt made (Temporal's workflow ids, Stripe's
 Idempotency-Key, EasyPost's shipment reference, our own unique keys). These strings are in
 stored rows, in the sandboxes' idempotency records and in workflow histories: never change one.
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import secrets
 
 # ---- task queues and workflow types (started by name, so activities need not import the workflows) ----
 TASK_QUEUE = "returns"
@@ -40,6 +41,11 @@ def notification_workflow_id(event_id: str) -> str:
 def submit_update_id(request_fingerprint: str) -> str:
     """The `submit` update sent with the start: one per create request."""
     return f"submit-{request_fingerprint[:32]}"
+
+
+def new_return_id() -> str:
+    """A return created without an Idempotency-Key: random (never called in workflow code)."""
+    return "ret_" + secrets.token_hex(12)
 
 
 def requested_return_id(merchant_id: str, idempotency_key: str) -> str:
@@ -89,6 +95,14 @@ def exchange_charge_idempotency_key(return_id: str) -> str:
     return f"returnflow-{return_id}-exchange-charge"
 
 
+STORE_CREDIT_REDEEM_PREFIX = "redeem:"
+
+
+def store_credit_redeem_key(reference: str) -> str:
+    """A redemption's ledger key: the shop's order or checkout id, once per merchant."""
+    return STORE_CREDIT_REDEEM_PREFIX + reference
+
+
 def store_credit_reference(entry_id: int) -> str:
     """A store-credit settlement's reference: the ledger entry."""
     return f"credit-{entry_id}"
@@ -112,6 +126,11 @@ def inventory_movement_key(return_id: str, line_id: str, movement_kind: str) -> 
 def attention_key(return_id: str, kind: str, about: str = "") -> str:
     """One attention item per return, kind and subject (a line, an activity, a parcel ...)."""
     return f"{return_id}:{kind}:{about}"
+
+
+def unidentified_parcel_key(parcel_id: str) -> str:
+    """The attention item of a dock scan matching no return."""
+    return f"unidentified:{parcel_id}"
 
 
 def label_email_key(return_id: str, tracking_code: str) -> str:
