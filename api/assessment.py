@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from api.errors import ApiError
 from api.label_estimate import estimate_for
-from api.schemas import ReturnCreate
+from api.schemas.returns import ReturnCreate
 from db import return_units
 from db.merchants import get_merchant
 from db.orders import get_order

@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from api.assessment import Assessment
 from api.errors import ApiError
-from api.schemas import ReturnCreate
+from api.schemas.returns import ReturnCreate
 from db.catalog import load_catalog, load_stock
 from db.registry import load_registry
 from domain.exchange import ExchangeRequest, plan_exchange

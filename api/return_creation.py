@@ -20,7 +20,7 @@ from api.assessment import Assessment
 from api.deps import Db
 from api.errors import ApiError
 from api.returns_gateway import ReturnsGateway, SubmitRefused
-from api.schemas import ItemOut, ReturnCreate, ReturnOut
+from api.schemas.returns import ItemOut, ReturnCreate, ReturnOut
 from db import return_units
 from db.returns import get_return
 from domain.requests import RequestedItem

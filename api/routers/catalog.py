@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from api.deps import DbDep, MerchantKey
 from api.errors import ApiError
-from api.schemas import Strict
+from api.schemas.catalog import StockOut, StockUpdate
 from db.catalog import (
     BelowReserved,
     load_catalog,
@@ -17,8 +16,7 @@ from db.catalog import (
     set_on_hand,
 )
 from db.registry import load_registry
-from domain.exchange import Catalog, StockLevel
-from domain.validation import Id, Sku, Units
+from domain.exchange import Catalog
 
 router = APIRouter(tags=["merchant: catalog"])
 
@@ -32,20 +30,6 @@ async def put_catalog(body: Catalog, principal: MerchantKey, db: DbDep) -> Catal
 @router.get("/v1/catalog", response_model=Catalog)
 async def get_catalog(principal: MerchantKey, db: DbDep) -> Catalog:
     return await db.run(load_catalog, principal.merchant_id)
-
-
-class StockIn(Strict):
-    sku: Sku
-    facility_id: Id
-    on_hand: Units
-
-
-class StockUpdate(Strict):
-    levels: list[StockIn] = Field(min_length=1, max_length=5000)
-
-
-class StockOut(BaseModel):
-    levels: list[StockLevel]
 
 
 @router.put("/v1/stock", response_model=StockOut)

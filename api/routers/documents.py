@@ -16,7 +16,7 @@ from activities.documents import dropoff_qr, live_label, packing_slip_pdf
 from api.deps import DbDep, MerchantKey, SettingsDep
 from api.errors import ApiError
 from api.label_files import LabelFormat, label_file
-from api.schemas import ReturnPathId
+from api.schemas.common import ReturnPathId
 from db.returns import get_return, return_and_lines
 from db.tables import ReturnRecord
 

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, model_validator
 
 from api.deps import DbDep, MerchantOrOpsKey, WarehouseOrOpsKey
 from api.errors import ApiError
 from api.returns_gateway import ReturnsGatewayDep
-from api.schemas import PathId, Strict
+from api.schemas.common import PathId
+from api.schemas.facilities import FacilityReceiptIn, FacilityReceiptOut
 from db.inventory_queries import transfer_to
 from db.registry import load_registry, save_registry
 from domain.facilities import FacilityRegistry
-from domain.validation import Id, ReturnId, TrackingCode
 from workflows.messages import FacilityReceipt
 
 router = APIRouter(prefix="/v1/facilities", tags=["merchant: facilities"])
@@ -31,30 +29,6 @@ async def put_facilities(body: FacilityRegistry, principal: MerchantOrOpsKey, db
 @router.get("", response_model=FacilityRegistry)
 async def get_facilities(principal: MerchantOrOpsKey, db: DbDep) -> FacilityRegistry:
     return await db.run(load_registry, principal.merchant_id)
-
-
-class FacilityReceiptIn(Strict):
-    """A facility confirms a transferred item arrived: by the transfer's tracking code, or by return and line."""
-
-    tracking_code: TrackingCode | None = None
-    return_id: ReturnId | None = None
-    line_id: Id | None = None
-
-    @model_validator(mode="after")
-    def _one(self) -> FacilityReceiptIn:
-        if (self.tracking_code is None) == (self.return_id is None and self.line_id is None):
-            raise ValueError("give either tracking_code, or return_id and line_id")
-        if self.tracking_code is None and (self.return_id is None or self.line_id is None):
-            raise ValueError("return_id and line_id go together")
-        return self
-
-
-class FacilityReceiptOut(BaseModel):
-    status: Literal["accepted"] = "accepted"
-    facility_id: str
-    return_id: str
-    line_id: str
-    tracking_code: str | None
 
 
 @router.post("/{facility_id}/receipts", status_code=202, response_model=FacilityReceiptOut)

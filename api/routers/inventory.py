@@ -2,62 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
 
 from api.deps import DbDep, MerchantOrOpsKey
 from api.errors import ApiError
-from api.schemas import PathId, ReturnPathId
+from api.schemas.common import PathId, ReturnPathId
+from api.schemas.inventory import (
+    CertificateOut,
+    InventoryOut,
+    ItemTrailOut,
+    LevelOut,
+    MovementOut,
+)
 from db.inventory_queries import item_trail, movements
 from db.tables import InventoryMovement
 from domain import inventory
 
 router = APIRouter(tags=["merchant: inventory"])
-
-
-class LevelOut(BaseModel):
-    sku: str
-    location: str
-    condition: str
-    quantity: int
-
-
-class InventoryOut(BaseModel):
-    levels: list[LevelOut]
-
-
-class MovementOut(BaseModel):
-    movement: str
-    sku: str
-    quantity: int
-    from_location: str | None
-    from_condition: str | None
-    to_location: str | None
-    to_condition: str | None
-    detail: str
-    at: datetime
-
-
-class CertificateOut(BaseModel):
-    id: str
-    kind: str
-    facility_id: str
-    sku: str
-    count: int
-    issued_at: datetime
-
-
-class ItemTrailOut(BaseModel):
-    return_id: str
-    line_id: str
-    disposition: str | None
-    facility_id: str | None
-    route_reason: str | None
-    work_order_id: str | None
-    certificate: CertificateOut | None
-    movements: list[MovementOut]
 
 
 def _movement(row: InventoryMovement) -> inventory.Movement:

@@ -2,43 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, UrlConstraints
 
 from api.deps import DbDep, MerchantKey
+from api.schemas.merchant_webhooks import (
+    Deliveries,
+    DeliveryOut,
+    EndpointIn,
+    EndpointOut,
+)
 from db.merchants import get_merchant, new_webhook_endpoint, webhook_deliveries
 
 router = APIRouter(tags=["merchant: webhooks"])
-
-
-class EndpointIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    url: Annotated[AnyHttpUrl, UrlConstraints(max_length=2000)] = Field(description="http(s) URL that receives return.refunded, return.credited, refund.failed")
-
-
-class EndpointOut(BaseModel):
-    url: str | None
-    secret: str | None = Field(default=None, description="shown once, when the endpoint is set: verify Returnflow-Signature with it")
-
-
-class DeliveryOut(BaseModel):
-    event_id: str
-    event_type: str
-    return_id: str | None
-    url: str
-    attempt: int
-    status_code: int | None
-    error: str | None
-    delivered: bool
-    attempted_at: datetime
-
-
-class Deliveries(BaseModel):
-    data: list[DeliveryOut]
 
 
 @router.put("/v1/webhook-endpoint", response_model=EndpointOut)

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel
 
 from api.deps import DbDep, MerchantOrOpsKey, OpsKey
 from api.errors import ApiError
 from api.returns_gateway import ReturnsGatewayDep
-from api.schemas import ReturnOut, ReturnPathId, ReviewIn
+from api.schemas.common import ReturnPathId
+from api.schemas.ops import AttentionOut, ResolveIn
+from api.schemas.returns import ReturnOut, ReviewIn
 from db.attention import AlreadyResolved, open_attention, resolve_attention
 from db.returns import get_return
-from domain.validation import text
 from workflows.messages import ReviewDecision
 
 router = APIRouter(tags=["ops"])
@@ -31,15 +30,6 @@ async def review(return_id: ReturnPathId, body: ReviewIn, principal: OpsKey, db:
     return ReturnOut.from_view(view)
 
 
-class AttentionOut(BaseModel):
-    id: int
-    kind: str
-    return_id: str | None
-    line_id: str | None
-    reason: str
-    created_at: datetime
-
-
 @router.get("/v1/attention", response_model=list[AttentionOut])
 async def attention(
     principal: MerchantOrOpsKey, db: DbDep, kind: str | None = Query(None, max_length=32),
@@ -50,10 +40,6 @@ async def attention(
 
     rows = await db.run(open_attention, principal.merchant_id, kind, limit)
     return [AttentionOut.model_validate(r, from_attributes=True) for r in rows]
-
-
-class ResolveIn(BaseModel):
-    note: text(2000) = ""
 
 
 @router.post("/v1/attention/{attention_id}/resolve", response_model=AttentionOut)

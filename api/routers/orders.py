@@ -7,7 +7,8 @@ from fastapi import APIRouter, Response
 from api.deps import DbDep, MerchantKey, SettingsDep
 from api.errors import ApiError
 from api.payment_check import check_payment_reference
-from api.schemas import OrderIn, OrderOut, PathId
+from api.schemas.common import PathId
+from api.schemas.orders import OrderIn, OrderOut
 from db import orders
 
 router = APIRouter(prefix="/v1/orders", tags=["merchant: orders"])

@@ -2,35 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
 from api.deps import DbDep, MerchantKey
 from api.errors import ApiError
+from api.schemas.policy import PolicyOut, PolicyVersionOut, PolicyVersions
 from db.policies import current_policy, policy_versions, save_policy
 from db.tables import PolicyVersion
 from domain.policy import ReturnPolicy
 
 router = APIRouter(prefix="/v1/policy", tags=["merchant: policy"])
-
-
-class PolicyOut(BaseModel):
-    version: int
-    created_at: datetime
-    policy: ReturnPolicy
-
-
-class PolicyVersionOut(BaseModel):
-    version: int
-    created_at: datetime
-
-
-class PolicyVersions(BaseModel):
-    data: list[PolicyVersionOut]
 
 
 def _out(row: PolicyVersion) -> PolicyOut:

@@ -27,7 +27,8 @@ from api.deps import DbDep, MerchantKey, SettingsDep
 from api.errors import ApiError
 from api.label_files import label_file
 from api.portal_links import portal_url, read_portal_token
-from api.schemas import PortalLinkOut, ReturnPathId
+from api.schemas.common import ReturnPathId
+from api.schemas.returns import PortalLinkOut
 from db.returns import get_return
 from db.tables import ReturnRecord
 from settings import Settings

@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
 
 from api.deps import DbDep, MerchantOrOpsKey
+from api.schemas.reports import LabelReport, LabelSpend
 from db.returns import labelled_returns
 from domain.validation import Instant
 
 router = APIRouter(tags=["merchant: reports"])
-
-
-class LabelSpend(BaseModel):
-    currency: str
-    labels_bought: int
-    spent: int  # minor units
-    labels_voided: int  # carrier refund confirmed
-    saved: int
-    void_rejected: int
-
-
-class LabelReport(BaseModel):
-    since: datetime | None
-    by_currency: list[LabelSpend]
 
 
 @router.get("/v1/reports/labels", response_model=LabelReport)

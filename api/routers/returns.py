@@ -21,13 +21,13 @@ from api.return_creation import (
     start,
 )
 from api.returns_gateway import ReturnsGatewayDep
-from api.schemas import (
+from api.schemas.common import ReturnPathId
+from api.schemas.returns import (
     CancelIn,
     PickupWindowIn,
     ReturnCreate,
     ReturnList,
     ReturnOut,
-    ReturnPathId,
     Timeline,
     TimelineEntryOut,
     Tracking,

@@ -6,20 +6,25 @@ a redeem here is a negative entry, and a balance is always the sum (domain/store
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
-
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from api.deps import DbDep, MerchantKey
 from api.errors import ApiError
+from api.schemas.store_credit import (
+    REDEEM_PREFIX,
+    CustomerIn,
+    EntryOut,
+    ExpiryOut,
+    LedgerOut,
+    MoneyOut,
+    RedeemIn,
+    RedeemOut,
+)
 from db.store_credit import add_redeem, customer_entries, entry_by_key, lock_customer
 from db.tables import StoreCreditEntry
 from db.types import utcnow
-from domain import validation
 from domain.money import Money
 from domain.store_credit import (
     Entry,
@@ -29,79 +34,8 @@ from domain.store_credit import (
     check_redeem,
     expiries,
 )
-from domain.validation import CurrencyCode, Email
 
 router = APIRouter(prefix="/v1/store-credit", tags=["merchant: store credit"])
-
-# The shop's reference is the redeem's idempotency key; the prefix keeps it apart from the
-# workflow's issue keys in the same (merchant_id, idempotency_key) unique constraint.
-REDEEM_PREFIX = "redeem:"
-MAX_AMOUNT = 2**31 - 1  # the ledger's integer column; anything larger could never be covered anyway
-
-
-class MoneyOut(BaseModel):
-    amount: int
-    currency: str
-
-
-class EntryOut(BaseModel):
-    id: int
-    amount: int = Field(description="signed minor units: positive issues credit, negative redeems it")
-    currency: str
-    kind: Literal["issue", "redeem"]
-    return_id: str | None
-    reference: str | None = Field(description="the shop's reference of a redeem")
-    created_at: datetime
-    expires_at: datetime | None = None
-
-    @classmethod
-    def of(cls, row: StoreCreditEntry) -> EntryOut:
-        reference = row.idempotency_key.removeprefix(REDEEM_PREFIX) if row.kind == "redeem" else None
-        return cls(
-            id=row.id, amount=row.amount, currency=row.currency, kind=row.kind,
-            return_id=row.return_id, reference=reference, created_at=row.created_at, expires_at=row.expires_at,
-        )
-
-
-class ExpiryOut(BaseModel):
-    """Credit that expired unspent: derived from the ledger, never an edit of it."""
-
-    amount: MoneyOut
-    expired_at: datetime
-    issued_at: datetime
-
-
-class LedgerOut(BaseModel):
-    customer: str
-    balances: list[MoneyOut]
-    expired: list[ExpiryOut] = Field(default_factory=list)
-    entries: list[EntryOut] = Field(description="newest first")
-
-
-class CustomerIn(BaseModel):
-    """The customer, named in the body: a URL would carry the email into every access log."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    email: Email = Field(description="the customer's email; case-insensitive")
-
-
-class RedeemIn(CustomerIn):
-    amount: int = Field(gt=0, le=MAX_AMOUNT, strict=True, description="minor units to take off the balance")
-    currency: CurrencyCode = Field(examples=["EUR"])
-    reference: validation.text(128 - len(REDEEM_PREFIX), 1) = Field(description="the shop's order or checkout id")
-
-    @field_validator("currency")
-    @classmethod
-    def _currency(cls, v: str) -> str:
-        if not (v.isascii() and v.isalpha()):
-            raise ValueError("currency must be a three-letter ISO 4217 code")
-        return v.upper()
-
-
-class RedeemOut(BaseModel):
-    entry: EntryOut
-    balance: MoneyOut = Field(description="the balance in the entry's currency now")
 
 
 def _money(m: Money) -> MoneyOut:

@@ -11,14 +11,13 @@ from sqlmodel import Session
 from api.deps import DbDep, WarehouseKey, WarehouseOrOpsKey
 from api.errors import ApiError
 from api.returns_gateway import ReturnsGatewayDep
-from api.schemas import (
+from api.schemas.common import MoneyOut, ReturnPathId
+from api.schemas.returns import ReturnOut
+from api.schemas.warehouse import (
     InspectedItemOut,
     InspectionIn,
     InspectionOut,
-    MoneyOut,
     ReceiptIn,
-    ReturnOut,
-    ReturnPathId,
     UnidentifiedOut,
 )
 from db.receipts import (

@@ -6,43 +6,17 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
 
 from api.deps import DbDep, WarehouseOrOpsKey
 from api.errors import ApiError
 from api.returns_gateway import ReturnsGatewayDep
-from api.schemas import PathId, Strict
-from db.tables import WorkOrder
+from api.schemas.common import PathId
+from api.schemas.work_orders import WorkOrderCompleteIn, WorkOrderOut
 from db.work_orders import complete_work_order, reopen_work_order, work_orders
-from domain.returns import Grade
-from domain.validation import ID_PATTERN, MAX_ID_LENGTH, text
+from domain.validation import ID_PATTERN, MAX_ID_LENGTH
 from workflows.messages import WorkOrderDone
 
 router = APIRouter(prefix="/v1/work-orders", tags=["warehouse: work orders"])
-
-
-class WorkOrderOut(BaseModel):
-    id: str
-    return_id: str
-    line_id: str
-    facility_id: str
-    sku: str
-    quantity: int
-    grade_in: Grade
-    status: Literal["open", "completed"]
-    grade_out: Grade | None
-    notes: str
-    created_at: datetime
-    completed_at: datetime | None
-
-    @classmethod
-    def of(cls, row: WorkOrder) -> WorkOrderOut:
-        return cls.model_validate(row, from_attributes=True)
-
-
-class WorkOrderCompleteIn(Strict):
-    grade: Grade = Field(description="the item's grade after refurbishment")
-    notes: text(2000) = ""
 
 
 @router.get("", response_model=list[WorkOrderOut])

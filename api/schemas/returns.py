@@ -1,136 +1,32 @@
-"""Request and response bodies of the public API (the contract merchants code against)."""
+"""A return as the merchant creates, reads, lists and changes it: items, labels, refund, exchange, timeline, tracking."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Literal
 
-from fastapi import Path
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
-    HttpUrl,
     model_validator,
 )
 
+from api.schemas.common import MoneyOut, Strict
 from db.tables import ReturnRecord, TimelineRecord
 from domain.disposition import DispositionKind
 from domain.inspection import Finding
-from domain.money import Money
 from domain.returns import Grade, Resolution, ReturnReason
 from domain.status import ReturnStatus
 from domain.validation import (
-    ID_PATTERN,
-    MAX_ID_LENGTH,
-    MAX_MONEY,
-    MAX_RETURN_ID_LENGTH,
-    CountryCode,
-    CurrencyCode,
-    Email,
     Id,
     Instant,
-    Latitude,
-    Longitude,
-    MinorUnits,
-    Name,
-    PastInstant,
     Quantity,
-    ReturnId,
     Sku,
-    TrackingCode,
-    invalid,
     text,
 )
 from workflows.messages import ItemStage
 
-# Ids in a path follow the same rule as ids in a body (domain.validation.Id, ReturnId): 422 otherwise.
-PathId = Annotated[str, Path(min_length=1, max_length=MAX_ID_LENGTH, pattern=ID_PATTERN)]
-ReturnPathId = Annotated[str, Path(min_length=1, max_length=MAX_RETURN_ID_LENGTH, pattern=ID_PATTERN)]
 
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-# ---- orders ---------------------------------------------------------------------------
-class Address(Strict):
-    name: text(200, 1)
-    street1: text(200, 1)
-    street2: text(200) | None = None
-    city: text(100, 1)
-    state: text(100) | None = None
-    zip: text(20, 1)
-    country: CountryCode = Field(description="ISO 3166-1 alpha-2")
-    phone: text(40) | None = None
-    # Optional: where the shopper is, to address the return to the nearest warehouse (else the country's centre).
-    latitude: Latitude | None = None
-    longitude: Longitude | None = None
-
-    @model_validator(mode="after")
-    def _both_or_neither(self) -> Address:
-        if (self.latitude is None) != (self.longitude is None):
-            raise ValueError("give latitude and longitude together")
-        return self
-
-
-class Customer(Strict):
-    email: Email
-    name: text(200, 1)
-    address: Address
-    tier: text(64) | None = Field(default=None, description="loyalty tier, as the policy names it")
-
-
-class OrderLineIn(Strict):
-    id: Id
-    sku: Sku
-    title: text(300) = ""
-    quantity: Quantity
-    unit_price: MinorUnits
-    category: text(100) = ""
-    tags: list[Name] = Field(default_factory=list, max_length=50)
-
-
-class Payment(Strict):
-    provider: Literal["stripe"]
-    reference: Id = Field(min_length=3, description="Stripe PaymentIntent (pi_…) or Charge (ch_…)")
-
-
-class OrderIn(Strict):
-    placed_at: PastInstant = Field(description="with a time zone; not in the future")
-    delivered_at: PastInstant | None = Field(default=None, description="with a time zone; not in the future, nor before placed_at")
-    currency: CurrencyCode
-    customer: Customer
-    lines: list[OrderLineIn] = Field(min_length=1, max_length=500)
-    payment: Payment | None = None
-
-    @model_validator(mode="after")
-    def _consistent(self) -> OrderIn:
-        first: dict[str, int] = {}
-        problems = []
-        for i, line in enumerate(self.lines):
-            if line.id in first:
-                problems.append((("lines", i, "id"), f"line id {line.id!r} is already lines[{first[line.id]}]'s", line.id))
-            first.setdefault(line.id, i)
-        if self.delivered_at and self.delivered_at < self.placed_at:
-            problems.append((("delivered_at",), f"is before placed_at ({self.placed_at.isoformat()})", self.delivered_at))
-        total = sum(line.unit_price * line.quantity for line in self.lines)
-        if total > MAX_MONEY:
-            problems.append((("lines",), f"the order's total of {total} minor units is above the limit of {MAX_MONEY}", total))
-        if problems:
-            raise invalid("OrderIn", problems)
-        return self
-
-
-class OrderOut(OrderIn):
-    # Read back later: the times were checked when the order came in.
-    placed_at: datetime
-    delivered_at: datetime | None = None
-    id: str
-    updated_at: datetime
-
-
-# ---- returns --------------------------------------------------------------------------
 class ExchangeChoiceIn(Strict):
     replacement_sku: Sku
     quantity: Quantity | None = Field(default=None, description="default: the item's quantity")
@@ -153,15 +49,6 @@ class ReturnCreate(Strict):
     fallback: Literal["refund", "store_credit"] = Field(
         default="refund", description="exchange: the shopper's second choice if a replacement is out of stock")
     pickup: PickupWindowIn | None = Field(default=None, description="book a carrier pickup at the shopper's address")
-
-
-class MoneyOut(BaseModel):
-    amount: int
-    currency: str
-
-    @classmethod
-    def of(cls, money: Money) -> MoneyOut:
-        return cls(amount=money.amount, currency=money.currency)
 
 
 class ItemOut(BaseModel):
@@ -346,77 +233,3 @@ class Tracking(BaseModel):
 
 class CancelIn(Strict):
     reason: text(500) = "cancelled by merchant"
-
-
-# ---- warehouse ------------------------------------------------------------------------
-class ReceiptIn(Strict):
-    """A dock scan: the carrier's tracking code, the return id, or the packing slip's RMA barcode."""
-
-    tracking_code: TrackingCode | None = None
-    return_id: ReturnId | None = None
-    rma_code: text(100, 1) | None = None
-    facility_id: Id | None = Field(default=None, description="where it was scanned; default: where the label sends it")
-    notes: text(2000) = ""
-
-    @model_validator(mode="after")
-    def _one(self) -> ReceiptIn:
-        if sum(v is not None for v in (self.tracking_code, self.return_id, self.rma_code)) != 1:
-            raise ValueError("give exactly one of tracking_code, return_id or rma_code")
-        return self
-
-
-class UnidentifiedOut(BaseModel):
-    """202 for a parcel that matches no return: recorded for ops (GET /v1/warehouse/unidentified)."""
-
-    status: Literal["unidentified"] = "unidentified"
-    parcel_id: str
-    tracking_code: str | None = None
-    rma_code: str | None = None
-    return_id: str | None = None
-    facility_id: str | None = None
-    notes: str = ""
-    received_at: datetime
-
-
-class InspectedItemIn(Strict):
-    line_id: Id
-    grade: Grade | None = Field(default=None, description="required unless problem is missing")
-    matches_reason: bool = Field(default=True, description="does the item confirm the shopper's stated reason?")
-    problem: Literal["missing", "wrong_item"] | None = None
-    notes: text(2000) = ""
-    photo_urls: list[HttpUrl] = Field(default_factory=list, max_length=20)
-
-    @model_validator(mode="after")
-    def _graded(self) -> InspectedItemIn:
-        if self.problem == "missing" and self.grade is not None:
-            raise ValueError("a missing item has no grade")
-        if self.problem != "missing" and self.grade is None:
-            raise ValueError("grade is required unless problem is missing")
-        return self
-
-
-class InspectionIn(Strict):
-    items: list[InspectedItemIn] = Field(min_length=1, max_length=500)
-    inspector: text(200) = ""
-
-
-class InspectedItemOut(BaseModel):
-    line_id: str
-    grade: Grade | None
-    disposition: DispositionKind | None
-    refund: MoneyOut
-    recovery_value: MoneyOut
-    findings: list[Finding]
-    flagged: bool
-
-
-class InspectionOut(BaseModel):
-    return_id: str
-    status: ReturnStatus
-    items: list[InspectedItemOut]
-    refund: MoneyOut
-
-
-class Health(BaseModel):
-    status: Literal["ok", "degraded"]
-    checks: dict[str, Any]
