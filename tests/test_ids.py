@@ -50,3 +50,20 @@ def test_references_and_keys():
     assert ids.store_credit_redeem_key("order-9") == "redeem:order-9"
     new = ids.new_return_id()
     assert new.startswith("ret_") and len(new) == 28 and new != ids.new_return_id()
+
+
+def test_activities_workers_and_the_contract_build_no_ids_inline():
+    """Ids are made by workflows.ids only, so one change of format can never miss a copy."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    made_elsewhere = ('f"return-{', 'f"transfer-{', 'f"notify-{', 'f"evt_{', 'f"exchange-{', 'f"pickup-{', 'f"returnflow-{',
+                      'f"label-{', '"wo_"', '"cert_"', 'f"submit-{', 'f"credit-{', "-parcel-", "-relabel-")  # fmt: skip
+    files = [*(root / "activities").rglob("*.py"), *(root / "workers").rglob("*.py"), *(root / "workflows").glob("*.py"),
+             *(root / "workflows" / "contract").rglob("*.py")]  # fmt: skip
+    offenders = [
+        (p.relative_to(root).as_posix(), pattern)
+        for p in files if p.name != "ids.py"
+        for pattern in made_elsewhere if pattern in p.read_text()
+    ]
+    assert offenders == []
