@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -26,6 +25,7 @@ from db.returns import get_return
 from domain.requests import RequestedItem
 from domain.status import ReturnStatus
 from settings import Settings
+from workflows import ids
 from workflows.messages import ExchangeOrder, PickupWindow, ReturnInput
 
 
@@ -34,9 +34,8 @@ def request_fingerprint(body: ReturnCreate) -> str:
 
 
 def new_return_id(merchant_id: str, idempotency_key: str | None) -> str:
-    if idempotency_key is None:
-        return "ret_" + secrets.token_hex(12)
-    return "ret_" + hashlib.sha256(f"{merchant_id}\0{idempotency_key}".encode()).hexdigest()[:24]
+    """Derived from the key, so a retry names the same return; random without one."""
+    return ids.new_return_id() if idempotency_key is None else ids.requested_return_id(merchant_id, idempotency_key)
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,12 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.deps import Temporal
 from api.errors import ApiError
 from workflows import search_attributes as sa
-from workflows.ids import TASK_QUEUE, return_workflow_id, transfer_workflow_id
+from workflows.ids import (
+    TASK_QUEUE,
+    return_workflow_id,
+    submit_update_id,
+    transfer_workflow_id,
+)
 from workflows.messages import (
     CancelPickup,
     CancelRequest,
@@ -148,7 +153,7 @@ class ReturnsGateway:
             ReturnWorkflow.submit,
             SubmitReturn(request_fingerprint=fingerprint),
             start_workflow_operation=start,
-            id=f"submit-{fingerprint[:32]}",
+            id=submit_update_id(fingerprint),
             rpc_timeout=submit_timeout,
         )
         try:
