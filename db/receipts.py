@@ -12,6 +12,7 @@ from db.registry import load_registry
 from db.returns import find_return_by_tracking, get_return
 from db.tables import AttentionItem, Merchant, ReturnRecord, UnidentifiedParcel
 from domain.rma import parse_rma_code
+from workflows.ids import unidentified_parcel_key
 
 
 class UnknownFacility(Exception):
@@ -54,7 +55,7 @@ def record_unidentified(
     session.add(parcel)
     session.add(
         AttentionItem(
-            merchant_id=merchant_id, key=f"unidentified:{parcel.id}", kind="unidentified_parcel",
+            merchant_id=merchant_id, key=unidentified_parcel_key(parcel.id), kind="unidentified_parcel",
             reason=f"parcel {scanned!r} scanned at {facility_id} matches no return", created_at=parcel.received_at,
         )
     )

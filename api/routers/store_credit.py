@@ -13,7 +13,6 @@ from sqlmodel import Session
 from api.deps import DbDep, MerchantKey
 from api.errors import ApiError
 from api.schemas.store_credit import (
-    REDEEM_PREFIX,
     CustomerIn,
     EntryOut,
     ExpiryOut,
@@ -34,6 +33,7 @@ from domain.store_credit import (
     check_redeem,
     expiries,
 )
+from workflows.ids import store_credit_redeem_key
 
 router = APIRouter(prefix="/v1/store-credit", tags=["merchant: store credit"])
 
@@ -49,7 +49,7 @@ def _ledger(rows: list[StoreCreditEntry]) -> list[Entry]:
 def redeem(session: Session, merchant_id: str, email: str, body: RedeemIn) -> tuple[StoreCreditEntry, Money, bool]:
     """(entry, balance after, created). Raises InsufficientCredit; ApiError for a reused reference."""
     lock_customer(session, merchant_id, email)
-    key = REDEEM_PREFIX + body.reference
+    key = store_credit_redeem_key(body.reference)  # apart from the workflow's issue keys in the same unique constraint
     done = entry_by_key(session, merchant_id, key)
     if done is not None:
         if (done.customer_email, -done.amount, done.currency) != (email, body.amount, body.currency):

@@ -11,10 +11,8 @@ from api.schemas.common import MoneyOut
 from db.tables import StoreCreditEntry
 from domain import validation
 from domain.validation import CurrencyCode, Email
+from workflows.ids import STORE_CREDIT_REDEEM_PREFIX
 
-# The shop's reference is the redeem's idempotency key; the prefix keeps it apart from the
-# workflow's issue keys in the same (merchant_id, idempotency_key) unique constraint.
-REDEEM_PREFIX = "redeem:"
 MAX_AMOUNT = 2**31 - 1  # the ledger's integer column; anything larger could never be covered anyway
 
 
@@ -30,7 +28,7 @@ class EntryOut(BaseModel):
 
     @classmethod
     def of(cls, row: StoreCreditEntry) -> EntryOut:
-        reference = row.idempotency_key.removeprefix(REDEEM_PREFIX) if row.kind == "redeem" else None
+        reference = row.idempotency_key.removeprefix(STORE_CREDIT_REDEEM_PREFIX) if row.kind == "redeem" else None
         return cls(
             id=row.id, amount=row.amount, currency=row.currency, kind=row.kind,
             return_id=row.return_id, reference=reference, created_at=row.created_at, expires_at=row.expires_at,
@@ -63,7 +61,7 @@ class CustomerIn(BaseModel):
 class RedeemIn(CustomerIn):
     amount: int = Field(gt=0, le=MAX_AMOUNT, strict=True, description="minor units to take off the balance")
     currency: CurrencyCode = Field(examples=["EUR"])
-    reference: validation.text(128 - len(REDEEM_PREFIX), 1) = Field(description="the shop's order or checkout id")
+    reference: validation.text(128 - len(STORE_CREDIT_REDEEM_PREFIX), 1) = Field(description="the shop's order or checkout id")
 
     @field_validator("currency")
     @classmethod
