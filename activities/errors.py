@@ -13,10 +13,6 @@ from temporalio.exceptions import ApplicationError
 
 from workflows.messages import ActivityErrorType
 
-# Old names, still imported by the return workflow (workflows/returns/settlement.py) until it uses the enum.
-PAYOUT_BOUND = ActivityErrorType.PAYOUT_EXCEEDS_CAPTURE
-PAYMENT_NOT_OWNED = ActivityErrorType.PAYMENT_NOT_OWNED
-
 _PERMANENT_HTTP = {400, 401, 402, 403, 404, 405, 422}
 
 

@@ -22,7 +22,6 @@ from db.tables import ItemRouteRow
 from domain import inventory
 from domain.disposition import DispositionKind
 from domain.returns import Grade
-# work_order_id stays importable from here for workflows/return_workflow.py until it imports workflows.ids.
 from workflows.ids import certificate_id, work_order_id
 from workflows.messages import ActivityErrorType
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from db.returns import get_return
-from db.tables import Certificate, InventoryMovement, ItemRoute, WorkOrder
+from db.tables import Certificate, InventoryMovement, ItemRouteRow, WorkOrder
 
 
 def movements(session: Session, merchant_id: str, sku: str | None = None) -> list[InventoryMovement]:
@@ -21,7 +21,7 @@ def movements(session: Session, merchant_id: str, sku: str | None = None) -> lis
 @dataclass(frozen=True)
 class ItemTrail:
     movements: list[InventoryMovement]
-    route: ItemRoute | None
+    route: ItemRouteRow | None
     work_order: WorkOrder | None
     certificate: Certificate | None
 
@@ -37,7 +37,7 @@ def item_trail(session: Session, merchant_id: str, return_id: str, line_id: str)
                InventoryMovement.line_id == line_id)
         .order_by(col(InventoryMovement.id))
     ).all()
-    route = session.get(ItemRoute, (return_id, line_id))
+    route = session.get(ItemRouteRow, (return_id, line_id))
     wo = session.exec(select(WorkOrder).where(WorkOrder.return_id == return_id, WorkOrder.line_id == line_id)).first()
     cert = session.exec(select(Certificate).where(Certificate.return_id == return_id, Certificate.line_id == line_id)).first()
     return ItemTrail(list(moves), route, wo, cert)
@@ -46,11 +46,11 @@ def item_trail(session: Session, merchant_id: str, return_id: str, line_id: str)
 def transfer_to(
     session: Session, merchant_id: str, facility_id: str, *, tracking_code: str | None = None,
     return_id: str | None = None, line_id: str | None = None,
-) -> ItemRoute | None:
+) -> ItemRouteRow | None:
     """The item routed to `facility_id`, by its transfer's tracking code, or else by return and line."""
-    q = select(ItemRoute).where(ItemRoute.merchant_id == merchant_id, ItemRoute.facility_id == facility_id)
+    q = select(ItemRouteRow).where(ItemRouteRow.merchant_id == merchant_id, ItemRouteRow.facility_id == facility_id)
     if tracking_code:
-        q = q.where(ItemRoute.transfer_tracking_code == tracking_code)
+        q = q.where(ItemRouteRow.transfer_tracking_code == tracking_code)
     else:
-        q = q.where(ItemRoute.return_id == return_id, ItemRoute.line_id == line_id)
+        q = q.where(ItemRouteRow.return_id == return_id, ItemRouteRow.line_id == line_id)
     return session.exec(q).first()

@@ -19,7 +19,6 @@ with workflow.unsafe.imports_passed_through():
     from activities.carrier import CarrierActivities, TransferLabelRequest
     from activities.inventory import InventoryActivities, ItemStep
     from workflows.activity_options import CARRIER, ITEMS
-    # TRANSFER_OVERDUE_SIGNAL stays importable from here for workflows/return_workflow.py until it imports workflows.ids.
     from workflows.ids import TRANSFER_OVERDUE_SIGNAL, return_workflow_id
     from workflows.messages import (
         FacilityReceipt,

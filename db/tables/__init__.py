@@ -40,14 +40,10 @@ from db.tables.returns import (
 )
 from db.tables.side_effects import CarrierEventRecord, CarrierShipment, PaymentRefund, StoreCreditEntry
 
-# The item_routes table's old class name, still imported by db/inventory_queries.py and
-# tests/workflows/test_warehouse_paths.py until they say ItemRouteRow.
-ItemRoute = ItemRouteRow
-
 __all__ = [
     "ApiKey", "AttentionItem", "CarrierEventRecord", "CarrierShipment", "CatalogVariant", "Certificate",
     "DispositionPolicyRecord", "EmailSent", "ExchangeReservation", "FacilityBooking", "FacilityRecord",
-    "InventoryMovement", "ItemRoute", "ItemRouteRow", "Merchant", "Order", "PaymentRefund", "PolicyVersion",
+    "InventoryMovement", "ItemRouteRow", "Merchant", "Order", "PaymentRefund", "PolicyVersion",
     "ReturnParcel", "ReturnRecord", "ReturnUnit", "StockRecord", "StoreCreditEntry", "TimelineRecord",
     "UnidentifiedParcel", "WebhookDelivery", "WorkOrder",
 ]

@@ -16,7 +16,7 @@ from db.tables import (
     Certificate,
     FacilityBooking,
     InventoryMovement,
-    ItemRoute,
+    ItemRouteRow,
     ReturnRecord,
     WorkOrder,
 )
@@ -79,9 +79,9 @@ def facility_receipt(facility_id: str) -> FacilityReceipt:
     return FacilityReceipt(receipt_id=f"fr-{facility_id}", facility_id=facility_id, received_at=datetime.now(UTC))
 
 
-async def shipped(h, return_id: str, line_id: str) -> ItemRoute:
+async def shipped(h, return_id: str, line_id: str) -> ItemRouteRow:
     def route():
-        found = rows(h, ItemRoute, return_id=return_id, line_id=line_id)
+        found = rows(h, ItemRouteRow, return_id=return_id, line_id=line_id)
         return found[0] if found else None
 
     return await poll_async(route, lambda r: r is not None and r.transfer_tracking_code, what=f"{line_id} shipped")
@@ -101,7 +101,7 @@ async def test_three_items_three_grades_go_to_three_facilities_and_the_ledger_sh
     ]))  # fmt: skip
     l2, l3 = await shipped(h, inp.return_id, "L2"), await shipped(h, inp.return_id, "L3")
     assert (l2.facility_id, l3.facility_id) == ("rc_demo_rotterdam", "rf_demo_eindhoven")
-    routes = {r.line_id: r for r in rows(h, ItemRoute, return_id=inp.return_id)}
+    routes = {r.line_id: r for r in rows(h, ItemRouteRow, return_id=inp.return_id)}
     assert routes["L1"].facility_id == "wh_demo_us" and routes["L1"].transfer_tracking_code is None
 
     # The shopper is paid (the return completed) while two items are still on their way.

@@ -14,7 +14,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.money import Money
     from domain.returns import Resolution
     from workflows.activity_options import CARRIER, ITEMS
-    from workflows.messages import ExchangeView
+    from workflows.ids import replacement_shipment_reference
+    from workflows.messages import AttentionKind, ExchangeView, ReplacementStatus, TimelineEvent, VoidStatus
     from workflows.returns.journal import Journal, cause
     from workflows.returns.state import ReturnState
 
@@ -35,7 +36,7 @@ class Exchange:
     @property
     def shipped(self) -> bool:
         ex = self._state.exchange
-        return ex is not None and any(r.status == "shipped" for r in ex.replacements)
+        return ex is not None and any(r.status == ReplacementStatus.SHIPPED for r in ex.replacements)
 
     async def reserve(self) -> None:
         """Hold the replacements at the nearest stocked warehouse (all lines or none), or fall back
@@ -54,33 +55,33 @@ class Exchange:
         )
         if got.fallback_reason:
             state.resolution = Resolution(inp.exchange.fallback)
-            self._journal.note("exchange", f"exchange not possible: {got.fallback_reason}")
+            self._journal.note(TimelineEvent.EXCHANGE, f"exchange not possible: {got.fallback_reason}")
             return
         state.exchange = ExchangeView(mode=inp.exchange.mode, replacements=got.replacements)
         for r in got.replacements:
-            self._journal.note("exchange", f"{r.sku} x{r.quantity} reserved at {r.warehouse_id} for line {r.line_id}")
+            self._journal.note(TimelineEvent.EXCHANGE, f"{r.sku} x{r.quantity} reserved at {r.warehouse_id} for line {r.line_id}")
 
     async def ship(self) -> None:
         state, journal = self._state, self._journal
         inp = state.inp
         for r in state.exchange.replacements:
-            if r.status != "reserved":
+            if r.status != ReplacementStatus.RESERVED:
                 continue
             try:
                 label = await workflow.execute_activity_method(
                     CarrierActivities.ship_replacement,
-                    ReplacementShipmentRequest(reference=f"exchange-{inp.return_id}-{r.line_id}", merchant_id=inp.merchant_id,
+                    ReplacementShipmentRequest(reference=replacement_shipment_reference(inp.return_id, r.line_id), merchant_id=inp.merchant_id,
                                                order_id=inp.context.order.order_id, warehouse_id=r.warehouse_id, units=r.quantity),  # fmt: skip
                     **CARRIER,
                 )
             except ActivityError as err:
-                journal.flag("exchange_not_shipped", f"replacement {r.sku} for line {r.line_id} could not be shipped: {cause(err)}", r.line_id)
+                journal.flag(AttentionKind.EXCHANGE_NOT_SHIPPED, f"replacement {r.sku} for line {r.line_id} could not be shipped: {cause(err)}", r.line_id)
                 continue
-            await journal.attempt("stock_not_recorded", f"recording replacement {r.sku} as shipped", workflow.execute_activity_method(
+            await journal.attempt(AttentionKind.STOCK_NOT_RECORDED, f"recording replacement {r.sku} as shipped", workflow.execute_activity_method(
                 ExchangeActivities.mark_shipped, ShipRef(return_id=inp.return_id, merchant_id=inp.merchant_id, line_id=r.line_id), **ITEMS
             ), about=r.line_id)  # fmt: skip
-            r.status, r.tracking_code, r.shipment_id = "shipped", label.tracking_code, label.shipment_id
-            journal.note("exchange", f"replacement {r.sku} x{r.quantity} shipped from {r.warehouse_id}: {label.carrier} {label.tracking_code}")
+            r.status, r.tracking_code, r.shipment_id = ReplacementStatus.SHIPPED, label.tracking_code, label.shipment_id
+            journal.note(TimelineEvent.EXCHANGE, f"replacement {r.sku} x{r.quantity} shipped from {r.warehouse_id}: {label.carrier} {label.tracking_code}")
         await journal.flush()
 
     def price(self) -> Money:
@@ -106,24 +107,24 @@ class Exchange:
         """An exchange that will not happen: reserved stock goes back; shipped replacements are voided if asked."""
         state, journal = self._state, self._journal
         inp, ex = state.inp, state.exchange
-        if any(r.status == "reserved" for r in ex.replacements):
-            released = await journal.attempt("stock_not_released", "releasing the reserved replacements", workflow.execute_activity_method(
+        if any(r.status == ReplacementStatus.RESERVED for r in ex.replacements):
+            released = await journal.attempt(AttentionKind.STOCK_NOT_RELEASED, "releasing the reserved replacements", workflow.execute_activity_method(
                 ExchangeActivities.release_replacements, ReturnRef(return_id=inp.return_id, merchant_id=inp.merchant_id), **ITEMS
             ), ok=True)  # fmt: skip
             for r in ex.replacements if released else []:
-                if r.status == "reserved":
-                    r.status = "released"
-                    journal.note("exchange", f"{r.sku} x{r.quantity} released back to stock at {r.warehouse_id}")
+                if r.status == ReplacementStatus.RESERVED:
+                    r.status = ReplacementStatus.RELEASED
+                    journal.note(TimelineEvent.EXCHANGE, f"{r.sku} x{r.quantity} released back to stock at {r.warehouse_id}")
         for r in ex.replacements:
-            if void_shipped and r.status == "shipped" and r.shipment_id:
-                status = await journal.attempt("void_failed", f"voiding replacement shipment {r.tracking_code}", workflow.execute_activity_method(
+            if void_shipped and r.status == ReplacementStatus.SHIPPED and r.shipment_id:
+                status = await journal.attempt(AttentionKind.VOID_FAILED, f"voiding replacement shipment {r.tracking_code}", workflow.execute_activity_method(
                     CarrierActivities.void_label, VoidRequest(return_id=inp.return_id, shipment_id=r.shipment_id), **CARRIER
                 ), about=r.line_id)  # fmt: skip
                 if status is None:
                     continue
-                if status == "rejected":  # the carrier has it: it is on its way to the shopper
-                    journal.flag("replacement_not_voided", f"replacement {r.sku} ({r.tracking_code}) could not be voided: "
+                if status == VoidStatus.REJECTED:  # the carrier has it: it is on its way to the shopper
+                    journal.flag(AttentionKind.REPLACEMENT_NOT_VOIDED, f"replacement {r.sku} ({r.tracking_code}) could not be voided: "
                                  "the carrier already has it; the shopper will receive it", about=r.line_id)  # fmt: skip
                     continue
-                r.status = "voided"
-                journal.note("exchange", f"replacement shipment {r.tracking_code} voided (carrier refund {status})")
+                r.status = ReplacementStatus.VOIDED
+                journal.note(TimelineEvent.EXCHANGE, f"replacement shipment {r.tracking_code} voided (carrier refund {status})")

@@ -1,5 +1,5 @@
 """The updates' validators: a request the return cannot take now is refused before it enters the
-history, with an error type the API maps to an HTTP answer (api/workflow_calls.py)."""
+history, with an error type the API maps to an HTTP answer (api/returns_gateway.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,15 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from domain import carrier as carrier_rules
     from domain.status import ReturnStatus as S
-    from workflows.messages import CancelRequest, ErrorType, PickupWindow, ReviewDecision, SubmitReturn
+    from workflows.messages import (
+        CancelRequest,
+        ErrorType,
+        PickupStatus,
+        PickupWindow,
+        ReplacementStatus,
+        ReviewDecision,
+        SubmitReturn,
+    )
     from workflows.returns.state import ReturnState
 
 
@@ -30,7 +38,7 @@ def check_review(state: ReturnState, decision: ReviewDecision) -> None:
 def check_schedule_pickup(state: ReturnState, window: PickupWindow) -> None:
     if state.status != S.LABEL_CREATED or carrier_rules.is_first_scan(state.tracking_status):
         raise _refuse(f"the return is {state.status.value}; a pickup can be booked only before the carrier has the parcel")
-    if state.label.pickup is not None and state.label.pickup.status == "scheduled":
+    if state.label.pickup is not None and state.label.pickup.status == PickupStatus.SCHEDULED:
         raise _refuse(f"pickup {state.label.pickup.pickup_id} is already scheduled; cancel it first")
     if window.max_datetime <= window.min_datetime or window.max_datetime <= workflow.now():
         raise _refuse("the pickup window must end after it starts, and in the future", ErrorType.INVALID_PICKUP)
@@ -38,7 +46,7 @@ def check_schedule_pickup(state: ReturnState, window: PickupWindow) -> None:
 
 def check_cancel_pickup(state: ReturnState) -> None:
     pickup = state.label.pickup if state.label else None
-    if pickup is None or pickup.status != "scheduled" or carrier_rules.is_first_scan(state.tracking_status):
+    if pickup is None or pickup.status != PickupStatus.SCHEDULED or carrier_rules.is_first_scan(state.tracking_status):
         said = "no pickup is booked" if pickup is None else f"the pickup is {pickup.status}"
         raise _refuse(f"{said}; only a scheduled pickup not yet made can be cancelled")
 
@@ -46,7 +54,7 @@ def check_cancel_pickup(state: ReturnState) -> None:
 def check_cancel(state: ReturnState, req: CancelRequest) -> None:
     if state.cancel is not None:
         return  # already being cancelled: this one answers with the same outcome
-    if state.exchange is not None and any(r.status == "shipped" for r in state.exchange.replacements):
+    if state.exchange is not None and any(r.status == ReplacementStatus.SHIPPED for r in state.exchange.replacements):
         raise _refuse("the replacement has already been sent to the shopper; the return can no longer be cancelled: "
                       "the original is expected back")  # fmt: skip
     if not state.status.is_cancellable or carrier_rules.is_first_scan(state.tracking_status):

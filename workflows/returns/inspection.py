@@ -10,7 +10,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.disposition import DispositionPolicy
     from domain.inspection import item_outcome
     from domain.status import ReturnStatus as S
-    from workflows.messages import ErrorType, Inspection, InspectionResult, ItemStage
+    from workflows.messages import AttentionKind, ErrorType, Inspection, InspectionResult, ItemStage, TimelineEvent
     from workflows.returns.journal import Journal
     from workflows.returns.patches import Patch
     from workflows.returns.state import ReturnState
@@ -32,12 +32,12 @@ def apply_inspection(state: ReturnState, journal: Journal, inspection: Inspectio
         outcomes.append(outcome)
         graded = f"graded {outcome.grade}: {outcome.disposition}" if outcome.grade else "missing from the parcel"
         rule = f" (rule {outcome.rule})" if outcome.rule else ""
-        journal.note("inspection", f"line {item.line_id} {graded}{rule}{by}")
+        journal.note(TimelineEvent.INSPECTION, f"line {item.line_id} {graded}{rule}{by}")
         if outcome.findings and workflow.patched(Patch.WAREHOUSE_ROUTING):
-            journal.flag("inspection_finding", f"line {item.line_id}: " + "; ".join(f.words for f in outcome.findings)
+            journal.flag(AttentionKind.INSPECTION_FINDING, f"line {item.line_id}: " + "; ".join(f.words for f in outcome.findings)
                          + f" (refund {outcome.refund.display()})", item.line_id)  # fmt: skip
     if all(i.grade is not None or i.stage == ItemStage.NOT_RECEIVED or state.kept(i.line_id) for i in state.items):
-        journal.move(S.INSPECTED, "inspection", f"all {len(state.items)} items inspected")
+        journal.move(S.INSPECTED, TimelineEvent.INSPECTION, f"all {len(state.items)} items inspected")
     return InspectionResult(items=outcomes, refund=state.refund_due(), status=state.status)
 
 

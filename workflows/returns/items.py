@@ -15,7 +15,15 @@ with workflow.unsafe.imports_passed_through():
     from domain.disposition import DispositionKind
     from workflows.activity_options import ITEMS
     from workflows.ids import transfer_workflow_id
-    from workflows.messages import ItemRoute, ItemStage, RouteItem, RouteRequest, TransferInput
+    from workflows.messages import (
+        AttentionKind,
+        ItemRoute,
+        ItemStage,
+        RouteItem,
+        RouteRequest,
+        TimelineEvent,
+        TransferInput,
+    )
     from workflows.returns.journal import Journal, cause
     from workflows.returns.state import ReturnState
     from workflows.transfer_workflow import TransferWorkflow
@@ -39,7 +47,7 @@ class Items:
         if not to_route:
             return
         at = state.received_at_facility or (state.label.receiving_facility_id if state.label else None)
-        routes = await journal.attempt("routing_failed", "routing the items to their facilities", workflow.execute_activity_method(
+        routes = await journal.attempt(AttentionKind.ROUTING_FAILED, "routing the items to their facilities", workflow.execute_activity_method(
             RoutingActivities.route_items,
             RouteRequest(return_id=inp.return_id, merchant_id=inp.merchant_id, at_facility_id=at, items=to_route),
             **ITEMS,
@@ -47,16 +55,16 @@ class Items:
         if routes is None:
             return await journal.flush()
         if not routes:
-            journal.note("routing", "no facility registry: the items stay with the merchant's warehouse")
+            journal.note(TimelineEvent.ROUTING, "no facility registry: the items stay with the merchant's warehouse")
         for route in routes:
             item = state.item(route.line_id)
             item.facility_id = route.facility_id
             if route.held:
                 item.stage = ItemStage.HELD
-                journal.flag("item_held", f"line {route.line_id} ({route.disposition.value}) held: {route.reason}", route.line_id)
+                journal.flag(AttentionKind.ITEM_HELD, f"line {route.line_id} ({route.disposition.value}) held: {route.reason}", route.line_id)
             else:
                 item.stage = ItemStage.ROUTED
-                journal.note("routing", f"line {route.line_id}: {route.reason}")
+                journal.note(TimelineEvent.ROUTING, f"line {route.line_id}: {route.reason}")
         await journal.flush()
         await asyncio.gather(*(self._follow(r) for r in routes if not r.held))
 
@@ -67,27 +75,27 @@ class Items:
         if route.moves and not await self._transfer(route):
             return
         if route.disposition == DispositionKind.REFURBISH:
-            opened = await journal.attempt("item_step_failed", f"opening a work order for line {route.line_id}", workflow.execute_activity_method(
+            opened = await journal.attempt(AttentionKind.ITEM_STEP_FAILED, f"opening a work order for line {route.line_id}", workflow.execute_activity_method(
                 InventoryActivities.record_item_step, step.model_copy(update={"step": "open_work_order"}), **ITEMS
             ), about=route.line_id)  # fmt: skip
             if opened is None:
                 item.stage = ItemStage.HELD
                 return await journal.flush()
             item.stage, item.work_order_id = ItemStage.IN_REFURBISHMENT, opened.work_order_id
-            journal.note("refurbishment", f"line {route.line_id}: {opened.summary}")
+            journal.note(TimelineEvent.REFURBISHMENT, f"line {route.line_id}: {opened.summary}")
             await journal.flush()
             await workflow.wait_condition(lambda: route.line_id in state.work_orders_done)
             done = state.work_orders_done[route.line_id]
-            journal.note("refurbishment", f"line {route.line_id}: work order {done.work_order_id} done, now grade {done.grade}"
+            journal.note(TimelineEvent.REFURBISHMENT, f"line {route.line_id}: work order {done.work_order_id} done, now grade {done.grade}"
                          + (f" ({done.notes})" if done.notes else ""))  # fmt: skip
-        finished = await journal.attempt("item_step_failed", f"recording line {route.line_id} at its destination",
+        finished = await journal.attempt(AttentionKind.ITEM_STEP_FAILED, f"recording line {route.line_id} at its destination",
                                          workflow.execute_activity_method(InventoryActivities.record_item_step, step, **ITEMS),
                                          about=route.line_id)  # fmt: skip
         if finished is None:
             item.stage = ItemStage.HELD
             return await journal.flush()
         item.stage = ItemStage.DONE
-        journal.note("disposition", f"line {route.line_id}: {finished.summary}")
+        journal.note(TimelineEvent.DISPOSITION, f"line {route.line_id}: {finished.summary}")
         await journal.flush()
 
     async def _transfer(self, route: ItemRoute) -> bool:
@@ -95,7 +103,7 @@ class Items:
         state, journal = self._state, self._journal
         inp, item = state.inp, state.item(route.line_id)
         item.stage = ItemStage.IN_TRANSFER
-        journal.note("transfer", f"line {route.line_id} leaves {route.from_facility_id} for {route.facility_id}")
+        journal.note(TimelineEvent.TRANSFER, f"line {route.line_id} leaves {route.from_facility_id} for {route.facility_id}")
         try:
             moved = await workflow.execute_child_workflow(
                 TransferWorkflow.run,
@@ -106,10 +114,10 @@ class Items:
             )
         except ChildWorkflowError as err:
             item.stage = ItemStage.HELD
-            journal.flag("transfer_failed", f"line {route.line_id}: transfer to {route.facility_id} failed ({cause(err)})", route.line_id)
+            journal.flag(AttentionKind.TRANSFER_FAILED, f"line {route.line_id}: transfer to {route.facility_id} failed ({cause(err)})", route.line_id)
             await journal.flush()
             return False
         item.stage, item.transfer_tracking_code = ItemStage.AT_FACILITY, moved.tracking_code
-        journal.note("transfer", f"line {route.line_id} received at {route.facility_id} ({moved.tracking_code})")
+        journal.note(TimelineEvent.TRANSFER, f"line {route.line_id} received at {route.facility_id} ({moved.tracking_code})")
         await journal.flush()
         return True

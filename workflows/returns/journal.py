@@ -22,7 +22,15 @@ with workflow.unsafe.imports_passed_through():
     from domain.status import InvalidTransition, ReturnStatus, check_transition
     from workflows import search_attributes as sa
     from workflows.activity_options import PROJECTION
-    from workflows.messages import AttentionEntry, ReturnProjection, SideEffectTrouble, TimelineEntry
+    from workflows.ids import attention_key
+    from workflows.messages import (
+        AttentionEntry,
+        AttentionKind,
+        ReturnProjection,
+        SideEffectTrouble,
+        TimelineEntry,
+        TimelineEvent,
+    )
     from workflows.returns.state import ReturnState
 
 T = TypeVar("T")
@@ -50,13 +58,13 @@ class Journal:
     def has_news(self) -> bool:
         return bool(self._pending)
 
-    def note(self, event: str, cause: str) -> None:
+    def note(self, event: TimelineEvent, cause: str) -> None:
         state = self._state
         self._seq += 1
         state.updated_at = workflow.now()
         self._pending.append(TimelineEntry(seq=self._seq, at=state.updated_at, status=state.status, event=event, cause=cause))
 
-    def move(self, target: ReturnStatus, event: str, cause: str, final: bool = False) -> None:
+    def move(self, target: ReturnStatus, event: TimelineEvent, cause: str, final: bool = False) -> None:
         """Change the return's status; a forbidden move is flagged and the status stays, unless the
         return is ending (`final`): then the end is recorded anyway, so nothing shows it still open."""
         state = self._state
@@ -64,7 +72,7 @@ class Journal:
             try:
                 check_transition(state.status, target)
             except InvalidTransition as err:
-                self.flag("unexpected_transition", f"{err} ({event}: {cause})", about=f"{state.status}-{target}")
+                self.flag(AttentionKind.UNEXPECTED_TRANSITION, f"{err} ({event}: {cause})", about=f"{state.status}-{target}")
                 if not final:
                     return
             state.status = target
@@ -73,14 +81,14 @@ class Journal:
             workflow.upsert_search_attributes([sa.RETURN_STATUS.value_set(target.value)])
         self.note(event, cause)
 
-    def flag(self, kind: str, reason: str, line_id: str | None = None, about: str | None = None) -> None:
+    def flag(self, kind: AttentionKind, reason: str, line_id: str | None = None, about: str | None = None) -> None:
         """Needs a person: the NeedsAttention search attribute, a timeline line and a row for GET /v1/attention."""
         workflow.upsert_search_attributes([sa.NEEDS_ATTENTION.value_set(True)])
-        key = f"{self._state.inp.return_id}:{kind}:{about or line_id or ''}"
+        key = attention_key(self._state.inp.return_id, kind, about or line_id or "")
         if key not in self._attention_keys:
             self._attention_keys.add(key)
             self._attention.append(AttentionEntry(key=key, kind=kind, line_id=line_id, reason=reason, at=workflow.now()))
-        self.note("attention", reason)
+        self.note(TimelineEvent.ATTENTION, reason)
 
     def side_effect(self, trouble: SideEffectTrouble) -> bool:
         """A call kept failing (flagged once) or recovered (noted once); True if there is news to write."""
@@ -88,12 +96,12 @@ class Journal:
         if trouble.recovered:
             if troubles.pop(trouble.activity, None) is None:
                 return False
-            self.note("side_effect", f"{trouble.activity} succeeded at attempt {trouble.attempt}")
+            self.note(TimelineEvent.SIDE_EFFECT, f"{trouble.activity} succeeded at attempt {trouble.attempt}")
         else:
             if trouble.activity in troubles:
                 return False
             troubles[trouble.activity] = trouble.attempt
-            self.flag("side_effect_failing", f"{trouble.activity} keeps failing (attempt {trouble.attempt}): "
+            self.flag(AttentionKind.SIDE_EFFECT_FAILING, f"{trouble.activity} keeps failing (attempt {trouble.attempt}): "
                       f"{trouble.error[:300]}; still retrying", about=trouble.activity)  # fmt: skip
         return True
 
@@ -125,7 +133,7 @@ class Journal:
                 await self.flush()
                 return done()
 
-    async def attempt(self, kind: str, what: str, call: Awaitable[T], about: str | None = None, ok: bool = False) -> T | None:
+    async def attempt(self, kind: AttentionKind, what: str, call: Awaitable[T], about: str | None = None, ok: bool = False) -> T | None:
         """A side effect whose failure (after its retries) must not end the return: flagged for ops,
         and None (or False with `ok`) returned so the story goes on."""
         try:

@@ -19,7 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.parcels import plan_parcels
     from domain.status import ReturnStatus as S
     from workflows.activity_options import CARRIER, EMAIL, VOID_FOLLOW_UP
-    from workflows.messages import Label
+    from workflows.messages import AttentionKind, Label, PickupStatus, TimelineEvent, VoidStatus
     from workflows.returns.journal import Journal, cause
     from workflows.returns.patches import Patch
     from workflows.returns.pickups import Pickups
@@ -48,13 +48,13 @@ class Labels:
                     state.parcels.append(await self._buy(self._request(units=units, parcel=parcel.number, weight_oz=parcel.weight_oz)))
                 contents = "; ".join(f"parcel {p.number} ({state.parcels[p.number - 1].tracking_code}): "
                                      + ", ".join(f"{i.quantity} x line {i.line_id}" for i in p.items) for p in parcels)  # fmt: skip
-                self._journal.note("label", f"{len(parcels)} parcels: {contents}")
+                self._journal.note(TimelineEvent.LABEL, f"{len(parcels)} parcels: {contents}")
         except ActivityError as err:
             if state.label is not None:
-                await self.void("label")
+                await self.void(TimelineEvent.LABEL)
             return f"no return label could be bought: {cause(err)}"
         label = state.label
-        self._journal.move(S.LABEL_CREATED, "label",
+        self._journal.move(S.LABEL_CREATED, TimelineEvent.LABEL,
                            f"{label.carrier} {label.service} label {label.tracking_code} bought for {label.rate.display()}")  # fmt: skip
         await self._journal.flush()
         state.answered = True
@@ -78,9 +78,9 @@ class Labels:
                 async with self.lock:
                     await self._relabel()
             except ActivityError as err:
-                self._journal.flag("relabel_failed", f"no new label could be bought: {cause(err)}")
+                self._journal.flag(AttentionKind.RELABEL_FAILED, f"no new label could be bought: {cause(err)}")
 
-    async def finish(self, scanned: bool) -> str | None:
+    async def finish(self, scanned: bool) -> TimelineEvent | None:
         """The label's part ends: a pending pickup is cancelled or marked collected, and a label nobody
         will use is voided. Returns why it ended without a parcel ("cancel", "expiry"), else None."""
         state, journal = self._state, self._journal
@@ -90,31 +90,31 @@ class Labels:
                     try:
                         await self.pickups.cancel("the return ended before the pickup")
                     except ActivityError as err:
-                        journal.flag("pickup_not_cancelled", f"pickup {state.label.pickup.confirmation} could not be "
+                        journal.flag(AttentionKind.PICKUP_NOT_CANCELLED, f"pickup {state.label.pickup.confirmation} could not be "
                                      f"cancelled: {cause(err)}; the carrier may still come")  # fmt: skip
                 else:
-                    self.pickups.set_status("picked_up")
-            ending = "cancel" if state.cancel is not None and state.status.is_cancellable else None
-            ending = ending or ("expiry" if not scanned else None)
+                    self.pickups.set_status(PickupStatus.PICKED_UP)
+            ending = TimelineEvent.CANCEL if state.cancel is not None and state.status.is_cancellable else None
+            ending = ending or (TimelineEvent.EXPIRY if not scanned else None)
             if ending:
                 await self.void(ending)
                 for label in state.parcels[1:]:
-                    status = await journal.attempt("void_failed", f"voiding parcel label {label.tracking_code}",
+                    status = await journal.attempt(AttentionKind.VOID_FAILED, f"voiding parcel label {label.tracking_code}",
                                                    self._void_call(label), about=label.tracking_code)  # fmt: skip
                     if status is not None:
                         journal.note(ending, f"parcel label {label.tracking_code} voided (carrier refund {status})")
         return ending
 
-    async def void(self, why: str) -> None:
+    async def void(self, why: TimelineEvent) -> None:
         state = self._state
         label = state.label
-        refund_status = await self._journal.attempt("void_failed", f"voiding label {label.tracking_code}", self._void_call(label))
+        refund_status = await self._journal.attempt(AttentionKind.VOID_FAILED, f"voiding label {label.tracking_code}", self._void_call(label))
         if refund_status is None:
             return
         self._journal.note(why, f"label {label.tracking_code} voided (carrier refund {refund_status})")
         if workflow.patched(Patch.VOID_FOLLOW_UP):
             state.label = label.model_copy(update={"void_status": refund_status})
-            if refund_status == "submitted":  # followed to the end without holding up the return
+            if refund_status == VoidStatus.SUBMITTED:  # followed to the end without holding up the return
                 self._void_follow = asyncio.create_task(self._follow_void(label))
 
     async def background_done(self) -> None:
@@ -143,9 +143,9 @@ class Labels:
         state = self._state
         reason, state.relabel_reason = state.relabel_reason, None
         state.relabels += 1
-        await self.void("relabel")
+        await self.void(TimelineEvent.RELABEL)
         state.label = await self._buy(self._request(attempt=state.relabels))
-        self._journal.note("relabel", f"{reason}: new {state.label.carrier} label {state.label.tracking_code} for the shopper")
+        self._journal.note(TimelineEvent.RELABEL, f"{reason}: new {state.label.carrier} label {state.label.tracking_code} for the shopper")
         if workflow.patched(Patch.LABEL_EMAIL):
             self._mail = asyncio.create_task(self._email())
 
@@ -157,13 +157,13 @@ class Labels:
                 **VOID_FOLLOW_UP,
             )
         except ActivityError as err:
-            self._journal.flag("void_unconfirmed", f"the refund of label {label.tracking_code} ({label.rate.display()}) "
+            self._journal.flag(AttentionKind.VOID_UNCONFIRMED, f"the refund of label {label.tracking_code} ({label.rate.display()}) "
                                f"is unconfirmed: {cause(err)}")  # fmt: skip
             return
         if state.label is not None and state.label.shipment_id == label.shipment_id:
             state.label = state.label.model_copy(update={"void_status": status})
-        saved = f"{label.rate.display()} saved" if status == "refunded" else f"the carrier kept the {label.rate.display()}"
-        self._journal.note("label_void", f"label {label.tracking_code} refund {status}: {saved}")
+        saved = f"{label.rate.display()} saved" if status == VoidStatus.REFUNDED else f"the carrier kept the {label.rate.display()}"
+        self._journal.note(TimelineEvent.LABEL_VOID, f"label {label.tracking_code} refund {status}: {saved}")
 
     async def _email(self) -> None:
         """The label and its drop-off QR code to the shopper. A failed email never fails the return:
@@ -176,7 +176,7 @@ class Labels:
                 **EMAIL,
             )
         except ActivityError as err:
-            self._journal.note("email", f"label email not sent: {cause(err)}")
+            self._journal.note(TimelineEvent.EMAIL, f"label email not sent: {cause(err)}")
             return
         if sent.status == "sent":
-            self._journal.note("email", f"label {state.label.tracking_code} and its drop-off QR code emailed to the shopper")
+            self._journal.note(TimelineEvent.EMAIL, f"label {state.label.tracking_code} and its drop-off QR code emailed to the shopper")

@@ -12,7 +12,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.carrier import CarrierActivities, PickupOrder, PickupRef
     from domain import carrier as carrier_rules
     from workflows.activity_options import CARRIER
-    from workflows.messages import Pickup, PickupWindow
+    from workflows.messages import AttentionKind, Pickup, PickupStatus, PickupWindow, TimelineEvent
     from workflows.returns.journal import Journal
     from workflows.returns.state import ReturnState
 
@@ -30,7 +30,7 @@ class Pickups:
     def scheduled(self) -> Pickup | None:
         label = self._state.label
         pickup = label.pickup if label else None
-        return pickup if pickup is not None and pickup.status == "scheduled" else None
+        return pickup if pickup is not None and pickup.status == PickupStatus.SCHEDULED else None
 
     async def book(self, window: PickupWindow) -> None:
         state = self._state
@@ -43,7 +43,7 @@ class Pickups:
             **CARRIER,
         )
         state.label = state.label.model_copy(update={"pickup": pickup})
-        self._journal.note("pickup", f"{pickup.carrier} pickup {pickup.confirmation} booked for "
+        self._journal.note(TimelineEvent.PICKUP, f"{pickup.carrier} pickup {pickup.confirmation} booked for "
                            f"{window.min_datetime:%Y-%m-%d %H:%M}–{window.max_datetime:%H:%M} UTC ({pickup.cost.display()})")  # fmt: skip
         self._watch = asyncio.create_task(self._follow(pickup))
 
@@ -53,10 +53,10 @@ class Pickups:
         await workflow.execute_activity_method(
             CarrierActivities.cancel_pickup, PickupRef(return_id=state.inp.return_id, pickup_id=pickup.pickup_id), **CARRIER
         )
-        self.set_status("cancelled")
-        self._journal.note("pickup", f"pickup {pickup.confirmation} cancelled: {reason}")
+        self.set_status(PickupStatus.CANCELLED)
+        self._journal.note(TimelineEvent.PICKUP, f"pickup {pickup.confirmation} cancelled: {reason}")
 
-    def set_status(self, status: str) -> None:
+    def set_status(self, status: PickupStatus) -> None:
         state = self._state
         pickup = state.label.pickup.model_copy(update={"status": status})
         state.label = state.label.model_copy(update={"pickup": pickup})
@@ -68,7 +68,7 @@ class Pickups:
 
         def settled() -> bool:
             current = state.label.pickup if state.label else None
-            return (current is None or current.pickup_id != pickup.pickup_id or current.status != "scheduled"
+            return (current is None or current.pickup_id != pickup.pickup_id or current.status != PickupStatus.SCHEDULED
                     or carrier_rules.is_first_scan(state.tracking_status) or state.status.is_final)  # fmt: skip
 
         checkpoints = (("pickup window opens", pickup.window.min_datetime),
@@ -83,16 +83,16 @@ class Pickups:
                 pass
             if settled():
                 if carrier_rules.is_first_scan(state.tracking_status) and state.label.pickup.pickup_id == pickup.pickup_id:
-                    self.set_status("picked_up")
+                    self.set_status(PickupStatus.PICKED_UP)
                 return
-            status = await self._journal.attempt("pickup_unchecked", f"checking pickup {pickup.confirmation}", workflow.execute_activity_method(
+            status = await self._journal.attempt(AttentionKind.PICKUP_UNCHECKED, f"checking pickup {pickup.confirmation}", workflow.execute_activity_method(
                 CarrierActivities.pickup_status, PickupRef(return_id=state.inp.return_id, pickup_id=pickup.pickup_id), **CARRIER
             ))  # fmt: skip
             if status == "canceled":
-                return self._offer_drop_off("cancelled_by_carrier", f"the carrier cancelled pickup {pickup.confirmation}")
-        self._offer_drop_off("missed", f"pickup {pickup.confirmation} did not collect the parcel in its window")
+                return self._offer_drop_off(PickupStatus.CANCELLED_BY_CARRIER, f"the carrier cancelled pickup {pickup.confirmation}")
+        self._offer_drop_off(PickupStatus.MISSED, f"pickup {pickup.confirmation} did not collect the parcel in its window")
 
-    def _offer_drop_off(self, status: str, why: str) -> None:
+    def _offer_drop_off(self, status: PickupStatus, why: str) -> None:
         self.set_status(status)
-        self._journal.note("pickup", f"{why}: the shopper can drop the parcel off instead, with label "
+        self._journal.note(TimelineEvent.PICKUP, f"{why}: the shopper can drop the parcel off instead, with label "
                            f"{self._state.label.tracking_code} or its drop-off QR code")  # fmt: skip

@@ -19,11 +19,12 @@ from temporalio.exceptions import ActivityError, ApplicationError
 # phases; passing them through the sandbox keeps one class per model on both sides of an activity
 # call and saves re-importing them on every workflow run.
 with workflow.unsafe.imports_passed_through():
-    from activities.inventory import work_order_id
     from domain.returns import Resolution
     from domain.status import ReturnStatus as S
     from workflows import search_attributes as sa
+    from workflows.ids import TRANSFER_OVERDUE_SIGNAL, work_order_id
     from workflows.messages import (
+        AttentionKind,
         CancelPickup,
         CancelRequest,
         CarrierEvent,
@@ -34,8 +35,10 @@ with workflow.unsafe.imports_passed_through():
         ReturnInput,
         ReturnView,
         ReviewDecision,
+        SettlementStatus,
         SideEffectTrouble,
         SubmitReturn,
+        TimelineEvent,
         TransferOverdue,
         WarehouseReceipt,
         WorkOrderDone,
@@ -51,7 +54,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows.returns.patches import Patch
     from workflows.returns.settlement import Payout
     from workflows.returns.state import ReturnState
-    from workflows.transfer_workflow import TRANSFER_OVERDUE_SIGNAL
 
 
 class Ending(NamedTuple):
@@ -81,20 +83,20 @@ class ReturnWorkflow:
         if ending := await self._reserve_replacements():
             return await self._close(ending)
         if state.cancel is not None:  # accepted while the policy, review or stock was decided: nothing bought
-            return await self._close(Ending(S.CANCELLED, "cancel", state.cancel.reason))
+            return await self._close(Ending(S.CANCELLED, TimelineEvent.CANCEL, state.cancel.reason))
         if state.quote.keep_items:
             return await self._close(await self._keep_items())
         if refusal := await self.labels.buy():
             state.decision_reasons = [refusal]
-            return await self._close(Ending(S.REJECTED, "label", refusal))
+            return await self._close(Ending(S.REJECTED, TimelineEvent.LABEL, refusal))
         if ending := await self._wait_for_the_parcel():
             return await self._close(ending)
         await self._pay_early()
         items = await self._inspection()
-        journal.move(S.SETTLING, "settlement", f"settling by {state.resolution.value}")
+        journal.move(S.SETTLING, TimelineEvent.SETTLEMENT, f"settling by {state.resolution.value}")
         await journal.flush()
         await self.payout.pay_after_inspection()
-        view = await self._close(Ending(S.COMPLETED, "settlement", self.payout.describe()))
+        view = await self._close(Ending(S.COMPLETED, TimelineEvent.SETTLEMENT, self.payout.describe()))
         if items is None:
             return view
         # The shopper's return is complete; the workflow stays until every item is where it belongs
@@ -107,26 +109,26 @@ class ReturnWorkflow:
     async def _decide(self) -> Ending | None:
         """The policy's verdict, and a person's when the policy holds the return for review."""
         state, journal, inp, quote = self.state, self.journal, self.state.inp, self.state.quote
-        journal.move(S.REQUESTED, "requested", f"{len(inp.lines)} item(s) requested for {inp.resolution.value}")
+        journal.move(S.REQUESTED, TimelineEvent.REQUESTED, f"{len(inp.lines)} item(s) requested for {inp.resolution.value}")
         under = f"policy version {inp.policy_version}" if inp.policy_version else "the default policy"
-        journal.note("policy", f"evaluated under {under}: " + (" ".join(quote.rules_fired) or "no special rules applied."))
+        journal.note(TimelineEvent.POLICY, f"evaluated under {under}: " + (" ".join(quote.rules_fired) or "no special rules applied."))
         await journal.flush()  # the return is readable from the first moment
         if not quote.eligible:
             state.decision_reasons = quote.reasons
-            return Ending(S.REJECTED, "policy", " ".join(quote.reasons))
+            return Ending(S.REJECTED, TimelineEvent.POLICY, " ".join(quote.reasons))
         if not quote.needs_review:
             return None
-        journal.move(S.PENDING_REVIEW, "review", "held for manual review: " + "; ".join(quote.review_reasons))
+        journal.move(S.PENDING_REVIEW, TimelineEvent.REVIEW, "held for manual review: " + "; ".join(quote.review_reasons))
         state.answered = True
         await journal.wait(lambda: state.review is not None or state.cancel is not None)
         if state.cancel is not None:
-            return Ending(S.CANCELLED, "cancel", state.cancel.reason)
+            return Ending(S.CANCELLED, TimelineEvent.CANCEL, state.cancel.reason)
         review = state.review
         verdict = f"{review.decision}d by {review.reviewer}" + (f": {review.note}" if review.note else "")
         if review.decision == "reject":
             state.decision_reasons = [f"rejected in review{': ' + review.note if review.note else ''}"]
-            return Ending(S.REJECTED, "review", verdict)
-        journal.note("review", verdict)
+            return Ending(S.REJECTED, TimelineEvent.REVIEW, verdict)
+        journal.note(TimelineEvent.REVIEW, verdict)
         return None
 
     async def _reserve_replacements(self) -> Ending | None:
@@ -137,15 +139,15 @@ class ReturnWorkflow:
         except ActivityError as err:
             reason = f"the exchange cannot be made: {cause(err)}"
             self.state.decision_reasons = [reason]
-            return Ending(S.REJECTED, "exchange", reason)
+            return Ending(S.REJECTED, TimelineEvent.EXCHANGE, reason)
         return None
 
     async def _keep_items(self) -> Ending:
-        self.journal.move(S.SETTLING, "keep_item", "the shopper keeps the items: no return shipment needed")
+        self.journal.move(S.SETTLING, TimelineEvent.KEEP_ITEM, "the shopper keeps the items: no return shipment needed")
         await self.journal.flush()
         self.state.answered = True
         await self.payout.pay(self.state.quote.settlement_amount)
-        return Ending(S.COMPLETED, "settlement", self.payout.describe())
+        return Ending(S.COMPLETED, TimelineEvent.SETTLEMENT, self.payout.describe())
 
     async def _wait_for_the_parcel(self) -> Ending | None:
         """Until the carrier's first scan; None once it came, else how the return ends (cancel, expiry)."""
@@ -161,23 +163,23 @@ class ReturnWorkflow:
                 try:
                     await labels.pickups.book(inp.pickup)
                 except ActivityError as err:
-                    self.journal.flag("pickup_refused", f"the pickup asked for could not be booked ({cause(err)}); "
+                    self.journal.flag(AttentionKind.PICKUP_REFUSED, f"the pickup asked for could not be booked ({cause(err)}); "
                                       "the shopper can drop the parcel off")  # fmt: skip
         scanned = await labels.wait_for_first_scan(deadline, timer)
         ending = await labels.finish(scanned)
-        if ending == "cancel":
-            return Ending(S.CANCELLED, "cancel", state.cancel.reason)
+        if ending == TimelineEvent.CANCEL:
+            return Ending(S.CANCELLED, TimelineEvent.CANCEL, state.cancel.reason)
         if scanned:
             return None
         if not self.exchange.advance:
-            return Ending(S.EXPIRED, "expiry", f"label not scanned within {inp.label_expiry_days} days")
+            return Ending(S.EXPIRED, TimelineEvent.EXPIRY, f"label not scanned within {inp.label_expiry_days} days")
         days = inp.exchange.advance_deadline_days
         if self.exchange.when_original_missing(started) == "cancel":
-            return Ending(S.CANCELLED, "exchange", f"original not scanned within {days} days: exchange cancelled")
+            return Ending(S.CANCELLED, TimelineEvent.EXCHANGE, f"original not scanned within {days} days: exchange cancelled")
         price = self.exchange.price()
-        self.journal.note("exchange", f"the original was not sent back within {days} days: charging {price.display()} for the replacement")
+        self.journal.note(TimelineEvent.EXCHANGE, f"the original was not sent back within {days} days: charging {price.display()} for the replacement")
         state.settlement = await self.payout.charge(price)
-        return Ending(S.EXPIRED, "exchange", f"original not scanned in time; {self.payout.describe()}")
+        return Ending(S.EXPIRED, TimelineEvent.EXCHANGE, f"original not scanned in time; {self.payout.describe()}")
 
     async def _pay_early(self) -> None:
         """Paid before inspection: a trusted shopper's refund, an instant exchange's replacement."""
@@ -186,7 +188,7 @@ class ReturnWorkflow:
             workflow.deprecate_patch(Patch.INSTANT_REFUND)
             await self.payout.pay_at_first_scan()
         if self.exchange.instant:
-            self.journal.note("exchange", "instant exchange: shipping the replacement at the first carrier scan")
+            self.journal.note(TimelineEvent.EXCHANGE, "instant exchange: shipping the replacement at the first carrier scan")
             await self.exchange.ship()
 
     async def _inspection(self) -> asyncio.Task | None:
@@ -199,7 +201,7 @@ class ReturnWorkflow:
         await journal.wait(lambda: state.status in (S.RECEIVED, S.INSPECTED))
         sla = timedelta(hours=state.inp.inspection_sla_hours)
         if not await journal.wait(lambda: state.status == S.INSPECTED, timeout=sla, summary="inspection SLA"):
-            journal.flag("inspection_overdue", f"no inspection within {state.inp.inspection_sla_hours} h of the dock receipt")
+            journal.flag(AttentionKind.INSPECTION_OVERDUE, f"no inspection within {state.inp.inspection_sla_hours} h of the dock receipt")
         await journal.wait(lambda: state.status == S.INSPECTED)
         return asyncio.create_task(self.items.route_and_follow())
 
@@ -207,7 +209,7 @@ class ReturnWorkflow:
         state, journal = self.state, self.journal
         if state.exchange is not None and ending.status != S.COMPLETED:
             # Charged for a kept replacement: it stays with the shopper; otherwise nothing ships.
-            await self.exchange.unwind(void_shipped=not (state.settlement and state.settlement.status == "charged"))
+            await self.exchange.unwind(void_shipped=not (state.settlement and state.settlement.status == SettlementStatus.CHARGED))
         journal.move(ending.status, ending.event, ending.cause, final=True)
         if state.settlement is not None and workflow.patched(Patch.MERCHANT_WEBHOOKS):
             await tell_merchant(state, journal)
@@ -251,7 +253,7 @@ class ReturnWorkflow:
 
     @workflow.signal(name=TRANSFER_OVERDUE_SIGNAL)
     def transfer_overdue(self, late: TransferOverdue) -> None:
-        self.journal.flag("transfer_overdue", f"line {late.line_id}: transfer {late.tracking_code} to {late.facility_id} "
+        self.journal.flag(AttentionKind.TRANSFER_OVERDUE, f"line {late.line_id}: transfer {late.tracking_code} to {late.facility_id} "
                           f"not confirmed within {late.days} days", late.line_id)  # fmt: skip
 
     @workflow.signal
