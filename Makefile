@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench services clean
+.PHONY: run test lint bench services clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -17,9 +17,14 @@ $(STAMP): pyproject.toml | $(PY)
 run: $(STAMP)
 	exec $(PY) -m cli run
 
-## make test: the whole suite (starts what it needs itself)
-test: $(STAMP) services
+## make test: formatting and lint, then the whole suite (starts what it needs itself)
+test: $(STAMP) services lint
 	$(PY) -m pytest
+
+## make lint: `ruff format --check` and `ruff check` ([tool.ruff] in pyproject.toml); `ruff format .` fixes the first
+lint: $(STAMP)
+	$(PY) -m ruff format --check .
+	$(PY) -m ruff check .
 
 ## make services: what the tests need from the machine (PostgreSQL running, docker-compose)
 services:

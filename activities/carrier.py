@@ -24,6 +24,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities import bookings
 from activities.carrier_rates import chosen_rate, explain_choice, minor_units, rate_option
+
 # The activities' inputs, importable from here as before (the workflows import them from activities.carrier).
 from activities.carrier_requests import (
     LabelRequest,
@@ -85,7 +86,9 @@ class CarrierActivities:
             if origin is None or target is None:
                 missing = req.from_facility_id if origin is None else req.to_facility_id
                 raise ApplicationError(
-                    f"facility {missing} is not in the registry", type=ActivityErrorType.CARRIER_REJECTED, non_retryable=True
+                    f"facility {missing} is not in the registry",
+                    type=ActivityErrorType.CARRIER_REJECTED,
+                    non_retryable=True,
                 )
             return None, client.shipment.create(
                 from_address=_address(origin),
@@ -114,7 +117,9 @@ class CarrierActivities:
             raise carrier_error(err) from err
         rate = shipment.selected_rate
         bought = rate_option(rate)
-        reason, alternatives = ("the cheapest rate", []) if rules is None or bought is None else explain_choice(rules, shipment, bought)
+        reason, alternatives = (
+            ("the cheapest rate", []) if rules is None or bought is None else explain_choice(rules, shipment, bought)
+        )
         return Label(
             shipment_id=shipment.id,
             tracker_id=getattr(shipment.tracker, "id", None) if shipment.tracker else None,
@@ -160,10 +165,12 @@ class CarrierActivities:
                     )
                 shopper = _strip_geo(dict(order.customer["address"]))
             return None, client.shipment.create(
-                from_address=_address(warehouse), to_address=shopper,
+                from_address=_address(warehouse),
+                to_address=shopper,
                 parcel={**DEFAULT_PARCEL, "weight": OUNCES_PER_UNIT * max(req.units, 1)},
-                reference=req.reference, options={"label_format": "PNG"},
-            )  # fmt: skip
+                reference=req.reference,
+                options={"label_format": "PNG"},
+            )
 
         return self._buy(req.reference, create)
 
@@ -193,10 +200,14 @@ class CarrierActivities:
                 pickup = client.pickup.retrieve(known.shipment_id)
             else:
                 pickup = client.pickup.create(
-                    address=address, shipment={"id": req.shipment_id}, reference=reference,
-                    min_datetime=req.window.min_datetime.isoformat(), max_datetime=req.window.max_datetime.isoformat(),
-                    instructions=req.window.instructions or "Parcel for return", is_account_address=False,
-                )  # fmt: skip
+                    address=address,
+                    shipment={"id": req.shipment_id},
+                    reference=reference,
+                    min_datetime=req.window.min_datetime.isoformat(),
+                    max_datetime=req.window.max_datetime.isoformat(),
+                    instructions=req.window.instructions or "Parcel for return",
+                    is_account_address=False,
+                )
                 with session_scope(self._engine) as session:
                     session.add(CarrierShipment(return_id=reference, shipment_id=pickup.id))
             rate = pickup.lowest_rate()  # what we buy, and what an earlier attempt bought
@@ -204,8 +215,14 @@ class CarrierActivities:
                 pickup = client.pickup.buy(pickup.id, carrier=rate.carrier, service=rate.service)
         except ep.EasyPostError as err:
             raise carrier_error(err) from err
-        return Pickup(pickup_id=pickup.id, confirmation=pickup.confirmation, carrier=rate.carrier, service=rate.service,
-                      cost=Money(amount=minor_units(rate.rate), currency=rate.currency), window=req.window)  # fmt: skip
+        return Pickup(
+            pickup_id=pickup.id,
+            confirmation=pickup.confirmation,
+            carrier=rate.carrier,
+            service=rate.service,
+            cost=Money(amount=minor_units(rate.rate), currency=rate.currency),
+            window=req.window,
+        )
 
     @activity.defn
     def cancel_pickup(self, req: PickupRef) -> str:
@@ -284,5 +301,3 @@ def _address(facility: Facility) -> dict:
 def _strip_geo(address: dict) -> dict:
     """Coordinates are ours (for routing), not an EasyPost address field."""
     return {k: v for k, v in address.items() if k not in ("latitude", "longitude")}
-
-

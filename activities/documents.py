@@ -110,9 +110,16 @@ def packing_slip_pdf(return_row: ReturnRecord, order_lines: list[dict[str, Any]]
     out = io.BytesIO()
     # invariant: no creation date or random document id, so the same return renders the same bytes
     doc = SimpleDocTemplate(
-        out, pagesize=LETTER, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN, bottomMargin=MARGIN,
-        title=f"Packing slip {return_row.id}", author="Returnflow", invariant=True,
-    )  # fmt: skip
+        out,
+        pagesize=LETTER,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=MARGIN,
+        title=f"Packing slip {return_row.id}",
+        author="Returnflow",
+        invariant=True,
+    )
     doc.build(story)
     return out.getvalue()
 

@@ -162,12 +162,18 @@ class EmailActivities:
         msg.set_content(_templates.get_template("label_email.txt.j2").render(context))
         msg.add_alternative(_templates.get_template("label_email.html.j2").render(context), subtype="html")
         # The same QR code as GET /v1/returns/{id}/dropoff-qr.png: the tracking code, for a box-free drop-off.
-        msg.add_attachment(dropoff_qr(label["tracking_code"], "png"), maintype="image", subtype="png", filename="dropoff-qr.png")
+        msg.add_attachment(
+            dropoff_qr(label["tracking_code"], "png"), maintype="image", subtype="png", filename="dropoff-qr.png"
+        )
         content, (ext, maintype, subtype) = _download_label(label["label_url"])
         msg.add_attachment(content, maintype=maintype, subtype=subtype, filename=f"return-label.{ext}")
         for number, parcel in enumerate(facts.further_parcels, start=2):  # one label and QR code per parcel
-            msg.add_attachment(dropoff_qr(parcel["tracking_code"], "png"), maintype="image", subtype="png",
-                               filename=f"dropoff-qr-{number}.png")  # fmt: skip
+            msg.add_attachment(
+                dropoff_qr(parcel["tracking_code"], "png"),
+                maintype="image",
+                subtype="png",
+                filename=f"dropoff-qr-{number}.png",
+            )
             content, (ext, maintype, subtype) = _download_label(parcel["label_url"])
             msg.add_attachment(content, maintype=maintype, subtype=subtype, filename=f"return-label-{number}.{ext}")
         return msg
@@ -196,11 +202,16 @@ def _facts(session, row: ReturnRecord, label: dict[str, Any]) -> _Facts:
         )
     if not label.get("tracking_code") or not label.get("label_url"):
         raise ApplicationError(
-            f"return {row.id}'s label has no tracking code or URL", type=ActivityErrorType.EMAIL_REJECTED, non_retryable=True
+            f"return {row.id}'s label has no tracking code or URL",
+            type=ActivityErrorType.EMAIL_REJECTED,
+            non_retryable=True,
         )
     titles = {line.get("id"): line.get("title") for line in (order.lines or [])}
     items = [
-        {"quantity": item.get("quantity", 1), "title": titles.get(item.get("line_id")) or item.get("sku") or item.get("line_id")}
+        {
+            "quantity": item.get("quantity", 1),
+            "title": titles.get(item.get("line_id")) or item.get("sku") or item.get("line_id"),
+        }
         for item in row.items or []
     ]
     return _Facts(

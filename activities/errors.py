@@ -41,4 +41,3 @@ def payment_error(err: stripe.StripeError) -> ApplicationError:
     if transient:
         return ApplicationError(message, details, type=ActivityErrorType.PAYMENT_UNAVAILABLE)
     return ApplicationError(message, details, type=ActivityErrorType.PAYMENT_REJECTED, non_retryable=True)
-

@@ -96,32 +96,54 @@ class ExchangeActivities:
 
     def _reserve(self, session: Session, req: ReserveRequest, line: ExchangeLine, facts: _Facts) -> str | None:
         catalog = facts.catalog
-        request = ExchangeRequest(line_id=line.line_id, replacement_sku=line.replacement_sku, quantity=line.quantity,
-                                  fallback=req.fallback)  # fmt: skip
+        request = ExchangeRequest(
+            line_id=line.line_id, replacement_sku=line.replacement_sku, quantity=line.quantity, fallback=req.fallback
+        )
         for _ in range(MAX_ATTEMPTS):
             try:
-                plan = plan_exchange(request, req.values[line.line_id], catalog, load_stock(session, req.merchant_id, line.replacement_sku),
-                                     facts.warehouses, facts.shopper, facts.currency, returned_quantity=req.returned_quantities[line.line_id])  # fmt: skip
+                plan = plan_exchange(
+                    request,
+                    req.values[line.line_id],
+                    catalog,
+                    load_stock(session, req.merchant_id, line.replacement_sku),
+                    facts.warehouses,
+                    facts.shopper,
+                    facts.currency,
+                    returned_quantity=req.returned_quantities[line.line_id],
+                )
             except ValidationError as err:  # the catalog changed since the API checked it
                 raise ApplicationError(
-                    f"line {line.line_id}: {err.errors()[0]['msg']}", type=ActivityErrorType.EXCHANGE_REJECTED, non_retryable=True
+                    f"line {line.line_id}: {err.errors()[0]['msg']}",
+                    type=ActivityErrorType.EXCHANGE_REJECTED,
+                    non_retryable=True,
                 ) from err
             if isinstance(plan, ExchangeFallback):
                 return plan.reason
             taken = session.execute(
                 update(StockRecord)
-                .where(col(StockRecord.merchant_id) == req.merchant_id, col(StockRecord.sku) == plan.replacement_sku,
-                       col(StockRecord.facility_id) == plan.warehouse_id,
-                       col(StockRecord.on_hand) - col(StockRecord.reserved) >= plan.quantity)  # fmt: skip
+                .where(
+                    col(StockRecord.merchant_id) == req.merchant_id,
+                    col(StockRecord.sku) == plan.replacement_sku,
+                    col(StockRecord.facility_id) == plan.warehouse_id,
+                    col(StockRecord.on_hand) - col(StockRecord.reserved) >= plan.quantity,
+                )
                 .values(reserved=col(StockRecord.reserved) + plan.quantity)
                 .execution_options(synchronize_session=False)
             ).rowcount
             if taken == 1:
                 price = catalog.get(plan.replacement_sku).price
-                session.add(ExchangeReservation(
-                    return_id=req.return_id, line_id=line.line_id, merchant_id=req.merchant_id, sku=plan.replacement_sku,
-                    facility_id=plan.warehouse_id, quantity=plan.quantity, unit_price=price.amount, currency=price.currency,
-                ))  # fmt: skip
+                session.add(
+                    ExchangeReservation(
+                        return_id=req.return_id,
+                        line_id=line.line_id,
+                        merchant_id=req.merchant_id,
+                        sku=plan.replacement_sku,
+                        facility_id=plan.warehouse_id,
+                        quantity=plan.quantity,
+                        unit_price=price.amount,
+                        currency=price.currency,
+                    )
+                )
                 session.flush()
                 return None
         return f"{line.replacement_sku} kept being taken by other exchanges"
@@ -146,7 +168,9 @@ class ExchangeActivities:
             r = session.get(ExchangeReservation, (ref.return_id, ref.line_id))
             if r is None:
                 raise ApplicationError(
-                    f"no reservation for line {ref.line_id}", type=ActivityErrorType.EXCHANGE_REJECTED, non_retryable=True
+                    f"no reservation for line {ref.line_id}",
+                    type=ActivityErrorType.EXCHANGE_REJECTED,
+                    non_retryable=True,
                 )
             if r.status == ReplacementStatus.RESERVED:
                 _adjust(session, r, reserved=-r.quantity, on_hand=-r.quantity)
@@ -162,13 +186,22 @@ def _reservations(session: Session, return_id: str) -> list[ExchangeReservation]
 def _adjust(session: Session, r: ExchangeReservation, reserved: int = 0, on_hand: int = 0) -> None:
     session.execute(
         update(StockRecord)
-        .where(col(StockRecord.merchant_id) == r.merchant_id, col(StockRecord.sku) == r.sku, col(StockRecord.facility_id) == r.facility_id)
+        .where(
+            col(StockRecord.merchant_id) == r.merchant_id,
+            col(StockRecord.sku) == r.sku,
+            col(StockRecord.facility_id) == r.facility_id,
+        )
         .values(reserved=col(StockRecord.reserved) + reserved, on_hand=col(StockRecord.on_hand) + on_hand)
         .execution_options(synchronize_session=False)
     )
 
 
 def _view(r: ExchangeReservation) -> Replacement:
-    return Replacement(line_id=r.line_id, sku=r.sku, quantity=r.quantity, warehouse_id=r.facility_id,
-                       unit_price=Money(amount=r.unit_price, currency=r.currency),
-                       status=ReplacementStatus.SHIPPED if r.status == ReplacementStatus.SHIPPED else ReplacementStatus.RESERVED)  # fmt: skip
+    return Replacement(
+        line_id=r.line_id,
+        sku=r.sku,
+        quantity=r.quantity,
+        warehouse_id=r.facility_id,
+        unit_price=Money(amount=r.unit_price, currency=r.currency),
+        status=ReplacementStatus.SHIPPED if r.status == ReplacementStatus.SHIPPED else ReplacementStatus.RESERVED,
+    )

@@ -17,8 +17,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.inventory_ledger import record_movement
 from db.session import session_scope
-from db.tables import Certificate, WorkOrder
-from db.tables import ItemRouteRow
+from db.tables import Certificate, ItemRouteRow, WorkOrder
 from domain import inventory
 from domain.disposition import DispositionKind
 from domain.returns import Grade
@@ -62,8 +61,12 @@ class InventoryActivities:
 def _sent(session: Session, route: ItemRouteRow, step: ItemStep) -> ItemStepResult:
     route.transfer_tracking_code = step.tracking_code
     session.add(route)
-    _move(session, route, inventory.sent(route.sku, route.quantity, route.from_facility_id, Grade(route.grade)),
-          f"transfer {step.tracking_code} to {route.facility_id}")  # fmt: skip
+    _move(
+        session,
+        route,
+        inventory.sent(route.sku, route.quantity, route.from_facility_id, Grade(route.grade)),
+        f"transfer {step.tracking_code} to {route.facility_id}",
+    )
     return ItemStepResult(summary=f"sent to {route.facility_id} ({step.tracking_code})")
 
 
@@ -77,10 +80,16 @@ def _open_work_order(session: Session, route: ItemRouteRow, step: ItemStep) -> I
     if session.get(WorkOrder, wo_id) is None:
         session.add(
             WorkOrder(
-                id=wo_id, merchant_id=route.merchant_id, return_id=route.return_id, line_id=route.line_id,
-                facility_id=route.facility_id, sku=route.sku, quantity=route.quantity, grade_in=route.grade,
+                id=wo_id,
+                merchant_id=route.merchant_id,
+                return_id=route.return_id,
+                line_id=route.line_id,
+                facility_id=route.facility_id,
+                sku=route.sku,
+                quantity=route.quantity,
+                grade_in=route.grade,
             )
-        )  # fmt: skip
+        )
     return ItemStepResult(summary=f"work order {wo_id} opened at {route.facility_id}", work_order_id=wo_id)
 
 
@@ -98,11 +107,19 @@ def _done(session: Session, route: ItemRouteRow, step: ItemStep) -> ItemStepResu
         if session.get(Certificate, cert) is None:
             session.add(
                 Certificate(
-                    id=cert, merchant_id=route.merchant_id, return_id=route.return_id, line_id=route.line_id,
-                    facility_id=route.facility_id, kind=kind, sku=route.sku, count=route.quantity,
+                    id=cert,
+                    merchant_id=route.merchant_id,
+                    return_id=route.return_id,
+                    line_id=route.line_id,
+                    facility_id=route.facility_id,
+                    kind=kind,
+                    sku=route.sku,
+                    count=route.quantity,
                 )
-            )  # fmt: skip
-    summary = f"{movement.kind.value} at {route.facility_id}" + (f", {inventory.CERTIFIED[disposition]} certificate {cert}" if cert else "")
+            )
+    summary = f"{movement.kind.value} at {route.facility_id}" + (
+        f", {inventory.CERTIFIED[disposition]} certificate {cert}" if cert else ""
+    )
     return ItemStepResult(summary=summary, certificate_id=cert)
 
 

@@ -9,7 +9,9 @@ from domain.inventory import Movement
 from workflows.ids import inventory_movement_key
 
 
-def record_movement(session: Session, merchant_id: str, return_id: str, line_id: str, movement: Movement, detail: str = "") -> bool:
+def record_movement(
+    session: Session, merchant_id: str, return_id: str, line_id: str, movement: Movement, detail: str = ""
+) -> bool:
     """Append the movement unless this item already made it; True if appended."""
     key = inventory_movement_key(return_id, line_id, movement.kind.value)
     exists = session.exec(
@@ -19,10 +21,18 @@ def record_movement(session: Session, merchant_id: str, return_id: str, line_id:
         return False
     session.add(
         InventoryMovement(
-            merchant_id=merchant_id, key=key, movement=movement.kind.value, sku=movement.sku, quantity=movement.quantity,
-            from_location=movement.from_location, from_condition=movement.from_condition,
-            to_location=movement.to_location, to_condition=movement.to_condition,
-            return_id=return_id, line_id=line_id, detail=detail,
+            merchant_id=merchant_id,
+            key=key,
+            movement=movement.kind.value,
+            sku=movement.sku,
+            quantity=movement.quantity,
+            from_location=movement.from_location,
+            from_condition=movement.from_condition,
+            to_location=movement.to_location,
+            to_condition=movement.to_condition,
+            return_id=return_id,
+            line_id=line_id,
+            detail=detail,
         )
-    )  # fmt: skip
+    )
     return True

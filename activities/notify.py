@@ -22,6 +22,7 @@ from temporalio.exceptions import ApplicationError
 from db.session import session_scope
 from db.tables import Merchant, WebhookDelivery
 from workflows.ids import MERCHANT_NOTIFICATION_WORKFLOW, TASK_QUEUE, notification_workflow_id
+
 # The contract's models (Announcement, MerchantEvent) stay importable from here until the return workflow switches.
 from workflows.messages import ActivityErrorType, Announcement, MerchantEvent
 
@@ -80,9 +81,15 @@ class NotifyActivities:
         with session_scope(self._engine) as session:
             session.add(
                 WebhookDelivery(
-                    merchant_id=event.merchant_id, event_id=event.event_id, event_type=event.type,
-                    return_id=event.return_id, url=url, attempt=activity.info().attempt,
-                    status_code=status, error=error, delivered=delivered,
+                    merchant_id=event.merchant_id,
+                    event_id=event.event_id,
+                    event_type=event.type,
+                    return_id=event.return_id,
+                    url=url,
+                    attempt=activity.info().attempt,
+                    status_code=status,
+                    error=error,
+                    delivered=delivered,
                 )
             )
         if not delivered:

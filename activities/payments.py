@@ -59,7 +59,9 @@ class RefundCheck(BaseModel):
 
 
 class PaymentActivities:
-    def __init__(self, engine: Engine, stripe_client: stripe.StripeClient, credit_expiry_days: int | None = None) -> None:
+    def __init__(
+        self, engine: Engine, stripe_client: stripe.StripeClient, credit_expiry_days: int | None = None
+    ) -> None:
         self._engine = engine
         self._stripe = stripe_client
         self._credit_expiry = timedelta(days=credit_expiry_days) if credit_expiry_days else None
@@ -79,12 +81,17 @@ class PaymentActivities:
         try:
             original = self._stripe.v1.payment_intents.retrieve(payment["reference"])
             if owner_of(original) != req.merchant_id:
-                raise _refused(PayoutRefusal(code="not_owned", message=f"payment {original.id} does not belong to this merchant"))
+                raise _refused(
+                    PayoutRefusal(code="not_owned", message=f"payment {original.id} does not belong to this merchant")
+                )
             params = {
-                "amount": req.amount.amount, "currency": req.amount.currency.lower(),
-                "payment_method": original.payment_method, "confirm": True, "off_session": True,
+                "amount": req.amount.amount,
+                "currency": req.amount.currency.lower(),
+                "payment_method": original.payment_method,
+                "confirm": True,
+                "off_session": True,
                 "metadata": {"return_id": req.return_id, "merchant_id": req.merchant_id, "kind": "exchange_difference"},
-            }  # fmt: skip
+            }
             if original.customer:
                 params["customer"] = original.customer
             charge = self._stripe.v1.payment_intents.create(
@@ -96,8 +103,12 @@ class PaymentActivities:
             raise ApplicationError(
                 f"the charge is {charge.status}", type=ActivityErrorType.PAYMENT_REJECTED, non_retryable=True
             )
-        return Settlement(method=Resolution.EXCHANGE, amount=Money(amount=charge.amount, currency=charge.currency.upper()),
-                          status=SettlementStatus.CHARGED, reference=charge.id)  # fmt: skip
+        return Settlement(
+            method=Resolution.EXCHANGE,
+            amount=Money(amount=charge.amount, currency=charge.currency.upper()),
+            status=SettlementStatus.CHARGED,
+            reference=charge.id,
+        )
 
     @activity.defn
     def refund_payment(self, req: SettlementRequest) -> Settlement:
@@ -122,14 +133,24 @@ class PaymentActivities:
                         non_retryable=True,
                     )
             else:  # first attempt, or one whose refund failed or was refused: check (again) and reserve
-                refusal = check_payout(payment, merchant_id=req.merchant_id, currency=order.currency,
-                                       recorded=recorded_payouts(session, req.merchant_id, payment), payout=payout)  # fmt: skip
+                refusal = check_payout(
+                    payment,
+                    merchant_id=req.merchant_id,
+                    currency=order.currency,
+                    recorded=recorded_payouts(session, req.merchant_id, payment),
+                    payout=payout,
+                )
                 if refusal is not None:
                     raise _refused(refusal)
                 row = row or PaymentRefund(
-                    idempotency_key=key, return_id=req.return_id, merchant_id=req.merchant_id, provider_refund_id="",
-                    amount=0, currency=order.currency, status="reserved",
-                )  # fmt: skip
+                    idempotency_key=key,
+                    return_id=req.return_id,
+                    merchant_id=req.merchant_id,
+                    provider_refund_id="",
+                    amount=0,
+                    currency=order.currency,
+                    status="reserved",
+                )
                 row.amount, row.currency, row.status = req.amount.amount, order.currency, "reserved"
                 session.add(row)
         target = "charge" if reference.startswith("ch_") else "payment_intent"
@@ -148,7 +169,9 @@ class PaymentActivities:
             if error.non_retryable:  # Stripe said no for good: the reservation no longer holds money
                 self._release(key)
             if getattr(err, "code", None) == "charge_disputed":  # disputed since we read it: its money may be gone
-                raise _refused(PayoutRefusal(code="charge_disputed", message=str(error), requested=payout.money)) from err
+                raise _refused(
+                    PayoutRefusal(code="charge_disputed", message=str(error), requested=payout.money)
+                ) from err
             raise error from err
         with session_scope(self._engine) as session:
             row = session.get(PaymentRefund, key)
@@ -206,9 +229,16 @@ class PaymentActivities:
                 lock_payouts(session, req.merchant_id)
                 entry = store_credit_entry(session, req.merchant_id, key)
                 if entry is None:  # not issued by an earlier attempt meanwhile
-                    payout = Payout.credit(key, req.return_id, req.amount.amount, store_credit_bonus_percent(session, ret))
-                    refusal = check_payout(payment, merchant_id=req.merchant_id, currency=order.currency,
-                                           recorded=recorded_payouts(session, req.merchant_id, payment), payout=payout)  # fmt: skip
+                    payout = Payout.credit(
+                        key, req.return_id, req.amount.amount, store_credit_bonus_percent(session, ret)
+                    )
+                    refusal = check_payout(
+                        payment,
+                        merchant_id=req.merchant_id,
+                        currency=order.currency,
+                        recorded=recorded_payouts(session, req.merchant_id, payment),
+                        payout=payout,
+                    )
                     if refusal is not None:
                         raise _refused(refusal)
                     entry = StoreCreditEntry(
@@ -238,7 +268,11 @@ class PaymentActivities:
     def _order(self, req: SettlementRequest) -> tuple[Order, ReturnRecord]:
         with session_scope(self._engine) as session:
             ret = session.get(ReturnRecord, req.return_id)
-            order = session.get(Order, (req.merchant_id, ret.order_id)) if ret and ret.merchant_id == req.merchant_id else None
+            order = (
+                session.get(Order, (req.merchant_id, ret.order_id))
+                if ret and ret.merchant_id == req.merchant_id
+                else None
+            )
         if order is None:
             raise ApplicationError(
                 f"no order for return {req.return_id}", type=ActivityErrorType.PAYMENT_REJECTED, non_retryable=True

@@ -23,7 +23,9 @@ def lock_payouts(session: Session, merchant_id: str) -> None:
 
 def store_credit_entry(session: Session, merchant_id: str, key: str) -> StoreCreditEntry | None:
     return session.exec(
-        select(StoreCreditEntry).where(StoreCreditEntry.merchant_id == merchant_id, StoreCreditEntry.idempotency_key == key)
+        select(StoreCreditEntry).where(
+            StoreCreditEntry.merchant_id == merchant_id, StoreCreditEntry.idempotency_key == key
+        )
     ).first()
 
 
@@ -33,7 +35,9 @@ def recorded_payouts(session: Session, merchant_id: str, payment: PaymentFacts |
     if payment is None:
         return []
     order_ids = session.exec(
-        select(Order.id).where(Order.merchant_id == merchant_id, Order.payment["reference"].as_string().in_(payment.aliases))
+        select(Order.id).where(
+            Order.merchant_id == merchant_id, Order.payment["reference"].as_string().in_(payment.aliases)
+        )
     ).all()
     if not order_ids:
         return []
@@ -58,7 +62,10 @@ def recorded_payouts(session: Session, merchant_id: str, payment: PaymentFacts |
         )
     ).all()
     out = [Payout.refund(r.idempotency_key, r.return_id, r.amount) for r in refunds]
-    out += [Payout.credit(c.idempotency_key, c.return_id, c.amount, store_credit_bonus_percent(session, by_id[c.return_id])) for c in credits]
+    out += [
+        Payout.credit(c.idempotency_key, c.return_id, c.amount, store_credit_bonus_percent(session, by_id[c.return_id]))
+        for c in credits
+    ]
     return out
 
 

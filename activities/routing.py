@@ -40,19 +40,27 @@ class RoutingActivities:
         routes = []
         for item in req.items:  # one transaction per item: a failure keeps the items already routed
             with session_scope(self._engine) as session:
-                row = session.get(ItemRouteRow, (req.return_id, item.line_id)) or self._route(session, req, item, day, registry)
+                row = session.get(ItemRouteRow, (req.return_id, item.line_id)) or self._route(
+                    session, req, item, day, registry
+                )
                 routes.append(_view(row))
         return routes
 
-    def _route(self, session: Session, req: RouteRequest, item: RouteItem, day: str, registry: FacilityRegistry) -> ItemRouteRow:
+    def _route(
+        self, session: Session, req: RouteRequest, item: RouteItem, day: str, registry: FacilityRegistry
+    ) -> ItemRouteRow:
         facilities = registry.facilities
         origin = registry.get(req.at_facility_id) if req.at_facility_id else None
         for _ in range(MAX_BOOKING_ATTEMPTS):
             if origin is None:
-                decision = Held(code="no_capable_facility", reason="the receiving warehouse is not in the facility registry")
+                decision = Held(
+                    code="no_capable_facility", reason="the receiving warehouse is not in the facility registry"
+                )
             else:
                 load = bookings.load_for(session, req.merchant_id, day)
-                decision = route_item(facilities, item.disposition.capability, item.category, item.quantity, origin.location, load)
+                decision = route_item(
+                    facilities, item.disposition.capability, item.category, item.quantity, origin.location, load
+                )
             if isinstance(decision, Held):
                 row = _row(req, item, day, None, decision.code, decision.reason)
                 break
@@ -62,25 +70,46 @@ class RoutingActivities:
                 row = _row(req, item, day, facility.id, None, f"{item.disposition.value} at {facility.name} ({where})")
                 break
         else:
-            row = _row(req, item, day, None, "no_capacity", "capacity kept being taken by other returns; routing gave up")
+            row = _row(
+                req, item, day, None, "no_capacity", "capacity kept being taken by other returns; routing gave up"
+            )
         session.add(row)
         at = req.at_facility_id or "default-warehouse"
-        record_movement(session, req.merchant_id, req.return_id, item.line_id,
-                        inventory.received(item.sku, item.quantity, at, item.grade))  # fmt: skip
+        record_movement(
+            session,
+            req.merchant_id,
+            req.return_id,
+            item.line_id,
+            inventory.received(item.sku, item.quantity, at, item.grade),
+        )
         return row
 
 
 def _row(req: RouteRequest, item: RouteItem, day: str, facility_id: str | None, held_code: str | None, reason: str):
     return ItemRouteRow(
-        return_id=req.return_id, line_id=item.line_id, merchant_id=req.merchant_id, sku=item.sku,
-        quantity=item.quantity, grade=item.grade.value, disposition=item.disposition.value,
-        recovery_value=item.recovery_value.amount, currency=item.recovery_value.currency, rule=item.rule,
-        from_facility_id=req.at_facility_id or "", facility_id=facility_id, held_code=held_code, reason=reason, day=day,
-    )  # fmt: skip
+        return_id=req.return_id,
+        line_id=item.line_id,
+        merchant_id=req.merchant_id,
+        sku=item.sku,
+        quantity=item.quantity,
+        grade=item.grade.value,
+        disposition=item.disposition.value,
+        recovery_value=item.recovery_value.amount,
+        currency=item.recovery_value.currency,
+        rule=item.rule,
+        from_facility_id=req.at_facility_id or "",
+        facility_id=facility_id,
+        held_code=held_code,
+        reason=reason,
+        day=day,
+    )
 
 
 def _view(row: ItemRouteRow) -> ItemRoute:
     return ItemRoute(
-        line_id=row.line_id, disposition=row.disposition, from_facility_id=row.from_facility_id or None,
-        facility_id=row.facility_id, reason=row.reason,
-    )  # fmt: skip
+        line_id=row.line_id,
+        disposition=row.disposition,
+        from_facility_id=row.from_facility_id or None,
+        facility_id=row.facility_id,
+        reason=row.reason,
+    )

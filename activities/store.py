@@ -49,14 +49,28 @@ class StoreActivities:
                     )
             for number, label in enumerate(view.parcels, start=1):
                 if session.get(ReturnParcel, label.tracking_code) is None:
-                    session.add(ReturnParcel(tracking_code=label.tracking_code, merchant_id=view.merchant_id,
-                                             return_id=view.return_id, parcel=number, tracker_id=label.tracker_id))  # fmt: skip
+                    session.add(
+                        ReturnParcel(
+                            tracking_code=label.tracking_code,
+                            merchant_id=view.merchant_id,
+                            return_id=view.return_id,
+                            parcel=number,
+                            tracker_id=label.tracker_id,
+                        )
+                    )
             for flag in projection.new_attention:
-                known = select(AttentionItem.id).where(AttentionItem.merchant_id == view.merchant_id, AttentionItem.key == flag.key)
+                known = select(AttentionItem.id).where(
+                    AttentionItem.merchant_id == view.merchant_id, AttentionItem.key == flag.key
+                )
                 if session.exec(known).first() is None:
                     session.add(
                         AttentionItem(
-                            merchant_id=view.merchant_id, key=flag.key, kind=flag.kind, return_id=view.return_id,
-                            line_id=flag.line_id, reason=flag.reason, created_at=flag.at,
+                            merchant_id=view.merchant_id,
+                            key=flag.key,
+                            kind=flag.kind,
+                            return_id=view.return_id,
+                            line_id=flag.line_id,
+                            reason=flag.reason,
+                            created_at=flag.at,
                         )
-                    )  # fmt: skip
+                    )

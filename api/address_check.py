@@ -63,7 +63,11 @@ async def verify_shopper_address(settings: EasyPostSettings, found: Assessment) 
     does not answer. A return whose items are all kept needs no label, so no check."""
     if found.quote.keep_items:
         return
-    address = {k: v for k, v in (found.order.customer.get("address") or {}).items() if k in ADDRESS_FIELDS and v not in (None, "")}
+    address = {
+        k: v
+        for k, v in (found.order.customer.get("address") or {}).items()
+        if k in ADDRESS_FIELDS and v not in (None, "")
+    }
     try:
         await run_in_threadpool(verify_address, settings, address)
     except CarrierRefused as err:

@@ -62,7 +62,9 @@ async def assess(db, merchant_id: str, body: ReturnCreate, at: datetime, return_
         returned,
     )
     if problems:
-        raise ApiError(422, "invalid_items", "; ".join(p.message for p in problems), details=[p.model_dump() for p in problems])
+        raise ApiError(
+            422, "invalid_items", "; ".join(p.message for p in problems), details=[p.model_dump() for p in problems]
+        )
     return_lines = [
         ReturnLine(
             line_id=i.line_id,
@@ -76,7 +78,9 @@ async def assess(db, merchant_id: str, body: ReturnCreate, at: datetime, return_
     ]
     policy = ReturnPolicy.model_validate(saved.document) if saved else default_policy(merchant)
     context = ReturnContext(
-        order=OrderFacts(order_id=order.id, currency=order.currency, placed_at=order.placed_at, delivered_at=order.delivered_at),
+        order=OrderFacts(
+            order_id=order.id, currency=order.currency, placed_at=order.placed_at, delivered_at=order.delivered_at
+        ),
         destination_country=order.customer["address"]["country"],
         customer_tier=order.customer.get("tier"),
         line_tags={l["id"]: list(l.get("tags") or []) for l in order.lines},

@@ -53,7 +53,9 @@ class Temporal:
                             connect(self._settings.temporal_address, self._settings.temporal_namespace), timeout=5
                         )
                     except Exception as err:
-                        raise ApiError(503, "temporal_unavailable", "the workflow service is unreachable; retry later") from err
+                        raise ApiError(
+                            503, "temporal_unavailable", "the workflow service is unreachable; retry later"
+                        ) from err
         return self._client
 
 

@@ -55,7 +55,9 @@ def install(app: FastAPI) -> None:
         if any(e.get("type") == "json_invalid" for e in errors):
             return ErrorResponse(error_body("malformed_json", "the request body is not valid JSON"), status_code=400)
         # The first MAX_DETAILS problems: a hostile body can have one per element, and the answer must stay small.
-        details = [{"field": _field(tuple(e.get("loc", ()))), "message": e.get("msg", "")} for e in errors[:MAX_DETAILS]]
+        details = [
+            {"field": _field(tuple(e.get("loc", ()))), "message": e.get("msg", "")} for e in errors[:MAX_DETAILS]
+        ]
         summary = "; ".join(f"{d['field']}: {d['message']}" for d in details)
         more = len(errors) - len(details)
         extra = {"more_problems": more} if more > 0 else {}
@@ -64,7 +66,13 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        codes = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+        codes = {
+            401: "unauthorized",
+            403: "forbidden",
+            404: "not_found",
+            405: "method_not_allowed",
+            413: "payload_too_large",
+        }
         return ErrorResponse(
             error_body(codes.get(exc.status_code, "http_error"), str(exc.detail)),
             status_code=exc.status_code,

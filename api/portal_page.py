@@ -25,7 +25,10 @@ from domain.money import Money
 # status -> (headline, sentence); {merchant} and {what} (refund, store credit, exchange) are filled in.
 STATUS_WORDS: dict[str, tuple[str, str]] = {
     "requested": ("Return requested", "We have your return request and are preparing your label."),
-    "pending_review": ("Under review", "{merchant} is reviewing your return. You get a label as soon as it is approved."),
+    "pending_review": (
+        "Under review",
+        "{merchant} is reviewing your return. You get a label as soon as it is approved.",
+    ),
     "rejected": ("Not accepted", "{merchant} could not accept this return."),
     "label_created": ("Label ready", "Your return label is ready. Pack your items and send the parcel."),
     "in_transit": ("On its way", "Your parcel is on its way to the returns centre."),
@@ -113,7 +116,9 @@ def view(facts: Facts, base: str) -> dict[str, Any]:
                 "sku": item.get("sku", ""),
                 "title": facts.titles.get(str(item.get("line_id")), ""),
                 "quantity": item.get("quantity", 1),
-                "reason": REASON_WORDS.get(item.get("reason", ""), str(item.get("reason", "")).replace("_", " ").capitalize()),
+                "reason": REASON_WORDS.get(
+                    item.get("reason", ""), str(item.get("reason", "")).replace("_", " ").capitalize()
+                ),
             }
             for item in row.items or []
         ],
@@ -240,18 +245,28 @@ def _outcome(row: ReturnRecord, merchant: str) -> dict[str, Any] | None:
         )
     settlement = row.refund
     if settlement:
-        money, status, method = _money(settlement.get("amount") or {}), settlement.get("status"), settlement.get("method")
-        difference = " (the price difference)" if exchange.get("settle_difference") in ("refund", "store_credit") else ""
+        money, status, method = (
+            _money(settlement.get("amount") or {}),
+            settlement.get("status"),
+            settlement.get("method"),
+        )
+        difference = (
+            " (the price difference)" if exchange.get("settle_difference") in ("refund", "store_credit") else ""
+        )
         if status == "charged":
             sentences.append(f"The price difference of {money} was charged to your original payment method.")
         elif status == "charge_failed":
-            sentences.append(f"The price difference of {money} could not be charged; {merchant} will contact you about it.")
+            sentences.append(
+                f"The price difference of {money} could not be charged; {merchant} will contact you about it."
+            )
         elif status in ("not_required", "exchanged"):
             if not replacements:
                 sentences.append("Nothing is owed either way for this return.")
         elif method == "refund" and status == "succeeded":
-            sentences.append(f"{money}{difference} has been refunded to your original payment method. "
-                             "It can take a few days to show on your statement.")  # fmt: skip
+            sentences.append(
+                f"{money}{difference} has been refunded to your original payment method. "
+                "It can take a few days to show on your statement."
+            )
         elif method == "refund":
             sentences.append(f"A refund of {money}{difference} to your original payment method is on its way.")
         elif method == "store_credit" and status == "issued":

@@ -50,7 +50,9 @@ class NewReturn:
 
     @classmethod
     def of(cls, merchant_id: str, body: ReturnCreate, idempotency_key: str | None) -> NewReturn:
-        return cls(merchant_id, body, idempotency_key, request_fingerprint(body), new_return_id(merchant_id, idempotency_key))
+        return cls(
+            merchant_id, body, idempotency_key, request_fingerprint(body), new_return_id(merchant_id, idempotency_key)
+        )
 
 
 async def already_created(db: Db, new: NewReturn) -> ReturnOut | None:
@@ -75,12 +77,23 @@ async def reserve_units(db: Db, new: NewReturn, found: Assessment) -> bool:
     items = [RequestedItem(line_id=i.line_id, quantity=i.quantity) for i in body.items]
     try:
         problems, created = await run_in_threadpool(
-            return_units.reserve, db.engine, new.merchant_id, body.order_id, new.return_id, quantities, items, fingerprint=new.fingerprint
+            return_units.reserve,
+            db.engine,
+            new.merchant_id,
+            body.order_id,
+            new.return_id,
+            quantities,
+            items,
+            fingerprint=new.fingerprint,
         )
     except return_units.IdempotencyConflict as err:  # the same key sent with another body, maybe at the same moment
-        raise ApiError(409, "idempotency_conflict", "this Idempotency-Key was already used with a different request") from err
+        raise ApiError(
+            409, "idempotency_conflict", "this Idempotency-Key was already used with a different request"
+        ) from err
     if problems:
-        raise ApiError(422, "invalid_items", "; ".join(p.message for p in problems), details=[p.model_dump() for p in problems])
+        raise ApiError(
+            422, "invalid_items", "; ".join(p.message for p in problems), details=[p.model_dump() for p in problems]
+        )
     return created
 
 
@@ -91,7 +104,9 @@ async def release_unless_started(db: Db, workflows: ReturnsGateway, return_id: s
         await run_in_threadpool(return_units.release_in, db.engine, return_id)
 
 
-def workflow_input(new: NewReturn, found: Assessment, exchange: ExchangeOrder | None, settings: Settings) -> ReturnInput:
+def workflow_input(
+    new: NewReturn, found: Assessment, exchange: ExchangeOrder | None, settings: Settings
+) -> ReturnInput:
     body = new.body
     return ReturnInput(
         return_id=new.return_id,
@@ -115,14 +130,24 @@ def accepted(new: NewReturn, found: Assessment) -> ReturnOut:
     """The 202 answer: the return exists and goes on once a worker is back."""
     body, now = new.body, found.at
     return ReturnOut(
-        id=new.return_id, order_id=body.order_id, status=ReturnStatus.REQUESTED, resolution=body.resolution,
+        id=new.return_id,
+        order_id=body.order_id,
+        status=ReturnStatus.REQUESTED,
+        resolution=body.resolution,
         items=[ItemOut(line_id=l.line_id, sku=l.sku, quantity=l.quantity, reason=l.reason) for l in found.lines],
-        policy_version=found.policy_version, created_at=now, updated_at=now,
+        policy_version=found.policy_version,
+        created_at=now,
+        updated_at=now,
     )
 
 
 async def start(
-    db: Db, workflows: ReturnsGateway, settings: Settings, new: NewReturn, found: Assessment, exchange: ExchangeOrder | None,
+    db: Db,
+    workflows: ReturnsGateway,
+    settings: Settings,
+    new: NewReturn,
+    found: Assessment,
+    exchange: ExchangeOrder | None,
     response: Response,
 ) -> ReturnOut:
     """Start the workflow and answer with the return: 201 with its label, or 202 if workers are slow."""

@@ -97,8 +97,12 @@ async def _update(update: Awaitable[T], closed_status: str | None = None, timeou
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
             # The workflow has closed: nothing about this return can change any more.
-            raise ApiError(409, "wrong_state", f"the return is {closed_status or 'closed'}; it can no longer change",
-                           return_status=closed_status or "closed") from err
+            raise ApiError(
+                409,
+                "wrong_state",
+                f"the return is {closed_status or 'closed'}; it can no longer change",
+                return_status=closed_status or "closed",
+            ) from err
         if err.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
             raise ApiError(503, "temporal_unavailable", "the workflow service is unreachable; retry later") from err
         raise
@@ -144,7 +148,10 @@ class ReturnsGateway:
             # A finished return keeps its id forever: a late retry must not start it again.
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             search_attributes=TypedSearchAttributes(
-                [SearchAttributePair(sa.MERCHANT_ID, inp.merchant_id), SearchAttributePair(sa.RETURN_STATUS, "requested")]
+                [
+                    SearchAttributePair(sa.MERCHANT_ID, inp.merchant_id),
+                    SearchAttributePair(sa.RETURN_STATUS, "requested"),
+                ]
             ),
             # What the Temporal UI lists the workflow as: ids and the resolution, no customer data.
             static_summary=f"return {inp.return_id} for order {order_id} ({inp.resolution})",
@@ -184,11 +191,15 @@ class ReturnsGateway:
 
     async def schedule_pickup(self, return_id: str, window: PickupWindow, status: str) -> ReturnView:
         handle = await self._return(return_id)
-        return await _update(handle.execute_update(ReturnWorkflow.schedule_pickup, window, rpc_timeout=UPDATE_RPC_TIMEOUT), status)
+        return await _update(
+            handle.execute_update(ReturnWorkflow.schedule_pickup, window, rpc_timeout=UPDATE_RPC_TIMEOUT), status
+        )
 
     async def cancel_pickup(self, return_id: str, req: CancelPickup, status: str) -> ReturnView:
         handle = await self._return(return_id)
-        return await _update(handle.execute_update(ReturnWorkflow.cancel_pickup, req, rpc_timeout=UPDATE_RPC_TIMEOUT), status)
+        return await _update(
+            handle.execute_update(ReturnWorkflow.cancel_pickup, req, rpc_timeout=UPDATE_RPC_TIMEOUT), status
+        )
 
     async def cancel(self, return_id: str, req: CancelRequest, status: str) -> ReturnView:
         handle = await self._return(return_id)
@@ -196,11 +207,15 @@ class ReturnsGateway:
 
     async def review(self, return_id: str, decision: ReviewDecision, status: str) -> ReturnView:
         handle = await self._return(return_id)
-        return await _update(handle.execute_update(ReturnWorkflow.review, decision, rpc_timeout=UPDATE_RPC_TIMEOUT), status)
+        return await _update(
+            handle.execute_update(ReturnWorkflow.review, decision, rpc_timeout=UPDATE_RPC_TIMEOUT), status
+        )
 
     async def inspect(self, return_id: str, inspection: Inspection, status: str) -> InspectionResult:
         handle = await self._return(return_id)
-        return await _update(handle.execute_update(ReturnWorkflow.inspect, inspection, rpc_timeout=UPDATE_RPC_TIMEOUT), status)
+        return await _update(
+            handle.execute_update(ReturnWorkflow.inspect, inspection, rpc_timeout=UPDATE_RPC_TIMEOUT), status
+        )
 
     # ---- signals: fire and forget, a 503 when Temporal does not take them ----
 

@@ -46,9 +46,18 @@ def _order(pi: str) -> dict:
         "placed_at": "2026-11-20T10:00:00Z",
         "delivered_at": "2026-11-22T10:00:00Z",
         "currency": "USD",
-        "customer": {"email": "bench@example.com", "name": "Bench Shopper", "address": {
-            "name": "Bench Shopper", "street1": "417 Montgomery St", "city": "San Francisco",
-            "state": "CA", "zip": "94104", "country": "US"}},
+        "customer": {
+            "email": "bench@example.com",
+            "name": "Bench Shopper",
+            "address": {
+                "name": "Bench Shopper",
+                "street1": "417 Montgomery St",
+                "city": "San Francisco",
+                "state": "CA",
+                "zip": "94104",
+                "country": "US",
+            },
+        },
         "lines": [{"id": "L1", "sku": "TEE-M", "quantity": 1, "unit_price": 2500, "category": "apparel"}],
         "payment": {"provider": "stripe", "reference": pi},
     }
@@ -59,7 +68,9 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-async def drive_returns(settings: Settings, n: int, concurrency: int, progress: Progress) -> tuple[float, list[float], list[str]]:
+async def drive_returns(
+    settings: Settings, n: int, concurrency: int, progress: Progress
+) -> tuple[float, list[float], list[str]]:
     merchant = {"Authorization": f"Bearer {settings.demo_merchant_key.get_secret_value()}"}
     warehouse = {"Authorization": f"Bearer {settings.demo_warehouse_key.get_secret_value()}"}
     # Idle connections expire before the server's keep-alive does, so none is reused as it closes.
@@ -67,12 +78,25 @@ async def drive_returns(settings: Settings, n: int, concurrency: int, progress: 
     async with (
         httpx.AsyncClient(base_url=settings.api_base_url, timeout=120, limits=limits) as api,
         httpx.AsyncClient(base_url=settings.easypost_base_url.removesuffix("/v2"), timeout=120, limits=limits) as ep,
-        httpx.AsyncClient(base_url=settings.stripe_base_url, timeout=60, auth=(settings.stripe_api_key.get_secret_value(), "")) as pay,
+        httpx.AsyncClient(
+            base_url=settings.stripe_base_url, timeout=60, auth=(settings.stripe_api_key.get_secret_value(), "")
+        ) as pay,
     ):
         setup = progress.add_task("orders (setup)", total=n)
         orders = []
         for _ in range(n):
-            pi = (await pay.post("/v1/payment_intents", data={"amount": 2500, "currency": "usd", "payment_method": "pm_card_visa", "confirm": "true", "metadata[merchant_id]": DEMO_MERCHANT_ID})).json()["id"]
+            pi = (
+                await pay.post(
+                    "/v1/payment_intents",
+                    data={
+                        "amount": 2500,
+                        "currency": "usd",
+                        "payment_method": "pm_card_visa",
+                        "confirm": "true",
+                        "metadata[merchant_id]": DEMO_MERCHANT_ID,
+                    },
+                )
+            ).json()["id"]
             order_id = f"bench-{uuid.uuid4().hex[:10]}"
             (await api.put(f"/v1/orders/{order_id}", json=_order(pi), headers=merchant)).raise_for_status()
             orders.append(order_id)
@@ -87,7 +111,11 @@ async def drive_returns(settings: Settings, n: int, concurrency: int, progress: 
         async def one(order_id: str) -> None:
             async with gate:
                 t0 = time.perf_counter()
-                r = await api.post("/v1/returns", json={"order_id": order_id, "items": RETURN_BODY_ITEMS, "resolution": "refund"}, headers=merchant)
+                r = await api.post(
+                    "/v1/returns",
+                    json={"order_id": order_id, "items": RETURN_BODY_ITEMS, "resolution": "refund"},
+                    headers=merchant,
+                )
                 latencies.append(time.perf_counter() - t0)
                 r.raise_for_status()
                 ret = r.json()
@@ -98,7 +126,9 @@ async def drive_returns(settings: Settings, n: int, concurrency: int, progress: 
                 code = ret["label"]["tracking_code"]
                 for status in ("pre_transit", "in_transit", "out_for_delivery", "delivered"):
                     (await ep.post(f"/_sandbox/trackers/{code}/advance", json={"status": status})).raise_for_status()
-                (await api.post("/v1/warehouse/receipts", json={"return_id": ret["id"]}, headers=warehouse)).raise_for_status()
+                (
+                    await api.post("/v1/warehouse/receipts", json={"return_id": ret["id"]}, headers=warehouse)
+                ).raise_for_status()
                 body = {"items": [{"line_id": "L1", "grade": "A"}]}
                 for attempt in range(100):  # the receipt signal may not be applied yet: 409 until it is
                     r = await api.post(f"/v1/returns/{ret['id']}/inspection", json=body, headers=warehouse)
@@ -122,7 +152,9 @@ async def drive_floor(settings: Settings, n: int, concurrency: int, progress: Pr
 
         async def one() -> None:
             async with gate:
-                handle = await client.start_workflow(FloorWorkflow.run, id=f"floor-{uuid.uuid4().hex}", task_queue=FLOOR_TASK_QUEUE)
+                handle = await client.start_workflow(
+                    FloorWorkflow.run, id=f"floor-{uuid.uuid4().hex}", task_queue=FLOOR_TASK_QUEUE
+                )
                 for _ in range(SIGNALS):
                     await handle.signal(FloorWorkflow.event)
                 await handle.result()
@@ -142,14 +174,20 @@ async def history_events(settings: Settings, return_ids: list[str]) -> float:
     return statistics.mean(counts)
 
 
-def main(returns: int = typer.Option(200, help="how many returns (and floor workflows)"),
-         concurrency: int = typer.Option(200, help="how many in flight at once")) -> None:
+def main(
+    returns: int = typer.Option(200, help="how many returns (and floor workflows)"),
+    concurrency: int = typer.Option(200, help="how many in flight at once"),
+) -> None:
     data_dir = Path(".data/bench")
     shutil.rmtree(data_dir, ignore_errors=True)  # a fresh stack each run; its logs stay until the next
     settings = Settings(
-        data_dir=data_dir, temporal_address=f"127.0.0.1:{_free_port()}", api_port=_free_port(),
-        easypost_sandbox_port=_free_port(), payments_sandbox_port=_free_port(),
-        smtp_port=_free_port(), mail_sandbox_port=_free_port(),
+        data_dir=data_dir,
+        temporal_address=f"127.0.0.1:{_free_port()}",
+        api_port=_free_port(),
+        easypost_sandbox_port=_free_port(),
+        payments_sandbox_port=_free_port(),
+        smtp_port=_free_port(),
+        mail_sandbox_port=_free_port(),
         carrier_requests_per_second=1000.0,  # the sandbox has no rate limit to respect
     )
     stack = Stack(settings, temporal_ui=False)

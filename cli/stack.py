@@ -86,26 +86,72 @@ class Stack:
             self._seed()
             if s.uses_easypost_sandbox:
                 progress("EasyPost sandbox")
-                self._spawn("easypost-sandbox", ["-m", "sandboxes.easypost", "--host", "127.0.0.1", "--port", str(s.easypost_sandbox_port),
-                                                 "--data-dir", str(self.sandbox_dir("easypost"))],
-                            extra_env={"RETURNFLOW_EASYPOST_SANDBOX_WEBHOOK_URL": f"{s.api_base_url}/v1/webhooks/easypost"})
+                self._spawn(
+                    "easypost-sandbox",
+                    [
+                        "-m",
+                        "sandboxes.easypost",
+                        "--host",
+                        "127.0.0.1",
+                        "--port",
+                        str(s.easypost_sandbox_port),
+                        "--data-dir",
+                        str(self.sandbox_dir("easypost")),
+                    ],
+                    extra_env={"RETURNFLOW_EASYPOST_SANDBOX_WEBHOOK_URL": f"{s.api_base_url}/v1/webhooks/easypost"},
+                )
                 self._wait_http("easypost-sandbox", f"http://127.0.0.1:{s.easypost_sandbox_port}/_sandbox/stats")
             if s.uses_payments_sandbox:
                 progress("payments sandbox")
-                self._spawn("payments-sandbox", ["-m", "sandboxes.payments", "--host", "127.0.0.1", "--port", str(s.payments_sandbox_port),
-                                                 "--data-dir", str(self.sandbox_dir("payments"))])
+                self._spawn(
+                    "payments-sandbox",
+                    [
+                        "-m",
+                        "sandboxes.payments",
+                        "--host",
+                        "127.0.0.1",
+                        "--port",
+                        str(s.payments_sandbox_port),
+                        "--data-dir",
+                        str(self.sandbox_dir("payments")),
+                    ],
+                )
                 self._wait_http("payments-sandbox", f"http://127.0.0.1:{s.payments_sandbox_port}/_sandbox/stats")
             if s.uses_mail_sandbox:
                 progress("mail sandbox")
-                self._spawn("mail-sandbox", ["-m", "sandboxes.mail", "--host", "127.0.0.1", "--port", str(s.mail_sandbox_port),
-                                             "--smtp-port", str(s.smtp_port)])
+                self._spawn(
+                    "mail-sandbox",
+                    [
+                        "-m",
+                        "sandboxes.mail",
+                        "--host",
+                        "127.0.0.1",
+                        "--port",
+                        str(s.mail_sandbox_port),
+                        "--smtp-port",
+                        str(s.smtp_port),
+                    ],
+                )
                 # The HTTP side answers only after its lifespan bound the SMTP port: both are up.
                 self._wait_http("mail-sandbox", f"{s.mail_sandbox_url}/_sandbox/stats")
             progress("worker")
             self.start_worker()
             progress("API")
-            self._spawn("api", ["-m", "uvicorn", "api.app:app_factory", "--factory", "--host", s.api_host,
-                               "--port", str(s.api_port), "--timeout-keep-alive", "30"])
+            self._spawn(
+                "api",
+                [
+                    "-m",
+                    "uvicorn",
+                    "api.app:app_factory",
+                    "--factory",
+                    "--host",
+                    s.api_host,
+                    "--port",
+                    str(s.api_port),
+                    "--timeout-keep-alive",
+                    "30",
+                ],
+            )
             self._wait_http("api", f"{s.api_base_url}/healthz", timeout=60)
             self._write_pids()
         except BaseException:
@@ -162,10 +208,17 @@ class Stack:
         s = self.settings
         host, _, port = s.temporal_address.rpartition(":")
         argv = [
-            str(BIN / "temporal"), "server", "start-dev",
-            "--ip", host, "--port", port,
-            "--db-filename", str((s.data_dir / "temporal.db").resolve()),
-            "--log-level", "warn",
+            str(BIN / "temporal"),
+            "server",
+            "start-dev",
+            "--ip",
+            host,
+            "--port",
+            port,
+            "--db-filename",
+            str((s.data_dir / "temporal.db").resolve()),
+            "--log-level",
+            "warn",
         ]
         argv += ["--ui-port", str(s.temporal_ui_port)] if self.temporal_ui else ["--headless"]
         for key in sa.ALL:
@@ -197,14 +250,22 @@ class Stack:
         finally:
             engine.dispose()
 
-    def _spawn(self, name: str, argv: list[str], *, python: bool = True, extra_env: dict[str, str] | None = None) -> Child:
+    def _spawn(
+        self, name: str, argv: list[str], *, python: bool = True, extra_env: dict[str, str] | None = None
+    ) -> Child:
         env = {**os.environ, **settings_env(self.settings), **(extra_env or {}), "PYTHONUNBUFFERED": "1"}
         full = [sys.executable, *argv] if python else argv
         log_path = self.log_path(name)
         log = open(log_path, "ab")
         proc = subprocess.Popen(
-            full, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-            cwd=Path(__file__).resolve().parent.parent, start_new_session=True, preexec_fn=_die_with_parent,
+            full,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            cwd=Path(__file__).resolve().parent.parent,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
         log.close()
         child = Child(name=name, argv=full, proc=proc, log_path=log_path, extra_env=extra_env)

@@ -48,14 +48,9 @@ class _Watch:
 
 
 class Supervisor:
-    def __init__(
-        self, stack: Stack, log: Callable[[str], None], backoff: Backoff = Backoff()
-    ) -> None:
+    def __init__(self, stack: Stack, log: Callable[[str], None], backoff: Backoff = Backoff()) -> None:
         self.stack, self.log, self.backoff = stack, log, backoff
-        self.watches = {
-            name: _Watch(started_at=child.started_at)
-            for name, child in stack.children.items()
-        }
+        self.watches = {name: _Watch(started_at=child.started_at) for name, child in stack.children.items()}
 
     def tick(self) -> None:
         """Notice children that died and restart those whose delay is over; call every fraction of a second."""

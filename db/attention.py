@@ -42,13 +42,14 @@ def flag_return(
     now = utcnow()
     try:
         with session_scope(engine) as session:
-            known = select(AttentionItem.id).where(
-                AttentionItem.merchant_id == merchant_id, AttentionItem.key == key
-            )
+            known = select(AttentionItem.id).where(AttentionItem.merchant_id == merchant_id, AttentionItem.key == key)
             if session.exec(known).first() is not None:
                 return False
-            session.add(AttentionItem(merchant_id=merchant_id, key=key, kind=kind, return_id=return_id,
-                                      reason=reason, created_at=now))  # fmt: skip
+            session.add(
+                AttentionItem(
+                    merchant_id=merchant_id, key=key, kind=kind, return_id=return_id, reason=reason, created_at=now
+                )
+            )
             if on_timeline:
                 _append_timeline(session, return_id, now, reason)
     except IntegrityError:
@@ -60,11 +61,7 @@ def _append_timeline(session, return_id: str, at: datetime, cause: str) -> None:
     ret = session.get(ReturnRecord, return_id)
     if ret is None:
         return
-    last = session.exec(
-        select(func.max(TimelineRecord.seq)).where(
-            TimelineRecord.return_id == return_id
-        )
-    ).one()
+    last = session.exec(select(func.max(TimelineRecord.seq)).where(TimelineRecord.return_id == return_id)).one()
     session.add(
         TimelineRecord(
             return_id=return_id,
@@ -91,7 +88,9 @@ def open_attention(session, merchant_id: str, kind: str | None, limit: int) -> l
     q = select(AttentionItem).where(AttentionItem.merchant_id == merchant_id, AttentionItem.resolved_at.is_(None))
     if kind:
         q = q.where(AttentionItem.kind == kind)
-    return list(session.exec(q.order_by(col(AttentionItem.created_at).desc(), col(AttentionItem.id).desc()).limit(limit)).all())
+    return list(
+        session.exec(q.order_by(col(AttentionItem.created_at).desc(), col(AttentionItem.id).desc()).limit(limit)).all()
+    )
 
 
 def resolve_attention(session, merchant_id: str, attention_id: int, resolved_by: str) -> AttentionItem | None:

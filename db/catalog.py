@@ -10,14 +10,18 @@ from domain.exchange import Catalog, StockLevel, Variant
 
 
 def load_catalog(session: Session, merchant_id: str) -> Catalog:
-    rows = session.exec(select(CatalogVariant).where(CatalogVariant.merchant_id == merchant_id).order_by(col(CatalogVariant.sku)))
+    rows = session.exec(
+        select(CatalogVariant).where(CatalogVariant.merchant_id == merchant_id).order_by(col(CatalogVariant.sku))
+    )
     return Catalog(variants=[Variant.model_validate(r.document) for r in rows])
 
 
 def replace_catalog(session: Session, merchant_id: str, catalog: Catalog) -> None:
     session.exec(delete(CatalogVariant).where(CatalogVariant.merchant_id == merchant_id))
     for v in catalog.variants:
-        session.add(CatalogVariant(merchant_id=merchant_id, sku=v.sku, document=v.model_dump(mode="json"), updated_at=utcnow()))
+        session.add(
+            CatalogVariant(merchant_id=merchant_id, sku=v.sku, document=v.model_dump(mode="json"), updated_at=utcnow())
+        )
 
 
 def load_stock(session: Session, merchant_id: str, sku: str | None = None) -> list[StockLevel]:

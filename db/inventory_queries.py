@@ -33,19 +33,29 @@ def item_trail(session: Session, merchant_id: str, return_id: str, line_id: str)
         return None
     moves = session.exec(
         select(InventoryMovement)
-        .where(InventoryMovement.merchant_id == merchant_id, InventoryMovement.return_id == return_id,
-               InventoryMovement.line_id == line_id)
+        .where(
+            InventoryMovement.merchant_id == merchant_id,
+            InventoryMovement.return_id == return_id,
+            InventoryMovement.line_id == line_id,
+        )
         .order_by(col(InventoryMovement.id))
     ).all()
     route = session.get(ItemRouteRow, (return_id, line_id))
     wo = session.exec(select(WorkOrder).where(WorkOrder.return_id == return_id, WorkOrder.line_id == line_id)).first()
-    cert = session.exec(select(Certificate).where(Certificate.return_id == return_id, Certificate.line_id == line_id)).first()
+    cert = session.exec(
+        select(Certificate).where(Certificate.return_id == return_id, Certificate.line_id == line_id)
+    ).first()
     return ItemTrail(list(moves), route, wo, cert)
 
 
 def transfer_to(
-    session: Session, merchant_id: str, facility_id: str, *, tracking_code: str | None = None,
-    return_id: str | None = None, line_id: str | None = None,
+    session: Session,
+    merchant_id: str,
+    facility_id: str,
+    *,
+    tracking_code: str | None = None,
+    return_id: str | None = None,
+    line_id: str | None = None,
 ) -> ItemRouteRow | None:
     """The item routed to `facility_id`, by its transfer's tracking code, or else by return and line."""
     q = select(ItemRouteRow).where(ItemRouteRow.merchant_id == merchant_id, ItemRouteRow.facility_id == facility_id)

@@ -9,7 +9,9 @@ from db.tables import PolicyVersion
 
 def current_policy(session: Session, merchant_id: str) -> PolicyVersion | None:
     return session.exec(
-        select(PolicyVersion).where(PolicyVersion.merchant_id == merchant_id).order_by(col(PolicyVersion.version).desc())
+        select(PolicyVersion)
+        .where(PolicyVersion.merchant_id == merchant_id)
+        .order_by(col(PolicyVersion.version).desc())
     ).first()
 
 

@@ -29,7 +29,9 @@ def scanned_return(
     return (get_return(session, merchant_id, named) if named else None), named
 
 
-def receiving_facility(session: Session, merchant_id: str, facility_id: str | None, row: ReturnRecord | None) -> str | None:
+def receiving_facility(
+    session: Session, merchant_id: str, facility_id: str | None, row: ReturnRecord | None
+) -> str | None:
     """The facility named by the scan (UnknownFacility if not the merchant's), else the one the label
     was addressed to, else the merchant's warehouse."""
     if facility_id:
@@ -42,21 +44,36 @@ def receiving_facility(session: Session, merchant_id: str, facility_id: str | No
 
 
 def record_unidentified(
-    session: Session, merchant_id: str, facility_id: str | None, *, tracking_code: str | None, rma_code: str | None,
-    return_id: str | None, named_id: str | None, notes: str,
+    session: Session,
+    merchant_id: str,
+    facility_id: str | None,
+    *,
+    tracking_code: str | None,
+    rma_code: str | None,
+    return_id: str | None,
+    named_id: str | None,
+    notes: str,
 ) -> UnidentifiedParcel:
     facility_id = receiving_facility(session, merchant_id, facility_id, None)
     parcel = UnidentifiedParcel(
-        id=f"parcel_{uuid.uuid4().hex[:20]}", merchant_id=merchant_id, facility_id=facility_id,
-        tracking_code=tracking_code, rma_code=rma_code, return_id=named_id, notes=notes,
+        id=f"parcel_{uuid.uuid4().hex[:20]}",
+        merchant_id=merchant_id,
+        facility_id=facility_id,
+        tracking_code=tracking_code,
+        rma_code=rma_code,
+        return_id=named_id,
+        notes=notes,
         received_at=datetime.now(UTC),
     )
     scanned = tracking_code or rma_code or return_id
     session.add(parcel)
     session.add(
         AttentionItem(
-            merchant_id=merchant_id, key=unidentified_parcel_key(parcel.id), kind="unidentified_parcel",
-            reason=f"parcel {scanned!r} scanned at {facility_id} matches no return", created_at=parcel.received_at,
+            merchant_id=merchant_id,
+            key=unidentified_parcel_key(parcel.id),
+            kind="unidentified_parcel",
+            reason=f"parcel {scanned!r} scanned at {facility_id} matches no return",
+            created_at=parcel.received_at,
         )
     )
     return parcel
@@ -64,6 +81,10 @@ def record_unidentified(
 
 def unidentified_parcels(session: Session, merchant_id: str, limit: int) -> list[UnidentifiedParcel]:
     """Newest first."""
-    q = (select(UnidentifiedParcel).where(UnidentifiedParcel.merchant_id == merchant_id)
-         .order_by(col(UnidentifiedParcel.received_at).desc()).limit(limit))
+    q = (
+        select(UnidentifiedParcel)
+        .where(UnidentifiedParcel.merchant_id == merchant_id)
+        .order_by(col(UnidentifiedParcel.received_at).desc())
+        .limit(limit)
+    )
     return list(session.exec(q).all())

@@ -39,7 +39,9 @@ def save_disposition_rules(session: Session, merchant_id: str, rules: Dispositio
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     document, now = rules.model_dump(mode="json"), utcnow()
     upsert = insert(DispositionPolicyRecord).values(merchant_id=merchant_id, document=document, updated_at=now)
-    session.execute(upsert.on_conflict_do_update(index_elements=["merchant_id"], set_={"document": document, "updated_at": now}))
+    session.execute(
+        upsert.on_conflict_do_update(index_elements=["merchant_id"], set_={"document": document, "updated_at": now})
+    )
 
 
 def save_registry(session: Session, merchant_id: str, registry: FacilityRegistry) -> FacilityRegistry:

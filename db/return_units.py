@@ -29,9 +29,7 @@ from db.tables import ReturnUnit
 from domain.requests import RequestedItem, RequestProblem, check_request
 from domain.status import ReturnStatus
 
-RELEASING = frozenset(
-    {ReturnStatus.CANCELLED, ReturnStatus.REJECTED, ReturnStatus.EXPIRED}
-)
+RELEASING = frozenset({ReturnStatus.CANCELLED, ReturnStatus.REJECTED, ReturnStatus.EXPIRED})
 MAX_ATTEMPTS = 25  # each failed attempt means another return took units meanwhile
 
 
@@ -63,7 +61,10 @@ def _try_reserve(
     # One read of the order's held units and of this return id's own (any order's): counts, free unit
     # numbers and "is this a retry" agree with each other.
     q = select(ReturnUnit.line_id, ReturnUnit.unit, ReturnUnit.return_id, ReturnUnit.request_fingerprint).where(
-        or_(and_(ReturnUnit.merchant_id == merchant_id, ReturnUnit.order_id == order_id), ReturnUnit.return_id == return_id)
+        or_(
+            and_(ReturnUnit.merchant_id == merchant_id, ReturnUnit.order_id == order_id),
+            ReturnUnit.return_id == return_id,
+        )
     )
     rows = session.exec(q).all()
     own = [fp for _, _, holder, fp in rows if holder == return_id]
@@ -119,9 +120,7 @@ def reserve(
     for _ in range(MAX_ATTEMPTS):
         try:
             with session_scope(engine) as session:
-                return _try_reserve(
-                    session, merchant_id, order_id, return_id, order_quantities, items, fingerprint
-                )
+                return _try_reserve(session, merchant_id, order_id, return_id, order_quantities, items, fingerprint)
         except IntegrityError:
             continue  # another return took one of these units, or this return id, first: read again
     lines = ", ".join(repr(i.line_id) for i in items)
@@ -131,9 +130,7 @@ def reserve(
 
 def release(session: Session, return_id: str) -> int:
     """Free every unit the return holds (idempotent); the number freed."""
-    result = session.execute(
-        delete(ReturnUnit).where(col(ReturnUnit.return_id) == return_id)
-    )
+    result = session.execute(delete(ReturnUnit).where(col(ReturnUnit.return_id) == return_id))
     return result.rowcount or 0
 
 

@@ -27,7 +27,11 @@ def find_return_by_tracking(session: Session, merchant_id: str, tracking_code: s
     row = session.exec(
         select(ReturnRecord).where(ReturnRecord.merchant_id == merchant_id, ReturnRecord.tracking_code == tracking_code)
     ).first()
-    if row is None and (parcel := session.get(ReturnParcel, tracking_code)) is not None and parcel.merchant_id == merchant_id:
+    if (
+        row is None
+        and (parcel := session.get(ReturnParcel, tracking_code)) is not None
+        and parcel.merchant_id == merchant_id
+    ):
         row = session.get(ReturnRecord, parcel.return_id)
     return row
 
@@ -64,7 +68,9 @@ def list_returns(
 
 def timeline(session: Session, return_id: str) -> list[TimelineRecord]:
     return list(
-        session.exec(select(TimelineRecord).where(TimelineRecord.return_id == return_id).order_by(TimelineRecord.seq)).all()
+        session.exec(
+            select(TimelineRecord).where(TimelineRecord.return_id == return_id).order_by(TimelineRecord.seq)
+        ).all()
     )
 
 

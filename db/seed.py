@@ -48,7 +48,10 @@ def seed_merchant(
 ) -> None:
     with session_scope(engine) as session:
         merchant = session.get(Merchant, merchant_id) or Merchant(
-            id=merchant_id, name=name, warehouse_id=warehouse_id, warehouse_address=warehouse_address or DEMO_WAREHOUSE_ADDRESS
+            id=merchant_id,
+            name=name,
+            warehouse_id=warehouse_id,
+            warehouse_address=warehouse_address or DEMO_WAREHOUSE_ADDRESS,
         )
         merchant.return_window_days = return_window_days
         merchant.label_expiry_days = label_expiry_days
@@ -64,4 +67,6 @@ def seed_merchant(
         has_facilities = session.exec(select(FacilityRecord).where(FacilityRecord.merchant_id == merchant_id)).first()
         if facilities is not None and has_facilities is None:
             for facility in FacilityRegistry.model_validate(facilities).facilities:
-                session.add(FacilityRecord(merchant_id=merchant_id, id=facility.id, document=facility.model_dump(mode="json")))
+                session.add(
+                    FacilityRecord(merchant_id=merchant_id, id=facility.id, document=facility.model_dump(mode="json"))
+                )

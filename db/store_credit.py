@@ -13,7 +13,9 @@ from db.tables import StoreCreditEntry
 
 def customer_entries(session: Session, merchant_id: str, email: str) -> list[StoreCreditEntry]:
     """Newest first."""
-    q = select(StoreCreditEntry).where(StoreCreditEntry.merchant_id == merchant_id, StoreCreditEntry.customer_email == email)
+    q = select(StoreCreditEntry).where(
+        StoreCreditEntry.merchant_id == merchant_id, StoreCreditEntry.customer_email == email
+    )
     return list(session.exec(q.order_by(col(StoreCreditEntry.id).desc())).all())
 
 
@@ -30,7 +32,9 @@ def lock_customer(session: Session, merchant_id: str, email: str) -> None:
 
 def entry_by_key(session: Session, merchant_id: str, idempotency_key: str) -> StoreCreditEntry | None:
     return session.exec(
-        select(StoreCreditEntry).where(StoreCreditEntry.merchant_id == merchant_id, StoreCreditEntry.idempotency_key == idempotency_key)
+        select(StoreCreditEntry).where(
+            StoreCreditEntry.merchant_id == merchant_id, StoreCreditEntry.idempotency_key == idempotency_key
+        )
     ).first()
 
 
@@ -39,8 +43,13 @@ def add_redeem(
 ) -> StoreCreditEntry:
     """A negative entry of `amount` (minor units); the same key twice is an IntegrityError."""
     row = StoreCreditEntry(
-        merchant_id=merchant_id, customer_email=email, amount=-amount, currency=currency,
-        kind="redeem", idempotency_key=idempotency_key, created_at=at,
+        merchant_id=merchant_id,
+        customer_email=email,
+        amount=-amount,
+        currency=currency,
+        kind="redeem",
+        idempotency_key=idempotency_key,
+        created_at=at,
     )
     session.add(row)
     session.flush()

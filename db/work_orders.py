@@ -10,7 +10,9 @@ from sqlmodel import Session, col, select
 from db.tables import WorkOrder
 
 
-def work_orders(session: Session, merchant_id: str, status: str | None, facility_id: str | None, limit: int) -> list[WorkOrder]:
+def work_orders(
+    session: Session, merchant_id: str, status: str | None, facility_id: str | None, limit: int
+) -> list[WorkOrder]:
     """Oldest first."""
     q = select(WorkOrder).where(WorkOrder.merchant_id == merchant_id)
     if status:
@@ -27,8 +29,11 @@ def complete_work_order(
     The conditional update makes a second completion lose, even when two arrive at once."""
     done = session.execute(
         update(WorkOrder)
-        .where(col(WorkOrder.id) == work_order_id, col(WorkOrder.merchant_id) == merchant_id,
-               col(WorkOrder.status) == "open")
+        .where(
+            col(WorkOrder.id) == work_order_id,
+            col(WorkOrder.merchant_id) == merchant_id,
+            col(WorkOrder.status) == "open",
+        )
         .values(status="completed", grade_out=grade, notes=notes, completed_at=at)
     )
     row = session.get(WorkOrder, work_order_id)

@@ -65,7 +65,9 @@ class Catalog(BaseModel):
         currency = self.currency
         for i, variant in enumerate(self.variants):
             if i in again:
-                problems.append((("variants", i, "sku"), f"sku {variant.sku!r} is already variants[{again[i]}]", variant.sku))
+                problems.append(
+                    (("variants", i, "sku"), f"sku {variant.sku!r} is already variants[{again[i]}]", variant.sku)
+                )
             if variant.price.currency != currency:
                 problems.append(
                     (

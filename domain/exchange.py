@@ -231,7 +231,9 @@ def plan_exchange(
                 f"at most {most} available at any one of them"
             )
         second = "a refund" if request.fallback == "refund" else "store credit"
-        return ExchangeFallback(line_id=request.line_id, resolution=request.fallback, reason=f"{why}; settled as {second} instead")
+        return ExchangeFallback(
+            line_id=request.line_id, resolution=request.fallback, reason=f"{why}; settled as {second} instead"
+        )
 
     distance, warehouse_id = min(candidates)
     signed = variant.price.amount * request.quantity - returned_line_value.amount
@@ -270,7 +272,7 @@ def advance_exchange_outcome(
     deadline_days: int,
     on_missing: Literal["charge", "cancel"],
 ) -> AdvanceOutcome:
-    """"ok" once the original was scanned by the deadline, "wait" until then, else `on_missing`."""
+    """ "ok" once the original was scanned by the deadline, "wait" until then, else `on_missing`."""
     if on_missing not in ("charge", "cancel"):
         raise ValueError(f"on_missing must be 'charge' or 'cancel', not {on_missing!r}")
     deadline = advance_exchange_deadline(shipped_at, deadline_days)
@@ -288,13 +290,19 @@ def advance_exchange_outcome(
 
 def replacement_total(priced: Iterable[tuple[Money, int]], currency: str) -> Money:
     """What the replacements cost together: unit price times quantity, in the order's currency."""
-    return Money.total([Money(amount=price.amount * quantity, currency=currency) for price, quantity in priced], currency)
+    return Money.total(
+        [Money(amount=price.amount * quantity, currency=currency) for price, quantity in priced], currency
+    )
 
 
-def settle_difference(price: Money, returned_value: Money, fallback: FallbackResolution) -> tuple[DifferenceSettlement, Money]:
+def settle_difference(
+    price: Money, returned_value: Money, fallback: FallbackResolution
+) -> tuple[DifferenceSettlement, Money]:
     """How an exchange settles: the shopper pays what the replacement costs above the returned
     items ("charge"), is paid back what it costs below them by `fallback`, or nothing ("none")."""
     if price.currency != returned_value.currency:
-        raise ValueError(f"the replacement is priced in {price.currency}, the returned items in {returned_value.currency}")
+        raise ValueError(
+            f"the replacement is priced in {price.currency}, the returned items in {returned_value.currency}"
+        )
     signed = price.amount - returned_value.amount
     return _settlement(signed, fallback), Money(amount=abs(signed), currency=price.currency)

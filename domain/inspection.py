@@ -82,7 +82,9 @@ def findings(line: ReturnLine, grade: Grade | None, matches_reason: bool, proble
     return found
 
 
-def refund_percent(line: ReturnLine, grade: Grade | None, matches_reason: bool = True, problem: Problem | None = None) -> int:
+def refund_percent(
+    line: ReturnLine, grade: Grade | None, matches_reason: bool = True, problem: Problem | None = None
+) -> int:
     if problem is not None or grade is None:
         return 0
     if line.reason.is_merchant_fault and matches_reason:
@@ -106,9 +108,13 @@ def item_outcome(
     found = findings(line, grade, matches_reason, problem)
     if problem is not None or grade is None:
         return ItemOutcome(
-            line_id=line.line_id, grade=grade, disposition=None, refund=refund,
-            recovery_value=Money(amount=0, currency=value.currency), findings=found,
-        )  # fmt: skip
+            line_id=line.line_id,
+            grade=grade,
+            disposition=None,
+            refund=refund,
+            recovery_value=Money(amount=0, currency=value.currency),
+            findings=found,
+        )
     unit_price = Money(amount=line.unit_price, currency=value.currency)
     decision = decide(rules, grade, line.category, line.reason, unit_price)
     return ItemOutcome(

@@ -63,26 +63,54 @@ class Movement(BaseModel):
 
 
 def received(sku: str, quantity: int, warehouse: str, grade: Grade) -> Movement:
-    return Movement(kind=MovementKind.RECEIVED, sku=sku, quantity=quantity, from_location=None,
-                    from_condition=None, to_location=warehouse, to_condition=grade.value)  # fmt: skip
+    return Movement(
+        kind=MovementKind.RECEIVED,
+        sku=sku,
+        quantity=quantity,
+        from_location=None,
+        from_condition=None,
+        to_location=warehouse,
+        to_condition=grade.value,
+    )
 
 
 def sent(sku: str, quantity: int, origin: str, grade: Grade) -> Movement:
-    return Movement(kind=MovementKind.SENT_TO_FACILITY, sku=sku, quantity=quantity, from_location=origin,
-                    from_condition=grade.value, to_location=IN_TRANSIT, to_condition=grade.value)  # fmt: skip
+    return Movement(
+        kind=MovementKind.SENT_TO_FACILITY,
+        sku=sku,
+        quantity=quantity,
+        from_location=origin,
+        from_condition=grade.value,
+        to_location=IN_TRANSIT,
+        to_condition=grade.value,
+    )
 
 
 def arrived(sku: str, quantity: int, facility: str, grade: Grade) -> Movement:
-    return Movement(kind=MovementKind.RECEIVED_AT_FACILITY, sku=sku, quantity=quantity, from_location=IN_TRANSIT,
-                    from_condition=grade.value, to_location=facility, to_condition=grade.value)  # fmt: skip
+    return Movement(
+        kind=MovementKind.RECEIVED_AT_FACILITY,
+        sku=sku,
+        quantity=quantity,
+        from_location=IN_TRANSIT,
+        from_condition=grade.value,
+        to_location=facility,
+        to_condition=grade.value,
+    )
 
 
 def final(disposition: DispositionKind, sku: str, quantity: int, facility: str, grade: Grade) -> Movement:
     """The item's last movement at its facility: into sellable stock, or out of stock for good."""
     kind = FINAL_MOVEMENT[DispositionKind(disposition)]
     to_condition = {MovementKind.RESTOCKED: SELLABLE, MovementKind.REFURBISHED: REFURBISHED}.get(kind)
-    return Movement(kind=kind, sku=sku, quantity=quantity, from_location=facility, from_condition=grade.value,
-                    to_location=facility if to_condition else None, to_condition=to_condition)  # fmt: skip
+    return Movement(
+        kind=kind,
+        sku=sku,
+        quantity=quantity,
+        from_location=facility,
+        from_condition=grade.value,
+        to_location=facility if to_condition else None,
+        to_condition=to_condition,
+    )
 
 
 def levels(movements: Iterable[Movement]) -> dict[tuple[str, str, str], int]:

@@ -24,7 +24,9 @@ __all__ = ["RECENT_LABELS", "label_cost_estimate"]
 RECENT_LABELS = 20  # how many of the merchant's latest returns with a label are looked at
 
 
-def label_cost_estimate(policy: ReturnPolicy, destination_country: str, currency: str, recent: Sequence[Money]) -> int | None:
+def label_cost_estimate(
+    policy: ReturnPolicy, destination_country: str, currency: str, recent: Sequence[Money]
+) -> int | None:
     """The estimate for a return to `destination_country` of an order in `currency`; `recent`: label costs, newest first."""
     currency = currency.upper()
     costs = sorted(m.amount for m in recent[:RECENT_LABELS] if m.currency == currency)

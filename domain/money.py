@@ -21,7 +21,27 @@ from domain.validation import MAX_MONEY, currency_code, invalid
 
 # ISO 4217 currencies whose minor unit is not the cent.
 _EXPONENT = {
-    **{c: 0 for c in ("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF")},
+    **{
+        c: 0
+        for c in (
+            "BIF",
+            "CLP",
+            "DJF",
+            "GNF",
+            "ISK",
+            "JPY",
+            "KMF",
+            "KRW",
+            "PYG",
+            "RWF",
+            "UGX",
+            "VND",
+            "VUV",
+            "XAF",
+            "XOF",
+            "XPF",
+        )
+    },
     **{c: 3 for c in ("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND")},
 }
 
@@ -78,7 +98,9 @@ def money_text(amount: int, currency: str) -> str:
 
 def _within_bounds(money: Money) -> Money:
     if money.amount > MAX_MONEY:
-        raise invalid("Money", [(("amount",), f"{money.amount} is above the limit of {MAX_MONEY} minor units", money.amount)])
+        raise invalid(
+            "Money", [(("amount",), f"{money.amount} is above the limit of {MAX_MONEY} minor units", money.amount)]
+        )
     return money
 
 

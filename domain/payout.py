@@ -142,7 +142,9 @@ def payment_problem(payment: PaymentFacts | None, *, merchant_id: str, currency:
     if payment.owner != merchant_id:
         return PaymentProblem(code="not_owned", message=f"payment {payment.reference} does not belong to this merchant")
     if payment.status != "succeeded":
-        return PaymentProblem(code="not_succeeded", message=f"payment {payment.reference} is {payment.status}, not succeeded")
+        return PaymentProblem(
+            code="not_succeeded", message=f"payment {payment.reference} is {payment.status}, not succeeded"
+        )
     if payment.currency.upper() != currency.upper():
         return PaymentProblem(
             code="currency_mismatch",

@@ -43,7 +43,11 @@ EXAMPLE_POLICY: dict[str, Any] = {
             "id": "electronics-restocking",
             "description": "Electronics carry a 15% restocking fee, waived for store credit and exchanges.",
             "match": {"categories": ["electronics"]},
-            "restocking_fee": {"kind": "percent", "percent": 15, "waived_for_resolutions": ["store_credit", "exchange"]},
+            "restocking_fee": {
+                "kind": "percent",
+                "percent": 15,
+                "waived_for_resolutions": ["store_credit", "exchange"],
+            },
         },
     ],
     "return_shipping_fee": {

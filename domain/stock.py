@@ -63,7 +63,9 @@ def stock_positions(stock: Sequence[StockLevel]) -> dict[tuple[str, str], int]:
     for i, level in enumerate(stock):
         key = (level.sku, level.facility_id)
         if key in index:
-            problems.append((("stock", i), f"sku {level.sku!r} at {level.facility_id!r} is already stock[{index[key]}]", key))
+            problems.append(
+                (("stock", i), f"sku {level.sku!r} at {level.facility_id!r} is already stock[{index[key]}]", key)
+            )
         index.setdefault(key, i)
     if problems:
         raise invalid("stock", problems)
@@ -82,7 +84,11 @@ def reserve(stock: Sequence[StockLevel], sku: str, facility_id: str, quantity: i
     if i is None or available < quantity:
         raise InsufficientStock(sku, facility_id, available, quantity)
     level = stock[i]
-    return _replace(stock, i, StockLevel(sku=sku, facility_id=facility_id, on_hand=level.on_hand, reserved=level.reserved + quantity))
+    return _replace(
+        stock,
+        i,
+        StockLevel(sku=sku, facility_id=facility_id, on_hand=level.on_hand, reserved=level.reserved + quantity),
+    )
 
 
 def _reserved(stock: Sequence[StockLevel], sku: str, facility_id: str, quantity: int, verb: str) -> int:
@@ -98,7 +104,11 @@ def release(stock: Sequence[StockLevel], sku: str, facility_id: str, quantity: i
     """New levels with `quantity` reserved units available again (ValueError if fewer are reserved)."""
     i = _reserved(stock, sku, facility_id, quantity, "release")
     level = stock[i]
-    return _replace(stock, i, StockLevel(sku=sku, facility_id=facility_id, on_hand=level.on_hand, reserved=level.reserved - quantity))
+    return _replace(
+        stock,
+        i,
+        StockLevel(sku=sku, facility_id=facility_id, on_hand=level.on_hand, reserved=level.reserved - quantity),
+    )
 
 
 def ship(stock: Sequence[StockLevel], sku: str, facility_id: str, quantity: int) -> list[StockLevel]:
@@ -108,5 +118,9 @@ def ship(stock: Sequence[StockLevel], sku: str, facility_id: str, quantity: int)
     i = _reserved(stock, sku, facility_id, quantity, "ship")
     level = stock[i]
     return _replace(
-        stock, i, StockLevel(sku=sku, facility_id=facility_id, on_hand=level.on_hand - quantity, reserved=level.reserved - quantity)
+        stock,
+        i,
+        StockLevel(
+            sku=sku, facility_id=facility_id, on_hand=level.on_hand - quantity, reserved=level.reserved - quantity
+        ),
     )

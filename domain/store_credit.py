@@ -94,11 +94,19 @@ class Entry(BaseModel):
             raise ValueError("a redeem entry takes credit: amount must be < 0")
         if self.expires_at is not None:
             if self.kind == "redeem":
-                raise invalid("Entry", [(("expires_at",), "only issued credit expires, not a redeem entry", self.expires_at)])
+                raise invalid(
+                    "Entry", [(("expires_at",), "only issued credit expires, not a redeem entry", self.expires_at)]
+                )
             if self.created_at is not None and self.expires_at <= self.created_at:
                 raise invalid(
                     "Entry",
-                    [(("expires_at",), f"credit cannot expire before it is issued ({self.created_at.isoformat()})", self.expires_at)],
+                    [
+                        (
+                            ("expires_at",),
+                            f"credit cannot expire before it is issued ({self.created_at.isoformat()})",
+                            self.expires_at,
+                        )
+                    ],
                 )
         return self
 
@@ -239,7 +247,11 @@ def expiries(entries: Iterable[Entry], now: datetime) -> list[Expiry]:
             if lot.left and lot.expired(now):
                 assert lot.expires_at is not None and lot.issued_at is not None
                 found.append(
-                    Expiry(amount=Money(amount=lot.left, currency=currency), expired_at=lot.expires_at, issued_at=lot.issued_at)
+                    Expiry(
+                        amount=Money(amount=lot.left, currency=currency),
+                        expired_at=lot.expires_at,
+                        issued_at=lot.issued_at,
+                    )
                 )
     return sorted(found, key=lambda x: (x.expired_at, x.amount.currency, x.issued_at))
 

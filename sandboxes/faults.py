@@ -122,8 +122,7 @@ class Faults(Generic[R]):
         seed = spec.get("seed", 0)
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise ValueError("seed must be an integer")
-        return {key: parse_rule(self.rule_type, key, value, seed)
-                for key, value in spec.items() if key != "seed"}
+        return {key: parse_rule(self.rule_type, key, value, seed) for key, value in spec.items() if key != "seed"}
 
     def match(self, method: str, path: str) -> R | None:
         request = f"{method} {path}"

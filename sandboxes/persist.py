@@ -97,18 +97,12 @@ class Journal:
         self._tables: dict[str, _Tracked] = {}
         self._meta: Callable[[], dict[str, Any]] | None = None
         self._saved: dict[tuple[str, str], str] = {}
-        self._lock = (
-            threading.Lock()
-        )  # the in-process test servers answer from another thread
+        self._lock = threading.Lock()  # the in-process test servers answer from another thread
         self._db: sqlite3.Connection | None = None
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(
-                path, check_same_thread=False, isolation_level=None
-            )
-            self._db.execute(
-                "PRAGMA journal_mode=WAL"
-            )  # a commit survives a SIGKILL of this process
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")  # a commit survives a SIGKILL of this process
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(SCHEMA)
 
@@ -120,9 +114,7 @@ class Journal:
         """The saved records of `kind`, oldest first, as (key, decoded body)."""
         if self._db is None:
             return
-        rows = self._db.execute(
-            "SELECT key, body FROM records WHERE kind = ? ORDER BY rowid", (kind,)
-        ).fetchall()
+        rows = self._db.execute("SELECT key, body FROM records WHERE kind = ? ORDER BY rowid", (kind,)).fetchall()
         for key, body in rows:
             self._saved[(kind, key)] = body
             yield key, json.loads(body)
@@ -162,9 +154,7 @@ class Journal:
                 for key in touched:
                     skey = tracked.key(key)
                     if dict.__contains__(tracked.table, key):
-                        body = dumps(
-                            tracked.encode(dict.__getitem__(tracked.table, key))
-                        )
+                        body = dumps(tracked.encode(dict.__getitem__(tracked.table, key)))
                         if self._saved.get((kind, skey)) != body:
                             upserts.append((kind, skey, body))
                     elif (kind, skey) in self._saved:
@@ -185,9 +175,7 @@ class Journal:
                     "ON CONFLICT (kind, key) DO UPDATE SET body = excluded.body",
                     upserts,
                 )
-                self._db.executemany(
-                    "DELETE FROM records WHERE kind = ? AND key = ?", deletes
-                )
+                self._db.executemany("DELETE FROM records WHERE kind = ? AND key = ?", deletes)
                 self._db.executemany(
                     "INSERT INTO meta (name, body) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET body = excluded.body",
                     meta,

@@ -1,8 +1,8 @@
 """Run an ASGI app with uvicorn in a background thread, for tests and embedded dev stacks.
 
-    base_url, stop = serve_in_thread(app)   # "http://127.0.0.1:PORT", returns once it answers
-    ...
-    stop()
+base_url, stop = serve_in_thread(app)   # "http://127.0.0.1:PORT", returns once it answers
+...
+stop()
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from typing import Any
 import uvicorn
 
 
-def serve_in_thread(app: Any, host: str = "127.0.0.1", port: int = 0,
-                    startup_timeout: float = 10.0) -> tuple[str, Callable[[], None]]:
+def serve_in_thread(
+    app: Any, host: str = "127.0.0.1", port: int = 0, startup_timeout: float = 10.0
+) -> tuple[str, Callable[[], None]]:
     """Start `app` on host:port (0 picks a free port) and wait until the port accepts connections."""
     # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY only on sockets that say so, and without it
     # every response waits ~40 ms for a delayed ACK.
@@ -27,8 +28,7 @@ def serve_in_thread(app: Any, host: str = "127.0.0.1", port: int = 0,
     bound_port = sock.getsockname()[1]
     config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2)
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True,
-                              name=f"uvicorn:{bound_port}")
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name=f"uvicorn:{bound_port}")
     thread.start()
 
     deadline = time.monotonic() + startup_timeout

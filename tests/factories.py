@@ -33,7 +33,14 @@ CUSTOMER = {
     },
 }
 LINES = [
-    {"id": "L1", "sku": "TEE-BLK-M", "title": "T-shirt black M", "quantity": 2, "unit_price": 2500, "category": "apparel"},
+    {
+        "id": "L1",
+        "sku": "TEE-BLK-M",
+        "title": "T-shirt black M",
+        "quantity": 2,
+        "unit_price": 2500,
+        "category": "apparel",
+    },
     {"id": "L2", "sku": "SHOE-42", "title": "Runner 42", "quantity": 1, "unit_price": 8999, "category": "shoes"},
 ]
 
@@ -43,14 +50,23 @@ def stripe_client(payments_url: str) -> stripe.StripeClient:
 
 
 def create_payment(
-    payments_url: str, amount: int, currency: str = "usd", payment_method: str = "pm_card_visa", *,
+    payments_url: str,
+    amount: int,
+    currency: str = "usd",
+    payment_method: str = "pm_card_visa",
+    *,
     merchant_id: str = DEMO_MERCHANT_ID,
-) -> str:  # fmt: skip
+) -> str:
     """A succeeded PaymentIntent of `merchant_id` (its metadata["merchant_id"]: domain/payout.py's ownership)."""
     pi = stripe_client(payments_url).v1.payment_intents.create(
-        params={"amount": amount, "currency": currency, "payment_method": payment_method, "confirm": True,
-                "metadata": {OWNER_METADATA_KEY: merchant_id}}
-    )  # fmt: skip
+        params={
+            "amount": amount,
+            "currency": currency,
+            "payment_method": payment_method,
+            "confirm": True,
+            "metadata": {OWNER_METADATA_KEY: merchant_id},
+        }
+    )
     return pi.id
 
 
@@ -58,7 +74,9 @@ def new_merchant(engine: Engine, **kw) -> tuple[str, str, str]:
     """A merchant with fresh keys; returns (merchant_id, merchant_key, warehouse_key)."""
     merchant_id = f"m_{uuid.uuid4().hex[:10]}"
     mkey, wkey = f"rf_test_m_{uuid.uuid4().hex}", f"rf_test_w_{uuid.uuid4().hex}"
-    seed_merchant(engine, merchant_id=merchant_id, name=f"Shop {merchant_id}", merchant_key=mkey, warehouse_key=wkey, **kw)
+    seed_merchant(
+        engine, merchant_id=merchant_id, name=f"Shop {merchant_id}", merchant_key=mkey, warehouse_key=wkey, **kw
+    )
     return merchant_id, mkey, wkey
 
 
@@ -68,7 +86,11 @@ THREE_LINES = LINES + [
 
 
 def order_body(
-    payment_reference: str | None, *, placed_days_ago: int = 5, currency: str = "USD", lines: list[dict] | None = None,
+    payment_reference: str | None,
+    *,
+    placed_days_ago: int = 5,
+    currency: str = "USD",
+    lines: list[dict] | None = None,
     customer: dict | None = None,
 ) -> dict:
     now = datetime.now(UTC)
@@ -113,7 +135,14 @@ def return_input(
     customer_tier: str | None = None,
 ) -> ReturnInput:
     lines = [
-        ReturnLine(line_id=l["id"], sku=l["sku"], quantity=l["quantity"], unit_price=l["unit_price"], category=l["category"], reason=reason)
+        ReturnLine(
+            line_id=l["id"],
+            sku=l["sku"],
+            quantity=l["quantity"],
+            unit_price=l["unit_price"],
+            category=l["category"],
+            reason=reason,
+        )
         for l in order.lines
     ]
     return_id = f"ret_{uuid.uuid4().hex[:24]}"
@@ -121,7 +150,9 @@ def return_input(
         return_id=return_id,
         merchant_id=merchant_id,
         context=ReturnContext(
-            order=OrderFacts(order_id=order.id, currency=order.currency, placed_at=order.placed_at, delivered_at=order.delivered_at),
+            order=OrderFacts(
+                order_id=order.id, currency=order.currency, placed_at=order.placed_at, delivered_at=order.delivered_at
+            ),
             destination_country=order.customer["address"]["country"],
             customer_tier=customer_tier,
             order_value=sum(l["unit_price"] * l["quantity"] for l in order.lines),

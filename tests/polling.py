@@ -23,7 +23,9 @@ def poll(fn: Callable[[], T], until: Callable[[T], Any] = bool, timeout: float =
     raise AssertionError(f"timed out after {timeout}s waiting for {what}; last value: {last!r}")
 
 
-async def poll_async(fn: Callable[[], T], until: Callable[[T], Any] = bool, timeout: float = 60, what: str = "condition") -> T:
+async def poll_async(
+    fn: Callable[[], T], until: Callable[[T], Any] = bool, timeout: float = 60, what: str = "condition"
+) -> T:
     """As `poll`, for tests whose worker shares the event loop: checks run in a thread, waits yield."""
     deadline = time.monotonic() + timeout
     last: Any = None
@@ -35,7 +37,9 @@ async def poll_async(fn: Callable[[], T], until: Callable[[T], Any] = bool, time
     raise AssertionError(f"timed out after {timeout}s waiting for {what}; last value: {last!r}")
 
 
-async def poll_awaitable(fn: Callable[[], Any], until: Callable[[Any], Any] = bool, timeout: float = 60, what: str = "condition") -> Any:
+async def poll_awaitable(
+    fn: Callable[[], Any], until: Callable[[Any], Any] = bool, timeout: float = 60, what: str = "condition"
+) -> Any:
     """As `poll_async`, for checks that are coroutines themselves (workflow queries)."""
     deadline = time.monotonic() + timeout
     last: Any = None

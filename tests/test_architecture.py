@@ -16,7 +16,9 @@ def imports(path: Path) -> list[tuple[str, bool]]:
 
     def visit(node: ast.AST, passed_through: bool) -> None:
         if isinstance(node, ast.With):
-            passed_through = passed_through or any("imports_passed_through" in ast.unparse(i.context_expr) for i in node.items)
+            passed_through = passed_through or any(
+                "imports_passed_through" in ast.unparse(i.context_expr) for i in node.items
+            )
         if isinstance(node, ast.Import):
             found.extend((a.name.split(".")[0], passed_through) for a in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
@@ -59,7 +61,9 @@ def test_sandboxes_are_independent_of_the_product():
 
 def test_one_temporal_client_factory():
     offenders = [
-        p for pkg in ("api", "workers", "cli", "bench") for p in modules(pkg)
+        p
+        for pkg in ("api", "workers", "cli", "bench")
+        for p in modules(pkg)
         if "Client.connect(" in p.read_text() and p != ROOT / "workers" / "client.py"
     ]
     assert offenders == []
@@ -84,7 +88,9 @@ def imported_modules(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             for a in node.names:
                 sub = f"{node.module}.{a.name}"
-                is_module = (ROOT / sub.replace(".", "/")).with_suffix(".py").exists() or (ROOT / sub.replace(".", "/")).is_dir()
+                is_module = (ROOT / sub.replace(".", "/")).with_suffix(".py").exists() or (
+                    ROOT / sub.replace(".", "/")
+                ).is_dir()
                 found.add(sub if is_module else node.module)
     return {m for m in found if m.split(".")[0] in OURS}
 
@@ -102,14 +108,20 @@ def test_the_contract_imports_no_activities_and_no_workflow():
         if any(name == c or name.startswith(c + ".") for c in CONTRACT):
             for module in imported_modules(path):
                 top = module.split(".")[0]
-                assert top == "domain" or any(module == c or module.startswith(c + ".") for c in CONTRACT), (path, module)
+                assert top == "domain" or any(module == c or module.startswith(c + ".") for c in CONTRACT), (
+                    path,
+                    module,
+                )
 
 
 def test_no_import_cycle_between_activities_and_workflows():
     graph = {module_name(p): imported_modules(p) for pkg in ("activities", "workflows") for p in modules(pkg)}
     for name, targets in graph.items():  # `import a.b.c` also runs a/__init__ and a/b/__init__
         graph[name] = {t for t in targets if t in graph} | {
-            ".".join(t.split(".")[:i]) for t in targets for i in range(1, t.count(".") + 1) if ".".join(t.split(".")[:i]) in graph
+            ".".join(t.split(".")[:i])
+            for t in targets
+            for i in range(1, t.count(".") + 1)
+            if ".".join(t.split(".")[:i]) in graph
         }
 
     def reachable(start: str) -> set[str]:
@@ -122,7 +134,10 @@ def test_no_import_cycle_between_activities_and_workflows():
 
     # A cycle through both packages: an activities module reachable from a workflows module that reaches it back.
     crossing = [
-        (w, a) for w in graph if w.startswith("workflows") for a in reachable(w)
+        (w, a)
+        for w in graph
+        if w.startswith("workflows")
+        for a in reachable(w)
         if a.startswith("activities") and w in reachable(a)
     ]
     assert crossing == []
@@ -154,7 +169,8 @@ def test_the_api_imports_no_carrier_sdk():
 
 def test_only_the_gateway_starts_or_addresses_workflows():
     offenders = [
-        p for p in modules("api")
+        p
+        for p in modules("api")
         if p != TEMPORAL_GATEWAY and any(call in p.read_text() for call in ("get_workflow_handle", "start_workflow"))
     ]
     assert offenders == []

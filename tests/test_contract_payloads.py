@@ -27,13 +27,31 @@ from activities.store import StoreActivities
 from workflows import messages as m
 
 HISTORIES = sorted((Path(__file__).parent / "replay" / "histories").glob("*.json"))
-ACTIVITY_CLASSES = (CarrierActivities, EmailActivities, ExchangeActivities, InventoryActivities, NotifyActivities,
-                    PaymentActivities, RoutingActivities, StoreActivities)  # fmt: skip
-SIGNALS = {"carrier_event": m.CarrierEvent, "warehouse_receipt": m.WarehouseReceipt, "work_order_done": m.WorkOrderDone,
-           "side_effect_trouble": m.SideEffectTrouble, "transfer_overdue": m.TransferOverdue}  # fmt: skip
-UPDATES = {"submit": (m.SubmitReturn, m.ReturnView), "inspect": (m.Inspection, m.InspectionResult),
-           "review": (m.ReviewDecision, m.ReturnView), "cancel": (m.CancelRequest, m.ReturnView),
-           "schedule_pickup": (m.PickupWindow, m.ReturnView), "cancel_pickup": (m.CancelPickup, m.ReturnView)}  # fmt: skip
+ACTIVITY_CLASSES = (
+    CarrierActivities,
+    EmailActivities,
+    ExchangeActivities,
+    InventoryActivities,
+    NotifyActivities,
+    PaymentActivities,
+    RoutingActivities,
+    StoreActivities,
+)
+SIGNALS = {
+    "carrier_event": m.CarrierEvent,
+    "warehouse_receipt": m.WarehouseReceipt,
+    "work_order_done": m.WorkOrderDone,
+    "side_effect_trouble": m.SideEffectTrouble,
+    "transfer_overdue": m.TransferOverdue,
+}
+UPDATES = {
+    "submit": (m.SubmitReturn, m.ReturnView),
+    "inspect": (m.Inspection, m.InspectionResult),
+    "review": (m.ReviewDecision, m.ReturnView),
+    "cancel": (m.CancelRequest, m.ReturnView),
+    "schedule_pickup": (m.PickupWindow, m.ReturnView),
+    "cancel_pickup": (m.CancelPickup, m.ReturnView),
+}
 # Answers only the caller ever read, recorded before a required field was added (ItemOutcome.recovery_value).
 OLDER_THAN_THE_CONTRACT = {("happy_path", "inspect")}
 WORKFLOWS = {"ReturnWorkflow": (m.ReturnInput, m.ReturnView), "MerchantNotificationWorkflow": (m.MerchantEvent, str)}
@@ -54,9 +72,12 @@ ACTIVITIES = _activities()
 
 def _payloads(block: dict | None) -> list[Payload]:
     return [
-        Payload(metadata={k: base64.b64decode(v) for k, v in p.get("metadata", {}).items()}, data=base64.b64decode(p.get("data", "")))
+        Payload(
+            metadata={k: base64.b64decode(v) for k, v in p.get("metadata", {}).items()},
+            data=base64.b64decode(p.get("data", "")),
+        )
         for p in (block or {}).get("payloads", [])
-    ]  # fmt: skip
+    ]
 
 
 def _contains(after, before, at: str = "") -> None:

@@ -18,14 +18,19 @@ def compose_config() -> dict:
     assert exe, "docker-compose is not installed; `make test` installs it (tests/services.sh)"
     out = subprocess.run(
         [exe, "-f", str(ROOT / "docker-compose.yml"), "--profile", "sandboxes", "config"],
-        capture_output=True, text=True, check=True, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
     )
     return yaml.safe_load(out.stdout)
 
 
 def test_compose_names_every_service_the_code_expects():
     services = compose_config()["services"]
-    assert {"postgresql", "temporal", "temporal-ui", "api", "worker", "easypost-sandbox", "payments-sandbox"} <= set(services)
+    assert {"postgresql", "temporal", "temporal-ui", "api", "worker", "easypost-sandbox", "payments-sandbox"} <= set(
+        services
+    )
     assert services["worker"]["command"] == ["python", "-m", "workers.main"]
     assert "api.app:app_factory" in services["api"]["command"]
     assert services["easypost-sandbox"]["profiles"] == ["sandboxes"]

@@ -22,7 +22,10 @@ def test_the_workflows_answer_to_the_names_in_ids():
     from workflows.merchant_notification import MerchantNotificationWorkflow
     from workflows.returns import ReturnWorkflow
 
-    assert getattr(MerchantNotificationWorkflow, "__temporal_workflow_definition").name == ids.MERCHANT_NOTIFICATION_WORKFLOW
+    assert (
+        getattr(MerchantNotificationWorkflow, "__temporal_workflow_definition").name
+        == ids.MERCHANT_NOTIFICATION_WORKFLOW
+    )
     signals = getattr(ReturnWorkflow, "__temporal_workflow_definition").signals
     assert {ids.TRANSFER_OVERDUE_SIGNAL, ids.SIDE_EFFECT_TROUBLE_SIGNAL} <= set(signals)
 
@@ -57,13 +60,33 @@ def test_activities_workers_and_the_contract_build_no_ids_inline():
     from pathlib import Path
 
     root = Path(__file__).resolve().parent.parent
-    made_elsewhere = ('f"return-{', 'f"transfer-{', 'f"notify-{', 'f"evt_{', 'f"exchange-{', 'f"pickup-{', 'f"returnflow-{',
-                      'f"label-{', '"wo_"', '"cert_"', 'f"submit-{', 'f"credit-{', "-parcel-", "-relabel-")  # fmt: skip
-    files = [*(root / "activities").rglob("*.py"), *(root / "workers").rglob("*.py"), *(root / "workflows").glob("*.py"),
-             *(root / "workflows" / "contract").rglob("*.py")]  # fmt: skip
+    made_elsewhere = (
+        'f"return-{',
+        'f"transfer-{',
+        'f"notify-{',
+        'f"evt_{',
+        'f"exchange-{',
+        'f"pickup-{',
+        'f"returnflow-{',
+        'f"label-{',
+        '"wo_"',
+        '"cert_"',
+        'f"submit-{',
+        'f"credit-{',
+        "-parcel-",
+        "-relabel-",
+    )
+    files = [
+        *(root / "activities").rglob("*.py"),
+        *(root / "workers").rglob("*.py"),
+        *(root / "workflows").glob("*.py"),
+        *(root / "workflows" / "contract").rglob("*.py"),
+    ]
     offenders = [
         (p.relative_to(root).as_posix(), pattern)
-        for p in files if p.name != "ids.py"
-        for pattern in made_elsewhere if pattern in p.read_text()
+        for p in files
+        if p.name != "ids.py"
+        for pattern in made_elsewhere
+        if pattern in p.read_text()
     ]
     assert offenders == []

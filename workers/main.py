@@ -53,10 +53,18 @@ def build_workers(client: Client, settings: Settings, engine: Engine, executor: 
     routing = RoutingActivities(engine)
     inventory = InventoryActivities(engine)
     exchanges = ExchangeActivities(engine)
-    mail = EmailActivities(engine, SmtpConfig(
-        host=settings.smtp_host, port=settings.smtp_port, sender=settings.mail_from, username=settings.smtp_username,
-        password=settings.smtp_password.get_secret_value(), starttls=settings.smtp_starttls,
-    ), portal_link=partial(portal_link, settings.public_url, settings.portal_secret))  # fmt: skip
+    mail = EmailActivities(
+        engine,
+        SmtpConfig(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.mail_from,
+            username=settings.smtp_username,
+            password=settings.smtp_password.get_secret_value(),
+            starttls=settings.smtp_starttls,
+        ),
+        portal_link=partial(portal_link, settings.public_url, settings.portal_secret),
+    )
     # A call to the outside failing again and again is on the return's timeline within minutes.
     watch = [SideEffectWatch(client, engine, after_attempts=settings.side_effect_alert_attempts)]
     return [
@@ -85,8 +93,16 @@ def build_workers(client: Client, settings: Settings, engine: Engine, executor: 
         Worker(
             client,
             task_queue=CARRIER_TASK_QUEUE,
-            activities=[carrier.buy_return_label, carrier.buy_transfer_label, carrier.ship_replacement, carrier.void_label,
-                        carrier.confirm_void, carrier.schedule_pickup, carrier.cancel_pickup, carrier.pickup_status],
+            activities=[
+                carrier.buy_return_label,
+                carrier.buy_transfer_label,
+                carrier.ship_replacement,
+                carrier.void_label,
+                carrier.confirm_void,
+                carrier.schedule_pickup,
+                carrier.cancel_pickup,
+                carrier.pickup_status,
+            ],
             activity_executor=executor,
             max_task_queue_activities_per_second=settings.carrier_requests_per_second,
             interceptors=watch,

@@ -41,14 +41,10 @@ class SideEffectWatch(Interceptor):
     def __init__(self, client: Client, engine: Engine, after_attempts: int = 3) -> None:
         self.client, self.engine, self.after_attempts = client, engine, after_attempts
 
-    def intercept_activity(
-        self, next: ActivityInboundInterceptor
-    ) -> ActivityInboundInterceptor:
+    def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
         return _Watched(next, self)
 
-    async def report(
-        self, return_id: str, merchant_id: str | None, trouble: SideEffectTrouble
-    ) -> None:
+    async def report(self, return_id: str, merchant_id: str | None, trouble: SideEffectTrouble) -> None:
         try:
             await self.client.get_workflow_handle(return_workflow_id(return_id)).signal(
                 SIDE_EFFECT_TROUBLE_SIGNAL, trouble
@@ -66,20 +62,24 @@ class SideEffectWatch(Interceptor):
         if trouble.recovered:
             return
         # The return has closed (a webhook delivery outlives it): the record is ours to write.
-        merchant_id = merchant_id or await asyncio.to_thread(
-            return_merchant, self.engine, return_id
-        )
+        merchant_id = merchant_id or await asyncio.to_thread(return_merchant, self.engine, return_id)
         if merchant_id is None:
             return
         reason = f"{trouble.activity} keeps failing (attempt {trouble.attempt}): {trouble.error[:300]}; still retrying"
-        await asyncio.to_thread(flag_return, self.engine, merchant_id=merchant_id, return_id=return_id,
-                                kind=AttentionKind.SIDE_EFFECT_FAILING, about=trouble.activity, reason=reason, on_timeline=True)  # fmt: skip
+        await asyncio.to_thread(
+            flag_return,
+            self.engine,
+            merchant_id=merchant_id,
+            return_id=return_id,
+            kind=AttentionKind.SIDE_EFFECT_FAILING,
+            about=trouble.activity,
+            reason=reason,
+            on_timeline=True,
+        )
 
 
 class _Watched(ActivityInboundInterceptor):
-    def __init__(
-        self, next: ActivityInboundInterceptor, watch: SideEffectWatch
-    ) -> None:
+    def __init__(self, next: ActivityInboundInterceptor, watch: SideEffectWatch) -> None:
         super().__init__(next)
         self._watch = watch
 
@@ -93,27 +93,20 @@ class _Watched(ActivityInboundInterceptor):
         if subject and not info.is_local and info.attempt == limit + 1 and info.activity_type not in POLLING_ACTIVITIES:
             # Earlier attempts may have timed out rather than raised here (a hung call): say so now.
             error = f"{limit} attempts failed or timed out"
-            await self._watch.report(*subject, SideEffectTrouble(activity=info.activity_type, attempt=limit, error=error))
+            await self._watch.report(
+                *subject, SideEffectTrouble(activity=info.activity_type, attempt=limit, error=error)
+            )
         try:
             result = await super().execute_activity(input)
         except Exception as err:
-            if (
-                subject
-                and not info.is_local
-                and info.attempt == limit
-                and _retried(err)
-            ):
-                trouble = SideEffectTrouble(
-                    activity=info.activity_type, attempt=info.attempt, error=_words(err)
-                )
+            if subject and not info.is_local and info.attempt == limit and _retried(err):
+                trouble = SideEffectTrouble(activity=info.activity_type, attempt=info.attempt, error=_words(err))
                 await self._watch.report(*subject, trouble)
             raise
         if subject and not info.is_local and info.attempt > limit:
             await self._watch.report(
                 *subject,
-                SideEffectTrouble(
-                    activity=info.activity_type, attempt=info.attempt, recovered=True
-                ),
+                SideEffectTrouble(activity=info.activity_type, attempt=info.attempt, recovered=True),
             )
         return result
 
@@ -122,11 +115,7 @@ def _subject(args) -> tuple[str, str | None] | None:
     """(return_id, merchant_id) of the return an activity works for, from its argument."""
     arg = args[0] if args else None
     return_id = getattr(arg, "return_id", None)
-    return (
-        (return_id, getattr(arg, "merchant_id", None))
-        if isinstance(return_id, str)
-        else None
-    )
+    return (return_id, getattr(arg, "merchant_id", None)) if isinstance(return_id, str) else None
 
 
 def _retried(err: BaseException) -> bool:
@@ -160,9 +149,9 @@ class WorkflowTaskWatch(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         # Runs on the workflow's thread: only note it here.
         details = getattr(record, "temporal_workflow", None)
-        if getattr(
-            record, "__temporal_error_identifier", None
-        ) != "WorkflowTaskFailure" or not isinstance(details, dict):
+        if getattr(record, "__temporal_error_identifier", None) != "WorkflowTaskFailure" or not isinstance(
+            details, dict
+        ):
             return
         error = record.exc_info[1] if record.exc_info else None
         self._seen.put(
@@ -189,7 +178,16 @@ class WorkflowTaskWatch(logging.Handler):
             if merchant_id is None:
                 continue
             self._flagged.add(return_id)
-            reason = f"the return's workflow cannot move on ({error[:300]}); it needs a code fix, Temporal keeps retrying"
-            new += flag_return(self.engine, merchant_id=merchant_id, return_id=return_id, kind=AttentionKind.WORKFLOW_TASK_FAILED,
-                               about="", reason=reason, on_timeline=False)  # fmt: skip
+            reason = (
+                f"the return's workflow cannot move on ({error[:300]}); it needs a code fix, Temporal keeps retrying"
+            )
+            new += flag_return(
+                self.engine,
+                merchant_id=merchant_id,
+                return_id=return_id,
+                kind=AttentionKind.WORKFLOW_TASK_FAILED,
+                about="",
+                reason=reason,
+                on_timeline=False,
+            )
         return new

@@ -48,24 +48,38 @@ class TransferWorkflow:
         label = await workflow.execute_activity_method(
             CarrierActivities.buy_transfer_label,
             TransferLabelRequest(
-                reference=workflow.info().workflow_id, merchant_id=inp.merchant_id,
-                from_facility_id=inp.from_facility_id, to_facility_id=inp.to_facility_id, units=inp.quantity,
+                reference=workflow.info().workflow_id,
+                merchant_id=inp.merchant_id,
+                from_facility_id=inp.from_facility_id,
+                to_facility_id=inp.to_facility_id,
+                units=inp.quantity,
             ),
             **CARRIER,
-        )  # fmt: skip
+        )
         self._tracking_code = label.tracking_code
-        step = ItemStep(return_id=inp.return_id, merchant_id=inp.merchant_id, line_id=inp.line_id, step="sent",
-                        tracking_code=label.tracking_code)  # fmt: skip
+        step = ItemStep(
+            return_id=inp.return_id,
+            merchant_id=inp.merchant_id,
+            line_id=inp.line_id,
+            step="sent",
+            tracking_code=label.tracking_code,
+        )
         await workflow.execute_activity_method(InventoryActivities.record_item_step, step, **ITEMS)
         overdue = False
         try:
-            await workflow.wait_condition(lambda: self._receipt is not None, timeout=timedelta(days=inp.arrival_timeout_days))
+            await workflow.wait_condition(
+                lambda: self._receipt is not None, timeout=timedelta(days=inp.arrival_timeout_days)
+            )
         except asyncio.TimeoutError:
             overdue = True
             await workflow.get_external_workflow_handle(return_workflow_id(inp.return_id)).signal(
                 TRANSFER_OVERDUE_SIGNAL,
-                TransferOverdue(line_id=inp.line_id, facility_id=inp.to_facility_id, tracking_code=label.tracking_code,
-                                days=inp.arrival_timeout_days),  # fmt: skip
+                TransferOverdue(
+                    line_id=inp.line_id,
+                    facility_id=inp.to_facility_id,
+                    tracking_code=label.tracking_code,
+                    days=inp.arrival_timeout_days,
+                ),
             )
             await workflow.wait_condition(lambda: self._receipt is not None)
         await workflow.execute_activity_method(

@@ -41,13 +41,22 @@ async def put_stock(body: StockUpdate, principal: MerchantKey, db: DbDep) -> Sto
         registry = load_registry(session, principal.merchant_id)
         for i, level in enumerate(body.levels):
             if registry.get(level.facility_id) is None:
-                raise ApiError(422, "unknown_facility", f"levels[{i}].facility_id: {level.facility_id!r} is not in your facility registry",
-                               field=f"levels[{i}].facility_id")  # fmt: skip
+                raise ApiError(
+                    422,
+                    "unknown_facility",
+                    f"levels[{i}].facility_id: {level.facility_id!r} is not in your facility registry",
+                    field=f"levels[{i}].facility_id",
+                )
             try:
                 set_on_hand(session, principal.merchant_id, level.sku, level.facility_id, level.on_hand)
             except BelowReserved as err:
-                raise ApiError(409, "below_reserved", f"levels[{i}]: {err.reserved} units of {level.sku} at {level.facility_id} "
-                               f"are reserved for exchanges; on_hand cannot go below that", field=f"levels[{i}].on_hand") from err  # fmt: skip
+                raise ApiError(
+                    409,
+                    "below_reserved",
+                    f"levels[{i}]: {err.reserved} units of {level.sku} at {level.facility_id} "
+                    f"are reserved for exchanges; on_hand cannot go below that",
+                    field=f"levels[{i}].on_hand",
+                ) from err
         return StockOut(levels=load_stock(session, principal.merchant_id))
 
     return await db.run(save)

@@ -40,7 +40,9 @@ def _filename(row: ReturnRecord, what: str, ext: str) -> str:
 
 def _file(content: bytes, kind: str, filename: str) -> Response:
     disposition = "attachment" if kind == "zpl" else "inline"  # ZPL goes to a printer, not a viewer
-    return Response(content, media_type=MEDIA_TYPES[kind], headers={"Content-Disposition": f'{disposition}; filename="{filename}"'})
+    return Response(
+        content, media_type=MEDIA_TYPES[kind], headers={"Content-Disposition": f'{disposition}; filename="{filename}"'}
+    )
 
 
 async def _owned(db: DbDep, merchant_id: str, return_id: str) -> ReturnRecord:
@@ -95,7 +97,9 @@ async def _qr(db: DbDep, merchant_id: str, return_id: str, kind: Literal["png", 
     row = await _owned(db, merchant_id, return_id)
     tracking_code = _label(row).get("tracking_code")
     if not tracking_code:
-        raise ApiError(404, "no_label", f"return {row.id!r} has a label without a tracking code", return_status=row.status)
+        raise ApiError(
+            404, "no_label", f"return {row.id!r} has a label without a tracking code", return_status=row.status
+        )
     return _file(dropoff_qr(tracking_code, kind), kind, _filename(row, "dropoff-qr", kind))
 
 

@@ -37,15 +37,42 @@ async def facility_receipt(
 ) -> FacilityReceiptOut:
     """Confirm an item sent to this facility arrived (202: its transfer workflow completes)."""
     route = await db.run(
-        lambda s: transfer_to(s, principal.merchant_id, facility_id, tracking_code=body.tracking_code, return_id=body.return_id,
-                              line_id=body.line_id)
-    )  # fmt: skip
+        lambda s: transfer_to(
+            s,
+            principal.merchant_id,
+            facility_id,
+            tracking_code=body.tracking_code,
+            return_id=body.return_id,
+            line_id=body.line_id,
+        )
+    )
     if route is None or (route.from_facility_id == facility_id):
-        what = f"tracking code {body.tracking_code!r}" if body.tracking_code else f"line {body.line_id!r} of return {body.return_id!r}"
+        what = (
+            f"tracking code {body.tracking_code!r}"
+            if body.tracking_code
+            else f"line {body.line_id!r} of return {body.return_id!r}"
+        )
         raise ApiError(404, "transfer_not_found", f"no item was sent to facility {facility_id!r} with {what}")
     if route.transfer_tracking_code is None:
-        raise ApiError(409, "not_shipped", f"line {route.line_id} of return {route.return_id} has not been shipped to {facility_id} yet")
-    receipt = FacilityReceipt(receipt_id=f"freceipt-{uuid.uuid4().hex}", facility_id=facility_id, received_at=datetime.now(UTC))
-    if not await workflows.confirm_facility_receipt(route.return_id, route.line_id, receipt):  # its transfer has finished
-        raise ApiError(409, "already_received", f"line {route.line_id} of return {route.return_id} was already received at {facility_id}")
-    return FacilityReceiptOut(facility_id=facility_id, return_id=route.return_id, line_id=route.line_id, tracking_code=route.transfer_tracking_code)
+        raise ApiError(
+            409,
+            "not_shipped",
+            f"line {route.line_id} of return {route.return_id} has not been shipped to {facility_id} yet",
+        )
+    receipt = FacilityReceipt(
+        receipt_id=f"freceipt-{uuid.uuid4().hex}", facility_id=facility_id, received_at=datetime.now(UTC)
+    )
+    if not await workflows.confirm_facility_receipt(
+        route.return_id, route.line_id, receipt
+    ):  # its transfer has finished
+        raise ApiError(
+            409,
+            "already_received",
+            f"line {route.line_id} of return {route.return_id} was already received at {facility_id}",
+        )
+    return FacilityReceiptOut(
+        facility_id=facility_id,
+        return_id=route.return_id,
+        line_id=route.line_id,
+        tracking_code=route.transfer_tracking_code,
+    )

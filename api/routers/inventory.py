@@ -23,16 +23,23 @@ router = APIRouter(tags=["merchant: inventory"])
 
 def _movement(row: InventoryMovement) -> inventory.Movement:
     return inventory.Movement(
-        kind=row.movement, sku=row.sku, quantity=row.quantity, from_location=row.from_location,
-        from_condition=row.from_condition, to_location=row.to_location, to_condition=row.to_condition,
-    )  # fmt: skip
+        kind=row.movement,
+        sku=row.sku,
+        quantity=row.quantity,
+        from_location=row.from_location,
+        from_condition=row.from_condition,
+        to_location=row.to_location,
+        to_condition=row.to_condition,
+    )
 
 
 @router.get("/v1/inventory", response_model=InventoryOut)
 async def levels(
-    principal: MerchantOrOpsKey, db: DbDep,
-    sku: str | None = Query(None, max_length=128), location: str | None = Query(None, max_length=128),
-) -> InventoryOut:  # fmt: skip
+    principal: MerchantOrOpsKey,
+    db: DbDep,
+    sku: str | None = Query(None, max_length=128),
+    location: str | None = Query(None, max_length=128),
+) -> InventoryOut:
     """Units on hand per SKU, location and condition (sellable, refurbished, or a grade), from the ledger."""
 
     found = inventory.levels(_movement(r) for r in await db.run(movements, principal.merchant_id, sku))
@@ -52,9 +59,12 @@ async def trail(return_id: ReturnPathId, line_id: PathId, principal: MerchantOrO
         raise ApiError(404, "item_not_found", f"return {return_id!r} has no line {line_id!r}")
     moves, route, wo, cert = found.movements, found.route, found.work_order, found.certificate
     return ItemTrailOut(
-        return_id=return_id, line_id=line_id,
-        disposition=route.disposition if route else None, facility_id=route.facility_id if route else None,
-        route_reason=route.reason if route else None, work_order_id=wo.id if wo else None,
+        return_id=return_id,
+        line_id=line_id,
+        disposition=route.disposition if route else None,
+        facility_id=route.facility_id if route else None,
+        route_reason=route.reason if route else None,
+        work_order_id=wo.id if wo else None,
         certificate=CertificateOut.model_validate(cert, from_attributes=True) if cert else None,
         movements=[MovementOut.model_validate(m, from_attributes=True) for m in moves],
-    )  # fmt: skip
+    )

@@ -33,7 +33,9 @@ async def get_endpoint(principal: MerchantKey, db: DbDep) -> EndpointOut:
 
 @router.get("/v1/webhook-deliveries", response_model=Deliveries)
 async def list_deliveries(
-    principal: MerchantKey, db: DbDep, limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    principal: MerchantKey,
+    db: DbDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
     event_id: Annotated[str | None, Query(max_length=128)] = None,
 ) -> Deliveries:
     rows = await db.run(webhook_deliveries, principal.merchant_id, event_id, limit)

@@ -20,7 +20,9 @@ router = APIRouter(tags=["ops"])
 
 
 @router.post("/v1/returns/{return_id}/review", response_model=ReturnOut)
-async def review(return_id: ReturnPathId, body: ReviewIn, principal: OpsKey, db: DbDep, workflows: ReturnsGatewayDep) -> ReturnOut:
+async def review(
+    return_id: ReturnPathId, body: ReviewIn, principal: OpsKey, db: DbDep, workflows: ReturnsGatewayDep
+) -> ReturnOut:
     """Approve or reject a return the policy held for manual review."""
     row = await db.run(get_return, principal.merchant_id, return_id)
     if row is None:
@@ -32,9 +34,11 @@ async def review(return_id: ReturnPathId, body: ReviewIn, principal: OpsKey, db:
 
 @router.get("/v1/attention", response_model=list[AttentionOut])
 async def attention(
-    principal: MerchantOrOpsKey, db: DbDep, kind: str | None = Query(None, max_length=32),
+    principal: MerchantOrOpsKey,
+    db: DbDep,
+    kind: str | None = Query(None, max_length=32),
     limit: int = Query(100, ge=1, le=500),
-) -> list[AttentionOut]:  # fmt: skip
+) -> list[AttentionOut]:
     """What needs a person, newest first: held items, overdue inspections and transfers, inspection
     findings, unconfirmed refunds, shoppers who owe money, unidentified parcels."""
 
@@ -43,13 +47,17 @@ async def attention(
 
 
 @router.post("/v1/attention/{attention_id}/resolve", response_model=AttentionOut)
-async def resolve(attention_id: Annotated[int, Path(ge=1, le=2**63 - 1)], body: ResolveIn, principal: OpsKey, db: DbDep) -> AttentionOut:
+async def resolve(
+    attention_id: Annotated[int, Path(ge=1, le=2**63 - 1)], body: ResolveIn, principal: OpsKey, db: DbDep
+) -> AttentionOut:
     """Mark an attention item handled: it leaves the list (the return's timeline keeps its history)."""
     by = f"ops key {principal.key_prefix}…" + (f": {body.note}" if body.note else "")
     try:
         row = await db.run(resolve_attention, principal.merchant_id, attention_id, by)
     except AlreadyResolved as err:
-        raise ApiError(409, "already_resolved", f"attention item {attention_id} was resolved at {err.resolved_at.isoformat()}") from err
+        raise ApiError(
+            409, "already_resolved", f"attention item {attention_id} was resolved at {err.resolved_at.isoformat()}"
+        ) from err
     if row is None:
         raise ApiError(404, "attention_not_found", f"attention item {attention_id} not found")
     return AttentionOut.model_validate(row, from_attributes=True)

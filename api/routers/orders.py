@@ -15,8 +15,9 @@ router = APIRouter(prefix="/v1/orders", tags=["merchant: orders"])
 
 
 @router.put("/{order_id}", response_model=OrderOut)
-async def put_order(order_id: PathId, body: OrderIn, principal: MerchantKey, db: DbDep, response: Response,
-                    settings: SettingsDep) -> OrderOut:  # fmt: skip
+async def put_order(
+    order_id: PathId, body: OrderIn, principal: MerchantKey, db: DbDep, response: Response, settings: SettingsDep
+) -> OrderOut:
     if body.payment is not None:  # the merchant's, succeeded, in the order's currency (422 naming payment.reference)
         await check_payment_reference(settings, principal.merchant_id, body.payment.reference, body.currency)
     values = body.model_dump(mode="json", exclude={"placed_at", "delivered_at"})

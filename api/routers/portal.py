@@ -62,7 +62,9 @@ HEADERS = {
     response_model=PortalLinkOut,
     responses={404: {"description": "no such return for this merchant"}},
 )
-async def get_portal_link(return_id: ReturnPathId, principal: MerchantKey, db: DbDep, settings: SettingsDep) -> PortalLinkOut:
+async def get_portal_link(
+    return_id: ReturnPathId, principal: MerchantKey, db: DbDep, settings: SettingsDep
+) -> PortalLinkOut:
     """The shopper's link to this return's portal page (label, drop-off QR code, status); it does not expire."""
     row = await db.run(get_return, principal.merchant_id, return_id)
     if row is None:
@@ -76,7 +78,9 @@ def _message(status: int, title: str, text: str) -> HTMLResponse:
 
 
 def _not_valid() -> HTMLResponse:
-    return _message(404, "This link is not valid", "Check that you copied the whole link, or ask the shop for a new one.")
+    return _message(
+        404, "This link is not valid", "Check that you copied the whole link, or ask the shop for a new one."
+    )
 
 
 async def _guarded(work: Callable[[], Awaitable[Response]]) -> Response:
@@ -105,7 +109,9 @@ async def portal_page_for(token: str, db: DbDep, settings: SettingsDep) -> Respo
     return await _guarded(work)
 
 
-async def _return_label(db: DbDep, settings: SettingsDep, token: str, parcel: str) -> tuple[ReturnRecord, dict, int] | Response:
+async def _return_label(
+    db: DbDep, settings: SettingsDep, token: str, parcel: str
+) -> tuple[ReturnRecord, dict, int] | Response:
     """The return and its usable label for parcel `parcel` (1 unless the return has several)."""
     ids = _ids(settings, token)
     row = await db.run(get_return, *ids) if ids else None
@@ -121,8 +127,11 @@ async def _return_label(db: DbDep, settings: SettingsDep, token: str, parcel: st
 def _file(content: bytes, kind: str, row: ReturnRecord, what: str, number: int) -> Response:
     suffix = "" if number == 1 else f"-{number}"
     filename = f"{re.sub(r'[^A-Za-z0-9_.-]', '_', row.id)}-{what}{suffix}.{kind}"
-    return Response(content, media_type=MEDIA_TYPES[kind],
-                    headers={**HEADERS, "Content-Disposition": f'inline; filename="{filename}"'})  # fmt: skip
+    return Response(
+        content,
+        media_type=MEDIA_TYPES[kind],
+        headers={**HEADERS, "Content-Disposition": f'inline; filename="{filename}"'},
+    )
 
 
 async def _label(db: DbDep, settings: SettingsDep, token: str, parcel: str, fmt: Literal["png", "pdf"]) -> Response:
@@ -135,7 +144,9 @@ async def _label(db: DbDep, settings: SettingsDep, token: str, parcel: str, fmt:
             content = await label_file(settings, label, fmt)
         except ApiError as err:
             log.warning("portal label download for return %s failed: %s", row.id, err.message)
-            return _message(502, "The label could not be fetched", "The carrier did not answer. Please try again in a minute.")
+            return _message(
+                502, "The label could not be fetched", "The carrier did not answer. Please try again in a minute."
+            )
         return _file(content, fmt, row, "label", number)
 
     return await _guarded(work)

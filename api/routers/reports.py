@@ -19,8 +19,12 @@ async def label_report(principal: MerchantOrOpsKey, db: DbDep, since: Instant | 
     for row in await db.run(labelled_returns, principal.merchant_id, since):
         for label in row.parcels or [row.label]:
             rate = label["rate"]
-            spend = totals.setdefault(rate["currency"], LabelSpend(currency=rate["currency"], labels_bought=0, spent=0,
-                                                                   labels_voided=0, saved=0, void_rejected=0))  # fmt: skip
+            spend = totals.setdefault(
+                rate["currency"],
+                LabelSpend(
+                    currency=rate["currency"], labels_bought=0, spent=0, labels_voided=0, saved=0, void_rejected=0
+                ),
+            )
             spend.labels_bought += 1
             spend.spent += rate["amount"]
             if label.get("void_status") == "refunded":

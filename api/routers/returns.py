@@ -96,7 +96,9 @@ async def list_returns(
         raise ApiError(400, "invalid_cursor", "cursor is not one this API returned") from err
     rows = await db.run(returns.list_returns, principal.merchant_id, status.value if status else None, limit + 1, after)
     page, more = rows[:limit], len(rows) > limit
-    return ReturnList(data=[ReturnOut.of(r) for r in page], next_cursor=returns.encode_cursor(page[-1]) if more else None)
+    return ReturnList(
+        data=[ReturnOut.of(r) for r in page], next_cursor=returns.encode_cursor(page[-1]) if more else None
+    )
 
 
 async def _owned(db: DbDep, merchant_id: str, return_id: str) -> ReturnRecord:
@@ -128,8 +130,12 @@ async def get_tracking(return_id: ReturnPathId, principal: MerchantKey, db: DbDe
         result = (row.payload or {}).get("result") or {}
         events.append(
             TrackingEventOut(
-                event_id=row.event_id, description=row.description, status=row.tracking_status,
-                status_detail=result.get("status_detail"), received_at=row.received_at, signalled=row.signalled,
+                event_id=row.event_id,
+                description=row.description,
+                status=row.tracking_status,
+                status_detail=result.get("status_detail"),
+                received_at=row.received_at,
+                signalled=row.signalled,
                 tracking_details=[d for d in result.get("tracking_details") or [] if isinstance(d, dict)],
             )
         )
@@ -137,7 +143,9 @@ async def get_tracking(return_id: ReturnPathId, principal: MerchantKey, db: DbDe
 
 
 @router.post("/{return_id}/pickup", response_model=ReturnOut)
-async def schedule_pickup(return_id: ReturnPathId, body: PickupWindowIn, principal: MerchantKey, db: DbDep, workflows: ReturnsGatewayDep) -> ReturnOut:
+async def schedule_pickup(
+    return_id: ReturnPathId, body: PickupWindowIn, principal: MerchantKey, db: DbDep, workflows: ReturnsGatewayDep
+) -> ReturnOut:
     """Book a carrier pickup at the shopper's address (cheapest pickup rate), until the carrier has the parcel.
     If the carrier calls it off or misses it, the return says so and the shopper drops the parcel off instead."""
     row = await _owned(db, principal.merchant_id, return_id)
@@ -147,7 +155,11 @@ async def schedule_pickup(return_id: ReturnPathId, body: PickupWindowIn, princip
 
 @router.post("/{return_id}/pickup/cancel", response_model=ReturnOut)
 async def cancel_pickup(
-    return_id: ReturnPathId, principal: MerchantKey, db: DbDep, workflows: ReturnsGatewayDep, body: CancelIn | None = None
+    return_id: ReturnPathId,
+    principal: MerchantKey,
+    db: DbDep,
+    workflows: ReturnsGatewayDep,
+    body: CancelIn | None = None,
 ) -> ReturnOut:
     row = await _owned(db, principal.merchant_id, return_id)
     view = await workflows.cancel_pickup(return_id, CancelPickup(reason=(body or CancelIn()).reason), row.status)
@@ -156,11 +168,17 @@ async def cancel_pickup(
 
 @router.post("/{return_id}/cancel", response_model=ReturnOut)
 async def cancel_return(
-    return_id: ReturnPathId, principal: MerchantKey, db: DbDep, workflows: ReturnsGatewayDep, body: CancelIn | None = None
+    return_id: ReturnPathId,
+    principal: MerchantKey,
+    db: DbDep,
+    workflows: ReturnsGatewayDep,
+    body: CancelIn | None = None,
 ) -> ReturnOut:
     row = await _owned(db, principal.merchant_id, return_id)
     status = ReturnStatus(row.status)
     if not status.is_cancellable:
-        raise ApiError(409, "wrong_state", f"the return is {status.value}; it can be cancelled only until the carrier scans it")
+        raise ApiError(
+            409, "wrong_state", f"the return is {status.value}; it can be cancelled only until the carrier scans it"
+        )
     view = await workflows.cancel(return_id, CancelRequest(reason=(body or CancelIn()).reason), status.value)
     return ReturnOut.from_view(view)

@@ -43,7 +43,10 @@ def _money(m: Money) -> MoneyOut:
 
 
 def _ledger(rows: list[StoreCreditEntry]) -> list[Entry]:
-    return [Entry(amount=r.amount, currency=r.currency, kind=r.kind, created_at=r.created_at, expires_at=r.expires_at) for r in rows]
+    return [
+        Entry(amount=r.amount, currency=r.currency, kind=r.kind, created_at=r.created_at, expires_at=r.expires_at)
+        for r in rows
+    ]
 
 
 def redeem(session: Session, merchant_id: str, email: str, body: RedeemIn) -> tuple[StoreCreditEntry, Money, bool]:
@@ -54,7 +57,8 @@ def redeem(session: Session, merchant_id: str, email: str, body: RedeemIn) -> tu
     if done is not None:
         if (done.customer_email, -done.amount, done.currency) != (email, body.amount, body.currency):
             raise ApiError(
-                409, "idempotency_conflict",
+                409,
+                "idempotency_conflict",
                 f"reference {body.reference!r} was already used for a different redemption "
                 f"({Money(amount=-done.amount, currency=done.currency).display()})",
             )
@@ -76,7 +80,10 @@ async def lookup_store_credit(body: CustomerIn, principal: MerchantKey, db: DbDe
     return LedgerOut(
         customer=email,
         balances=[_money(m) for m in balances(_ledger(rows), utcnow())],
-        expired=[ExpiryOut(amount=_money(e.amount), expired_at=e.expired_at, issued_at=e.issued_at) for e in expiries(_ledger(rows), utcnow())],
+        expired=[
+            ExpiryOut(amount=_money(e.amount), expired_at=e.expired_at, issued_at=e.issued_at)
+            for e in expiries(_ledger(rows), utcnow())
+        ],
         entries=[EntryOut.of(r) for r in rows],
     )
 
@@ -93,7 +100,8 @@ async def redeem_store_credit(body: RedeemIn, principal: MerchantKey, db: DbDep,
         except InsufficientCredit as err:
             wanted = Money(amount=body.amount, currency=body.currency).display()
             raise ApiError(
-                409, "insufficient_credit",
+                409,
+                "insufficient_credit",
                 f"redeeming {wanted} exceeds the store-credit balance of {err.balance.display()}",
                 balance=_money(err.balance).model_dump(),
             ) from err

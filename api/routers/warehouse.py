@@ -36,18 +36,30 @@ from workflows.messages import InspectedItem, Inspection, WarehouseReceipt
 router = APIRouter(tags=["warehouse"])
 
 
-def _scan(session: Session, merchant_id: str, body: ReceiptIn) -> tuple[ReturnRecord | None, UnidentifiedParcel | str | None]:
+def _scan(
+    session: Session, merchant_id: str, body: ReceiptIn
+) -> tuple[ReturnRecord | None, UnidentifiedParcel | str | None]:
     """(the return scanned, the facility receiving it), or (None, the unidentified parcel recorded for ops)."""
     row, named_id = scanned_return(session, merchant_id, body.tracking_code, body.return_id, body.rma_code)
     if row is None:
-        parcel = record_unidentified(session, merchant_id, body.facility_id, tracking_code=body.tracking_code,
-                                     rma_code=body.rma_code, return_id=body.return_id, named_id=named_id, notes=body.notes)  # fmt: skip
+        parcel = record_unidentified(
+            session,
+            merchant_id,
+            body.facility_id,
+            tracking_code=body.tracking_code,
+            rma_code=body.rma_code,
+            return_id=body.return_id,
+            named_id=named_id,
+            notes=body.notes,
+        )
         return None, parcel
     return row, receiving_facility(session, merchant_id, body.facility_id, row)
 
 
 @router.post("/v1/warehouse/receipts", status_code=202, response_model=ReturnOut | UnidentifiedOut)
-async def receive(body: ReceiptIn, principal: WarehouseKey, db: DbDep, workflows: ReturnsGatewayDep) -> ReturnOut | UnidentifiedOut:
+async def receive(
+    body: ReceiptIn, principal: WarehouseKey, db: DbDep, workflows: ReturnsGatewayDep
+) -> ReturnOut | UnidentifiedOut:
     """Record a dock scan (202: the workflow moves the return to `received`).
 
     A parcel matching no return is recorded as unidentified for ops (also 202, `status: unidentified`).
@@ -55,25 +67,49 @@ async def receive(body: ReceiptIn, principal: WarehouseKey, db: DbDep, workflows
     try:
         row, found = await db.run(_scan, principal.merchant_id, body)
     except UnknownFacility as err:
-        raise ApiError(422, "unknown_facility", f"facility_id {body.facility_id!r} is not in your facility registry",
-                       field="facility_id") from err  # fmt: skip
+        raise ApiError(
+            422,
+            "unknown_facility",
+            f"facility_id {body.facility_id!r} is not in your facility registry",
+            field="facility_id",
+        ) from err
     if row is None:
-        return UnidentifiedOut(parcel_id=found.id, **found.model_dump(include={"tracking_code", "rma_code", "return_id", "facility_id", "notes", "received_at"}))
+        return UnidentifiedOut(
+            parcel_id=found.id,
+            **found.model_dump(
+                include={"tracking_code", "rma_code", "return_id", "facility_id", "notes", "received_at"}
+            ),
+        )
     status = ReturnStatus(row.status)
     if ReturnStatus.RECEIVED not in ALLOWED_TRANSITIONS[status]:
-        raise ApiError(409, "wrong_state", f"the return is {status.value}; it cannot be received now", return_status=status.value)
-    receipt = WarehouseReceipt(receipt_id=f"receipt-{uuid.uuid4().hex}", warehouse_id=found, received_at=datetime.now(UTC),
-                               tracking_code=body.tracking_code)  # fmt: skip
+        raise ApiError(
+            409, "wrong_state", f"the return is {status.value}; it cannot be received now", return_status=status.value
+        )
+    receipt = WarehouseReceipt(
+        receipt_id=f"receipt-{uuid.uuid4().hex}",
+        warehouse_id=found,
+        received_at=datetime.now(UTC),
+        tracking_code=body.tracking_code,
+    )
     await workflows.receive_at_warehouse(row.id, receipt)
     return ReturnOut.of(row)
 
 
 @router.get("/v1/warehouse/unidentified", response_model=list[UnidentifiedOut])
-async def unidentified(principal: WarehouseOrOpsKey, db: DbDep, limit: int = Query(100, ge=1, le=500)) -> list[UnidentifiedOut]:
+async def unidentified(
+    principal: WarehouseOrOpsKey, db: DbDep, limit: int = Query(100, ge=1, le=500)
+) -> list[UnidentifiedOut]:
     """Parcels scanned at a dock that matched no return, newest first."""
     return [
-        UnidentifiedOut(parcel_id=p.id, tracking_code=p.tracking_code, rma_code=p.rma_code, return_id=p.return_id,
-                        facility_id=p.facility_id, notes=p.notes, received_at=p.received_at)  # fmt: skip
+        UnidentifiedOut(
+            parcel_id=p.id,
+            tracking_code=p.tracking_code,
+            rma_code=p.rma_code,
+            return_id=p.return_id,
+            facility_id=p.facility_id,
+            notes=p.notes,
+            received_at=p.received_at,
+        )
         for p in await db.run(unidentified_parcels, principal.merchant_id, limit)
     ]
 
@@ -83,7 +119,9 @@ async def inspect(
     return_id: ReturnPathId, body: InspectionIn, principal: WarehouseKey, db: DbDep, workflows: ReturnsGatewayDep
 ) -> InspectionOut:
     def load(session: Session):
-        return get_return(session, principal.merchant_id, return_id), load_disposition_rules(session, principal.merchant_id)
+        return get_return(session, principal.merchant_id, return_id), load_disposition_rules(
+            session, principal.merchant_id
+        )
 
     row, rules = await db.run(load)
     if row is None:
@@ -99,10 +137,15 @@ async def inspect(
         status=result.status,
         items=[
             InspectedItemOut(
-                line_id=o.line_id, grade=o.grade, disposition=o.disposition, refund=MoneyOut.of(o.refund),
-                recovery_value=MoneyOut.of(o.recovery_value), findings=o.findings, flagged=o.flagged,
+                line_id=o.line_id,
+                grade=o.grade,
+                disposition=o.disposition,
+                refund=MoneyOut.of(o.refund),
+                recovery_value=MoneyOut.of(o.recovery_value),
+                findings=o.findings,
+                flagged=o.flagged,
             )
             for o in result.items
-        ],  # fmt: skip
+        ],
         refund=MoneyOut.of(result.refund),
     )

@@ -49,7 +49,6 @@ def _text(value: object, limit: int) -> str | None:
     return value[:limit] if isinstance(value, str) and value else None
 
 
-
 def _match(session: Session, event: dict) -> tuple[CarrierEventRecord | None, str | None, str | None]:
     """(this event if already seen, the return it concerns, the last tracking status signalled to it)."""
     result = _result(event)
@@ -107,7 +106,9 @@ async def easypost_event(request: Request, db: DbDep, workflows: ReturnsGatewayD
             status_detail=_text(result.get("status_detail"), 200),
             occurred_at=_time(result.get("updated_at")) or datetime.now(UTC),
         )
-        signalled = await workflows.deliver_carrier_event(return_id, signal)  # False: closed returns just keep the record
+        signalled = await workflows.deliver_carrier_event(
+            return_id, signal
+        )  # False: closed returns just keep the record
     try:
         await db.run(record_carrier_event, _record(event, return_id, signalled))
     except IntegrityError:  # the same event delivered twice at once; the workflow drops the copy

@@ -21,24 +21,37 @@ router = APIRouter(prefix="/v1/work-orders", tags=["warehouse: work orders"])
 
 @router.get("", response_model=list[WorkOrderOut])
 async def list_work_orders(
-    principal: WarehouseOrOpsKey, db: DbDep, status: Literal["open", "completed"] | None = None,
-    facility_id: str | None = Query(None, max_length=MAX_ID_LENGTH, pattern=ID_PATTERN), limit: int = Query(100, ge=1, le=500),
-) -> list[WorkOrderOut]:  # fmt: skip
+    principal: WarehouseOrOpsKey,
+    db: DbDep,
+    status: Literal["open", "completed"] | None = None,
+    facility_id: str | None = Query(None, max_length=MAX_ID_LENGTH, pattern=ID_PATTERN),
+    limit: int = Query(100, ge=1, le=500),
+) -> list[WorkOrderOut]:
     return [WorkOrderOut.of(r) for r in await db.run(work_orders, principal.merchant_id, status, facility_id, limit)]
 
 
 @router.post("/{work_order_id}/complete", response_model=WorkOrderOut)
 async def complete(
-    work_order_id: PathId, body: WorkOrderCompleteIn, principal: WarehouseOrOpsKey, db: DbDep, workflows: ReturnsGatewayDep
+    work_order_id: PathId,
+    body: WorkOrderCompleteIn,
+    principal: WarehouseOrOpsKey,
+    db: DbDep,
+    workflows: ReturnsGatewayDep,
 ) -> WorkOrderOut:
     """Refurbishment done: the item is restocked as refurbished stock (by its return's workflow)."""
     at = datetime.now(UTC)
-    row, completed = await db.run(complete_work_order, principal.merchant_id, work_order_id, body.grade.value, body.notes, at)
+    row, completed = await db.run(
+        complete_work_order, principal.merchant_id, work_order_id, body.grade.value, body.notes, at
+    )
     if row is None:
         raise ApiError(404, "work_order_not_found", f"work order {work_order_id!r} not found")
     if not completed:  # a second completion, even when two arrive at once
-        raise ApiError(409, "work_order_completed", f"work order {work_order_id} was already completed "
-                       f"(grade {row.grade_out}) at {row.completed_at.isoformat()}")  # fmt: skip
+        raise ApiError(
+            409,
+            "work_order_completed",
+            f"work order {work_order_id} was already completed "
+            f"(grade {row.grade_out}) at {row.completed_at.isoformat()}",
+        )
     signal = WorkOrderDone(work_order_id=row.id, line_id=row.line_id, grade=body.grade, notes=body.notes)
     try:
         await workflows.complete_work_order(row.return_id, signal)

@@ -11,12 +11,16 @@ from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, UrlConstraints
 class EndpointIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: Annotated[AnyHttpUrl, UrlConstraints(max_length=2000)] = Field(description="http(s) URL that receives return.refunded, return.credited, refund.failed")
+    url: Annotated[AnyHttpUrl, UrlConstraints(max_length=2000)] = Field(
+        description="http(s) URL that receives return.refunded, return.credited, refund.failed"
+    )
 
 
 class EndpointOut(BaseModel):
     url: str | None
-    secret: str | None = Field(default=None, description="shown once, when the endpoint is set: verify Returnflow-Signature with it")
+    secret: str | None = Field(
+        default=None, description="shown once, when the endpoint is set: verify Returnflow-Signature with it"
+    )
 
 
 class DeliveryOut(BaseModel):

@@ -73,7 +73,9 @@ class Payment(Strict):
 
 class OrderIn(Strict):
     placed_at: PastInstant = Field(description="with a time zone; not in the future")
-    delivered_at: PastInstant | None = Field(default=None, description="with a time zone; not in the future, nor before placed_at")
+    delivered_at: PastInstant | None = Field(
+        default=None, description="with a time zone; not in the future, nor before placed_at"
+    )
     currency: CurrencyCode
     customer: Customer
     lines: list[OrderLineIn] = Field(min_length=1, max_length=500)
@@ -85,13 +87,19 @@ class OrderIn(Strict):
         problems = []
         for i, line in enumerate(self.lines):
             if line.id in first:
-                problems.append((("lines", i, "id"), f"line id {line.id!r} is already lines[{first[line.id]}]'s", line.id))
+                problems.append(
+                    (("lines", i, "id"), f"line id {line.id!r} is already lines[{first[line.id]}]'s", line.id)
+                )
             first.setdefault(line.id, i)
         if self.delivered_at and self.delivered_at < self.placed_at:
-            problems.append((("delivered_at",), f"is before placed_at ({self.placed_at.isoformat()})", self.delivered_at))
+            problems.append(
+                (("delivered_at",), f"is before placed_at ({self.placed_at.isoformat()})", self.delivered_at)
+            )
         total = sum(line.unit_price * line.quantity for line in self.lines)
         if total > MAX_MONEY:
-            problems.append((("lines",), f"the order's total of {total} minor units is above the limit of {MAX_MONEY}", total))
+            problems.append(
+                (("lines",), f"the order's total of {total} minor units is above the limit of {MAX_MONEY}", total)
+            )
         if problems:
             raise invalid("OrderIn", problems)
         return self

@@ -37,7 +37,9 @@ class ReturnItemIn(Strict):
     quantity: Quantity
     reason: ReturnReason
     comment: text(2000) = ""
-    exchange: ExchangeChoiceIn | None = Field(default=None, description="with resolution exchange: what the shopper wants instead")
+    exchange: ExchangeChoiceIn | None = Field(
+        default=None, description="with resolution exchange: what the shopper wants instead"
+    )
 
 
 class ReturnCreate(Strict):
@@ -45,9 +47,11 @@ class ReturnCreate(Strict):
     items: list[ReturnItemIn] = Field(min_length=1, max_length=500)
     resolution: Resolution
     exchange_mode: Literal["standard", "instant", "advance"] = Field(
-        default="standard", description="exchange: ship after inspection, at the first carrier scan, or right away")
+        default="standard", description="exchange: ship after inspection, at the first carrier scan, or right away"
+    )
     fallback: Literal["refund", "store_credit"] = Field(
-        default="refund", description="exchange: the shopper's second choice if a replacement is out of stock")
+        default="refund", description="exchange: the shopper's second choice if a replacement is out of stock"
+    )
     pickup: PickupWindowIn | None = Field(default=None, description="book a carrier pickup at the shopper's address")
 
 
@@ -73,7 +77,9 @@ class RateAlternativeOut(BaseModel):
 
 
 class LabelOut(BaseModel):
-    void_status: str | None = Field(default=None, description="a voided label's carrier refund: submitted, refunded, rejected")
+    void_status: str | None = Field(
+        default=None, description="a voided label's carrier refund: submitted, refunded, rejected"
+    )
     carrier: str
     service: str
     tracking_code: str
@@ -81,7 +87,9 @@ class LabelOut(BaseModel):
     rate: MoneyOut
     delivery_days: int | None = None
     selection_reason: str = Field(default="", description="why this rate, by the merchant's label rules")
-    alternatives: list[RateAlternativeOut] = Field(default_factory=list, description="other rates the rules allowed, cheapest first")
+    alternatives: list[RateAlternativeOut] = Field(
+        default_factory=list, description="other rates the rules allowed, cheapest first"
+    )
     pickup: PickupOut | None = None
 
 
@@ -106,7 +114,9 @@ class PickupOut(BaseModel):
     service: str
     cost: MoneyOut
     window: dict
-    status: str = Field(description="scheduled, picked_up, cancelled, cancelled_by_carrier (drop it off instead), missed")
+    status: str = Field(
+        description="scheduled, picked_up, cancelled, cancelled_by_carrier (drop it off instead), missed"
+    )
 
 
 class RefundOut(BaseModel):
@@ -142,7 +152,9 @@ class ReturnOut(BaseModel):
     resolution: Resolution
     items: list[ItemOut]
     label: LabelOut | None = None
-    parcels: list[LabelOut] = Field(default_factory=list, description="every parcel's label when the return needs several")
+    parcels: list[LabelOut] = Field(
+        default_factory=list, description="every parcel's label when the return needs several"
+    )
     refund: RefundOut | None = None
     exchange: ExchangeOut | None = None
     decision_reasons: list[str] = []
@@ -178,7 +190,6 @@ class ReturnOut(BaseModel):
             updated_at=row.updated_at,
         )
 
-
     @classmethod
     def from_view(cls, view) -> ReturnOut:
         """The workflow's own answer, shaped exactly like the projection row it writes."""
@@ -186,7 +197,9 @@ class ReturnOut(BaseModel):
 
 
 class PortalLinkOut(BaseModel):
-    url: str = Field(description="the shopper's page for this return (status, label, drop-off QR code); signed, no expiry")
+    url: str = Field(
+        description="the shopper's page for this return (status, label, drop-off QR code); signed, no expiry"
+    )
 
 
 class ReturnList(BaseModel):

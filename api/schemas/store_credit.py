@@ -30,8 +30,14 @@ class EntryOut(BaseModel):
     def of(cls, row: StoreCreditEntry) -> EntryOut:
         reference = row.idempotency_key.removeprefix(STORE_CREDIT_REDEEM_PREFIX) if row.kind == "redeem" else None
         return cls(
-            id=row.id, amount=row.amount, currency=row.currency, kind=row.kind,
-            return_id=row.return_id, reference=reference, created_at=row.created_at, expires_at=row.expires_at,
+            id=row.id,
+            amount=row.amount,
+            currency=row.currency,
+            kind=row.kind,
+            return_id=row.return_id,
+            reference=reference,
+            created_at=row.created_at,
+            expires_at=row.expires_at,
         )
 
 
@@ -61,7 +67,9 @@ class CustomerIn(BaseModel):
 class RedeemIn(CustomerIn):
     amount: int = Field(gt=0, le=MAX_AMOUNT, strict=True, description="minor units to take off the balance")
     currency: CurrencyCode = Field(examples=["EUR"])
-    reference: validation.text(128 - len(STORE_CREDIT_REDEEM_PREFIX), 1) = Field(description="the shop's order or checkout id")
+    reference: validation.text(128 - len(STORE_CREDIT_REDEEM_PREFIX), 1) = Field(
+        description="the shop's order or checkout id"
+    )
 
     @field_validator("currency")
     @classmethod

@@ -90,7 +90,10 @@ class AttentionItem(SQLModel, table=True):
     """Something a person must look at (an item nowhere to go, an overdue inspection, ...)."""
 
     __tablename__ = "attention_items"
-    __table_args__ = (UniqueConstraint("merchant_id", "key"), Index("ix_attention_merchant_at", "merchant_id", "created_at"))
+    __table_args__ = (
+        UniqueConstraint("merchant_id", "key"),
+        Index("ix_attention_merchant_at", "merchant_id", "created_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     merchant_id: str = Field(max_length=64)

@@ -97,7 +97,9 @@ class Facility(BaseModel):
     address: FacilityAddress
     location: GeoPoint
     capabilities: list[Capability] = Field(max_length=MAX_NAMES)
-    categories: list[Name] = Field(default_factory=list, max_length=MAX_NAMES, description="accepted categories; empty: every category")
+    categories: list[Name] = Field(
+        default_factory=list, max_length=MAX_NAMES, description="accepted categories; empty: every category"
+    )
     daily_capacity: Units = Field(description="units a day")
     cost_per_unit: MinorUnits = Field(description="minor units of `currency`")
     currency: CurrencyCode
@@ -122,7 +124,9 @@ class Facility(BaseModel):
         problems: list[tuple[Loc, str, Any]] = []
         for i, category in enumerate(v):
             if not keys[i]:
-                problems.append(((i,), "a category cannot be blank (leave the list empty to accept every category)", category))
+                problems.append(
+                    ((i,), "a category cannot be blank (leave the list empty to accept every category)", category)
+                )
             elif i in again:
                 problems.append(((i,), f"category {category!r} is already categories[{again[i]}]", category))
         if problems:

@@ -162,11 +162,12 @@ def receiving_warehouse(
     """
     require_positive(units, "units")
     qualifying = [
-        f for f in facilities
+        f
+        for f in facilities
         if f.kind is FacilityKind.WAREHOUSE
         and f.can(Capability.RESTOCK)
         and all(f.accepts(c) for c in categories)
         and capacity_left(f, load) >= units
-    ]  # fmt: skip
+    ]
     chosen = _choose(qualifying, shopper)
     return None if chosen is None else chosen[0]

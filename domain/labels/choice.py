@@ -100,8 +100,10 @@ def _no_rate(rules: LabelRules, rates: list[RateOption], allowed: list[RateOptio
     if not rates:
         return NoRate(code="no_rates", reason="the carrier quoted no rates for this shipment")
     if not allowed:
-        limits = [f"carriers {', '.join(rules.carriers)}" if rules.carriers else "",
-                  f"services {', '.join(rules.services)}" if rules.services else ""]  # fmt: skip
+        limits = [
+            f"carriers {', '.join(rules.carriers)}" if rules.carriers else "",
+            f"services {', '.join(rules.services)}" if rules.services else "",
+        ]
         allowed_text = "; ".join(x for x in limits if x)
         return NoRate(
             code="carrier_not_allowed",
@@ -145,7 +147,9 @@ def _pick(rules: LabelRules, qualifying: list[RateOption]) -> tuple[RateOption, 
             if theirs:
                 passed = rules.preferred_carriers[: rank - 1]
                 before = f"{', '.join(passed)}: no allowed rate{budget}; " if passed else ""
-                of_theirs = "its only allowed rate" if len(theirs) == 1 else f"cheapest of its {len(theirs)} allowed rates"
+                of_theirs = (
+                    "its only allowed rate" if len(theirs) == 1 else f"cheapest of its {len(theirs)} allowed rates"
+                )
                 return min(theirs, key=_cheapest_key), f"{before}preferred carrier {carrier} (#{rank}): {of_theirs}"
         return min(qualifying, key=_cheapest_key), (
             f"no preferred carrier ({', '.join(rules.preferred_carriers)}) has an allowed rate{budget}: "

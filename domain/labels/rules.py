@@ -67,7 +67,8 @@ class LabelRules(BaseModel):
     max_cost: MoneyIn | None = Field(default=None, description="the most a label may cost; None: no limit")
     selection: Selection = "cheapest"
     preferred_carriers: list[Name] = Field(
-        default_factory=list, max_length=MAX_NAMES,
+        default_factory=list,
+        max_length=MAX_NAMES,
         description="most preferred first; used (and required) by selection preferred_carrier",
     )
 
@@ -96,7 +97,11 @@ class LabelRules(BaseModel):
         allowed = {name_key(c) for c in self.carriers}
         # A preferred carrier that is not allowed could never be chosen: surely a slip.
         problems += [
-            (("preferred_carriers", i), f"preferred carrier {c!r} is not an allowed carrier ({', '.join(self.carriers)})", c)
+            (
+                ("preferred_carriers", i),
+                f"preferred carrier {c!r} is not an allowed carrier ({', '.join(self.carriers)})",
+                c,
+            )
             for i, c in enumerate(self.preferred_carriers)
             if allowed and name_key(c) not in allowed
         ]

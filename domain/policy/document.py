@@ -45,7 +45,8 @@ class ReturnPolicy(BaseModel):
 
     markets: list[Market] = Field(default_factory=list, max_length=MAX_NAMES)
     currency: CurrencyCode | None = Field(
-        default=None, description="ISO 4217: what flat amounts are in where no market matches (a market's own currency applies within it)"
+        default=None,
+        description="ISO 4217: what flat amounts are in where no market matches (a market's own currency applies within it)",
     )
     default_window_days: int = Field(default=DEFAULT_WINDOW_DAYS, ge=0, le=MAX_DAYS)
     default_transit_allowance_days: int = Field(default=DEFAULT_TRANSIT_ALLOWANCE_DAYS, ge=0, le=365)
@@ -74,8 +75,11 @@ class ReturnPolicy(BaseModel):
         out: list[Loc] = []
         if self.return_shipping_fee is not None and self.return_shipping_fee.kind == "flat":
             out.append(("return_shipping_fee", "amount"))
-        out += [("rules", i, "restocking_fee", "amount") for i, r in enumerate(self.rules)
-                if r.restocking_fee is not None and r.restocking_fee.kind == "flat"]  # fmt: skip
+        out += [
+            ("rules", i, "restocking_fee", "amount")
+            for i, r in enumerate(self.rules)
+            if r.restocking_fee is not None and r.restocking_fee.kind == "flat"
+        ]
         if self.keep_item_below is not None:
             out.append(("keep_item_below",))
         if self.review.order_value_above is not None:
@@ -86,10 +90,19 @@ class ReturnPolicy(BaseModel):
         """What a newly saved version must also satisfy: flat amounts name their currency (ValidationError)."""
         if self.currency is None and (found := self.flat_amounts()):
             where = ", ".join(loc_text(loc) for loc in found)
-            raise invalid("ReturnPolicy", [(("currency",), (
-                f"say which currency the flat amounts ({where}) are in where no market matches the destination; "
-                "they are only applied to orders in that currency (a market's own currency applies within it)"
-            ), None)])  # fmt: skip
+            raise invalid(
+                "ReturnPolicy",
+                [
+                    (
+                        ("currency",),
+                        (
+                            f"say which currency the flat amounts ({where}) are in where no market matches the destination; "
+                            "they are only applied to orders in that currency (a market's own currency applies within it)"
+                        ),
+                        None,
+                    )
+                ],
+            )
 
     def amounts_currency(self, market: Market | None) -> str | None:
         """The currency of the flat amounts for a destination in `market` (None: no market matched)."""
@@ -125,9 +138,12 @@ def _rule_problems(rules: list[ProductRule]) -> list[Problem]:
             if not rule.match.can_overlap(other.match):
                 continue
             clashing = [
-                f for f in PRECEDENCE_FIELDS
-                if getattr(rule, f) is not None and getattr(other, f) is not None and getattr(rule, f) != getattr(other, f)
-            ]  # fmt: skip
+                f
+                for f in PRECEDENCE_FIELDS
+                if getattr(rule, f) is not None
+                and getattr(other, f) is not None
+                and getattr(rule, f) != getattr(other, f)
+            ]
             if clashing and (rule.priority is None or other.priority is None or rule.priority == other.priority):
                 problems.append(
                     (

@@ -42,7 +42,9 @@ def _evaluation(policy: ReturnPolicy, ctx: ReturnContext, resolution: Resolution
     amounts_currency = policy.amounts_currency(market)
     if amounts_currency is None and not ctx.strict_flat_amounts:
         amounts_currency = currency  # the rule a return created before policies named a currency keeps
-    return Evaluation(policy, ctx, market, tier, resolution, at, currency, amounts_currency == currency, amounts_currency)
+    return Evaluation(
+        policy, ctx, market, tier, resolution, at, currency, amounts_currency == currency, amounts_currency
+    )
 
 
 def _window_notes(env: Evaluation) -> list[str]:
@@ -98,7 +100,9 @@ def _review_reasons(env: Evaluation, lines: list[ReturnLine]) -> list[str]:
     return review
 
 
-def evaluate(policy: ReturnPolicy, ctx: ReturnContext, lines: list[ReturnLine], resolution: Resolution, at: datetime) -> Quote:
+def evaluate(
+    policy: ReturnPolicy, ctx: ReturnContext, lines: list[ReturnLine], resolution: Resolution, at: datetime
+) -> Quote:
     """The policy's quote for returning `lines` for `resolution`, as of `at` (timezone-aware). Deterministic."""
     env = _evaluation(policy, ctx, resolution, at)
     items = [quote_item(env, line) for line in lines]
@@ -113,7 +117,9 @@ def evaluate(policy: ReturnPolicy, ctx: ReturnContext, lines: list[ReturnLine], 
     notes = _window_notes(env) + [sentence for item in items for sentence in item.rules_fired]
     if shipping_note:
         notes.append(shipping_note)
-    if policy.store_credit_bonus_percent and any(Resolution.STORE_CREDIT in q.allowed_resolutions for q, _ in eligible_items):
+    if policy.store_credit_bonus_percent and any(
+        Resolution.STORE_CREDIT in q.allowed_resolutions for q, _ in eligible_items
+    ):
         notes.append(wording.store_credit_bonus(policy.store_credit_bonus_percent))
     if instant and env.tier is not None:
         notes.append(wording.instant_refund(env.tier))

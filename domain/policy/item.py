@@ -83,7 +83,9 @@ def _winner(matched: Matched, name: str) -> tuple[int, ProductRule] | None:
     return max(setting, key=lambda ir: (ir[1].priority is not None, ir[1].priority or 0, -ir[0]))
 
 
-def waived_because(fee: Fee, reasons: list[ReturnReason], resolution: Resolution, tier: LoyaltyTier | None) -> str | None:
+def waived_because(
+    fee: Fee, reasons: list[ReturnReason], resolution: Resolution, tier: LoyaltyTier | None
+) -> str | None:
     """Why the fee is waived (the end of a sentence), or None when it is charged. Merchant fault always waives."""
     for reason in reasons:
         if reason in MERCHANT_FAULT_REASONS or reason in fee.waived_for_reasons:

@@ -55,10 +55,35 @@ EU_STATUTORY_WITHDRAWAL_DAYS = 14
 
 EU_COUNTRIES: frozenset[str] = frozenset(
     {
-        "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE",
-        "IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE",
+        "AT",
+        "BE",
+        "BG",
+        "HR",
+        "CY",
+        "CZ",
+        "DK",
+        "EE",
+        "FI",
+        "FR",
+        "DE",
+        "GR",
+        "HU",
+        "IE",
+        "IT",
+        "LV",
+        "LT",
+        "LU",
+        "MT",
+        "NL",
+        "PL",
+        "PT",
+        "RO",
+        "SK",
+        "SI",
+        "ES",
+        "SE",
     }
-)  # fmt: skip
+)
 
 KNOWN_MARKET_CODES: dict[str, frozenset[str]] = {
     "EU": EU_COUNTRIES,
@@ -234,7 +259,9 @@ class ProductRule(BaseModel):
     @model_validator(mode="after")
     def _exchange_only_allows_exchange(self) -> ProductRule:
         if self.exchange_only and self.resolutions is not None and Resolution.EXCHANGE not in self.resolutions:
-            raise invalid("ProductRule", [(("resolutions",), "an exchange_only rule must allow exchange", self.resolutions)])
+            raise invalid(
+                "ProductRule", [(("resolutions",), "an exchange_only rule must allow exchange", self.resolutions)]
+            )
         return self
 
 

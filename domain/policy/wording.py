@@ -22,15 +22,45 @@ REASON_PHRASE = {
     ReturnReason.CHANGED_MIND: "you changed your mind",
     ReturnReason.ARRIVED_LATE: "the item arrived late",
 }
-RESOLUTION_PHRASE = {Resolution.REFUND: "a refund", Resolution.STORE_CREDIT: "store credit", Resolution.EXCHANGE: "an exchange"}
+RESOLUTION_PHRASE = {
+    Resolution.REFUND: "a refund",
+    Resolution.STORE_CREDIT: "store credit",
+    Resolution.EXCHANGE: "an exchange",
+}
 PLACE_NAMES = {
-    "EU": "the EU", "US": "the United States", "GB": "the United Kingdom", "CA": "Canada", "AU": "Australia",
-    "AT": "Austria", "BE": "Belgium", "BG": "Bulgaria", "HR": "Croatia", "CY": "Cyprus", "CZ": "Czechia",
-    "DK": "Denmark", "EE": "Estonia", "FI": "Finland", "FR": "France", "DE": "Germany", "GR": "Greece",
-    "HU": "Hungary", "IE": "Ireland", "IT": "Italy", "LV": "Latvia", "LT": "Lithuania", "LU": "Luxembourg",
-    "MT": "Malta", "NL": "the Netherlands", "PL": "Poland", "PT": "Portugal", "RO": "Romania",
-    "SK": "Slovakia", "SI": "Slovenia", "ES": "Spain", "SE": "Sweden",
-}  # fmt: skip
+    "EU": "the EU",
+    "US": "the United States",
+    "GB": "the United Kingdom",
+    "CA": "Canada",
+    "AU": "Australia",
+    "AT": "Austria",
+    "BE": "Belgium",
+    "BG": "Bulgaria",
+    "HR": "Croatia",
+    "CY": "Cyprus",
+    "CZ": "Czechia",
+    "DK": "Denmark",
+    "EE": "Estonia",
+    "FI": "Finland",
+    "FR": "France",
+    "DE": "Germany",
+    "GR": "Greece",
+    "HU": "Hungary",
+    "IE": "Ireland",
+    "IT": "Italy",
+    "LV": "Latvia",
+    "LT": "Lithuania",
+    "LU": "Luxembourg",
+    "MT": "Malta",
+    "NL": "the Netherlands",
+    "PL": "Poland",
+    "PT": "Portugal",
+    "RO": "Romania",
+    "SK": "Slovakia",
+    "SI": "Slovenia",
+    "ES": "Spain",
+    "SE": "Sweden",
+}
 
 
 def or_list(words: list[str]) -> str:
@@ -38,7 +68,7 @@ def or_list(words: list[str]) -> str:
 
 
 def resolutions_text(resolutions: list[Resolution]) -> str:
-    """"a refund, store credit or an exchange"."""
+    """ "a refund, store credit or an exchange"."""
     return or_list([RESOLUTION_PHRASE[r] for r in resolutions])
 
 

@@ -30,10 +30,36 @@ US_STATES = set(
 )
 PACIFIC = {"CA", "WA", "OR", "NV"}
 MOUNTAIN = {"AZ", "CO", "ID", "MT", "NM", "UT", "WY"}
-EASTERN = {"CT", "DE", "DC", "FL", "GA", "IN", "KY", "ME", "MD", "MA", "MI", "NH", "NJ", "NY", "NC",
-           "OH", "PA", "RI", "SC", "VT", "VA", "WV"}
-NOT_FOUND_ERROR = {"code": "E.ADDRESS.NOT_FOUND", "field": "address", "message": "Address not found",
-                   "suggestion": None}
+EASTERN = {
+    "CT",
+    "DE",
+    "DC",
+    "FL",
+    "GA",
+    "IN",
+    "KY",
+    "ME",
+    "MD",
+    "MA",
+    "MI",
+    "NH",
+    "NJ",
+    "NY",
+    "NC",
+    "OH",
+    "PA",
+    "RI",
+    "SC",
+    "VT",
+    "VA",
+    "WV",
+}
+NOT_FOUND_ERROR = {
+    "code": "E.ADDRESS.NOT_FOUND",
+    "field": "address",
+    "message": "Address not found",
+    "suggestion": None,
+}
 
 
 def _clean(value: Any) -> str | None:
@@ -46,16 +72,24 @@ def _clean(value: Any) -> str | None:
 def record(params: dict[str, Any], prefix: str = "adr") -> dict[str, Any]:
     """A new Address (or EndShipper) record from request params; not stored yet."""
     ts = now_iso()
-    rec: dict[str, Any] = {"id": new_id(prefix), "object": "Address" if prefix == "adr" else "EndShipper",
-                           "created_at": ts, "updated_at": ts, "mode": MODE}
+    rec: dict[str, Any] = {
+        "id": new_id(prefix),
+        "object": "Address" if prefix == "adr" else "EndShipper",
+        "created_at": ts,
+        "updated_at": ts,
+        "mode": MODE,
+    }
     for key in FIELDS:
         rec[key] = _clean(params.get(key))
     rec["country"] = (rec["country"] or "US").upper()
     if prefix == "adr":
-        rec.update(carrier_facility=_clean(params.get("carrier_facility")),
-                   residential=params.get("residential"),
-                   federal_tax_id=_clean(params.get("federal_tax_id")),
-                   state_tax_id=_clean(params.get("state_tax_id")), verifications={})
+        rec.update(
+            carrier_facility=_clean(params.get("carrier_facility")),
+            residential=params.get("residential"),
+            federal_tax_id=_clean(params.get("federal_tax_id")),
+            state_tax_id=_clean(params.get("state_tax_id")),
+            verifications={},
+        )
     return rec
 
 
@@ -115,8 +149,11 @@ def _normalize(addr: dict[str, Any]) -> None:
 
 def _geo(addr: dict[str, Any]) -> dict[str, Any]:
     digest = int(hashlib.sha256((addr.get("zip") or "").encode()).hexdigest(), 16)
-    return {"latitude": round(25 + (digest % 2300) / 100, 5), "longitude": round(-70 - (digest % 5000) / 100, 5),
-            "time_zone": _time_zone(addr.get("state"))}
+    return {
+        "latitude": round(25 + (digest % 2300) / 100, 5),
+        "longitude": round(-70 - (digest % 5000) / 100, 5),
+        "time_zone": _time_zone(addr.get("state")),
+    }
 
 
 def verify(addr: dict[str, Any], carrier: str | None = None) -> bool:

@@ -14,8 +14,14 @@ from sandboxes.easypost.label_files import read as read_label_file
 from sandboxes.easypost.wire import public, read_body, sandbox_of
 
 router = APIRouter()
-STAT_KEYS = ("shipments_created", "labels_bought", "label_refunds", "trackers", "webhook_deliveries",
-             "webhook_attempts")
+STAT_KEYS = (
+    "shipments_created",
+    "labels_bought",
+    "label_refunds",
+    "trackers",
+    "webhook_deliveries",
+    "webhook_attempts",
+)
 
 
 @router.get("/_sandbox/stats")

@@ -15,6 +15,7 @@ router = APIRouter()
 
 # ---- pickups -----------------------------------------------------------------------------------
 
+
 @router.post("/pickups")
 async def create_pickup(request: Request) -> JSONResponse:
     sb = sandbox_of(request)
@@ -46,6 +47,7 @@ async def cancel_pickup(pickup_id: str, request: Request) -> JSONResponse:
 
 
 # ---- batches, scan forms ---------------------------------------------------------------------
+
 
 @router.post("/batches")
 async def create_batch(request: Request) -> JSONResponse:
@@ -106,6 +108,7 @@ async def get_scan_form(sf_id: str, request: Request) -> JSONResponse:
 
 # ---- claims (only what the recordings exercise) --------------------------------------------------
 
+
 @router.post("/claims")
 async def create_claim(request: Request) -> JSONResponse:
     sb = sandbox_of(request)
@@ -113,13 +116,29 @@ async def create_claim(request: Request) -> JSONResponse:
     shipment = shipments.by_tracking_code(sb, str(body.get("tracking_code") or ""))
     if shipment is None or not shipment["_insurance"]:
         # Recorded (test_error_alternative_format.yaml): `errors` is a list of strings here.
-        raise ApiError(404, "NOT_FOUND", "The requested resource could not be found.",
-                       ["No eligible insurance found with provided tracking code."])
+        raise ApiError(
+            404,
+            "NOT_FOUND",
+            "The requested resource could not be found.",
+            ["No eligible insurance found with provided tracking code."],
+        )
     ts = now_iso()
-    claim = sb.add({"id": new_id("clm"), "object": "Claim", "mode": MODE, "created_at": ts, "updated_at": ts,
-                    "status": "submitted", "type": body.get("type"), "tracking_code": shipment["tracking_code"],
-                    "shipment_id": shipment["id"], "requested_amount": body.get("amount"),
-                    "approved_amount": None, "description": body.get("description")})
+    claim = sb.add(
+        {
+            "id": new_id("clm"),
+            "object": "Claim",
+            "mode": MODE,
+            "created_at": ts,
+            "updated_at": ts,
+            "status": "submitted",
+            "type": body.get("type"),
+            "tracking_code": shipment["tracking_code"],
+            "shipment_id": shipment["id"],
+            "requested_amount": body.get("amount"),
+            "approved_amount": None,
+            "description": body.get("description"),
+        }
+    )
     return ok(claim, 201)
 
 

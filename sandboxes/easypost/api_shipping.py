@@ -21,6 +21,7 @@ router = APIRouter()
 
 # ---- addresses ---------------------------------------------------------------------------
 
+
 @router.post("/addresses")
 async def create_address(request: Request) -> JSONResponse:
     return ok(public(addresses.create(sandbox_of(request), await read_body(request))), 201)
@@ -48,6 +49,7 @@ async def verify_address(address_id: str, request: Request) -> JSONResponse:
 
 
 # ---- end shippers, carrier accounts ----------------------------------------------------
+
 
 def _end_shipper(params: Any) -> dict[str, Any]:
     if not isinstance(params, dict) or not params:
@@ -96,6 +98,7 @@ async def get_carrier_account(ca_id: str) -> JSONResponse:
 
 # ---- parcels, rates ------------------------------------------------------------------------
 
+
 @router.post("/parcels")
 async def create_parcel(request: Request) -> JSONResponse:
     return ok(shipments.create_parcel(sandbox_of(request), (await read_body(request)).get("parcel")), 201)
@@ -112,6 +115,7 @@ async def get_rate(rate_id: str, request: Request) -> JSONResponse:
 
 
 # ---- shipments -------------------------------------------------------------------------------
+
 
 @router.post("/shipments")
 async def create_shipment(request: Request) -> JSONResponse:
@@ -185,6 +189,7 @@ async def smart_rates(shipment_id: str, request: Request) -> JSONResponse:
 
 # ---- refunds -----------------------------------------------------------------------------------
 
+
 @router.post("/refunds")
 async def create_refunds(request: Request) -> JSONResponse:
     sb = sandbox_of(request)
@@ -197,8 +202,11 @@ async def create_refunds(request: Request) -> JSONResponse:
     out = []
     for code in codes:
         shipment = shipments.by_tracking_code(sb, code)
-        if shipment is None or (carrier and shipment["postage_label"] is not None
-                                and sb.objects[shipment["_selected"]]["carrier"].lower() != str(carrier).lower()):
+        if shipment is None or (
+            carrier
+            and shipment["postage_label"] is not None
+            and sb.objects[shipment["_selected"]]["carrier"].lower() != str(carrier).lower()
+        ):
             out.append(refunds.unknown_code(sb, code, carrier))
         else:
             out.append(refunds.refund_label(sb, shipment))

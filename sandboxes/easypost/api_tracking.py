@@ -14,6 +14,7 @@ router = APIRouter()
 
 # ---- trackers ----------------------------------------------------------------------------------
 
+
 @router.post("/trackers")
 async def create_tracker(request: Request) -> JSONResponse:
     sb = sandbox_of(request)
@@ -59,10 +60,10 @@ async def delete_tracker(tracker_id: str, request: Request) -> JSONResponse:
 
 # ---- events, webhooks ----------------------------------------------------------------------------
 
+
 @router.get("/events")
 async def list_events(request: Request) -> JSONResponse:
-    return page("events", sandbox_of(request).all("evt"), request,
-                 lambda e: webhooks.render_event(e, listing=True))
+    return page("events", sandbox_of(request).all("evt"), request, lambda e: webhooks.render_event(e, listing=True))
 
 
 @router.get("/events/{event_id}")

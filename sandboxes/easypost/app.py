@@ -54,9 +54,14 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse(ApiError(status, code, message).body(), status_code=status)
 
 
-def create_app(*, api_keys: AbstractSet[str] = frozenset({DEFAULT_API_KEY}), webhook_url: str | None = None,
-               webhook_secret: str | None = None, faults: str | None = None,
-               data_dir: Path | None = None) -> FastAPI:
+def create_app(
+    *,
+    api_keys: AbstractSet[str] = frozenset({DEFAULT_API_KEY}),
+    webhook_url: str | None = None,
+    webhook_secret: str | None = None,
+    faults: str | None = None,
+    data_dir: Path | None = None,
+) -> FastAPI:
     """A fresh sandbox, or the one saved in `data_dir`. `faults` is a JSON fault spec (see faults.py);
     invalid specs raise ValueError."""
 
@@ -70,8 +75,13 @@ def create_app(*, api_keys: AbstractSet[str] = frozenset({DEFAULT_API_KEY}), web
         app.state.sandbox.flush()
         app.state.sandbox.journal.close()
 
-    app = FastAPI(title="Returnflow EasyPost sandbox", lifespan=lifespan, docs_url="/_sandbox/docs",
-                  redoc_url=None, openapi_url="/_sandbox/openapi.json")
+    app = FastAPI(
+        title="Returnflow EasyPost sandbox",
+        lifespan=lifespan,
+        docs_url="/_sandbox/docs",
+        redoc_url=None,
+        openapi_url="/_sandbox/openapi.json",
+    )
     app.state.sandbox = Sandbox(set(api_keys), webhook_url, webhook_secret, data_dir)
     app.state.faults = Faults(faults)
     app.add_middleware(FlushBeforeAnswer, flush=app.state.sandbox.flush)  # a faulted answer's work is saved too
@@ -111,8 +121,10 @@ def create_app(*, api_keys: AbstractSet[str] = frozenset({DEFAULT_API_KEY}), web
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(ApiError(422, "PARAMETER.INVALID", "Invalid parameters.",
-                                     [str(e.get("msg")) for e in exc.errors()]).body(), status_code=422)
+        return JSONResponse(
+            ApiError(422, "PARAMETER.INVALID", "Invalid parameters.", [str(e.get("msg")) for e in exc.errors()]).body(),
+            status_code=422,
+        )
 
     @app.exception_handler(Exception)
     async def crash(_: Request, exc: Exception) -> JSONResponse:

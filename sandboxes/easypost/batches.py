@@ -13,8 +13,7 @@ from sandboxes.easypost.errors import ApiError, param_invalid, param_required, u
 from sandboxes.easypost.labels import normalize_format
 from sandboxes.easypost.state import MODE, Sandbox, new_id, now_iso
 
-STATUS_KEYS = ("created", "queued_for_purchase", "creation_failed", "postage_purchased",
-               "postage_purchase_failed")
+STATUS_KEYS = ("created", "queued_for_purchase", "creation_failed", "postage_purchased", "postage_purchase_failed")
 
 
 def _shipment_refs(sb: Sandbox, items: Any, base_url: str) -> list[dict[str, Any]]:
@@ -44,9 +43,21 @@ def _attach(batch: dict[str, Any], shipment: dict[str, Any]) -> None:
 def create(sb: Sandbox, body: dict[str, Any], base_url: str) -> dict[str, Any]:
     params = body.get("batch") if isinstance(body.get("batch"), dict) else {}
     ts = now_iso()
-    batch = sb.add({"id": new_id("batch"), "object": "Batch", "mode": MODE, "state": "created",
-                    "reference": params.get("reference"), "created_at": ts, "updated_at": ts,
-                    "scan_form": None, "pickup": None, "label_url": None, "_shipments": []})
+    batch = sb.add(
+        {
+            "id": new_id("batch"),
+            "object": "Batch",
+            "mode": MODE,
+            "state": "created",
+            "reference": params.get("reference"),
+            "created_at": ts,
+            "updated_at": ts,
+            "scan_form": None,
+            "pickup": None,
+            "label_url": None,
+            "_shipments": [],
+        }
+    )
     for shipment in _shipment_refs(sb, params.get("shipments"), base_url):
         _attach(batch, shipment)
     webhooks.emit_in_background(sb, "batch.created", render(sb, batch))
@@ -81,8 +92,11 @@ def buy(sb: Sandbox, batch: dict[str, Any], base_url: str) -> dict[str, Any]:
         if shipment["postage_label"] is None:
             wanted = shipment.get("_batch_service")
             try:
-                rate = shipments.pick_rate(sb, shipment, *wanted) if wanted else min(
-                    (sb.objects[r] for r in shipment["_rates"]), key=lambda r: r["_cents"])
+                rate = (
+                    shipments.pick_rate(sb, shipment, *wanted)
+                    if wanted
+                    else min((sb.objects[r] for r in shipment["_rates"]), key=lambda r: r["_cents"])
+                )
             except (ApiError, ValueError) as exc:
                 shipment.update(batch_status="postage_purchase_failed", batch_message=str(exc))
                 continue
@@ -101,29 +115,52 @@ def label(sb: Sandbox, batch: dict[str, Any], body: dict[str, Any], base_url: st
     return _changed(sb, batch, "label_generated")
 
 
-def create_scan_form(sb: Sandbox, shipment_list: list[dict[str, Any]], base_url: str,
-                     batch: dict[str, Any] | None = None) -> dict[str, Any]:
+def create_scan_form(
+    sb: Sandbox, shipment_list: list[dict[str, Any]], base_url: str, batch: dict[str, Any] | None = None
+) -> dict[str, Any]:
     if not shipment_list:
         raise param_required("shipments")
     for shipment in shipment_list:
         shipments.require_label(shipment)
         if shipment["_scan_form"]:
-            raise unprocessable("SCAN_FORM.SHIPMENT.EXISTS",
-                                f"Shipment {shipment['id']} is already on a scan form.")
+            raise unprocessable("SCAN_FORM.SHIPMENT.EXISTS", f"Shipment {shipment['id']} is already on a scan form.")
     if batch is None:  # EasyPost files a stand-alone scan form under a batch of its own
-        batch = sb.add({"id": new_id("batch"), "object": "Batch", "mode": MODE, "state": "purchased",
-                        "reference": None, "created_at": now_iso(), "updated_at": now_iso(),
-                        "scan_form": None, "pickup": None, "label_url": None, "_shipments": []})
+        batch = sb.add(
+            {
+                "id": new_id("batch"),
+                "object": "Batch",
+                "mode": MODE,
+                "state": "purchased",
+                "reference": None,
+                "created_at": now_iso(),
+                "updated_at": now_iso(),
+                "scan_form": None,
+                "pickup": None,
+                "label_url": None,
+                "_shipments": [],
+            }
+        )
         for shipment in shipment_list:
             _attach(batch, shipment)
     ts = now_iso()
     sf_id = new_id("sf")
     from_addr = sb.objects[shipment_list[0]["_from"]]
-    scan_form = sb.add({"id": sf_id, "object": "ScanForm", "created_at": ts, "updated_at": ts,
-                        "tracking_codes": [s["tracking_code"] for s in shipment_list],
-                        "address": shipments.public(from_addr), "status": "created", "message": None,
-                        "form_url": f"{base_url}_files/scan_forms/{sf_id}.pdf", "form_file_type": None,
-                        "batch_id": batch["id"], "confirmation": None})
+    scan_form = sb.add(
+        {
+            "id": sf_id,
+            "object": "ScanForm",
+            "created_at": ts,
+            "updated_at": ts,
+            "tracking_codes": [s["tracking_code"] for s in shipment_list],
+            "address": shipments.public(from_addr),
+            "status": "created",
+            "message": None,
+            "form_url": f"{base_url}_files/scan_forms/{sf_id}.pdf",
+            "form_file_type": None,
+            "batch_id": batch["id"],
+            "confirmation": None,
+        }
+    )
     for shipment in shipment_list:
         shipment["_scan_form"] = sf_id
     batch["scan_form"] = scan_form
@@ -139,9 +176,15 @@ def render(sb: Sandbox, batch: dict[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in batch.items() if not k.startswith("_")}
     members = [sb.objects[i] for i in batch["_shipments"]]
     out["num_shipments"] = len(members)
-    out["shipments"] = [{"batch_status": s["batch_status"], "batch_message": s["batch_message"],
-                         "reference": s["reference"], "tracking_code": s["tracking_code"], "id": s["id"]}
-                        for s in members]
+    out["shipments"] = [
+        {
+            "batch_status": s["batch_status"],
+            "batch_message": s["batch_message"],
+            "reference": s["reference"],
+            "tracking_code": s["tracking_code"],
+            "id": s["id"],
+        }
+        for s in members
+    ]
     out["status"] = {key: sum(1 for s in members if s["batch_status"] == key) for key in STATUS_KEYS}
     return out
-

@@ -23,8 +23,9 @@ def not_found() -> ApiError:
 
 def param_required(field: str) -> ApiError:
     # Recorded shape (test_error.yaml): PARAMETER.REQUIRED naming the blank field.
-    return ApiError(422, "PARAMETER.REQUIRED", "Missing required parameter.",
-                    [{"field": field, "message": "cannot be blank"}])
+    return ApiError(
+        422, "PARAMETER.REQUIRED", "Missing required parameter.", [{"field": field, "message": "cannot be blank"}]
+    )
 
 
 def param_invalid(field: str, message: str) -> ApiError:

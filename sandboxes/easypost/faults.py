@@ -23,8 +23,7 @@ from typing import ClassVar
 from sandboxes import faults
 from sandboxes.easypost.errors import ApiError
 
-_ERROR_CODES = {500: "INTERNAL_SERVER_ERROR", 502: "BAD_GATEWAY", 503: "SERVICE_UNAVAILABLE",
-                504: "GATEWAY_TIMEOUT"}
+_ERROR_CODES = {500: "INTERNAL_SERVER_ERROR", 502: "BAD_GATEWAY", 503: "SERVICE_UNAVAILABLE", 504: "GATEWAY_TIMEOUT"}
 
 
 @dataclass

@@ -56,11 +56,7 @@ def save(sb: Sandbox, shipment: dict[str, Any]) -> None:
 def read(sb: Sandbox, label_id: str, ext: str) -> bytes | None:
     """The label file, from disk if kept there, else rendered; None if no shipment has this label."""
     folder = _dir(sb)
-    if (
-        folder is not None
-        and LABEL_ID.fullmatch(label_id)
-        and (folder / f"{label_id}.{ext}").is_file()
-    ):
+    if folder is not None and LABEL_ID.fullmatch(label_id) and (folder / f"{label_id}.{ext}").is_file():
         return (folder / f"{label_id}.{ext}").read_bytes()
     for shipment in sb.all("shp"):
         if (shipment["postage_label"] or {}).get("id") == label_id:

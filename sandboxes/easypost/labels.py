@@ -33,11 +33,25 @@ def build(base_url: str, label_format: str | None) -> dict[str, Any]:
     label_id = new_id("pl")
     fmt = label_format or "PNG"
     ext, mime, _ = FORMATS[fmt]
-    label = {"object": "PostageLabel", "id": label_id, "created_at": ts, "updated_at": ts,
-             "date_advance": 0, "integrated_form": "none", "label_date": ts, "label_resolution": 300,
-             "label_size": "4x6", "label_type": "default", "label_file_type": mime,
-             "label_url": f"{base_url}_files/labels/{label_id}.{ext}", "label_pdf_url": None,
-             "label_zpl_url": None, "label_epl2_url": None, "label_file": None, "mode": MODE}
+    label = {
+        "object": "PostageLabel",
+        "id": label_id,
+        "created_at": ts,
+        "updated_at": ts,
+        "date_advance": 0,
+        "integrated_form": "none",
+        "label_date": ts,
+        "label_resolution": 300,
+        "label_size": "4x6",
+        "label_type": "default",
+        "label_file_type": mime,
+        "label_url": f"{base_url}_files/labels/{label_id}.{ext}",
+        "label_pdf_url": None,
+        "label_zpl_url": None,
+        "label_epl2_url": None,
+        "label_file": None,
+        "mode": MODE,
+    }
     add_format(label, base_url, fmt)
     return label
 

@@ -51,23 +51,49 @@ def create(sb: Sandbox, body: dict[str, Any]) -> dict[str, Any]:
         # Sandbox-chosen code: a pickup needs a purchased label to collect.
         raise unprocessable("PICKUP.SHIPMENT.NOT_PURCHASED", "A pickup needs a purchased shipment.")
     address = addresses.resolve(sb, params.get("address"), "pickup.address")
-    min_dt, max_dt = _datetime(params.get("min_datetime"), "min_datetime"), _datetime(
-        params.get("max_datetime"), "max_datetime")
+    min_dt, max_dt = (
+        _datetime(params.get("min_datetime"), "min_datetime"),
+        _datetime(params.get("max_datetime"), "max_datetime"),
+    )
     if max_dt < min_dt:
         raise param_invalid("max_datetime", "must not be before min_datetime")
     carrier = sb.objects[bought[0]["_selected"]]["carrier"]
     ts = now_iso()
-    pickup = sb.add({"id": new_id("pickup"), "object": "Pickup", "created_at": ts, "updated_at": ts,
-                     "mode": MODE, "status": "unknown", "reference": params.get("reference") or None,
-                     "min_datetime": min_dt, "max_datetime": max_dt,
-                     "is_account_address": as_bool(params.get("is_account_address")),
-                     "instructions": params.get("instructions"), "messages": [], "confirmation": None,
-                     "_address": address["id"], "carrier_accounts": [], "pickup_rates": []})
+    pickup = sb.add(
+        {
+            "id": new_id("pickup"),
+            "object": "Pickup",
+            "created_at": ts,
+            "updated_at": ts,
+            "mode": MODE,
+            "status": "unknown",
+            "reference": params.get("reference") or None,
+            "min_datetime": min_dt,
+            "max_datetime": max_dt,
+            "is_account_address": as_bool(params.get("is_account_address")),
+            "instructions": params.get("instructions"),
+            "messages": [],
+            "confirmation": None,
+            "_address": address["id"],
+            "carrier_accounts": [],
+            "pickup_rates": [],
+        }
+    )
     for service, cents in PICKUP_RATES[carrier]:
-        pickup["pickup_rates"].append({
-            "mode": MODE, "service": service, "rate": cents_to_str(cents), "currency": "USD",
-            "created_at": ts, "updated_at": ts, "carrier": carrier, "pickup_id": pickup["id"],
-            "id": new_id("pickuprate"), "object": "PickupRate"})
+        pickup["pickup_rates"].append(
+            {
+                "mode": MODE,
+                "service": service,
+                "rate": cents_to_str(cents),
+                "currency": "USD",
+                "created_at": ts,
+                "updated_at": ts,
+                "carrier": carrier,
+                "pickup_id": pickup["id"],
+                "id": new_id("pickuprate"),
+                "object": "PickupRate",
+            }
+        )
     return pickup
 
 
@@ -79,12 +105,18 @@ def buy(pickup: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
         raise param_required("service")
     if pickup["status"] != "unknown":
         raise unprocessable("PICKUP.STATUS.INVALID", f"Pickup is already {pickup['status']}.")
-    match = [r for r in pickup["pickup_rates"]
-             if r["carrier"].lower() == str(carrier).lower() and r["service"].lower() == str(service).lower()]
+    match = [
+        r
+        for r in pickup["pickup_rates"]
+        if r["carrier"].lower() == str(carrier).lower() and r["service"].lower() == str(service).lower()
+    ]
     if not match:
-        raise unprocessable("PICKUP.RATE.NOT_FOUND", "No pickup rate matches that carrier and service.",
-                            [{"field": "service", "message": f"{carrier} {service} is not offered"}])
-    pickup.update(status="scheduled", confirmation=f"WTC{secrets.randbelow(10 ** 8):08d}", updated_at=now_iso())
+        raise unprocessable(
+            "PICKUP.RATE.NOT_FOUND",
+            "No pickup rate matches that carrier and service.",
+            [{"field": "service", "message": f"{carrier} {service} is not offered"}],
+        )
+    pickup.update(status="scheduled", confirmation=f"WTC{secrets.randbelow(10**8):08d}", updated_at=now_iso())
     return pickup
 
 

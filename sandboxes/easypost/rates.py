@@ -40,10 +40,25 @@ SERVICES = (
 
 def account_objects() -> list[dict[str, Any]]:
     ts = "2025-01-01T00:00:00Z"
-    return [{"id": a["id"], "object": "CarrierAccount", "type": a["type"], "readable": a["readable"],
-             "description": f"{a['readable']} (sandbox)", "reference": None, "billing_type": "easypost",
-             "clone": False, "credentials": {}, "test_credentials": {}, "fields": {}, "logo": None,
-             "created_at": ts, "updated_at": ts} for a in CARRIER_ACCOUNTS.values()]
+    return [
+        {
+            "id": a["id"],
+            "object": "CarrierAccount",
+            "type": a["type"],
+            "readable": a["readable"],
+            "description": f"{a['readable']} (sandbox)",
+            "reference": None,
+            "billing_type": "easypost",
+            "clone": False,
+            "credentials": {},
+            "test_credentials": {},
+            "fields": {},
+            "logo": None,
+            "created_at": ts,
+            "updated_at": ts,
+        }
+        for a in CARRIER_ACCOUNTS.values()
+    ]
 
 
 def usps_zone(from_zip: str | None, to_zip: str | None) -> int:
@@ -60,16 +75,20 @@ def quote(weight_oz: float, zone: int, per_lb: int, base: int, per_zone: int) ->
     return base + per_lb * pounds + per_zone * (zone - 1)
 
 
-def make_rates(sb: Sandbox, shipment: dict[str, Any], weight_oz: float, zone: int,
-               account_ids: list[str] | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def make_rates(
+    sb: Sandbox, shipment: dict[str, Any], weight_oz: float, zone: int, account_ids: list[str] | None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Rate records for a shipment, and rate_error messages for unknown carrier accounts."""
     by_id = {a["id"]: carrier for carrier, a in CARRIER_ACCOUNTS.items()}
     carriers = set(CARRIER_ACCOUNTS)
     messages = []
     if account_ids:
         carriers = {by_id[i] for i in account_ids if i in by_id}
-        messages = [{"carrier": None, "carrier_account_id": i, "type": "rate_error",
-                     "message": "Carrier account not found."} for i in account_ids if i not in by_id]
+        messages = [
+            {"carrier": None, "carrier_account_id": i, "type": "rate_error", "message": "Carrier account not found."}
+            for i in account_ids
+            if i not in by_id
+        ]
     ts = now_iso()
     rates = []
     for carrier, service, base, per_lb, per_zone, days in SERVICES:
@@ -78,21 +97,42 @@ def make_rates(sb: Sandbox, shipment: dict[str, Any], weight_oz: float, zone: in
         cents = quote(weight_oz, zone, per_lb, base, per_zone)
         list_cents = cents if service == "Express" else cents * 108 // 100
         delivery_days = days[0] if zone <= 4 else days[1]
-        rates.append(sb.add({
-            "id": new_id("rate"), "object": "Rate", "created_at": ts, "updated_at": ts, "mode": MODE,
-            "service": service, "carrier": carrier, "_cents": cents, "_retail": cents * 130 // 100,
-            "_list": list_cents, "currency": "USD", "billing_type": "easypost",
-            "delivery_days": delivery_days, "delivery_date": None, "delivery_date_guaranteed": False,
-            "est_delivery_days": delivery_days, "shipment_id": shipment["id"],
-            "carrier_account_id": CARRIER_ACCOUNTS[carrier]["id"],
-        }))
+        rates.append(
+            sb.add(
+                {
+                    "id": new_id("rate"),
+                    "object": "Rate",
+                    "created_at": ts,
+                    "updated_at": ts,
+                    "mode": MODE,
+                    "service": service,
+                    "carrier": carrier,
+                    "_cents": cents,
+                    "_retail": cents * 130 // 100,
+                    "_list": list_cents,
+                    "currency": "USD",
+                    "billing_type": "easypost",
+                    "delivery_days": delivery_days,
+                    "delivery_date": None,
+                    "delivery_date_guaranteed": False,
+                    "est_delivery_days": delivery_days,
+                    "shipment_id": shipment["id"],
+                    "carrier_account_id": CARRIER_ACCOUNTS[carrier]["id"],
+                }
+            )
+        )
     return rates, messages
 
 
 def render(rate: dict[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in rate.items() if not k.startswith("_")}
-    out.update(rate=cents_to_str(rate["_cents"]), retail_rate=cents_to_str(rate["_retail"]),
-               retail_currency="USD", list_rate=cents_to_str(rate["_list"]), list_currency="USD")
+    out.update(
+        rate=cents_to_str(rate["_cents"]),
+        retail_rate=cents_to_str(rate["_retail"]),
+        retail_currency="USD",
+        list_rate=cents_to_str(rate["_list"]),
+        list_currency="USD",
+    )
     return out
 
 
@@ -102,7 +142,13 @@ def render_smart(rate: dict[str, Any]) -> dict[str, Any]:
     for key in ("rate", "retail_rate", "list_rate"):
         out[key] = float(out[key])
     d = rate["delivery_days"]
-    out["time_in_transit"] = {"percentile_50": d, "percentile_75": d, "percentile_85": d + 1,
-                              "percentile_90": d + 1, "percentile_95": d + 2, "percentile_97": d + 2,
-                              "percentile_99": d + 4}
+    out["time_in_transit"] = {
+        "percentile_50": d,
+        "percentile_75": d,
+        "percentile_85": d + 1,
+        "percentile_90": d + 1,
+        "percentile_95": d + 2,
+        "percentile_97": d + 2,
+        "percentile_99": d + 4,
+    }
     return out

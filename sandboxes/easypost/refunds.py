@@ -24,9 +24,19 @@ def refund_label(sb: Sandbox, shipment: dict[str, Any]) -> dict[str, Any]:
     ts = now_iso()
     if refund is None:
         carrier = sb.objects[shipment["_selected"]]["carrier"]
-        refund = sb.add({"id": new_id("rfnd"), "object": "Refund", "created_at": ts, "updated_at": ts,
-                         "tracking_code": shipment["tracking_code"], "confirmation_number": None,
-                         "status": status, "carrier": carrier, "shipment_id": shipment["id"]})
+        refund = sb.add(
+            {
+                "id": new_id("rfnd"),
+                "object": "Refund",
+                "created_at": ts,
+                "updated_at": ts,
+                "tracking_code": shipment["tracking_code"],
+                "confirmation_number": None,
+                "status": status,
+                "carrier": carrier,
+                "shipment_id": shipment["id"],
+            }
+        )
         shipment["_refund"] = refund["id"]
     refund.update(status=status, updated_at=ts)
     shipment.update(refund_status=status, updated_at=ts)
@@ -38,9 +48,19 @@ def refund_label(sb: Sandbox, shipment: dict[str, Any]) -> dict[str, Any]:
 def unknown_code(sb: Sandbox, code: str, carrier: str | None) -> dict[str, Any]:
     """A bulk refund for a tracking code this account never bought is rejected (kept for listing)."""
     ts = now_iso()
-    return sb.add({"id": new_id("rfnd"), "object": "Refund", "created_at": ts, "updated_at": ts,
-                   "tracking_code": code, "confirmation_number": None, "status": "rejected",
-                   "carrier": carrier, "shipment_id": None})
+    return sb.add(
+        {
+            "id": new_id("rfnd"),
+            "object": "Refund",
+            "created_at": ts,
+            "updated_at": ts,
+            "tracking_code": code,
+            "confirmation_number": None,
+            "status": "rejected",
+            "carrier": carrier,
+            "shipment_id": None,
+        }
+    )
 
 
 def settle(sb: Sandbox) -> None:

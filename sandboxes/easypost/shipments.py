@@ -37,8 +37,17 @@ def create_parcel(sb: Sandbox, params: Any) -> dict[str, Any]:
     if dims["weight"] is None:
         raise param_required("weight")
     ts = now_iso()
-    return sb.add({"id": new_id("prcl"), "object": "Parcel", "created_at": ts, "updated_at": ts, **dims,
-                   "predefined_package": params.get("predefined_package"), "mode": MODE})
+    return sb.add(
+        {
+            "id": new_id("prcl"),
+            "object": "Parcel",
+            "created_at": ts,
+            "updated_at": ts,
+            **dims,
+            "predefined_package": params.get("predefined_package"),
+            "mode": MODE,
+        }
+    )
 
 
 def _resolve_parcel(sb: Sandbox, value: Any) -> dict[str, Any]:
@@ -59,17 +68,48 @@ def _customs(sb: Sandbox, value: Any) -> str | None:
     ts = now_iso()
     items = []
     for item in value.get("customs_items") or []:
-        items.append({"id": new_id("cstitem"), "object": "CustomsItem", "created_at": ts, "updated_at": ts,
-                      "description": item.get("description"), "hs_tariff_number": item.get("hs_tariff_number"),
-                      "origin_country": item.get("origin_country"), "quantity": item.get("quantity"),
-                      "value": cents_to_str(parse_money(item.get("value") or 0, "customs_items.value")),
-                      "weight": float(item.get("weight") or 0), "code": item.get("code"), "mode": MODE,
-                      "manufacturer": None, "currency": item.get("currency"), "eccn": None,
-                      "printed_commodity_identifier": None})
-    keys = ("contents_explanation", "contents_type", "customs_certify", "customs_signer", "eel_pfc",
-            "non_delivery_option", "restriction_comments", "restriction_type", "declaration")
-    return sb.add({"id": new_id("cstinfo"), "object": "CustomsInfo", "created_at": ts, "updated_at": ts,
-                   **{k: value.get(k) for k in keys}, "mode": MODE, "customs_items": items})["id"]
+        items.append(
+            {
+                "id": new_id("cstitem"),
+                "object": "CustomsItem",
+                "created_at": ts,
+                "updated_at": ts,
+                "description": item.get("description"),
+                "hs_tariff_number": item.get("hs_tariff_number"),
+                "origin_country": item.get("origin_country"),
+                "quantity": item.get("quantity"),
+                "value": cents_to_str(parse_money(item.get("value") or 0, "customs_items.value")),
+                "weight": float(item.get("weight") or 0),
+                "code": item.get("code"),
+                "mode": MODE,
+                "manufacturer": None,
+                "currency": item.get("currency"),
+                "eccn": None,
+                "printed_commodity_identifier": None,
+            }
+        )
+    keys = (
+        "contents_explanation",
+        "contents_type",
+        "customs_certify",
+        "customs_signer",
+        "eel_pfc",
+        "non_delivery_option",
+        "restriction_comments",
+        "restriction_type",
+        "declaration",
+    )
+    return sb.add(
+        {
+            "id": new_id("cstinfo"),
+            "object": "CustomsInfo",
+            "created_at": ts,
+            "updated_at": ts,
+            **{k: value.get(k) for k in keys},
+            "mode": MODE,
+            "customs_items": items,
+        }
+    )["id"]
 
 
 def _account_ids(value: Any) -> list[str]:
@@ -88,10 +128,10 @@ def create(sb: Sandbox, body: dict[str, Any], base_url: str) -> dict[str, Any]:
             raise param_required(f"shipment.{key}")
     to_addr = addresses.resolve(sb, params["to_address"], "to_address")
     from_addr = addresses.resolve(sb, params["from_address"], "from_address")
-    return_addr = addresses.resolve(sb, params["return_address"], "return_address") \
-        if params.get("return_address") else from_addr
-    buyer = addresses.resolve(sb, params["buyer_address"], "buyer_address") \
-        if params.get("buyer_address") else to_addr
+    return_addr = (
+        addresses.resolve(sb, params["return_address"], "return_address") if params.get("return_address") else from_addr
+    )
+    buyer = addresses.resolve(sb, params["buyer_address"], "buyer_address") if params.get("buyer_address") else to_addr
     parcel = _resolve_parcel(sb, params["parcel"])
     options = {k: v for k, v in (params.get("options") or {}).items() if v is not None}
     for key, value in DEFAULT_OPTIONS.items():
@@ -100,14 +140,36 @@ def create(sb: Sandbox, body: dict[str, Any], base_url: str) -> dict[str, Any]:
         raise param_invalid("options.label_format", "must be one of PNG, PDF, ZPL, EPL2")
     ts = now_iso()
     shipment: dict[str, Any] = {
-        "id": new_id("shp"), "object": "Shipment", "mode": MODE, "created_at": ts, "updated_at": ts,
-        "is_return": as_bool(params.get("is_return")), "status": "unknown",
-        "reference": params.get("reference") or None, "tracking_code": None, "options": options,
-        "_to": to_addr["id"], "_from": from_addr["id"], "_return": return_addr["id"], "_buyer": buyer["id"],
-        "_parcel": parcel["id"], "_customs": _customs(sb, params.get("customs_info")),
-        "_rates": [], "_selected": None, "postage_label": None, "_tracker": None, "_insurance": None,
-        "_fees": [], "forms": [], "messages": [], "refund_status": None, "_scan_form": None,
-        "batch_id": None, "batch_status": None, "batch_message": None, "order_id": None,
+        "id": new_id("shp"),
+        "object": "Shipment",
+        "mode": MODE,
+        "created_at": ts,
+        "updated_at": ts,
+        "is_return": as_bool(params.get("is_return")),
+        "status": "unknown",
+        "reference": params.get("reference") or None,
+        "tracking_code": None,
+        "options": options,
+        "_to": to_addr["id"],
+        "_from": from_addr["id"],
+        "_return": return_addr["id"],
+        "_buyer": buyer["id"],
+        "_parcel": parcel["id"],
+        "_customs": _customs(sb, params.get("customs_info")),
+        "_rates": [],
+        "_selected": None,
+        "postage_label": None,
+        "_tracker": None,
+        "_insurance": None,
+        "_fees": [],
+        "forms": [],
+        "messages": [],
+        "refund_status": None,
+        "_scan_form": None,
+        "batch_id": None,
+        "batch_status": None,
+        "batch_message": None,
+        "order_id": None,
         "usps_zone": rates.usps_zone(from_addr.get("zip"), to_addr.get("zip")),
         "_accounts": _account_ids(params.get("carrier_accounts")),
     }
@@ -125,8 +187,7 @@ def create(sb: Sandbox, body: dict[str, Any], base_url: str) -> dict[str, Any]:
 
 def _rate(sb: Sandbox, shipment: dict[str, Any]) -> None:
     parcel = sb.objects[shipment["_parcel"]]
-    found, messages = rates.make_rates(sb, shipment, parcel["weight"], shipment["usps_zone"],
-                                       shipment["_accounts"])
+    found, messages = rates.make_rates(sb, shipment, parcel["weight"], shipment["usps_zone"], shipment["_accounts"])
     shipment["_rates"] = [r["id"] for r in found]
     shipment["messages"] = messages
 
@@ -136,16 +197,20 @@ def pick_rate(sb: Sandbox, shipment: dict[str, Any], carrier: str | None, servic
     for rate_id in shipment["_rates"]:
         rate = sb.objects[rate_id]
         if rate["service"].lower() == str(service).lower() and (
-                not carrier or rate["carrier"].lower() == str(carrier).lower()):
+            not carrier or rate["carrier"].lower() == str(carrier).lower()
+        ):
             return rate
     # Sandbox-chosen code: EasyPost's exact code for "no such service" was not recorded.
-    raise unprocessable("SHIPMENT.POSTAGE.FAILURE", f"No rate found for service {service!r}.",
-                        [{"field": "service", "message": "no matching rate"}])
+    raise unprocessable(
+        "SHIPMENT.POSTAGE.FAILURE",
+        f"No rate found for service {service!r}.",
+        [{"field": "service", "message": "no matching rate"}],
+    )
 
 
 def _tracking_code(sb: Sandbox, carrier: str) -> str:
     seq = sb.next_tracking_number()
-    tail = secrets.randbelow(10 ** 6)  # random part keeps codes unique across sandbox restarts
+    tail = secrets.randbelow(10**6)  # random part keeps codes unique across sandbox restarts
     if carrier == "USPS":
         return f"9400100208303{tail:06d}{seq % 1000:03d}"
     if carrier == "UPS":
@@ -162,8 +227,11 @@ def buy(sb: Sandbox, shipment: dict[str, Any], body: dict[str, Any], base_url: s
     if not rate_id:
         raise param_required("rate")
     if rate_id not in shipment["_rates"]:
-        raise unprocessable("SHIPMENT.POSTAGE.FAILURE", "The rate is not valid for this shipment.",
-                            [{"field": "rate", "message": f"{rate_id} is not a rate of {shipment['id']}"}])
+        raise unprocessable(
+            "SHIPMENT.POSTAGE.FAILURE",
+            "The rate is not valid for this shipment.",
+            [{"field": "rate", "message": f"{rate_id} is not a rate of {shipment['id']}"}],
+        )
     insurance = body.get("insurance")
     insured_cents = parse_money(insurance, "insurance") if insurance not in (None, "") else None
     if body.get("end_shipper_id"):
@@ -173,13 +241,26 @@ def buy(sb: Sandbox, shipment: dict[str, Any], body: dict[str, Any], base_url: s
     code = _tracking_code(sb, rate["carrier"])
     # A return label carries the parcel back to from_address (EasyPost swaps them when printing).
     origin, dest = (to_addr, from_addr) if shipment["is_return"] else (from_addr, to_addr)
-    tracker = trackers.new(sb, code, rate["carrier"], shipment=shipment, origin=origin, destination=dest,
-                           service=rate["service"], delivery_days=rate["delivery_days"],
-                           is_return=shipment["is_return"])
+    tracker = trackers.new(
+        sb,
+        code,
+        rate["carrier"],
+        shipment=shipment,
+        origin=origin,
+        destination=dest,
+        service=rate["service"],
+        delivery_days=rate["delivery_days"],
+        is_return=shipment["is_return"],
+    )
     label_format = labels.normalize_format(shipment["options"].get("label_format"))
-    shipment.update(_selected=rate_id, tracking_code=code, _tracker=tracker["id"], updated_at=now_iso(),
-                    postage_label=labels.build(base_url, label_format),
-                    _fees=[["LabelFee", 0, False], ["PostageFee", rate["_cents"], False]])
+    shipment.update(
+        _selected=rate_id,
+        tracking_code=code,
+        _tracker=tracker["id"],
+        updated_at=now_iso(),
+        postage_label=labels.build(base_url, label_format),
+        _fees=[["LabelFee", 0, False], ["PostageFee", rate["_cents"], False]],
+    )
     if insured_cents:
         _insure(shipment, insured_cents)
     sb.stats["labels_bought"] += 1
@@ -237,16 +318,20 @@ def render(sb: Sandbox, shipment: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {k: v for k, v in shipment.items() if not k.startswith("_")}
     obj = sb.objects
     out.update(
-        to_address=public(obj[shipment["_to"]]), from_address=public(obj[shipment["_from"]]),
-        return_address=public(obj[shipment["_return"]]), buyer_address=public(obj[shipment["_buyer"]]),
+        to_address=public(obj[shipment["_to"]]),
+        from_address=public(obj[shipment["_from"]]),
+        return_address=public(obj[shipment["_return"]]),
+        buyer_address=public(obj[shipment["_buyer"]]),
         parcel=public(obj[shipment["_parcel"]]),
         customs_info=public(obj[shipment["_customs"]]) if shipment["_customs"] else None,
         rates=[rates.render(obj[r]) for r in shipment["_rates"]],
         selected_rate=rates.render(obj[shipment["_selected"]]) if shipment["_selected"] else None,
         tracker=trackers.render(obj[shipment["_tracker"]]) if shipment["_tracker"] else None,
         insurance=cents_to_str(shipment["_insurance"]) if shipment["_insurance"] is not None else None,
-        fees=[{"object": "Fee", "type": kind, "amount": cents_to_str(cents, 5), "charged": True,
-               "refunded": refunded} for kind, cents, refunded in shipment["_fees"]],
+        fees=[
+            {"object": "Fee", "type": kind, "amount": cents_to_str(cents, 5), "charged": True, "refunded": refunded}
+            for kind, cents, refunded in shipment["_fees"]
+        ],
         scan_form=public(obj[shipment["_scan_form"]]) if shipment["_scan_form"] else None,
     )
     return out

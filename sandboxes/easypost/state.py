@@ -71,8 +71,9 @@ class Sandbox:
     `data_dir/labels/`); `flush()` saves what changed and runs before every answer.
     """
 
-    def __init__(self, api_keys: set[str], webhook_url: str | None, webhook_secret: str | None,
-                 data_dir: Path | None = None) -> None:
+    def __init__(
+        self, api_keys: set[str], webhook_url: str | None, webhook_secret: str | None, data_dir: Path | None = None
+    ) -> None:
         self.api_keys = set(api_keys)
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret
@@ -89,8 +90,9 @@ class Sandbox:
         self.tracking_seq: int = meta.get("tracking_seq", 0)
         self.stats: Counter[str] = Counter(meta.get("stats", {}))
         self.journal.track("objects", self.objects)
-        self.journal.track_meta(lambda: {"user_id": self.user_id, "tracking_seq": self.tracking_seq,
-                                         "stats": dict(self.stats)})
+        self.journal.track_meta(
+            lambda: {"user_id": self.user_id, "tracking_seq": self.tracking_seq, "stats": dict(self.stats)}
+        )
 
     def flush(self) -> None:
         """Save what changed (no-op in memory); a newly bought label's file is written with it."""
@@ -140,12 +142,16 @@ def paginate(records: list[dict[str, Any]], query: dict[str, Any]) -> tuple[list
     except ValueError:
         raise param_invalid("page_size", "must be an integer") from None
     if not 1 <= page_size <= 100:
-        raise ApiError(422, "PARAMETER.INVALID", "page_size must be between 1 and 100.",
-                       [{"field": "page_size", "message": "must be between 1 and 100"}])
+        raise ApiError(
+            422,
+            "PARAMETER.INVALID",
+            "page_size must be between 1 and 100.",
+            [{"field": "page_size", "message": "must be between 1 and 100"}],
+        )
     ids = [r["id"] for r in records]
     if before := query.get("before_id"):
         # Unknown cursor: nothing is known to be older, so the page is empty.
-        records = records[ids.index(before) + 1:] if before in ids else []
+        records = records[ids.index(before) + 1 :] if before in ids else []
     elif after := query.get("after_id"):
         records = records[: ids.index(after)] if after in ids else []
     if start := query.get("start_datetime"):

@@ -35,8 +35,12 @@ DEFAULTS = {  # status -> (status_detail, message)
 }
 
 TEST_CODES = {  # EasyPost test-mode tracking codes and the status each reports
-    "EZ1000000001": "pre_transit", "EZ2000000002": "in_transit", "EZ3000000003": "out_for_delivery",
-    "EZ4000000004": "delivered", "EZ5000000005": "return_to_sender", "EZ6000000006": "failure",
+    "EZ1000000001": "pre_transit",
+    "EZ2000000002": "in_transit",
+    "EZ3000000003": "out_for_delivery",
+    "EZ4000000004": "delivered",
+    "EZ5000000005": "return_to_sender",
+    "EZ6000000006": "failure",
     "EZ7000000007": "unknown",
 }
 _TEST_PATHS = {  # the statuses a test code has passed through, oldest first
@@ -48,51 +52,94 @@ _TEST_PATHS = {  # the statuses a test code has passed through, oldest first
     "failure": ["pre_transit", "pre_transit", "in_transit", "failure"],
     "unknown": [],
 }
-HUBS = (("MEMPHIS", "TN", "38118"), ("LOUISVILLE", "KY", "40209"), ("DALLAS", "TX", "75261"),
-        ("DENVER", "CO", "80249"), ("ATLANTA", "GA", "30320"))
+HUBS = (
+    ("MEMPHIS", "TN", "38118"),
+    ("LOUISVILLE", "KY", "40209"),
+    ("DALLAS", "TX", "75261"),
+    ("DENVER", "CO", "80249"),
+    ("ATLANTA", "GA", "30320"),
+)
 TEST_ORIGIN = {"city": "HOUSTON", "state": "TX", "zip": "77063", "country": "US"}
 TEST_DESTINATION = {"city": "CHARLESTON", "state": "SC", "zip": "29401", "country": "US"}
 
 
 def _location(place: dict[str, Any] | None) -> dict[str, Any]:
     place = place or {}
-    return {"object": "TrackingLocation", "city": place.get("city"), "state": place.get("state"),
-            "country": place.get("country"), "zip": place.get("zip")}
+    return {
+        "object": "TrackingLocation",
+        "city": place.get("city"),
+        "state": place.get("state"),
+        "country": place.get("country"),
+        "zip": place.get("zip"),
+    }
 
 
 def _place(addr: dict[str, Any]) -> dict[str, Any]:
-    return {"city": (addr.get("city") or "").upper() or None, "state": addr.get("state"),
-            "zip": (addr.get("zip") or "")[:5] or None, "country": addr.get("country")}
+    return {
+        "city": (addr.get("city") or "").upper() or None,
+        "state": addr.get("state"),
+        "zip": (addr.get("zip") or "")[:5] or None,
+        "country": addr.get("country"),
+    }
 
 
 def _iso(when: datetime) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def new(sb: Sandbox, tracking_code: str, carrier: str, *, shipment: dict[str, Any] | None = None,
-        origin: dict[str, Any] | None = None, destination: dict[str, Any] | None = None,
-        service: str | None = None, delivery_days: int = 3, is_return: bool = False) -> dict[str, Any]:
+def new(
+    sb: Sandbox,
+    tracking_code: str,
+    carrier: str,
+    *,
+    shipment: dict[str, Any] | None = None,
+    origin: dict[str, Any] | None = None,
+    destination: dict[str, Any] | None = None,
+    service: str | None = None,
+    delivery_days: int = 3,
+    is_return: bool = False,
+) -> dict[str, Any]:
     ts = now_iso()
     trk_id = new_id("trk")
     origin = _place(origin) if origin else dict(TEST_ORIGIN)
     destination = _place(destination) if destination else dict(TEST_DESTINATION)
     est = _iso(datetime.now(timezone.utc) + timedelta(days=delivery_days))
     tracker = {
-        "id": trk_id, "object": "Tracker", "mode": MODE, "tracking_code": tracking_code,
-        "status": "unknown", "status_detail": "unknown", "created_at": ts, "updated_at": ts,
-        "signed_by": None, "weight": None, "est_delivery_date": est,
-        "shipment_id": shipment["id"] if shipment else None, "carrier": carrier, "tracking_details": [],
+        "id": trk_id,
+        "object": "Tracker",
+        "mode": MODE,
+        "tracking_code": tracking_code,
+        "status": "unknown",
+        "status_detail": "unknown",
+        "created_at": ts,
+        "updated_at": ts,
+        "signed_by": None,
+        "weight": None,
+        "est_delivery_date": est,
+        "shipment_id": shipment["id"] if shipment else None,
+        "carrier": carrier,
+        "tracking_details": [],
         "carrier_detail": {
-            "object": "CarrierDetail", "service": service, "container_type": None,
-            "est_delivery_date_local": est[:10], "est_delivery_time_local": None,
+            "object": "CarrierDetail",
+            "service": service,
+            "container_type": None,
+            "est_delivery_date_local": est[:10],
+            "est_delivery_time_local": None,
             "origin_location": f"{origin['city']} {origin['state']}, {origin['zip']}",
             "origin_tracking_location": _location(origin),
             "destination_location": f"{destination['city']} {destination['state']}, {destination['zip']}",
-            "destination_tracking_location": None, "guaranteed_delivery_date": None,
-            "alternate_identifier": None, "initial_delivery_attempt": None},
-        "fees": [], "delivery_evidence": [], "finalized": False, "is_return": is_return,
+            "destination_tracking_location": None,
+            "guaranteed_delivery_date": None,
+            "alternate_identifier": None,
+            "initial_delivery_attempt": None,
+        },
+        "fees": [],
+        "delivery_evidence": [],
+        "finalized": False,
+        "is_return": is_return,
         "public_url": "https://track.easypost.com/" + base64.urlsafe_b64encode(f"v1:{trk_id}".encode()).decode(),
-        "_origin": origin, "_destination": destination,
+        "_origin": origin,
+        "_destination": destination,
     }
     sb.stats["trackers"] += 1
     return sb.add(tracker)
@@ -110,8 +157,9 @@ def new_from_test_code(sb: Sandbox, tracking_code: str, carrier: str) -> dict[st
     return tracker
 
 
-def _append(tracker: dict[str, Any], status: str, detail: str, message: str,
-            when: datetime | None = None) -> dict[str, Any]:
+def _append(
+    tracker: dict[str, Any], status: str, detail: str, message: str, when: datetime | None = None
+) -> dict[str, Any]:
     if status == "pre_transit":
         place = tracker["_origin"] if tracker["tracking_details"] else None
     elif status == "in_transit":
@@ -122,10 +170,18 @@ def _append(tracker: dict[str, Any], status: str, detail: str, message: str,
         place = None
     else:
         place = tracker["_destination"]
-    entry = {"object": "TrackingDetail", "message": message, "description": message, "status": status,
-             "status_detail": detail, "datetime": _iso(when or datetime.now(timezone.utc)),
-             "source": tracker["carrier"], "carrier_code": None, "tracking_location": _location(place),
-             "est_delivery_date": None}
+    entry = {
+        "object": "TrackingDetail",
+        "message": message,
+        "description": message,
+        "status": status,
+        "status_detail": detail,
+        "datetime": _iso(when or datetime.now(timezone.utc)),
+        "source": tracker["carrier"],
+        "carrier_code": None,
+        "tracking_location": _location(place),
+        "est_delivery_date": None,
+    }
     tracker["tracking_details"].append(entry)
     tracker.update(status=status, status_detail=detail, updated_at=now_iso(), finalized=status in FINAL)
     if status == "delivered":
@@ -135,19 +191,25 @@ def _append(tracker: dict[str, Any], status: str, detail: str, message: str,
 
 def next_status(current: str) -> str:
     if current not in PROGRESS or current == PROGRESS[-1]:
-        raise ApiError(422, "TRACKER.STATUS.FINAL",
-                       f"Tracker status {current!r} has no next step; pass an explicit status.")
+        raise ApiError(
+            422, "TRACKER.STATUS.FINAL", f"Tracker status {current!r} has no next step; pass an explicit status."
+        )
     return PROGRESS[PROGRESS.index(current) + 1]
 
 
-def advance(sb: Sandbox, tracker: dict[str, Any], status: str | None, status_detail: str | None,
-            message: str | None) -> str:
+def advance(
+    sb: Sandbox, tracker: dict[str, Any], status: str | None, status_detail: str | None, message: str | None
+) -> str:
     """Append one tracking detail and move the tracker (and its shipment); returns the old status."""
     old = tracker["status"]
     status = status or next_status(old)
     if status not in STATUSES:
-        raise ApiError(422, "TRACKER.STATUS.INVALID", f"Unknown tracker status {status!r}.",
-                       [{"field": "status", "message": f"must be one of {', '.join(STATUSES)}"}])
+        raise ApiError(
+            422,
+            "TRACKER.STATUS.INVALID",
+            f"Unknown tracker status {status!r}.",
+            [{"field": "status", "message": f"must be one of {', '.join(STATUSES)}"}],
+        )
     default_detail, default_message = DEFAULTS[status]
     _append(tracker, status, status_detail or default_detail, message or default_message)
     if tracker.get("shipment_id") and tracker["shipment_id"] in sb.objects:
@@ -181,8 +243,12 @@ def create(sb: Sandbox, params: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     """POST /trackers; the same code (and carrier, if given) returns the existing tracker."""
     code = str(params.get("tracking_code") or "").strip()
     if not code:
-        raise ApiError(422, "PARAMETER.REQUIRED", "Missing required parameter.",
-                       [{"field": "tracking_code", "message": "cannot be blank"}])
+        raise ApiError(
+            422,
+            "PARAMETER.REQUIRED",
+            "Missing required parameter.",
+            [{"field": "tracking_code", "message": "cannot be blank"}],
+        )
     carrier = params.get("carrier")
     carrier = {"usps": "USPS", "ups": "UPS", "fedex": "FedEx"}.get(str(carrier).lower(), carrier) if carrier else None
     for tracker in sb.all("trk"):

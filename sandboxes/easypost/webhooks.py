@@ -31,10 +31,18 @@ def sign(body: bytes, secret: str) -> str:
 
 
 def new_webhook(sb: Sandbox, params: dict[str, Any]) -> dict[str, Any]:
-    return sb.add({"id": new_id("hook"), "object": "Webhook", "mode": MODE, "url": params["url"],
-                   "created_at": now_iso(), "disabled_at": None,
-                   "custom_headers": list(params.get("custom_headers") or []),
-                   "_secret": params.get("webhook_secret")})
+    return sb.add(
+        {
+            "id": new_id("hook"),
+            "object": "Webhook",
+            "mode": MODE,
+            "url": params["url"],
+            "created_at": now_iso(),
+            "disabled_at": None,
+            "custom_headers": list(params.get("custom_headers") or []),
+            "_secret": params.get("webhook_secret"),
+        }
+    )
 
 
 def _targets(sb: Sandbox) -> list[dict[str, Any]]:
@@ -47,21 +55,35 @@ def _targets(sb: Sandbox) -> list[dict[str, Any]]:
     return targets
 
 
-def emit(sb: Sandbox, description: str, result: dict[str, Any],
-         previous: dict[str, Any] | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def emit(
+    sb: Sandbox, description: str, result: dict[str, Any], previous: dict[str, Any] | None = None
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Record an event (result snapshotted now); returns it with its delivery targets."""
     ts = now_iso_ms()
     targets = _targets(sb)
-    event = sb.add({"id": new_id("evt"), "object": "Event", "mode": MODE, "description": description,
-                    "previous_attributes": previous or {}, "result": copy.deepcopy(result),
-                    "status": "pending" if targets else "completed",
-                    "pending_urls": [t["url"] for t in targets], "completed_urls": [],
-                    "user_id": sb.user_id, "created_at": ts, "updated_at": ts, "_payloads": []})
+    event = sb.add(
+        {
+            "id": new_id("evt"),
+            "object": "Event",
+            "mode": MODE,
+            "description": description,
+            "previous_attributes": previous or {},
+            "result": copy.deepcopy(result),
+            "status": "pending" if targets else "completed",
+            "pending_urls": [t["url"] for t in targets],
+            "completed_urls": [],
+            "user_id": sb.user_id,
+            "created_at": ts,
+            "updated_at": ts,
+            "_payloads": [],
+        }
+    )
     return event, targets
 
 
-def emit_in_background(sb: Sandbox, description: str, result: dict[str, Any],
-                       previous: dict[str, Any] | None = None) -> dict[str, Any]:
+def emit_in_background(
+    sb: Sandbox, description: str, result: dict[str, Any], previous: dict[str, Any] | None = None
+) -> dict[str, Any]:
     event, targets = emit(sb, description, result, previous)
     if targets:
         sb.spawn(deliver(sb, event, targets))
@@ -119,14 +141,33 @@ async def _attempt(sb: Sandbox, event: dict[str, Any], target: dict[str, Any]) -
     return result
 
 
-def _record_payload(sb: Sandbox, event: dict[str, Any], url: str, headers: dict[str, str], body: bytes,
-                    code: int | None, response_body: str | None, response_headers: dict[str, str],
-                    started: float) -> None:
+def _record_payload(
+    sb: Sandbox,
+    event: dict[str, Any],
+    url: str,
+    headers: dict[str, str],
+    body: bytes,
+    code: int | None,
+    response_body: str | None,
+    response_headers: dict[str, str],
+    started: float,
+) -> None:
     ts = now_iso()
-    payload = sb.add({"id": new_id("payload"), "object": "Payload", "created_at": ts, "updated_at": ts,
-                      "request_url": url, "request_headers": headers, "request_body": body.decode("utf-8"),
-                      "response_headers": response_headers, "response_body": response_body,
-                      "response_code": code, "total_time": int((time.monotonic() - started) * 1000)})
+    payload = sb.add(
+        {
+            "id": new_id("payload"),
+            "object": "Payload",
+            "created_at": ts,
+            "updated_at": ts,
+            "request_url": url,
+            "request_headers": headers,
+            "request_body": body.decode("utf-8"),
+            "response_headers": response_headers,
+            "response_body": response_body,
+            "response_code": code,
+            "total_time": int((time.monotonic() - started) * 1000),
+        }
+    )
     event["_payloads"].append(payload["id"])
 
 

@@ -45,8 +45,10 @@ def create_app(*, smtp_host: str = "127.0.0.1", smtp_port: int = 8025, inbox: In
         loop = asyncio.get_running_loop()
         server = await loop.create_server(
             lambda: SMTP(inbox, hostname=SERVER_NAME, enable_SMTPUTF8=True, loop=loop),
-            host=smtp_host, port=smtp_port, reuse_address=True,
-        )  # fmt: skip
+            host=smtp_host,
+            port=smtp_port,
+            reuse_address=True,
+        )
         app.state.smtp_port = server.sockets[0].getsockname()[1]
         try:
             yield
@@ -54,8 +56,13 @@ def create_app(*, smtp_host: str = "127.0.0.1", smtp_port: int = 8025, inbox: In
             server.close()
             await server.wait_closed()
 
-    app = FastAPI(title="Returnflow mail sandbox (SMTP sink)", lifespan=lifespan,
-                  docs_url="/_sandbox/docs", openapi_url="/_sandbox/openapi.json", redoc_url=None)  # fmt: skip
+    app = FastAPI(
+        title="Returnflow mail sandbox (SMTP sink)",
+        lifespan=lifespan,
+        docs_url="/_sandbox/docs",
+        openapi_url="/_sandbox/openapi.json",
+        redoc_url=None,
+    )
     app.state.inbox = inbox
 
     @app.get("/_sandbox/health")

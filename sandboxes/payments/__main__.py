@@ -20,8 +20,9 @@ from .app import DEFAULT_API_KEYS, create_app
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sandboxes.payments",
-                                     description="Returnflow Stripe-compatible payments sandbox")
+    parser = argparse.ArgumentParser(
+        prog="python -m sandboxes.payments", description="Returnflow Stripe-compatible payments sandbox"
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8020)
     parser.add_argument("--log-level", default="info")

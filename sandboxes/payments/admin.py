@@ -34,13 +34,20 @@ def build_admin_router(sandbox: Sandbox) -> APIRouter:
         return sandbox.store.stats()
 
     @router.get("/refunds")
-    async def refunds(metadata_key: str | None = None, metadata_value: str | None = None,
-                      payment_intent: str | None = None, status: str | None = None) -> Any:
+    async def refunds(
+        metadata_key: str | None = None,
+        metadata_value: str | None = None,
+        payment_intent: str | None = None,
+        status: str | None = None,
+    ) -> Any:
         """Plain JSON array, oldest first; metadata_value without metadata_key is ignored."""
         found = sorted(sandbox.store.refunds.values(), key=lambda r: r.seq)
         if metadata_key is not None:
-            found = [r for r in found if metadata_key in r.metadata
-                     and (metadata_value is None or r.metadata[metadata_key] == metadata_value)]
+            found = [
+                r
+                for r in found
+                if metadata_key in r.metadata and (metadata_value is None or r.metadata[metadata_key] == metadata_value)
+            ]
         if payment_intent is not None:
             found = [r for r in found if r.payment_intent == payment_intent]
         if status is not None:
@@ -52,8 +59,11 @@ def build_admin_router(sandbox: Sandbox) -> APIRouter:
         """Plain JSON array, oldest first, filtered like /_sandbox/refunds."""
         found = sorted(sandbox.store.payment_intents.values(), key=lambda p: (p.created, p.id))
         if metadata_key is not None:
-            found = [p for p in found if metadata_key in p.metadata
-                     and (metadata_value is None or p.metadata[metadata_key] == metadata_value)]
+            found = [
+                p
+                for p in found
+                if metadata_key in p.metadata and (metadata_value is None or p.metadata[metadata_key] == metadata_value)
+            ]
         return [p.to_json() for p in found]
 
     @router.post("/refunds/{refund_id}/settle")
@@ -64,8 +74,9 @@ def build_admin_router(sandbox: Sandbox) -> APIRouter:
             if not isinstance(body, dict):
                 raise invalid("Body must be a JSON object.")
             refund = ops.get_refund(sandbox.store, refund_id)
-            ops.settle(sandbox.store, refund, body.get("status", ""),
-                       body.get("failure_reason") or "expired_or_canceled_card")
+            ops.settle(
+                sandbox.store, refund, body.get("status", ""), body.get("failure_reason") or "expired_or_canceled_card"
+            )
             return Response(encode(refund.to_json()), media_type="application/json")
         except StripeError as exc:
             return _error(exc)

@@ -72,8 +72,9 @@ def create_app(
     on the same folder carries on.  `faults` is a JSON fault spec (faults.py)."""
     if not api_keys:
         raise ValueError("at least one API key is required")
-    sandbox = Sandbox(api_keys, Faults(json.loads(faults) if faults else None),
-                      WebhookSender(webhook_url, webhook_secret), data_dir)
+    sandbox = Sandbox(
+        api_keys, Faults(json.loads(faults) if faults else None), WebhookSender(webhook_url, webhook_secret), data_dir
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -82,8 +83,13 @@ def create_app(
         sandbox.flush()
         sandbox.journal.close()
 
-    app = FastAPI(title="Returnflow payments sandbox (Stripe-compatible)", lifespan=lifespan,
-                  docs_url="/_sandbox/docs", openapi_url="/_sandbox/openapi.json", redoc_url=None)
+    app = FastAPI(
+        title="Returnflow payments sandbox (Stripe-compatible)",
+        lifespan=lifespan,
+        docs_url="/_sandbox/docs",
+        openapi_url="/_sandbox/openapi.json",
+        redoc_url=None,
+    )
     app.state.sandbox = sandbox
     app.add_middleware(FlushBeforeAnswer, flush=sandbox.flush)
     app.include_router(build_admin_router(sandbox))
@@ -100,20 +106,19 @@ def _add_v1_routes(app: FastAPI, sandbox: Sandbox) -> None:
 
     @app.post("/v1/payment_intents")
     async def create_payment_intent(request: Request) -> Response:
-        return await sandbox.post(
-            request, lambda d: ops.prepare_payment_intent_create(sandbox.store, d))
+        return await sandbox.post(request, lambda d: ops.prepare_payment_intent_create(sandbox.store, d))
 
     @app.get("/v1/payment_intents/{pi_id}")
     async def get_payment_intent(pi_id: str, request: Request) -> Response:
         def read(d: dict[str, Any]) -> dict[str, Any]:
             _no_params(d)
             return ops.get_payment_intent(sandbox.store, pi_id, "intent").to_json()
+
         return await sandbox.get(request, read)
 
     @app.post("/v1/payment_intents/{pi_id}/confirm")
     async def confirm_payment_intent(pi_id: str, request: Request) -> Response:
-        return await sandbox.post(
-            request, lambda d: ops.prepare_payment_intent_confirm(sandbox.store, pi_id, d))
+        return await sandbox.post(request, lambda d: ops.prepare_payment_intent_confirm(sandbox.store, pi_id, d))
 
     @app.post("/v1/charges")
     async def create_charge(request: Request) -> Response:
@@ -124,6 +129,7 @@ def _add_v1_routes(app: FastAPI, sandbox: Sandbox) -> None:
         def read(d: dict[str, Any]) -> dict[str, Any]:
             _no_params(d)
             return sandbox.store.charge_json(ops.get_charge(sandbox.store, ch_id, "id"))
+
         return await sandbox.get(request, read)
 
     @app.post("/v1/refunds")
@@ -139,23 +145,25 @@ def _add_v1_routes(app: FastAPI, sandbox: Sandbox) -> None:
         def read(d: dict[str, Any]) -> dict[str, Any]:
             _no_params(d)
             return ops.retrieve_refund(sandbox.store, re_id)
+
         return await sandbox.get(request, read)
 
     @app.post("/v1/refunds/{re_id}")
     async def update_refund(re_id: str, request: Request) -> Response:
-        return await sandbox.post(
-            request, lambda d: ops.prepare_refund_update(sandbox.store, re_id, d))
+        return await sandbox.post(request, lambda d: ops.prepare_refund_update(sandbox.store, re_id, d))
 
     @app.post("/v1/refunds/{re_id}/cancel")
     async def cancel_refund(re_id: str, request: Request) -> Response:
-        return await sandbox.post(
-            request, lambda d: ops.prepare_refund_cancel(sandbox.store, re_id, d))
+        return await sandbox.post(request, lambda d: ops.prepare_refund_cancel(sandbox.store, re_id, d))
 
     # Registered last: anything else under /v1 gets Stripe's "Unrecognized request URL" 404
     # instead of FastAPI's {"detail": ...}, so SDK callers see an InvalidRequestError.
     @app.api_route("/v1/{rest:path}", methods=["GET", "POST", "DELETE", "PUT", "PATCH"])
     async def unrecognized(rest: str, request: Request) -> Response:
-        exc = StripeError(404, f"Unrecognized request URL ({request.method}: /v1/{rest}). "
-                               "Please see https://stripe.com/docs or we can help at "
-                               "https://support.stripe.com/.")
+        exc = StripeError(
+            404,
+            f"Unrecognized request URL ({request.method}: /v1/{rest}). "
+            "Please see https://stripe.com/docs or we can help at "
+            "https://support.stripe.com/.",
+        )
         return Response(encode(exc.body()), status_code=404, media_type="application/json")

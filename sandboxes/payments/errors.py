@@ -54,9 +54,7 @@ def missing_param(param: str) -> StripeError:
 
 
 def unknown_param(param: str) -> StripeError:
-    return invalid(
-        f"Received unknown parameter: {param}", code="parameter_unknown", param=param
-    )
+    return invalid(f"Received unknown parameter: {param}", code="parameter_unknown", param=param)
 
 
 def invalid_integer(param: str) -> StripeError:
@@ -69,9 +67,7 @@ def invalid_integer(param: str) -> StripeError:
 
 def no_such(kind: str, object_id: str, param: str | None = None) -> StripeError:
     # Stripe answers unknown ids with 404 + resource_missing and names the offending field.
-    return StripeError(
-        404, f"No such {kind}: '{object_id}'", code="resource_missing", param=param
-    )
+    return StripeError(404, f"No such {kind}: '{object_id}'", code="resource_missing", param=param)
 
 
 def authentication(message: str) -> StripeError:

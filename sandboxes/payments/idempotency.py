@@ -79,10 +79,10 @@ class IdempotencyStore:
     def end(self, scope: tuple[str, str]) -> None:
         self._in_flight.discard(scope)
 
-    def store(self, scope: tuple[str, str], endpoint: str, fingerprint: str, status: int,
-              body: bytes, request_id: str) -> None:
-        self._entries[scope] = StoredResponse(endpoint, fingerprint, status, body, request_id,
-                                              time.time())
+    def store(
+        self, scope: tuple[str, str], endpoint: str, fingerprint: str, status: int, body: bytes, request_id: str
+    ) -> None:
+        self._entries[scope] = StoredResponse(endpoint, fingerprint, status, body, request_id, time.time())
 
     @property
     def entries(self) -> dict[tuple[str, str], StoredResponse]:

@@ -39,12 +39,28 @@ def _payment_method(store: Store, pm: str, param: str = "payment_method") -> str
     return pm
 
 
-def _make_charge(store: Store, *, amount: int, currency: str, pm: str, pi: str | None,
-                 customer: str | None, description: str | None, metadata: dict[str, str]) -> Charge:
+def _make_charge(
+    store: Store,
+    *,
+    amount: int,
+    currency: str,
+    pm: str,
+    pi: str | None,
+    customer: str | None,
+    description: str | None,
+    metadata: dict[str, str],
+) -> Charge:
     charge = Charge(
-        id=new_id("ch"), amount=amount, currency=currency, payment_method=pm, payment_intent=pi,
-        customer=customer, description=description, metadata=dict(metadata),
-        disputed=TEST_PAYMENT_METHODS[pm].disputed, created=now(),
+        id=new_id("ch"),
+        amount=amount,
+        currency=currency,
+        payment_method=pm,
+        payment_intent=pi,
+        customer=customer,
+        description=description,
+        metadata=dict(metadata),
+        disputed=TEST_PAYMENT_METHODS[pm].disputed,
+        created=now(),
     )
     store.charges[charge.id] = charge
     return charge
@@ -52,10 +68,25 @@ def _make_charge(store: Store, *, amount: int, currency: str, pm: str, pi: str |
 
 # ---------------------------------------------------------------- payment intents and charges
 
+
 def prepare_payment_intent_create(store: Store, data: dict[str, Any]) -> Execute:
-    p = Params(data, {"amount", "currency", "customer", "payment_method", "confirm", "metadata",
-                      "description", "receipt_email", "payment_method_types",
-                      "automatic_payment_methods", "off_session", "return_url"})
+    p = Params(
+        data,
+        {
+            "amount",
+            "currency",
+            "customer",
+            "payment_method",
+            "confirm",
+            "metadata",
+            "description",
+            "receipt_email",
+            "payment_method_types",
+            "automatic_payment_methods",
+            "off_session",
+            "return_url",
+        },
+    )
     amount = p.integer("amount", required=True)
     currency = p.currency("currency", required=True)
     pm = p.string("payment_method") or DEFAULT_PAYMENT_METHOD
@@ -68,16 +99,27 @@ def prepare_payment_intent_create(store: Store, data: dict[str, Any]) -> Execute
     def execute() -> dict[str, Any]:
         _payment_method(store, pm)
         pi = PaymentIntent(
-            id=new_id("pi"), amount=amount, currency=currency, payment_method=pm,
-            customer=customer, description=description, receipt_email=receipt_email,
-            metadata=metadata, status="requires_confirmation", created=now(),
+            id=new_id("pi"),
+            amount=amount,
+            currency=currency,
+            payment_method=pm,
+            customer=customer,
+            description=description,
+            receipt_email=receipt_email,
+            metadata=metadata,
+            status="requires_confirmation",
+            created=now(),
         )
         store.payment_intents[pi.id] = pi
         if confirm and off_session and TEST_PAYMENT_METHODS[pm].off_session_declines:
             # As Stripe: the intent stays, waiting for a payment method the shopper authenticates.
             pi.status = "requires_payment_method"
-            raise StripeError(402, "Your card was declined. This transaction requires authentication.",
-                              type="card_error", code="authentication_required")
+            raise StripeError(
+                402,
+                "Your card was declined. This transaction requires authentication.",
+                type="card_error",
+                code="authentication_required",
+            )
         if confirm:
             _confirm(store, pi)
         return pi.to_json()
@@ -87,9 +129,16 @@ def prepare_payment_intent_create(store: Store, data: dict[str, Any]) -> Execute
 
 def _confirm(store: Store, pi: PaymentIntent) -> None:
     # Test cards always authorise and capture immediately (capture_method=automatic).
-    charge = _make_charge(store, amount=pi.amount, currency=pi.currency, pm=pi.payment_method,
-                          pi=pi.id, customer=pi.customer, description=pi.description,
-                          metadata=pi.metadata)
+    charge = _make_charge(
+        store,
+        amount=pi.amount,
+        currency=pi.currency,
+        pm=pi.payment_method,
+        pi=pi.id,
+        customer=pi.customer,
+        description=pi.description,
+        metadata=pi.metadata,
+    )
     pi.latest_charge = charge.id
     pi.status = "succeeded"
 
@@ -121,8 +170,20 @@ def get_payment_intent(store: Store, pi_id: str, param: str | None = None) -> Pa
 
 
 def prepare_charge_create(store: Store, data: dict[str, Any]) -> Execute:
-    p = Params(data, {"amount", "currency", "customer", "source", "payment_method", "metadata",
-                      "description", "capture", "receipt_email"})
+    p = Params(
+        data,
+        {
+            "amount",
+            "currency",
+            "customer",
+            "source",
+            "payment_method",
+            "metadata",
+            "description",
+            "capture",
+            "receipt_email",
+        },
+    )
     amount = p.integer("amount", required=True)
     currency = p.currency("currency", required=True)
     source = p.string("source") or p.string("payment_method") or DEFAULT_PAYMENT_METHOD
@@ -131,8 +192,16 @@ def prepare_charge_create(store: Store, data: dict[str, Any]) -> Execute:
 
     def execute() -> dict[str, Any]:
         pm = _payment_method(store, TOKENS.get(source, source), "source")
-        charge = _make_charge(store, amount=amount, currency=currency, pm=pm, pi=None,
-                              customer=customer, description=description, metadata=metadata)
+        charge = _make_charge(
+            store,
+            amount=amount,
+            currency=currency,
+            pm=pm,
+            pi=None,
+            customer=customer,
+            description=description,
+            metadata=metadata,
+        )
         return store.charge_json(charge)
 
     return execute
@@ -147,15 +216,27 @@ def get_charge(store: Store, ch_id: str, param: str | None = None) -> Charge:
 
 # ---------------------------------------------------------------- refunds
 
+
 def prepare_refund_create(store: Store, data: dict[str, Any]) -> Execute:
-    p = Params(data, {"payment_intent", "charge", "amount", "reason", "metadata", "currency",
-                      "instructions_email", "refund_application_fee", "reverse_transfer"})
+    p = Params(
+        data,
+        {
+            "payment_intent",
+            "charge",
+            "amount",
+            "reason",
+            "metadata",
+            "currency",
+            "instructions_email",
+            "refund_application_fee",
+            "reverse_transfer",
+        },
+    )
     pi_id, ch_id = p.string("payment_intent"), p.string("charge")
     if not pi_id and not ch_id:
         raise StripeError(
             400,
-            "One of the following params should be provided for this request: "
-            "payment_intent or charge.",
+            "One of the following params should be provided for this request: payment_intent or charge.",
             code="parameter_missing",
             param="payment_intent",
         )
@@ -181,8 +262,7 @@ def prepare_refund_create(store: Store, data: dict[str, Any]) -> Execute:
             )
         remaining = charge.amount - store.refunded_amount(charge.id)
         if remaining <= 0:
-            raise invalid(f"Charge {charge.id} has already been refunded.",
-                          code="charge_already_refunded")
+            raise invalid(f"Charge {charge.id} has already been refunded.", code="charge_already_refunded")
         refund_amount = remaining if amount is None else amount
         if refund_amount > remaining:
             raise invalid(
@@ -209,22 +289,36 @@ def _refundable_charge(store: Store, pi_id: str | None, ch_id: str | None) -> Ch
                 param="payment_intent",
             )
         if charge is not None and charge.id != pi.latest_charge:
-            raise invalid(f"Charge {charge.id} does not belong to PaymentIntent {pi.id}.",
-                          param="charge")
+            raise invalid(f"Charge {charge.id} does not belong to PaymentIntent {pi.id}.", param="charge")
         charge = store.charges[pi.latest_charge]
     assert charge is not None
     return charge
 
 
-def _new_refund(store: Store, charge: Charge, amount: int, reason: str | None,
-                metadata: dict[str, str], instructions_email: str | None) -> Refund:
+def _new_refund(
+    store: Store,
+    charge: Charge,
+    amount: int,
+    reason: str | None,
+    metadata: dict[str, str],
+    instructions_email: str | None,
+) -> Refund:
     flow = charge.method.refund_flow
     status = {"instant": "succeeded", "requires_action": "requires_action"}.get(flow, "pending")
     refund = Refund(
-        id=new_id("re"), seq=store.next_seq(), amount=amount, currency=charge.currency,
-        charge=charge.id, payment_intent=charge.payment_intent,
-        payment_method=charge.payment_method, flow=flow, reason=reason, metadata=metadata,
-        instructions_email=instructions_email, status=status, created=now(),
+        id=new_id("re"),
+        seq=store.next_seq(),
+        amount=amount,
+        currency=charge.currency,
+        charge=charge.id,
+        payment_intent=charge.payment_intent,
+        payment_method=charge.payment_method,
+        flow=flow,
+        reason=reason,
+        metadata=metadata,
+        instructions_email=instructions_email,
+        status=status,
+        created=now(),
         pending_reason="processing" if status == "pending" else None,
         balance_transaction=new_id("txn"),
     )
@@ -250,12 +344,13 @@ def retrieve_refund(store: Store, re_id: str) -> dict[str, Any]:
     return refund.to_json()
 
 
-def settle(store: Store, refund: Refund, status: str,
-           failure_reason: str = "expired_or_canceled_card") -> None:
+def settle(store: Store, refund: Refund, status: str, failure_reason: str = "expired_or_canceled_card") -> None:
     """Finish a pending / requires_action refund (bank confirmation or failure)."""
     if refund.status not in ("pending", "requires_action"):
-        raise invalid(f"Refund {refund.id} is {refund.status}; only pending or requires_action "
-                      "refunds can be settled.", param="status")
+        raise invalid(
+            f"Refund {refund.id} is {refund.status}; only pending or requires_action refunds can be settled.",
+            param="status",
+        )
     if status not in ("succeeded", "failed"):
         raise invalid("status must be 'succeeded' or 'failed'.", param="status")
     if status == "failed" and failure_reason not in FAILURE_REASONS:
@@ -305,8 +400,7 @@ def prepare_refund_cancel(store: Store, re_id: str, data: dict[str, Any]) -> Exe
 
 
 def list_refunds(store: Store, data: dict[str, Any]) -> dict[str, Any]:
-    p = Params(data, {"payment_intent", "charge", "limit", "starting_after", "ending_before",
-                      "created"})
+    p = Params(data, {"payment_intent", "charge", "limit", "starting_after", "ending_before", "created"})
     limit = p.integer("limit") or 10
     if limit > 100:
         raise invalid_integer("limit")
@@ -314,20 +408,17 @@ def list_refunds(store: Store, data: dict[str, Any]) -> dict[str, Any]:
     after, before = p.string("starting_after"), p.string("ending_before")
     # Newest first, like Stripe.
     items = sorted(store.refunds.values(), key=lambda r: r.seq, reverse=True)
-    items = [r for r in items if (not pi_id or r.payment_intent == pi_id)
-             and (not ch_id or r.charge == ch_id)]
+    items = [r for r in items if (not pi_id or r.payment_intent == pi_id) and (not ch_id or r.charge == ch_id)]
     ids = [r.id for r in items]
     for cursor, param in ((after, "starting_after"), (before, "ending_before")):
         if cursor and cursor not in store.refunds:
             raise no_such("refund", cursor, param)
     if after:
-        items = items[ids.index(after) + 1:] if after in ids else []
+        items = items[ids.index(after) + 1 :] if after in ids else []
         page, has_more = items[:limit], len(items) > limit
     elif before:
-        items = items[:ids.index(before)] if before in ids else []
+        items = items[: ids.index(before)] if before in ids else []
         page, has_more = items[-limit:], len(items) > limit
     else:
         page, has_more = items[:limit], len(items) > limit
-    return {"object": "list", "data": [r.to_json() for r in page], "has_more": has_more,
-            "url": "/v1/refunds"}
-
+    return {"object": "list", "data": [r.to_json() for r in page], "has_more": has_more, "url": "/v1/refunds"}

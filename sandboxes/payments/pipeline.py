@@ -42,8 +42,9 @@ def _mask(key: str) -> str:
 
 
 class Sandbox:
-    def __init__(self, api_keys: set[str] | frozenset[str], faults: Faults,
-                 webhooks: WebhookSender, data_dir: Path | None = None) -> None:
+    def __init__(
+        self, api_keys: set[str] | frozenset[str], faults: Faults, webhooks: WebhookSender, data_dir: Path | None = None
+    ) -> None:
         self.api_keys = frozenset(api_keys)
         self.store = Store()
         self.idempotency = IdempotencyStore()
@@ -111,8 +112,11 @@ class Sandbox:
         await rule.wait_latency()
         if kind == "timeout":
             await rule.wait_timeout()
-        raise errors.rate_limited() if kind == "rate_limit" else errors.api_error(
-            500 if kind == "timeout" else rule.status)
+        raise (
+            errors.rate_limited()
+            if kind == "rate_limit"
+            else errors.api_error(500 if kind == "timeout" else rule.status)
+        )
 
     @staticmethod
     async def after_execute(rule: FaultRule | None, response: Response) -> Response:
@@ -130,16 +134,14 @@ class Sandbox:
 
     @staticmethod
     def respond(status: int, body: bytes, headers: dict[str, str]) -> Response:
-        return Response(content=body, status_code=status, media_type="application/json",
-                        headers=headers)
+        return Response(content=body, status_code=status, media_type="application/json", headers=headers)
 
     def error_response(self, exc: StripeError, headers: dict[str, str]) -> Response:
         return self.respond(exc.status, encode(exc.body()), {**headers, **exc.headers})
 
     @staticmethod
     def _headers(request: Request, request_id: str) -> dict[str, str]:
-        headers = {"Request-Id": request_id,
-                   "Stripe-Version": request.headers.get("stripe-version", API_VERSION)}
+        headers = {"Request-Id": request_id, "Stripe-Version": request.headers.get("stripe-version", API_VERSION)}
         if key := request.headers.get("idempotency-key"):
             headers["Idempotency-Key"] = key
         return headers
@@ -174,8 +176,9 @@ class Sandbox:
         except StripeError as exc:
             return self.error_response(exc, headers)
 
-    async def _execute(self, rule: FaultRule | None, prepare: Prepare, data: dict[str, Any],
-                       request_id: str, key: str | None) -> tuple[int, bytes]:
+    async def _execute(
+        self, rule: FaultRule | None, prepare: Prepare, data: dict[str, Any], request_id: str, key: str | None
+    ) -> tuple[int, bytes]:
         # Latency runs while the key is held, so a concurrent duplicate sees 409 like on Stripe.
         if rule is not None:
             await rule.wait_latency()
@@ -190,8 +193,11 @@ class Sandbox:
             current_request.reset(token)
 
     def _replay(self, stored: StoredResponse, headers: dict[str, str]) -> Response:
-        return self.respond(stored.status, stored.body, {
-            **headers, "Idempotent-Replayed": "true", "Original-Request": stored.request_id})
+        return self.respond(
+            stored.status,
+            stored.body,
+            {**headers, "Idempotent-Replayed": "true", "Original-Request": stored.request_id},
+        )
 
     async def get(self, request: Request, read: Read) -> Response:
         headers = self._headers(request, new_id("req"))

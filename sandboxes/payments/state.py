@@ -176,9 +176,7 @@ class Refund:
     retrieves: int = 0
 
     def to_json(self) -> dict[str, Any]:
-        reference_status = {"succeeded": "available", "pending": "pending"}.get(
-            self.status, "unavailable"
-        )
+        reference_status = {"succeeded": "available", "pending": "pending"}.get(self.status, "unavailable")
         return {
             "id": self.id,
             "object": "refund",
@@ -245,11 +243,7 @@ class Store:
         self._seq = itertools.count(start)
 
     def refunded_amount(self, charge_id: str) -> int:
-        return sum(
-            r.amount
-            for r in self.refunds.values()
-            if r.charge == charge_id and r.status in COUNTING_STATUSES
-        )
+        return sum(r.amount for r in self.refunds.values() if r.charge == charge_id and r.status in COUNTING_STATUSES)
 
     def charge_json(self, charge: Charge) -> dict[str, Any]:
         return charge.to_json(self.refunded_amount(charge.id))

@@ -30,9 +30,7 @@ DELIVERY_TIMEOUT_SECONDS = 5.0
 
 # Set per POST by app.py so events carry `request.id` / `request.idempotency_key` like Stripe's;
 # transitions that happen "later" (retrieve-driven or admin settle) have none.
-current_request: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
-    "current_request", default=None
-)
+current_request: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("current_request", default=None)
 
 
 def signature_header(payload: str, secret: str, timestamp: int | None = None) -> str:
@@ -67,8 +65,7 @@ class WebhookSender:
             "request": dict(request),
             "type": event_type,
         }
-        record = {"event": event, "delivery": "pending" if self.url else "disabled",
-                  "attempts": 0}
+        record = {"event": event, "delivery": "pending" if self.url else "disabled", "attempts": 0}
         self.events.append(record)
         if self.url:
             self._ensure_worker()
@@ -92,13 +89,14 @@ class WebhookSender:
         payload = json.dumps(record["event"], indent=2)
         for attempt in range(DELIVERY_ATTEMPTS):
             record["attempts"] = attempt + 1
-            headers = {"Content-Type": "application/json; charset=utf-8",
-                       "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)"}
+            headers = {
+                "Content-Type": "application/json; charset=utf-8",
+                "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+            }
             if self.secret:  # fresh timestamp per attempt, as Stripe does
                 headers["Stripe-Signature"] = signature_header(payload, self.secret)
             try:
-                response = await self._client.post(self.url, content=payload.encode(),
-                                                   headers=headers)
+                response = await self._client.post(self.url, content=payload.encode(), headers=headers)
                 if response.is_success:
                     record["delivery"] = "delivered"
                     return
@@ -108,8 +106,7 @@ class WebhookSender:
             if attempt + 1 < DELIVERY_ATTEMPTS:
                 await asyncio.sleep(FIRST_BACKOFF_SECONDS * 2**attempt)
         record["delivery"] = "failed"
-        log.warning("giving up on %s %s: %s", record["event"]["type"], record["event"]["id"],
-                    record.get("last_error"))
+        log.warning("giving up on %s %s: %s", record["event"]["type"], record["event"]["id"], record.get("last_error"))
 
     async def aclose(self) -> None:
         if self._worker is not None:

@@ -50,7 +50,12 @@ def _setup(url: str, sandboxes: dict[str, str]):
     engine = make_engine(url)
     host, _, port = sandboxes["smtp"].rpartition(":")
     with httpx.Client(base_url=sandboxes["mail"], timeout=10) as mail:
-        yield Setup(engine, mail, SmtpConfig(host=host, port=int(port), sender="returns@returnflow.example"), sandboxes["easypost"])
+        yield Setup(
+            engine,
+            mail,
+            SmtpConfig(host=host, port=int(port), sender="returns@returnflow.example"),
+            sandboxes["easypost"],
+        )
     engine.dispose()
 
 
@@ -68,19 +73,28 @@ def buy_label(easypost_url: str, reference: str) -> dict:
     """A real return label from the EasyPost sandbox, kept on the return row as the workflow's projection keeps it."""
     client = easypost.EasyPostClient(DEV_EASYPOST_KEY, api_base=f"{easypost_url}/v2")
     shipment = client.shipment.create(
-        to_address=CUSTOMER["address"], from_address=DEMO_WAREHOUSE_ADDRESS, is_return=True, reference=reference,
-        parcel={"length": 12, "width": 9, "height": 4, "weight": 16}, options={"label_format": "PNG"},
-    )  # fmt: skip
+        to_address=CUSTOMER["address"],
+        from_address=DEMO_WAREHOUSE_ADDRESS,
+        is_return=True,
+        reference=reference,
+        parcel={"length": 12, "width": 9, "height": 4, "weight": 16},
+        options={"label_format": "PNG"},
+    )
     shipment = client.shipment.buy(shipment.id, rate=shipment.lowest_rate())
     rate = shipment.selected_rate
     return {
-        "shipment_id": shipment.id, "carrier": rate.carrier, "service": rate.service,
-        "tracking_code": shipment.tracking_code, "label_url": shipment.postage_label.label_url,
+        "shipment_id": shipment.id,
+        "carrier": rate.carrier,
+        "service": rate.service,
+        "tracking_code": shipment.tracking_code,
+        "label_url": shipment.postage_label.label_url,
         "rate": {"amount": round(float(rate.rate) * 100), "currency": rate.currency},
-    }  # fmt: skip
+    }
 
 
-def labelled_return(s: Setup, *, email: str | None = None, status: str = "label_created", label: dict | None | bool = True) -> tuple[LabelEmail, str, dict | None]:
+def labelled_return(
+    s: Setup, *, email: str | None = None, status: str = "label_created", label: dict | None | bool = True
+) -> tuple[LabelEmail, str, dict | None]:
     """A merchant, an order whose shopper has a fresh address, and a return row with a bought label."""
     merchant_id, _, _ = new_merchant(s.engine)
     email = email or f"sam.{uuid.uuid4().hex[:8]}@example.com"
@@ -90,12 +104,22 @@ def labelled_return(s: Setup, *, email: str | None = None, status: str = "label_
         label = buy_label(s.easypost_url, return_id)
     now = datetime.now(UTC)
     with session_scope(s.engine) as session:
-        session.add(ReturnRecord(
-            id=return_id, merchant_id=merchant_id, order_id=order.id, status=status, resolution="refund",
-            items=[{"line_id": "L2", "sku": "SHOE-42", "quantity": 1, "reason": "too_small"}], label=label,
-            tracking_code=label["tracking_code"] if label else None, request_fingerprint="fp", version=2,
-            created_at=now, updated_at=now,
-        ))  # fmt: skip
+        session.add(
+            ReturnRecord(
+                id=return_id,
+                merchant_id=merchant_id,
+                order_id=order.id,
+                status=status,
+                resolution="refund",
+                items=[{"line_id": "L2", "sku": "SHOE-42", "quantity": 1, "reason": "too_small"}],
+                label=label,
+                tracking_code=label["tracking_code"] if label else None,
+                request_fingerprint="fp",
+                version=2,
+                created_at=now,
+                updated_at=now,
+            )
+        )
     return LabelEmail(return_id=return_id, merchant_id=merchant_id), email, label
 
 
@@ -201,7 +225,9 @@ def test_no_label_yet_is_retried_and_a_voided_label_is_never_mailed(sqlite_setup
     assert s.inbox(email) == []
 
     with pytest.raises(ApplicationError) as err:  # another merchant's return
-        ActivityEnvironment().run(s.activities().send_label_email, LabelEmail(return_id=req.return_id, merchant_id="m_other"))
+        ActivityEnvironment().run(
+            s.activities().send_label_email, LabelEmail(return_id=req.return_id, merchant_id="m_other")
+        )
     assert err.value.non_retryable
 
 

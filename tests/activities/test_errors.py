@@ -18,8 +18,16 @@ from workflows.messages import ActivityErrorType
         (stripe.APIError("boom", http_status=500), False),
         # A concurrent attempt holds the Idempotency-Key: ask again later, never give up.
         (stripe.APIError("in use", http_status=409, code="idempotency_key_in_use"), False),
-        (stripe.InvalidRequestError("already refunded", param=None, code="charge_already_refunded", http_status=400), True),
-        (stripe.InvalidRequestError("no such payment", param="payment_intent", code="resource_missing", http_status=404), True),
+        (
+            stripe.InvalidRequestError("already refunded", param=None, code="charge_already_refunded", http_status=400),
+            True,
+        ),
+        (
+            stripe.InvalidRequestError(
+                "no such payment", param="payment_intent", code="resource_missing", http_status=404
+            ),
+            True,
+        ),
         (stripe.AuthenticationError("bad key", http_status=401), True),
         (stripe.IdempotencyError("different params", http_status=400), True),
     ],

@@ -38,17 +38,33 @@ def shop(engine, sandboxes):
     return merchant_id, PaymentActivities(engine, client), client, sandboxes["payments"]
 
 
-def a_return(engine, merchant_id: str, order_id: str, resolution: str = "refund", policy_version: int | None = None) -> str:
+def a_return(
+    engine, merchant_id: str, order_id: str, resolution: str = "refund", policy_version: int | None = None
+) -> str:
     return_id = f"ret_{uuid.uuid4().hex[:24]}"
     now = datetime.now(UTC)
     with session_scope(engine) as s:
-        s.add(ReturnRecord(id=return_id, merchant_id=merchant_id, order_id=order_id, status="settling", resolution=resolution,
-                           items=[], request_fingerprint="fp", policy_version=policy_version, created_at=now, updated_at=now))  # fmt: skip
+        s.add(
+            ReturnRecord(
+                id=return_id,
+                merchant_id=merchant_id,
+                order_id=order_id,
+                status="settling",
+                resolution=resolution,
+                items=[],
+                request_fingerprint="fp",
+                policy_version=policy_version,
+                created_at=now,
+                updated_at=now,
+            )
+        )
     return return_id
 
 
 def req(return_id: str, merchant_id: str, amount: int, currency: str = "USD") -> SettlementRequest:
-    return SettlementRequest(return_id=return_id, merchant_id=merchant_id, amount=Money(amount=amount, currency=currency))
+    return SettlementRequest(
+        return_id=return_id, merchant_id=merchant_id, amount=Money(amount=amount, currency=currency)
+    )
 
 
 def run(fn, request):
@@ -94,11 +110,15 @@ def test_an_order_of_89_99_paid_with_10_00_gets_neither_refund_nor_store_credit(
     order = insert_order(engine, merchant_id, pi, lines=[{**LINES[1], "unit_price": 8_999}])
     ret = a_return(engine, merchant_id, order.id)
     assert refused(pay.refund_payment, req(ret, merchant_id, 8_404)).type == ActivityErrorType.PAYOUT_EXCEEDS_CAPTURE
-    assert refused(pay.issue_store_credit, req(ret, merchant_id, 8_404)).type == ActivityErrorType.PAYOUT_EXCEEDS_CAPTURE
+    assert (
+        refused(pay.issue_store_credit, req(ret, merchant_id, 8_404)).type == ActivityErrorType.PAYOUT_EXCEEDS_CAPTURE
+    )
     assert refunds_at_stripe(client, pi) == [] and ledger(engine, merchant_id) == []
 
 
-@pytest.mark.parametrize("reference", ["pi_3RfMadeUpReference00000000", "ch_3RfMadeUpReference00000000", "something-else", None])
+@pytest.mark.parametrize(
+    "reference", ["pi_3RfMadeUpReference00000000", "ch_3RfMadeUpReference00000000", "something-else", None]
+)
 def test_a_made_up_or_missing_payment_reference_pays_nothing(engine, shop, reference):
     merchant_id, pay, _, _ = shop
     ret = a_return(engine, merchant_id, insert_order(engine, merchant_id, reference).id)
@@ -125,12 +145,24 @@ def test_another_merchants_payment_is_never_refunded_credited_or_charged(engine,
 @pytest.mark.parametrize(
     "make,code",
     [
-        (lambda c, m: c.v1.payment_intents.create(params={"amount": TOTAL, "currency": "usd", "metadata": {"merchant_id": m}}).id,
-         "not_succeeded"),
-        (lambda c, m: c.v1.payment_intents.create(params={"amount": TOTAL, "currency": "eur", "confirm": True,
-                                                          "metadata": {"merchant_id": m}}).id, "currency_mismatch"),
+        (
+            lambda c, m: (
+                c.v1.payment_intents.create(
+                    params={"amount": TOTAL, "currency": "usd", "metadata": {"merchant_id": m}}
+                ).id
+            ),
+            "not_succeeded",
+        ),
+        (
+            lambda c, m: (
+                c.v1.payment_intents.create(
+                    params={"amount": TOTAL, "currency": "eur", "confirm": True, "metadata": {"merchant_id": m}}
+                ).id
+            ),
+            "currency_mismatch",
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_payment_that_did_not_succeed_or_is_in_another_currency_pays_nothing(engine, shop, make, code):
     merchant_id, pay, client, _ = shop
     pi = make(client, merchant_id)
@@ -142,8 +174,9 @@ def test_a_payment_that_did_not_succeed_or_is_in_another_currency_pays_nothing(e
 
 def test_a_charge_reference_is_bounded_like_a_payment_intent(engine, shop):
     merchant_id, pay, client, _ = shop
-    charge = client.v1.charges.create(params={"amount": 5_000, "currency": "usd", "source": "tok_visa",
-                                              "metadata": {"merchant_id": merchant_id}})  # fmt: skip
+    charge = client.v1.charges.create(
+        params={"amount": 5_000, "currency": "usd", "source": "tok_visa", "metadata": {"merchant_id": merchant_id}}
+    )
     order = insert_order(engine, merchant_id, charge.id)
     r1, r2 = a_return(engine, merchant_id, order.id), a_return(engine, merchant_id, order.id)
     assert run(pay.refund_payment, req(r1, merchant_id, 4_000)).status == "succeeded"
@@ -156,7 +189,9 @@ def test_refunds_made_outside_returnflow_leave_less_to_pay(engine, shop):
     pi = create_payment(url, TOTAL, merchant_id=merchant_id)
     client.v1.refunds.create(params={"payment_intent": pi, "amount": 5_000})  # the merchant, in the dashboard
     ret = a_return(engine, merchant_id, insert_order(engine, merchant_id, pi).id)
-    assert refused(pay.issue_store_credit, req(ret, merchant_id, TOTAL)).type == ActivityErrorType.PAYOUT_EXCEEDS_CAPTURE
+    assert (
+        refused(pay.issue_store_credit, req(ret, merchant_id, TOTAL)).type == ActivityErrorType.PAYOUT_EXCEEDS_CAPTURE
+    )
     assert run(pay.issue_store_credit, req(ret, merchant_id, TOTAL - 5_000)).amount.amount == TOTAL - 5_000
 
 
@@ -191,8 +226,12 @@ def test_a_refund_stripe_refuses_holds_nothing_so_its_store_credit_fits(engine, 
         run(pay.issue_store_credit, req(ret, merchant_id, 1))
     assert still_pending.value.type == ActivityErrorType.PAYOUT_EXCEEDS_CAPTURE
     check = RefundCheck(return_id=ret, merchant_id=merchant_id, refund_id=pending.reference)
-    err = poll(lambda: _confirmed(pay, check), lambda e: isinstance(e, ApplicationError) and e.non_retryable, 30,
-               "the refund to fail")  # fmt: skip
+    err = poll(
+        lambda: _confirmed(pay, check),
+        lambda e: isinstance(e, ApplicationError) and e.non_retryable,
+        30,
+        "the refund to fail",
+    )
     assert (err.type, err.details[0]["code"]) == ("PaymentRejected", "expired_or_canceled_card")  # the credit fallback
     with session_scope(engine) as s:
         assert s.get(PaymentRefund, refund_idempotency_key(ret)).status == "failed"
@@ -228,9 +267,14 @@ def test_orders_sharing_one_payment_share_its_bound(engine, shop):
     merchant_id, pay, _, url = shop
     pi = create_payment(url, TOTAL, merchant_id=merchant_id)
     first, second = insert_order(engine, merchant_id, pi), insert_order(engine, merchant_id, pi)
-    assert run(pay.refund_payment, req(a_return(engine, merchant_id, first.id), merchant_id, 10_000)).status == "succeeded"
+    assert (
+        run(pay.refund_payment, req(a_return(engine, merchant_id, first.id), merchant_id, 10_000)).status == "succeeded"
+    )
     late = a_return(engine, merchant_id, second.id)
-    assert refused(pay.issue_store_credit, req(late, merchant_id, TOTAL - 10_000 + 1)).type == ActivityErrorType.PAYOUT_EXCEEDS_CAPTURE
+    assert (
+        refused(pay.issue_store_credit, req(late, merchant_id, TOTAL - 10_000 + 1)).type
+        == ActivityErrorType.PAYOUT_EXCEEDS_CAPTURE
+    )
     assert run(pay.issue_store_credit, req(late, merchant_id, TOTAL - 10_000)).status == "issued"
 
 
@@ -241,11 +285,16 @@ def test_store_credit_with_the_policys_bonus_may_exceed_the_capture_by_the_bonus
     pi = create_payment(url, 10_000, merchant_id=merchant_id)
     order = insert_order(engine, merchant_id, pi)
     bonus = a_return(engine, merchant_id, order.id, resolution="store_credit", policy_version=1)
-    assert refused(pay.issue_store_credit, req(bonus, merchant_id, 11_001)).type == ActivityErrorType.PAYOUT_EXCEEDS_CAPTURE
+    assert (
+        refused(pay.issue_store_credit, req(bonus, merchant_id, 11_001)).type
+        == ActivityErrorType.PAYOUT_EXCEEDS_CAPTURE
+    )
     assert run(pay.issue_store_credit, req(bonus, merchant_id, 11_000)).amount.amount == 11_000
     # A refund return's fallback credit (or an exchange's pay-back) has no bonus: nothing is left.
     fallback = a_return(engine, merchant_id, order.id, resolution="refund", policy_version=1)
-    assert refused(pay.issue_store_credit, req(fallback, merchant_id, 1)).type == ActivityErrorType.PAYOUT_EXCEEDS_CAPTURE
+    assert (
+        refused(pay.issue_store_credit, req(fallback, merchant_id, 1)).type == ActivityErrorType.PAYOUT_EXCEEDS_CAPTURE
+    )
 
 
 def test_payouts_racing_for_one_payment_never_together_exceed_it(engine, shop):

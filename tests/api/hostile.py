@@ -27,8 +27,14 @@ OPS = {"Authorization": "Bearer rf_test_hostile_ops_000000000000"}
 
 def make_client(sqlite_url: str, **settings) -> TestClient:
     engine = make_engine(sqlite_url)
-    seed_merchant(engine, merchant_id="hostile", name="Hostile shop", merchant_key=MERCHANT["Authorization"][7:],
-                  warehouse_key=WAREHOUSE["Authorization"][7:], ops_key=OPS["Authorization"][7:])  # fmt: skip
+    seed_merchant(
+        engine,
+        merchant_id="hostile",
+        name="Hostile shop",
+        merchant_key=MERCHANT["Authorization"][7:],
+        warehouse_key=WAREHOUSE["Authorization"][7:],
+        ops_key=OPS["Authorization"][7:],
+    )
     engine.dispose()
     app = api_alone(sqlite_url, **settings)
     return TestClient(app, raise_server_exceptions=False)

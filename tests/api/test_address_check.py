@@ -26,12 +26,18 @@ def app_with(sqlite_url: str, easypost_base_url: str) -> TestClient:
 @pytest.fixture
 def order_with(sqlite_url: str):
     engine = make_engine(sqlite_url)
-    seed_merchant(engine, merchant_id="m1", name="Shop", merchant_key=KEY, warehouse_key="rf_test_address_check_w_000000000")
+    seed_merchant(
+        engine, merchant_id="m1", name="Shop", merchant_key=KEY, warehouse_key="rf_test_address_check_w_000000000"
+    )
 
     def make(**address) -> dict:
         customer = {**CUSTOMER, "address": {**CUSTOMER["address"], **address}}
         order = insert_order(engine, "m1", None, customer=customer)
-        return {"order_id": order.id, "items": [{"line_id": "L1", "quantity": 1, "reason": "too_small"}], "resolution": "refund"}
+        return {
+            "order_id": order.id,
+            "items": [{"line_id": "L1", "quantity": 1, "reason": "too_small"}],
+            "resolution": "refund",
+        }
 
     yield make
     engine.dispose()

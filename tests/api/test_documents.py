@@ -23,12 +23,21 @@ LINES = [{"id": "L1", "sku": "TEE-M", "title": "T-shirt <b>bold</b> & Café 東�
 
 def row(**kw) -> ReturnRecord:
     fields = dict(
-        id="ret_0123456789abcdef01234567", merchant_id="m", order_id="o-1", status="label_created",
-        resolution="refund", label=LABEL, request_fingerprint="f", created_at=NOW, updated_at=NOW,
-        items=[{"line_id": "L1", "sku": "TEE-M", "quantity": 2, "reason": "too_small"},
-               {"line_id": "L2", "sku": "SHOE-42", "quantity": 1, "reason": "not_as_described"},
-               {"line_id": "L9", "sku": "GONE", "quantity": 1, "reason": "changed_mind"}],
-    )  # fmt: skip
+        id="ret_0123456789abcdef01234567",
+        merchant_id="m",
+        order_id="o-1",
+        status="label_created",
+        resolution="refund",
+        label=LABEL,
+        request_fingerprint="f",
+        created_at=NOW,
+        updated_at=NOW,
+        items=[
+            {"line_id": "L1", "sku": "TEE-M", "quantity": 2, "reason": "too_small"},
+            {"line_id": "L2", "sku": "SHOE-42", "quantity": 1, "reason": "not_as_described"},
+            {"line_id": "L9", "sku": "GONE", "quantity": 1, "reason": "changed_mind"},
+        ],
+    )
     return ReturnRecord(**{**fields, **kw})
 
 

@@ -41,8 +41,15 @@ def recorded(sqlite_url: str, event_id: str) -> CarrierEventRecord | None:
 
 
 def event(result: object = None, description: str = "refund.successful", **extra: object) -> dict:
-    body = {"id": f"evt_{uuid.uuid4().hex}", "object": "Event", "mode": "test", "description": description,
-            "previous_attributes": {}, "status": "pending", **extra}
+    body = {
+        "id": f"evt_{uuid.uuid4().hex}",
+        "object": "Event",
+        "mode": "test",
+        "description": description,
+        "previous_attributes": {},
+        "status": "pending",
+        **extra,
+    }
     if result is not None:
         body["result"] = result
     return body
@@ -52,9 +59,17 @@ def post(client: TestClient, body: bytes, header: str = "X-Hmac-Signature", secr
     return client.post(URL, content=body, headers={header: sign(body, secret), "Content-Type": "application/json"})
 
 
-REFUND = {"id": f"rfnd_{'a' * 32}", "object": "Refund", "tracking_code": "9400100000000000000000",
-          "confirmation_number": None, "status": "refunded", "carrier": "USPS", "shipment_id": f"shp_{'b' * 32}",
-          "created_at": "2025-03-07T16:46:20Z", "updated_at": "2025-03-07T16:46:20Z"}
+REFUND = {
+    "id": f"rfnd_{'a' * 32}",
+    "object": "Refund",
+    "tracking_code": "9400100000000000000000",
+    "confirmation_number": None,
+    "status": "refunded",
+    "carrier": "USPS",
+    "shipment_id": f"shp_{'b' * 32}",
+    "created_at": "2025-03-07T16:46:20Z",
+    "updated_at": "2025-03-07T16:46:20Z",
+}
 
 
 def test_a_refund_event_is_recorded_once_and_answered_2xx(client: TestClient, sqlite_url: str):
@@ -104,7 +119,11 @@ def test_missing_or_wrong_signatures_are_401(client: TestClient, sqlite_url: str
     assert missing.status_code == 401 and missing.json()["error"]["code"] == "bad_signature"
     wrong = post(client, body, secret="not-the-secret")
     assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "bad_signature"
-    tampered = client.post(URL, content=body.replace(b"refunded", b"rejected"), headers={"X-Hmac-Signature": sign(body, DEV_WEBHOOK_SECRET)})
+    tampered = client.post(
+        URL,
+        content=body.replace(b"refunded", b"rejected"),
+        headers={"X-Hmac-Signature": sign(body, DEV_WEBHOOK_SECRET)},
+    )
     assert tampered.status_code == 401
     assert recorded(sqlite_url, evt["id"]) is None
 

@@ -24,7 +24,13 @@ def test_healthz_says_which_dependency_is_down(sqlite_url):
 
 def test_a_write_that_needs_temporal_is_a_clear_503_not_a_500(sqlite_url):
     engine = make_engine(sqlite_url)
-    seed_merchant(engine, merchant_id="m1", name="Shop", merchant_key="rf_test_m1_key_000000000000", warehouse_key="rf_test_w1_key_00000000000")
+    seed_merchant(
+        engine,
+        merchant_id="m1",
+        name="Shop",
+        merchant_key="rf_test_m1_key_000000000000",
+        warehouse_key="rf_test_w1_key_00000000000",
+    )
     engine.dispose()
     with TestClient(app_without_temporal(sqlite_url)) as client:
         headers = {"Authorization": "Bearer rf_test_w1_key_00000000000"}

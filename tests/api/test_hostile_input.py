@@ -37,11 +37,21 @@ def b64(text: str | bytes) -> str:
 
 BAD_CURSORS = [
     "MjAyNi0wMS0wMVQwMDowMDowMHx4",  # 2026-01-01T00:00:00|x: a naive time
-    "not-a-cursor", "%%%", "é", "=", "AAAA====", b64(b"\xff\xfe"), b64("2026-01-01T00:00:00+00:00"),
-    b64("2026-01-01T00:00:00+00:00|"), b64("2026-01-01T00:00:00+00:00|../x"), b64("yesterday|ret_1"),
-    b64("0001-01-01T00:00:00+14:00|ret_1"), b64("9999-12-31T23:59:59-14:00|ret_1"),
-    b64("2026-01-01T00:00:00+00:00|" + "a" * 65), b64("2026-01-01T00:00:00+00:00|ret\x00"),
-]  # fmt: skip
+    "not-a-cursor",
+    "%%%",
+    "é",
+    "=",
+    "AAAA====",
+    b64(b"\xff\xfe"),
+    b64("2026-01-01T00:00:00+00:00"),
+    b64("2026-01-01T00:00:00+00:00|"),
+    b64("2026-01-01T00:00:00+00:00|../x"),
+    b64("yesterday|ret_1"),
+    b64("0001-01-01T00:00:00+14:00|ret_1"),
+    b64("9999-12-31T23:59:59-14:00|ret_1"),
+    b64("2026-01-01T00:00:00+00:00|" + "a" * 65),
+    b64("2026-01-01T00:00:00+00:00|ret\x00"),
+]
 
 
 @pytest.mark.parametrize("cursor", BAD_CURSORS)
@@ -159,9 +169,19 @@ HOSTILE_TEXT = {
 
 @pytest.mark.parametrize("kind", HOSTILE_TEXT)
 @pytest.mark.parametrize(
-    "field", ["customer.name", "customer.address.name", "customer.address.street1", "customer.address.city",
-              "customer.tier", "lines[0].title", "lines[0].sku", "lines[0].category", "lines[0].tags[0]"],
-)  # fmt: skip
+    "field",
+    [
+        "customer.name",
+        "customer.address.name",
+        "customer.address.street1",
+        "customer.address.city",
+        "customer.tier",
+        "lines[0].title",
+        "lines[0].sku",
+        "lines[0].category",
+        "lines[0].tags[0]",
+    ],
+)
 def test_control_and_invisible_characters_in_free_text_are_422_naming_the_field(
     client: TestClient, kind: str, field: str
 ):
@@ -169,8 +189,11 @@ def test_control_and_invisible_characters_in_free_text_are_422_naming_the_field(
         body = json.dumps(order(lines__0__tags=[HOSTILE_TEXT[kind]]))
     else:
         body = json.dumps(order(**{field.replace(".", "__").replace("[", "__").replace("]", ""): HOSTILE_TEXT[kind]}))
-    r = client.put("/v1/orders/o-hostile", content=body.encode("utf-8", "surrogatepass"),
-                   headers={**MERCHANT, "Content-Type": "application/json"})  # fmt: skip
+    r = client.put(
+        "/v1/orders/o-hostile",
+        content=body.encode("utf-8", "surrogatepass"),
+        headers={**MERCHANT, "Content-Type": "application/json"},
+    )
     refused(r, 422, field)
 
 

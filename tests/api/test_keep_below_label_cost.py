@@ -35,7 +35,11 @@ def shop(database_url):
 
 
 def quote(client, headers, order_id: str, line_id: str) -> dict:
-    body = {"order_id": order_id, "items": [{"line_id": line_id, "quantity": 1, "reason": "too_small"}], "resolution": "refund"}
+    body = {
+        "order_id": order_id,
+        "items": [{"line_id": line_id, "quantity": 1, "reason": "too_small"}],
+        "resolution": "refund",
+    }
     r = client.post("/v1/returns/quote", json=body, headers=headers)
     assert r.status_code == 200, r.text
     return r.json()
@@ -48,11 +52,19 @@ def test_a_3_dollar_item_with_5_95_return_shipping_is_kept_and_needs_no_label(sh
     assert q["keep_items"] and q["items"][0]["keep_item"]
     assert q["settlement_amount"] == {"amount": 300, "currency": "USD"} and q["return_shipping_fee"]["amount"] == 0
     assert "Keep this item: sending it back would cost more than it is worth." in q["rules_fired"]
-    assert quote(client, headers, order.id, "L2")["keep_items"]  # 5.50 < 5.95: no labels bought yet, the fee is the estimate
+    assert quote(client, headers, order.id, "L2")[
+        "keep_items"
+    ]  # 5.50 < 5.95: no labels bought yet, the fee is the estimate
     assert not quote(client, headers, order.id, "L3")["keep_items"]  # 6.00 is worth sending back
-    body = {"order_id": order.id, "items": [{"line_id": "L1", "quantity": 1, "reason": "too_small"}], "resolution": "refund"}
+    body = {
+        "order_id": order.id,
+        "items": [{"line_id": "L1", "quantity": 1, "reason": "too_small"}],
+        "resolution": "refund",
+    }
     r = client.post("/v1/returns", json=body, headers=headers)
-    assert r.status_code == 503 and r.json()["error"]["code"] == "temporal_unavailable", r.text  # no address check: no label
+    assert r.status_code == 503 and r.json()["error"]["code"] == "temporal_unavailable", (
+        r.text
+    )  # no address check: no label
 
 
 def test_what_labels_lately_cost_is_the_estimate(shop):
@@ -60,11 +72,31 @@ def test_what_labels_lately_cost_is_the_estimate(shop):
     now = datetime.now(UTC)
     with session_scope(engine) as s:
         for i, cost in enumerate((700, 450, 520)):
-            label = {"shipment_id": f"shp_{i}", "carrier": "USPS", "service": "Ground", "tracking_code": f"TRK{uuid.uuid4().hex[:8]}",
-                     "label_url": "http://x", "rate": {"amount": cost, "currency": "USD"}}  # fmt: skip
-            s.add(ReturnRecord(id=f"ret_{uuid.uuid4().hex[:24]}", merchant_id=merchant_id, order_id="old", status="completed",
-                               resolution="refund", items=[], label=label, tracking_code=label["tracking_code"],
-                               request_fingerprint="fp", created_at=now, updated_at=now))  # fmt: skip
+            label = {
+                "shipment_id": f"shp_{i}",
+                "carrier": "USPS",
+                "service": "Ground",
+                "tracking_code": f"TRK{uuid.uuid4().hex[:8]}",
+                "label_url": "http://x",
+                "rate": {"amount": cost, "currency": "USD"},
+            }
+            s.add(
+                ReturnRecord(
+                    id=f"ret_{uuid.uuid4().hex[:24]}",
+                    merchant_id=merchant_id,
+                    order_id="old",
+                    status="completed",
+                    resolution="refund",
+                    items=[],
+                    label=label,
+                    tracking_code=label["tracking_code"],
+                    request_fingerprint="fp",
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
     order = insert_order(engine, merchant_id, None, lines=[SOCKS, SHIRT])
     assert quote(client, headers, order.id, "L1")["keep_items"]  # 3.00 < 5.20, the median of 7.00, 4.50 and 5.20
-    assert not quote(client, headers, order.id, "L2")["keep_items"]  # 5.50: below the 5.95 fee, not below what labels cost
+    assert not quote(client, headers, order.id, "L2")[
+        "keep_items"
+    ]  # 5.50: below the 5.95 fee, not below what labels cost

@@ -22,8 +22,20 @@ DEFAULTS = {"carriers": [], "services": [], "max_cost": None, "selection": "chea
 @pytest.fixture
 def client(sqlite_url: str) -> Iterator[TestClient]:
     engine = make_engine(sqlite_url)
-    seed_merchant(engine, merchant_id="a", name="A", merchant_key=A["Authorization"][7:], warehouse_key=A_WAREHOUSE["Authorization"][7:])
-    seed_merchant(engine, merchant_id="b", name="B", merchant_key=B["Authorization"][7:], warehouse_key="rf_test_label_rules_wb_00000000")
+    seed_merchant(
+        engine,
+        merchant_id="a",
+        name="A",
+        merchant_key=A["Authorization"][7:],
+        warehouse_key=A_WAREHOUSE["Authorization"][7:],
+    )
+    seed_merchant(
+        engine,
+        merchant_id="b",
+        name="B",
+        merchant_key=B["Authorization"][7:],
+        warehouse_key="rf_test_label_rules_wb_00000000",
+    )
     engine.dispose()
     with TestClient(api_alone(sqlite_url)) as c:
         yield c
@@ -41,12 +53,21 @@ def stored(sqlite_url: str, merchant_id: str) -> dict | None:
 def test_rules_are_saved_in_the_merchant_row_and_read_back(client: TestClient, sqlite_url: str):
     assert client.get("/v1/label-rules", headers=A).json() == DEFAULTS  # none saved: the cheapest of everything
     assert stored(sqlite_url, "a") is None
-    rules = {"carriers": [" UPS ", "FedEx"], "max_cost": {"amount": 2500, "currency": "usd"},
-             "selection": "preferred_carrier", "preferred_carriers": ["FedEx"]}
+    rules = {
+        "carriers": [" UPS ", "FedEx"],
+        "max_cost": {"amount": 2500, "currency": "usd"},
+        "selection": "preferred_carrier",
+        "preferred_carriers": ["FedEx"],
+    }
     r = client.put("/v1/label-rules", json=rules, headers=A)
     assert r.status_code == 200, r.text
-    saved = {**DEFAULTS, "carriers": ["UPS", "FedEx"], "max_cost": {"amount": 2500, "currency": "USD"},
-             "selection": "preferred_carrier", "preferred_carriers": ["FedEx"]}
+    saved = {
+        **DEFAULTS,
+        "carriers": ["UPS", "FedEx"],
+        "max_cost": {"amount": 2500, "currency": "USD"},
+        "selection": "preferred_carrier",
+        "preferred_carriers": ["FedEx"],
+    }
     assert r.json() == saved
     assert client.get("/v1/label-rules", headers=A).json() == saved
     assert stored(sqlite_url, "a") == saved
@@ -71,7 +92,9 @@ def test_rules_are_saved_in_the_merchant_row_and_read_back(client: TestClient, s
         ({"budget": 100}, "budget"),
     ],
 )
-def test_invalid_rules_are_a_422_naming_the_field_and_change_nothing(client: TestClient, sqlite_url: str, rules: dict, field: str):
+def test_invalid_rules_are_a_422_naming_the_field_and_change_nothing(
+    client: TestClient, sqlite_url: str, rules: dict, field: str
+):
     r = client.put("/v1/label-rules", json=rules, headers=A)
     assert r.status_code == 422, r.text
     error = r.json()["error"]

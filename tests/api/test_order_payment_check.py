@@ -88,10 +88,13 @@ def test_a_payment_that_did_not_succeed_or_is_in_another_currency_is_refused(cli
     draft = stripe.v1.payment_intents.create(
         params={"amount": 13_999, "currency": "usd", "metadata": {"merchant_id": merchant_id}}
     )
-    assert "not succeeded" in refused(client.put("/v1/orders/o-1", json=order_body(draft.id), headers=headers),
-                                      "payment_not_succeeded")  # fmt: skip
+    assert "not succeeded" in refused(
+        client.put("/v1/orders/o-1", json=order_body(draft.id), headers=headers), "payment_not_succeeded"
+    )
     euros = create_payment(sandboxes["payments"], 13_999, currency="eur", merchant_id=merchant_id)
-    message = refused(client.put("/v1/orders/o-1", json=order_body(euros), headers=headers), "payment_currency_mismatch")
+    message = refused(
+        client.put("/v1/orders/o-1", json=order_body(euros), headers=headers), "payment_currency_mismatch"
+    )
     assert "EUR" in message and "USD" in message
     assert client.put("/v1/orders/o-1", json=order_body(euros, currency="EUR"), headers=headers).status_code == 201
 

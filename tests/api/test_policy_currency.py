@@ -13,7 +13,10 @@ from domain.policy_example import example_policy
 from tests.api.alone import api_alone
 from tests.factories import CUSTOMER, LINES, insert_order, new_merchant
 
-TOKYO = {**CUSTOMER, "address": {**CUSTOMER["address"], "city": "Tokyo", "state": None, "zip": "100-0001", "country": "JP"}}
+TOKYO = {
+    **CUSTOMER,
+    "address": {**CUSTOMER["address"], "city": "Tokyo", "state": None, "zip": "100-0001", "country": "JP"},
+}
 
 
 @pytest.fixture
@@ -39,9 +42,17 @@ def test_a_policy_with_flat_amounts_must_say_which_currency_they_are_in(shop):
 
 def test_a_jpy_order_no_market_matches_pays_no_flat_fee(shop):
     engine, client, merchant_id, headers = shop
-    assert client.put("/v1/policy", json=example_policy(), headers=headers).status_code == 201  # flat fees in EUR outside markets
-    order = insert_order(engine, merchant_id, None, currency="JPY", customer=TOKYO, lines=[{**LINES[1], "unit_price": 12_000}])
-    body = {"order_id": order.id, "items": [{"line_id": "L2", "quantity": 1, "reason": "too_small"}], "resolution": "refund"}
+    assert (
+        client.put("/v1/policy", json=example_policy(), headers=headers).status_code == 201
+    )  # flat fees in EUR outside markets
+    order = insert_order(
+        engine, merchant_id, None, currency="JPY", customer=TOKYO, lines=[{**LINES[1], "unit_price": 12_000}]
+    )
+    body = {
+        "order_id": order.id,
+        "items": [{"line_id": "L2", "quantity": 1, "reason": "too_small"}],
+        "resolution": "refund",
+    }
     q = client.post("/v1/returns/quote", json=body, headers=headers).json()
     assert q["market"] is None and q["return_shipping_fee"] == {"amount": 0, "currency": "JPY"}
     assert q["settlement_amount"] == {"amount": 12_000, "currency": "JPY"}

@@ -44,7 +44,7 @@ def test_another_secret_or_swapped_parts_are_refused():
     version, payload, _ = token.split(".")
     assert read_portal_token(f"{version}.{payload}.{other.split('.')[2]}", SECRET) is None  # other return's signature
     assert read_portal_token(token.replace("v1.", "v2.", 1), SECRET) is None
-    assert read_portal_token("v1.." , SECRET) is None and read_portal_token("", SECRET) is None
+    assert read_portal_token("v1..", SECRET) is None and read_portal_token("", SECRET) is None
     assert read_portal_token("v1." + "A" * 5000, SECRET) is None
 
 

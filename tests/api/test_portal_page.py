@@ -25,15 +25,27 @@ SECRET = "portal-page-test-secret"
 MKEY, WKEY = "rf_test_m_portal_page_0000000000", "rf_test_w_portal_page_0000000000"
 T0 = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
 LABEL = {
-    "shipment_id": "shp_1", "tracker_id": "trk_1", "carrier": "USPS", "service": "GroundAdvantage",
-    "tracking_code": "9400100000000000000042", "label_url": "http://127.0.0.1:1/label.png",
+    "shipment_id": "shp_1",
+    "tracker_id": "trk_1",
+    "carrier": "USPS",
+    "service": "GroundAdvantage",
+    "tracking_code": "9400100000000000000042",
+    "label_url": "http://127.0.0.1:1/label.png",
     "rate": {"amount": 795, "currency": "USD"},
-}  # fmt: skip
+}
 PICKUP = {
-    "pickup_id": "pickup_1", "confirmation": "WTC12345", "carrier": "USPS", "service": "NextDay",
-    "cost": {"amount": 0, "currency": "USD"}, "status": "scheduled",
-    "window": {"min_datetime": "2026-11-27T09:00:00Z", "max_datetime": "2026-11-27T12:00:00Z", "instructions": "Side door"},
-}  # fmt: skip
+    "pickup_id": "pickup_1",
+    "confirmation": "WTC12345",
+    "carrier": "USPS",
+    "service": "NextDay",
+    "cost": {"amount": 0, "currency": "USD"},
+    "status": "scheduled",
+    "window": {
+        "min_datetime": "2026-11-27T09:00:00Z",
+        "max_datetime": "2026-11-27T12:00:00Z",
+        "instructions": "Side door",
+    },
+}
 ITEMS = [
     {"line_id": "L1", "sku": "TEE-BLK-M", "quantity": 2, "reason": "too_small"},
     {"line_id": "L2", "sku": "SHOE-42", "quantity": 1, "reason": "defective"},
@@ -46,22 +58,51 @@ def portal(sqlite_url):
     engine = make_engine(sqlite_url)
     seed_merchant(engine, merchant_id="sunny", name="Sunny Shop", merchant_key=MKEY, warehouse_key=WKEY)
     seed_merchant(engine, merchant_id="other", name="Other Shop", merchant_key=MKEY + "x", warehouse_key=WKEY + "x")
-    order = insert_order(engine, "sunny", None, lines=[
-        {"id": "L1", "sku": "TEE-BLK-M", "title": "T-shirt <script>alert(1)</script>", "quantity": 2, "unit_price": 2500},
-        {"id": "L2", "sku": "SHOE-42", "title": "Runner 42", "quantity": 1, "unit_price": 8999},
-    ])  # fmt: skip
+    order = insert_order(
+        engine,
+        "sunny",
+        None,
+        lines=[
+            {
+                "id": "L1",
+                "sku": "TEE-BLK-M",
+                "title": "T-shirt <script>alert(1)</script>",
+                "quantity": 2,
+                "unit_price": 2500,
+            },
+            {"id": "L2", "sku": "SHOE-42", "title": "Runner 42", "quantity": 1, "unit_price": 8999},
+        ],
+    )
 
-    def add(return_id: str, status: str, timeline: list[tuple[str, str, str]], merchant_id: str = "sunny", **fields) -> str:
+    def add(
+        return_id: str, status: str, timeline: list[tuple[str, str, str]], merchant_id: str = "sunny", **fields
+    ) -> str:
         row = ReturnRecord(
-            id=return_id, merchant_id=merchant_id, order_id=order.id, status=status, resolution=fields.pop("resolution", "refund"),
-            items=ITEMS, request_fingerprint="f", created_at=T0, updated_at=T0, **fields,
-        )  # fmt: skip
+            id=return_id,
+            merchant_id=merchant_id,
+            order_id=order.id,
+            status=status,
+            resolution=fields.pop("resolution", "refund"),
+            items=ITEMS,
+            request_fingerprint="f",
+            created_at=T0,
+            updated_at=T0,
+            **fields,
+        )
         with session_scope(engine) as session:
             session.add(row)
             session.flush()
             for seq, (entry_status, event, cause) in enumerate(timeline, start=1):
-                session.add(TimelineRecord(return_id=return_id, seq=seq, at=T0 + timedelta(minutes=seq), status=entry_status,
-                                           event=event, cause=cause))  # fmt: skip
+                session.add(
+                    TimelineRecord(
+                        return_id=return_id,
+                        seq=seq,
+                        at=T0 + timedelta(minutes=seq),
+                        status=entry_status,
+                        event=event,
+                        cause=cause,
+                    )
+                )
         return f"/portal/{portal_token(return_id, merchant_id, SECRET)}"
 
     with TestClient(api_alone(sqlite_url, portal_secret=SECRET)) as client:
@@ -136,11 +177,21 @@ def test_a_label_the_carrier_cannot_serve_is_a_page_not_json(portal):
 
 def test_a_kept_item_shows_why_there_is_no_label_and_the_refund(portal):
     client, add = portal
-    path = add("ret_keep", "completed", [
-        ("requested", "requested", "1 item(s) requested for refund"),
-        ("settling", "keep_item", "the shopper keeps the items: no return shipment needed"),
-        ("completed", "settlement", "refund of 103.70 USD succeeded"),
-    ], refund={"method": "refund", "amount": {"amount": 10370, "currency": "USD"}, "status": "succeeded", "reference": "re_123"})  # fmt: skip
+    path = add(
+        "ret_keep",
+        "completed",
+        [
+            ("requested", "requested", "1 item(s) requested for refund"),
+            ("settling", "keep_item", "the shopper keeps the items: no return shipment needed"),
+            ("completed", "settlement", "refund of 103.70 USD succeeded"),
+        ],
+        refund={
+            "method": "refund",
+            "amount": {"amount": 10370, "currency": "USD"},
+            "status": "succeeded",
+            "reference": "re_123",
+        },
+    )
     page = html(client, path)
     assert "Complete" in page and "keep the items" in page and "Send it back" not in page
     assert "103.70 USD has been refunded to your original payment method" in page
@@ -151,9 +202,16 @@ def test_a_kept_item_shows_why_there_is_no_label_and_the_refund(portal):
 
 def test_a_rejected_return_says_why_in_shopper_words(portal):
     client, add = portal
-    reasons = ["The 30-day return window ended on 2026-12-03.", "no return label could be bought: EasyPost 422 ADDRESS.VERIFY"]
-    path = add("ret_rejected", "rejected", [("requested", "requested", "..."), ("rejected", "policy", " ".join(reasons))],
-               decision_reasons=reasons)  # fmt: skip
+    reasons = [
+        "The 30-day return window ended on 2026-12-03.",
+        "no return label could be bought: EasyPost 422 ADDRESS.VERIFY",
+    ]
+    path = add(
+        "ret_rejected",
+        "rejected",
+        [("requested", "requested", "..."), ("rejected", "policy", " ".join(reasons))],
+        decision_reasons=reasons,
+    )
     page = html(client, path)
     assert "Not accepted" in page and "Sunny Shop could not accept this return." in page
     assert "The 30-day return window ended on 2026-12-03." in page
@@ -163,7 +221,9 @@ def test_a_rejected_return_says_why_in_shopper_words(portal):
 
 def test_a_cancelled_return_never_hands_out_its_voided_label(portal):
     client, add = portal
-    path = add("ret_cancelled", "cancelled", CREATED[:3] + [("cancelled", "cancel", "cancelled by merchant")], label=LABEL)
+    path = add(
+        "ret_cancelled", "cancelled", CREATED[:3] + [("cancelled", "cancel", "cancelled by merchant")], label=LABEL
+    )
     page = html(client, path)
     assert "Cancelled" in page and "can no longer be used" in page and LABEL["tracking_code"] not in page
     assert "There is no label here" in html(client, f"{path}/label.png", 404)
@@ -172,13 +232,40 @@ def test_a_cancelled_return_never_hands_out_its_voided_label(portal):
 
 def test_an_exchange_shows_its_replacements_and_the_difference(portal):
     client, add = portal
-    exchange = {"mode": "standard", "settle_difference": "charge", "difference": {"amount": 500, "currency": "USD"},
-                "replacements": [{"line_id": "L1", "sku": "TEE-BLK-L", "quantity": 2, "warehouse_id": "wh_demo_us",
-                                  "unit_price": {"amount": 2750, "currency": "USD"}, "status": "shipped",
-                                  "tracking_code": "EZ4000000004"}]}  # fmt: skip
-    refund = {"method": "exchange", "amount": {"amount": 500, "currency": "USD"}, "status": "charged", "reference": "ch_1"}
-    page = html(client, add("ret_exchange", "completed", CREATED[:3], resolution="exchange", label=LABEL,
-                            exchange=exchange, refund=refund))  # fmt: skip
+    exchange = {
+        "mode": "standard",
+        "settle_difference": "charge",
+        "difference": {"amount": 500, "currency": "USD"},
+        "replacements": [
+            {
+                "line_id": "L1",
+                "sku": "TEE-BLK-L",
+                "quantity": 2,
+                "warehouse_id": "wh_demo_us",
+                "unit_price": {"amount": 2750, "currency": "USD"},
+                "status": "shipped",
+                "tracking_code": "EZ4000000004",
+            }
+        ],
+    }
+    refund = {
+        "method": "exchange",
+        "amount": {"amount": 500, "currency": "USD"},
+        "status": "charged",
+        "reference": "ch_1",
+    }
+    page = html(
+        client,
+        add(
+            "ret_exchange",
+            "completed",
+            CREATED[:3],
+            resolution="exchange",
+            label=LABEL,
+            exchange=exchange,
+            refund=refund,
+        ),
+    )
     assert "TEE-BLK-L" in page and "shipped" in page and "EZ4000000004" in page and "wh_demo_us" not in page
     assert "The price difference of 5.00 USD was charged to your original payment method." in page
     assert "Your parcel" in page and "Send it back" not in page  # sent: tracking only, no label to print
@@ -190,12 +277,17 @@ def test_bad_links_are_a_404_page(portal):
     token = path.rsplit("/", 1)[1]
     tampered = token[:-1] + ("A" if token[-1] != "A" else "B")
     for bad in (
-        f"/portal/{tampered}", "/portal/not-a-token", "/portal/v1.e30.AAAA", f"/portal/{token}x",
+        f"/portal/{tampered}",
+        "/portal/not-a-token",
+        "/portal/v1.e30.AAAA",
+        f"/portal/{token}x",
         f"/portal/{portal_token('ret_x', 'sunny', 'another-secret')}",  # signed with another secret
         f"/portal/{portal_token('ret_nope', 'sunny', SECRET)}",  # a valid link to no return
         f"/portal/{portal_token('ret_x', 'other', SECRET)}",  # the right return under another merchant
-        f"/portal/{tampered}/label.png", f"/portal/{tampered}/dropoff-qr.svg", f"/portal/{tampered}/label.pdf",
-    ):  # fmt: skip
+        f"/portal/{tampered}/label.png",
+        f"/portal/{tampered}/dropoff-qr.svg",
+        f"/portal/{tampered}/label.pdf",
+    ):
         assert "This link is not valid" in html(client, bad, 404), bad
     assert "There is nothing here" in html(client, f"{path}/nothing/here.png", 404)
 

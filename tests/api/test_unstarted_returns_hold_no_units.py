@@ -17,9 +17,7 @@ KEY = "rf_test_unstarted_units_m_00000000"
 HEADERS = {"Authorization": f"Bearer {KEY}"}
 
 
-def test_a_create_that_never_reached_temporal_frees_its_units(
-    sqlite_url: str, sandboxes: dict[str, str]
-):
+def test_a_create_that_never_reached_temporal_frees_its_units(sqlite_url: str, sandboxes: dict[str, str]):
     engine = make_engine(sqlite_url)
     seed_merchant(
         engine,
@@ -41,13 +39,8 @@ def test_a_create_that_never_reached_temporal_frees_its_units(
             "second",
             "first",
         ):  # L2 has one unit: a held unit would make the second a 422
-            r = client.post(
-                "/v1/returns", json=body, headers={**HEADERS, "Idempotency-Key": key}
-            )
-            assert (
-                r.status_code == 503
-                and r.json()["error"]["code"] == "temporal_unavailable"
-            ), r.text
+            r = client.post("/v1/returns", json=body, headers={**HEADERS, "Idempotency-Key": key})
+            assert r.status_code == 503 and r.json()["error"]["code"] == "temporal_unavailable", r.text
             with session_scope(engine) as s:
                 assert s.exec(select(ReturnUnit)).all() == []
         quote = client.post("/v1/returns/quote", json=body, headers=HEADERS)

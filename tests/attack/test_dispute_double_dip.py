@@ -33,16 +33,9 @@ from tests.factories import create_payment, insert_order
 
 def test_a_disputed_payment_gets_no_store_credit_in_place_of_its_refused_refund(engine, shop):  # noqa: F811
     merchant_id, pay, _, url = shop
-    pi = create_payment(
-        url, TOTAL, payment_method="pm_card_createDispute", merchant_id=merchant_id
-    )
+    pi = create_payment(url, TOTAL, payment_method="pm_card_createDispute", merchant_id=merchant_id)
     ret = a_return(engine, merchant_id, insert_order(engine, merchant_id, pi).id)
-    assert (
-        refused(pay.refund_payment, req(ret, merchant_id, TOTAL)).details[0]["code"]
-        == "charge_disputed"
-    )
+    assert refused(pay.refund_payment, req(ret, merchant_id, TOTAL)).details[0]["code"] == "charge_disputed"
     with contextlib.suppress(ApplicationError):
-        run(
-            pay.issue_store_credit, req(ret, merchant_id, TOTAL)
-        )  # what the workflow does next
+        run(pay.issue_store_credit, req(ret, merchant_id, TOTAL))  # what the workflow does next
     assert ledger(engine, merchant_id) == []  # held for ops, not paid a second time

@@ -32,11 +32,7 @@ def _charge_of(client, pi: str) -> str:
 
 
 def _paid_back(eng, client, merchant_id, pi) -> int:
-    refunded = sum(
-        r.amount
-        for r in refunds_at_stripe(client, pi)
-        if r.status in ("pending", "succeeded")
-    )
+    refunded = sum(r.amount for r in refunds_at_stripe(client, pi) if r.status in ("pending", "succeeded"))
     return refunded + sum(ledger(eng, merchant_id))
 
 

@@ -24,9 +24,7 @@ def stack(tmp_path) -> Iterator[Stack]:
     stack.stop()
 
 
-def run_until(
-    supervisor: Supervisor, logs: list[str], done, timeout: float = 30
-) -> None:
+def run_until(supervisor: Supervisor, logs: list[str], done, timeout: float = 30) -> None:
     poll(
         lambda: supervisor.tick() or done(logs),
         bool,
@@ -37,15 +35,11 @@ def run_until(
 
 def gone(pid: int) -> bool:
     stat = Path(f"/proc/{pid}/stat")
-    return (
-        not stat.exists() or stat.read_text().split(")")[-1].split()[0] == "Z"
-    )  # a zombie is gone
+    return not stat.exists() or stat.read_text().split(")")[-1].split()[0] == "Z"  # a zombie is gone
 
 
 def delays(logs: list[str]) -> list[float]:
-    return [
-        float(m) for line in logs for m in re.findall(r"restarting in ([\d.]+)s", line)
-    ]
+    return [float(m) for line in logs for m in re.findall(r"restarting in ([\d.]+)s", line)]
 
 
 def test_a_crash_looping_child_is_retried_with_doubling_capped_delays_and_the_log_says_so(
@@ -53,12 +47,8 @@ def test_a_crash_looping_child_is_retried_with_doubling_capped_delays_and_the_lo
 ):
     stack._spawn("crasher", ["-c", "import sys; sys.exit(3)"])
     logs: list[str] = []
-    supervisor = Supervisor(
-        stack, logs.append, Backoff(first=0.05, cap=0.2, stable_after=10, crash_loop=3)
-    )
-    run_until(
-        supervisor, logs, lambda logs: sum("restarted" in line for line in logs) >= 5
-    )
+    supervisor = Supervisor(stack, logs.append, Backoff(first=0.05, cap=0.2, stable_after=10, crash_loop=3))
+    run_until(supervisor, logs, lambda logs: sum("restarted" in line for line in logs) >= 5)
 
     deaths = [line for line in logs if "exited" in line]
     assert all(line.startswith("crasher exited (exit code 3)") for line in deaths)
@@ -76,16 +66,9 @@ def test_a_crash_looping_child_is_retried_with_doubling_capped_delays_and_the_lo
         True,
     ]
     assert str(stack.log_path("crasher")) in deaths[2]
-    pids = [
-        int(m) for line in logs for m in re.findall(r"restarted \(pid (\d+)\)", line)
-    ]
+    pids = [int(m) for line in logs for m in re.findall(r"restarted \(pid (\d+)\)", line)]
     assert len(set(pids)) == len(pids) >= 5
-    assert (
-        stack.log_path("crasher")
-        .read_text()
-        .count("restarted by make run's supervisor")
-        >= 5
-    )
+    assert stack.log_path("crasher").read_text().count("restarted by make run's supervisor") >= 5
 
 
 def test_a_child_that_stayed_up_starts_again_from_the_first_delay(stack):
@@ -96,19 +79,13 @@ def test_a_child_that_stayed_up_starts_again_from_the_first_delay(stack):
     )
     stack._spawn("steady", ["-c", steady])
     logs: list[str] = []
-    supervisor = Supervisor(
-        stack, logs.append, Backoff(first=0.05, cap=5, stable_after=0.5, crash_loop=2)
-    )
-    run_until(
-        supervisor, logs, lambda logs: sum("exited" in line for line in logs) >= 3
-    )
+    supervisor = Supervisor(stack, logs.append, Backoff(first=0.05, cap=5, stable_after=0.5, crash_loop=2))
+    run_until(supervisor, logs, lambda logs: sum("exited" in line for line in logs) >= 3)
     assert delays(logs)[:3] == [0.05, 0.05, 0.05]
     assert not any("in a row" in line or "crash-looping" in line for line in logs)
 
 
-def test_a_killed_child_is_reported_by_signal_and_what_it_left_in_its_group_is_cleared(
-    stack, tmp_path
-):
+def test_a_killed_child_is_reported_by_signal_and_what_it_left_in_its_group_is_cleared(stack, tmp_path):
     marker = tmp_path / "grandchild.pid"
     # Parent and grandchild each block in signal.pause() until a signal ends them.
     parent = (
@@ -116,9 +93,7 @@ def test_a_killed_child_is_reported_by_signal_and_what_it_left_in_its_group_is_c
         f"open({str(marker)!r}, 'w').write(str(p.pid)); signal.pause()"
     )
     child = stack._spawn("parent", ["-c", parent])
-    grandchild = int(
-        poll(lambda: marker.exists() and marker.read_text(), bool, 30, "the grandchild")
-    )
+    grandchild = int(poll(lambda: marker.exists() and marker.read_text(), bool, 30, "the grandchild"))
     marker.unlink()
     logs: list[str] = []
     supervisor = Supervisor(stack, logs.append, Backoff(first=0.05))
@@ -132,10 +107,7 @@ def test_a_killed_child_is_reported_by_signal_and_what_it_left_in_its_group_is_c
         10,
         "the killed child's grandchild to be gone too",
     )
-    assert (
-        stack.children["parent"].alive()
-        and stack.children["parent"].proc.pid != child.proc.pid
-    )
+    assert stack.children["parent"].alive() and stack.children["parent"].proc.pid != child.proc.pid
     assert poll(lambda: marker.exists(), bool, 30, "the new child's grandchild")
 
 

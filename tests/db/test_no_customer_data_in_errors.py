@@ -48,7 +48,13 @@ def test_a_duplicate_key_error_names_no_customer_data(engine):
 
 def test_an_out_of_range_value_error_names_no_customer_data(engine):
     merchant_id, _, _ = new_merchant(engine)
-    credit = StoreCreditEntry(merchant_id=merchant_id, customer_email=CUSTOMER["email"], amount=2**70,
-                              currency="USD", kind="issue", idempotency_key="k1")  # fmt: skip
+    credit = StoreCreditEntry(
+        merchant_id=merchant_id,
+        customer_email=CUSTOMER["email"],
+        amount=2**70,
+        currency="USD",
+        kind="issue",
+        idempotency_key="k1",
+    )
     message = failure(engine, credit)
     assert not [p for p in PRIVATE if p.lower() in message.lower()], message

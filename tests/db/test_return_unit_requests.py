@@ -68,18 +68,36 @@ def test_the_migration_gives_existing_units_their_returns_fingerprint_and_one_cl
     try:
         merchant_id, _, _ = new_merchant(eng)
         table = sa.table(
-            "returns", *(sa.column(c) for c in ("id", "merchant_id", "order_id", "status", "resolution", "request_fingerprint", "version")),
-            sa.column("items", sa.JSON), sa.column("created_at", UTCDateTime()), sa.column("updated_at", UTCDateTime()),
-        )  # fmt: skip
+            "returns",
+            *(
+                sa.column(c)
+                for c in ("id", "merchant_id", "order_id", "status", "resolution", "request_fingerprint", "version")
+            ),
+            sa.column("items", sa.JSON),
+            sa.column("created_at", UTCDateTime()),
+            sa.column("updated_at", UTCDateTime()),
+        )
         items = [{"line_id": line, "sku": "X", "quantity": 1, "reason": "too_small"} for line in ("L1", "L2")]
         with eng.begin() as conn:
-            conn.execute(table.insert().values(
-                id="r1", merchant_id=merchant_id, order_id="o1", status="label_created", resolution="refund",
-                request_fingerprint="fp-r1", version=1, created_at=T0, updated_at=T0, items=items,
-            ))  # fmt: skip
+            conn.execute(
+                table.insert().values(
+                    id="r1",
+                    merchant_id=merchant_id,
+                    order_id="o1",
+                    status="label_created",
+                    resolution="refund",
+                    request_fingerprint="fp-r1",
+                    version=1,
+                    created_at=T0,
+                    updated_at=T0,
+                    items=items,
+                )
+            )
         command.upgrade(alembic_config(url_at_0008), "head")
         with eng.connect() as conn:
-            rows = conn.execute(sa.text("SELECT line_id, request_fingerprint, claim FROM return_units ORDER BY line_id")).all()
+            rows = conn.execute(
+                sa.text("SELECT line_id, request_fingerprint, claim FROM return_units ORDER BY line_id")
+            ).all()
         assert [tuple(r) for r in rows] == [("L1", "fp-r1", "r1"), ("L2", "fp-r1", None)]
         assert outcome(lambda: reserve(eng, merchant_id, "r1", fingerprint="fp-other")) == "conflict"
         assert reserve(eng, merchant_id, "r1", fingerprint="fp-r1") == ([], False)

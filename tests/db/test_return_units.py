@@ -48,9 +48,7 @@ def reserve(
 
 def held(engine, merchant_id: str, order_id: str = "o1") -> list[tuple[str, int, str]]:
     with session_scope(engine) as s:
-        q = select(ReturnUnit).where(
-            ReturnUnit.merchant_id == merchant_id, ReturnUnit.order_id == order_id
-        )
+        q = select(ReturnUnit).where(ReturnUnit.merchant_id == merchant_id, ReturnUnit.order_id == order_id)
         return sorted((u.line_id, u.unit, u.return_id) for u in s.exec(q).all())
 
 
@@ -71,22 +69,22 @@ def at_once(database_url: str, n: int, fn) -> list:
             e.dispose()
 
 
-def project(
-    engine, merchant_id: str, return_id: str, status: ReturnStatus, version: int = 1
-) -> None:
+def project(engine, merchant_id: str, return_id: str, status: ReturnStatus, version: int = 1) -> None:
     view = ReturnView(
-        return_id=return_id, merchant_id=merchant_id, order_id="o1", status=status, resolution=Resolution.REFUND,
+        return_id=return_id,
+        merchant_id=merchant_id,
+        order_id="o1",
+        status=status,
+        resolution=Resolution.REFUND,
         items=[ItemView(line_id="L1", sku="TEE", quantity=1, reason=ReturnReason.TOO_SMALL)],
-        request_fingerprint="fp", created_at=T0, updated_at=T0,
-    )  # fmt: skip
-    StoreActivities(engine).record_return(
-        ReturnProjection(view=view, version=version, new_entries=[])
+        request_fingerprint="fp",
+        created_at=T0,
+        updated_at=T0,
     )
+    StoreActivities(engine).record_return(ReturnProjection(view=view, version=version, new_entries=[]))
 
 
-def test_twenty_concurrent_reservations_of_one_unit_accept_exactly_one(
-    engine, database_url
-):
+def test_twenty_concurrent_reservations_of_one_unit_accept_exactly_one(engine, database_url):
     merchant_id, _, _ = new_merchant(engine)
     results = at_once(database_url, 20, lambda e, i: reserve(e, merchant_id, f"r{i}"))
     accepted = [i for i, (problems, created) in enumerate(results) if not problems]
@@ -95,20 +93,13 @@ def test_twenty_concurrent_reservations_of_one_unit_accept_exactly_one(
     for problems, created in (r for i, r in enumerate(results) if i != accepted[0]):
         assert not created
         assert [p.field for p in problems] == ["items[0].quantity"]
-        assert (
-            "more than the 0 left to return of line 'L1' (bought 1)"
-            in problems[0].message
-        )
+        assert "more than the 0 left to return of line 'L1' (bought 1)" in problems[0].message
     assert held(engine, merchant_id) == [("L1", 1, f"r{accepted[0]}")]
 
 
-def test_twenty_concurrent_reservations_of_a_quantity_three_line_accept_three(
-    engine, database_url
-):
+def test_twenty_concurrent_reservations_of_a_quantity_three_line_accept_three(engine, database_url):
     merchant_id, _, _ = new_merchant(engine)
-    results = at_once(
-        database_url, 20, lambda e, i: reserve(e, merchant_id, f"r{i}", quantity=3)
-    )
+    results = at_once(database_url, 20, lambda e, i: reserve(e, merchant_id, f"r{i}", quantity=3))
     winners = sorted(f"r{i}" for i, (problems, _) in enumerate(results) if not problems)
     assert len(winners) == 3, results
     assert [(line, unit) for line, unit, _ in held(engine, merchant_id)] == [
@@ -124,25 +115,17 @@ def test_three_single_unit_returns_then_the_fourth_is_refused(engine):
     for n in range(1, 4):
         assert reserve(engine, merchant_id, f"r{n}", quantity=3) == ([], True)
     problems, created = reserve(engine, merchant_id, "r4", quantity=3)
-    assert (
-        not created
-        and "more than the 0 left to return of line 'L1' (bought 3)"
-        in problems[0].message
-    )
+    assert not created and "more than the 0 left to return of line 'L1' (bought 3)" in problems[0].message
     two = [
         RequestedItem(line_id="L1", quantity=2),
         RequestedItem(line_id="L2", quantity=1),
     ]
     problems, _ = reserve(engine, merchant_id, "r5", quantity=3, items=two)
-    assert [p.field for p in problems] == [
-        "items[0].quantity"
-    ]  # all or none: L2 was not reserved either
+    assert [p.field for p in problems] == ["items[0].quantity"]  # all or none: L2 was not reserved either
     assert [u for u in held(engine, merchant_id) if u[0] == "L2"] == []
     with session_scope(engine) as s:
         assert return_units.held_quantities(s, merchant_id, "o1") == {"L1": 3}
-        assert return_units.held_quantities(
-            s, merchant_id, "o1", except_return="r2"
-        ) == {"L1": 2}
+        assert return_units.held_quantities(s, merchant_id, "o1", except_return="r2") == {"L1": 2}
 
 
 def test_a_retry_of_the_same_return_finds_its_own_units(engine):
@@ -175,18 +158,14 @@ def test_units_are_per_merchant_and_order(engine):
     assert reserve(engine, other_id, "r3") == ([], True)
 
 
-@pytest.mark.parametrize(
-    "final", [ReturnStatus.CANCELLED, ReturnStatus.REJECTED, ReturnStatus.EXPIRED]
-)
+@pytest.mark.parametrize("final", [ReturnStatus.CANCELLED, ReturnStatus.REJECTED, ReturnStatus.EXPIRED])
 def test_a_return_ending_cancelled_rejected_or_expired_frees_its_units(engine, final):
     merchant_id, _, _ = new_merchant(engine)
     assert reserve(engine, merchant_id, "r1") == ([], True)
     project(engine, merchant_id, "r1", ReturnStatus.LABEL_CREATED, version=1)
     assert reserve(engine, merchant_id, "r2")[0]  # held by r1
     project(engine, merchant_id, "r1", final, version=2)
-    project(
-        engine, merchant_id, "r1", final, version=2
-    )  # a retried activity: still fine
+    project(engine, merchant_id, "r1", final, version=2)  # a retried activity: still fine
     assert held(engine, merchant_id) == []
     assert reserve(engine, merchant_id, "r2") == ([], True)
     assert held(engine, merchant_id) == [("L1", 1, "r2")]
@@ -228,21 +207,41 @@ def test_the_migration_backfills_units_of_open_and_completed_returns(url_at_0008
     try:
         merchant_id, _, _ = new_merchant(engine)
         returns = [  # (id, status, items): r3's and r4's units are free; r5 is the old race's second return
-            ("r1", "label_created", [("L1", 1)]), ("r2", "completed", [("L1", 1), ("L2", 1)]),
-            ("r3", "cancelled", [("L1", 2)]), ("r4", "expired", [("L2", 1)]), ("r5", "in_transit", [("L2", 1)]),
-        ]  # fmt: skip
+            ("r1", "label_created", [("L1", 1)]),
+            ("r2", "completed", [("L1", 1), ("L2", 1)]),
+            ("r3", "cancelled", [("L1", 2)]),
+            ("r4", "expired", [("L2", 1)]),
+            ("r5", "in_transit", [("L2", 1)]),
+        ]
         table = sa.table(
-            "returns", *(sa.column(c) for c in ("id", "merchant_id", "order_id", "status", "resolution", "request_fingerprint", "version")),
-            sa.column("items", sa.JSON), sa.column("created_at", UTCDateTime()), sa.column("updated_at", UTCDateTime()),
-        )  # fmt: skip
+            "returns",
+            *(
+                sa.column(c)
+                for c in ("id", "merchant_id", "order_id", "status", "resolution", "request_fingerprint", "version")
+            ),
+            sa.column("items", sa.JSON),
+            sa.column("created_at", UTCDateTime()),
+            sa.column("updated_at", UTCDateTime()),
+        )
         with engine.begin() as conn:
             for n, (rid, status, items) in enumerate(returns):
                 at = T0.replace(minute=n)
-                conn.execute(table.insert().values(
-                    id=rid, merchant_id=merchant_id, order_id="o1", status=status, resolution="refund", request_fingerprint="fp",
-                    version=1, created_at=at, updated_at=at,
-                    items=[{"line_id": line, "sku": "X", "quantity": q, "reason": "too_small"} for line, q in items],
-                ))  # fmt: skip
+                conn.execute(
+                    table.insert().values(
+                        id=rid,
+                        merchant_id=merchant_id,
+                        order_id="o1",
+                        status=status,
+                        resolution="refund",
+                        request_fingerprint="fp",
+                        version=1,
+                        created_at=at,
+                        updated_at=at,
+                        items=[
+                            {"line_id": line, "sku": "X", "quantity": q, "reason": "too_small"} for line, q in items
+                        ],
+                    )
+                )
         command.upgrade(alembic_config(url_at_0008), "head")
         assert held(engine, merchant_id) == [
             ("L1", 1, "r1"),

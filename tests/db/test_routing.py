@@ -21,16 +21,26 @@ DAY = "2026-11-27"
 
 
 def facility(id_, kind, lat, lon, capabilities, capacity, cost=100):
-    return {"id": id_, "kind": kind, "name": id_, "location": {"lat": lat, "lon": lon}, "capabilities": capabilities,
-            "daily_capacity": capacity, "cost_per_unit": cost, "currency": "EUR",
-            "address": {"street1": "1 Main St", "city": "Town", "zip": "1000", "country": "NL"}}  # fmt: skip
+    return {
+        "id": id_,
+        "kind": kind,
+        "name": id_,
+        "location": {"lat": lat, "lon": lon},
+        "capabilities": capabilities,
+        "daily_capacity": capacity,
+        "cost_per_unit": cost,
+        "currency": "EUR",
+        "address": {"street1": "1 Main St", "city": "Town", "zip": "1000", "country": "NL"},
+    }
 
 
-REGISTRY = {"facilities": [
-    facility("wh", "warehouse", 52.37, 4.90, ["restock"], 100),
-    facility("near", "recycler", 52.09, 5.12, ["recycle"], 3),  # Utrecht, ~40 km
-    facility("far", "recycler", 51.44, 5.47, ["recycle"], 2),  # Eindhoven, ~110 km
-]}  # fmt: skip
+REGISTRY = {
+    "facilities": [
+        facility("wh", "warehouse", 52.37, 4.90, ["restock"], 100),
+        facility("near", "recycler", 52.09, 5.12, ["recycle"], 3),  # Utrecht, ~40 km
+        facility("far", "recycler", 51.44, 5.47, ["recycle"], 2),  # Eindhoven, ~110 km
+    ]
+}
 
 
 def as_temporal_would(fn, *args):
@@ -61,8 +71,16 @@ def test_concurrent_bookings_never_exceed_capacity(engine):
 
 
 def request(merchant_id: str, n: int) -> RouteRequest:
-    item = RouteItem(line_id="L1", sku="SHOE", quantity=1, category="shoes", grade=Grade.D, disposition=DispositionKind.RECYCLE,
-                     recovery_value=Money(amount=100, currency="EUR"), rule="default:D")  # fmt: skip
+    item = RouteItem(
+        line_id="L1",
+        sku="SHOE",
+        quantity=1,
+        category="shoes",
+        grade=Grade.D,
+        disposition=DispositionKind.RECYCLE,
+        recovery_value=Money(amount=100, currency="EUR"),
+        rule="default:D",
+    )
     return RouteRequest(return_id=f"ret_{merchant_id}_{n}", merchant_id=merchant_id, at_facility_id="wh", items=[item])
 
 
@@ -75,7 +93,10 @@ def test_concurrent_returns_fill_the_nearest_then_the_next_then_are_held(engine)
     assert placed.count("near") == 3 and placed.count("far") == 2 and placed.count(None) == 3
     assert all("full today" in r[0].reason for r in routes if r[0].held)
     with session_scope(engine) as s:
-        booked = {b.facility_id: b.units for b in s.exec(select(FacilityBooking).where(FacilityBooking.merchant_id == merchant_id))}
+        booked = {
+            b.facility_id: b.units
+            for b in s.exec(select(FacilityBooking).where(FacilityBooking.merchant_id == merchant_id))
+        }
     assert booked == {"near": 3, "far": 2}
 
 

@@ -28,7 +28,9 @@ def test_concurrent_first_saves_of_disposition_rules_leave_one_row(database_url)
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(save, range(8)))  # any IntegrityError would surface here
     with session_scope(engine) as session:
-        rows = session.exec(select(DispositionPolicyRecord).where(DispositionPolicyRecord.merchant_id == merchant_id)).all()
+        rows = session.exec(
+            select(DispositionPolicyRecord).where(DispositionPolicyRecord.merchant_id == merchant_id)
+        ).all()
         assert len(rows) == 1
         assert load_disposition_rules(session, merchant_id) == DispositionPolicy()
     engine.dispose()

@@ -26,29 +26,55 @@ T0 = datetime(2026, 11, 1, 9, 30, tzinfo=UTC)
 
 def view(return_id: str, merchant_id: str, status: ReturnStatus, at: datetime, order_id: str = "o1") -> ReturnView:
     return ReturnView(
-        return_id=return_id, merchant_id=merchant_id, order_id=order_id, status=status, resolution=Resolution.REFUND,
+        return_id=return_id,
+        merchant_id=merchant_id,
+        order_id=order_id,
+        status=status,
+        resolution=Resolution.REFUND,
         items=[ItemView(line_id="L1", sku="TEE", quantity=1, reason=ReturnReason.TOO_SMALL)],
-        request_fingerprint="fp", created_at=T0, updated_at=at,
+        request_fingerprint="fp",
+        created_at=T0,
+        updated_at=at,
     )
 
 
 def entry(seq: int, status: ReturnStatus) -> TimelineEntry:
-    return TimelineEntry(seq=seq, at=T0 + timedelta(minutes=seq), status=status, event=TimelineEvent.SETTLEMENT, cause=f"step {seq}")
+    return TimelineEntry(
+        seq=seq, at=T0 + timedelta(minutes=seq), status=status, event=TimelineEvent.SETTLEMENT, cause=f"step {seq}"
+    )
 
 
 def test_migrations_create_every_table(engine):
     tables = set(inspect(engine).get_table_names())
-    assert {"merchants", "api_keys", "orders", "returns", "return_timeline", "carrier_events", "store_credit_entries"} <= tables
+    assert {
+        "merchants",
+        "api_keys",
+        "orders",
+        "returns",
+        "return_timeline",
+        "carrier_events",
+        "store_credit_entries",
+    } <= tables
 
 
 def test_projection_is_idempotent_and_never_goes_back(engine):
     merchant_id, _, _ = new_merchant(engine)
     store = StoreActivities(engine)
     env = ActivityEnvironment()
-    newer = ReturnProjection(view=view("r1", merchant_id, ReturnStatus.IN_TRANSIT, T0 + timedelta(hours=2)), version=3,
-                             new_entries=[entry(1, ReturnStatus.REQUESTED), entry(2, ReturnStatus.LABEL_CREATED), entry(3, ReturnStatus.IN_TRANSIT)])
-    older = ReturnProjection(view=view("r1", merchant_id, ReturnStatus.LABEL_CREATED, T0 + timedelta(hours=1)), version=2,
-                             new_entries=[entry(1, ReturnStatus.REQUESTED), entry(2, ReturnStatus.LABEL_CREATED)])
+    newer = ReturnProjection(
+        view=view("r1", merchant_id, ReturnStatus.IN_TRANSIT, T0 + timedelta(hours=2)),
+        version=3,
+        new_entries=[
+            entry(1, ReturnStatus.REQUESTED),
+            entry(2, ReturnStatus.LABEL_CREATED),
+            entry(3, ReturnStatus.IN_TRANSIT),
+        ],
+    )
+    older = ReturnProjection(
+        view=view("r1", merchant_id, ReturnStatus.LABEL_CREATED, T0 + timedelta(hours=1)),
+        version=2,
+        new_entries=[entry(1, ReturnStatus.REQUESTED), entry(2, ReturnStatus.LABEL_CREATED)],
+    )
     env.run(store.record_return, newer)
     env.run(store.record_return, newer)  # a retried activity
     env.run(store.record_return, older)  # a late, older write
@@ -56,7 +82,10 @@ def test_projection_is_idempotent_and_never_goes_back(engine):
         row = s.get(ReturnRecord, "r1")
         assert row.status == "in_transit" and row.version == 3
         assert row.updated_at == T0 + timedelta(hours=2) and row.updated_at.tzinfo is not None
-        seqs = [t.seq for t in s.exec(select(TimelineRecord).where(TimelineRecord.return_id == "r1").order_by(TimelineRecord.seq))]
+        seqs = [
+            t.seq
+            for t in s.exec(select(TimelineRecord).where(TimelineRecord.return_id == "r1").order_by(TimelineRecord.seq))
+        ]
     assert seqs == [1, 2, 3]
 
 
@@ -64,14 +93,25 @@ def paid_order(engine, merchant_id: str, payments_url: str) -> None:
     """Order o1, paid (store credit is bounded by the payment: domain/payout.py)."""
     pi = create_payment(payments_url, 5000, currency="eur", merchant_id=merchant_id)
     with session_scope(engine) as s:
-        s.add(Order(merchant_id=merchant_id, id="o1", placed_at=T0, currency="EUR", customer=CUSTOMER, lines=LINES,
-                    payment={"provider": "stripe", "reference": pi}))  # fmt: skip
+        s.add(
+            Order(
+                merchant_id=merchant_id,
+                id="o1",
+                placed_at=T0,
+                currency="EUR",
+                customer=CUSTOMER,
+                lines=LINES,
+                payment={"provider": "stripe", "reference": pi},
+            )
+        )
 
 
 def test_store_credit_is_issued_once_per_return(engine, sandboxes):
     merchant_id, _, _ = new_merchant(engine)
     paid_order(engine, merchant_id, sandboxes["payments"])
-    StoreActivities(engine).record_return(ReturnProjection(view=view("r2", merchant_id, ReturnStatus.SETTLING, T0), version=1, new_entries=[]))
+    StoreActivities(engine).record_return(
+        ReturnProjection(view=view("r2", merchant_id, ReturnStatus.SETTLING, T0), version=1, new_entries=[])
+    )
     payments = PaymentActivities(engine, stripe_client(sandboxes["payments"]))
     req = SettlementRequest(return_id="r2", merchant_id=merchant_id, amount=Money(amount=1234, currency="EUR"))
     first = ActivityEnvironment().run(payments.issue_store_credit, req)
@@ -85,9 +125,13 @@ def test_store_credit_is_issued_once_per_return(engine, sandboxes):
 def test_issued_credit_carries_the_configured_expiry(engine, sandboxes):
     merchant_id, _, _ = new_merchant(engine)
     paid_order(engine, merchant_id, sandboxes["payments"])
-    StoreActivities(engine).record_return(ReturnProjection(view=view("r3", merchant_id, ReturnStatus.SETTLING, T0), version=1, new_entries=[]))
+    StoreActivities(engine).record_return(
+        ReturnProjection(view=view("r3", merchant_id, ReturnStatus.SETTLING, T0), version=1, new_entries=[])
+    )
     req = SettlementRequest(return_id="r3", merchant_id=merchant_id, amount=Money(amount=500, currency="EUR"))
-    ActivityEnvironment().run(PaymentActivities(engine, stripe_client(sandboxes["payments"]), credit_expiry_days=365).issue_store_credit, req)
+    ActivityEnvironment().run(
+        PaymentActivities(engine, stripe_client(sandboxes["payments"]), credit_expiry_days=365).issue_store_credit, req
+    )
     with session_scope(engine) as s:
         [entry] = s.exec(select(StoreCreditEntry).where(StoreCreditEntry.merchant_id == merchant_id)).all()
     assert entry.expires_at - entry.created_at == timedelta(days=365)
@@ -95,7 +139,9 @@ def test_issued_credit_carries_the_configured_expiry(engine, sandboxes):
 
 def test_ledger_key_is_unique_per_merchant(engine):
     merchant_id, _, _ = new_merchant(engine)
-    row = dict(merchant_id=merchant_id, customer_email="a@b.c", amount=5, currency="EUR", kind="issue", idempotency_key="k")
+    row = dict(
+        merchant_id=merchant_id, customer_email="a@b.c", amount=5, currency="EUR", kind="issue", idempotency_key="k"
+    )
     with session_scope(engine) as s:
         s.add(StoreCreditEntry(**row))
     with pytest.raises(IntegrityError):
@@ -108,9 +154,13 @@ def test_listing_is_tenant_scoped_and_pages_without_gaps(engine):
     theirs, _, _ = new_merchant(engine)
     store = StoreActivities(engine)
     for i in range(7):
-        v = view(f"m{i}", mine, ReturnStatus.LABEL_CREATED, T0).model_copy(update={"created_at": T0 + timedelta(minutes=i % 3)})
+        v = view(f"m{i}", mine, ReturnStatus.LABEL_CREATED, T0).model_copy(
+            update={"created_at": T0 + timedelta(minutes=i % 3)}
+        )
         store.record_return(ReturnProjection(view=v, version=1, new_entries=[]))
-    store.record_return(ReturnProjection(view=view("t0", theirs, ReturnStatus.LABEL_CREATED, T0), version=1, new_entries=[]))
+    store.record_return(
+        ReturnProjection(view=view("t0", theirs, ReturnStatus.LABEL_CREATED, T0), version=1, new_entries=[])
+    )
     seen, after = [], None
     with session_scope(engine) as s:
         while True:

@@ -45,8 +45,13 @@ def issue(engine, merchant_id: str, amount: int, currency: str = "EUR", email: s
     with session_scope(engine) as session:
         session.add(
             StoreCreditEntry(
-                merchant_id=merchant_id, customer_email=email, amount=amount, currency=currency, kind="issue",
-                idempotency_key=f"returnflow-{return_id}-credit", return_id=return_id,
+                merchant_id=merchant_id,
+                customer_email=email,
+                amount=amount,
+                currency=currency,
+                kind="issue",
+                idempotency_key=f"returnflow-{return_id}-credit",
+                return_id=return_id,
             )
         )
     return return_id
@@ -85,12 +90,20 @@ def test_balances_and_history_newest_first(shop):
     body = r.json()
     assert body["customer"] == EMAIL
     assert body["balances"] == [{"amount": 10_000, "currency": "EUR"}, {"amount": 2_500, "currency": "USD"}]
-    assert [(e["amount"], e["currency"], e["kind"]) for e in body["entries"]] == [(2_500, "USD", "issue"), (10_000, "EUR", "issue")]
+    assert [(e["amount"], e["currency"], e["kind"]) for e in body["entries"]] == [
+        (2_500, "USD", "issue"),
+        (10_000, "EUR", "issue"),
+    ]
     assert body["entries"][1]["return_id"] == return_id and body["entries"][1]["reference"] is None
     assert {"id", "created_at"} <= body["entries"][0].keys()
 
     r = lookup(client, headers, "nobody@example.com")
-    assert r.status_code == 200 and r.json() == {"customer": "nobody@example.com", "balances": [], "expired": [], "entries": []}
+    assert r.status_code == 200 and r.json() == {
+        "customer": "nobody@example.com",
+        "balances": [],
+        "expired": [],
+        "entries": [],
+    }
 
 
 def test_redeem_and_idempotent_retry(shop):
@@ -100,13 +113,21 @@ def test_redeem_and_idempotent_retry(shop):
     assert r.status_code == 201
     first = r.json()
     assert first["balance"] == {"amount": 7_000, "currency": "EUR"}
-    assert first["entry"]["amount"] == -3_000 and first["entry"]["kind"] == "redeem" and first["entry"]["reference"] == "order-1"
+    assert (
+        first["entry"]["amount"] == -3_000
+        and first["entry"]["kind"] == "redeem"
+        and first["entry"]["reference"] == "order-1"
+    )
 
     again = redeem(client, headers, 3_000, email="SAM.SHOPPER@example.com")  # the same customer, other case
     assert again.status_code == 200 and again.json() == first
     assert len([e for e in rows(engine, merchant_id) if e.kind == "redeem"]) == 1
 
-    for other in (redeem(client, headers, 2_000), redeem(client, headers, 3_000, currency="USD"), redeem(client, headers, 3_000, email="x@example.com")):
+    for other in (
+        redeem(client, headers, 2_000),
+        redeem(client, headers, 3_000, currency="USD"),
+        redeem(client, headers, 3_000, email="x@example.com"),
+    ):
         assert other.status_code == 409 and other.json()["error"]["code"] == "idempotency_conflict", other.json()
         assert "order-1" in other.json()["error"]["message"]
 
@@ -170,8 +191,11 @@ def test_bad_redeem_input_is_422_naming_the_field(shop, body, field):
 
 def test_the_customer_must_be_an_email_in_the_body(shop):
     _, client, _, headers = shop
-    for r in (lookup(client, headers, "not-an-email"), client.post(LOOKUP, json={}, headers=headers),
-              client.post(LOOKUP, json={"email": EMAIL, "customer": "x"}, headers=headers)):  # fmt: skip
+    for r in (
+        lookup(client, headers, "not-an-email"),
+        client.post(LOOKUP, json={}, headers=headers),
+        client.post(LOOKUP, json={"email": EMAIL, "customer": "x"}, headers=headers),
+    ):
         assert r.status_code == 422 and r.json()["error"]["details"][0]["field"] in ("email", "customer"), r.text
     # The old routes that carried the email in the URL are gone.
     assert client.get(f"/v1/store-credit/{EMAIL}", headers=headers).status_code in (404, 405)
@@ -229,7 +253,9 @@ def test_concurrent_retries_of_one_reference_write_one_entry(shop):
     issue(engine, merchant_id, 100, email="kim@example.com")
     # Half retry Sam's checkout; half try the same reference for Kim (a different lock, so
     # on PostgreSQL the unique constraint decides and the loser's retry must answer 409).
-    results = at_once(10, lambda i: redeem(client, headers, 30, reference="checkout-1", email=EMAIL if i % 2 else "kim@example.com"))
+    results = at_once(
+        10, lambda i: redeem(client, headers, 30, reference="checkout-1", email=EMAIL if i % 2 else "kim@example.com")
+    )
     redeems = [e for e in rows(engine, merchant_id) if e.kind == "redeem"]
     assert len(redeems) == 1
     winner = redeems[0].customer_email
@@ -246,11 +272,18 @@ def test_expired_credit_leaves_the_balance_and_shows_in_the_history(shop):
     now = datetime.now(UTC)
     with session_scope(engine) as session:
         for amount, days_ago, expires_in in ((3000, 40, -10), (2000, 5, 25), (500, 2, None)):
-            session.add(StoreCreditEntry(
-                merchant_id=merchant_id, customer_email=EMAIL, amount=amount, currency="EUR", kind="issue",
-                idempotency_key=f"returnflow-ret_{uuid.uuid4().hex}-credit", created_at=now - timedelta(days=days_ago),
-                expires_at=None if expires_in is None else now + timedelta(days=expires_in),
-            ))  # fmt: skip
+            session.add(
+                StoreCreditEntry(
+                    merchant_id=merchant_id,
+                    customer_email=EMAIL,
+                    amount=amount,
+                    currency="EUR",
+                    kind="issue",
+                    idempotency_key=f"returnflow-ret_{uuid.uuid4().hex}-credit",
+                    created_at=now - timedelta(days=days_ago),
+                    expires_at=None if expires_in is None else now + timedelta(days=expires_in),
+                )
+            )
     got = lookup(client, headers).json()
     assert got["balances"] == [{"amount": 2500, "currency": "EUR"}]
     assert [(e["amount"]["amount"], e["amount"]["currency"]) for e in got["expired"]] == [(3000, "EUR")]

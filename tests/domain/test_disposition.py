@@ -139,23 +139,47 @@ def test_recovery_value_is_rounded_down_in_the_items_currency(unit_value, percen
         ([rule("def", LIQUIDATE, 25, reasons=["defective"])], (A, "x", DEFECTIVE), "def"),
         ([rule("def", LIQUIDATE, 25, reasons=["defective"])], (A, "x", MIND), "default:A"),
         # all three
-        ([rule("x", DONATE, 0, grades=["B", "C"], categories=["shoes"], reasons=["too_small", "too_large"])], (C, "shoes", SMALL), "x"),
-        ([rule("x", DONATE, 0, grades=["B", "C"], categories=["shoes"], reasons=["too_small", "too_large"])], (D, "shoes", SMALL), "default:D"),
+        (
+            [rule("x", DONATE, 0, grades=["B", "C"], categories=["shoes"], reasons=["too_small", "too_large"])],
+            (C, "shoes", SMALL),
+            "x",
+        ),
+        (
+            [rule("x", DONATE, 0, grades=["B", "C"], categories=["shoes"], reasons=["too_small", "too_large"])],
+            (D, "shoes", SMALL),
+            "default:D",
+        ),
         # the more specific wins at the same priority ...
-        ([rule("b", REFURBISH, 60, grades=["B"]), rule("b-shoes", DONATE, 0, grades=["B"], categories=["shoes"])], (B, "shoes", MIND), "b-shoes"),
-        ([rule("b-shoes", DONATE, 0, grades=["B"], categories=["shoes"]), rule("b", REFURBISH, 60, grades=["B"])], (B, "shoes", MIND), "b-shoes"),
-        ([rule("b", REFURBISH, 60, grades=["B"]), rule("b-shoes", DONATE, 0, grades=["B"], categories=["shoes"])], (B, "bags", MIND), "b"),
+        (
+            [rule("b", REFURBISH, 60, grades=["B"]), rule("b-shoes", DONATE, 0, grades=["B"], categories=["shoes"])],
+            (B, "shoes", MIND),
+            "b-shoes",
+        ),
+        (
+            [rule("b-shoes", DONATE, 0, grades=["B"], categories=["shoes"]), rule("b", REFURBISH, 60, grades=["B"])],
+            (B, "shoes", MIND),
+            "b-shoes",
+        ),
+        (
+            [rule("b", REFURBISH, 60, grades=["B"]), rule("b-shoes", DONATE, 0, grades=["B"], categories=["shoes"])],
+            (B, "bags", MIND),
+            "b",
+        ),
         # ... and the higher priority before the more specific
         (
-            [rule("b", REFURBISH, 60, grades=["B"], priority=1), rule("b-shoes", DONATE, 0, grades=["B"], categories=["shoes"])],
-            (B, "shoes", MIND), "b",
+            [
+                rule("b", REFURBISH, 60, grades=["B"], priority=1),
+                rule("b-shoes", DONATE, 0, grades=["B"], categories=["shoes"]),
+            ],
+            (B, "shoes", MIND),
+            "b",
         ),
         # a merchant rule beats every default, whatever its priority
         ([rule("low", RECYCLE, 1, grades=["A"], priority=-100)], (A, "books", MIND), "low"),
         # equal rules that agree: the earlier one is reported
         ([rule("one", grades=["B"]), rule("two", categories=["shoes"])], (B, "shoes", MIND), "one"),
     ],
-)  # fmt: skip
+)
 def test_merchant_rules(rules, item, expected):
     p = policy(*rules)
     decision = decide(p, *item, EUR_100)
@@ -185,38 +209,56 @@ def test_merchant_defaults_replace_the_built_in_ones():
         ({"rules": [{"id": "r", "disposition": "recycle"}]}, "rules[0].recovery_percent", "Field required"),
         ({"rules": [{**rule("r"), "grade": "A"}]}, "rules[0].grade", "Extra inputs are not permitted"),
         ({"rules": [rule("r", priority="high")]}, "rules[0].priority", "valid integer"),
-        ({"rules": [rule("r", grades=["A"]), rule("r", grades=["B"])]}, "rules[1].id", "rule id 'r' is already used by rules[0]"),
+        (
+            {"rules": [rule("r", grades=["A"]), rule("r", grades=["B"])]},
+            "rules[1].id",
+            "rule id 'r' is already used by rules[0]",
+        ),
         ({"rules": [rule("default:A")]}, "rules[0].id", "already used by defaults[0]"),
         # overlapping, as specific, same priority, different outcome: which one?
         (
             {"rules": [rule("a", REFURBISH, 50, grades=["B"]), rule("b", DONATE, 0, categories=["shoes"])]},
-            "rules[1].priority", "rules 'a' and 'b' can match the same item",
+            "rules[1].priority",
+            "rules 'a' and 'b' can match the same item",
         ),
         (
             {"rules": [rule("a", REFURBISH, 50, grades=["B"]), rule("b", REFURBISH, 60, grades=["B", "C"])]},
-            "rules[1].priority", "refurbish 50% vs refurbish 60%",
+            "rules[1].priority",
+            "refurbish 50% vs refurbish 60%",
         ),
         (
             {"rules": [rule("a", REFURBISH, 50, priority=2), rule("b", RECYCLE, 5, priority=2)]},
-            "rules[1].priority", "same priority (2)",
+            "rules[1].priority",
+            "same priority (2)",
         ),
         (
-            {"rules": [rule("a", RECYCLE, 5, categories=["Shoes"], reasons=["defective"]), rule("b", DONATE, 0, categories=["shoes "], grades=["C"])]},
-            "rules[1].priority", "give one a higher priority",
+            {
+                "rules": [
+                    rule("a", RECYCLE, 5, categories=["Shoes"], reasons=["defective"]),
+                    rule("b", DONATE, 0, categories=["shoes "], grades=["C"]),
+                ]
+            },
+            "rules[1].priority",
+            "give one a higher priority",
         ),
         # the defaults must decide every item
         ({"defaults": [rule("a", grades=["A", "B", "C"])]}, "defaults", "nothing decides grade D"),
-        ({"defaults": [rule("a", categories=["shoes"])]}, "defaults", "nothing decides grade A; grade B; grade C; grade D"),
+        (
+            {"defaults": [rule("a", categories=["shoes"])]},
+            "defaults",
+            "nothing decides grade A; grade B; grade C; grade D",
+        ),
         (
             {"defaults": [rule("a", grades=["A", "B", "C"]), rule("d", grades=["D"], reasons=["defective"])]},
-            "defaults", "grade D returned as too_small, too_large, not_as_described",
+            "defaults",
+            "grade D returned as too_small, too_large, not_as_described",
         ),
         ({"defaults": [rule("a"), rule("b", RECYCLE, 5)]}, "defaults[1].priority", "rules 'a' and 'b'"),
         ({"defaults": [rule("a"), rule("a")]}, "defaults[1].id", "already used by defaults[0]"),
         ({"defaults": [rule("a", percent=120)]}, "defaults[0].recovery_percent", "less than or equal to 100"),
         ({"fallback": "recycle"}, "fallback", "Extra inputs are not permitted"),
     ],
-)  # fmt: skip
+)
 def test_invalid_policies_name_the_field(document, field, problem):
     with pytest.raises(ValueError) as err:  # pydantic's ValidationError is a ValueError
         DispositionPolicy.model_validate(document)
@@ -228,10 +270,19 @@ def test_invalid_policies_name_the_field(document, field, problem):
     "rules",
     [
         [rule("a", REFURBISH, 50, grades=["B"]), rule("b", DONATE, 0, grades=["C"])],  # disjoint grades
-        [rule("a", REFURBISH, 50, categories=["shoes"]), rule("b", DONATE, 0, categories=["bags"])],  # disjoint categories
-        [rule("a", REFURBISH, 50, reasons=["defective"]), rule("b", DONATE, 0, reasons=["too_small"])],  # disjoint reasons
+        [
+            rule("a", REFURBISH, 50, categories=["shoes"]),
+            rule("b", DONATE, 0, categories=["bags"]),
+        ],  # disjoint categories
+        [
+            rule("a", REFURBISH, 50, reasons=["defective"]),
+            rule("b", DONATE, 0, reasons=["too_small"]),
+        ],  # disjoint reasons
         [rule("a", REFURBISH, 50, grades=["B"]), rule("b", DONATE, 0, categories=["shoes"], priority=1)],  # priorities
-        [rule("a", REFURBISH, 50, grades=["B"]), rule("b", DONATE, 0, grades=["B"], categories=["shoes"])],  # specificity
+        [
+            rule("a", REFURBISH, 50, grades=["B"]),
+            rule("b", DONATE, 0, grades=["B"], categories=["shoes"]),
+        ],  # specificity
         [rule("a", REFURBISH, 50, grades=["B"]), rule("b", REFURBISH, 50, categories=["shoes"])],  # same outcome
     ],
 )
@@ -241,7 +292,9 @@ def test_rules_that_cannot_conflict_are_valid(rules):
 
 def test_every_problem_across_rules_is_reported_at_once():
     with pytest.raises(ValidationError) as err:
-        DispositionPolicy.model_validate({"rules": [rule("b", grades=["B"]), rule("c", RECYCLE, 1, grades=["B"])], "defaults": []})
+        DispositionPolicy.model_validate(
+            {"rules": [rule("b", grades=["B"]), rule("c", RECYCLE, 1, grades=["B"])], "defaults": []}
+        )
     assert [api_path(e["loc"]) for e in err.value.errors()] == ["rules[1].priority", "defaults"]
 
 
@@ -269,15 +322,18 @@ def chosen_by(mask: int, values: list) -> list:
 # A rule is a few integer draws (drawing is most of a property's time); masks of 0 mean "any".
 rule_bodies = st.builds(
     lambda g, c, r, d, pct: {
-        "grades": chosen_by(g, GRADES), "categories": chosen_by(c, CATEGORIES), "reasons": chosen_by(r, REASONS),
-        "disposition": KINDS[d], "recovery_percent": pct,
+        "grades": chosen_by(g, GRADES),
+        "categories": chosen_by(c, CATEGORIES),
+        "reasons": chosen_by(r, REASONS),
+        "disposition": KINDS[d],
+        "recovery_percent": pct,
     },
     st.integers(0, 2 ** len(GRADES) - 1),
     st.integers(0, 2 ** len(CATEGORIES) - 1),
     st.sampled_from([0, 0, 0b1, 0b1100, 0b11110000]) | st.integers(0, 2 ** len(REASONS) - 1),
     st.integers(0, len(KINDS) - 1),
     st.sampled_from([0, 5, 50, 100]) | st.integers(0, 100),
-)  # fmt: skip
+)
 
 
 def build_rules(bodies_and_priorities) -> list[dict]:

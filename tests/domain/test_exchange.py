@@ -57,23 +57,39 @@ def north_of(point: GeoPoint, km: float) -> GeoPoint:
 
 def facility(id: str, at: GeoPoint, *, kind=FacilityKind.WAREHOUSE, capabilities=(Capability.RESTOCK,)) -> Facility:
     return Facility(
-        id=id, kind=kind, name=f"Facility {id}", address=ADDRESS, location=at, capabilities=list(capabilities),
-        daily_capacity=100, cost_per_unit=100, currency="EUR",
-    )  # fmt: skip
+        id=id,
+        kind=kind,
+        name=f"Facility {id}",
+        address=ADDRESS,
+        location=at,
+        capabilities=list(capabilities),
+        daily_capacity=100,
+        cost_per_unit=100,
+        currency="EUR",
+    )
 
 
-def variant(sku: str, price: int = 5000, *, currency: str = "EUR", discontinued: bool = False, **options: str) -> Variant:
+def variant(
+    sku: str, price: int = 5000, *, currency: str = "EUR", discontinued: bool = False, **options: str
+) -> Variant:
     return Variant(
-        sku=sku, product_id="jacket", title="Trail jacket", options=options or {"size": "M", "colour": "navy"},
-        price=Money(amount=price, currency=currency), discontinued=discontinued, category="apparel",
-    )  # fmt: skip
+        sku=sku,
+        product_id="jacket",
+        title="Trail jacket",
+        options=options or {"size": "M", "colour": "navy"},
+        price=Money(amount=price, currency=currency),
+        discontinued=discontinued,
+        category="apparel",
+    )
 
 
 def level(sku: str, facility_id: str, on_hand: int, reserved: int = 0) -> StockLevel:
     return StockLevel(sku=sku, facility_id=facility_id, on_hand=on_hand, reserved=reserved)
 
 
-def request(sku: str = "JKT-M-NVY", quantity: int = 1, fallback: str = "refund", line_id: str = "line_1") -> ExchangeRequest:
+def request(
+    sku: str = "JKT-M-NVY", quantity: int = 1, fallback: str = "refund", line_id: str = "line_1"
+) -> ExchangeRequest:
     return ExchangeRequest(line_id=line_id, replacement_sku=sku, quantity=quantity, fallback=fallback)
 
 
@@ -99,7 +115,17 @@ CATALOG = Catalog(
 AMS, UTR, PAR = facility("wh_ams", AMSTERDAM), facility("wh_utr", UTRECHT), facility("wh_par", PARIS)
 
 
-def plan(req=None, value=5000, *, stock, warehouses=(AMS, UTR, PAR), shopper=AMSTERDAM, currency="EUR", returned=3, catalog=CATALOG):
+def plan(
+    req=None,
+    value=5000,
+    *,
+    stock,
+    warehouses=(AMS, UTR, PAR),
+    shopper=AMSTERDAM,
+    currency="EUR",
+    returned=3,
+    catalog=CATALOG,
+):
     """`value`: minor units in `currency`, or a Money."""
     value = value if isinstance(value, Money) else Money(amount=value, currency=currency)
     return plan_exchange(
@@ -122,8 +148,16 @@ def test_a_valid_catalog_round_trips():
     "variants,field,problem",
     [
         ([variant("A"), variant("B"), variant("A")], "variants[2].sku", "sku 'A' is already variants[0]"),
-        ([variant("A"), variant("B", currency="USD")], "variants[1].price.currency", "USD differs from variants[0]'s EUR"),
-        ([variant("A").model_dump() | {"price": {"amount": -1, "currency": "EUR"}}], "variants[0].price.amount", "greater than"),
+        (
+            [variant("A"), variant("B", currency="USD")],
+            "variants[1].price.currency",
+            "USD differs from variants[0]'s EUR",
+        ),
+        (
+            [variant("A").model_dump() | {"price": {"amount": -1, "currency": "EUR"}}],
+            "variants[0].price.amount",
+            "greater than",
+        ),
         ([variant("A").model_dump() | {"options": {"size": " "}}], "variants[0].options.size", "needs a value"),
         ([variant("A").model_dump() | {"options": {" ": "M"}}], "variants[0].options. ", "needs a name"),
         ([variant("A").model_dump() | {"sku": ""}], "variants[0].sku", "at least 1 character"),
@@ -179,10 +213,26 @@ STOCKED = [level("JKT-L-NVY", "wh_ams", 10), level("JKT-XL-OLD", "wh_ams", 10)]
     "kwargs,field,problem",
     [
         ({"req": request("NOPE")}, "replacement_sku", "sku 'NOPE' is not in the catalog"),
-        ({"req": request("JKT-XL-OLD")}, "replacement_sku", "Trail jacket (size XL, colour olive) (sku 'JKT-XL-OLD') is discontinued"),
-        ({"req": request("JKT-L-NVY", quantity=4)}, "quantity", "quantity 4 is more than the 3 returned on line 'line_1'"),
-        ({"currency": "USD", "value": eur(5000)}, "currency", "the catalog is priced in EUR but the order was paid in USD"),
-        ({"currency": "USD", "value": eur(5000)}, "returned_line_value.currency", "the returned value is in EUR, the order in USD"),
+        (
+            {"req": request("JKT-XL-OLD")},
+            "replacement_sku",
+            "Trail jacket (size XL, colour olive) (sku 'JKT-XL-OLD') is discontinued",
+        ),
+        (
+            {"req": request("JKT-L-NVY", quantity=4)},
+            "quantity",
+            "quantity 4 is more than the 3 returned on line 'line_1'",
+        ),
+        (
+            {"currency": "USD", "value": eur(5000)},
+            "currency",
+            "the catalog is priced in EUR but the order was paid in USD",
+        ),
+        (
+            {"currency": "USD", "value": eur(5000)},
+            "returned_line_value.currency",
+            "the returned value is in EUR, the order in USD",
+        ),
     ],
 )
 def test_requests_that_cannot_be_planned_name_the_field(kwargs, field, problem):
@@ -206,7 +256,10 @@ def test_a_request_for_an_unstocked_catalog_is_still_checked_before_stock():
 
 def test_duplicate_stock_levels_are_refused_at_their_place():
     with pytest.raises(ValidationError) as err:
-        plan(request("JKT-L-NVY"), stock=[level("JKT-L-NVY", "wh_ams", 1), level("A", "wh_ams", 1), level("JKT-L-NVY", "wh_ams", 5)])
+        plan(
+            request("JKT-L-NVY"),
+            stock=[level("JKT-L-NVY", "wh_ams", 1), level("A", "wh_ams", 1), level("JKT-L-NVY", "wh_ams", 5)],
+        )
     assert errors(err) == [("stock[2]", "sku 'JKT-L-NVY' at 'wh_ams' is already stock[0]")]
 
 
@@ -234,25 +287,44 @@ L = "JKT-L-NVY"
         ([AMS, UTR], [level("JKT-M-NVY", "wh_ams", 50), level(L, "wh_utr", 1)], 1, "wh_utr"),
         # a facility that is not a restocking warehouse never ships exchanges, whatever it holds
         (
-            [facility("rc_ams", AMSTERDAM, kind=FacilityKind.REFURBISHMENT_CENTRE, capabilities=[Capability.RESTOCK]), PAR],
-            [level(L, "rc_ams", 9), level(L, "wh_par", 1)], 1, "wh_par",
+            [
+                facility(
+                    "rc_ams", AMSTERDAM, kind=FacilityKind.REFURBISHMENT_CENTRE, capabilities=[Capability.RESTOCK]
+                ),
+                PAR,
+            ],
+            [level(L, "rc_ams", 9), level(L, "wh_par", 1)],
+            1,
+            "wh_par",
         ),
         (
             [facility("wh_nr", AMSTERDAM, capabilities=[Capability.REFURBISH]), PAR],
-            [level(L, "wh_nr", 9), level(L, "wh_par", 1)], 1, "wh_par",
+            [level(L, "wh_nr", 9), level(L, "wh_par", 1)],
+            1,
+            "wh_par",
         ),
         # stock at a facility not among the warehouses is ignored
         ([PAR], [level(L, "wh_ams", 9), level(L, "wh_par", 1)], 1, "wh_par"),
         # equally near: the smaller id
         ([facility("b", AMSTERDAM), facility("a", AMSTERDAM)], [level(L, "a", 1), level(L, "b", 1)], 1, "a"),
         # no cost window: 0.3 km farther loses
-        ([facility("a", north_of(AMSTERDAM, 0.3)), facility("b", AMSTERDAM)], [level(L, "a", 1), level(L, "b", 1)], 1, "b"),
+        (
+            [facility("a", north_of(AMSTERDAM, 0.3)), facility("b", AMSTERDAM)],
+            [level(L, "a", 1), level(L, "b", 1)],
+            1,
+            "b",
+        ),
     ],
-)  # fmt: skip
+)
 def test_the_nearest_warehouse_with_enough_available_ships(warehouses, stock, quantity, expected):
     decision = plan(request(L, quantity=quantity), 5500 * quantity, stock=stock, warehouses=warehouses)
     assert isinstance(decision, ExchangePlan), decision
-    assert (decision.warehouse_id, decision.quantity, decision.replacement_sku, decision.line_id) == (expected, quantity, L, "line_1")
+    assert (decision.warehouse_id, decision.quantity, decision.replacement_sku, decision.line_id) == (
+        expected,
+        quantity,
+        L,
+        "line_1",
+    )
     chosen = next(f for f in warehouses if f.id == expected)
     assert decision.distance_km == distance_km(AMSTERDAM, chosen.location)
 
@@ -260,14 +332,37 @@ def test_the_nearest_warehouse_with_enough_available_ships(warehouses, stock, qu
 @pytest.mark.parametrize(
     "fallback,warehouses,stock,quantity,reason",
     [
-        ("refund", [AMS, PAR], [], 1, "Trail jacket (size L, colour navy) is out of stock at every warehouse; settled as a refund instead"),
-        ("store_credit", [AMS, PAR], [level(L, "wh_ams", 3, 3)], 1, "is out of stock at every warehouse; settled as store credit instead"),
-        ("refund", [AMS, PAR], [level(L, "wh_ams", 1), level(L, "wh_par", 2)], 3, "short at every warehouse: 3 wanted, at most 2 available"),
+        (
+            "refund",
+            [AMS, PAR],
+            [],
+            1,
+            "Trail jacket (size L, colour navy) is out of stock at every warehouse; settled as a refund instead",
+        ),
+        (
+            "store_credit",
+            [AMS, PAR],
+            [level(L, "wh_ams", 3, 3)],
+            1,
+            "is out of stock at every warehouse; settled as store credit instead",
+        ),
+        (
+            "refund",
+            [AMS, PAR],
+            [level(L, "wh_ams", 1), level(L, "wh_par", 2)],
+            3,
+            "short at every warehouse: 3 wanted, at most 2 available",
+        ),
         ("refund", [], [level(L, "wh_ams", 5)], 1, "no warehouse restocks and ships exchanges"),
-        ("refund", [facility("rc", PARIS, kind=FacilityKind.RECYCLER, capabilities=[Capability.RECYCLE])], [level(L, "rc", 5)], 1,
-         "no warehouse restocks"),
+        (
+            "refund",
+            [facility("rc", PARIS, kind=FacilityKind.RECYCLER, capabilities=[Capability.RECYCLE])],
+            [level(L, "rc", 5)],
+            1,
+            "no warehouse restocks",
+        ),
     ],
-)  # fmt: skip
+)
 def test_out_of_stock_falls_back_to_the_shoppers_second_choice(fallback, warehouses, stock, quantity, reason):
     decision = plan(request(L, quantity=quantity, fallback=fallback), stock=stock, warehouses=warehouses)
     assert decision == ExchangeFallback(line_id="line_1", resolution=fallback, reason=decision.reason)
@@ -280,9 +375,25 @@ def test_out_of_stock_falls_back_to_the_shoppers_second_choice(fallback, warehou
 @pytest.mark.parametrize(
     "sku,quantity,value,fallback,settle,difference,words",
     [
-        ("JKT-L-NVY", 1, 5000, "refund", "charge", 500, "costs 5.00 EUR more than the returned item, which the shopper pays"),
+        (
+            "JKT-L-NVY",
+            1,
+            5000,
+            "refund",
+            "charge",
+            500,
+            "costs 5.00 EUR more than the returned item, which the shopper pays",
+        ),
         ("JKT-L-NVY", 2, 10000, "store_credit", "charge", 1000, "which the shopper pays"),
-        ("JKT-S-RED", 1, 5000, "refund", "refund", 1000, "costs 10.00 EUR less than the returned item, refunded to the shopper"),
+        (
+            "JKT-S-RED",
+            1,
+            5000,
+            "refund",
+            "refund",
+            1000,
+            "costs 10.00 EUR less than the returned item, refunded to the shopper",
+        ),
         ("JKT-S-RED", 1, 5000, "store_credit", "store_credit", 1000, "given to the shopper as store credit"),
         ("JKT-M-NVY", 1, 5000, "refund", "none", 0, "worth the same as the returned item, nothing to settle"),
         ("JKT-M-NVY", 1, 5000, "store_credit", "none", 0, "nothing to settle"),
@@ -290,7 +401,9 @@ def test_out_of_stock_falls_back_to_the_shoppers_second_choice(fallback, warehou
         ("JKT-S-RED", 1, 0, "refund", "charge", 4000, "40.00 EUR more"),  # a return valued at nothing
     ],
 )
-def test_the_difference_is_charged_or_paid_back_as_the_shopper_prefers(sku, quantity, value, fallback, settle, difference, words):
+def test_the_difference_is_charged_or_paid_back_as_the_shopper_prefers(
+    sku, quantity, value, fallback, settle, difference, words
+):
     stock = [level(s, "wh_ams", 10) for s in ("JKT-M-NVY", "JKT-L-NVY", "JKT-S-RED")]
     decision = plan(request(sku, quantity=quantity, fallback=fallback), value, stock=stock)
     assert isinstance(decision, ExchangePlan)
@@ -409,7 +522,9 @@ SITES = [
     facility("w2", UTRECHT),
     facility("w3", PARIS),
     facility("w4", AMSTERDAM),  # as near as w1
-    facility("r1", UTRECHT, kind=FacilityKind.REFURBISHMENT_CENTRE, capabilities=[Capability.RESTOCK, Capability.REFURBISH]),
+    facility(
+        "r1", UTRECHT, kind=FacilityKind.REFURBISHMENT_CENTRE, capabilities=[Capability.RESTOCK, Capability.REFURBISH]
+    ),
     facility("n1", AMSTERDAM, capabilities=[Capability.RECYCLE]),
 ]
 PROPERTY_CATALOG = Catalog(variants=[variant("A", 1000), variant("B", 2500), variant("C", 0)])
@@ -432,16 +547,23 @@ stock_lists = st.lists(
     st.sampled_from(["refund", "store_credit"]),
 )
 @SETTINGS
-def test_a_plan_ships_from_the_nearest_qualifying_warehouse_or_falls_back(stock, sites, shopper, sku, quantity, value, fallback):
+def test_a_plan_ships_from_the_nearest_qualifying_warehouse_or_falls_back(
+    stock, sites, shopper, sku, quantity, value, fallback
+):
     req = request(sku, quantity=quantity, fallback=fallback)
     decision = plan_exchange(req, eur(value), PROPERTY_CATALOG, stock, sites, shopper, "EUR", returned_quantity=4)
     available = {(s.sku, s.facility_id): s.available for s in stock}
     qualifying = [
-        f for f in sites
-        if f.kind is FacilityKind.WAREHOUSE and Capability.RESTOCK in f.capabilities and available.get((sku, f.id), 0) >= quantity
-    ]  # fmt: skip
+        f
+        for f in sites
+        if f.kind is FacilityKind.WAREHOUSE
+        and Capability.RESTOCK in f.capabilities
+        and available.get((sku, f.id), 0) >= quantity
+    ]
     if not qualifying:
-        assert isinstance(decision, ExchangeFallback) and decision.resolution == fallback and decision.line_id == "line_1"
+        assert (
+            isinstance(decision, ExchangeFallback) and decision.resolution == fallback and decision.line_id == "line_1"
+        )
         return
     assert isinstance(decision, ExchangePlan)
     chosen = next(f for f in qualifying if f.id == decision.warehouse_id)  # it qualifies
@@ -456,12 +578,20 @@ def test_a_plan_ships_from_the_nearest_qualifying_warehouse_or_falls_back(stock,
 
 
 operations = st.lists(
-    st.tuples(st.sampled_from(["reserve", "release", "ship"]), st.sampled_from(SKUS[:2]), st.sampled_from(["w1", "w2"]), st.integers(1, 5)),
+    st.tuples(
+        st.sampled_from(["reserve", "release", "ship"]),
+        st.sampled_from(SKUS[:2]),
+        st.sampled_from(["w1", "w2"]),
+        st.integers(1, 5),
+    ),
     max_size=40,
 )
 
 
-@given(stock_lists.map(lambda levels: [lv for lv in levels if lv.sku in SKUS[:2] and lv.facility_id in ("w1", "w2")]), operations)
+@given(
+    stock_lists.map(lambda levels: [lv for lv in levels if lv.sku in SKUS[:2] and lv.facility_id in ("w1", "w2")]),
+    operations,
+)
 @SETTINGS
 def test_stock_bookkeeping_never_goes_below_zero_and_matches_a_model(stock, ops):
     model = {(s.sku, s.facility_id): [s.on_hand, s.reserved] for s in stock}
@@ -497,7 +627,11 @@ def test_reserve_then_release_restores_and_reserve_then_ship_takes_the_units(sto
     assert release(reserved, sku, facility_id, quantity) == stock
     shipped = ship(reserved, sku, facility_id, quantity)
     after = next(s for s in shipped if (s.sku, s.facility_id) == (sku, facility_id))
-    assert (after.on_hand, after.reserved, after.available) == (before.on_hand - quantity, before.reserved, before.available - quantity)
+    assert (after.on_hand, after.reserved, after.available) == (
+        before.on_hand - quantity,
+        before.reserved,
+        before.available - quantity,
+    )
     assert [s for s in shipped if s is not after] == [s for s in stock if s is not before]  # nothing else moves
 
 
@@ -509,9 +643,13 @@ def test_reserve_then_release_restores_and_reserve_then_ship_takes_the_units(sto
     st.sampled_from(["charge", "cancel"]),
 )
 @SETTINGS
-def test_an_advance_exchange_waits_until_the_deadline_then_settles_for_good(shipped_at, days, scanned, nows, on_missing):
+def test_an_advance_exchange_waits_until_the_deadline_then_settles_for_good(
+    shipped_at, days, scanned, nows, on_missing
+):
     deadline = shipped_at + timedelta(days=days)
-    outcomes = [(now, advance_exchange_outcome(shipped_at, scanned, now, days, on_missing)) for now in sorted(map(at, nows))]
+    outcomes = [
+        (now, advance_exchange_outcome(shipped_at, scanned, now, days, on_missing)) for now in sorted(map(at, nows))
+    ]
     for now, outcome in outcomes:
         if scanned is not None and scanned <= deadline:
             assert outcome == "ok"

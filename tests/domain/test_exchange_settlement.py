@@ -72,11 +72,20 @@ def test_settling_agrees_with_the_plan(price, quantity, returned, fallback):
     """The workflow settles by `settle_difference(replacement_total(...))`; the plan said the same."""
     catalog = Catalog(variants=[Variant(sku="NEW", product_id="p", price=eur(price))])
     warehouse = Facility(
-        id="wh", kind=FacilityKind.WAREHOUSE, name="Warehouse", address=ADDRESS, location=AMSTERDAM,
-        capabilities=[Capability.RESTOCK], daily_capacity=100, cost_per_unit=0, currency="EUR",
-    )  # fmt: skip
+        id="wh",
+        kind=FacilityKind.WAREHOUSE,
+        name="Warehouse",
+        address=ADDRESS,
+        location=AMSTERDAM,
+        capabilities=[Capability.RESTOCK],
+        daily_capacity=100,
+        cost_per_unit=0,
+        currency="EUR",
+    )
     stock = [StockLevel(sku="NEW", facility_id="wh", on_hand=10)]
     request = ExchangeRequest(line_id="L1", replacement_sku="NEW", quantity=quantity, fallback=fallback)
-    plan = plan_exchange(request, eur(returned), catalog, stock, [warehouse], AMSTERDAM, "EUR", returned_quantity=quantity)
+    plan = plan_exchange(
+        request, eur(returned), catalog, stock, [warehouse], AMSTERDAM, "EUR", returned_quantity=quantity
+    )
     total = replacement_total([(eur(price), quantity)], "EUR")
     assert settle_difference(total, eur(returned), fallback) == (plan.settle_difference, plan.difference)

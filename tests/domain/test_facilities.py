@@ -124,7 +124,11 @@ def test_edges_that_are_valid(changes):
     [
         ({"capabilities": ["restock", "teleport"]}, "capabilities[1]", "Input should be 'restock'"),
         ({"capabilities": []}, "capabilities", "at least one capability"),
-        ({"capabilities": ["recycle", "restock", "recycle"]}, "capabilities[2]", "'recycle' is already capabilities[0]"),
+        (
+            {"capabilities": ["recycle", "restock", "recycle"]},
+            "capabilities[2]",
+            "'recycle' is already capabilities[0]",
+        ),
         ({"location": {"lat": 90.0001, "lon": 0}}, "location.lat", "less than or equal to 90"),
         ({"location": {"lat": -91, "lon": 0}}, "location.lat", "greater than or equal to -90"),
         ({"location": {"lat": 0, "lon": 180.5}}, "location.lon", "less than or equal to 180"),
@@ -153,7 +157,9 @@ def test_invalid_facilities_name_the_field(changes, field, problem):
 
 def test_every_problem_is_reported_at_once():
     with pytest.raises(ValidationError) as err:
-        Facility.model_validate({**VALID, "capabilities": ["x"], "location": {"lat": 100, "lon": 0}, "daily_capacity": -1})
+        Facility.model_validate(
+            {**VALID, "capabilities": ["x"], "location": {"lat": 100, "lon": 0}, "daily_capacity": -1}
+        )
     assert [api_path(e["loc"]) for e in err.value.errors()] == ["location.lat", "capabilities[0]", "daily_capacity"]
 
 
@@ -161,8 +167,16 @@ def test_every_problem_is_reported_at_once():
     "facilities,field,problem",
     [
         ([VALID, VALID], "facilities[1].id", "facility id 'wh_nl' is already facilities[0]"),
-        ([VALID, {**VALID, "id": "wh_gb", "currency": "GBP"}], "facilities[1].currency", "GBP differs from facilities[0]'s EUR"),
-        ([VALID, {**VALID, "id": "x", "daily_capacity": -3}], "facilities[1].daily_capacity", "greater than or equal to 0"),
+        (
+            [VALID, {**VALID, "id": "wh_gb", "currency": "GBP"}],
+            "facilities[1].currency",
+            "GBP differs from facilities[0]'s EUR",
+        ),
+        (
+            [VALID, {**VALID, "id": "x", "daily_capacity": -3}],
+            "facilities[1].daily_capacity",
+            "greater than or equal to 0",
+        ),
     ],
 )
 def test_invalid_registries_name_the_field(facilities, field, problem):
@@ -225,8 +239,22 @@ R, F, C = Capability.REFURBISH, Capability.RECYCLE, Capability.RESTOCK
         # ... but never one lacking the capability
         ([facility("ams", AMSTERDAM, [F]), facility("par", PARIS, [R])], {}, R, "shoes", 1, "par"),
         # ... or not accepting the category (ignoring case)
-        ([facility("ams", AMSTERDAM, [R], categories=["apparel"]), facility("par", PARIS, [R])], {}, R, "shoes", 1, "par"),
-        ([facility("ams", AMSTERDAM, [R], categories=["apparel"]), facility("par", PARIS, [R])], {}, R, " APPAREL", 1, "ams"),
+        (
+            [facility("ams", AMSTERDAM, [R], categories=["apparel"]), facility("par", PARIS, [R])],
+            {},
+            R,
+            "shoes",
+            1,
+            "par",
+        ),
+        (
+            [facility("ams", AMSTERDAM, [R], categories=["apparel"]), facility("par", PARIS, [R])],
+            {},
+            R,
+            " APPAREL",
+            1,
+            "ams",
+        ),
         # an uncategorised item only goes where every category is accepted
         ([facility("ams", AMSTERDAM, [R], categories=["apparel"]), facility("par", PARIS, [R])], {}, R, "", 1, "par"),
         # ... or full today
@@ -235,13 +263,41 @@ R, F, C = Capability.REFURBISH, Capability.RECYCLE, Capability.RESTOCK
         ([facility("ams", AMSTERDAM, [R], capacity=5), facility("par", PARIS, [R])], {"ams": 3}, R, "shoes", 2, "ams"),
         ([facility("ams", AMSTERDAM, [R], capacity=0), facility("par", PARIS, [R])], {}, R, "shoes", 1, "par"),
         # a load for other facilities changes nothing
-        ([facility("ams", AMSTERDAM, [R], capacity=5), facility("par", PARIS, [R])], {"elsewhere": 99}, R, "x", 5, "ams"),
+        (
+            [facility("ams", AMSTERDAM, [R], capacity=5), facility("par", PARIS, [R])],
+            {"elsewhere": 99},
+            R,
+            "x",
+            5,
+            "ams",
+        ),
         # within 0.5 km counts as equally near: the cheaper wins, then the smaller id
-        ([facility("a", north_of(AMSTERDAM, 0.4), [R], cost=90), facility("b", AMSTERDAM, [R], cost=100)], {}, R, "x", 1, "a"),
-        ([facility("b", north_of(AMSTERDAM, 0.4), [R]), facility("a", north_of(AMSTERDAM, 0.1), [R])], {}, R, "x", 1, "a"),
+        (
+            [facility("a", north_of(AMSTERDAM, 0.4), [R], cost=90), facility("b", AMSTERDAM, [R], cost=100)],
+            {},
+            R,
+            "x",
+            1,
+            "a",
+        ),
+        (
+            [facility("b", north_of(AMSTERDAM, 0.4), [R]), facility("a", north_of(AMSTERDAM, 0.1), [R])],
+            {},
+            R,
+            "x",
+            1,
+            "a",
+        ),
         ([facility("a", north_of(AMSTERDAM, 0.4), [R]), facility("b", AMSTERDAM, [R])], {}, R, "x", 1, "a"),
         # ... and farther than that the nearest wins, however cheap the other
-        ([facility("a", north_of(AMSTERDAM, 0.6), [R], cost=1), facility("b", AMSTERDAM, [R], cost=100)], {}, R, "x", 1, "b"),
+        (
+            [facility("a", north_of(AMSTERDAM, 0.6), [R], cost=1), facility("b", AMSTERDAM, [R], cost=100)],
+            {},
+            R,
+            "x",
+            1,
+            "b",
+        ),
         # the window is measured from the nearest: 0.4 and 0.8 km away do not chain into a tie with 0
         (
             [
@@ -249,15 +305,26 @@ R, F, C = Capability.REFURBISH, Capability.RECYCLE, Capability.RESTOCK
                 facility("mid", north_of(AMSTERDAM, 0.4), [R], cost=50),
                 facility("far", north_of(AMSTERDAM, 0.8), [R], cost=1),
             ],
-            {}, R, "x", 1, "mid",
+            {},
+            R,
+            "x",
+            1,
+            "mid",
         ),
         # costs in different currencies are not compared: the nearest of the equally near wins
         (
-            [facility("a", north_of(AMSTERDAM, 0.3), [R], cost=1, currency="GBP"), facility("b", AMSTERDAM, [R], cost=100)],
-            {}, R, "x", 1, "b",
+            [
+                facility("a", north_of(AMSTERDAM, 0.3), [R], cost=1, currency="GBP"),
+                facility("b", AMSTERDAM, [R], cost=100),
+            ],
+            {},
+            R,
+            "x",
+            1,
+            "b",
         ),
     ],
-)  # fmt: skip
+)
 def test_routing(facilities, load, capability, category, units, expected):
     decision = route_item(facilities, capability, category, units, AMSTERDAM, load)
     assert isinstance(decision, Routed) and decision.facility_id == expected
@@ -266,29 +333,57 @@ def test_routing(facilities, load, capability, category, units, expected):
 
 def test_a_routed_item_carries_distance_and_cost():
     decision = route_item([facility("utr", UTRECHT, [R], cost=250)], R, "shoes", 3, AMSTERDAM, {})
-    assert decision == Routed(facility_id="utr", distance_km=distance_km(AMSTERDAM, UTRECHT), cost=Money(amount=750, currency="EUR"))
+    assert decision == Routed(
+        facility_id="utr", distance_km=distance_km(AMSTERDAM, UTRECHT), cost=Money(amount=750, currency="EUR")
+    )
 
 
 @pytest.mark.parametrize(
     "facilities,load,category,units,code,words",
     [
         ([], {}, "shoes", 1, "no_capable_facility", "no facility can refurbish items"),
-        ([facility("ams", AMSTERDAM, [F, C])], {}, "shoes", 1, "no_capable_facility", "no facility can refurbish items"),
         (
-            [facility("ams", AMSTERDAM, [R], categories=["apparel"])], {}, "shoes", 1,
-            "category_not_accepted", "no facility that can refurbish items accepts 'shoes' items",
+            [facility("ams", AMSTERDAM, [F, C])],
+            {},
+            "shoes",
+            1,
+            "no_capable_facility",
+            "no facility can refurbish items",
         ),
         (
-            [facility("ams", AMSTERDAM, [R], categories=["apparel"])], {}, "", 1,
-            "category_not_accepted", "accepts uncategorised items",
+            [facility("ams", AMSTERDAM, [R], categories=["apparel"])],
+            {},
+            "shoes",
+            1,
+            "category_not_accepted",
+            "no facility that can refurbish items accepts 'shoes' items",
         ),
         (
-            [facility("ams", AMSTERDAM, [R], capacity=10), facility("par", PARIS, [R], capacity=4)], {"ams": 9}, "shoes", 5,
-            "no_capacity", "every facility that can refurbish 'shoes' items is full today: 5 units to place, at most 4 left",
+            [facility("ams", AMSTERDAM, [R], categories=["apparel"])],
+            {},
+            "",
+            1,
+            "category_not_accepted",
+            "accepts uncategorised items",
         ),
-        ([facility("ams", AMSTERDAM, [R], capacity=0)], {}, "shoes", 1, "no_capacity", "1 unit to place, at most 0 left"),
+        (
+            [facility("ams", AMSTERDAM, [R], capacity=10), facility("par", PARIS, [R], capacity=4)],
+            {"ams": 9},
+            "shoes",
+            5,
+            "no_capacity",
+            "every facility that can refurbish 'shoes' items is full today: 5 units to place, at most 4 left",
+        ),
+        (
+            [facility("ams", AMSTERDAM, [R], capacity=0)],
+            {},
+            "shoes",
+            1,
+            "no_capacity",
+            "1 unit to place, at most 0 left",
+        ),
     ],
-)  # fmt: skip
+)
 def test_an_item_nowhere_can_take_is_held_with_the_reason(facilities, load, category, units, code, words):
     decision = route_item(facilities, R, category, units, AMSTERDAM, load)
     assert isinstance(decision, Held) and decision.code == code and words in decision.reason, decision
@@ -344,15 +439,39 @@ def test_booking_in_turn_spills_over_to_the_next_nearest():
     [
         ([facility("ams", AMSTERDAM), facility("par", PARIS)], {}, 1, (), "ams"),
         # a facility that restocks but is no warehouse does not receive returns
-        ([facility("ams", AMSTERDAM, kind=FacilityKind.REFURBISHMENT_CENTRE), facility("par", PARIS)], {}, 1, (), "par"),
+        (
+            [facility("ams", AMSTERDAM, kind=FacilityKind.REFURBISHMENT_CENTRE), facility("par", PARIS)],
+            {},
+            1,
+            (),
+            "par",
+        ),
         # a warehouse that cannot restock does not either
         ([facility("ams", AMSTERDAM, [R, F]), facility("par", PARIS)], {}, 1, (), "par"),
         ([facility("ams", AMSTERDAM, capacity=3), facility("par", PARIS)], {"ams": 1}, 3, (), "par"),
         ([facility("ams", AMSTERDAM, capacity=3), facility("par", PARIS)], {"ams": 1}, 2, (), "ams"),
-        ([facility("ams", AMSTERDAM, categories=["apparel"]), facility("par", PARIS)], {}, 1, ("apparel", "shoes"), "par"),
-        ([facility("ams", AMSTERDAM, categories=["apparel", "shoes"]), facility("par", PARIS)], {}, 1, ("Shoes",), "ams"),
+        (
+            [facility("ams", AMSTERDAM, categories=["apparel"]), facility("par", PARIS)],
+            {},
+            1,
+            ("apparel", "shoes"),
+            "par",
+        ),
+        (
+            [facility("ams", AMSTERDAM, categories=["apparel", "shoes"]), facility("par", PARIS)],
+            {},
+            1,
+            ("Shoes",),
+            "ams",
+        ),
         ([facility("a", north_of(AMSTERDAM, 0.2), cost=50), facility("b", AMSTERDAM, cost=60)], {}, 1, (), "a"),
-        ([facility("ams", AMSTERDAM, capacity=0), facility("utr", UTRECHT, kind=FacilityKind.RECYCLER)], {}, 1, (), None),
+        (
+            [facility("ams", AMSTERDAM, capacity=0), facility("utr", UTRECHT, kind=FacilityKind.RECYCLER)],
+            {},
+            1,
+            (),
+            None,
+        ),
         ([], {}, 1, (), None),
     ],
 )
@@ -384,8 +503,10 @@ SITES = [AMSTERDAM, UTRECHT, north_of(AMSTERDAM, 3)]
 OFFSETS = [0.0, 0.001, -0.001, 0.002, -0.003, 0.004, -0.005, 0.007, -0.009, 0.01]
 nearby = st.builds(
     lambda site, dlat, dlon: GeoPoint(lat=site.lat + dlat, lon=site.lon + dlon),
-    st.sampled_from(SITES), st.sampled_from(OFFSETS), st.sampled_from(OFFSETS),
-)  # fmt: skip
+    st.sampled_from(SITES),
+    st.sampled_from(OFFSETS),
+    st.sampled_from(OFFSETS),
+)
 CAPABILITIES, KINDS = list(Capability), [FacilityKind.WAREHOUSE, FacilityKind.WAREHOUSE, *FacilityKind]
 specs = st.tuples(
     nearby,
@@ -405,18 +526,28 @@ def chosen_by(mask: int, values: list) -> list:
 def registry_and_load(specs_, currencies: list[str]) -> tuple[list[Facility], dict[str, int]]:
     facilities = [
         facility(
-            f"f{i}", at, chosen_by(caps, CAPABILITIES), kind=kind, categories=chosen_by(cats, CATEGORIES),
-            capacity=cap, cost=cost, currency=currencies[i % len(currencies)],
+            f"f{i}",
+            at,
+            chosen_by(caps, CAPABILITIES),
+            kind=kind,
+            categories=chosen_by(cats, CATEGORIES),
+            capacity=cap,
+            cost=cost,
+            currency=currencies[i % len(currencies)],
         )
         for i, (at, caps, kind, cats, cap, cost, _) in enumerate(specs_)
-    ]  # fmt: skip
+    ]
     return facilities, {f"f{i}": spec[-1] for i, spec in enumerate(specs_) if spec[-1] >= 0}
 
 
 def routing_cases(currencies=("EUR",)):
     return st.builds(
         lambda specs_, cur, capability, category, units, origin: (
-            *registry_and_load(specs_, cur), capability, category, units, origin
+            *registry_and_load(specs_, cur),
+            capability,
+            category,
+            units,
+            origin,
         ),
         st.lists(specs, max_size=10),
         st.permutations(list(currencies)),
@@ -505,9 +636,10 @@ def test_the_receiving_warehouse_is_a_nearest_capable_warehouse_with_room(case):
     facilities, load, _, _, units, shopper = case
     chosen = receiving_warehouse(facilities, shopper, load, units)
     ok = [
-        f for f in facilities
+        f
+        for f in facilities
         if f.kind is FacilityKind.WAREHOUSE and f.can(Capability.RESTOCK) and capacity_left(f, load) >= units
-    ]  # fmt: skip
+    ]
     if not ok:
         assert chosen is None
         return

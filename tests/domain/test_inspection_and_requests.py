@@ -40,10 +40,23 @@ def test_disposition_comes_from_the_rules(grade, category, disposition):
 
 
 def test_a_merchant_rule_changes_the_disposition_and_the_recovery_estimate():
-    rules = DispositionPolicy(rules=[DispositionRule(id="defective-liquidate", grades=[Grade.C], reasons=[ReturnReason.DEFECTIVE],
-                                                     disposition=DispositionKind.LIQUIDATE, recovery_percent=25)])
+    rules = DispositionPolicy(
+        rules=[
+            DispositionRule(
+                id="defective-liquidate",
+                grades=[Grade.C],
+                reasons=[ReturnReason.DEFECTIVE],
+                disposition=DispositionKind.LIQUIDATE,
+                recovery_percent=25,
+            )
+        ]
+    )
     got = outcome(line(ReturnReason.DEFECTIVE, price=2000, category="electronics"), Grade.C, rules=rules)
-    assert (got.disposition, got.rule, got.recovery_value.amount) == (DispositionKind.LIQUIDATE, "defective-liquidate", 500)
+    assert (got.disposition, got.rule, got.recovery_value.amount) == (
+        DispositionKind.LIQUIDATE,
+        "defective-liquidate",
+        500,
+    )
 
 
 @pytest.mark.parametrize("grade,expected", [(Grade.A, 3998), (Grade.B, 3998), (Grade.C, 1999), (Grade.D, 0)])
@@ -51,7 +64,10 @@ def test_shopper_reasons_refund_by_grade(grade, expected):
     assert outcome(line(ReturnReason.CHANGED_MIND), grade).refund.amount == expected
 
 
-@pytest.mark.parametrize("reason", [ReturnReason.DEFECTIVE, ReturnReason.WRONG_ITEM, ReturnReason.DAMAGED_IN_TRANSIT, ReturnReason.NOT_AS_DESCRIBED])
+@pytest.mark.parametrize(
+    "reason",
+    [ReturnReason.DEFECTIVE, ReturnReason.WRONG_ITEM, ReturnReason.DAMAGED_IN_TRANSIT, ReturnReason.NOT_AS_DESCRIBED],
+)
 def test_merchant_fault_refunds_in_full_when_the_reason_holds(reason):
     assert outcome(line(reason), Grade.D).refund.amount == 3998
     assert outcome(line(reason), Grade.D).findings == []
@@ -93,7 +109,9 @@ def test_refund_never_exceeds_the_items_value(reason, grade, matches, problem, q
     got = outcome(l, grade, paid(l, "USD"), matches_reason=matches, problem=problem)
     assert 0 <= got.refund.amount <= qty * price
     assert 0 <= got.recovery_value.amount <= price
-    assert got.flagged == (problem is not None or not matches or (not reason.is_merchant_fault and grade in (Grade.C, Grade.D)))
+    assert got.flagged == (
+        problem is not None or not matches or (not reason.is_merchant_fault and grade in (Grade.C, Grade.D))
+    )
     zero = Money.zero("USD")
     assert amount_due([got.refund, got.refund], zero, "USD").amount == 2 * got.refund.amount
 
@@ -108,7 +126,11 @@ def test_shipping_fee_comes_off_once_and_never_below_zero():
 def test_request_problems_name_the_item():
     problems = check_request(
         {"L1": 2, "L2": 1},
-        [RequestedItem(line_id="L1", quantity=3), RequestedItem(line_id="L9", quantity=1), RequestedItem(line_id="L2", quantity=1)],
+        [
+            RequestedItem(line_id="L1", quantity=3),
+            RequestedItem(line_id="L9", quantity=1),
+            RequestedItem(line_id="L2", quantity=1),
+        ],
         {"L2": 1},
     )
     assert [p.field for p in problems] == ["items[0].quantity", "items[1].line_id", "items[2].quantity"]
@@ -117,7 +139,9 @@ def test_request_problems_name_the_item():
 
 def test_duplicate_lines_and_empty_requests_are_problems():
     assert check_request({"L1": 2}, [], {})[0].field == "items"
-    dup = check_request({"L1": 2}, [RequestedItem(line_id="L1", quantity=1), RequestedItem(line_id="L1", quantity=1)], {})
+    dup = check_request(
+        {"L1": 2}, [RequestedItem(line_id="L1", quantity=1), RequestedItem(line_id="L1", quantity=1)], {}
+    )
     assert [p.field for p in dup] == ["items[1].line_id"]
 
 

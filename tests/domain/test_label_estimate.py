@@ -24,14 +24,26 @@ def usd(amount: int) -> Money:
     [
         (ReturnPolicy(return_shipping_fee=SHIPPING, currency="USD"), "US", "USD", [], 595),  # the merchant's own figure
         (ReturnPolicy(markets=[US], return_shipping_fee=SHIPPING), "US", "USD", [], 595),  # in the market's currency
-        (ReturnPolicy(markets=[US], return_shipping_fee=SHIPPING, currency="EUR"), "JP", "USD", [], None),  # priced in EUR there
+        (
+            ReturnPolicy(markets=[US], return_shipping_fee=SHIPPING, currency="EUR"),
+            "JP",
+            "USD",
+            [],
+            None,
+        ),  # priced in EUR there
         (ReturnPolicy(return_shipping_fee=SHIPPING), "US", "USD", [], None),  # no currency named: no figure
         (ReturnPolicy(return_shipping_fee=Fee(kind="percent", percent=10), currency="USD"), "US", "USD", [], None),
         (ReturnPolicy(), "US", "USD", [], None),
         # Labels bought lately say what labels cost: their median (the lower middle one), only in the order's currency.
         (ReturnPolicy(return_shipping_fee=SHIPPING, currency="USD"), "US", "USD", [usd(700), usd(450), usd(520)], 520),
         (ReturnPolicy(), "US", "USD", [usd(700), usd(450), usd(520), usd(480)], 480),
-        (ReturnPolicy(return_shipping_fee=SHIPPING, currency="USD"), "US", "USD", [Money(amount=1, currency="EUR")], 595),
+        (
+            ReturnPolicy(return_shipping_fee=SHIPPING, currency="USD"),
+            "US",
+            "USD",
+            [Money(amount=1, currency="EUR")],
+            595,
+        ),
         (ReturnPolicy(), "US", "usd", [usd(700)], 700),
     ],
 )
@@ -53,7 +65,9 @@ def test_a_3_dollar_item_with_5_95_return_shipping_is_kept_not_shipped():
         order_value=300,
         label_cost_estimate=label_cost_estimate(policy, "US", "USD", []),
     )
-    item = ReturnLine(line_id="L1", sku="SOCKS", quantity=1, unit_price=300, category="apparel", reason=ReturnReason.TOO_SMALL)
+    item = ReturnLine(
+        line_id="L1", sku="SOCKS", quantity=1, unit_price=300, category="apparel", reason=ReturnReason.TOO_SMALL
+    )
     q = evaluate(policy, ctx, [item], Resolution.REFUND, placed + timedelta(days=5))
     assert q.keep_items and q.items[0].keep_item
     assert q.return_shipping_fee.amount == 0 and q.settlement_amount == usd(300)  # no label, no fee: the 3.00 back

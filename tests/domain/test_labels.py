@@ -19,7 +19,11 @@ def usd(amount: int) -> Money:
 
 def rate(rate_id: str, carrier: str, service: str, cost: int, days: int | None, currency: str = "USD") -> RateOption:
     return RateOption(
-        rate_id=rate_id, carrier=carrier, service=service, cost=Money(amount=cost, currency=currency), delivery_days=days
+        rate_id=rate_id,
+        carrier=carrier,
+        service=service,
+        cost=Money(amount=cost, currency=currency),
+        delivery_days=days,
     )
 
 
@@ -62,15 +66,18 @@ def test_defaults_allow_everything_and_choose_the_cheapest():
         ({"carriers": ["  "]}, "carriers[0]", "blank"),
         ({"services": ["Priority", "PRIORITY"]}, "services[1]", "already services[0]"),
         ({"preferred_carriers": ["UPS", ""]}, "preferred_carriers[1]", "blank"),
-        ({"carriers": ["USPS"], "preferred_carriers": ["ups"], "selection": "preferred_carrier"},
-         "preferred_carriers[0]", "not an allowed carrier"),
+        (
+            {"carriers": ["USPS"], "preferred_carriers": ["ups"], "selection": "preferred_carrier"},
+            "preferred_carriers[0]",
+            "not an allowed carrier",
+        ),
         ({"selection": "slowest"}, "selection", "cheapest"),
         ({"max_cost": {"amount": -1, "currency": "USD"}}, "max_cost.amount", "greater than or equal to 0"),
         ({"max_cost": {"amount": 500, "currency": "US1"}}, "max_cost.currency", "ISO 4217"),
         ({"max_cost": 5.5}, "max_cost", "Money"),
         ({"cheapest": True}, "cheapest", "Extra inputs"),
     ],
-)  # fmt: skip
+)
 def test_invalid_rules_name_the_field(doc, where, words):
     with pytest.raises(ValidationError) as err:
         LabelRules.model_validate(doc)
@@ -100,22 +107,40 @@ def test_preferred_carriers_are_ignored_by_the_other_selections():
         (LabelRules(carriers=["ups"]), UPS_GROUND, "the only allowed rate"),
         (LabelRules(max_cost=usd(800)), GROUND, "cheapest of 2 allowed rates within the 8.00 USD budget"),
         (LabelRules(selection="fastest_within_budget"), EXPRESS, "fastest of 4 allowed rates (1 day)"),
-        (LabelRules(selection="fastest_within_budget", max_cost=usd(1000)), PRIORITY,
-         "fastest of 3 allowed rates within the 10.00 USD budget (2 days)"),
+        (
+            LabelRules(selection="fastest_within_budget", max_cost=usd(1000)),
+            PRIORITY,
+            "fastest of 3 allowed rates within the 10.00 USD budget (2 days)",
+        ),
         (LabelRules(selection="fastest_within_budget", max_cost=usd(758)), PRIORITY, "(2 days)"),  # at the budget: in
         (LabelRules(selection="fastest_within_budget", max_cost=usd(757)), GROUND, "the only allowed rate"),
-        (LabelRules(selection="preferred_carrier", preferred_carriers=["UPS", "USPS"]), UPS_GROUND,
-         "preferred carrier UPS (#1): its only allowed rate"),
-        (LabelRules(selection="preferred_carrier", preferred_carriers=["usps", "UPS"]), GROUND,
-         "preferred carrier usps (#1): cheapest of its 2 allowed rates"),
-        (LabelRules(selection="preferred_carrier", preferred_carriers=["FedEx", "UPS"], max_cost=usd(1000)),
-         UPS_GROUND, "FedEx: no allowed rate within the 10.00 USD budget; preferred carrier UPS (#2)"),
-        (LabelRules(selection="preferred_carrier", preferred_carriers=["DHL"]), GROUND,
-         "no preferred carrier (DHL) has an allowed rate: cheapest of 4 allowed rates"),
-        (LabelRules(selection="preferred_carrier", preferred_carriers=["UPS"], services=["Priority"]), PRIORITY,
-         "no preferred carrier (UPS) has an allowed rate: the only allowed rate"),
+        (
+            LabelRules(selection="preferred_carrier", preferred_carriers=["UPS", "USPS"]),
+            UPS_GROUND,
+            "preferred carrier UPS (#1): its only allowed rate",
+        ),
+        (
+            LabelRules(selection="preferred_carrier", preferred_carriers=["usps", "UPS"]),
+            GROUND,
+            "preferred carrier usps (#1): cheapest of its 2 allowed rates",
+        ),
+        (
+            LabelRules(selection="preferred_carrier", preferred_carriers=["FedEx", "UPS"], max_cost=usd(1000)),
+            UPS_GROUND,
+            "FedEx: no allowed rate within the 10.00 USD budget; preferred carrier UPS (#2)",
+        ),
+        (
+            LabelRules(selection="preferred_carrier", preferred_carriers=["DHL"]),
+            GROUND,
+            "no preferred carrier (DHL) has an allowed rate: cheapest of 4 allowed rates",
+        ),
+        (
+            LabelRules(selection="preferred_carrier", preferred_carriers=["UPS"], services=["Priority"]),
+            PRIORITY,
+            "no preferred carrier (UPS) has an allowed rate: the only allowed rate",
+        ),
     ],
-)  # fmt: skip
+)
 def test_each_selection_rule(rules, expected, reason):
     decision = chosen(rules)
     assert decision.chosen == expected
@@ -138,17 +163,29 @@ def test_alternatives_are_the_other_qualifying_rates_cheapest_first():
         ([rate("a", "UPS", "Surepost", 500, 3), rate("b", "UPS", "ground", 500, 3)], LabelRules(), "b"),
         ([rate("b", "UPS", "Ground", 500, 3), rate("a", "UPS", "Ground", 500, 3)], LabelRules(), "a"),
         # fastest: equal days -> lower cost; unknown days are slowest even when cheaper
-        ([rate("a", "UPS", "Air", 900, 2), rate("b", "DHL", "Air", 800, 2)],
-         LabelRules(selection="fastest_within_budget"), "b"),
-        ([rate("a", "UPS", "Air", 100, None), rate("b", "DHL", "Air", 800, 9)],
-         LabelRules(selection="fastest_within_budget"), "b"),
-        ([rate("a", "UPS", "Air", 300, None), rate("b", "DHL", "Air", 200, None)],
-         LabelRules(selection="fastest_within_budget"), "b"),
+        (
+            [rate("a", "UPS", "Air", 900, 2), rate("b", "DHL", "Air", 800, 2)],
+            LabelRules(selection="fastest_within_budget"),
+            "b",
+        ),
+        (
+            [rate("a", "UPS", "Air", 100, None), rate("b", "DHL", "Air", 800, 9)],
+            LabelRules(selection="fastest_within_budget"),
+            "b",
+        ),
+        (
+            [rate("a", "UPS", "Air", 300, None), rate("b", "DHL", "Air", 200, None)],
+            LabelRules(selection="fastest_within_budget"),
+            "b",
+        ),
         # a preferred carrier's cheapest, even when another carrier is cheaper and faster
-        ([rate("a", "UPS", "Air", 900, 2), rate("b", "UPS", "Ground", 700, 5), rate("c", "DHL", "Air", 100, 1)],
-         LabelRules(selection="preferred_carrier", preferred_carriers=["ups"]), "b"),
+        (
+            [rate("a", "UPS", "Air", 900, 2), rate("b", "UPS", "Ground", 700, 5), rate("c", "DHL", "Air", 100, 1)],
+            LabelRules(selection="preferred_carrier", preferred_carriers=["ups"]),
+            "b",
+        ),
     ],
-)  # fmt: skip
+)
 def test_ties_are_broken_deterministically(rates, rules, expected):
     assert chosen(rules, rates).chosen.rate_id == expected
     assert chosen(rules, rates[::-1]).chosen.rate_id == expected
@@ -176,21 +213,45 @@ def test_a_rate_id_counts_once():
     ("rates", "rules", "code", "words"),
     [
         ([], LabelRules(), "no_rates", "no rates"),
-        (QUOTED, LabelRules(carriers=["DHL"]), "carrier_not_allowed",
-         "none of the 4 quoted rates is allowed (allowed: carriers DHL); the cheapest quoted is USPS GroundAdvantage at 5.20 USD"),
-        (QUOTED, LabelRules(carriers=["UPS"], services=["Express"]), "carrier_not_allowed",
-         "(allowed: carriers UPS; services Express)"),
-        (QUOTED, LabelRules(max_cost=usd(500)), "over_budget",
-         "the cheapest allowed rate, USPS GroundAdvantage at 5.20 USD, is over the 5.00 USD budget "
-         "(none of the 4 allowed rates is within it)"),
-        (QUOTED, LabelRules(carriers=["FedEx"], max_cost=usd(2499)), "over_budget",
-         "the cheapest allowed rate, FedEx Express at 25.00 USD, is over the 24.99 USD budget"),
-        (QUOTED, LabelRules(max_cost=Money(amount=10_000, currency="EUR")), "over_budget",
-         "none of the 4 allowed rates is priced in EUR like the 100.00 EUR budget; the cheapest is USPS GroundAdvantage at 5.20 USD"),
-        (QUOTED, LabelRules(selection="preferred_carrier", preferred_carriers=["UPS"], max_cost=usd(1)), "over_budget",
-         "over the 0.01 USD budget"),
+        (
+            QUOTED,
+            LabelRules(carriers=["DHL"]),
+            "carrier_not_allowed",
+            "none of the 4 quoted rates is allowed (allowed: carriers DHL); the cheapest quoted is USPS GroundAdvantage at 5.20 USD",
+        ),
+        (
+            QUOTED,
+            LabelRules(carriers=["UPS"], services=["Express"]),
+            "carrier_not_allowed",
+            "(allowed: carriers UPS; services Express)",
+        ),
+        (
+            QUOTED,
+            LabelRules(max_cost=usd(500)),
+            "over_budget",
+            "the cheapest allowed rate, USPS GroundAdvantage at 5.20 USD, is over the 5.00 USD budget "
+            "(none of the 4 allowed rates is within it)",
+        ),
+        (
+            QUOTED,
+            LabelRules(carriers=["FedEx"], max_cost=usd(2499)),
+            "over_budget",
+            "the cheapest allowed rate, FedEx Express at 25.00 USD, is over the 24.99 USD budget",
+        ),
+        (
+            QUOTED,
+            LabelRules(max_cost=Money(amount=10_000, currency="EUR")),
+            "over_budget",
+            "none of the 4 allowed rates is priced in EUR like the 100.00 EUR budget; the cheapest is USPS GroundAdvantage at 5.20 USD",
+        ),
+        (
+            QUOTED,
+            LabelRules(selection="preferred_carrier", preferred_carriers=["UPS"], max_cost=usd(1)),
+            "over_budget",
+            "over the 0.01 USD budget",
+        ),
     ],
-)  # fmt: skip
+)
 def test_when_nothing_qualifies_the_answer_says_why(rates, rules, code, words):
     decision = choose_rate(rules, rates)
     assert isinstance(decision, NoRate) and decision.code == code
@@ -217,27 +278,35 @@ rates_ = st.lists(
 )
 rules_ = st.builds(
     lambda carriers, services, budget, selection, preferred: LabelRules(
-        carriers=carriers, services=services, max_cost=budget, selection=selection,
+        carriers=carriers,
+        services=services,
+        max_cost=budget,
+        selection=selection,
         preferred_carriers=[p for p in preferred if not carriers or p in carriers] or carriers[:1] or ["UPS"],
     ),
     st.lists(st.sampled_from(["USPS", "UPS", "FedEx", "DHL"]), unique=True, max_size=3),
     st.lists(st.sampled_from(["ground", "priority", "express"]), unique=True, max_size=2),
-    st.one_of(st.none(), st.builds(Money, amount=st.integers(0, 1500), currency=st.sampled_from(["USD", "USD", "EUR"]))),
+    st.one_of(
+        st.none(), st.builds(Money, amount=st.integers(0, 1500), currency=st.sampled_from(["USD", "USD", "EUR"]))
+    ),
     st.sampled_from(["cheapest", "fastest_within_budget", "preferred_carrier"]),
     st.lists(st.sampled_from(["UPS", "USPS", "DHL"]), unique=True, max_size=3),
-)  # fmt: skip
+)
 
 
 def qualifying(rules: LabelRules, rates: list[RateOption]) -> list[RateOption]:
     """The rule, restated plainly: allowed carrier and service, within the budget and in its currency."""
     carriers, services = {c.lower() for c in rules.carriers}, {s.lower() for s in rules.services}
     return [
-        r for r in rates
+        r
+        for r in rates
         if (not carriers or r.carrier.lower() in carriers)
         and (not services or r.service.lower() in services)
-        and (rules.max_cost is None
-             or (r.cost.currency == rules.max_cost.currency and r.cost.amount <= rules.max_cost.amount))
-    ]  # fmt: skip
+        and (
+            rules.max_cost is None
+            or (r.cost.currency == rules.max_cost.currency and r.cost.amount <= rules.max_cost.amount)
+        )
+    ]
 
 
 @SETTINGS
@@ -277,8 +346,11 @@ def test_cheapest_never_costs_more_than_any_qualifying_rate(rules, rates):
     decision = choose_rate(rules, rates)
     if isinstance(decision, RateChoice):
         chosen_ = decision.chosen
-        assert all(chosen_.cost.amount <= r.cost.amount for r in qualifying(rules, rates)
-                   if r.cost.currency == chosen_.cost.currency)  # fmt: skip
+        assert all(
+            chosen_.cost.amount <= r.cost.amount
+            for r in qualifying(rules, rates)
+            if r.cost.currency == chosen_.cost.currency
+        )
         assert all(chosen_.cost.amount <= a.cost.amount for a in decision.alternatives)
 
 
@@ -292,7 +364,9 @@ def test_fastest_is_never_slower_than_a_qualifying_rate(rules, rates):
             if days is None:
                 assert other.delivery_days is None
             elif other.delivery_days is not None:
-                assert days < other.delivery_days or (days == other.delivery_days and decision.chosen.cost.amount <= other.cost.amount)
+                assert days < other.delivery_days or (
+                    days == other.delivery_days and decision.chosen.cost.amount <= other.cost.amount
+                )
 
 
 @SETTINGS

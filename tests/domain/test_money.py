@@ -38,7 +38,13 @@ def test_total_is_the_sum(amounts):
 
 @pytest.mark.parametrize(
     "amount,currency,text",
-    [(595, "EUR", "5.95 EUR"), (5, "USD", "0.05 USD"), (500, "JPY", "500 JPY"), (1234, "KWD", "1.234 KWD"), (0, "GBP", "0.00 GBP")],
+    [
+        (595, "EUR", "5.95 EUR"),
+        (5, "USD", "0.05 USD"),
+        (500, "JPY", "500 JPY"),
+        (1234, "KWD", "1.234 KWD"),
+        (0, "GBP", "0.00 GBP"),
+    ],
 )
 def test_display_uses_the_currencys_minor_unit(amount, currency, text):
     assert Money(amount=amount, currency=currency).display() == text

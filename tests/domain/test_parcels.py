@@ -10,7 +10,9 @@ from domain.returns import ReturnLine, ReturnReason
 
 
 def line(line_id: str, qty: int, category: str = "") -> ReturnLine:
-    return ReturnLine(line_id=line_id, sku=line_id, quantity=qty, unit_price=100, category=category, reason=ReturnReason.TOO_SMALL)
+    return ReturnLine(
+        line_id=line_id, sku=line_id, quantity=qty, unit_price=100, category=category, reason=ReturnReason.TOO_SMALL
+    )
 
 
 def test_a_few_items_are_one_parcel():
@@ -21,7 +23,9 @@ def test_a_few_items_are_one_parcel():
 def test_a_bulk_line_is_split_across_parcels():
     parcels = plan_parcels([line("L1", 25, "shoes")])  # 25 x 40 oz = 1000 oz > 800
     assert [(p.number, [(i.line_id, i.quantity) for i in p.items], p.weight_oz) for p in parcels] == [
-        (1, [("L1", 20)], 800), (2, [("L1", 5)], 200)]
+        (1, [("L1", 20)], 800),
+        (2, [("L1", 5)], 200),
+    ]
 
 
 def test_a_unit_heavier_than_a_parcel_gets_its_own():
@@ -29,14 +33,22 @@ def test_a_unit_heavier_than_a_parcel_gets_its_own():
     assert [p.weight_oz for p in parcels] == [48, 48]
 
 
-@given(st.lists(st.tuples(st.integers(1, 60), st.sampled_from(["", "apparel", "shoes", "electronics", "home"])), min_size=1, max_size=6))
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 60), st.sampled_from(["", "apparel", "shoes", "electronics", "home"])),
+        min_size=1,
+        max_size=6,
+    )
+)
 def test_every_unit_is_packed_once_and_no_parcel_is_over_the_limit(spec):
     lines = [line(f"L{i}", q, c) for i, (q, c) in enumerate(spec)]
     parcels = plan_parcels(lines)
     packed: dict[str, int] = {}
     for p in parcels:
         assert p.weight_oz <= MAX_PARCEL_OZ
-        assert p.weight_oz == sum(i.quantity * unit_weight_oz(next(l.category for l in lines if l.line_id == i.line_id)) for i in p.items)
+        assert p.weight_oz == sum(
+            i.quantity * unit_weight_oz(next(l.category for l in lines if l.line_id == i.line_id)) for i in p.items
+        )
         for i in p.items:
             packed[i.line_id] = packed.get(i.line_id, 0) + i.quantity
     assert packed == {l.line_id: l.quantity for l in lines}

@@ -69,7 +69,12 @@ def test_exactly_the_headroom_may_be_paid_and_one_minor_unit_more_may_not():
     assert headroom(pay(), recorded) == 5_000
     assert check(pay(), Payout.refund("r3-refund", "r3", 5_000), recorded) is None
     refusal = check(pay(), Payout.credit("r3-credit", "r3", 5_001), recorded)
-    assert (refusal.code, refusal.captured, refusal.already_paid, refusal.requested) == ("exceeds_capture", 10_000, 5_000, 5_001)
+    assert (refusal.code, refusal.captured, refusal.already_paid, refusal.requested) == (
+        "exceeds_capture",
+        10_000,
+        5_000,
+        5_001,
+    )
     assert "50.01 USD" in refusal.message and "100.00 USD captured" in refusal.message
 
 
@@ -99,7 +104,9 @@ def test_a_retried_payout_is_not_counted_against_itself():
 
 
 def test_a_payment_intent_and_its_charge_are_one_payment_with_one_key():
-    by_intent = PaymentFacts(reference="pi_1", status="succeeded", currency="USD", captured=1, payment_intent="pi_1", charge="ch_1")
+    by_intent = PaymentFacts(
+        reference="pi_1", status="succeeded", currency="USD", captured=1, payment_intent="pi_1", charge="ch_1"
+    )
     by_charge = by_intent.model_copy(update={"reference": "ch_1"})
     assert by_intent.key == by_charge.key == "pi_1"
     assert set(by_intent.aliases) == set(by_charge.aliases) == {"pi_1", "ch_1"}
@@ -115,7 +122,9 @@ def test_a_disputed_payment_counts_as_paid_back_and_says_so():
         assert refusal.code == "charge_disputed" and "disputed" in refusal.message and not refusal.tenancy
     # After a partial refund the dispute is over the rest: still nothing more.
     partly = pay().model_copy(update={"disputed": 6_000})
-    assert check(partly, Payout.credit("k", "r2", 1), [Payout.refund("r1-refund", "r1", 4_000)]).code == "charge_disputed"
+    assert (
+        check(partly, Payout.credit("k", "r2", 1), [Payout.refund("r1-refund", "r1", 4_000)]).code == "charge_disputed"
+    )
 
 
 @pytest.mark.parametrize(
@@ -192,7 +201,9 @@ def test_whatever_happens_to_an_order_returnflow_never_pays_out_more_than_was_ca
         if kind == "outside_refund":
             at_stripe = sum(r.amount for r in stripe_refunds.values() if r.status != "failed")
             if amount <= captured - at_stripe:
-                stripe_refunds[f"outside-{len(stripe_refunds)}"] = ProviderRefund(id="re", amount=amount, status="succeeded")
+                stripe_refunds[f"outside-{len(stripe_refunds)}"] = ProviderRefund(
+                    id="re", amount=amount, status="succeeded"
+                )
             continue
         refund = kind in ("refund", "payback_refund")
         key = f"{return_id}-{'refund' if refund else 'credit'}"

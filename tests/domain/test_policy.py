@@ -40,7 +40,14 @@ def line(line_id="L1", *, sku="SKU-1", qty=1, price=10_000, category="apparel", 
 
 
 def context(
-    *, country="US", currency="USD", delivered: datetime | None = DELIVERED, tier=None, tags=None, order_value=10_000, label_cost=None,
+    *,
+    country="US",
+    currency="USD",
+    delivered: datetime | None = DELIVERED,
+    tier=None,
+    tags=None,
+    order_value=10_000,
+    label_cost=None,
     strict=False,
 ) -> ReturnContext:
     return ReturnContext(
@@ -80,7 +87,11 @@ US30 = Market(code="US", window_days=30, transit_allowance_days=10, currency="US
         (ReturnPolicy(default_window_days=10, default_transit_allowance_days=2), None, PLACED + timedelta(days=12)),
         (ReturnPolicy(markets=[US30]), DELIVERED, DELIVERED + timedelta(days=30)),
         (ReturnPolicy(markets=[US30]), None, PLACED + timedelta(days=10 + 30)),  # the market's allowance
-        (ReturnPolicy(markets=[US30.model_copy(update={"window_days": 45})]), DELIVERED, DELIVERED + timedelta(days=45)),
+        (
+            ReturnPolicy(markets=[US30.model_copy(update={"window_days": 45})]),
+            DELIVERED,
+            DELIVERED + timedelta(days=45),
+        ),
     ],
 )
 def test_window_counts_from_delivery_or_placement_plus_allowance_and_its_end_is_inclusive(policy, delivered, ends):
@@ -89,7 +100,9 @@ def test_window_counts_from_delivery_or_placement_plus_allowance_and_its_end_is_
     late = quote(policy, delivered=delivered, at=ends + timedelta(seconds=1))
     assert not late.eligible and not late.items[0].eligible
     assert late.reasons == late.items[0].reasons
-    assert late.reasons[0].startswith("The ") and late.reasons[0].endswith(f"return window ended on {ends.date().isoformat()}.")
+    assert late.reasons[0].startswith("The ") and late.reasons[0].endswith(
+        f"return window ended on {ends.date().isoformat()}."
+    )
     assert late.settlement_amount.amount == 0 and late.items[0].refund_amount.amount == 0
 
 
@@ -135,7 +148,9 @@ def test_the_most_specific_market_for_the_destination_applies(country, currency,
 def test_market_order_does_not_matter():
     reversed_policy = MARKETS.model_copy(update={"markets": list(reversed(MARKETS.markets))})
     for country in ("NL", "DE", "US", "JP"):
-        assert quote(reversed_policy, country=country, currency="EUR") == quote(MARKETS, country=country, currency="EUR")
+        assert quote(reversed_policy, country=country, currency="EUR") == quote(
+            MARKETS, country=country, currency="EUR"
+        )
 
 
 @pytest.mark.parametrize(
@@ -149,7 +164,9 @@ def test_market_order_does_not_matter():
     ],
 )
 def test_eu_shoppers_always_get_14_days(country, rule_days, tier_days, expected, floor_note):
-    policy = ReturnPolicy(rules=[rule(window_days=rule_days)], tiers=[LoyaltyTier(name="t", extra_window_days=tier_days)])
+    policy = ReturnPolicy(
+        rules=[rule(window_days=rule_days)], tiers=[LoyaltyTier(name="t", extra_window_days=tier_days)]
+    )
     q = quote(policy, country=country, tier="t")
     assert q.items[0].window_ends_at == DELIVERED + timedelta(days=expected)
     assert ("EU law gives you at least 14 days" in fired(q)) == floor_note
@@ -172,7 +189,12 @@ def test_eu_shoppers_always_get_14_days(country, rule_days, tier_days, expected,
         (RuleMatch(price_min=100, price_max=200), line(price=200), {}, True),
         (RuleMatch(price_min=100, price_max=200), line(price=201), {}, False),
         (RuleMatch(price_min=100), line(price=99), {}, False),
-        (RuleMatch(skus=["SKU-1"], categories=["shoes"]), line(sku="SKU-1", category="apparel"), {}, False),  # all criteria
+        (
+            RuleMatch(skus=["SKU-1"], categories=["shoes"]),
+            line(sku="SKU-1", category="apparel"),
+            {},
+            False,
+        ),  # all criteria
     ],
 )
 def test_rule_matching(match, the_line, tags, matches):
@@ -182,7 +204,12 @@ def test_rule_matching(match, the_line, tags, matches):
 
 FINAL = ReturnPolicy(
     rules=[
-        rule("gift", description="Gift cards can't be returned.", match=RuleMatch(categories=["gift_cards"]), final_sale=True),
+        rule(
+            "gift",
+            description="Gift cards can't be returned.",
+            match=RuleMatch(categories=["gift_cards"]),
+            final_sale=True,
+        ),
         rule("tagged", match=RuleMatch(tags=["final_sale"]), final_sale=True),
     ]
 )
@@ -191,9 +218,27 @@ FINAL = ReturnPolicy(
 @pytest.mark.parametrize(
     "the_line,tags,eligible,reason,sentence",
     [
-        (line(category="gift_cards"), {}, False, "SKU-1 is final sale and can't be returned.", "Gift cards can't be returned."),
-        (line(), {"L1": ["final_sale"]}, False, "SKU-1 is final sale and can't be returned.", "This item is final sale"),
-        (line(category="gift_cards", reason=R.DEFECTIVE), {}, True, None, "Final-sale terms don't apply because the item is defective."),
+        (
+            line(category="gift_cards"),
+            {},
+            False,
+            "SKU-1 is final sale and can't be returned.",
+            "Gift cards can't be returned.",
+        ),
+        (
+            line(),
+            {"L1": ["final_sale"]},
+            False,
+            "SKU-1 is final sale and can't be returned.",
+            "This item is final sale",
+        ),
+        (
+            line(category="gift_cards", reason=R.DEFECTIVE),
+            {},
+            True,
+            None,
+            "Final-sale terms don't apply because the item is defective.",
+        ),
         (line(category="gift_cards", reason=R.WRONG_ITEM), {}, True, None, "you received the wrong item"),
         (line(), {}, True, None, None),
     ],
@@ -224,7 +269,13 @@ def test_final_sale(the_line, tags, eligible, reason, sentence):
         ),
         (
             [
-                rule("high", priority=5, description="Apparel: 10 days.", match=RuleMatch(categories=["apparel"]), window_days=10),
+                rule(
+                    "high",
+                    priority=5,
+                    description="Apparel: 10 days.",
+                    match=RuleMatch(categories=["apparel"]),
+                    window_days=10,
+                ),
                 rule("low", priority=-1, match=RuleMatch(skus=["SKU-1"]), window_days=60),
             ],
             10,
@@ -259,7 +310,14 @@ def test_exchange_only(resolution, eligible, reasons):
 
 
 SWIM = ReturnPolicy(
-    rules=[rule("swim", match=RuleMatch(categories=["swimwear"]), inspection_required=True, photos_required_for=[R.DEFECTIVE])],
+    rules=[
+        rule(
+            "swim",
+            match=RuleMatch(categories=["swimwear"]),
+            inspection_required=True,
+            photos_required_for=[R.DEFECTIVE],
+        )
+    ],
     keep_item_below=1_000_000,
     currency="USD",
 )
@@ -295,19 +353,103 @@ BRONZE = LoyaltyTier(name="bronze")
         (PCT15, line(price=4_000, qty=3), Resolution.REFUND, None, 1_800, None),  # on the line's paid value
         (Fee(kind="percent", percent=100), line(price=4_000), Resolution.REFUND, None, 4_000, None),
         (FLAT5, line(price=4_000, qty=3), Resolution.REFUND, None, 1_500, None),  # flat: per unit returned
-        (Fee(kind="flat", amount=9_000), line(price=4_000, qty=2), Resolution.REFUND, None, 8_000, None),  # capped at paid
+        (
+            Fee(kind="flat", amount=9_000),
+            line(price=4_000, qty=2),
+            Resolution.REFUND,
+            None,
+            8_000,
+            None,
+        ),  # capped at paid
         (PCT15, line(price=1_000, reason=R.DEFECTIVE), Resolution.REFUND, None, 0, "because the item is defective"),
-        (Fee(kind="percent", percent=15, waived_for_reasons=[]), line(reason=R.WRONG_ITEM), Resolution.REFUND, None, 0, "wrong item"),
-        (Fee(kind="percent", percent=15, waived_for_reasons=[]), line(reason=R.DAMAGED_IN_TRANSIT), Resolution.REFUND, None, 0, "damaged"),
-        (Fee(kind="percent", percent=10, waived_for_reasons=[R.CHANGED_MIND]), line(reason=R.CHANGED_MIND), Resolution.REFUND, None, 0, "changed your mind"),
-        (Fee(kind="percent", percent=10, waived_for_reasons=[R.CHANGED_MIND]), line(reason=R.TOO_SMALL), Resolution.REFUND, None, 1_000, None),
-        (Fee(kind="percent", percent=10, waived_for_resolutions=[Resolution.STORE_CREDIT]), line(), Resolution.STORE_CREDIT, None, 0, "you chose store credit"),
-        (Fee(kind="percent", percent=10, waived_for_resolutions=[Resolution.EXCHANGE]), line(), Resolution.EXCHANGE, None, 0, "you chose an exchange"),
-        (Fee(kind="percent", percent=10, waived_for_resolutions=[Resolution.EXCHANGE]), line(), Resolution.REFUND, None, 1_000, None),
-        (Fee(kind="percent", percent=10, waived_for_tiers=["silver"]), line(), Resolution.REFUND, "silver", 0, "as a silver member"),
-        (Fee(kind="percent", percent=10, waived_for_tiers=["silver"]), line(), Resolution.REFUND, "SILVER", 0, "as a silver member"),
-        (Fee(kind="percent", percent=10, waived_for_tiers=["silver"]), line(), Resolution.REFUND, "bronze", 1_000, None),
-        (Fee(kind="percent", percent=10), line(), Resolution.REFUND, "gold", 0, "as a gold member"),  # tier waives all fees
+        (
+            Fee(kind="percent", percent=15, waived_for_reasons=[]),
+            line(reason=R.WRONG_ITEM),
+            Resolution.REFUND,
+            None,
+            0,
+            "wrong item",
+        ),
+        (
+            Fee(kind="percent", percent=15, waived_for_reasons=[]),
+            line(reason=R.DAMAGED_IN_TRANSIT),
+            Resolution.REFUND,
+            None,
+            0,
+            "damaged",
+        ),
+        (
+            Fee(kind="percent", percent=10, waived_for_reasons=[R.CHANGED_MIND]),
+            line(reason=R.CHANGED_MIND),
+            Resolution.REFUND,
+            None,
+            0,
+            "changed your mind",
+        ),
+        (
+            Fee(kind="percent", percent=10, waived_for_reasons=[R.CHANGED_MIND]),
+            line(reason=R.TOO_SMALL),
+            Resolution.REFUND,
+            None,
+            1_000,
+            None,
+        ),
+        (
+            Fee(kind="percent", percent=10, waived_for_resolutions=[Resolution.STORE_CREDIT]),
+            line(),
+            Resolution.STORE_CREDIT,
+            None,
+            0,
+            "you chose store credit",
+        ),
+        (
+            Fee(kind="percent", percent=10, waived_for_resolutions=[Resolution.EXCHANGE]),
+            line(),
+            Resolution.EXCHANGE,
+            None,
+            0,
+            "you chose an exchange",
+        ),
+        (
+            Fee(kind="percent", percent=10, waived_for_resolutions=[Resolution.EXCHANGE]),
+            line(),
+            Resolution.REFUND,
+            None,
+            1_000,
+            None,
+        ),
+        (
+            Fee(kind="percent", percent=10, waived_for_tiers=["silver"]),
+            line(),
+            Resolution.REFUND,
+            "silver",
+            0,
+            "as a silver member",
+        ),
+        (
+            Fee(kind="percent", percent=10, waived_for_tiers=["silver"]),
+            line(),
+            Resolution.REFUND,
+            "SILVER",
+            0,
+            "as a silver member",
+        ),
+        (
+            Fee(kind="percent", percent=10, waived_for_tiers=["silver"]),
+            line(),
+            Resolution.REFUND,
+            "bronze",
+            1_000,
+            None,
+        ),
+        (
+            Fee(kind="percent", percent=10),
+            line(),
+            Resolution.REFUND,
+            "gold",
+            0,
+            "as a gold member",
+        ),  # tier waives all fees
     ],
 )
 def test_restocking_fee_and_its_waivers(fee, the_line, resolution, tier, expected, waiver):
@@ -338,7 +480,10 @@ def test_flat_fee_is_read_in_the_market_currency_and_skipped_when_the_order_is_i
 def test_a_flat_fee_is_never_charged_in_another_currency_where_no_market_matches():
     """Issue 10: a flat return-shipping fee of 595 became 595 JPY on a JPY order no market matched."""
     policy = ReturnPolicy(
-        markets=[US30], return_shipping_fee=Fee(kind="flat", amount=595), rules=[rule(restocking_fee=FLAT5)], currency="USD"
+        markets=[US30],
+        return_shipping_fee=Fee(kind="flat", amount=595),
+        rules=[rule(restocking_fee=FLAT5)],
+        currency="USD",
     )
     yen = quote(policy, country="JP", currency="JPY", strict=True)  # as the API builds contexts
     assert (yen.return_shipping_fee.amount, yen.items[0].restocking_fee.amount) == (0, 0)
@@ -346,7 +491,10 @@ def test_a_flat_fee_is_never_charged_in_another_currency_where_no_market_matches
     assert "No return shipping fee: it is priced in USD, and this order is in JPY." in yen.rules_fired
     assert "No restocking fee: it is priced in USD, and this order is in JPY." in yen.items[0].rules_fired
     assert not any("per item applies" in s for s in yen.rules_fired)  # no sentence promises a fee it does not charge
-    assert yen.needs_review and "no market covers JP and the policy's flat amounts are priced in USD" in yen.review_reasons[0]
+    assert (
+        yen.needs_review
+        and "no market covers JP and the policy's flat amounts are priced in USD" in yen.review_reasons[0]
+    )
     # In their own currency they are charged, market or not.
     dollars = quote(policy, country="JP", currency="USD", strict=True)
     assert (dollars.return_shipping_fee.amount, dollars.items[0].restocking_fee.amount) == (595, 500)
@@ -355,13 +503,18 @@ def test_a_flat_fee_is_never_charged_in_another_currency_where_no_market_matches
     legacy = ReturnPolicy(return_shipping_fee=Fee(kind="flat", amount=595), keep_item_below=1_000_000)
     unpriced = quote(legacy, country="JP", currency="JPY", strict=True)
     assert unpriced.return_shipping_fee.amount == 0 and not unpriced.keep_items
-    assert "No return shipping fee: the policy does not say which currency it is in, and this order is in JPY." in unpriced.rules_fired
+    assert (
+        "No return shipping fee: the policy does not say which currency it is in, and this order is in JPY."
+        in unpriced.rules_fired
+    )
     assert "name no currency" in unpriced.review_reasons[0]
     # ...unless the return was created under the old rule (a workflow started before replays it so).
     old = quote(legacy, country="JP", currency="JPY")
     assert old.keep_items and not old.needs_review
     # Percent fees have no currency: they apply to any order, and nothing is held for them.
-    pct = quote(ReturnPolicy(return_shipping_fee=Fee(kind="percent", percent=10)), country="JP", currency="JPY", strict=True)
+    pct = quote(
+        ReturnPolicy(return_shipping_fee=Fee(kind="percent", percent=10)), country="JP", currency="JPY", strict=True
+    )
     assert pct.return_shipping_fee.amount == 1_000 and not pct.needs_review
 
 
@@ -394,12 +547,33 @@ TWO = [line("L1", price=2_000), line("L2", sku="SKU-2", price=3_000)]
     [
         (SHIP, TWO, Resolution.REFUND, None, 595, "Return shipping costs 5.95 USD"),  # once per return
         (Fee(kind="percent", percent=10), TWO, Resolution.REFUND, None, 500, "10% of the items' price"),
-        (SHIP, [TWO[0], line("L2", reason=R.DEFECTIVE)], Resolution.REFUND, None, 0, "Free return shipping because the item is defective"),
+        (
+            SHIP,
+            [TWO[0], line("L2", reason=R.DEFECTIVE)],
+            Resolution.REFUND,
+            None,
+            0,
+            "Free return shipping because the item is defective",
+        ),
         (SHIP, TWO, Resolution.STORE_CREDIT, None, 0, "Free return shipping because you chose store credit"),
         (SHIP, TWO, Resolution.REFUND, "gold", 0, "Free return shipping as a gold member"),
         (SHIP, TWO, Resolution.REFUND, "silver", 595, "Return shipping costs"),
-        (Fee(kind="flat", amount=595), TWO, Resolution.REFUND, "platinum", 0, "as a platinum member"),  # waive_fees tier
-        (Fee(kind="flat", amount=10_000), [line(price=1_000)], Resolution.REFUND, None, 10_000, "Return shipping costs"),
+        (
+            Fee(kind="flat", amount=595),
+            TWO,
+            Resolution.REFUND,
+            "platinum",
+            0,
+            "as a platinum member",
+        ),  # waive_fees tier
+        (
+            Fee(kind="flat", amount=10_000),
+            [line(price=1_000)],
+            Resolution.REFUND,
+            None,
+            10_000,
+            "Return shipping costs",
+        ),
     ],
 )
 def test_return_shipping_fee_and_its_waivers(fee, lines, resolution, tier, expected, sentence):
@@ -417,7 +591,9 @@ def test_no_shipping_fee_when_every_item_is_kept_or_nothing_is_eligible():
     gold = [LoyaltyTier(name="gold")]
     kept = quote(ReturnPolicy(return_shipping_fee=SHIP, keep_item_below=5_000, tiers=gold, currency="USD"), TWO[:1])
     assert kept.keep_items and kept.return_shipping_fee.amount == 0 and kept.settlement_amount.amount == 2_000
-    late = quote(ReturnPolicy(return_shipping_fee=SHIP, tiers=gold, currency="USD"), TWO, at=DELIVERED + timedelta(days=90))
+    late = quote(
+        ReturnPolicy(return_shipping_fee=SHIP, tiers=gold, currency="USD"), TWO, at=DELIVERED + timedelta(days=90)
+    )
     assert late.return_shipping_fee.amount == 0
 
 
@@ -429,7 +605,11 @@ def test_no_shipping_fee_when_every_item_is_kept_or_nothing_is_eligible():
     [
         ([], [], list(Resolution)),
         ([Market(code="US", currency="USD", resolutions=[Resolution.REFUND])], [], [Resolution.REFUND]),
-        ([], [rule(resolutions=[Resolution.EXCHANGE, Resolution.STORE_CREDIT])], [Resolution.STORE_CREDIT, Resolution.EXCHANGE]),
+        (
+            [],
+            [rule(resolutions=[Resolution.EXCHANGE, Resolution.STORE_CREDIT])],
+            [Resolution.STORE_CREDIT, Resolution.EXCHANGE],
+        ),
         (
             [Market(code="US", currency="USD", resolutions=[Resolution.REFUND, Resolution.STORE_CREDIT])],
             [rule(resolutions=[Resolution.STORE_CREDIT, Resolution.EXCHANGE])],
@@ -453,7 +633,9 @@ def test_resolutions_by_market_and_rule(markets, rules, allowed):
     for resolution in Resolution:
         assert quote(policy, resolution=resolution).eligible is (resolution in allowed)
     if not allowed:
-        assert quote(policy).reasons == ["SKU-1 can't be returned here: no refund, store credit or exchange is offered for it."]
+        assert quote(policy).reasons == [
+            "SKU-1 can't be returned here: no refund, store credit or exchange is offered for it."
+        ]
 
 
 @pytest.mark.parametrize(
@@ -464,11 +646,22 @@ def test_resolutions_by_market_and_rule(markets, rules, allowed):
         (10, 10_000, None, [], Resolution.REFUND, 10_000, 11_000, 10_000),  # shown, but a refund pays the refund
         (10, 10_000, PCT15, [], Resolution.STORE_CREDIT, 8_500, 9_350, 9_350),  # bonus on the value net of fees
         (0, 10_000, None, [], Resolution.STORE_CREDIT, 10_000, 10_000, 10_000),
-        (10, 10_000, None, [Market(code="US", currency="USD", resolutions=[Resolution.REFUND])], Resolution.REFUND, 10_000, 10_000, 10_000),
+        (
+            10,
+            10_000,
+            None,
+            [Market(code="US", currency="USD", resolutions=[Resolution.REFUND])],
+            Resolution.REFUND,
+            10_000,
+            10_000,
+            10_000,
+        ),
     ],
 )
 def test_store_credit_bonus(bonus, price, fee, markets, resolution, refund, credit, settlement):
-    policy = ReturnPolicy(markets=markets, store_credit_bonus_percent=bonus, rules=[rule(restocking_fee=fee)] if fee else [])
+    policy = ReturnPolicy(
+        markets=markets, store_credit_bonus_percent=bonus, rules=[rule(restocking_fee=fee)] if fee else []
+    )
     q = quote(policy, [line(price=price)], resolution)
     assert (q.items[0].refund_amount.amount, q.items[0].store_credit_amount.amount) == (refund, credit)
     assert q.settlement_amount.amount == settlement
@@ -484,15 +677,32 @@ def test_store_credit_bonus(bonus, price, fee, markets, resolution, refund, cred
     [
         (ReturnPolicy(keep_item_below=500, currency="USD"), [line(price=499)], None, [True], True),
         (ReturnPolicy(keep_item_below=500, currency="USD"), [line(price=500)], None, [False], False),  # strictly below
-        (ReturnPolicy(keep_item_below=500, currency="USD"), [line(price=300, qty=2)], None, [False], False),  # the line's paid value
-        (ReturnPolicy(keep_item_below=500, currency="USD"), [line(price=100), line("L2", price=900)], None, [True, False], False),
+        (
+            ReturnPolicy(keep_item_below=500, currency="USD"),
+            [line(price=300, qty=2)],
+            None,
+            [False],
+            False,
+        ),  # the line's paid value
+        (
+            ReturnPolicy(keep_item_below=500, currency="USD"),
+            [line(price=100), line("L2", price=900)],
+            None,
+            [True, False],
+            False,
+        ),
         (ReturnPolicy(keep_item_below_label_cost=True), [line(price=700)], 800, [True], True),
         (ReturnPolicy(keep_item_below_label_cost=True), [line(price=800)], 800, [False], False),
         (ReturnPolicy(keep_item_below_label_cost=True), [line(price=1)], None, [False], False),  # no estimate
         (ReturnPolicy(keep_item_below_label_cost=False), [line(price=1)], 800, [False], False),
         (  # a fee comes off but the decision is on the paid value
-            ReturnPolicy(keep_item_below=500, rules=[rule(restocking_fee=Fee(kind="percent", percent=50))], currency="USD"),
-            [line(price=600)], None, [False], False,
+            ReturnPolicy(
+                keep_item_below=500, rules=[rule(restocking_fee=Fee(kind="percent", percent=50))], currency="USD"
+            ),
+            [line(price=600)],
+            None,
+            [False],
+            False,
         ),
     ],
 )
@@ -517,13 +727,28 @@ def test_keep_item_threshold_is_not_applied_across_currencies_and_needs_an_eligi
     "review,order_value,reasons,expected",
     [
         (ReviewRules(), 10**9, [R.NOT_AS_DESCRIBED], []),
-        (ReviewRules(order_value_above=50_000), 50_001, [R.TOO_SMALL], ["The order value 500.01 USD is above the review threshold of 500.00 USD."]),
+        (
+            ReviewRules(order_value_above=50_000),
+            50_001,
+            [R.TOO_SMALL],
+            ["The order value 500.01 USD is above the review threshold of 500.00 USD."],
+        ),
         (ReviewRules(order_value_above=50_000), 50_000, [R.TOO_SMALL], []),  # strictly above
-        (ReviewRules(reasons=[R.NOT_AS_DESCRIBED]), 1, [R.NOT_AS_DESCRIBED, R.NOT_AS_DESCRIBED], ["Returns for reason 'not_as_described' are reviewed by hand."]),
+        (
+            ReviewRules(reasons=[R.NOT_AS_DESCRIBED]),
+            1,
+            [R.NOT_AS_DESCRIBED, R.NOT_AS_DESCRIBED],
+            ["Returns for reason 'not_as_described' are reviewed by hand."],
+        ),
         (ReviewRules(reasons=[R.NOT_AS_DESCRIBED]), 1, [R.TOO_SMALL], []),
         (
-            ReviewRules(order_value_above=0, reasons=[R.CHANGED_MIND]), 1, [R.CHANGED_MIND],
-            ["The order value 0.01 USD is above the review threshold of 0.00 USD.", "Returns for reason 'changed_mind' are reviewed by hand."],
+            ReviewRules(order_value_above=0, reasons=[R.CHANGED_MIND]),
+            1,
+            [R.CHANGED_MIND],
+            [
+                "The order value 0.01 USD is above the review threshold of 0.00 USD.",
+                "Returns for reason 'changed_mind' are reviewed by hand.",
+            ],
         ),
     ],
 )
@@ -537,7 +762,10 @@ def test_review_by_order_value_and_by_reason(review, order_value, reasons, expec
 # ---- tiers -------------------------------------------------------------------------------------
 
 TIERS = ReturnPolicy(
-    tiers=[LoyaltyTier(name="silver", extra_window_days=15), LoyaltyTier(name="gold", extra_window_days=30, instant_refund=True)],
+    tiers=[
+        LoyaltyTier(name="silver", extra_window_days=15),
+        LoyaltyTier(name="gold", extra_window_days=30, instant_refund=True),
+    ],
     rules=[rule(match=RuleMatch(categories=["shoes"]), window_days=10)],
 )
 
@@ -567,7 +795,9 @@ def test_naive_times_are_refused():
     with pytest.raises(ValueError, match="timezone-aware"):
         quote(ReturnPolicy(), at=datetime(2026, 10, 2))
     naive = ReturnContext(
-        order=OrderFacts(order_id="o", currency="USD", placed_at=datetime(2026, 10, 1)), destination_country="US", order_value=1
+        order=OrderFacts(order_id="o", currency="USD", placed_at=datetime(2026, 10, 1)),
+        destination_country="US",
+        order_value=1,
     )
     with pytest.raises(ValueError, match="placed_at"):
         evaluate(ReturnPolicy(), naive, [line()], Resolution.REFUND, SOON)
@@ -629,6 +859,7 @@ def test_known_markets():
 
 # ---- invalid policies name the field and the problem ---------------------------------------------
 
+
 def api_path(loc: tuple) -> str:
     """A pydantic error location as the API prints it: rules[1].priority."""
     out = ""
@@ -644,45 +875,137 @@ OK_RULE = {"id": "a", "match": {"categories": ["shoes"]}, "window_days": 10}
     "document,field,problem",
     [
         ({"markets": [{"code": "XX", "currency": "EUR"}]}, "markets[0].code", "unknown market 'XX'"),
-        ({"markets": [{"code": "US", "currency": "USD"}, {"code": "us", "currency": "USD"}]}, "markets[1].code", "already markets[0]"),
-        ({"markets": [{"code": "EU", "window_days": 7, "currency": "EUR"}]}, "markets[0].window_days", "EU statutory 14-day withdrawal period"),
-        ({"markets": [{"code": "NL", "window_days": 13, "currency": "EUR"}]}, "markets[0].window_days", "EU statutory 14-day withdrawal period"),
-        ({"markets": [{"code": "US", "window_days": -1, "currency": "USD"}]}, "markets[0].window_days", "greater than or equal to 0"),
+        (
+            {"markets": [{"code": "US", "currency": "USD"}, {"code": "us", "currency": "USD"}]},
+            "markets[1].code",
+            "already markets[0]",
+        ),
+        (
+            {"markets": [{"code": "EU", "window_days": 7, "currency": "EUR"}]},
+            "markets[0].window_days",
+            "EU statutory 14-day withdrawal period",
+        ),
+        (
+            {"markets": [{"code": "NL", "window_days": 13, "currency": "EUR"}]},
+            "markets[0].window_days",
+            "EU statutory 14-day withdrawal period",
+        ),
+        (
+            {"markets": [{"code": "US", "window_days": -1, "currency": "USD"}]},
+            "markets[0].window_days",
+            "greater than or equal to 0",
+        ),
         ({"markets": [{"code": "US", "currency": "US1"}]}, "markets[0].currency", "ISO 4217"),
-        ({"markets": [{"code": "US", "currency": "USD", "resolutions": []}]}, "markets[0].resolutions", "at least one resolution"),
-        ({"return_shipping_fee": {"kind": "flat", "amount": -5}}, "return_shipping_fee.amount", "greater than or equal to 0"),
-        ({"return_shipping_fee": {"kind": "percent", "percent": 101}}, "return_shipping_fee.percent", "less than or equal to 100"),
-        ({"return_shipping_fee": {"kind": "percent", "amount": 5}}, "return_shipping_fee.amount", "a percent fee takes `percent`"),
-        ({"return_shipping_fee": {"kind": "flat", "percent": 5}}, "return_shipping_fee.percent", "a flat fee takes `amount`"),
+        (
+            {"markets": [{"code": "US", "currency": "USD", "resolutions": []}]},
+            "markets[0].resolutions",
+            "at least one resolution",
+        ),
+        (
+            {"return_shipping_fee": {"kind": "flat", "amount": -5}},
+            "return_shipping_fee.amount",
+            "greater than or equal to 0",
+        ),
+        (
+            {"return_shipping_fee": {"kind": "percent", "percent": 101}},
+            "return_shipping_fee.percent",
+            "less than or equal to 100",
+        ),
+        (
+            {"return_shipping_fee": {"kind": "percent", "amount": 5}},
+            "return_shipping_fee.amount",
+            "a percent fee takes `percent`",
+        ),
+        (
+            {"return_shipping_fee": {"kind": "flat", "percent": 5}},
+            "return_shipping_fee.percent",
+            "a flat fee takes `amount`",
+        ),
         ({"return_shipping_fee": {"kind": "gratis"}}, "return_shipping_fee.kind", "'flat' or 'percent'"),
-        ({"rules": [{**OK_RULE, "restocking_fee": {"kind": "flat", "amount": -1}}]}, "rules[0].restocking_fee.amount", "greater than or equal to 0"),
+        (
+            {"rules": [{**OK_RULE, "restocking_fee": {"kind": "flat", "amount": -1}}]},
+            "rules[0].restocking_fee.amount",
+            "greater than or equal to 0",
+        ),
         ({"store_credit_bonus_percent": 150}, "store_credit_bonus_percent", "less than or equal to 100"),
         ({"store_credit_bonus_percent": -1}, "store_credit_bonus_percent", "greater than or equal to 0"),
         ({"keep_item_below": -1}, "keep_item_below", "greater than or equal to 0"),
         ({"review": {"order_value_above": -1}}, "review.order_value_above", "greater than or equal to 0"),
         ({"default_window_days": -1}, "default_window_days", "greater than or equal to 0"),
-        ({"rules": [OK_RULE, {**OK_RULE, "id": "b", "window_days": 20}]}, "rules[1].priority", "overlapping rules 'a' and 'b'"),
-        ({"rules": [OK_RULE, {**OK_RULE, "id": "b", "window_days": 20, "priority": 1}]}, "rules[1].priority", "need a priority"),
-        ({"rules": [{**OK_RULE, "priority": 1}, {**OK_RULE, "id": "b", "window_days": 20, "priority": 1}]}, "rules[1].priority", "different ones"),
         (
-            {"rules": [{"id": "a", "match": {"tags": ["x"]}, "resolutions": ["refund"]}, {"id": "b", "match": {"tags": ["y"]}, "resolutions": ["exchange"]}]},
-            "rules[1].priority", "set resolutions differently",  # a line can carry both tags
+            {"rules": [OK_RULE, {**OK_RULE, "id": "b", "window_days": 20}]},
+            "rules[1].priority",
+            "overlapping rules 'a' and 'b'",
         ),
         (
-            {"rules": [{"id": "a", "restocking_fee": {"kind": "percent", "percent": 5}}, {"id": "b", "match": {"skus": ["S"]}, "restocking_fee": {"kind": "flat", "amount": 5}}]},
-            "rules[1].priority", "set restocking_fee differently",
+            {"rules": [OK_RULE, {**OK_RULE, "id": "b", "window_days": 20, "priority": 1}]},
+            "rules[1].priority",
+            "need a priority",
         ),
-        ({"rules": [OK_RULE, {**OK_RULE, "window_days": 11, "priority": 3}]}, "rules[1].id", "rule id 'a' is already used"),
+        (
+            {"rules": [{**OK_RULE, "priority": 1}, {**OK_RULE, "id": "b", "window_days": 20, "priority": 1}]},
+            "rules[1].priority",
+            "different ones",
+        ),
+        (
+            {
+                "rules": [
+                    {"id": "a", "match": {"tags": ["x"]}, "resolutions": ["refund"]},
+                    {"id": "b", "match": {"tags": ["y"]}, "resolutions": ["exchange"]},
+                ]
+            },
+            "rules[1].priority",
+            "set resolutions differently",  # a line can carry both tags
+        ),
+        (
+            {
+                "rules": [
+                    {"id": "a", "restocking_fee": {"kind": "percent", "percent": 5}},
+                    {"id": "b", "match": {"skus": ["S"]}, "restocking_fee": {"kind": "flat", "amount": 5}},
+                ]
+            },
+            "rules[1].priority",
+            "set restocking_fee differently",
+        ),
+        (
+            {"rules": [OK_RULE, {**OK_RULE, "window_days": 11, "priority": 3}]},
+            "rules[1].id",
+            "rule id 'a' is already used",
+        ),
         ({"rules": [{"id": "", "match": {}}]}, "rules[0].id", "at least 1 character"),
-        ({"rules": [{"id": "a", "match": {"price_min": 500, "price_max": 100}}]}, "rules[0].match.price_max", "100 is below price_min 500"),
-        ({"rules": [{"id": "a", "exchange_only": True, "resolutions": ["refund"]}]}, "rules[0].resolutions", "an exchange_only rule must allow exchange"),
+        (
+            {"rules": [{"id": "a", "match": {"price_min": 500, "price_max": 100}}]},
+            "rules[0].match.price_max",
+            "100 is below price_min 500",
+        ),
+        (
+            {"rules": [{"id": "a", "exchange_only": True, "resolutions": ["refund"]}]},
+            "rules[0].resolutions",
+            "an exchange_only rule must allow exchange",
+        ),
         ({"rules": [{"id": "a", "resolutions": []}]}, "rules[0].resolutions", "at least one resolution"),
         ({"rules": [{"id": "a", "window_days": -3}]}, "rules[0].window_days", "greater than or equal to 0"),
         ({"tiers": [{"name": "gold"}, {"name": "Gold"}]}, "tiers[1].name", "tier 'Gold' is already tiers[0]"),
-        ({"tiers": [{"name": "gold", "extra_window_days": -1}]}, "tiers[0].extra_window_days", "greater than or equal to 0"),
-        ({"return_shipping_fee": {"kind": "flat", "waived_for_tiers": ["platinum"]}}, "return_shipping_fee.waived_for_tiers[0]", "unknown tier 'platinum'"),
-        ({"rules": [{"id": "a", "restocking_fee": {"kind": "flat", "waived_for_tiers": ["vip"]}}]}, "rules[0].restocking_fee.waived_for_tiers[0]", "unknown tier 'vip'"),
-        ({"window_days": 30}, "window_days", "Extra inputs are not permitted"),  # the old field: typos don't pass silently
+        (
+            {"tiers": [{"name": "gold", "extra_window_days": -1}]},
+            "tiers[0].extra_window_days",
+            "greater than or equal to 0",
+        ),
+        (
+            {"return_shipping_fee": {"kind": "flat", "waived_for_tiers": ["platinum"]}},
+            "return_shipping_fee.waived_for_tiers[0]",
+            "unknown tier 'platinum'",
+        ),
+        (
+            {"rules": [{"id": "a", "restocking_fee": {"kind": "flat", "waived_for_tiers": ["vip"]}}]},
+            "rules[0].restocking_fee.waived_for_tiers[0]",
+            "unknown tier 'vip'",
+        ),
+        (
+            {"window_days": 30},
+            "window_days",
+            "Extra inputs are not permitted",
+        ),  # the old field: typos don't pass silently
     ],
 )
 def test_invalid_policies_name_the_field_and_the_problem(document, field, problem):
@@ -707,12 +1030,24 @@ def test_every_problem_is_reported_at_once():
     "rules",
     [
         [{**OK_RULE, "priority": 1}, {**OK_RULE, "id": "b", "window_days": 20, "priority": 2}],
-        [OK_RULE, {"id": "b", "match": {"categories": ["bags"]}, "window_days": 20}],  # can't overlap: one category per line
-        [{"id": "a", "match": {"skus": ["A"]}, "window_days": 1}, {"id": "b", "match": {"skus": ["B"]}, "window_days": 2}],
-        [{"id": "a", "match": {"price_max": 99}, "window_days": 1}, {"id": "b", "match": {"price_min": 100}, "window_days": 2}],
+        [
+            OK_RULE,
+            {"id": "b", "match": {"categories": ["bags"]}, "window_days": 20},
+        ],  # can't overlap: one category per line
+        [
+            {"id": "a", "match": {"skus": ["A"]}, "window_days": 1},
+            {"id": "b", "match": {"skus": ["B"]}, "window_days": 2},
+        ],
+        [
+            {"id": "a", "match": {"price_max": 99}, "window_days": 1},
+            {"id": "b", "match": {"price_min": 100}, "window_days": 2},
+        ],
         [OK_RULE, {"id": "b", "match": {"categories": ["shoes"]}, "final_sale": True}],  # different fields
         [OK_RULE, {**OK_RULE, "id": "b"}],  # same value: nothing to decide
-        [{"id": "a", "final_sale": True}, {"id": "b", "final_sale": True, "photos_required_for": ["defective"]}],  # flags combine
+        [
+            {"id": "a", "final_sale": True},
+            {"id": "b", "final_sale": True, "photos_required_for": ["defective"]},
+        ],  # flags combine
     ],
 )
 def test_rules_that_cannot_conflict_need_no_priority(rules):

@@ -122,10 +122,19 @@ def markets(draw, lenient=False) -> list[Market]:
 @st.composite
 def policies(draw, tiers=None, lenient=False, max_window=90) -> ReturnPolicy:
     """Valid policies; `lenient` ones make every item eligible for refund and store credit early on."""
-    tier_list = tiers if tiers is not None else [
-        LoyaltyTier(name=n, extra_window_days=draw(st.integers(0, 30)), waive_fees=draw(rarely), instant_refund=draw(st.booleans()))
-        for n in TIER_NAMES
-    ]  # fmt: skip
+    tier_list = (
+        tiers
+        if tiers is not None
+        else [
+            LoyaltyTier(
+                name=n,
+                extra_window_days=draw(st.integers(0, 30)),
+                waive_fees=draw(rarely),
+                instant_refund=draw(st.booleans()),
+            )
+            for n in TIER_NAMES
+        ]
+    )
     names = [t.name for t in tier_list]
     return ReturnPolicy(
         markets=draw(markets(lenient)),
@@ -163,7 +172,9 @@ def returns(draw, countries=COUNTRIES, max_days=130) -> tuple[ReturnContext, lis
     ]
     delivered = draw(st.none() | st.integers(0, 10).map(lambda d: PLACED + timedelta(days=d, hours=3)))
     ctx = ReturnContext(
-        order=OrderFacts(order_id="o", currency=draw(st.sampled_from(["EUR", "USD"])), placed_at=PLACED, delivered_at=delivered),
+        order=OrderFacts(
+            order_id="o", currency=draw(st.sampled_from(["EUR", "USD"])), placed_at=PLACED, delivered_at=delivered
+        ),
         destination_country=draw(st.sampled_from(countries)),
         customer_tier=draw(st.none() | st.sampled_from([*TIER_NAMES, "platinum"])),
         line_tags={l.line_id: draw(st.lists(st.sampled_from(TAGS), max_size=2, unique=True)) for l in lines},
@@ -245,7 +256,10 @@ def test_choosing_store_credit_never_settles_less_than_a_refund(policy, ret):
     as_credit = evaluate(policy, ctx, lines, Resolution.STORE_CREDIT, at)
     assume(as_refund.eligible and as_credit.eligible)
     assert as_credit.settlement_amount.amount >= as_refund.settlement_amount.amount
-    if policy.store_credit_bonus_percent and as_refund.settlement_amount.amount * policy.store_credit_bonus_percent >= 100 * 100:
+    if (
+        policy.store_credit_bonus_percent
+        and as_refund.settlement_amount.amount * policy.store_credit_bonus_percent >= 100 * 100
+    ):
         assert as_credit.settlement_amount.amount > as_refund.settlement_amount.amount
 
 
@@ -335,7 +349,10 @@ def test_a_longer_window_never_turns_eligible_into_ineligible(policy, ret, res, 
         update={
             "default_window_days": policy.default_window_days + extra,
             "markets": [m.model_copy(update={"window_days": m.window_days + extra}) for m in policy.markets],
-            "rules": [r.model_copy(update={"window_days": None if r.window_days is None else r.window_days + extra}) for r in policy.rules],
+            "rules": [
+                r.model_copy(update={"window_days": None if r.window_days is None else r.window_days + extra})
+                for r in policy.rules
+            ],
         }
     )
     before, after = evaluate(policy, ctx, lines, res, at), evaluate(longer, ctx, lines, res, at)
@@ -387,10 +404,17 @@ def test_flat_amounts_apply_only_in_their_own_currency(policy, ret, res):
     bare = evaluate(_flat_amounts_zeroed(policy), ctx, lines, res, at)
     for mine, other in zip(q.items, bare.items, strict=True):
         assert (mine.restocking_fee, mine.refund_amount, mine.store_credit_amount, mine.keep_item) == (
-            other.restocking_fee, other.refund_amount, other.store_credit_amount, other.keep_item
+            other.restocking_fee,
+            other.refund_amount,
+            other.store_credit_amount,
+            other.keep_item,
         )
     assert (q.return_shipping_fee, q.refund_total, q.store_credit_total, q.settlement_amount, q.keep_items) == (
-        bare.return_shipping_fee, bare.refund_total, bare.store_credit_total, bare.settlement_amount, bare.keep_items
+        bare.return_shipping_fee,
+        bare.refund_total,
+        bare.store_credit_total,
+        bare.settlement_amount,
+        bare.keep_items,
     )
     if policy.flat_amounts():
         assert q.needs_review and "flat fees and amount thresholds were not applied" in q.review_reasons[0]

@@ -26,11 +26,22 @@ def test_reading_tolerates_whitespace_and_case(text):
 @pytest.mark.parametrize(
     "text",
     [
-        "", "   ", "RMA-", "RMA", "RET_0A1B2C", "RMA_RET_0A1B2C", "RMA RET_0A1B2C", "RMA-RET 0A1B2C",
-        "xRMA-RET_0A1B2C", "RMA--RET", "RMA-RET_0A1B2C\nRMA-RET_2", "RMA-RET_\u212a",  # Kelvin sign: lower() gives "k"
-        "RMA-" + "A" * 65, "1Z999AA10123456784",
+        "",
+        "   ",
+        "RMA-",
+        "RMA",
+        "RET_0A1B2C",
+        "RMA_RET_0A1B2C",
+        "RMA RET_0A1B2C",
+        "RMA-RET 0A1B2C",
+        "xRMA-RET_0A1B2C",
+        "RMA--RET",
+        "RMA-RET_0A1B2C\nRMA-RET_2",
+        "RMA-RET_\u212a",  # Kelvin sign: lower() gives "k"
+        "RMA-" + "A" * 65,
+        "1Z999AA10123456784",
     ],
-)  # fmt: skip
+)
 def test_anything_else_is_not_an_rma_code(text):
     assert parse_rma_code(text) is None
 

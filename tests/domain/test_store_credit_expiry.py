@@ -37,7 +37,11 @@ def day(n: float) -> datetime:
 
 def issue(amount: int, at: float, expires: float | None = None, currency: str = "EUR") -> Entry:
     return Entry(
-        amount=amount, currency=currency, kind="issue", created_at=day(at), expires_at=None if expires is None else day(expires)
+        amount=amount,
+        currency=currency,
+        kind="issue",
+        created_at=day(at),
+        expires_at=None if expires is None else day(expires),
     )
 
 
@@ -55,9 +59,12 @@ def eur(amount: int) -> Money:
 def test_an_issue_may_expire_and_times_are_kept_in_utc():
     cet = timezone(timedelta(hours=1))
     e = Entry(
-        amount=500, currency="EUR", kind="issue",
-        created_at=datetime(2025, 1, 1, 10, tzinfo=cet), expires_at=datetime(2025, 4, 1, 10, tzinfo=cet),
-    )  # fmt: skip
+        amount=500,
+        currency="EUR",
+        kind="issue",
+        created_at=datetime(2025, 1, 1, 10, tzinfo=cet),
+        expires_at=datetime(2025, 4, 1, 10, tzinfo=cet),
+    )
     assert e.created_at == datetime(2025, 1, 1, 9, tzinfo=UTC) and e.created_at.tzinfo is UTC
     assert e.expires_at == datetime(2025, 4, 1, 9, tzinfo=UTC) and e.expires_at.tzinfo is UTC
     assert Entry.model_validate_json(e.model_dump_json()) == e
@@ -69,8 +76,16 @@ def test_an_issue_may_expire_and_times_are_kept_in_utc():
         ({"kind": "issue", "amount": 5, "expires_at": datetime(2025, 1, 1)}, "expires_at", "timezone"),
         ({"kind": "issue", "amount": 5, "created_at": datetime(2025, 1, 1)}, "created_at", "timezone"),
         ({"kind": "redeem", "amount": -5, "expires_at": day(30)}, "expires_at", "only issued credit expires"),
-        ({"kind": "issue", "amount": 5, "created_at": day(3), "expires_at": day(3)}, "expires_at", "cannot expire before"),
-        ({"kind": "issue", "amount": 5, "created_at": day(3), "expires_at": day(2)}, "expires_at", "cannot expire before"),
+        (
+            {"kind": "issue", "amount": 5, "created_at": day(3), "expires_at": day(3)},
+            "expires_at",
+            "cannot expire before",
+        ),
+        (
+            {"kind": "issue", "amount": 5, "created_at": day(3), "expires_at": day(2)},
+            "expires_at",
+            "cannot expire before",
+        ),
     ],
 )
 def test_invalid_expiry_names_the_field(kwargs, field, problem):
@@ -177,7 +192,9 @@ def test_with_expiry_every_entry_of_that_currency_needs_its_time():
     with pytest.raises(ValueError, match="created_at"):
         balance([issue(100, 0, 10), undated], "EUR", day(1))
     # other currencies are not affected
-    assert balance([issue(100, 0, 10), Entry(amount=5, currency="USD", kind="issue")], "USD") == Money(amount=5, currency="USD")
+    assert balance([issue(100, 0, 10), Entry(amount=5, currency="USD", kind="issue")], "USD") == Money(
+        amount=5, currency="USD"
+    )
 
 
 def test_a_redemption_the_unexpired_credit_cannot_cover_is_reported_as_corruption():
@@ -216,7 +233,10 @@ def test_check_redeem_with_expiry(entries, now, amount, short_of):
 operations = st.lists(
     st.one_of(
         st.tuples(
-            st.just("issue"), st.integers(0, 5_000), st.one_of(st.none(), st.integers(1, 20)), st.sampled_from(CURRENCIES)
+            st.just("issue"),
+            st.integers(0, 5_000),
+            st.one_of(st.none(), st.integers(1, 20)),
+            st.sampled_from(CURRENCIES),
         ),
         st.tuples(st.just("redeem"), st.integers(0, 6_000), st.none(), st.sampled_from(CURRENCIES)),
     ),
@@ -334,8 +354,12 @@ def test_before_anything_expires_the_balance_is_the_old_sum(ops):
 
 old_entries = st.lists(
     st.one_of(
-        st.builds(lambda a, c: Entry(amount=a, currency=c, kind="issue"), st.integers(0, 10**9), st.sampled_from(CURRENCIES)),
-        st.builds(lambda a, c: Entry(amount=-a, currency=c, kind="redeem"), st.integers(1, 10**9), st.sampled_from(CURRENCIES)),
+        st.builds(
+            lambda a, c: Entry(amount=a, currency=c, kind="issue"), st.integers(0, 10**9), st.sampled_from(CURRENCIES)
+        ),
+        st.builds(
+            lambda a, c: Entry(amount=-a, currency=c, kind="redeem"), st.integers(1, 10**9), st.sampled_from(CURRENCIES)
+        ),
     ),
     max_size=30,
 )

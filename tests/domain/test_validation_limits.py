@@ -40,10 +40,20 @@ def errors(**fields) -> list[tuple[str, str]]:
 
 
 REFUSED = {
-    "CR": "\r", "LF": "\n", "NUL": "\x00", "TAB": "\t", "ESC": "\x1b", "DEL": "\x7f", "NEL (C1)": "\x85",
-    "line separator": "\u2028", "paragraph separator": "\u2029", "RTL override": "\u202e", "LTR embedding": "\u202a",
-    "first-strong isolate": "\u2068", "lone surrogate": "\ud800",
-}  # fmt: skip
+    "CR": "\r",
+    "LF": "\n",
+    "NUL": "\x00",
+    "TAB": "\t",
+    "ESC": "\x1b",
+    "DEL": "\x7f",
+    "NEL (C1)": "\x85",
+    "line separator": "\u2028",
+    "paragraph separator": "\u2029",
+    "RTL override": "\u202e",
+    "LTR embedding": "\u202a",
+    "first-strong isolate": "\u2068",
+    "lone surrogate": "\ud800",
+}
 WELCOME = [
     "Zoë",
     "山田太郎",

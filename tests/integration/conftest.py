@@ -69,7 +69,13 @@ def shop(running: Running) -> dict:
     merchant_id = f"pol-{uuid.uuid4().hex[:8]}"
     keys = {s: f"rf_test_{s}_{uuid.uuid4().hex}" for s in ("merchant", "warehouse", "ops")}
     engine = make_engine(running.settings.database_url)
-    seed_merchant(engine, merchant_id=merchant_id, name="Policy shop", merchant_key=keys["merchant"],
-                  warehouse_key=keys["warehouse"], ops_key=keys["ops"])
+    seed_merchant(
+        engine,
+        merchant_id=merchant_id,
+        name="Policy shop",
+        merchant_key=keys["merchant"],
+        warehouse_key=keys["warehouse"],
+        ops_key=keys["ops"],
+    )
     engine.dispose()
     return {"id": merchant_id, **{s: {"Authorization": f"Bearer {k}"} for s, k in keys.items()}}

@@ -22,8 +22,11 @@ def order_for(run: Running, address: dict, order_id: str | None = None) -> str:
     """PUT an order (a new one, or `order_id` again) whose shopper lives at `address`."""
     pi = create_payment(run.settings.stripe_base_url, amount=2 * 2500 + 8999)
     customer = {**CUSTOMER, "address": address}
-    r = run.api.put(f"/v1/orders/{order_id or f'o-{uuid.uuid4().hex[:8]}'}", json=order_body(pi, customer=customer),
-                    headers=run.merchant())  # fmt: skip
+    r = run.api.put(
+        f"/v1/orders/{order_id or f'o-{uuid.uuid4().hex[:8]}'}",
+        json=order_body(pi, customer=customer),
+        headers=run.merchant(),
+    )
     assert r.status_code in (200, 201), r.text
     return r.json()["id"]
 
@@ -34,10 +37,21 @@ def create(run: Running, order_id: str, key: str):
 
 def workflow_exists(run: Running, return_id: str) -> bool:
     out = subprocess.run(
-        [str(BIN / "temporal"), "workflow", "describe", "--workflow-id", f"return-{return_id}",
-         "--address", run.settings.temporal_address, "--output", "json"],
-        capture_output=True, text=True, timeout=30,
-    )  # fmt: skip
+        [
+            str(BIN / "temporal"),
+            "workflow",
+            "describe",
+            "--workflow-id",
+            f"return-{return_id}",
+            "--address",
+            run.settings.temporal_address,
+            "--output",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     if out.returncode != 0:
         assert "not found" in (out.stderr + out.stdout).lower(), out.stderr
     return out.returncode == 0
@@ -56,7 +70,9 @@ def test_a_verifiable_address_gets_its_return(running: Running, address: dict):
     r = create(run, order_id, key)
     assert r.status_code == 201, r.text
     # Started (the demo policy holds some NL returns for review before their label).
-    assert r.json()["status"] in ("label_created", "pending_review") and r.json()["id"] == _return_id(DEMO_MERCHANT_ID, key)
+    assert r.json()["status"] in ("label_created", "pending_review") and r.json()["id"] == _return_id(
+        DEMO_MERCHANT_ID, key
+    )
     assert workflow_exists(run, r.json()["id"])
 
 
@@ -103,7 +119,12 @@ def test_easypost_failing_is_a_503_not_a_500(running: Running):
         r = create(run, order_id, key)
         assert r.status_code == 503, r.text
         assert r.json()["error"]["code"] == "carrier_unavailable"
-        assert run.easypost.put("/_sandbox/faults", json={"POST /v2/addresses/create_and_verify": {"rate_limit_rate": 1.0}}).status_code == 200
+        assert (
+            run.easypost.put(
+                "/_sandbox/faults", json={"POST /v2/addresses/create_and_verify": {"rate_limit_rate": 1.0}}
+            ).status_code
+            == 200
+        )
         r = create(run, order_id, key)
         assert r.status_code == 503 and r.json()["error"]["code"] == "carrier_unavailable", r.text
     finally:

@@ -45,10 +45,24 @@ def test_no_generated_request_gets_a_server_error(running: Running, shop, scope:
         assert len(ids) >= 2, ids
         only = ["--include-operation-id-regex", "^(" + "|".join(map(re.escape, ids)) + ")$"]
     out = subprocess.run(
-        [str(SCHEMATHESIS), "run", f"{running.settings.api_base_url}/openapi.json",
-         "--header", f"Authorization: {shop[scope]['Authorization']}", "--checks", "not_a_server_error",
-         "--max-examples", "20", "--seed", "1", "--no-color", *only],
-        capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+        [
+            str(SCHEMATHESIS),
+            "run",
+            f"{running.settings.api_base_url}/openapi.json",
+            "--header",
+            f"Authorization: {shop[scope]['Authorization']}",
+            "--checks",
+            "not_a_server_error",
+            "--max-examples",
+            "20",
+            "--seed",
+            "1",
+            "--no-color",
+            *only,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
     assert "passed" in out.stdout and "generated" in out.stdout  # it really ran cases

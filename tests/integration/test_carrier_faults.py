@@ -46,20 +46,37 @@ def status_of(run: Running, return_id: str) -> str | None:
 def buy_attempts(run: Running, return_id: str) -> int:
     """How many attempts the return's buy_return_label activity took (from its workflow history)."""
     out = subprocess.run(
-        [str(BIN / "temporal"), "workflow", "show", "--workflow-id", f"return-{return_id}",
-         "--address", run.settings.temporal_address, "--output", "json"],
-        capture_output=True, text=True, timeout=60, check=True,
-    )  # fmt: skip
+        [
+            str(BIN / "temporal"),
+            "workflow",
+            "show",
+            "--workflow-id",
+            f"return-{return_id}",
+            "--address",
+            run.settings.temporal_address,
+            "--output",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     events = json.loads(out.stdout)["events"]
     scheduled = {
-        e["eventId"] for e in events
-        if (e.get("activityTaskScheduledEventAttributes") or {}).get("activityType", {}).get("name") == "buy_return_label"
-    }  # fmt: skip
+        e["eventId"]
+        for e in events
+        if (e.get("activityTaskScheduledEventAttributes") or {}).get("activityType", {}).get("name")
+        == "buy_return_label"
+    }
     return max(
-        (int(attrs.get("attempt", 1)) for e in events
-         if (attrs := e.get("activityTaskStartedEventAttributes")) and attrs.get("scheduledEventId") in scheduled),
+        (
+            int(attrs.get("attempt", 1))
+            for e in events
+            if (attrs := e.get("activityTaskStartedEventAttributes")) and attrs.get("scheduledEventId") in scheduled
+        ),
         default=0,
-    )  # fmt: skip
+    )
 
 
 def test_every_return_gets_exactly_one_label_under_5xx_and_429(running: Running):

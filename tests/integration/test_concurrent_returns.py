@@ -34,9 +34,7 @@ def one_unit(order_id: str, line_id: str = "L2") -> dict:
     return {"order_id": order_id, "items": [item], "resolution": "refund"}
 
 
-def post_return(
-    run: Running, body: dict, client: httpx.Client | None = None
-) -> httpx.Response:
+def post_return(run: Running, body: dict, client: httpx.Client | None = None) -> httpx.Response:
     headers = {**run.merchant(), "Idempotency-Key": f"race-{uuid.uuid4().hex}"}
     return (client or run.api).post("/v1/returns", json=body, headers=headers)
 
@@ -55,9 +53,7 @@ def at_once(run: Running, n: int, body: dict) -> list[httpx.Response]:
 
 
 def returns_of(run: Running, order_id: str) -> list[dict]:
-    listed = run.api.get(
-        "/v1/returns", params={"limit": 100}, headers=run.merchant()
-    ).json()["data"]
+    listed = run.api.get("/v1/returns", params={"limit": 100}, headers=run.merchant()).json()["data"]
     return [r for r in listed if r["order_id"] == order_id]
 
 
@@ -65,10 +61,7 @@ def assert_no_units_left(r: httpx.Response, line_id: str, bought: int) -> None:
     assert r.status_code == 422, r.text
     error = r.json()["error"]
     assert error["code"] == "invalid_items"
-    assert (
-        f"more than the 0 left to return of line {line_id!r} (bought {bought})"
-        in error["message"]
-    )
+    assert f"more than the 0 left to return of line {line_id!r} (bought {bought})" in error["message"]
     assert [d["field"] for d in error["details"]] == ["items[0].quantity"]
 
 
@@ -114,17 +107,10 @@ def test_a_quantity_three_line_takes_three_single_unit_returns_and_refuses_the_f
     three = [{**LINES[0], "quantity": 3}]
     order_id = put_order(run, three)
     created = [post_return(run, one_unit(order_id, "L1")) for _ in range(3)]
-    assert [r.status_code for r in created] == [201, 201, 201], [
-        r.text for r in created
-    ]
+    assert [r.status_code for r in created] == [201, 201, 201], [r.text for r in created]
     assert_no_units_left(post_return(run, one_unit(order_id, "L1")), "L1", 3)
-    quote = run.api.post(
-        "/v1/returns/quote", json=one_unit(order_id, "L1"), headers=run.merchant()
-    )
-    assert (
-        quote.status_code == 422
-        and "0 left to return" in quote.json()["error"]["message"]
-    )
+    quote = run.api.post("/v1/returns/quote", json=one_unit(order_id, "L1"), headers=run.merchant())
+    assert quote.status_code == 422 and "0 left to return" in quote.json()["error"]["message"]
 
 
 def test_a_retry_with_the_same_key_is_the_same_return_not_a_second_one(
@@ -142,9 +128,7 @@ def test_a_retry_with_the_same_key_is_the_same_return_not_a_second_one(
 
     with ThreadPoolExecutor(5) as pool:
         results = list(pool.map(go, range(5)))
-    assert {r.status_code for r in results} <= {200, 201, 202}, [
-        r.text for r in results
-    ]
+    assert {r.status_code for r in results} <= {200, 201, 202}, [r.text for r in results]
     assert len({r.json()["id"] for r in results}) == 1
     # A 202 (the workers slow to answer) may come before the workflow's first projection write: wait for it.
     wait_status(run, results[0].json()["id"], "label_created")

@@ -35,7 +35,10 @@ def put_order(run: Running, shop: dict) -> str:
 def new_return(run: Running, shop: dict) -> dict:
     body = {
         "order_id": put_order(run, shop),
-        "items": [{"line_id": "L1", "quantity": 2, "reason": "too_small"}, {"line_id": "L2", "quantity": 1, "reason": "defective"}],
+        "items": [
+            {"line_id": "L1", "quantity": 2, "reason": "too_small"},
+            {"line_id": "L2", "quantity": 1, "reason": "defective"},
+        ],
         "resolution": "refund",
     }
     r = run.api.post("/v1/returns", json=body, headers=shop["merchant"])
@@ -116,8 +119,9 @@ def test_the_label_in_each_format_is_the_carriers_file(running: Running, shop, l
     assert f"^FD{tracking}^FS".encode() in zpl.content  # the barcode field carries the tracking code
 
     # PDF and ZPL were converted by EasyPost itself, on the return's shipment
-    (shipment,) = [s for s in run.easypost.get("/_sandbox/shipments", params={"reference": ret["id"]}).json()
-                   if s["postage_label"]]  # fmt: skip
+    (shipment,) = [
+        s for s in run.easypost.get("/_sandbox/shipments", params={"reference": ret["id"]}).json() if s["postage_label"]
+    ]
     assert shipment["postage_label"]["label_pdf_url"] and shipment["postage_label"]["label_zpl_url"]
 
 
@@ -129,8 +133,16 @@ def test_the_packing_slip_lists_the_items_and_its_barcode_scans_back_to_the_retu
     assert f'filename="{ret["id"]}-packing-slip.pdf"' in r.headers["content-disposition"]
 
     text = pdf_text(r.content)
-    for expected in (ret["id"], ret["order_id"], ret["label"]["tracking_code"], rma_code(ret["id"]),
-                     "too small", "defective", *(line["sku"] for line in LINES), *(line["title"] for line in LINES)):
+    for expected in (
+        ret["id"],
+        ret["order_id"],
+        ret["label"]["tracking_code"],
+        rma_code(ret["id"]),
+        "too small",
+        "defective",
+        *(line["sku"] for line in LINES),
+        *(line["title"] for line in LINES),
+    ):
         assert expected in text, (expected, text)
 
     (found,) = barcodes(first_page(r.content))
@@ -156,7 +168,12 @@ def test_the_dropoff_qr_codes_decode_to_the_tracking_code(running: Running, shop
 def test_a_return_without_a_label_has_no_label_documents_but_a_packing_slip(running: Running, shop):
     run = running
     # Every item is worth less than the policy's threshold: the shopper keeps them, nothing is shipped.
-    assert run.api.put("/v1/policy", json={"keep_item_below": 1_000_000, "currency": "USD"}, headers=shop["merchant"]).status_code == 201
+    assert (
+        run.api.put(
+            "/v1/policy", json={"keep_item_below": 1_000_000, "currency": "USD"}, headers=shop["merchant"]
+        ).status_code
+        == 201
+    )
     kept = new_return(run, shop)
     assert kept["label"] is None, kept
 
@@ -174,22 +191,34 @@ def test_another_merchants_return_is_not_found(running: Running, shop, labelled)
     paths = ["label", "label?format=pdf", "label?format=zpl", "packing-slip.pdf", "dropoff-qr.png", "dropoff-qr.svg"]
     for path in paths:
         error(run.api.get(f"/v1/returns/{ret['id']}/{path}", headers=run.merchant()), 404, "return_not_found")
-        error(run.api.get(f"/v1/returns/ret_{uuid.uuid4().hex[:24]}/{path}", headers=shop["merchant"]), 404, "return_not_found")
+        error(
+            run.api.get(f"/v1/returns/ret_{uuid.uuid4().hex[:24]}/{path}", headers=shop["merchant"]),
+            404,
+            "return_not_found",
+        )
         error(run.api.get(f"/v1/returns/{ret['id']}/{path}"), 401, "unauthorized")
         error(run.api.get(f"/v1/returns/{ret['id']}/{path}", headers=shop["warehouse"]), 403, "forbidden")
 
 
 def test_an_unknown_label_format_is_422_naming_format(running: Running, shop, labelled):
     for bad in ("gif", "PNG ", ""):
-        err = error(running.api.get(f"/v1/returns/{labelled['id']}/label", params={"format": bad}, headers=shop["merchant"]),
-                    422, "invalid_request")  # fmt: skip
+        err = error(
+            running.api.get(f"/v1/returns/{labelled['id']}/label", params={"format": bad}, headers=shop["merchant"]),
+            422,
+            "invalid_request",
+        )
         assert [d["field"] for d in err["details"]] == ["format"], err
 
 
 def test_an_easypost_failure_is_a_502_and_the_next_request_works(running: Running, shop, labelled):
     run, ret = running, labelled
     path = f"/v1/returns/{ret['id']}/label"
-    assert run.easypost.put("/_sandbox/faults", json={"GET /v2/shipments/*/label": {"error_rate": 1.0, "status": 503}}).status_code == 200
+    assert (
+        run.easypost.put(
+            "/_sandbox/faults", json={"GET /v2/shipments/*/label": {"error_rate": 1.0, "status": 503}}
+        ).status_code
+        == 200
+    )
     try:
         err = error(run.api.get(path, params={"format": "pdf"}, headers=shop["merchant"]), 502, "carrier_error")
         assert "EasyPost could not convert the label to PDF" in err["message"], err

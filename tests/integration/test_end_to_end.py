@@ -24,7 +24,10 @@ def new_order(run: Running, payment_method: str = "pm_card_visa") -> str:
 def return_body(order_id: str, resolution: str = "refund") -> dict:
     return {
         "order_id": order_id,
-        "items": [{"line_id": "L1", "quantity": 2, "reason": "too_small"}, {"line_id": "L2", "quantity": 1, "reason": "defective"}],
+        "items": [
+            {"line_id": "L1", "quantity": 2, "reason": "too_small"},
+            {"line_id": "L2", "quantity": 1, "reason": "defective"},
+        ],
         "resolution": resolution,
     }
 
@@ -136,31 +139,67 @@ def test_a_return_completes_end_to_end(running: Running):
     assert (items["L1"]["stage"], items["L1"]["facility_id"]) == ("done", "wh_demo_us")
     assert items["L2"]["facility_id"] == "rc_demo_rotterdam"
     receipt = poll(
-        lambda: run.api.post("/v1/facilities/rc_demo_rotterdam/receipts", json={"return_id": ret["id"], "line_id": "L2"},
-                             headers=run.warehouse()),
-        lambda r: r.status_code != 409, 60, "the transfer label to be bought",
-    )  # fmt: skip
+        lambda: run.api.post(
+            "/v1/facilities/rc_demo_rotterdam/receipts",
+            json={"return_id": ret["id"], "line_id": "L2"},
+            headers=run.warehouse(),
+        ),
+        lambda r: r.status_code != 409,
+        60,
+        "the transfer label to be bought",
+    )
     assert receipt.status_code == 202 and receipt.json()["tracking_code"], receipt.text
-    poll(lambda: run.api.get(f"/v1/returns/{ret['id']}", headers=run.merchant()).json()["items"][1]["stage"],
-         lambda stage: stage == "done", 60, "L2 recycled")  # fmt: skip
-    again = run.api.post("/v1/facilities/rc_demo_rotterdam/receipts", json={"return_id": ret["id"], "line_id": "L2"},
-                         headers=run.warehouse())  # fmt: skip
+    poll(
+        lambda: run.api.get(f"/v1/returns/{ret['id']}", headers=run.merchant()).json()["items"][1]["stage"],
+        lambda stage: stage == "done",
+        60,
+        "L2 recycled",
+    )
+    again = run.api.post(
+        "/v1/facilities/rc_demo_rotterdam/receipts",
+        json={"return_id": ret["id"], "line_id": "L2"},
+        headers=run.warehouse(),
+    )
     assert again.status_code == 409 and again.json()["error"]["code"] == "already_received"
     trail = run.api.get(f"/v1/items/{ret['id']}/L2/trail", headers=run.merchant()).json()
-    assert [m["movement"] for m in trail["movements"]] == ["received", "sent_to_facility", "received_at_facility", "recycled"]
+    assert [m["movement"] for m in trail["movements"]] == [
+        "received",
+        "sent_to_facility",
+        "received_at_facility",
+        "recycled",
+    ]
     assert trail["certificate"]["kind"] == "recycling" and trail["certificate"]["facility_id"] == "rc_demo_rotterdam"
-    stock = run.api.get("/v1/inventory", params={"sku": "TEE-BLK-M", "location": "wh_demo_us"}, headers=run.merchant()).json()
+    stock = run.api.get(
+        "/v1/inventory", params={"sku": "TEE-BLK-M", "location": "wh_demo_us"}, headers=run.merchant()
+    ).json()
     assert stock["levels"] and stock["levels"][0]["condition"] == "sellable" and stock["levels"][0]["quantity"] >= 2
 
     # Ops can read the whole history with the Temporal CLI.
     def show():
         return subprocess.run(
-            [str(BIN / "temporal"), "workflow", "show", "--workflow-id", f"return-{ret['id']}",
-             "--address", run.settings.temporal_address, "--output", "json"],
-            capture_output=True, text=True, timeout=60, check=True,
+            [
+                str(BIN / "temporal"),
+                "workflow",
+                "show",
+                "--workflow-id",
+                f"return-{ret['id']}",
+                "--address",
+                run.settings.temporal_address,
+                "--output",
+                "json",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
         )
 
-    shown = poll(show, lambda out: "COMPLETED" in json.loads(out.stdout)["events"][-1]["eventType"].upper(), 30, "the workflow to close")
+    shown = poll(
+        show,
+        lambda out: "COMPLETED" in json.loads(out.stdout)["events"][-1]["eventType"].upper(),
+        30,
+        "the workflow to close",
+    )
     events = json.loads(shown.stdout)["events"]
     types = [e["eventType"] for e in events]
     assert types[0] in ("EVENT_TYPE_WORKFLOW_EXECUTION_STARTED", "WorkflowExecutionStarted")
@@ -171,7 +210,12 @@ def test_a_return_completes_end_to_end(running: Running):
         assert pii not in shown.stdout
     # Ops find returns by their search attributes.
     query = f'ReturnStatus="completed" AND MerchantId="demo" AND WorkflowId="return-{ret["id"]}"'
-    poll(lambda: temporal_list(run, query), lambda ids: ids == [f"return-{ret['id']}"], 30, "visibility to show the return")
+    poll(
+        lambda: temporal_list(run, query),
+        lambda ids: ids == [f"return-{ret['id']}"],
+        30,
+        "visibility to show the return",
+    )
 
 
 def test_worker_crash_between_label_and_refund_loses_nothing_and_pays_once(running: Running):
@@ -213,9 +257,21 @@ def test_worker_crash_between_label_and_refund_loses_nothing_and_pays_once(runni
 
 def temporal_list(run: Running, query: str) -> list[str]:
     out = subprocess.run(
-        [str(BIN / "temporal"), "workflow", "list", "--query", query, "--address", run.settings.temporal_address,
-         "--output", "json"],
-        capture_output=True, text=True, timeout=30, check=True,
+        [
+            str(BIN / "temporal"),
+            "workflow",
+            "list",
+            "--query",
+            query,
+            "--address",
+            run.settings.temporal_address,
+            "--output",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
     )
     rows = json.loads(out.stdout or "[]")
     return [r["execution"]["workflowId"] for r in rows]
@@ -224,9 +280,20 @@ def temporal_list(run: Running, query: str) -> list[str]:
 def refunds_pending(run: Running, return_id: str) -> bool:
     """True once the worker has started the refund activity for this return."""
     out = subprocess.run(
-        [str(BIN / "temporal"), "workflow", "describe", "--workflow-id", f"return-{return_id}",
-         "--address", run.settings.temporal_address, "--output", "json"],
-        capture_output=True, text=True, timeout=30,
+        [
+            str(BIN / "temporal"),
+            "workflow",
+            "describe",
+            "--workflow-id",
+            f"return-{return_id}",
+            "--address",
+            run.settings.temporal_address,
+            "--output",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     if out.returncode != 0:
         return False
@@ -241,7 +308,11 @@ def test_create_while_no_worker_runs_is_accepted_and_completes_later(running: Ru
     run = running
     order_id = new_order(run)
     key = f"idem-{uuid.uuid4().hex}"
-    body = {"order_id": order_id, "items": [{"line_id": "L2", "quantity": 1, "reason": "wrong_item"}], "resolution": "refund"}
+    body = {
+        "order_id": order_id,
+        "items": [{"line_id": "L2", "quantity": 1, "reason": "wrong_item"}],
+        "resolution": "refund",
+    }
     headers = {**run.merchant(), "Idempotency-Key": key}
     run.stack.kill_worker()
     try:

@@ -16,7 +16,13 @@ pytestmark = pytest.mark.integration
 def test_the_demo_merchant_starts_with_facilities_in_several_countries(running: Running):
     got = running.api.get("/v1/facilities", headers=running.merchant()).json()["facilities"]
     assert {f["address"]["country"] for f in got} >= {"NL", "DE"}
-    assert {f["kind"] for f in got} == {"warehouse", "refurbishment_centre", "recycler", "donation_partner", "liquidator"}
+    assert {f["kind"] for f in got} == {
+        "warehouse",
+        "refurbishment_centre",
+        "recycler",
+        "donation_partner",
+        "liquidator",
+    }
 
 
 def test_registry_is_replaced_whole_and_bad_facilities_name_the_field(running: Running, shop):
@@ -47,5 +53,7 @@ def test_registry_is_replaced_whole_and_bad_facilities_name_the_field(running: R
         err = error(run.api.put("/v1/facilities", json=doc, headers=shop["merchant"]), 422)
         assert field in err["message"], (what, err)
     # Refused saves changed nothing.
-    assert len(run.api.get("/v1/facilities", headers=shop["merchant"]).json()["facilities"]) == len(registry["facilities"])
+    assert len(run.api.get("/v1/facilities", headers=shop["merchant"]).json()["facilities"]) == len(
+        registry["facilities"]
+    )
     assert run.api.put("/v1/facilities", json={"facilities": []}, headers=shop["merchant"]).json() == {"facilities": []}

@@ -26,19 +26,53 @@ from tests.integration.conftest import Running
 pytestmark = pytest.mark.integration
 
 NASTY_VALUES: list[Any] = [
-    2**70, -(2**63) - 1, -1, 1e308, float("nan"), float("inf"), "NaN", "Infinity", True,
-    "x" * 10_000, "a\r\nBcc: thief@example.com", "a\x00b", "\u202egnp.exe", "\ud800", "\u2028",
-    "'; DROP TABLE orders; --", "<script>alert(1)</script>", "../../etc/passwd",
-    "9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00", "2031-01-01T00:00:00Z", "2026-01-01T00:00:00",
-    None, [], {}, [[[[[[]]]]]], {"$where": "1"},
-]  # fmt: skip
+    2**70,
+    -(2**63) - 1,
+    -1,
+    1e308,
+    float("nan"),
+    float("inf"),
+    "NaN",
+    "Infinity",
+    True,
+    "x" * 10_000,
+    "a\r\nBcc: thief@example.com",
+    "a\x00b",
+    "\u202egnp.exe",
+    "\ud800",
+    "\u2028",
+    "'; DROP TABLE orders; --",
+    "<script>alert(1)</script>",
+    "../../etc/passwd",
+    "9999-12-31T23:59:59-14:00",
+    "0001-01-01T00:00:00+14:00",
+    "2031-01-01T00:00:00Z",
+    "2026-01-01T00:00:00",
+    None,
+    [],
+    {},
+    [[[[[[]]]]]],
+    {"$where": "1"},
+]
 NASTY_BODIES: list[bytes] = [
-    b"", b"NaN", b"1e400", b"[" * 50_000, b"\xff\xfe", json.dumps({f"k{i}": i for i in range(5000)}).encode(),
-]  # fmt: skip
+    b"",
+    b"NaN",
+    b"1e400",
+    b"[" * 50_000,
+    b"\xff\xfe",
+    json.dumps({f"k{i}": i for i in range(5000)}).encode(),
+]
 NASTY_PATH_IDS = [
-    "..", "a%2Fb", "a%00b", "%", "x" * 5000, "ret_1%0D%0ASet-Cookie:x=1", "%E2%80%AE", "99999999999999999999999",
+    "..",
+    "a%2Fb",
+    "a%00b",
+    "%",
+    "x" * 5000,
+    "ret_1%0D%0ASet-Cookie:x=1",
+    "%E2%80%AE",
+    "99999999999999999999999",
     "'%3B%20DROP%20TABLE%20returns%3B--",
-]  # fmt: skip
+]
 NASTY_QUERY = [
     "x" * 10_000,
     "a\r\nb\x00",
@@ -47,43 +81,75 @@ NASTY_QUERY = [
     "1e400",
     "0001-01-01T00:00:00+14:00",
     "' OR 1=1 --",
-    "MjAyNi0wMS0wMVQwMDowMDowMHx4",
-]  # fmt: skip (the last: issue 10's cursor, a naive time)
+    "MjAyNi0wMS0wMVQwMDowMDowMHx4",  # issue 10's cursor: a naive time
+]
 PER_PLACE = 2  # each place in an example body gets this many nasty values (and each route gets all of them)
 POLICY = {
     "markets": [{"code": "US", "window_days": 30, "currency": "USD"}],
-    "rules": [{"id": "shoes", "description": "Shoes: 10 %", "priority": 1, "match": {"categories": ["shoes"], "price_min": 0},
-               "restocking_fee": {"kind": "percent", "percent": 10, "waived_for_tiers": ["gold"]}}],
+    "rules": [
+        {
+            "id": "shoes",
+            "description": "Shoes: 10 %",
+            "priority": 1,
+            "match": {"categories": ["shoes"], "price_min": 0},
+            "restocking_fee": {"kind": "percent", "percent": 10, "waived_for_tiers": ["gold"]},
+        }
+    ],
     "tiers": [{"name": "gold", "extra_window_days": 30}],
     "review": {"order_value_above": 100_000},
-}  # fmt: skip
+}
 
 
 def examples(order_id: str) -> dict[tuple[str, str], Any]:
     """Valid bodies for the operations where validation goes deep (the rest start from {})."""
     order = json.loads(json.dumps(order_body(None)))
-    ret = {"order_id": order_id, "resolution": "refund",
-           "items": [{"line_id": "L1", "quantity": 1, "reason": "too_small", "comment": "tight"}]}  # fmt: skip
+    ret = {
+        "order_id": order_id,
+        "resolution": "refund",
+        "items": [{"line_id": "L1", "quantity": 1, "reason": "too_small", "comment": "tight"}],
+    }
     return {
         ("PUT", "/v1/orders/{order_id}"): order,
         ("POST", "/v1/returns/quote"): ret,
         ("POST", "/v1/returns"): {**ret, "order_id": "no-such-order"},
         ("PUT", "/v1/policy"): POLICY,
         ("PUT", "/v1/facilities"): {"facilities": example_facilities()["facilities"][:1]},
-        ("PUT", "/v1/disposition-rules"): {"rules": [{"id": "r1", "grades": ["A"], "categories": ["shoes"],
-                                                      "disposition": "restock", "recovery_percent": 90, "priority": 1}]},
-        ("PUT", "/v1/catalog"): {"variants": [{"sku": "TEE-M", "product_id": "TEE", "title": "Tee", "options": {"size": "M"},
-                                               "price": {"amount": 2500, "currency": "USD"}, "category": "apparel"}]},
+        ("PUT", "/v1/disposition-rules"): {
+            "rules": [
+                {
+                    "id": "r1",
+                    "grades": ["A"],
+                    "categories": ["shoes"],
+                    "disposition": "restock",
+                    "recovery_percent": 90,
+                    "priority": 1,
+                }
+            ]
+        },
+        ("PUT", "/v1/catalog"): {
+            "variants": [
+                {
+                    "sku": "TEE-M",
+                    "product_id": "TEE",
+                    "title": "Tee",
+                    "options": {"size": "M"},
+                    "price": {"amount": 2500, "currency": "USD"},
+                    "category": "apparel",
+                }
+            ]
+        },
         ("PUT", "/v1/stock"): {"levels": [{"sku": "TEE-M", "facility_id": "wh_demo_nl", "on_hand": 5}]},
         ("PUT", "/v1/label-rules"): {"carriers": ["USPS"], "max_cost": {"amount": 900, "currency": "USD"}},
         ("PUT", "/v1/webhook-endpoint"): {"url": "https://shop.example/hooks"},
         ("POST", "/v1/warehouse/receipts"): {"tracking_code": "EZ1000000001", "notes": "dented"},
         ("POST", "/v1/returns/{return_id}/inspection"): {"items": [{"line_id": "L1", "grade": "A", "notes": "ok"}]},
         ("POST", "/v1/returns/{return_id}/review"): {"decision": "approve", "note": "ok"},
-        ("POST", "/v1/returns/{return_id}/pickup"): {"min_datetime": "2026-12-24T09:00:00Z",
-                                                     "max_datetime": "2026-12-24T17:00:00Z"},
+        ("POST", "/v1/returns/{return_id}/pickup"): {
+            "min_datetime": "2026-12-24T09:00:00Z",
+            "max_datetime": "2026-12-24T17:00:00Z",
+        },
         ("POST", "/v1/facilities/{facility_id}/receipts"): {"return_id": "ret_0a1b2c", "line_id": "L1"},
-    }  # fmt: skip
+    }
 
 
 def leaves(value: Any, path: tuple = ()) -> Iterator[tuple]:

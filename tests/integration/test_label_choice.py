@@ -45,8 +45,12 @@ def cents(rate: dict) -> int:
 
 
 def as_alternative(rate: dict) -> dict:
-    return {"carrier": rate["carrier"], "service": rate["service"], "rate": {"amount": cents(rate), "currency": "USD"},
-            "delivery_days": rate["delivery_days"]}  # fmt: skip
+    return {
+        "carrier": rate["carrier"],
+        "service": rate["service"],
+        "rate": {"amount": cents(rate), "currency": "USD"},
+        "delivery_days": rate["delivery_days"],
+    }
 
 
 def test_fastest_within_budget_buys_the_fastest_affordable_rate_and_keeps_the_alternatives(running: Running, shop):
@@ -69,7 +73,10 @@ def test_fastest_within_budget_buys_the_fastest_affordable_rate_and_keeps_the_al
 
     label = ret["label"]
     assert (label["carrier"], label["service"], label["tracking_code"]) == (
-        expected["carrier"], expected["service"], shipment["tracking_code"])
+        expected["carrier"],
+        expected["service"],
+        shipment["tracking_code"],
+    )
     assert label["rate"] == {"amount": cents(expected), "currency": "USD"}
     assert label["delivery_days"] == expected["delivery_days"]
     assert "fastest" in label["selection_reason"] and "30.00 USD budget" in label["selection_reason"]
@@ -103,7 +110,9 @@ def test_one_allowed_carrier_buys_its_cheapest_rate(running: Running, shop):
     ],
     ids=["over-budget", "carrier-not-quoted"],
 )
-def test_rules_no_rate_satisfies_reject_the_return_with_the_reason(running: Running, shop, rules: dict, words: list[str]):
+def test_rules_no_rate_satisfies_reject_the_return_with_the_reason(
+    running: Running, shop, rules: dict, words: list[str]
+):
     run = running
     put_rules(run, shop, rules)
     r = post_return(run, shop)

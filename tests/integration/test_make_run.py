@@ -39,8 +39,15 @@ class MakeRun:
         self.data_dir, self.env = data_dir, env
         self.log = data_dir.parent / f"make-run-{uuid.uuid4().hex[:6]}.out"
         with open(self.log, "wb") as out:
-            self.proc = subprocess.Popen(["make", "run"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL, start_new_session=True)
+            self.proc = subprocess.Popen(
+                ["make", "run"],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
@@ -91,9 +98,15 @@ def test_make_run_survives_a_restart_and_stops_cleanly(stack_env, tmp_path):
         first.wait_ready(api)
         out = first.output()
         mail = f"http://127.0.0.1:{env['RETURNFLOW_MAIL_SANDBOX_PORT']}/_sandbox/messages"
-        for expected in (api, f"{api}/docs", f"http://127.0.0.1:{env['RETURNFLOW_TEMPORAL_UI_PORT']}",
-                         f"127.0.0.1:{env['RETURNFLOW_SMTP_PORT']}", mail,
-                         env["RETURNFLOW_DEMO_MERCHANT_KEY"], env["RETURNFLOW_DEMO_WAREHOUSE_KEY"]):
+        for expected in (
+            api,
+            f"{api}/docs",
+            f"http://127.0.0.1:{env['RETURNFLOW_TEMPORAL_UI_PORT']}",
+            f"127.0.0.1:{env['RETURNFLOW_SMTP_PORT']}",
+            mail,
+            env["RETURNFLOW_DEMO_MERCHANT_KEY"],
+            env["RETURNFLOW_DEMO_WAREHOUSE_KEY"],
+        ):
             assert expected in out
         assert httpx.get(mail, timeout=5).status_code == 200  # the mail sandbox's inbox
         ui = httpx.get(f"http://127.0.0.1:{env['RETURNFLOW_TEMPORAL_UI_PORT']}/", timeout=10)
@@ -102,7 +115,11 @@ def test_make_run_survives_a_restart_and_stops_cleanly(stack_env, tmp_path):
         pi = create_payment(payments, amount=2 * 2500 + 8999)
         r = httpx.put(f"{api}/v1/orders/o-restart", json=order_body(pi), headers=merchant)
         assert r.status_code == 201, r.text
-        body = {"order_id": "o-restart", "items": [{"line_id": "L2", "quantity": 1, "reason": "too_large"}], "resolution": "refund"}
+        body = {
+            "order_id": "o-restart",
+            "items": [{"line_id": "L2", "quantity": 1, "reason": "too_large"}],
+            "resolution": "refund",
+        }
         ret = httpx.post(f"{api}/v1/returns", json=body, headers=merchant, timeout=30).json()
         assert ret["status"] == "label_created", ret
         label_file = httpx.get(ret["label"]["label_url"]).content
@@ -122,12 +139,18 @@ def test_make_run_survives_a_restart_and_stops_cleanly(stack_env, tmp_path):
         # So did the sandboxes' side of it (kept under the data dir): the payment, the label file, the tracker.
         assert httpx.get(f"{payments}/_sandbox/payment_intents").json()[0]["id"] == pi
         assert httpx.get(ret["label"]["label_url"]).content == label_file
-        r = httpx.post(f"{easypost}/_sandbox/trackers/{ret['label']['tracking_code']}/advance", json={"status": "pre_transit"})
+        r = httpx.post(
+            f"{easypost}/_sandbox/trackers/{ret['label']['tracking_code']}/advance", json={"status": "pre_transit"}
+        )
         assert r.status_code == 200, r.text
         r = httpx.post(f"{api}/v1/warehouse/receipts", json={"return_id": ret["id"]}, headers=warehouse)
         assert r.status_code == 202, r.text
-        poll(lambda: httpx.get(f"{api}/v1/returns/{ret['id']}", headers=merchant).json()["status"],
-             lambda s: s == "received", 60, "the restarted stack to receive the return")
+        poll(
+            lambda: httpx.get(f"{api}/v1/returns/{ret['id']}", headers=merchant).json()["status"],
+            lambda s: s == "received",
+            60,
+            "the restarted stack to receive the return",
+        )
         pids = second.children()
     finally:
         # SIGTERM to the stack process itself (make's child), as a service manager would send it.

@@ -45,12 +45,8 @@ class Stack:
         self.easypost = f"http://127.0.0.1:{env['RETURNFLOW_EASYPOST_SANDBOX_PORT']}"
         self.payments = f"http://127.0.0.1:{env['RETURNFLOW_PAYMENTS_SANDBOX_PORT']}"
         self.mail = f"http://127.0.0.1:{env['RETURNFLOW_MAIL_SANDBOX_PORT']}"
-        self.merchant = {
-            "Authorization": f"Bearer {env['RETURNFLOW_DEMO_MERCHANT_KEY']}"
-        }
-        self.warehouse = {
-            "Authorization": f"Bearer {env['RETURNFLOW_DEMO_WAREHOUSE_KEY']}"
-        }
+        self.merchant = {"Authorization": f"Bearer {env['RETURNFLOW_DEMO_MERCHANT_KEY']}"}
+        self.warehouse = {"Authorization": f"Bearer {env['RETURNFLOW_DEMO_WAREHOUSE_KEY']}"}
         self.http = httpx.Client(timeout=30)
 
     def get_return(self, return_id: str) -> dict:
@@ -59,8 +55,12 @@ class Stack:
         return r.json()
 
     def wait_all(self, ids: list[str], status: str, timeout: float = 60) -> list[dict]:
-        return poll(lambda: [self.get_return(i) for i in ids], lambda rs: all(r["status"] == status for r in rs),
-                    timeout, f"every return to be {status}")  # fmt: skip
+        return poll(
+            lambda: [self.get_return(i) for i in ids],
+            lambda rs: all(r["status"] == status for r in rs),
+            timeout,
+            f"every return to be {status}",
+        )
 
     def advance(self, tracking_code: str, status: str) -> None:
         r = self.http.post(
@@ -68,14 +68,10 @@ class Stack:
             json={"status": status},
         )
         assert r.status_code == 200, r.text
-        assert [d["status_code"] for d in r.json()["deliveries"]] == [
-            200
-        ]  # the API took the signed webhook
+        assert [d["status_code"] for d in r.json()["deliveries"]] == [200]  # the API took the signed webhook
 
     def labels(self, return_id: str) -> list[dict]:
-        shipments = self.http.get(
-            f"{self.easypost}/_sandbox/shipments", params={"reference": return_id}
-        ).json()
+        shipments = self.http.get(f"{self.easypost}/_sandbox/shipments", params={"reference": return_id}).json()
         return [s["postage_label"] for s in shipments if s.get("postage_label")]
 
     def refunds(self, return_id: str) -> list[dict]:
@@ -94,9 +90,13 @@ class Stack:
 
         async def identities() -> set[str]:
             client = await connect(self.env["RETURNFLOW_TEMPORAL_ADDRESS"])
-            resp = await client.workflow_service.describe_task_queue(DescribeTaskQueueRequest(
-                namespace="default", task_queue=TaskQueue(name=TASK_QUEUE),
-                task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW))  # fmt: skip
+            resp = await client.workflow_service.describe_task_queue(
+                DescribeTaskQueueRequest(
+                    namespace="default",
+                    task_queue=TaskQueue(name=TASK_QUEUE),
+                    task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+                )
+            )
             return {p.identity for p in resp.pollers}
 
         try:
@@ -108,10 +108,7 @@ class Stack:
         """The child answers as it should (for Temporal: the API sees it and the worker polls it again)."""
         checks: dict[str, Callable[[], bool]] = {
             "worker": lambda: self.worker_polls(pids["worker"]),
-            "temporal": lambda: (
-                self.answers(f"{self.api}/healthz")
-                and self.worker_polls(pids["worker"])
-            ),
+            "temporal": lambda: self.answers(f"{self.api}/healthz") and self.worker_polls(pids["worker"]),
             "easypost-sandbox": lambda: self.answers(f"{self.easypost}/_sandbox/stats"),
             "payments-sandbox": lambda: self.answers(f"{self.payments}/_sandbox/stats"),
             "mail-sandbox": lambda: self.answers(f"{self.mail}/_sandbox/stats"),
@@ -127,11 +124,7 @@ class Stack:
 
         def replaced() -> dict[str, int] | None:
             pids = self.run.children()
-            return (
-                pids
-                if pids[name] != old and alive(pids[name]) and self.serving(name, pids)
-                else None
-            )
+            return pids if pids[name] != old and alive(pids[name]) and self.serving(name, pids) else None
 
         poll(
             replaced,
@@ -182,21 +175,13 @@ def test_every_child_killed_in_turn_comes_back_and_every_return_completes_once(e
             )
             assert r.status_code == 201, r.text
             body = {"order_id": order_id, "items": ITEMS, "resolution": "refund"}
-            quote = stack.http.post(
-                f"{stack.api}/v1/returns/quote", json=body, headers=stack.merchant
-            ).json()
-            r = stack.http.post(
-                f"{stack.api}/v1/returns", json=body, headers=stack.merchant
-            )
-            assert r.status_code == 201 and r.json()["status"] == "label_created", (
-                r.text
-            )
+            quote = stack.http.post(f"{stack.api}/v1/returns/quote", json=body, headers=stack.merchant).json()
+            r = stack.http.post(f"{stack.api}/v1/returns", json=body, headers=stack.merchant)
+            assert r.status_code == 201 and r.json()["status"] == "label_created", r.text
             returns.append(r.json())
             due[r.json()["id"]] = (quote["settlement_amount"]["amount"], pi)
         ids = [r["id"] for r in returns]
-        label_files = {
-            r["id"]: stack.http.get(r["label"]["label_url"]).content for r in returns
-        }
+        label_files = {r["id"]: stack.http.get(r["label"]["label_url"]).content for r in returns}
 
         # The worker dies while the first carrier scans are being signalled.
         for ret in returns:
@@ -213,15 +198,11 @@ def test_every_child_killed_in_turn_comes_back_and_every_return_completes_once(e
         # The EasyPost sandbox dies: its shipments, trackers and label files come back with it.
         restarts["easypost-sandbox"] = stack.kill("easypost-sandbox")
         for ret in returns:
-            shipments = stack.http.get(
-                f"{stack.easypost}/_sandbox/shipments", params={"reference": ret["id"]}
-            ).json()
+            shipments = stack.http.get(f"{stack.easypost}/_sandbox/shipments", params={"reference": ret["id"]}).json()
             assert [(s["tracking_code"], s["tracker"]["status"]) for s in shipments] == [
-                (ret["label"]["tracking_code"], "delivered")]  # fmt: skip
-            assert (
-                stack.http.get(ret["label"]["label_url"]).content
-                == label_files[ret["id"]]
-            )
+                (ret["label"]["tracking_code"], "delivered")
+            ]
+            assert stack.http.get(ret["label"]["label_url"]).content == label_files[ret["id"]]
 
         for ret in returns:
             r = stack.http.post(
@@ -234,8 +215,11 @@ def test_every_child_killed_in_turn_comes_back_and_every_return_completes_once(e
 
         # The payments sandbox dies while the refunds are being made.
         for ret in returns:
-            r = stack.http.post(f"{stack.api}/v1/returns/{ret['id']}/inspection", headers=stack.warehouse,
-                                json={"items": [{"line_id": "L1", "grade": "A"}, {"line_id": "L2", "grade": "D"}]})  # fmt: skip
+            r = stack.http.post(
+                f"{stack.api}/v1/returns/{ret['id']}/inspection",
+                headers=stack.warehouse,
+                json={"items": [{"line_id": "L1", "grade": "A"}, {"line_id": "L2", "grade": "D"}]},
+            )
             assert r.status_code == 200, r.text
         restarts["payments-sandbox"] = stack.kill("payments-sandbox")
         restarts["mail-sandbox"] = stack.kill("mail-sandbox")
@@ -244,23 +228,15 @@ def test_every_child_killed_in_turn_comes_back_and_every_return_completes_once(e
         done = stack.wait_all(ids, "completed", timeout=90)
         for ret in done:
             amount, pi = due[ret["id"]]
-            assert (
-                ret["refund"]["method"] == "refund"
-                and ret["refund"]["amount"] == amount
-            )
+            assert ret["refund"]["method"] == "refund" and ret["refund"]["amount"] == amount
             assert len(stack.labels(ret["id"])) == 1
             refunds = stack.refunds(ret["id"])
-            assert [
-                (r["amount"], r["payment_intent"], r["status"]) for r in refunds
-            ] == [(amount, pi, "succeeded")]
+            assert [(r["amount"], r["payment_intent"], r["status"]) for r in refunds] == [(amount, pi, "succeeded")]
             assert refunds[0]["id"] == ret["refund"]["reference"]
 
         out = run.output()
         for name in restarts:
-            assert (
-                f"{name} exited (killed by SIGKILL)" in out
-                and f"{name} restarted (pid" in out
-            )
+            assert f"{name} exited (killed by SIGKILL)" in out and f"{name} restarted (pid" in out
         print(
             "restart times (kill -> serving again):",
             {k: round(v, 1) for k, v in restarts.items()},

@@ -54,7 +54,11 @@ def test_refund_event_is_signed_retried_and_logged(running: Running, shop, recei
     # Keep-the-item: the return settles at once, no parcel to wait for.
     run.api.put("/v1/policy", json={"keep_item_below": 1_000_000, "currency": "USD"}, headers=shop["merchant"])
     order_id = put_order(run, shop)
-    body = {"order_id": order_id, "items": [{"line_id": "L1", "quantity": 1, "reason": "too_small"}], "resolution": "refund"}
+    body = {
+        "order_id": order_id,
+        "items": [{"line_id": "L1", "quantity": 1, "reason": "too_small"}],
+        "resolution": "refund",
+    }
     ret = run.api.post("/v1/returns", json=body, headers=shop["merchant"]).json()
 
     poll(lambda: len(seen), lambda n: n >= 2, 60, "the retried delivery")
@@ -66,8 +70,17 @@ def test_refund_event_is_signed_retried_and_logged(running: Running, shop, recei
     assert event["type"] == "return.refunded" and event["data"]["return_id"] == ret["id"]
     assert event["data"]["amount"] == 2500 and event["id"] == f"evt_{ret['id']}_return_refunded"
 
-    log = poll(lambda: run.api.get("/v1/webhook-deliveries", params={"event_id": event["id"]}, headers=shop["merchant"]).json()["data"],
-               lambda rows: len(rows) >= 2, 30, "the delivery log")
-    assert [(d["attempt"], d["status_code"], d["delivered"]) for d in reversed(log)] == [(1, 500, False), (2, 200, True)]
+    log = poll(
+        lambda: run.api.get(
+            "/v1/webhook-deliveries", params={"event_id": event["id"]}, headers=shop["merchant"]
+        ).json()["data"],
+        lambda rows: len(rows) >= 2,
+        30,
+        "the delivery log",
+    )
+    assert [(d["attempt"], d["status_code"], d["delivered"]) for d in reversed(log)] == [
+        (1, 500, False),
+        (2, 200, True),
+    ]
     others = run.api.get("/v1/webhook-deliveries", headers=run.merchant()).json()["data"]
     assert all(d["event_id"] != event["id"] for d in others)  # another merchant never sees these

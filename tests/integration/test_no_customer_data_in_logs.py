@@ -63,9 +63,7 @@ def secrets_of(customer: dict) -> list[str]:
 
 
 def logs(run: Running) -> dict[Path, str]:
-    files = sorted(
-        p for p in (run.settings.data_dir / "logs").rglob("*") if p.is_file()
-    )
+    files = sorted(p for p in (run.settings.data_dir / "logs").rglob("*") if p.is_file())
     return {p: p.read_text(errors="replace") for p in files}
 
 
@@ -75,9 +73,7 @@ def leaks(run: Running, needles: list[str]) -> list[str]:
         for needle in needles:
             for match in re.finditer(re.escape(needle), text, flags=re.IGNORECASE):
                 start = text.rfind("\n", 0, match.start()) + 1
-                found.append(
-                    f"{path.name}: {needle!r} in {text[start : start + 300]!r}"
-                )
+                found.append(f"{path.name}: {needle!r} in {text[start : start + 300]!r}")
     return found
 
 
@@ -97,9 +93,7 @@ def create(run: Running, customer: dict, resolution: str) -> dict:
 
 def label_emails(run: Running, email: str, tracking: str) -> list[dict]:
     """As a developer would look: by the address in the URL (the mail sandbox logs it as [email])."""
-    inbox = run.mail.get(
-        "/_sandbox/messages", params={"to": email, "content": "false"}
-    ).json()
+    inbox = run.mail.get("/_sandbox/messages", params={"to": email, "content": "false"}).json()
     return [m for m in inbox if tracking in m["text"]]
 
 
@@ -117,9 +111,7 @@ def complete(run: Running, ret: dict) -> dict:
     assert r.status_code == 202, r.text
     wait_status(run, ret["id"], "received")
     inspection = {"items": [{"line_id": "L1", "grade": "A"}]}
-    r = run.api.post(
-        f"/v1/returns/{ret['id']}/inspection", json=inspection, headers=run.warehouse()
-    )
+    r = run.api.post(f"/v1/returns/{ret['id']}/inspection", json=inspection, headers=run.warehouse())
     assert r.status_code == 200, r.text
     return wait_status(run, ret["id"], "completed")
 
@@ -135,55 +127,26 @@ def test_a_full_return_leaves_no_customer_data_in_any_log(running: Running):
         "the label email",
     )
     url = run.api.get(f"/v1/returns/{ret['id']}/portal-link", headers=m).json()["url"]
-    assert (
-        run.api.get(url).status_code == 200
-        and run.api.get(f"{url}/label.png").status_code == 200
-    )
+    assert run.api.get(url).status_code == 200 and run.api.get(f"{url}/label.png").status_code == 200
     done = complete(run, ret)
     assert done["refund"]["method"] == "store_credit"
 
     # The merchant's checkout reads and spends the credit: the customer is named in the body.
-    r = run.api.post(
-        "/v1/store-credit/lookup", json={"email": customer["email"].upper()}, headers=m
-    )
-    assert (
-        r.status_code == 200
-        and r.json()["balances"][0]["amount"] == done["refund"]["amount"]
-    ), r.text
+    r = run.api.post("/v1/store-credit/lookup", json={"email": customer["email"].upper()}, headers=m)
+    assert r.status_code == 200 and r.json()["balances"][0]["amount"] == done["refund"]["amount"], r.text
     redeem = {
         "email": customer["email"],
         "amount": 100,
         "currency": "USD",
         "reference": f"chk-{ret['id']}",
     }
-    assert (
-        run.api.post("/v1/store-credit/redeem", json=redeem, headers=m).status_code
-        == 201
-    )
+    assert run.api.post("/v1/store-credit/redeem", json=redeem, headers=m).status_code == 201
     # A client putting an email in a URL anyway (the old routes): a 404, and the email is not logged.
-    assert (
-        run.api.get(f"/v1/store-credit/{customer['email']}", headers=m).status_code
-        == 404
-    )
-    assert (
-        run.api.post(
-            f"/v1/store-credit/{customer['email']}/redeem", json={}, headers=m
-        ).status_code
-        == 404
-    )
-    assert (
-        run.api.get(
-            "/v1/returns", params={"email": customer["email"]}, headers=m
-        ).status_code
-        == 200
-    )
+    assert run.api.get(f"/v1/store-credit/{customer['email']}", headers=m).status_code == 404
+    assert run.api.post(f"/v1/store-credit/{customer['email']}/redeem", json={}, headers=m).status_code == 404
+    assert run.api.get("/v1/returns", params={"email": customer["email"]}, headers=m).status_code == 200
     # A refused body is not logged either.
-    assert (
-        run.api.post(
-            "/v1/store-credit/lookup", json={"email": customer["name"]}, headers=m
-        ).status_code
-        == 422
-    )
+    assert run.api.post("/v1/store-credit/lookup", json={"email": customer["name"]}, headers=m).status_code == 422
 
     # A label email the shopper's server keeps refusing (451): retried, and its failures are logged.
     refusing = shopper("tempfail")

@@ -18,8 +18,15 @@ def test_every_parcel_is_tracked_and_the_return_is_received_with_the_last(runnin
     run = running
     pi = create_payment(run.settings.stripe_base_url, amount=25 * 8999, merchant_id=shop["id"])
     order_id = f"o-{uuid.uuid4().hex[:8]}"
-    assert run.api.put(f"/v1/orders/{order_id}", json=order_body(pi, lines=BULK), headers=shop["merchant"]).status_code == 201
-    body = {"order_id": order_id, "resolution": "refund", "items": [{"line_id": "L1", "quantity": 25, "reason": "too_small"}]}
+    assert (
+        run.api.put(f"/v1/orders/{order_id}", json=order_body(pi, lines=BULK), headers=shop["merchant"]).status_code
+        == 201
+    )
+    body = {
+        "order_id": order_id,
+        "resolution": "refund",
+        "items": [{"line_id": "L1", "quantity": 25, "reason": "too_small"}],
+    }
     r = run.api.post("/v1/returns", json=body, headers=shop["merchant"])
     assert r.status_code == 201, r.text
     ret = r.json()

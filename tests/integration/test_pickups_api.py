@@ -40,8 +40,18 @@ def test_pickup_later_cancel_and_bad_windows(running: Running):
     ret = create_return(run, new_order(run))
     path = f"/v1/returns/{ret['id']}/pickup"
     later = datetime.now(UTC) + timedelta(days=1)
-    error(run.api.post(path, json={"min_datetime": later.isoformat(), "max_datetime": later.isoformat()}, headers=run.merchant()), 422)
-    error(run.api.post(path, json={"min_datetime": "tomorrow", "max_datetime": later.isoformat()}, headers=run.merchant()), 422)
+    error(
+        run.api.post(
+            path, json={"min_datetime": later.isoformat(), "max_datetime": later.isoformat()}, headers=run.merchant()
+        ),
+        422,
+    )
+    error(
+        run.api.post(
+            path, json={"min_datetime": "tomorrow", "max_datetime": later.isoformat()}, headers=run.merchant()
+        ),
+        422,
+    )
     past = error(run.api.post(path, json=window(-2), headers=run.merchant()), 422, "invalid_pickup")
     assert "future" in past["message"]
     booked = run.api.post(path, json=window(), headers=run.merchant())
@@ -66,8 +76,19 @@ def test_label_spend_and_void_savings_are_reported(running: Running, shop):
     kept = run.api.post("/v1/returns", json=return_body(order_id), headers=shop["merchant"]).json()
     r = run.api.post(f"/v1/returns/{kept['id']}/cancel", headers=shop["merchant"])
     assert r.status_code == 200, r.text
-    voided = poll(lambda: run.api.get(f"/v1/returns/{kept['id']}", headers=shop["merchant"]).json()["label"],
-                  lambda l: l["void_status"] == "refunded", 60, "the void confirmed")  # fmt: skip
+    voided = poll(
+        lambda: run.api.get(f"/v1/returns/{kept['id']}", headers=shop["merchant"]).json()["label"],
+        lambda l: l["void_status"] == "refunded",
+        60,
+        "the void confirmed",
+    )
     [usd] = run.api.get("/v1/reports/labels", headers=shop["merchant"]).json()["by_currency"]
     cost = voided["rate"]["amount"]
-    assert usd == {"currency": "USD", "labels_bought": 1, "spent": cost, "labels_voided": 1, "saved": cost, "void_rejected": 0}
+    assert usd == {
+        "currency": "USD",
+        "labels_bought": 1,
+        "spent": cost,
+        "labels_voided": 1,
+        "saved": cost,
+        "void_rejected": 0,
+    }

@@ -14,8 +14,14 @@ pytestmark = pytest.mark.integration
 
 POLICY = {
     "markets": [{"code": "US", "window_days": 30, "currency": "USD"}],
-    "rules": [{"id": "shoes", "description": "Shoes carry a 10% restocking fee", "match": {"categories": ["shoes"]},
-               "restocking_fee": {"kind": "percent", "percent": 10}}],
+    "rules": [
+        {
+            "id": "shoes",
+            "description": "Shoes carry a 10% restocking fee",
+            "match": {"categories": ["shoes"]},
+            "restocking_fee": {"kind": "percent", "percent": 10},
+        }
+    ],
     "review": {"order_value_above": 100_000},
     "currency": "USD",  # of the flat amounts where no market matches
 }
@@ -44,10 +50,15 @@ def test_every_save_is_a_new_version_and_bad_policies_name_the_field(running: Ru
         "negative fee": ({"return_shipping_fee": {"kind": "flat", "amount": -5}}, "return_shipping_fee"),
         "percent over 100": ({"store_credit_bonus_percent": 150}, "store_credit_bonus_percent"),
         "flat fee in no currency": ({"return_shipping_fee": {"kind": "flat", "amount": 595}}, "currency"),
-        "overlapping rules": ({"rules": [
-            {"id": "a", "match": {"categories": ["shoes"]}, "window_days": 10},
-            {"id": "b", "match": {"categories": ["shoes"]}, "window_days": 20},
-        ]}, "priority"),
+        "overlapping rules": (
+            {
+                "rules": [
+                    {"id": "a", "match": {"categories": ["shoes"]}, "window_days": 10},
+                    {"id": "b", "match": {"categories": ["shoes"]}, "window_days": 20},
+                ]
+            },
+            "priority",
+        ),
     }
     for what, (doc, named) in bad.items():
         err = error(run.api.put("/v1/policy", json=doc, headers=shop["merchant"]), 422)
@@ -59,7 +70,11 @@ def test_quote_then_create_agree_and_the_return_keeps_its_version(running: Runni
     run = running
     run.api.put("/v1/policy", json=POLICY, headers=shop["merchant"])
     order_id = put_order(run, shop)
-    body = {"order_id": order_id, "items": [{"line_id": "L2", "quantity": 1, "reason": "changed_mind"}], "resolution": "refund"}
+    body = {
+        "order_id": order_id,
+        "items": [{"line_id": "L2", "quantity": 1, "reason": "changed_mind"}],
+        "resolution": "refund",
+    }
     quote = run.api.post("/v1/returns/quote", json=body, headers=shop["merchant"])
     assert quote.status_code == 200, quote.text
     q = quote.json()
@@ -78,7 +93,11 @@ def test_ineligible_create_is_422_with_the_quotes_reasons(running: Running, shop
     run = running
     run.api.put("/v1/policy", json=POLICY, headers=shop["merchant"])
     order_id = put_order(run, shop, placed_days_ago=90)
-    body = {"order_id": order_id, "items": [{"line_id": "L1", "quantity": 1, "reason": "too_small"}], "resolution": "refund"}
+    body = {
+        "order_id": order_id,
+        "items": [{"line_id": "L1", "quantity": 1, "reason": "too_small"}],
+        "resolution": "refund",
+    }
     q = run.api.post("/v1/returns/quote", json=body, headers=shop["merchant"]).json()
     assert not q["eligible"] and q["reasons"]
     err = error(run.api.post("/v1/returns", json=body, headers=shop["merchant"]), 422, "not_eligible")
@@ -90,7 +109,11 @@ def test_review_needs_an_ops_key_and_moves_the_return_on(running: Running, shop)
     run = running
     run.api.put("/v1/policy", json={**POLICY, "review": {"reasons": ["not_as_described"]}}, headers=shop["merchant"])
     order_id = put_order(run, shop)
-    body = {"order_id": order_id, "items": [{"line_id": "L1", "quantity": 1, "reason": "not_as_described"}], "resolution": "refund"}
+    body = {
+        "order_id": order_id,
+        "items": [{"line_id": "L1", "quantity": 1, "reason": "not_as_described"}],
+        "resolution": "refund",
+    }
     held = run.api.post("/v1/returns", json=body, headers=shop["merchant"]).json()
     assert held["status"] == "pending_review" and held["label"] is None
     path = f"/v1/returns/{held['id']}/review"
@@ -100,6 +123,10 @@ def test_review_needs_an_ops_key_and_moves_the_return_on(running: Running, shop)
     assert done.status_code == 200 and done.json()["status"] == "label_created", done.text
     error(run.api.post(path, json={"decision": "reject"}, headers=shop["ops"]), 409, "wrong_state")
     # Answered when the new label's status is set, just before the flush that writes the approval: poll for it.
-    timeline = poll(lambda: run.api.get(f"/v1/returns/{held['id']}/timeline", headers=shop["merchant"]).json()["entries"],
-                    lambda entries: any("approved by" in e["cause"] for e in entries), 60, "the approval on the timeline")
+    timeline = poll(
+        lambda: run.api.get(f"/v1/returns/{held['id']}/timeline", headers=shop["merchant"]).json()["entries"],
+        lambda entries: any("approved by" in e["cause"] for e in entries),
+        60,
+        "the approval on the timeline",
+    )
     assert any("approved by ops key" in e["cause"] and "photos look fine" in e["cause"] for e in timeline)

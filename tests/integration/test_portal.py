@@ -31,8 +31,18 @@ def test_the_shopper_opens_the_link_and_gets_the_label_and_the_qr_code(running: 
     assert url.startswith(f"http://127.0.0.1:{run.settings.api_port}/portal/v1.")
     assert portal_link(run, ret["id"]).json()["url"] == url  # the same link every time
     # The shopper's label email carries the same link.
-    mails = poll(lambda: [m for m in run.mail.get("/_sandbox/messages", params={"to": "sam.shopper@example.com", "content": "false"}).json()
-                          if tracking in m["text"]], bool, 60, "the label email")  # fmt: skip
+    mails = poll(
+        lambda: [
+            m
+            for m in run.mail.get(
+                "/_sandbox/messages", params={"to": "sam.shopper@example.com", "content": "false"}
+            ).json()
+            if tracking in m["text"]
+        ],
+        bool,
+        60,
+        "the label email",
+    )
     assert url in mails[0]["text"]
 
     page = run.api.get(url)

@@ -15,9 +15,18 @@ pytestmark = pytest.mark.integration
 
 
 def tracker_event(ret: dict, status: str, event_id: str | None = None) -> dict:
-    return {"id": event_id or f"evt_{uuid.uuid4().hex}", "object": "Event", "description": "tracker.updated",
-            "result": {"id": ret["label"].get("tracker_id") or "trk_x", "object": "Tracker",
-                       "tracking_code": ret["label"]["tracking_code"], "status": status, "tracking_details": []}}  # fmt: skip
+    return {
+        "id": event_id or f"evt_{uuid.uuid4().hex}",
+        "object": "Event",
+        "description": "tracker.updated",
+        "result": {
+            "id": ret["label"].get("tracker_id") or "trk_x",
+            "object": "Tracker",
+            "tracking_code": ret["label"]["tracking_code"],
+            "status": status,
+            "tracking_details": [],
+        },
+    }
 
 
 def deliver(run: Running, event: dict) -> dict:
@@ -55,6 +64,7 @@ def test_an_out_of_order_and_duplicated_stream_never_moves_a_return_back(running
     updates = [t for t in tracking if t["description"] == "tracker.updated"]
     assert [t["status"] for t in updates] == ["delivered", "in_transit", "pre_transit"]  # each distinct event once
 
+
 def test_return_to_sender_goes_to_ops(running: Running):
     run = running
     ret = create_return(run, new_order(run))
@@ -62,7 +72,11 @@ def test_return_to_sender_goes_to_ops(running: Running):
     poll(lambda: get_return(run, ret["id"])["status"], lambda s: s == "in_transit", 60, "in transit")
     deliver(run, tracker_event(ret, "return_to_sender"))
     ops = {"Authorization": f"Bearer {run.settings.demo_ops_key.get_secret_value()}"}
-    flags = poll(lambda: [a for a in run.api.get("/v1/attention", headers=ops).json() if a["return_id"] == ret["id"]],
-                 bool, 60, "ops told")  # fmt: skip
+    flags = poll(
+        lambda: [a for a in run.api.get("/v1/attention", headers=ops).json() if a["return_id"] == ret["id"]],
+        bool,
+        60,
+        "ops told",
+    )
     assert flags[0]["kind"] == "carrier_exception" and "back to the shopper" in flags[0]["reason"]
     assert get_return(run, ret["id"])["status"] == "in_transit"

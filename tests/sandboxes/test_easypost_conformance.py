@@ -45,7 +45,7 @@ ID_RE = re.compile(r"^[a-z]+_[0-9a-f]{32}$")
 # has to be in the same class.  (method, path template) -> reason.
 STATUS_EXCEPTIONS = {
     ("POST", "/trackers"): "EasyPost answers 200 when the account already tracks the code (dedupe) and "
-                           "201 otherwise; which one a recording got depends on that account's history",
+    "201 otherwise; which one a recording got depends on that account's history",
 }
 
 # Recorded endpoints the sandbox does not implement, with the reason.  Empty: every endpoint the
@@ -54,20 +54,42 @@ OUT_OF_SCOPE: dict[tuple[str, str], str] = {}
 
 # The endpoints Returnflow relies on; none may ever be declared out of scope.
 REQUIRED = {
-    ("POST", "/addresses"), ("POST", "/addresses/create_and_verify"), ("GET", "/addresses/{id}"),
-    ("GET", "/addresses/{id}/verify"), ("POST", "/parcels"), ("GET", "/parcels/{id}"),
-    ("POST", "/shipments"), ("GET", "/shipments/{id}"), ("GET", "/shipments"),
-    ("POST", "/shipments/{id}/buy"), ("GET", "/shipments/{id}/label"), ("POST", "/shipments/{id}/refund"),
-    ("POST", "/shipments/{id}/rerate"), ("GET", "/rates/{id}"), ("POST", "/trackers"),
-    ("GET", "/trackers/{id}"), ("GET", "/trackers"), ("DELETE", "/trackers/{id}"), ("POST", "/pickups"),
-    ("POST", "/pickups/{id}/buy"), ("POST", "/pickups/{id}/cancel"), ("POST", "/refunds"),
-    ("GET", "/refunds/{id}"), ("GET", "/refunds"), ("GET", "/events"), ("GET", "/events/{id}"),
-    ("POST", "/webhooks"), ("GET", "/webhooks"), ("GET", "/webhooks/{id}"), ("PATCH", "/webhooks/{id}"),
+    ("POST", "/addresses"),
+    ("POST", "/addresses/create_and_verify"),
+    ("GET", "/addresses/{id}"),
+    ("GET", "/addresses/{id}/verify"),
+    ("POST", "/parcels"),
+    ("GET", "/parcels/{id}"),
+    ("POST", "/shipments"),
+    ("GET", "/shipments/{id}"),
+    ("GET", "/shipments"),
+    ("POST", "/shipments/{id}/buy"),
+    ("GET", "/shipments/{id}/label"),
+    ("POST", "/shipments/{id}/refund"),
+    ("POST", "/shipments/{id}/rerate"),
+    ("GET", "/rates/{id}"),
+    ("POST", "/trackers"),
+    ("GET", "/trackers/{id}"),
+    ("GET", "/trackers"),
+    ("DELETE", "/trackers/{id}"),
+    ("POST", "/pickups"),
+    ("POST", "/pickups/{id}/buy"),
+    ("POST", "/pickups/{id}/cancel"),
+    ("POST", "/refunds"),
+    ("GET", "/refunds/{id}"),
+    ("GET", "/refunds"),
+    ("GET", "/events"),
+    ("GET", "/events/{id}"),
+    ("POST", "/webhooks"),
+    ("GET", "/webhooks"),
+    ("GET", "/webhooks/{id}"),
+    ("PATCH", "/webhooks/{id}"),
     ("DELETE", "/webhooks/{id}"),
 }
 
 
 # ---- reading the recordings -------------------------------------------------------------------
+
 
 @dataclass
 class Exchange:
@@ -86,7 +108,7 @@ def _quoted(lines: list[str], i: int, text: str) -> tuple[str, int]:
         j = 0
         while j < len(text):
             if text[j] == "'":
-                if text[j + 1: j + 2] != "'":
+                if text[j + 1 : j + 2] != "'":
                     return buf, i + 1
                 j += 1
             buf += text[j]
@@ -162,8 +184,9 @@ def load_vcr_yaml(text: str) -> Any:
         while pos < len(tokens) and tokens[pos][0] == indent and not tokens[pos][1]:
             _, _, key, value = tokens[pos]
             pos += 1
-            nested = pos < len(tokens) and (tokens[pos][0] > indent
-                                            or (tokens[pos][1] and tokens[pos][0] == indent + 2))
+            nested = pos < len(tokens) and (
+                tokens[pos][0] > indent or (tokens[pos][1] and tokens[pos][0] == indent + 2)
+            )
             out[str(key)] = scalar(value) if value is not None else (node(indent) if nested else None)
         return out
 
@@ -178,15 +201,27 @@ def _v2(url: str) -> str:
 def load_cassette(path: Path) -> list[Exchange]:
     if path.suffix == ".har":
         entries = json.loads(path.read_text())["log"]["entries"]
-        return [Exchange(e["request"]["method"], _v2(e["request"]["url"]),
-                         json.loads(e["request"]["postData"]["text"]) if e["request"].get("postData") else None,
-                         e["response"]["status"], json.loads(e["response"]["content"]["text"]))
-                for e in entries]
+        return [
+            Exchange(
+                e["request"]["method"],
+                _v2(e["request"]["url"]),
+                json.loads(e["request"]["postData"]["text"]) if e["request"].get("postData") else None,
+                e["response"]["status"],
+                json.loads(e["response"]["content"]["text"]),
+            )
+            for e in entries
+        ]
     data = load_vcr_yaml(path.read_text())
-    return [Exchange(it["request"]["method"], _v2(it["request"]["uri"]),
-                     json.loads(it["request"]["body"]) if it["request"]["body"] else None,
-                     it["response"]["status"]["code"], json.loads(it["response"]["body"]["string"]))
-            for it in data["interactions"]]
+    return [
+        Exchange(
+            it["request"]["method"],
+            _v2(it["request"]["uri"]),
+            json.loads(it["request"]["body"]) if it["request"]["body"] else None,
+            it["response"]["status"]["code"],
+            json.loads(it["response"]["body"]["string"]),
+        )
+        for it in data["interactions"]
+    ]
 
 
 def template(method: str, url: str) -> tuple[str, str]:
@@ -198,6 +233,7 @@ CASSETTE_FILES = sorted(CASSETTES.glob("*/*.yaml")) + sorted(CASSETTES.glob("*/*
 
 
 # ---- the sandbox under test ---------------------------------------------------------------------
+
 
 class Swappable:
     """One uvicorn server whose app is replaced per cassette, so each replay starts clean."""
@@ -239,10 +275,27 @@ def sink() -> Iterator[str]:
     stop()
 
 
-FROM = {"name": "Jack Sparrow", "street1": "388 Townsend St", "street2": "Apt 20", "city": "San Francisco",
-        "state": "CA", "zip": "94107", "country": "US", "email": "test@example.com", "phone": "5555555555"}
-TO = {"name": "Elizabeth Swan", "street1": "179 N Harbor Dr", "city": "Redondo Beach", "state": "CA",
-      "zip": "90277", "country": "US", "email": "test@example.com", "phone": "5555555555"}
+FROM = {
+    "name": "Jack Sparrow",
+    "street1": "388 Townsend St",
+    "street2": "Apt 20",
+    "city": "San Francisco",
+    "state": "CA",
+    "zip": "94107",
+    "country": "US",
+    "email": "test@example.com",
+    "phone": "5555555555",
+}
+TO = {
+    "name": "Elizabeth Swan",
+    "street1": "179 N Harbor Dr",
+    "city": "Redondo Beach",
+    "state": "CA",
+    "zip": "90277",
+    "country": "US",
+    "email": "test@example.com",
+    "phone": "5555555555",
+}
 PARCEL = {"length": 10, "width": 8, "height": 4, "weight": 15.4}
 
 
@@ -252,14 +305,24 @@ def seed_account(client: easypost.EasyPostClient, usps: str) -> None:
     form, a bought batch, and the events all of that produced."""
     client.address.create(**FROM)
     client.address.create(verify=True, **TO)
-    bought = [client.shipment.create(to_address=TO, from_address=FROM, parcel=PARCEL, service="GroundAdvantage",
-                                     carrier="USPS", carrier_accounts=[usps], reference=f"seed-{n}")
-              for n in range(6)]
+    bought = [
+        client.shipment.create(
+            to_address=TO,
+            from_address=FROM,
+            parcel=PARCEL,
+            service="GroundAdvantage",
+            carrier="USPS",
+            carrier_accounts=[usps],
+            reference=f"seed-{n}",
+        )
+        for n in range(6)
+    ]
     client.tracker.create(tracking_code="EZ1000000001", carrier="USPS")
     client.refund.create(carrier="USPS", tracking_codes=[bought[0].tracking_code])
     for shipment in bought:
-        pickup = client.pickup.create(address=FROM, shipment=shipment, min_datetime="2030-01-02",
-                                      max_datetime="2030-01-02", instructions="seed")
+        pickup = client.pickup.create(
+            address=FROM, shipment=shipment, min_datetime="2030-01-02", max_datetime="2030-01-02", instructions="seed"
+        )
     client.pickup.buy(pickup.id, carrier="USPS", service="NextDay")
     client.scan_form.create(shipments=[bought[1]])
     batch = client.batch.create(shipments=[{"to_address": TO, "from_address": FROM, "parcel": PARCEL}])
@@ -268,9 +331,11 @@ def seed_account(client: easypost.EasyPostClient, usps: str) -> None:
 
 # ---- comparison -----------------------------------------------------------------------------------
 
+
 def _kind(value: Any) -> str:
     return {bool: "bool", int: "int", float: "float", str: "str", list: "list", dict: "dict"}.get(
-        type(value), "null" if value is None else type(value).__name__)
+        type(value), "null" if value is None else type(value).__name__
+    )
 
 
 def compare(rec: Any, act: Any, where: str, problems: list[str], strict: bool) -> None:
@@ -385,6 +450,7 @@ def substitute_url(url: str, id_map: dict[str, str]) -> str:
 
 # ---- tests -------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("cassette", CASSETTE_FILES, ids=lambda p: f"{p.parent.name}/{p.stem[:70]}")
 def test_cassette_replays_like_easypost(cassette: Path, sandbox: tuple[Swappable, str], sink: str) -> None:
     holder, base = sandbox
@@ -402,12 +468,16 @@ def test_cassette_replays_like_easypost(cassette: Path, sandbox: tuple[Swappable
             body = substitute(ex.body, id_map)
             outside = [u for u in strings(body) if u.startswith("http") and not u.startswith("http://127.0.0.1")]
             assert not outside, f"would make the sandbox call out of this machine: {outside}"
-            resp = http.request(ex.method, substitute_url(ex.url, id_map),
-                                content=None if body is None else json.dumps(body),
-                                headers={"Content-Type": "application/json"} if body is not None else {})
+            resp = http.request(
+                ex.method,
+                substitute_url(ex.url, id_map),
+                content=None if body is None else json.dumps(body),
+                headers={"Content-Type": "application/json"} if body is not None else {},
+            )
             where = f"#{n} {ex.method} {ex.url[:90]}"
             if resp.status_code != ex.status and not (
-                    endpoint in STATUS_EXCEPTIONS and resp.status_code // 100 == ex.status // 100):
+                endpoint in STATUS_EXCEPTIONS and resp.status_code // 100 == ex.status // 100
+            ):
                 problems.append(f"{where}: status {resp.status_code}, recorded {ex.status}: {resp.text[:300]}")
                 continue
             actual = resp.json()
@@ -452,5 +522,6 @@ def test_required_endpoints_are_served_and_never_out_of_scope() -> None:
 
 def test_yaml_reader_folds_quoted_scalars_like_yaml() -> None:
     text = "interactions:\n- request:\n    body: '{\"a\": \"it''s\n      long\"}'\n    method: GET\n  n: 3\n"
-    assert load_vcr_yaml(text) == {"interactions": [{"request": {"body": '{"a": "it\'s long"}', "method": "GET"},
-                                                     "n": 3}]}
+    assert load_vcr_yaml(text) == {
+        "interactions": [{"request": {"body": '{"a": "it\'s long"}', "method": "GET"}, "n": 3}]
+    }

@@ -40,10 +40,23 @@ SECRET = "sécret-ω"  # non-ASCII on purpose: the key is NFKD-normalised before
 from tests.polling import poll  # noqa: E402
 
 EVENTS = Path(__file__).resolve().parents[1] / "fixtures" / "easypost" / "events"  # provenance: SOURCES.md there
-FROM = {"name": "Jack Sparrow", "street1": "388 Townsend St", "street2": "Apt 20", "city": "San Francisco",
-        "state": "CA", "zip": "94107", "country": "US"}
-TO = {"name": "Elizabeth Swan", "street1": "179 N Harbor Dr", "city": "Redondo Beach", "state": "CA",
-      "zip": "90277", "country": "US"}
+FROM = {
+    "name": "Jack Sparrow",
+    "street1": "388 Townsend St",
+    "street2": "Apt 20",
+    "city": "San Francisco",
+    "state": "CA",
+    "zip": "94107",
+    "country": "US",
+}
+TO = {
+    "name": "Elizabeth Swan",
+    "street1": "179 N Harbor Dr",
+    "city": "Redondo Beach",
+    "state": "CA",
+    "zip": "90277",
+    "country": "US",
+}
 PARCEL = {"length": 10, "width": 8, "height": 4, "weight": 15.4}
 
 
@@ -123,15 +136,24 @@ def _download(url: str) -> bytes:
 
 # ---- shipments and labels --------------------------------------------------------------------
 
+
 def test_return_label_create_buy_download_refund(sandbox: Sandbox) -> None:
     client = sandbox.client
-    shipment = client.shipment.create(to_address=TO, from_address=FROM, parcel=PARCEL, is_return=True,
-                                      reference="RMA-1001")
+    shipment = client.shipment.create(
+        to_address=TO, from_address=FROM, parcel=PARCEL, is_return=True, reference="RMA-1001"
+    )
     assert shipment.id.startswith("shp_") and len(shipment.id) == 36
     assert shipment.is_return is True and shipment.reference == "RMA-1001"
     offered = {(r.carrier, r.service) for r in shipment.rates}
-    assert offered == {("USPS", "GroundAdvantage"), ("USPS", "Priority"), ("USPS", "Express"), ("UPS", "Ground"),
-                       ("UPS", "2ndDayAir"), ("FedEx", "FEDEX_GROUND"), ("FedEx", "FEDEX_2_DAY")}
+    assert offered == {
+        ("USPS", "GroundAdvantage"),
+        ("USPS", "Priority"),
+        ("USPS", "Express"),
+        ("UPS", "Ground"),
+        ("UPS", "2ndDayAir"),
+        ("FedEx", "FEDEX_GROUND"),
+        ("FedEx", "FEDEX_2_DAY"),
+    }
     assert all(isinstance(r.rate, str) and r.delivery_days >= 1 for r in shipment.rates)
     lowest = shipment.lowest_rate()
     assert (lowest.carrier, lowest.service, lowest.rate) == ("USPS", "GroundAdvantage", "6.07")
@@ -163,8 +185,14 @@ def test_return_label_create_buy_download_refund(sandbox: Sandbox) -> None:
 
     listed = sandbox.http.get("/_sandbox/shipments", params={"reference": "RMA-1001"}).json()
     assert [s["id"] for s in listed] == [shipment.id] and listed[0]["postage_label"]["id"] == label.id
-    assert sandbox.stats() == {"shipments_created": 2, "labels_bought": 1, "label_refunds": 1, "trackers": 1,
-                               "webhook_deliveries": 0, "webhook_attempts": 0}
+    assert sandbox.stats() == {
+        "shipments_created": 2,
+        "labels_bought": 1,
+        "label_refunds": 1,
+        "trackers": 1,
+        "webhook_deliveries": 0,
+        "webhook_attempts": 0,
+    }
 
 
 def test_buying_twice_is_refused_and_buys_one_label(sandbox: Sandbox) -> None:
@@ -188,21 +216,26 @@ def test_buying_a_rate_of_another_shipment_is_refused(sandbox: Sandbox) -> None:
 def test_one_call_buy_uses_the_named_carrier_account(sandbox: Sandbox) -> None:
     ups = CARRIER_ACCOUNTS["UPS"]["id"]
     assert ups in {a["id"] for a in sandbox.http.get("/v2/carrier_accounts", auth=(KEY, "")).json()}
-    shipment = sandbox.client.shipment.create(to_address=TO, from_address=FROM, parcel=PARCEL, service="Ground",
-                                              carrier_accounts=[ups])
+    shipment = sandbox.client.shipment.create(
+        to_address=TO, from_address=FROM, parcel=PARCEL, service="Ground", carrier_accounts=[ups]
+    )
     assert shipment.selected_rate.carrier == "UPS" and shipment.tracking_code.startswith("1Z")
     assert {r.carrier for r in shipment.rates} == {"UPS"}
     with pytest.raises(InvalidRequestError):
-        sandbox.client.shipment.create(to_address=TO, from_address=FROM, parcel=PARCEL, service="Ground",
-                                       carrier_accounts=["ca_" + "0" * 32])
-    unknown = sandbox.client.shipment.create(to_address=TO, from_address=FROM, parcel=PARCEL,
-                                             carrier_accounts=["ca_" + "0" * 32])
+        sandbox.client.shipment.create(
+            to_address=TO, from_address=FROM, parcel=PARCEL, service="Ground", carrier_accounts=["ca_" + "0" * 32]
+        )
+    unknown = sandbox.client.shipment.create(
+        to_address=TO, from_address=FROM, parcel=PARCEL, carrier_accounts=["ca_" + "0" * 32]
+    )
     assert unknown.rates == [] and unknown.messages[0].type == "rate_error"
 
 
 def test_shipment_list_pages_and_filters(sandbox: Sandbox) -> None:
-    made = [sandbox.client.shipment.create(to_address=TO, from_address=FROM, parcel=PARCEL, reference=f"r{n}")
-            for n in range(3)]
+    made = [
+        sandbox.client.shipment.create(to_address=TO, from_address=FROM, parcel=PARCEL, reference=f"r{n}")
+        for n in range(3)
+    ]
     page = sandbox.client.shipment.all(page_size=2)
     assert [s.id for s in page["shipments"]] == [made[2].id, made[1].id] and page["has_more"] is True
     rest = sandbox.client.shipment.get_next_page(page, page_size=2)
@@ -213,6 +246,7 @@ def test_shipment_list_pages_and_filters(sandbox: Sandbox) -> None:
 
 
 # ---- auth and errors ------------------------------------------------------------------------------
+
 
 def test_api_key_checks(sandbox: Sandbox) -> None:
     bad = easypost.EasyPostClient("EZTKnotakey", api_base=f"{sandbox.base}/v2")
@@ -227,7 +261,8 @@ def test_api_key_checks(sandbox: Sandbox) -> None:
     assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "NOT_FOUND"
     blank = sandbox.http.post("/v2/shipments", json={"shipment": {}}, auth=(KEY, ""))
     assert blank.status_code == 422 and blank.json()["error"]["errors"] == [
-        {"field": "shipment", "message": "cannot be blank"}]
+        {"field": "shipment", "message": "cannot be blank"}
+    ]
 
 
 def test_address_verification_names_the_failing_field(sandbox: Sandbox) -> None:
@@ -255,10 +290,17 @@ def test_address_verification_names_the_failing_field(sandbox: Sandbox) -> None:
 
 # Recorded (test_address_create_verify*.yaml and the node create-and-verify HAR): the address
 # api.easypost.com cannot find fails with E.ADDRESS.NOT_FOUND alone.
-UNKNOWN = {"company": "EasyPost", "street1": "000 unknown street", "city": "Not A City", "state": "ZZ",
-           "zip": "00001", "country": "US"}
-NOT_FOUND_ONLY = [{"code": "E.ADDRESS.NOT_FOUND", "field": "address", "message": "Address not found",
-                   "suggestion": None}]
+UNKNOWN = {
+    "company": "EasyPost",
+    "street1": "000 unknown street",
+    "city": "Not A City",
+    "state": "ZZ",
+    "zip": "00001",
+    "country": "US",
+}
+NOT_FOUND_ONLY = [
+    {"code": "E.ADDRESS.NOT_FOUND", "field": "address", "message": "Address not found", "suggestion": None}
+]
 
 
 def test_an_address_that_cannot_be_found_fails_as_recorded(sandbox: Sandbox) -> None:
@@ -292,11 +334,16 @@ def test_house_numbers_may_follow_the_street_outside_the_us(sandbox: Sandbox) ->
 
 # ---- pickups, trackers, refunds ---------------------------------------------------------------------
 
+
 def test_pickup_lifecycle(sandbox: Sandbox) -> None:
     client = sandbox.client
     unbought = client.shipment.create(to_address=TO, from_address=FROM, parcel=PARCEL)
-    window = {"address": FROM, "min_datetime": "2030-03-08", "max_datetime": "2030-03-09T17:00:00Z",
-              "instructions": "Front desk"}
+    window = {
+        "address": FROM,
+        "min_datetime": "2030-03-08",
+        "max_datetime": "2030-03-09T17:00:00Z",
+        "instructions": "Front desk",
+    }
     with pytest.raises(InvalidRequestError):
         client.pickup.create(shipment=unbought, **window)
     pickup = client.pickup.create(shipment=sandbox.bought_shipment(), **window)
@@ -313,10 +360,18 @@ def test_pickup_lifecycle(sandbox: Sandbox) -> None:
     assert client.pickup.retrieve(pickup.id).status == "canceled"
 
 
-@pytest.mark.parametrize("code,status", [
-    ("EZ1000000001", "pre_transit"), ("EZ2000000002", "in_transit"), ("EZ3000000003", "out_for_delivery"),
-    ("EZ4000000004", "delivered"), ("EZ5000000005", "return_to_sender"), ("EZ6000000006", "failure"),
-    ("EZ7000000007", "unknown")])
+@pytest.mark.parametrize(
+    "code,status",
+    [
+        ("EZ1000000001", "pre_transit"),
+        ("EZ2000000002", "in_transit"),
+        ("EZ3000000003", "out_for_delivery"),
+        ("EZ4000000004", "delivered"),
+        ("EZ5000000005", "return_to_sender"),
+        ("EZ6000000006", "failure"),
+        ("EZ7000000007", "unknown"),
+    ],
+)
 def test_test_tracking_codes_report_their_documented_status(sandbox: Sandbox, code: str, status: str) -> None:
     tracker = sandbox.client.tracker.create(tracking_code=code, carrier="USPS")
     assert tracker.id.startswith("trk_") and tracker.status == status
@@ -342,8 +397,9 @@ def test_advancing_moves_tracker_and_shipment_and_blocks_refunds(sandbox: Sandbo
     assert sandbox.client.shipment.refund(shipment.id).refund_status == "rejected"  # label was used
     assert sandbox.stats()["label_refunds"] == 0
     other = sandbox.bought_shipment()
-    event = sandbox.advance(other.tracking_code, status="available_for_pickup",
-                            status_detail="arrived_at_pickup_location")
+    event = sandbox.advance(
+        other.tracking_code, status="available_for_pickup", status_detail="arrived_at_pickup_location"
+    )
     assert event["event"]["previous_attributes"] == {"status": "unknown"}
     assert event["event"]["result"]["status_detail"] == "arrived_at_pickup_location"
     lost = sandbox.http.post(f"/_sandbox/trackers/{other.tracker.id}/advance", json={"status": "lost"})
@@ -352,8 +408,9 @@ def test_advancing_moves_tracker_and_shipment_and_blocks_refunds(sandbox: Sandbo
 
 def test_bulk_refunds(sandbox: Sandbox) -> None:
     shipment = sandbox.bought_shipment()
-    made = sandbox.client.refund.create(carrier="USPS",
-                                        tracking_codes=[shipment.tracking_code, "9400000000000000000000"])
+    made = sandbox.client.refund.create(
+        carrier="USPS", tracking_codes=[shipment.tracking_code, "9400000000000000000000"]
+    )
     assert [(type(r).__name__, r.status) for r in made] == [("Refund", "submitted"), ("Refund", "rejected")]
     assert made[0].shipment_id == shipment.id
     assert sandbox.client.refund.retrieve(made[0].id).status == "refunded"
@@ -362,6 +419,7 @@ def test_bulk_refunds(sandbox: Sandbox) -> None:
 
 
 # ---- webhooks ---------------------------------------------------------------------------------------------
+
 
 def test_tracker_update_is_delivered_signed(start_sandbox: Callable[..., Sandbox], serve: Callable[[Any], str]) -> None:
     receiver = Receiver()
@@ -391,8 +449,9 @@ def test_tracker_update_is_delivered_signed(start_sandbox: Callable[..., Sandbox
     assert [(p.request_url, p.response_code) for p in payloads] == [(url, 200)]
 
 
-def test_failed_delivery_is_retried_in_the_background(start_sandbox: Callable[..., Sandbox],
-                                                      serve: Callable[[Any], str]) -> None:
+def test_failed_delivery_is_retried_in_the_background(
+    start_sandbox: Callable[..., Sandbox], serve: Callable[[Any], str]
+) -> None:
     receiver = Receiver()
     url = serve(receiver.app) + "/hook"
     sandbox = start_sandbox(webhook_url=url, webhook_secret=SECRET)
@@ -414,8 +473,9 @@ def test_failed_delivery_is_retried_in_the_background(start_sandbox: Callable[..
 def test_registered_webhooks_get_their_own_secret_and_headers(sandbox: Sandbox, serve: Callable[[Any], str]) -> None:
     receiver = Receiver()
     url = serve(receiver.app) + "/hook"
-    hook = sandbox.client.webhook.create(url=url, webhook_secret="hook-secret",
-                                         custom_headers=[{"name": "X-Team", "value": "returns"}])
+    hook = sandbox.client.webhook.create(
+        url=url, webhook_secret="hook-secret", custom_headers=[{"name": "X-Team", "value": "returns"}]
+    )
     assert hook.id.startswith("hook_") and "webhook_secret" not in hook.to_dict()
     assert [h.id for h in sandbox.client.webhook.all()["webhooks"]] == [hook.id]
     shipment = sandbox.bought_shipment()
@@ -447,6 +507,7 @@ def test_signature_matches_easypost_known_answer() -> None:
 
 
 # ---- faults ---------------------------------------------------------------------------------------------
+
 
 def test_injected_server_error_buys_nothing(start_sandbox: Callable[..., Sandbox]) -> None:
     sandbox = start_sandbox(faults='{"POST /v2/shipments/*/buy": {"error_rate": 1.0, "status": 503}}')
@@ -499,8 +560,13 @@ def test_fault_draws_are_seeded_and_reproducible(start_sandbox: Callable[..., Sa
 
 
 def test_latency_and_timeout_faults(sandbox: Sandbox) -> None:
-    sandbox.http.put("/_sandbox/faults", json={"GET /v2/addresses": {"latency_ms": 200},
-                                               "POST /v2/shipments": {"timeout_rate": 1.0, "timeout_ms": 1500}})
+    sandbox.http.put(
+        "/_sandbox/faults",
+        json={
+            "GET /v2/addresses": {"latency_ms": 200},
+            "POST /v2/shipments": {"timeout_rate": 1.0, "timeout_ms": 1500},
+        },
+    )
     started = time.monotonic()
     sandbox.client.address.all()
     assert time.monotonic() - started >= 0.2
@@ -513,15 +579,23 @@ def test_latency_and_timeout_faults(sandbox: Sandbox) -> None:
 
 # ---- the command line ----------------------------------------------------------------------------------
 
+
 def test_cli_reads_keys_from_environment() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = {**os.environ, "RETURNFLOW_EASYPOST_SANDBOX_KEYS": "EZTKone, EZTKtwo",
-           "RETURNFLOW_EASYPOST_SANDBOX_FAULTS": '{"GET /v2/parcels/*": {"error_rate": 1.0}}'}
-    proc = subprocess.Popen([sys.executable, "-m", "sandboxes.easypost", "--port", str(port)],
-                            cwd=Path(__file__).resolve().parents[2], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "RETURNFLOW_EASYPOST_SANDBOX_KEYS": "EZTKone, EZTKtwo",
+        "RETURNFLOW_EASYPOST_SANDBOX_FAULTS": '{"GET /v2/parcels/*": {"error_rate": 1.0}}',
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sandboxes.easypost", "--port", str(port)],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
 

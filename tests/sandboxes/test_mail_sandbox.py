@@ -83,7 +83,9 @@ def test_keeps_what_it_receives_and_shows_it_as_json(mail):
     assert client.get("/_sandbox/messages").json() == []
 
 
-@pytest.mark.parametrize("address,code", [("bounce@example.com", 550), ("Bounce+tag@example.com", 550), ("tempfail@example.com", 451)])
+@pytest.mark.parametrize(
+    "address,code", [("bounce@example.com", 550), ("Bounce+tag@example.com", 550), ("tempfail@example.com", 451)]
+)
 def test_test_addresses_are_refused_like_a_real_server_would(mail, address, code):
     client, port = mail
     with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
@@ -98,7 +100,10 @@ def test_runs_as_a_process_and_stops_on_sigterm(tmp_path):
     log = open(tmp_path / "mail.log", "wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "sandboxes.mail", "--port", str(http_port), "--smtp-port", str(smtp_port)],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
     )
     try:
         base = f"http://127.0.0.1:{http_port}"
@@ -129,6 +134,9 @@ def test_an_smtp_port_already_taken_fails_the_start(tmp_path, mail):
     _, taken = mail
     proc = subprocess.run(
         [sys.executable, "-m", "sandboxes.mail", "--port", str(free_port()), "--smtp-port", str(taken)],
-        cwd=ROOT, capture_output=True, stdin=subprocess.DEVNULL, timeout=30,
+        cwd=ROOT,
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+        timeout=30,
     )
     assert proc.returncode != 0

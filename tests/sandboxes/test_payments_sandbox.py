@@ -39,6 +39,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # ---------------------------------------------------------------- harness
 
+
 def _wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
     poll(predicate, bool, timeout, what)
 
@@ -55,8 +56,9 @@ def _serve(app: Any) -> Iterator[str]:
     # port=0 lets uvicorn bind a free port itself (handing it a pre-bound socket added ~40 ms
     # Nagle/delayed-ACK stalls per keep-alive request); short graceful shutdown because
     # timeout-fault tests leave slow requests behind.
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                                           timeout_graceful_shutdown=3))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", timeout_graceful_shutdown=3)
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
@@ -76,8 +78,7 @@ class Sandbox:
     admin: httpx.Client
 
     def client(self, key: str = KEY, **kwargs: Any) -> stripe.StripeClient:
-        return stripe.StripeClient(key, base_addresses={"api": self.url},
-                                   max_network_retries=0, **kwargs)
+        return stripe.StripeClient(key, base_addresses={"api": self.url}, max_network_retries=0, **kwargs)
 
     def raw(self, method: str, path: str, key: str = KEY, **kwargs: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {key}", **kwargs.pop("headers", {})}
@@ -93,10 +94,12 @@ class Sandbox:
 @pytest.fixture
 def start_sandbox() -> Iterator[Callable[..., Sandbox]]:
     with contextlib.ExitStack() as stack:
+
         def start(**app_kwargs: Any) -> Sandbox:
             url = stack.enter_context(_serve(create_app(**app_kwargs)))
             admin = stack.enter_context(httpx.Client(base_url=url, timeout=10))
             return Sandbox(url, admin)
+
         yield start
 
 
@@ -111,13 +114,13 @@ def client(sandbox: Sandbox) -> stripe.StripeClient:
 
 
 def paid_intent(client: stripe.StripeClient, amount: int = 1000, **params: Any) -> Any:
-    pi = client.v1.payment_intents.create(
-        params={"amount": amount, "currency": "usd", "confirm": True, **params})
+    pi = client.v1.payment_intents.create(params={"amount": amount, "currency": "usd", "confirm": True, **params})
     assert pi.status == "succeeded" and pi.latest_charge.startswith("ch_")
     return pi
 
 
 # ---------------------------------------------------------------- payment intents
+
 
 def test_payment_intent_create_and_retrieve(client: stripe.StripeClient) -> None:
     pi = paid_intent(client, 2599, currency="EUR", metadata={"order": "A1"})
@@ -136,10 +139,10 @@ def test_payment_intent_create_and_retrieve(client: stripe.StripeClient) -> None
 
 # ---------------------------------------------------------------- refund rules
 
+
 def test_full_refund_then_charge_already_refunded(sandbox: Sandbox, client: stripe.StripeClient) -> None:
     pi = paid_intent(client, 1000)
-    refund = client.v1.refunds.create(params={"payment_intent": pi.id,
-                                              "reason": "requested_by_customer"})
+    refund = client.v1.refunds.create(params={"payment_intent": pi.id, "reason": "requested_by_customer"})
     assert refund.id.startswith("re_") and refund.object == "refund"
     assert (refund.amount, refund.currency, refund.status) == (1000, "usd", "succeeded")
     assert refund.charge == pi.latest_charge and refund.payment_intent == pi.id
@@ -152,8 +155,7 @@ def test_full_refund_then_charge_already_refunded(sandbox: Sandbox, client: stri
     assert sandbox.stats()["refunded_amount_by_payment_intent"] == {pi.id: 1000}
 
 
-def test_partial_refunds_up_to_total_then_amount_too_large(sandbox: Sandbox,
-                                                           client: stripe.StripeClient) -> None:
+def test_partial_refunds_up_to_total_then_amount_too_large(sandbox: Sandbox, client: stripe.StripeClient) -> None:
     pi = paid_intent(client, 1000)
     for amount in (300, 300):
         client.v1.refunds.create(params={"payment_intent": pi.id, "amount": amount})
@@ -162,22 +164,25 @@ def test_partial_refunds_up_to_total_then_amount_too_large(sandbox: Sandbox,
     assert (err.value.code, err.value.param) == ("amount_too_large", "amount")
     last = client.v1.refunds.create(params={"charge": pi.latest_charge})  # omitted = remaining
     assert last.amount == 400 and last.payment_intent == pi.id
-    assert sandbox.stats() == {"payment_intents": 1, "refunds": 3,
-                               "refunded_amount_by_payment_intent": {pi.id: 1000}}
+    assert sandbox.stats() == {"payment_intents": 1, "refunds": 3, "refunded_amount_by_payment_intent": {pi.id: 1000}}
 
 
-@pytest.mark.parametrize(("params", "code", "param"), [
-    ({"amount": 0}, "parameter_invalid_integer", "amount"),
-    ({"amount": -5}, "parameter_invalid_integer", "amount"),
-    ({"amount": "12.5"}, "parameter_invalid_integer", "amount"),
-    ({"amount": "abc"}, "parameter_invalid_integer", "amount"),
-    ({"payment_intent": None}, "parameter_missing", "payment_intent"),
-    ({"refund_everything": "true"}, "parameter_unknown", "refund_everything"),
-    ({"reason": "changed_mind"}, None, "reason"),
-    ({"currency": "eur"}, None, "currency"),
-])
-def test_refund_parameter_errors(client: stripe.StripeClient, params: dict[str, Any],
-                                 code: str | None, param: str) -> None:
+@pytest.mark.parametrize(
+    ("params", "code", "param"),
+    [
+        ({"amount": 0}, "parameter_invalid_integer", "amount"),
+        ({"amount": -5}, "parameter_invalid_integer", "amount"),
+        ({"amount": "12.5"}, "parameter_invalid_integer", "amount"),
+        ({"amount": "abc"}, "parameter_invalid_integer", "amount"),
+        ({"payment_intent": None}, "parameter_missing", "payment_intent"),
+        ({"refund_everything": "true"}, "parameter_unknown", "refund_everything"),
+        ({"reason": "changed_mind"}, None, "reason"),
+        ({"currency": "eur"}, None, "currency"),
+    ],
+)
+def test_refund_parameter_errors(
+    client: stripe.StripeClient, params: dict[str, Any], code: str | None, param: str
+) -> None:
     pi = paid_intent(client)
     with pytest.raises(stripe.InvalidRequestError) as err:
         client.v1.refunds.create(params={"payment_intent": pi.id, **params})
@@ -188,8 +193,7 @@ def test_refund_parameter_errors(client: stripe.StripeClient, params: dict[str, 
 
 
 def test_unknown_payment_intent_and_charge_are_404(client: stripe.StripeClient) -> None:
-    for params, param in (({"payment_intent": "pi_missing"}, "payment_intent"),
-                          ({"charge": "ch_missing"}, "charge")):
+    for params, param in (({"payment_intent": "pi_missing"}, "payment_intent"), ({"charge": "ch_missing"}, "charge")):
         with pytest.raises(stripe.InvalidRequestError) as err:
             client.v1.refunds.create(params=params)
         assert (err.value.http_status, err.value.code, err.value.param) == (404, "resource_missing", param)
@@ -206,6 +210,7 @@ def test_unrecognized_url_is_stripe_shaped(client: stripe.StripeClient) -> None:
 
 # ---------------------------------------------------------------- auth
 
+
 def test_bad_api_key_is_authentication_error(sandbox: Sandbox) -> None:
     with pytest.raises(stripe.AuthenticationError) as err:
         sandbox.client("sk_test_wrong_key_123456").v1.refunds.list()
@@ -217,21 +222,22 @@ def test_bad_api_key_is_authentication_error(sandbox: Sandbox) -> None:
 
 def test_basic_auth_with_key_as_username(sandbox: Sandbox) -> None:
     token = base64.b64encode(f"{KEY}:".encode()).decode()
-    response = httpx.post(f"{sandbox.url}/v1/payment_intents",
-                          headers={"Authorization": f"Basic {token}"},
-                          data={"amount": "700", "currency": "usd", "confirm": "true"})
+    response = httpx.post(
+        f"{sandbox.url}/v1/payment_intents",
+        headers={"Authorization": f"Basic {token}"},
+        data={"amount": "700", "currency": "usd", "confirm": "true"},
+    )
     assert response.status_code == 200 and response.json()["status"] == "succeeded"
 
 
 # ---------------------------------------------------------------- idempotency
 
-def test_idempotent_replay_returns_same_refund_once(sandbox: Sandbox,
-                                                    client: stripe.StripeClient) -> None:
+
+def test_idempotent_replay_returns_same_refund_once(sandbox: Sandbox, client: stripe.StripeClient) -> None:
     pi = paid_intent(client)
     params = {"payment_intent": pi.id, "amount": 250, "metadata": {"return_id": "ret_1"}}
     first = client.v1.refunds.create(params=params, options={"idempotency_key": "ret_1-refund"})
-    again = client.v1.refunds.create(params=dict(params),
-                                     options={"idempotency_key": "ret_1-refund"})
+    again = client.v1.refunds.create(params=dict(params), options={"idempotency_key": "ret_1-refund"})
     assert again.id == first.id and again.to_dict() == first.to_dict()
     assert again.last_response.headers.get("Idempotent-Replayed") == "true"
     assert first.last_response.headers.get("Idempotent-Replayed") is None
@@ -250,38 +256,36 @@ def test_stored_4xx_is_replayed(sandbox: Sandbox, client: stripe.StripeClient) -
     assert second.content == first.content and second.headers["Idempotent-Replayed"] == "true"
 
 
-def test_same_key_different_params_is_idempotency_error(sandbox: Sandbox,
-                                                        client: stripe.StripeClient) -> None:
+def test_same_key_different_params_is_idempotency_error(sandbox: Sandbox, client: stripe.StripeClient) -> None:
     pi = paid_intent(client)
-    client.v1.refunds.create(params={"payment_intent": pi.id, "amount": 100},
-                             options={"idempotency_key": "k-1"})
+    client.v1.refunds.create(params={"payment_intent": pi.id, "amount": 100}, options={"idempotency_key": "k-1"})
     with pytest.raises(stripe.IdempotencyError) as err:
-        client.v1.refunds.create(params={"payment_intent": pi.id, "amount": 200},
-                                 options={"idempotency_key": "k-1"})
+        client.v1.refunds.create(params={"payment_intent": pi.id, "amount": 200}, options={"idempotency_key": "k-1"})
     assert err.value.http_status == 400
     with pytest.raises(stripe.IdempotencyError):  # same key on another endpoint
-        client.v1.payment_intents.create(params={"amount": 100, "currency": "usd"},
-                                         options={"idempotency_key": "k-1"})
+        client.v1.payment_intents.create(params={"amount": 100, "currency": "usd"}, options={"idempotency_key": "k-1"})
     assert sandbox.stats()["refunds"] == 1
 
 
 def test_validation_failure_is_not_stored(sandbox: Sandbox, client: stripe.StripeClient) -> None:
     pi = paid_intent(client)
     with pytest.raises(stripe.InvalidRequestError):
-        client.v1.refunds.create(params={"payment_intent": pi.id, "amount": -1},
-                                 options={"idempotency_key": "fix-me"})
-    fixed = client.v1.refunds.create(params={"payment_intent": pi.id, "amount": 100},
-                                     options={"idempotency_key": "fix-me"})
+        client.v1.refunds.create(params={"payment_intent": pi.id, "amount": -1}, options={"idempotency_key": "fix-me"})
+    fixed = client.v1.refunds.create(
+        params={"payment_intent": pi.id, "amount": 100}, options={"idempotency_key": "fix-me"}
+    )
     assert fixed.amount == 100 and fixed.last_response.headers.get("Idempotent-Replayed") is None
 
 
 def test_idempotency_keys_are_scoped_per_api_key(start_sandbox: Callable[..., Sandbox]) -> None:
     sandbox = start_sandbox(api_keys={KEY, OTHER_KEY})
     pi = paid_intent(sandbox.client(), 1000)
-    a = sandbox.client(KEY).v1.refunds.create(params={"payment_intent": pi.id, "amount": 100},
-                                              options={"idempotency_key": "shared"})
-    b = sandbox.client(OTHER_KEY).v1.refunds.create(params={"payment_intent": pi.id, "amount": 200},
-                                                    options={"idempotency_key": "shared"})
+    a = sandbox.client(KEY).v1.refunds.create(
+        params={"payment_intent": pi.id, "amount": 100}, options={"idempotency_key": "shared"}
+    )
+    b = sandbox.client(OTHER_KEY).v1.refunds.create(
+        params={"payment_intent": pi.id, "amount": 200}, options={"idempotency_key": "shared"}
+    )
     assert a.id != b.id and sandbox.stats()["refunds"] == 2
 
 
@@ -305,6 +309,7 @@ def test_concurrent_duplicate_key_gets_409(sandbox: Sandbox, client: stripe.Stri
 
 # ---------------------------------------------------------------- test payment methods
 
+
 def test_pending_refund_settles_after_retrieves(client: stripe.StripeClient) -> None:
     pi = paid_intent(client, payment_method="pm_card_refund_pending")
     refund = client.v1.refunds.create(params={"payment_intent": pi.id})
@@ -317,16 +322,14 @@ def test_pending_refund_settles_after_retrieves(client: stripe.StripeClient) -> 
 def test_pending_refund_settled_by_admin(sandbox: Sandbox, client: stripe.StripeClient) -> None:
     pi = paid_intent(client, payment_method="pm_card_refund_pending")
     refund = client.v1.refunds.create(params={"payment_intent": pi.id, "amount": 400})
-    settled = sandbox.admin.post(f"/_sandbox/refunds/{refund.id}/settle",
-                                 json={"status": "succeeded"})
+    settled = sandbox.admin.post(f"/_sandbox/refunds/{refund.id}/settle", json={"status": "succeeded"})
     assert settled.status_code == 200 and settled.json()["status"] == "succeeded"
     assert client.v1.refunds.retrieve(refund.id).status == "succeeded"
     again = sandbox.admin.post(f"/_sandbox/refunds/{refund.id}/settle", json={"status": "failed"})
     assert again.status_code == 400  # already final
 
 
-def test_refund_fail_card_fails_and_frees_the_amount(sandbox: Sandbox,
-                                                     client: stripe.StripeClient) -> None:
+def test_refund_fail_card_fails_and_frees_the_amount(sandbox: Sandbox, client: stripe.StripeClient) -> None:
     pi = paid_intent(client, 1000, payment_method="pm_card_refundFail")
     refund = client.v1.refunds.create(params={"payment_intent": pi.id})
     assert refund.status == "pending"
@@ -355,8 +358,7 @@ def test_disputed_charge_cannot_be_refunded(sandbox: Sandbox, client: stripe.Str
 
 def test_cancel_only_requires_action(client: stripe.StripeClient) -> None:
     pi = paid_intent(client, payment_method="pm_refund_requires_action")
-    refund = client.v1.refunds.create(params={"payment_intent": pi.id,
-                                              "instructions_email": "c@example.com"})
+    refund = client.v1.refunds.create(params={"payment_intent": pi.id, "instructions_email": "c@example.com"})
     assert refund.status == "requires_action" and refund.next_action.type == "display_details"
     canceled = client.v1.refunds.cancel(refund.id)
     assert canceled.status == "canceled"
@@ -373,19 +375,25 @@ def test_unknown_payment_method_is_rejected(client: stripe.StripeClient) -> None
 
 # ---------------------------------------------------------------- forms, metadata, listing
 
-@pytest.mark.parametrize("body", [
-    "payment_intent={pi}&amount=300&metadata[return_id]=ret_9&metadata[sku]=A%20B",
-    "payment_intent={pi}&amount=300&metadata%5Breturn_id%5D=ret_9&metadata%5Bsku%5D=A+B",
-])
-def test_metadata_bracket_forms_decode(sandbox: Sandbox, client: stripe.StripeClient,
-                                       body: str) -> None:
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "payment_intent={pi}&amount=300&metadata[return_id]=ret_9&metadata[sku]=A%20B",
+        "payment_intent={pi}&amount=300&metadata%5Breturn_id%5D=ret_9&metadata%5Bsku%5D=A+B",
+    ],
+)
+def test_metadata_bracket_forms_decode(sandbox: Sandbox, client: stripe.StripeClient, body: str) -> None:
     pi = paid_intent(client)
-    response = sandbox.raw("POST", "/v1/refunds", content=body.format(pi=pi.id).encode(),
-                           headers={"Content-Type": "application/x-www-form-urlencoded"})
+    response = sandbox.raw(
+        "POST",
+        "/v1/refunds",
+        content=body.format(pi=pi.id).encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert response.status_code == 200, response.text
     assert response.json()["metadata"] == {"return_id": "ret_9", "sku": "A B"}
-    found = sandbox.admin.get("/_sandbox/refunds",
-                              params={"metadata_key": "return_id", "metadata_value": "ret_9"})
+    found = sandbox.admin.get("/_sandbox/refunds", params={"metadata_key": "return_id", "metadata_value": "ret_9"})
     assert [r["id"] for r in found.json()] == [response.json()["id"]]
 
 
@@ -397,13 +405,11 @@ def test_json_body_is_rejected(sandbox: Sandbox, client: stripe.StripeClient) ->
 
 def test_update_metadata_and_list_paging(client: stripe.StripeClient) -> None:
     pi, other = paid_intent(client, 1000), paid_intent(client, 1000)
-    ids = [client.v1.refunds.create(params={"payment_intent": pi.id, "amount": 100}).id
-           for _ in range(3)]
+    ids = [client.v1.refunds.create(params={"payment_intent": pi.id, "amount": 100}).id for _ in range(3)]
     client.v1.refunds.create(params={"payment_intent": other.id, "amount": 100})
     page = client.v1.refunds.list(params={"payment_intent": pi.id, "limit": 2})
     assert [r.id for r in page.data] == ids[::-1][:2] and page.has_more
-    rest = client.v1.refunds.list(params={"payment_intent": pi.id, "limit": 2,
-                                          "starting_after": page.data[-1].id})
+    rest = client.v1.refunds.list(params={"payment_intent": pi.id, "limit": 2, "starting_after": page.data[-1].id})
     assert [r.id for r in rest.data] == [ids[0]] and not rest.has_more
     assert len(client.v1.refunds.list().data) == 4
     updated = client.v1.refunds.update(ids[0], params={"metadata": {"a": "1", "b": "2"}})
@@ -413,17 +419,16 @@ def test_update_metadata_and_list_paging(client: stripe.StripeClient) -> None:
 
 # ---------------------------------------------------------------- faults
 
+
 def test_error_fault_stores_nothing(sandbox: Sandbox, client: stripe.StripeClient) -> None:
     pi = paid_intent(client)
     sandbox.set_faults({"POST /v1/refunds": {"error_rate": 1, "status": 503}})
     with pytest.raises(stripe.APIError) as err:
-        client.v1.refunds.create(params={"payment_intent": pi.id},
-                                 options={"idempotency_key": "retry-me"})
+        client.v1.refunds.create(params={"payment_intent": pi.id}, options={"idempotency_key": "retry-me"})
     assert err.value.http_status == 503 and err.value.json_body["error"]["type"] == "api_error"
     assert sandbox.stats()["refunds"] == 0
     assert sandbox.admin.delete("/_sandbox/faults").status_code == 200
-    refund = client.v1.refunds.create(params={"payment_intent": pi.id},
-                                      options={"idempotency_key": "retry-me"})
+    refund = client.v1.refunds.create(params={"payment_intent": pi.id}, options={"idempotency_key": "retry-me"})
     assert refund.status == "succeeded" and refund.last_response.headers.get("Idempotent-Replayed") is None
 
 
@@ -438,8 +443,7 @@ def test_rate_limit_fault(start_sandbox: Callable[..., Sandbox]) -> None:
     assert sandbox.stats()["refunds"] == 0
 
 
-def test_after_execute_fault_then_retry_gets_stored_refund(sandbox: Sandbox,
-                                                           client: stripe.StripeClient) -> None:
+def test_after_execute_fault_then_retry_gets_stored_refund(sandbox: Sandbox, client: stripe.StripeClient) -> None:
     pi = paid_intent(client)
     sandbox.set_faults({"POST /v1/refunds": {"error_rate": 1, "after_execute": True}})
     params = {"payment_intent": pi.id, "amount": 600, "metadata": {"return_id": "ret_7"}}
@@ -448,21 +452,21 @@ def test_after_execute_fault_then_retry_gets_stored_refund(sandbox: Sandbox,
     assert sandbox.stats()["refunds"] == 1  # it did happen; only the answer was lost
     retry = client.v1.refunds.create(params=params, options={"idempotency_key": "ret_7"})
     assert retry.amount == 600 and retry.last_response.headers["Idempotent-Replayed"] == "true"
-    stored = sandbox.admin.get("/_sandbox/refunds", params={"metadata_key": "return_id",
-                                                            "metadata_value": "ret_7"}).json()
+    stored = sandbox.admin.get(
+        "/_sandbox/refunds", params={"metadata_key": "return_id", "metadata_value": "ret_7"}
+    ).json()
     assert [r["id"] for r in stored] == [retry.id]
 
 
 def test_after_execute_timeout_then_retry(sandbox: Sandbox, client: stripe.StripeClient) -> None:
     pi = paid_intent(client)
-    sandbox.set_faults({"POST /v1/refunds": {"timeout_rate": 1, "timeout_ms": 1500,
-                                             "after_execute": True, "max_faults": 1}})
+    sandbox.set_faults(
+        {"POST /v1/refunds": {"timeout_rate": 1, "timeout_ms": 1500, "after_execute": True, "max_faults": 1}}
+    )
     impatient = sandbox.client(http_client=stripe.RequestsClient(timeout=0.3))
     with pytest.raises(stripe.APIConnectionError):
-        impatient.v1.refunds.create(params={"payment_intent": pi.id},
-                                    options={"idempotency_key": "slow"})
-    retry = client.v1.refunds.create(params={"payment_intent": pi.id},
-                                     options={"idempotency_key": "slow"})
+        impatient.v1.refunds.create(params={"payment_intent": pi.id}, options={"idempotency_key": "slow"})
+    retry = client.v1.refunds.create(params={"payment_intent": pi.id}, options={"idempotency_key": "slow"})
     assert retry.amount == 1000 and sandbox.stats()["refunds"] == 1
 
 
@@ -479,8 +483,9 @@ def test_fault_spec_validation_and_glob(sandbox: Sandbox, client: stripe.StripeC
 
 def test_seeded_faults_are_reproducible() -> None:
     def pattern(seed: int) -> list[str | None]:
-        rule = Faults({"POST /v1/refunds": {"error_rate": 0.3, "rate_limit_rate": 0.2,
-                                            "seed": seed}}).match("POST", "/v1/refunds")
+        rule = Faults({"POST /v1/refunds": {"error_rate": 0.3, "rate_limit_rate": 0.2, "seed": seed}}).match(
+            "POST", "/v1/refunds"
+        )
         assert rule is not None
         return [rule.draw() for _ in range(50)]
 
@@ -498,6 +503,7 @@ def test_max_faults_fails_then_recovers(sandbox: Sandbox, client: stripe.StripeC
 
 
 # ---------------------------------------------------------------- webhooks
+
 
 @contextlib.contextmanager
 def _webhook_receiver(fail_first: int = 0) -> Iterator[tuple[str, "queue.Queue[tuple[str, bytes]]"]]:
@@ -533,8 +539,7 @@ def test_webhooks_are_signed_and_verifiable(start_sandbox: Callable[..., Sandbox
         sandbox = start_sandbox(webhook_url=url, webhook_secret=WEBHOOK_SECRET)
         client = sandbox.client()
         pi = paid_intent(client, payment_method="pm_card_refundFail")
-        refund = client.v1.refunds.create(params={"payment_intent": pi.id},
-                                          options={"idempotency_key": "wh-1"})
+        refund = client.v1.refunds.create(params={"payment_intent": pi.id}, options={"idempotency_key": "wh-1"})
         sandbox.admin.post(f"/_sandbox/refunds/{refund.id}/settle", json={"status": "failed"})
         events = []
         for _ in range(3):
@@ -543,8 +548,11 @@ def test_webhooks_are_signed_and_verifiable(start_sandbox: Callable[..., Sandbox
         with pytest.raises(stripe.SignatureVerificationError):
             stripe.Webhook.construct_event(body.decode(), header, "whsec_wrong")
         # The receiver sees the body before the sandbox has processed the 200.
-        _wait_until(lambda: {r["delivery"] for r in sandbox.admin.get("/_sandbox/events").json()}
-                    == {"delivered"}, 10, "delivery bookkeeping")
+        _wait_until(
+            lambda: {r["delivery"] for r in sandbox.admin.get("/_sandbox/events").json()} == {"delivered"},
+            10,
+            "delivery bookkeeping",
+        )
     assert [e.type for e in events] == ["refund.created", "refund.updated", "refund.failed"]
     assert all(e.data.object.id == refund.id for e in events)
     assert events[0].request.idempotency_key == "wh-1"
@@ -555,6 +563,7 @@ def test_webhooks_are_signed_and_verifiable(start_sandbox: Callable[..., Sandbox
 
 
 # ---------------------------------------------------------------- entry point
+
 
 def test_main_rejects_bad_fault_spec(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RETURNFLOW_PAYMENTS_SANDBOX_FAULTS", '{"POST /v1/refunds": {"x": 1}}')
@@ -567,14 +576,25 @@ def test_module_entry_point_serves_with_env_keys() -> None:
         port = probe.getsockname()[1]
     env = {**os.environ, "RETURNFLOW_PAYMENTS_SANDBOX_KEYS": f"{OTHER_KEY}, sk_test_second"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sandboxes.payments", "--host", "127.0.0.1", "--port", str(port),
-         "--log-level", "warning"], cwd=REPO_ROOT, env=env)
+        [
+            sys.executable,
+            "-m",
+            "sandboxes.payments",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until(lambda: proc.poll() is not None or _health_ok(url), 20, "module entry point")
         assert proc.poll() is None, "sandbox process exited"
-        client = stripe.StripeClient("sk_test_second", base_addresses={"api": url},
-                                     max_network_retries=0)
+        client = stripe.StripeClient("sk_test_second", base_addresses={"api": url}, max_network_retries=0)
         assert paid_intent(client).status == "succeeded"
         with pytest.raises(stripe.AuthenticationError):  # default key not configured here
             stripe.StripeClient(KEY, base_addresses={"api": url}).v1.refunds.list()

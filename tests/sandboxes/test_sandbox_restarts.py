@@ -29,10 +29,22 @@ from tests.polling import poll
 EP_KEY = "EZTKreturnflowsandbox"
 PAY_KEY = "sk_test_returnflow_sandbox"
 ROOT = Path(__file__).resolve().parents[2]
-FROM = {"name": "Warehouse", "street1": "388 Townsend St", "city": "San Francisco", "state": "CA", "zip": "94107",
-        "country": "US"}  # fmt: skip
-TO = {"name": "Sam Shopper", "street1": "179 N Harbor Dr", "city": "Redondo Beach", "state": "CA", "zip": "90277",
-      "country": "US"}  # fmt: skip
+FROM = {
+    "name": "Warehouse",
+    "street1": "388 Townsend St",
+    "city": "San Francisco",
+    "state": "CA",
+    "zip": "94107",
+    "country": "US",
+}
+TO = {
+    "name": "Sam Shopper",
+    "street1": "179 N Harbor Dr",
+    "city": "Redondo Beach",
+    "state": "CA",
+    "zip": "90277",
+    "country": "US",
+}
 
 
 @pytest.fixture
@@ -55,24 +67,25 @@ def easypost_client(url: str) -> easypost.EasyPostClient:
 
 
 def stripe_client(url: str) -> stripe.StripeClient:
-    return stripe.StripeClient(
-        PAY_KEY, base_addresses={"api": url}, max_network_retries=0
-    )
+    return stripe.StripeClient(PAY_KEY, base_addresses={"api": url}, max_network_retries=0)
 
 
-def test_easypost_sandbox_restarted_on_its_folder_keeps_shipments_trackers_pickups_and_label_files(
-    serve, tmp_path
-):
+def test_easypost_sandbox_restarted_on_its_folder_keeps_shipments_trackers_pickups_and_label_files(serve, tmp_path):
     first, stop = serve(easypost_app(data_dir=tmp_path))
     client = easypost_client(first)
-    shipment = client.shipment.create(to_address=TO, from_address=FROM, parcel={"weight": 12}, is_return=True,
-                                      reference="RMA-restart", options={"label_format": "PDF"})  # fmt: skip
+    shipment = client.shipment.create(
+        to_address=TO,
+        from_address=FROM,
+        parcel={"weight": 12},
+        is_return=True,
+        reference="RMA-restart",
+        options={"label_format": "PDF"},
+    )
     shipment = client.shipment.buy(shipment.id, rate=shipment.lowest_rate())
-    pickup = client.pickup.create(shipment=shipment, address=FROM, reference="RMA-restart",
-                                  min_datetime="2031-01-02", max_datetime="2031-01-03")  # fmt: skip
-    advanced = httpx.post(
-        f"{first}/_sandbox/trackers/{shipment.tracking_code}/advance"
-    ).json()
+    pickup = client.pickup.create(
+        shipment=shipment, address=FROM, reference="RMA-restart", min_datetime="2031-01-02", max_datetime="2031-01-03"
+    )
+    advanced = httpx.post(f"{first}/_sandbox/trackers/{shipment.tracking_code}/advance").json()
     assert advanced["event"]["result"]["status"] == "pre_transit"
     label = httpx.get(shipment.postage_label.label_url)
     assert label.status_code == 200 and label.content.startswith(b"%PDF")
@@ -85,58 +98,53 @@ def test_easypost_sandbox_restarted_on_its_folder_keeps_shipments_trackers_picku
     client = easypost_client(second)
     again = client.shipment.retrieve(shipment.id)
     assert (again.tracking_code, again.postage_label.id, again.selected_rate.id) == (
-        shipment.tracking_code, shipment.postage_label.id, shipment.selected_rate.id)  # fmt: skip
+        shipment.tracking_code,
+        shipment.postage_label.id,
+        shipment.selected_rate.id,
+    )
     assert again.tracker.status == "pre_transit" and again.status == "pre_transit"
     assert client.pickup.retrieve(pickup.id).reference == "RMA-restart"
-    assert (
-        httpx.get(f"{second}/_sandbox/stats").json() == stats
-    )  # counters carry on too
+    assert httpx.get(f"{second}/_sandbox/stats").json() == stats  # counters carry on too
     # The label file is the same bytes, served from the data dir under the URL the client was given.
     path = shipment.postage_label.label_url.removeprefix(first)
-    assert (
-        httpx.get(f"{second}{path}").content == label.content == on_disk[0].read_bytes()
-    )
+    assert httpx.get(f"{second}{path}").content == label.content == on_disk[0].read_bytes()
     # And the tracker moves on from where it was, its shipment with it.
-    moved = httpx.post(
-        f"{second}/_sandbox/trackers/{shipment.tracking_code}/advance"
-    ).json()
+    moved = httpx.post(f"{second}/_sandbox/trackers/{shipment.tracking_code}/advance").json()
     assert moved["event"]["result"]["status"] == "in_transit"
-    assert [s["status"] for s in httpx.get(f"{second}/_sandbox/shipments", params={"reference": "RMA-restart"}).json()] == [
-        "in_transit"]  # fmt: skip
+    assert [
+        s["status"] for s in httpx.get(f"{second}/_sandbox/shipments", params={"reference": "RMA-restart"}).json()
+    ] == ["in_transit"]
     # A label bought again is refused: the sandbox remembers the first purchase.
     with pytest.raises(easypost.errors.ApiError):
         client.shipment.buy(shipment.id, rate=shipment.lowest_rate())
 
 
-def test_payments_sandbox_restarted_on_its_folder_keeps_intents_refunds_and_idempotency_keys(
-    serve, tmp_path
-):
+def test_payments_sandbox_restarted_on_its_folder_keeps_intents_refunds_and_idempotency_keys(serve, tmp_path):
     first, stop = serve(payments_app(data_dir=tmp_path))
     client = stripe_client(first)
-    pi = client.v1.payment_intents.create(params={"amount": 13999, "currency": "usd", "confirm": True,
-                                                  "metadata": {"order": "o-1"}})  # fmt: skip
-    refund = client.v1.refunds.create(params={"payment_intent": pi.id, "amount": 5000,
-                                              "metadata": {"return_id": "r-1"}},
-                                      options={"idempotency_key": "return-r-1-refund"})  # fmt: skip
-    pending_pi = client.v1.payment_intents.create(params={"amount": 2000, "currency": "usd", "confirm": True,
-                                                          "payment_method": "pm_card_refund_pending"})  # fmt: skip
+    pi = client.v1.payment_intents.create(
+        params={"amount": 13999, "currency": "usd", "confirm": True, "metadata": {"order": "o-1"}}
+    )
+    refund = client.v1.refunds.create(
+        params={"payment_intent": pi.id, "amount": 5000, "metadata": {"return_id": "r-1"}},
+        options={"idempotency_key": "return-r-1-refund"},
+    )
+    pending_pi = client.v1.payment_intents.create(
+        params={"amount": 2000, "currency": "usd", "confirm": True, "payment_method": "pm_card_refund_pending"}
+    )
     pending = client.v1.refunds.create(params={"payment_intent": pending_pi.id})
-    assert (
-        client.v1.refunds.retrieve(pending.id).status == "pending"
-    )  # 1st of the 2 retrieves that settle it
+    assert client.v1.refunds.retrieve(pending.id).status == "pending"  # 1st of the 2 retrieves that settle it
     stop()
 
     second, _ = serve(payments_app(data_dir=tmp_path))
     client = stripe_client(second)
     assert client.v1.payment_intents.retrieve(pi.id).to_dict() == pi.to_dict()
     # The retried request (same key) gets the stored refund, not a second one.
-    retried = client.v1.refunds.create(params={"payment_intent": pi.id, "amount": 5000,
-                                               "metadata": {"return_id": "r-1"}},
-                                       options={"idempotency_key": "return-r-1-refund"})  # fmt: skip
-    assert (
-        retried.id == refund.id
-        and retried.last_response.headers.get("Idempotent-Replayed") == "true"
+    retried = client.v1.refunds.create(
+        params={"payment_intent": pi.id, "amount": 5000, "metadata": {"return_id": "r-1"}},
+        options={"idempotency_key": "return-r-1-refund"},
     )
+    assert retried.id == refund.id and retried.last_response.headers.get("Idempotent-Replayed") == "true"
     listed = httpx.get(
         f"{second}/_sandbox/refunds",
         params={"metadata_key": "return_id", "metadata_value": "r-1"},
@@ -157,9 +165,7 @@ def test_payments_sandbox_restarted_on_its_folder_keeps_intents_refunds_and_idem
 
 def test_payments_reset_forgets_the_folder_too(serve, tmp_path):
     first, stop = serve(payments_app(data_dir=tmp_path))
-    pi = stripe_client(first).v1.payment_intents.create(
-        params={"amount": 100, "currency": "usd", "confirm": True}
-    )
+    pi = stripe_client(first).v1.payment_intents.create(params={"amount": 100, "currency": "usd", "confirm": True})
     assert httpx.post(f"{first}/_sandbox/reset").status_code == 200
     stop()
     second, _ = serve(payments_app(data_dir=tmp_path))
@@ -168,11 +174,14 @@ def test_payments_reset_forgets_the_folder_too(serve, tmp_path):
 
 
 @contextlib.contextmanager
-def sandbox_process(
-    module: str, port: int, data_dir: Path
-) -> Iterator[subprocess.Popen]:
-    proc = subprocess.Popen([sys.executable, "-m", module, "--port", str(port), "--data-dir", str(data_dir)],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+def sandbox_process(module: str, port: int, data_dir: Path) -> Iterator[subprocess.Popen]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", module, "--port", str(port), "--data-dir", str(data_dir)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         poll(
             lambda: _answers(f"http://127.0.0.1:{port}/_sandbox/stats"),
@@ -198,27 +207,20 @@ def test_a_sandbox_process_killed_outright_keeps_what_it_answered(tmp_path):
     """SIGKILL, no shutdown: whatever a client was answered was already on disk."""
     ep_port, pay_port = free_port(), free_port()
     ep, pay = f"http://127.0.0.1:{ep_port}", f"http://127.0.0.1:{pay_port}"
-    with sandbox_process("sandboxes.easypost", ep_port, tmp_path / "easypost") as ep_proc, \
-            sandbox_process("sandboxes.payments", pay_port, tmp_path / "payments") as pay_proc:  # fmt: skip
-        shipment = easypost_client(ep).shipment.create(
-            to_address=TO, from_address=FROM, parcel={"weight": 3}
-        )
-        shipment = easypost_client(ep).shipment.buy(
-            shipment.id, rate=shipment.lowest_rate()
-        )
+    with (
+        sandbox_process("sandboxes.easypost", ep_port, tmp_path / "easypost") as ep_proc,
+        sandbox_process("sandboxes.payments", pay_port, tmp_path / "payments") as pay_proc,
+    ):
+        shipment = easypost_client(ep).shipment.create(to_address=TO, from_address=FROM, parcel={"weight": 3})
+        shipment = easypost_client(ep).shipment.buy(shipment.id, rate=shipment.lowest_rate())
         label = httpx.get(shipment.postage_label.label_url).content
-        pi = stripe_client(pay).v1.payment_intents.create(
-            params={"amount": 700, "currency": "usd", "confirm": True}
-        )
+        pi = stripe_client(pay).v1.payment_intents.create(params={"amount": 700, "currency": "usd", "confirm": True})
         os.killpg(ep_proc.pid, signal.SIGKILL)
         os.killpg(pay_proc.pid, signal.SIGKILL)
-    with sandbox_process("sandboxes.easypost", ep_port, tmp_path / "easypost"), \
-            sandbox_process("sandboxes.payments", pay_port, tmp_path / "payments"):  # fmt: skip
-        assert (
-            easypost_client(ep).shipment.retrieve(shipment.id).tracking_code
-            == shipment.tracking_code
-        )
+    with (
+        sandbox_process("sandboxes.easypost", ep_port, tmp_path / "easypost"),
+        sandbox_process("sandboxes.payments", pay_port, tmp_path / "payments"),
+    ):
+        assert easypost_client(ep).shipment.retrieve(shipment.id).tracking_code == shipment.tracking_code
         assert httpx.get(shipment.postage_label.label_url).content == label
-        assert (
-            stripe_client(pay).v1.payment_intents.retrieve(pi.id).status == "succeeded"
-        )
+        assert stripe_client(pay).v1.payment_intents.retrieve(pi.id).status == "succeeded"

@@ -43,13 +43,21 @@ class Harness:
         return self.env.client
 
     def new_return(
-        self, *, payment_method: str = "pm_card_visa", facilities: dict | None = None, lines: list[dict] | None = None,
+        self,
+        *,
+        payment_method: str = "pm_card_visa",
+        facilities: dict | None = None,
+        lines: list[dict] | None = None,
         **kw,
-    ) -> ReturnInput:  # fmt: skip
+    ) -> ReturnInput:
         merchant_id, _, _ = new_merchant(self.engine, facilities=facilities)
         lines = lines or LINES
-        pi = create_payment(self.sandboxes["payments"], amount=sum(l["unit_price"] * l["quantity"] for l in lines),
-                            payment_method=payment_method, merchant_id=merchant_id)  # fmt: skip
+        pi = create_payment(
+            self.sandboxes["payments"],
+            amount=sum(l["unit_price"] * l["quantity"] for l in lines),
+            payment_method=payment_method,
+            merchant_id=merchant_id,
+        )
         order = insert_order(self.engine, merchant_id, pi, lines=lines)
         return return_input(order, merchant_id, **kw)
 

@@ -42,15 +42,11 @@ async def test_cancelling_an_advance_exchange_after_the_replacement_shipped_does
         lambda s: len(s) == 2,
         what="replacements shipped first",
     )
-    for s in (
-        shipped
-    ):  # the carrier has the replacements: they are on their way to the shopper
+    for s in shipped:  # the carrier has the replacements: they are on their way to the shopper
         await _carrier_has(h, s["tracking_code"])
 
     try:
-        final = await handle.execute_update(
-            ReturnWorkflow.cancel, CancelRequest(reason="changed my mind")
-        )
+        final = await handle.execute_update(ReturnWorkflow.cancel, CancelRequest(reason="changed my mind"))
     except WorkflowUpdateFailedError:
         return  # refusing the cancel once replacements have left is a fine answer
     final = await handle.result()
@@ -82,12 +78,7 @@ async def test_a_replacement_the_carrier_already_has_is_not_reported_voided(harn
     final = await handle.result()  # the original never comes: the policy says cancel
     assert {s.get("refund_status") for s in outbound(h, inp.return_id)} == {"rejected"}
     with session_scope(h.engine) as s:
-        kinds = [
-            a.kind
-            for a in s.exec(
-                select(AttentionItem).where(AttentionItem.return_id == inp.return_id)
-            )
-        ]
+        kinds = [a.kind for a in s.exec(select(AttentionItem).where(AttentionItem.return_id == inp.return_id))]
     # The replacements are with the shopper: the return must not say "voided", and ops must hear of it.
     assert "voided" not in {r.status for r in final.exchange.replacements} and kinds, (
         [r.status for r in final.exchange.replacements],

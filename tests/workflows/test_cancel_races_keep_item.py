@@ -38,9 +38,7 @@ async def test_an_accepted_cancel_stops_a_keep_the_item_refund(harness):
     estimate = label_cost_estimate(policy, "US", "USD", [])
     inp = inp.model_copy(
         update={
-            "context": inp.context.model_copy(
-                update={"label_cost_estimate": estimate, "strict_flat_amounts": True}
-            )
+            "context": inp.context.model_copy(update={"label_cost_estimate": estimate, "strict_flat_amounts": True})
         }
     )
     start = WithStartWorkflowOperation(
@@ -62,8 +60,8 @@ async def test_an_accepted_cancel_stops_a_keep_the_item_refund(harness):
     answered = await update.result()  # the cancel was accepted ...
     final = await (await start.workflow_handle()).result()
     # ... so the return is cancelled and nothing was paid, or it answers the truth.
-    assert (
-        answered.status == ReturnStatus.CANCELLED
-        and final.status == ReturnStatus.CANCELLED
-    ), (answered.status, final.status)
+    assert answered.status == ReturnStatus.CANCELLED and final.status == ReturnStatus.CANCELLED, (
+        answered.status,
+        final.status,
+    )
     assert sandbox_refunds(h, inp.return_id) == []

@@ -33,7 +33,9 @@ async def needs_attention(handle):
     """The workflow's description once its NeedsAttention search attribute is set. The attribute lands when
     the workflow task that flagged completes, after the flag's row is written (a local activity): poll, don't race it."""
     return await poll_awaitable(
-        lambda: handle.describe(), lambda d: d.typed_search_attributes.get(sa.NEEDS_ATTENTION), what="NeedsAttention set"
+        lambda: handle.describe(),
+        lambda d: d.typed_search_attributes.get(sa.NEEDS_ATTENTION),
+        what="NeedsAttention set",
     )
 
 
@@ -66,14 +68,19 @@ async def test_a_label_the_carrier_cancels_before_any_scan_is_replaced(harness):
     assert label.tracking_code != first.tracking_code
     assert len([s for s in sandbox_shipments(h, f"{inp.return_id}-relabel-1") if s.get("postage_label")]) == 1
     [cancelled_one] = sandbox_shipments(h, inp.return_id)
-    assert cancelled_one["tracking_code"] == first.tracking_code and cancelled_one["refund_status"] in ("submitted", "refunded")
+    assert cancelled_one["tracking_code"] == first.tracking_code and cancelled_one["refund_status"] in (
+        "submitted",
+        "refunded",
+    )
     assert (await handle.query(ReturnWorkflow.view)).status == ReturnStatus.LABEL_CREATED
 
     # The new label moves the return on as usual.
     await handle.signal(ReturnWorkflow.carrier_event, scan("evt_1", "in_transit"))
     await handle.signal(ReturnWorkflow.warehouse_receipt, receipt())
-    await handle.execute_update(ReturnWorkflow.inspect, Inspection(items=[
-        InspectedItem(line_id="L1", grade=Grade.A), InspectedItem(line_id="L2", grade=Grade.A)]))  # fmt: skip
+    await handle.execute_update(
+        ReturnWorkflow.inspect,
+        Inspection(items=[InspectedItem(line_id="L1", grade=Grade.A), InspectedItem(line_id="L2", grade=Grade.A)]),
+    )
     final = await handle.result()
     assert final.status == ReturnStatus.COMPLETED and final.label.tracking_code == label.tracking_code
     record_history("relabel_after_carrier_cancel", await handle.fetch_history())
@@ -98,18 +105,24 @@ async def test_the_shopper_gets_the_label_by_email_once_and_again_for_a_replacem
     handle, view = await submitted(h, inp)
 
     def mails(code: str) -> list[dict]:
-        r = httpx.get(f"{h.sandboxes['mail']}/_sandbox/messages", params={"to": "sam.shopper@example.com", "content": "false"})
+        r = httpx.get(
+            f"{h.sandboxes['mail']}/_sandbox/messages", params={"to": "sam.shopper@example.com", "content": "false"}
+        )
         r.raise_for_status()
         return [m for m in r.json() if code in m["subject"] + m["text"]]
 
     [mail] = await poll_async(lambda: mails(view.label.tracking_code), what="the label email")
     assert view.label.tracking_code in mail["subject"] + mail["text"]
     await handle.signal(ReturnWorkflow.carrier_event, scan("evt_cx", "cancelled"))
-    label = await poll_awaitable(lambda: _label(handle), lambda l: l.tracking_code != view.label.tracking_code, what="new label")
+    label = await poll_awaitable(
+        lambda: _label(handle), lambda l: l.tracking_code != view.label.tracking_code, what="new label"
+    )
     await poll_async(lambda: mails(label.tracking_code), what="the new label's email")
     assert len(mails(view.label.tracking_code)) == 1
     # The timeline line is written when the workflow wakes after the email activity, not when the mail lands.
-    await poll_async(lambda: [e for e in timeline(h, inp.return_id) if e.event == "email"], what="the email on the timeline")
+    await poll_async(
+        lambda: [e for e in timeline(h, inp.return_id) if e.event == "email"], what="the email on the timeline"
+    )
 
 
 async def _label(handle):

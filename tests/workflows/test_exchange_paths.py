@@ -36,11 +36,18 @@ PRICES = {"TEE-BLK-L": 2500, "SHOE-43": 9999, "SHOE-41": 7999, "SHOE-44": 8999}
 
 
 def stock_up(h, merchant_id: str, on_hand: dict[str, int], discontinued: tuple[str, ...] = ()) -> None:
-    catalog = Catalog(variants=[
-        Variant(sku=sku, product_id=sku.split("-")[0], title=sku, price=Money(amount=p, currency="USD"),
-                discontinued=sku in discontinued)
-        for sku, p in PRICES.items()
-    ])  # fmt: skip
+    catalog = Catalog(
+        variants=[
+            Variant(
+                sku=sku,
+                product_id=sku.split("-")[0],
+                title=sku,
+                price=Money(amount=p, currency="USD"),
+                discontinued=sku in discontinued,
+            )
+            for sku, p in PRICES.items()
+        ]
+    )
     with session_scope(h.engine) as s:
         replace_catalog(s, merchant_id, catalog)
         for sku, n in on_hand.items():
@@ -53,31 +60,54 @@ def stock(h, merchant_id: str, sku: str) -> tuple[int, int]:
         return row.on_hand, row.reserved
 
 
-def exchange_return(h, shoe: str, mode: str = "standard", on_hand: int = 5, on_missing: str = "charge", fallback="refund",
-                    payment_method: str = "pm_card_visa"):  # fmt: skip
+def exchange_return(
+    h,
+    shoe: str,
+    mode: str = "standard",
+    on_hand: int = 5,
+    on_missing: str = "charge",
+    fallback="refund",
+    payment_method: str = "pm_card_visa",
+):
     inp = h.new_return(facilities=example_facilities(), resolution=Resolution.EXCHANGE, payment_method=payment_method)
     stock_up(h, inp.merchant_id, {"TEE-BLK-L": on_hand, shoe: on_hand})
     order = ExchangeOrder(
-        lines=[ExchangeLine(line_id="L1", replacement_sku="TEE-BLK-L", quantity=2), ExchangeLine(line_id="L2", replacement_sku=shoe, quantity=1)],
-        mode=mode, fallback=fallback, advance_deadline_days=7, on_missing=on_missing,
-    )  # fmt: skip
+        lines=[
+            ExchangeLine(line_id="L1", replacement_sku="TEE-BLK-L", quantity=2),
+            ExchangeLine(line_id="L2", replacement_sku=shoe, quantity=1),
+        ],
+        mode=mode,
+        fallback=fallback,
+        advance_deadline_days=7,
+        on_missing=on_missing,
+    )
     return inp.model_copy(update={"exchange": order})
 
 
 async def inspected_as_new(h, handle) -> None:
     await handle.signal(ReturnWorkflow.carrier_event, scan("evt_1", "in_transit"))
     await handle.signal(ReturnWorkflow.warehouse_receipt, receipt())
-    await handle.execute_update(ReturnWorkflow.inspect, Inspection(items=[
-        InspectedItem(line_id="L1", grade=Grade.A), InspectedItem(line_id="L2", grade=Grade.A)]))  # fmt: skip
+    await handle.execute_update(
+        ReturnWorkflow.inspect,
+        Inspection(items=[InspectedItem(line_id="L1", grade=Grade.A), InspectedItem(line_id="L2", grade=Grade.A)]),
+    )
 
 
 def outbound(h, return_id: str) -> list[dict]:
     """Replacement shipments bought for the return (references exchange-<return>-<line>)."""
-    return [s for line in ("L1", "L2") for s in sandbox_shipments(h, f"exchange-{return_id}-{line}") if s.get("postage_label")]
+    return [
+        s
+        for line in ("L1", "L2")
+        for s in sandbox_shipments(h, f"exchange-{return_id}-{line}")
+        if s.get("postage_label")
+    ]
 
 
 def charges(h, return_id: str) -> list[dict]:
-    r = httpx.get(f"{h.sandboxes['payments']}/_sandbox/payment_intents", params={"metadata_key": "return_id", "metadata_value": return_id})
+    r = httpx.get(
+        f"{h.sandboxes['payments']}/_sandbox/payment_intents",
+        params={"metadata_key": "return_id", "metadata_value": return_id},
+    )
     r.raise_for_status()
     return r.json()
 
@@ -126,8 +156,10 @@ async def test_instant_exchange_ships_at_the_first_scan(harness):
     await poll_async(lambda: outbound(h, inp.return_id), lambda s: len(s) == 2, what="replacements shipped at the scan")
     assert (await handle.query(ReturnWorkflow.view)).status == ReturnStatus.IN_TRANSIT  # before any inspection
     await handle.signal(ReturnWorkflow.warehouse_receipt, receipt())
-    await handle.execute_update(ReturnWorkflow.inspect, Inspection(items=[
-        InspectedItem(line_id="L1", grade=Grade.A), InspectedItem(line_id="L2", grade=Grade.A)]))  # fmt: skip
+    await handle.execute_update(
+        ReturnWorkflow.inspect,
+        Inspection(items=[InspectedItem(line_id="L1", grade=Grade.A), InspectedItem(line_id="L2", grade=Grade.A)]),
+    )
     final = await handle.result()
     assert final.exchange.settle_difference == "none" and len(outbound(h, inp.return_id)) == 2  # not shipped twice
     record_history("exchange_instant", await handle.fetch_history())
@@ -188,7 +220,10 @@ async def test_a_declined_charge_leaves_the_shopper_owing_and_flags_ops(harness)
     await inspected_as_new(h, handle)
     final = await handle.result()
     assert final.status == ReturnStatus.COMPLETED and final.refund.status == "charge_failed"
-    assert [r.status for r in final.exchange.replacements] == ["shipped", "shipped"]  # the shopper has them; ops collect
+    assert [r.status for r in final.exchange.replacements] == [
+        "shipped",
+        "shipped",
+    ]  # the shopper has them; ops collect
     with session_scope(h.engine) as s:
         flags = s.exec(select(AttentionItem).where(AttentionItem.return_id == inp.return_id)).all()
     assert [f.kind for f in flags] == ["shopper_owes"] and "10.00" in flags[0].reason

@@ -18,11 +18,15 @@ SOCKS = [{"id": "L1", "sku": "SOCKS", "title": "Socks", "quantity": 1, "unit_pri
 
 async def test_an_item_worth_less_than_its_label_is_kept_and_no_label_is_bought(harness):
     h = harness
-    policy = ReturnPolicy(keep_item_below_label_cost=True, return_shipping_fee=Fee(kind="flat", amount=595), currency="USD")
+    policy = ReturnPolicy(
+        keep_item_below_label_cost=True, return_shipping_fee=Fee(kind="flat", amount=595), currency="USD"
+    )
     inp = h.new_return(policy=policy, lines=SOCKS)
     estimate = label_cost_estimate(policy, "US", "USD", [])  # what the API puts in the context (no labels bought yet)
     inp = inp.model_copy(
-        update={"context": inp.context.model_copy(update={"label_cost_estimate": estimate, "strict_flat_amounts": True})}
+        update={
+            "context": inp.context.model_copy(update={"label_cost_estimate": estimate, "strict_flat_amounts": True})
+        }
     )
     handle, _ = await submitted(h, inp)
     final = await handle.result()

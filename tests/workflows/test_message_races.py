@@ -50,11 +50,27 @@ from workflows.returns import ReturnWorkflow
 
 S = ReturnStatus
 # Every EasyPost tracker status (WIRE.md), including the ones off the normal path.
-TRACKING = ("unknown", "pre_transit", "in_transit", "out_for_delivery", "delivered", "available_for_pickup",
-            "return_to_sender", "failure", "cancelled", "error")  # fmt: skip
+TRACKING = (
+    "unknown",
+    "pre_transit",
+    "in_transit",
+    "out_for_delivery",
+    "delivered",
+    "available_for_pickup",
+    "return_to_sender",
+    "failure",
+    "cancelled",
+    "error",
+)
 # What a validator may answer: a refusal the API turns into a 4xx.
-REFUSALS = {ErrorType.WRONG_STATE, ErrorType.ALREADY_INSPECTED, ErrorType.UNKNOWN_LINE, ErrorType.INVALID_PICKUP,
-            ErrorType.PICKUP_REFUSED, ErrorType.INVALID_INSPECTION}  # fmt: skip
+REFUSALS = {
+    ErrorType.WRONG_STATE,
+    ErrorType.ALREADY_INSPECTED,
+    ErrorType.UNKNOWN_LINE,
+    ErrorType.INVALID_PICKUP,
+    ErrorType.PICKUP_REFUSED,
+    ErrorType.INVALID_INSPECTION,
+}
 
 
 async def task_failures(handle: WorkflowHandle) -> list[str]:
@@ -90,7 +106,11 @@ def projected(h, return_id: str):
 
 async def inspect_rest(h, handle: WorkflowHandle) -> None:
     row = await asyncio.to_thread(projected, h, handle.id.removeprefix("return-"))
-    todo = [InspectedItem(line_id=i["line_id"], grade=Grade.A) for i in row.items if i.get("grade") is None and not i.get("stage")]
+    todo = [
+        InspectedItem(line_id=i["line_id"], grade=Grade.A)
+        for i in row.items
+        if i.get("grade") is None and not i.get("stage")
+    ]
     if todo:
         try:
             await handle.execute_update(ReturnWorkflow.inspect, Inspection(items=todo))
@@ -234,8 +254,13 @@ async def test_any_interleaving_of_messages_ends_well(harness, messages, held_fo
         if refused_or_answered(task) == "answered" and task.is_cancel:
             assert task.result().status == S.CANCELLED  # a cancel accepted before the first scan wins
     assert final.status in FINAL_STATUSES
-    assert (await poll_async(lambda: db_row(h, inp.return_id), lambda r: r.status == final.status.value,
-                             what="the projection shows the end")).status == final.status.value  # fmt: skip
+    assert (
+        await poll_async(
+            lambda: db_row(h, inp.return_id),
+            lambda r: r.status == final.status.value,
+            what="the projection shows the end",
+        )
+    ).status == final.status.value
     # Every status the return passed through followed the rules (none forced, none flagged as unexpected).
     path = [S(e.status) for e in timeline(h, inp.return_id)]
     moves = [(a, b) for a, b in zip(path, path[1:]) if a != b]
@@ -253,18 +278,12 @@ async def test_a_scan_while_an_accepted_cancel_voids_the_label_does_not_stick_th
     handle, _ = await submitted(h, inp)
     await handle.signal(ReturnWorkflow.carrier_event, scan("evt_pre", "pre_transit"))
     slow_void = {"POST /v2/shipments/*/refund": {"latency_ms": 1500}}
-    assert (
-        httpx.put(
-            f"{h.sandboxes['easypost']}/_sandbox/faults", json=slow_void
-        ).status_code
-        == 200
-    )
+    assert httpx.put(f"{h.sandboxes['easypost']}/_sandbox/faults", json=slow_void).status_code == 200
     try:
-        cancel = await handle.start_update(ReturnWorkflow.cancel, CancelRequest(reason="race"),
-                                           wait_for_stage=WorkflowUpdateStage.ACCEPTED)  # fmt: skip
-        await handle.signal(
-            ReturnWorkflow.carrier_event, scan("evt_transit", "in_transit")
+        cancel = await handle.start_update(
+            ReturnWorkflow.cancel, CancelRequest(reason="race"), wait_for_stage=WorkflowUpdateStage.ACCEPTED
         )
+        await handle.signal(ReturnWorkflow.carrier_event, scan("evt_transit", "in_transit"))
         answered = await asyncio.wait_for(cancel.result(), timeout=60)
     finally:
         httpx.delete(f"{h.sandboxes['easypost']}/_sandbox/faults")
@@ -280,9 +299,7 @@ async def test_a_cancel_after_the_first_scan_is_refused_and_the_return_goes_on(h
     inp = h.new_return()
     handle, _ = await submitted(h, inp)
     await handle.signal(ReturnWorkflow.carrier_event, scan("evt_transit", "in_transit"))
-    late = asyncio.ensure_future(
-        handle.execute_update(ReturnWorkflow.cancel, CancelRequest(reason="too late"))
-    )
+    late = asyncio.ensure_future(handle.execute_update(ReturnWorkflow.cancel, CancelRequest(reason="too late")))
     await asyncio.wait([late])
     assert refused_or_answered(late) == ErrorType.WRONG_STATE
     assert (await drive_to_the_end(h, handle)).status == S.COMPLETED
@@ -294,23 +311,13 @@ async def test_cancel_and_first_scan_sent_at_the_same_moment_always_end_well(har
     for round in range(8):
         inp = h.new_return()
         handle, _ = await submitted(h, inp)
-        await handle.signal(
-            ReturnWorkflow.carrier_event, scan("evt_pre", "pre_transit")
-        )
+        await handle.signal(ReturnWorkflow.carrier_event, scan("evt_pre", "pre_transit"))
 
         def send_cancel():
-            return asyncio.ensure_future(
-                handle.execute_update(
-                    ReturnWorkflow.cancel, CancelRequest(reason="race")
-                )
-            )
+            return asyncio.ensure_future(handle.execute_update(ReturnWorkflow.cancel, CancelRequest(reason="race")))
 
         def send_scan():
-            return asyncio.ensure_future(
-                handle.signal(
-                    ReturnWorkflow.carrier_event, scan("evt_transit", "in_transit")
-                )
-            )
+            return asyncio.ensure_future(handle.signal(ReturnWorkflow.carrier_event, scan("evt_transit", "in_transit")))
 
         if round % 2 == 0:  # both orders of sending, neither waiting for the other
             cancel, _ = send_cancel(), send_scan()
@@ -331,15 +338,11 @@ async def test_a_scan_after_an_accepted_cancel_is_flagged_for_ops(harness):
     h = harness
     inp = h.new_return()
     handle, _ = await submitted(h, inp)
-    cancelled = await handle.execute_update(
-        ReturnWorkflow.cancel, CancelRequest(reason="changed my mind")
-    )
+    cancelled = await handle.execute_update(ReturnWorkflow.cancel, CancelRequest(reason="changed my mind"))
     assert cancelled.status == S.CANCELLED
     # The workflow is still following the voided label's refund; the shopper sends the parcel anyway.
     await handle.signal(ReturnWorkflow.carrier_event, scan("evt_late", "in_transit"))
-    [flag] = await poll_async(
-        lambda: flags(h, inp.return_id), what="the late scan flagged"
-    )
+    [flag] = await poll_async(lambda: flags(h, inp.return_id), what="the late scan flagged")
     assert flag.kind == "scanned_after_cancel" and "receive it by hand" in flag.reason
     assert (await handle.result()).status == S.CANCELLED
     assert await task_failures(handle) == []

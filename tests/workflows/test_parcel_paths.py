@@ -30,7 +30,9 @@ def bought(h, reference: str) -> list[dict]:
 
 
 def dock(n: int, tracking_code: str | None) -> WarehouseReceipt:
-    return WarehouseReceipt(receipt_id=f"r{n}", warehouse_id="wh_demo_nl", received_at=datetime.now(UTC), tracking_code=tracking_code)
+    return WarehouseReceipt(
+        receipt_id=f"r{n}", warehouse_id="wh_demo_nl", received_at=datetime.now(UTC), tracking_code=tracking_code
+    )
 
 
 async def test_a_bulk_return_gets_a_label_per_parcel_and_is_received_when_all_are(harness):
@@ -45,7 +47,9 @@ async def test_a_bulk_return_gets_a_label_per_parcel_and_is_received_when_all_ar
 
     await handle.signal(ReturnWorkflow.carrier_event, scan("evt_1", "in_transit"))
     await handle.signal(ReturnWorkflow.warehouse_receipt, dock(1, view.parcels[1].tracking_code))
-    await handle.signal(ReturnWorkflow.warehouse_receipt, dock(2, view.parcels[1].tracking_code))  # the same parcel again
+    await handle.signal(
+        ReturnWorkflow.warehouse_receipt, dock(2, view.parcels[1].tracking_code)
+    )  # the same parcel again
     assert (await handle.query(ReturnWorkflow.view)).status == ReturnStatus.IN_TRANSIT
     await handle.signal(ReturnWorkflow.warehouse_receipt, dock(3, view.parcels[0].tracking_code))
     await handle.execute_update(ReturnWorkflow.inspect, Inspection(items=[InspectedItem(line_id="L1", grade=Grade.A)]))

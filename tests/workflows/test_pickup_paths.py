@@ -24,7 +24,9 @@ from workflows.returns import ReturnWorkflow
 
 async def window(h, starts_in: timedelta = timedelta(days=1)) -> PickupWindow:
     now = await h.env.get_current_time()
-    return PickupWindow(min_datetime=now + starts_in, max_datetime=now + starts_in + timedelta(hours=4), instructions="at the door")
+    return PickupWindow(
+        min_datetime=now + starts_in, max_datetime=now + starts_in + timedelta(hours=4), instructions="at the door"
+    )
 
 
 def sandbox_pickups(h, return_id: str, n: int = 1) -> list[dict]:
@@ -62,14 +64,18 @@ async def test_a_pickup_can_be_cancelled_once_and_a_new_one_booked(harness):
     with pytest.raises(WorkflowUpdateFailedError) as again:
         await handle.execute_update(ReturnWorkflow.schedule_pickup, await window(h))
     assert again.value.cause.type == ErrorType.WRONG_STATE
-    cancelled = await handle.execute_update(ReturnWorkflow.cancel_pickup, CancelPickup(reason="shopper will drop it off"))
+    cancelled = await handle.execute_update(
+        ReturnWorkflow.cancel_pickup, CancelPickup(reason="shopper will drop it off")
+    )
     assert cancelled.label.pickup.status == "cancelled"
     assert sandbox_pickups(h, inp.return_id)[0]["status"] == "canceled"
     with pytest.raises(WorkflowUpdateFailedError) as twice:
         await handle.execute_update(ReturnWorkflow.cancel_pickup, CancelPickup())
     assert twice.value.cause.type == ErrorType.WRONG_STATE
     rebooked = await handle.execute_update(ReturnWorkflow.schedule_pickup, await window(h, timedelta(days=2)))
-    assert rebooked.label.pickup.status == "scheduled" and sandbox_pickups(h, inp.return_id, 2)[0]["status"] == "scheduled"
+    assert (
+        rebooked.label.pickup.status == "scheduled" and sandbox_pickups(h, inp.return_id, 2)[0]["status"] == "scheduled"
+    )
     past = await window(h, -timedelta(days=1))
     await handle.execute_update(ReturnWorkflow.cancel_pickup, CancelPickup())
     with pytest.raises(WorkflowUpdateFailedError) as stale:
@@ -85,7 +91,9 @@ async def test_a_pickup_the_carrier_calls_off_offers_the_drop_off_instead(harnes
     r = httpx.post(f"{h.sandboxes['easypost']}/_sandbox/pickups/{booked.label.pickup.pickup_id}/carrier_cancel")
     assert r.status_code == 200, r.text
     await h.env.sleep(timedelta(days=1, minutes=5))  # the window opens: the workflow checks the pickup
-    await poll_awaitable(lambda: pickup_status(handle), lambda s: s == "cancelled_by_carrier", what="carrier cancel noticed")
+    await poll_awaitable(
+        lambda: pickup_status(handle), lambda s: s == "cancelled_by_carrier", what="carrier cancel noticed"
+    )
     # The query sees the new status at once; its timeline line is written when the workflow next flushes.
     await poll_async(
         lambda: [e.cause for e in timeline(h, inp.return_id) if e.event == "pickup"],

@@ -28,12 +28,17 @@ async def test_held_for_review_until_ops_approves(harness):
     handle, view = await submitted(h, inp)
     assert view.status == ReturnStatus.PENDING_REVIEW and view.label is None
     assert sandbox_shipments(h, inp.return_id) == []  # nothing bought while held
-    approved = await handle.execute_update(ReturnWorkflow.review, ReviewDecision(decision="approve", note="ok", reviewer="ops-1"))
+    approved = await handle.execute_update(
+        ReturnWorkflow.review, ReviewDecision(decision="approve", note="ok", reviewer="ops-1")
+    )
     assert approved.status == ReturnStatus.LABEL_CREATED and approved.label is not None
     # The review is answered when the new label's status is set, just before the flush that writes the approval;
     # only the worker holding the workflow task for that local activity orders the two, not past a slow write: poll.
-    causes = await poll_async(lambda: [e.cause for e in timeline(h, inp.return_id)],
-                              lambda found: any("approved by ops-1" in c for c in found), what="the approval on the timeline")
+    causes = await poll_async(
+        lambda: [e.cause for e in timeline(h, inp.return_id)],
+        lambda found: any("approved by ops-1" in c for c in found),
+        what="the approval on the timeline",
+    )
     assert any("held for manual review" in c for c in causes) and any("approved by ops-1" in c for c in causes)
     assert any("policy version 1" in c for c in causes)  # the timeline names the policy version
     with pytest.raises(WorkflowUpdateFailedError) as err:  # a second decision has nothing to decide
@@ -47,7 +52,9 @@ async def test_rejected_in_review_buys_nothing(harness):
     h = harness
     inp = h.new_return(policy=ReturnPolicy(review=ReviewRules(reasons=[ReturnReason.TOO_SMALL])))
     handle, _ = await submitted(h, inp)
-    rejected = await handle.execute_update(ReturnWorkflow.review, ReviewDecision(decision="reject", note="serial returner", reviewer="ops-1"))
+    rejected = await handle.execute_update(
+        ReturnWorkflow.review, ReviewDecision(decision="reject", note="serial returner", reviewer="ops-1")
+    )
     assert rejected.status == ReturnStatus.REJECTED
     assert (await handle.result()).decision_reasons == ["rejected in review: serial returner"]
     assert sandbox_shipments(h, inp.return_id) == [] and sandbox_refunds(h, inp.return_id) == []
@@ -68,7 +75,9 @@ async def test_keep_the_item_refunds_without_a_label(harness):
 
 async def test_restocking_fee_comes_off_the_settlement(harness):
     h = harness
-    rule = ProductRule(id="shoes-fee", match=RuleMatch(categories=["shoes"]), restocking_fee=Fee(kind="percent", percent=10))
+    rule = ProductRule(
+        id="shoes-fee", match=RuleMatch(categories=["shoes"]), restocking_fee=Fee(kind="percent", percent=10)
+    )
     inp = h.new_return(policy=ReturnPolicy(rules=[rule]), reason=ReturnReason.CHANGED_MIND)
     handle, _ = await submitted(h, inp)
     await handle.signal(ReturnWorkflow.warehouse_receipt, receipt())

@@ -38,7 +38,9 @@ def record_history(name: str, history) -> None:
 async def closed(handle, lines: tuple[str, ...] = ("L1", "L2")):
     """Take a return waiting for its parcel to the end (dock scan, every line as new), so its history is whole."""
     await handle.signal(ReturnWorkflow.warehouse_receipt, receipt())
-    await handle.execute_update(ReturnWorkflow.inspect, Inspection(items=[InspectedItem(line_id=l, grade=Grade.A) for l in lines]))
+    await handle.execute_update(
+        ReturnWorkflow.inspect, Inspection(items=[InspectedItem(line_id=l, grade=Grade.A) for l in lines])
+    )
     return await handle.result()
 
 
@@ -71,7 +73,9 @@ def db_row(h, return_id: str) -> ReturnRecord:
 
 def timeline(h, return_id: str) -> list[TimelineRecord]:
     with session_scope(h.engine) as s:
-        return list(s.exec(select(TimelineRecord).where(TimelineRecord.return_id == return_id).order_by(TimelineRecord.seq)))
+        return list(
+            s.exec(select(TimelineRecord).where(TimelineRecord.return_id == return_id).order_by(TimelineRecord.seq))
+        )
 
 
 async def submitted(h, inp):
@@ -110,7 +114,16 @@ async def test_happy_path_refunds_once_and_projects_every_step(harness):
     row = db_row(h, inp.return_id)
     assert row.status == "completed" and row.refund["reference"] == refunds[0]["id"]
     statuses = [e.status for e in timeline(h, inp.return_id)]
-    for expected in ("requested", "label_created", "in_transit", "delivered", "received", "inspected", "settling", "completed"):
+    for expected in (
+        "requested",
+        "label_created",
+        "in_transit",
+        "delivered",
+        "received",
+        "inspected",
+        "settling",
+        "completed",
+    ):
         assert expected in statuses
     assert sum(1 for e in timeline(h, inp.return_id) if "evt_1" in e.cause) == 1  # duplicate dropped
 
@@ -181,16 +194,24 @@ async def test_inspection_validator_refuses_wrong_state_and_unknown_lines(harnes
     inp = h.new_return()
     handle, _ = await submitted(h, inp)
     with pytest.raises(WorkflowUpdateFailedError) as err:
-        await handle.execute_update(ReturnWorkflow.inspect, Inspection(items=[InspectedItem(line_id="L1", grade=Grade.A)]))
+        await handle.execute_update(
+            ReturnWorkflow.inspect, Inspection(items=[InspectedItem(line_id="L1", grade=Grade.A)])
+        )
     assert err.value.cause.type == ErrorType.WRONG_STATE
     await handle.signal(ReturnWorkflow.warehouse_receipt, receipt())
     with pytest.raises(WorkflowUpdateFailedError) as err:
-        await handle.execute_update(ReturnWorkflow.inspect, Inspection(items=[InspectedItem(line_id="nope", grade=Grade.A)]))
+        await handle.execute_update(
+            ReturnWorkflow.inspect, Inspection(items=[InspectedItem(line_id="nope", grade=Grade.A)])
+        )
     assert err.value.cause.type == ErrorType.UNKNOWN_LINE
-    partial = await handle.execute_update(ReturnWorkflow.inspect, Inspection(items=[InspectedItem(line_id="L1", grade=Grade.B)]))
+    partial = await handle.execute_update(
+        ReturnWorkflow.inspect, Inspection(items=[InspectedItem(line_id="L1", grade=Grade.B)])
+    )
     assert partial.status == ReturnStatus.RECEIVED  # L2 still to inspect
     with pytest.raises(WorkflowUpdateFailedError) as err:
-        await handle.execute_update(ReturnWorkflow.inspect, Inspection(items=[InspectedItem(line_id="L1", grade=Grade.A)]))
+        await handle.execute_update(
+            ReturnWorkflow.inspect, Inspection(items=[InspectedItem(line_id="L1", grade=Grade.A)])
+        )
     assert err.value.cause.type == ErrorType.ALREADY_INSPECTED
 
 

@@ -63,7 +63,9 @@ async def test_trusted_tier_is_refunded_at_first_scan_and_owes_what_inspection_t
     handle, _ = await submitted(h, inp)
     await handle.signal(ReturnWorkflow.carrier_event, scan("evt_scan", "in_transit"))
     # Refunded in full while the parcel is still on its way.
-    refunds = await poll_async(lambda: sandbox_refunds(h, inp.return_id), lambda r: len(r) == 1, 30, "the instant refund")
+    refunds = await poll_async(
+        lambda: sandbox_refunds(h, inp.return_id), lambda r: len(r) == 1, 30, "the instant refund"
+    )
     assert refunds[0]["amount"] == 2 * 2500 + 8999
     assert (await handle.query(ReturnWorkflow.view)).status == ReturnStatus.IN_TRANSIT
 

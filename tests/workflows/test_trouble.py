@@ -36,13 +36,8 @@ async def test_a_label_purchase_that_keeps_failing_is_flagged_while_it_retries(h
     h = harness
     inp = h.new_return()
     # The carrier answers 502 to the first four purchases; Temporal retries; the fifth buys.
-    spec = {
-        "POST /v2/shipments/*/buy": {"error_rate": 1.0, "status": 502, "max_faults": 4}
-    }
-    assert (
-        httpx.put(f"{h.sandboxes['easypost']}/_sandbox/faults", json=spec).status_code
-        == 200
-    )
+    spec = {"POST /v2/shipments/*/buy": {"error_rate": 1.0, "status": 502, "max_faults": 4}}
+    assert httpx.put(f"{h.sandboxes['easypost']}/_sandbox/faults", json=spec).status_code == 200
     try:
         submitting = asyncio.ensure_future(submitted(h, inp))
         # Flagged at the third attempt, while the purchase is still being retried.
@@ -51,18 +46,17 @@ async def test_a_label_purchase_that_keeps_failing_is_flagged_while_it_retries(h
             what="the failing purchase flagged",
             timeout=60,
         )
-        assert (
-            flag.kind == "side_effect_failing"
-            and "buy_return_label keeps failing (attempt 3)" in flag.reason
-        )
+        assert flag.kind == "side_effect_failing" and "buy_return_label keeps failing (attempt 3)" in flag.reason
         assert not submitting.done()
         handle, view = await asyncio.wait_for(submitting, timeout=90)
     finally:
         httpx.delete(f"{h.sandboxes['easypost']}/_sandbox/faults")
     assert view.status == ReturnStatus.LABEL_CREATED
-    causes = await poll_async(lambda: [e.cause for e in timeline(h, inp.return_id)],
-                              lambda c: any("buy_return_label succeeded at attempt 5" in x for x in c),
-                              what="the recovery noted")  # fmt: skip
+    causes = await poll_async(
+        lambda: [e.cause for e in timeline(h, inp.return_id)],
+        lambda c: any("buy_return_label succeeded at attempt 5" in x for x in c),
+        what="the recovery noted",
+    )
     assert any("keeps failing" in c for c in causes)
     assert await task_failures(handle) == []
     assert (await closed(handle)).status == ReturnStatus.COMPLETED
@@ -84,45 +78,41 @@ async def test_a_failing_workflow_task_puts_the_return_on_the_attention_list(har
     return_id = f"ret_{uuid.uuid4().hex[:24]}"
     now = datetime.now(UTC)
     with session_scope(h.engine) as s:
-        s.add(ReturnRecord(id=return_id, merchant_id=merchant_id, order_id="o-1", status="label_created",
-                           resolution="refund", items=[], request_fingerprint="x", created_at=now, updated_at=now))  # fmt: skip
+        s.add(
+            ReturnRecord(
+                id=return_id,
+                merchant_id=merchant_id,
+                order_id="o-1",
+                status="label_created",
+                resolution="refund",
+                items=[],
+                request_fingerprint="x",
+                created_at=now,
+                updated_at=now,
+            )
+        )
     watch = WorkflowTaskWatch(h.engine).install()
     queue = f"broken-{uuid.uuid4().hex[:8]}"
     # A server of its own: a workflow whose tasks keep failing stops the shared test server skipping time.
     env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=str(BIN / "temporal-test-server"))
     try:
         async with Worker(env.client, task_queue=queue, workflows=[BrokenWorkflow]):
-            await env.client.start_workflow(
-                "BrokenForTest", id=return_workflow_id(return_id), task_queue=queue
-            )
+            await env.client.start_workflow("BrokenForTest", id=return_workflow_id(return_id), task_queue=queue)
 
             def listed():
                 watch.flag_seen()
                 with session_scope(h.engine) as s:
-                    return s.exec(
-                        select(AttentionItem).where(
-                            AttentionItem.return_id == return_id
-                        )
-                    ).all()
+                    return s.exec(select(AttentionItem).where(AttentionItem.return_id == return_id)).all()
 
             [item] = await poll_async(listed, what="the return on the attention list")
-            await env.client.get_workflow_handle(return_workflow_id(return_id)).terminate(
-                "test over"
-            )
+            await env.client.get_workflow_handle(return_workflow_id(return_id)).terminate("test over")
     finally:
         watch.uninstall()
         await env.shutdown()
-    assert (
-        item.kind == "workflow_task_failed" and "a bug in the workflow" in item.reason
-    )
+    assert item.kind == "workflow_task_failed" and "a bug in the workflow" in item.reason
     assert watch.flag_seen() == 0  # once per return, however often the task fails again
     with session_scope(h.engine) as s:
-        assert (
-            s.exec(
-                select(TimelineRecord).where(TimelineRecord.return_id == return_id)
-            ).all()
-            == []
-        )
+        assert s.exec(select(TimelineRecord).where(TimelineRecord.return_id == return_id)).all() == []
 
 
 async def test_a_merchant_webhook_that_keeps_failing_is_flagged_on_the_closed_return(harness):

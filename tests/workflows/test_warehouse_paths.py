@@ -52,17 +52,26 @@ def rows(h, model, **where):
 
 def movements(h, return_id: str, line_id: str) -> list[str]:
     with session_scope(h.engine) as s:
-        q = select(InventoryMovement).where(InventoryMovement.return_id == return_id, InventoryMovement.line_id == line_id)
+        q = select(InventoryMovement).where(
+            InventoryMovement.return_id == return_id, InventoryMovement.line_id == line_id
+        )
         return [m.movement for m in s.exec(q.order_by(InventoryMovement.id))]
 
 
 def levels(h, merchant_id: str) -> dict[tuple[str, str, str], int]:
     found = rows(h, InventoryMovement, merchant_id=merchant_id)
     return inventory.levels(
-        inventory.Movement(kind=m.movement, sku=m.sku, quantity=m.quantity, from_location=m.from_location,
-                           from_condition=m.from_condition, to_location=m.to_location, to_condition=m.to_condition)
+        inventory.Movement(
+            kind=m.movement,
+            sku=m.sku,
+            quantity=m.quantity,
+            from_location=m.from_location,
+            from_condition=m.from_condition,
+            to_location=m.to_location,
+            to_condition=m.to_condition,
+        )
         for m in found
-    )  # fmt: skip
+    )
 
 
 async def received_at(h, inp, facility_id: str = "wh_demo_us"):
@@ -94,11 +103,16 @@ async def test_three_items_three_grades_go_to_three_facilities_and_the_ledger_sh
     # The shopper is in the US: the label goes to the US warehouse, not the merchant's default address.
     assert view.label.receiving_facility_id == "wh_demo_us"
 
-    await handle.execute_update(ReturnWorkflow.inspect, Inspection(items=[
-        InspectedItem(line_id="L1", grade=Grade.A),  # apparel A -> restock, here
-        InspectedItem(line_id="L2", grade=Grade.D),  # shoes D -> recycle at the recycler
-        InspectedItem(line_id="L3", grade=Grade.B),  # electronics B -> refurbish at the refurbishment centre
-    ]))  # fmt: skip
+    await handle.execute_update(
+        ReturnWorkflow.inspect,
+        Inspection(
+            items=[
+                InspectedItem(line_id="L1", grade=Grade.A),  # apparel A -> restock, here
+                InspectedItem(line_id="L2", grade=Grade.D),  # shoes D -> recycle at the recycler
+                InspectedItem(line_id="L3", grade=Grade.B),  # electronics B -> refurbish at the refurbishment centre
+            ]
+        ),
+    )
     l2, l3 = await shipped(h, inp.return_id, "L2"), await shipped(h, inp.return_id, "L3")
     assert (l2.facility_id, l3.facility_id) == ("rc_demo_rotterdam", "rf_demo_eindhoven")
     routes = {r.line_id: r for r in rows(h, ItemRouteRow, return_id=inp.return_id)}
@@ -113,7 +127,9 @@ async def test_three_items_three_grades_go_to_three_facilities_and_the_ledger_sh
     # L1 is restocked beside the payment (either may finish first); L2 and L3 stay in transfer until their facilities
     # confirm, which happens only below.
     placed = {"L1": ItemStage.DONE, "L2": ItemStage.IN_TRANSFER, "L3": ItemStage.IN_TRANSFER}
-    assert await poll_awaitable(stages, lambda found: found == placed, what="L1 placed, L2 and L3 in transfer") == placed
+    assert (
+        await poll_awaitable(stages, lambda found: found == placed, what="L1 placed, L2 and L3 in transfer") == placed
+    )
 
     for line_id, facility_id in (("L2", "rc_demo_rotterdam"), ("L3", "rf_demo_eindhoven")):
         await h.client.get_workflow_handle(transfer_workflow_id(inp.return_id, line_id)).signal(
@@ -121,11 +137,17 @@ async def test_three_items_three_grades_go_to_three_facilities_and_the_ledger_sh
         )
     order = (await poll_async(lambda: rows(h, WorkOrder, return_id=inp.return_id), what="work order"))[0]
     assert (order.line_id, order.facility_id, order.grade_in, order.status) == ("L3", "rf_demo_eindhoven", "B", "open")
-    await handle.signal(ReturnWorkflow.work_order_done, WorkOrderDone(work_order_id=order.id, line_id="L3", grade=Grade.A))
+    await handle.signal(
+        ReturnWorkflow.work_order_done, WorkOrderDone(work_order_id=order.id, line_id="L3", grade=Grade.A)
+    )
 
     final = await handle.result()
     assert final.status == ReturnStatus.COMPLETED
-    assert {i.line_id: i.stage for i in final.items} == {"L1": ItemStage.DONE, "L2": ItemStage.DONE, "L3": ItemStage.DONE}
+    assert {i.line_id: i.stage for i in final.items} == {
+        "L1": ItemStage.DONE,
+        "L2": ItemStage.DONE,
+        "L3": ItemStage.DONE,
+    }
     record_history("routed_items", await handle.fetch_history())
     assert movements(h, inp.return_id, "L1") == ["received", "restocked"]
     assert movements(h, inp.return_id, "L2") == ["received", "sent_to_facility", "received_at_facility", "recycled"]
@@ -151,8 +173,10 @@ async def test_an_uninspected_return_escalates_after_the_sla_and_keeps_waiting(h
     assert described.typed_search_attributes.get(sa.NEEDS_ATTENTION) is True
     assert (await handle.query(ReturnWorkflow.view)).status == ReturnStatus.RECEIVED  # still waiting, not failed
 
-    await handle.execute_update(ReturnWorkflow.inspect, Inspection(items=[
-        InspectedItem(line_id="L1", grade=Grade.A), InspectedItem(line_id="L2", grade=Grade.A)]))  # fmt: skip
+    await handle.execute_update(
+        ReturnWorkflow.inspect,
+        Inspection(items=[InspectedItem(line_id="L1", grade=Grade.A), InspectedItem(line_id="L2", grade=Grade.A)]),
+    )
     assert (await handle.result()).status == ReturnStatus.COMPLETED
 
 
@@ -160,11 +184,15 @@ async def test_a_transfer_not_confirmed_in_time_escalates_and_a_late_receipt_sti
     h = harness
     inp = h.new_return(facilities=example_facilities(), reason=ReturnReason.DEFECTIVE)
     handle, _ = await received_at(h, inp)
-    await handle.execute_update(ReturnWorkflow.inspect, Inspection(items=[
-        InspectedItem(line_id="L1", grade=Grade.A), InspectedItem(line_id="L2", grade=Grade.D)]))  # fmt: skip
+    await handle.execute_update(
+        ReturnWorkflow.inspect,
+        Inspection(items=[InspectedItem(line_id="L1", grade=Grade.A), InspectedItem(line_id="L2", grade=Grade.D)]),
+    )
     await shipped(h, inp.return_id, "L2")
     await h.env.sleep(timedelta(days=inp.transfer_timeout_days, hours=1))
-    flags = await poll_async(lambda: rows(h, AttentionItem, return_id=inp.return_id, kind="transfer_overdue"), what="overdue")
+    flags = await poll_async(
+        lambda: rows(h, AttentionItem, return_id=inp.return_id, kind="transfer_overdue"), what="overdue"
+    )
     assert flags[0].line_id == "L2" and "rc_demo_rotterdam" in flags[0].reason
     assert (await needs_attention(handle)).typed_search_attributes.get(sa.NEEDS_ATTENTION) is True
     assert movements(h, inp.return_id, "L2") == ["received", "sent_to_facility"]
@@ -182,8 +210,10 @@ async def test_an_item_no_facility_can_take_is_held_for_ops_and_the_return_still
     warehouses_only = {"facilities": [f for f in example_facilities()["facilities"] if f["kind"] == "warehouse"]}
     inp = h.new_return(facilities=warehouses_only, reason=ReturnReason.DEFECTIVE)
     handle, _ = await received_at(h, inp)
-    await handle.execute_update(ReturnWorkflow.inspect, Inspection(items=[
-        InspectedItem(line_id="L1", grade=Grade.A), InspectedItem(line_id="L2", grade=Grade.D)]))  # fmt: skip
+    await handle.execute_update(
+        ReturnWorkflow.inspect,
+        Inspection(items=[InspectedItem(line_id="L1", grade=Grade.A), InspectedItem(line_id="L2", grade=Grade.D)]),
+    )
     final = await handle.result()
     assert final.status == ReturnStatus.COMPLETED and final.refund.amount.amount == 2 * 2500 + 8999
     stages = {i.line_id: (i.stage, i.facility_id) for i in final.items}
@@ -198,8 +228,10 @@ async def test_a_missing_item_is_not_refunded_not_routed_and_flagged(harness):
     h = harness
     inp = h.new_return(facilities=example_facilities(), reason=ReturnReason.TOO_SMALL)
     handle, _ = await received_at(h, inp)
-    result = await handle.execute_update(ReturnWorkflow.inspect, Inspection(items=[
-        InspectedItem(line_id="L1", problem="missing"), InspectedItem(line_id="L2", grade=Grade.A)]))  # fmt: skip
+    result = await handle.execute_update(
+        ReturnWorkflow.inspect,
+        Inspection(items=[InspectedItem(line_id="L1", problem="missing"), InspectedItem(line_id="L2", grade=Grade.A)]),
+    )
     assert result.refund.amount == 8999 and result.status == ReturnStatus.INSPECTED
     final = await handle.result()
     assert {i.line_id: i.stage for i in final.items} == {"L1": ItemStage.NOT_RECEIVED, "L2": ItemStage.DONE}

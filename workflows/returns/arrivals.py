@@ -27,8 +27,10 @@ def apply_carrier_event(state: ReturnState, journal: Journal, event: CarrierEven
     said = f"carrier reported {event.tracking_status}{detail} [{event.event_id}]"
     if state.cancel_won:
         if carrier_rules.is_first_scan(event.tracking_status):
-            return journal.flag(AttentionKind.SCANNED_AFTER_CANCEL, f"{said} after the return was cancelled: "
-                                "if the parcel arrives, receive it by hand")  # fmt: skip
+            return journal.flag(
+                AttentionKind.SCANNED_AFTER_CANCEL,
+                f"{said} after the return was cancelled: if the parcel arrives, receive it by hand",
+            )
         return journal.note(TimelineEvent.CARRIER_EVENT, said)
     if event.tracking_status in carrier_rules.EXCEPTIONS and not state.status.is_final:
         return _carrier_exception(state, journal, event.tracking_status, said)
@@ -57,8 +59,11 @@ def _carrier_exception(state: ReturnState, journal: Journal, tracking_status: st
 def apply_warehouse_receipt(state: ReturnState, journal: Journal, receipt: WarehouseReceipt) -> None:
     if state.cancel_won:
         # Cancelled before the parcel came: the dock has goods of a return that is over.
-        return journal.flag(AttentionKind.RECEIVED_AFTER_CANCEL, f"dock scan at warehouse {receipt.warehouse_id} after the return "
-                            "was cancelled: handle the parcel by hand", about=receipt.receipt_id)  # fmt: skip
+        return journal.flag(
+            AttentionKind.RECEIVED_AFTER_CANCEL,
+            f"dock scan at warehouse {receipt.warehouse_id} after the return was cancelled: handle the parcel by hand",
+            about=receipt.receipt_id,
+        )
     if receipt.receipt_id in state.seen_events or S.RECEIVED not in ALLOWED_TRANSITIONS[state.status]:
         return  # duplicate, or nothing to receive (cancelled, already received, ...)
     state.seen_events.add(receipt.receipt_id)
@@ -69,8 +74,11 @@ def apply_warehouse_receipt(state: ReturnState, journal: Journal, receipt: Wareh
         state.parcels_received.add(receipt.tracking_code)
         if len(state.parcels_received) < len(codes):
             number = codes.index(receipt.tracking_code) + 1
-            journal.note(TimelineEvent.WAREHOUSE_RECEIPT, f"parcel {number} of {len(codes)} ({receipt.tracking_code}) scanned at "
-                         f"{receipt.warehouse_id}; waiting for {len(codes) - len(state.parcels_received)} more")  # fmt: skip
+            journal.note(
+                TimelineEvent.WAREHOUSE_RECEIPT,
+                f"parcel {number} of {len(codes)} ({receipt.tracking_code}) scanned at "
+                f"{receipt.warehouse_id}; waiting for {len(codes) - len(state.parcels_received)} more",
+            )
             return
     state.received_at_facility = receipt.warehouse_id
     journal.move(S.RECEIVED, TimelineEvent.WAREHOUSE_RECEIPT, f"dock scan at warehouse {receipt.warehouse_id}")

@@ -44,13 +44,24 @@ class Exchange:
         state = self._state
         inp, order = state.inp, state.inp.context.order
         lines = {l.line_id: l for l in inp.lines}
-        values = {e.line_id: Money(amount=state.item_value(e.line_id).amount * e.quantity // lines[e.line_id].quantity,
-                                   currency=order.currency) for e in inp.exchange.lines}  # fmt: skip
+        values = {
+            e.line_id: Money(
+                amount=state.item_value(e.line_id).amount * e.quantity // lines[e.line_id].quantity,
+                currency=order.currency,
+            )
+            for e in inp.exchange.lines
+        }
         got = await workflow.execute_activity_method(
             ExchangeActivities.reserve_replacements,
-            ReserveRequest(return_id=inp.return_id, merchant_id=inp.merchant_id, order_id=order.order_id,
-                           lines=inp.exchange.lines, returned_quantities={l.line_id: l.quantity for l in inp.lines},
-                           values=values, fallback=inp.exchange.fallback),  # fmt: skip
+            ReserveRequest(
+                return_id=inp.return_id,
+                merchant_id=inp.merchant_id,
+                order_id=order.order_id,
+                lines=inp.exchange.lines,
+                returned_quantities={l.line_id: l.quantity for l in inp.lines},
+                values=values,
+                fallback=inp.exchange.fallback,
+            ),
             **ITEMS,
         )
         if got.fallback_reason:
@@ -59,7 +70,9 @@ class Exchange:
             return
         state.exchange = ExchangeView(mode=inp.exchange.mode, replacements=got.replacements)
         for r in got.replacements:
-            self._journal.note(TimelineEvent.EXCHANGE, f"{r.sku} x{r.quantity} reserved at {r.warehouse_id} for line {r.line_id}")
+            self._journal.note(
+                TimelineEvent.EXCHANGE, f"{r.sku} x{r.quantity} reserved at {r.warehouse_id} for line {r.line_id}"
+            )
 
     async def ship(self) -> None:
         state, journal = self._state, self._journal
@@ -70,28 +83,51 @@ class Exchange:
             try:
                 label = await workflow.execute_activity_method(
                     CarrierActivities.ship_replacement,
-                    ReplacementShipmentRequest(reference=replacement_shipment_reference(inp.return_id, r.line_id), merchant_id=inp.merchant_id,
-                                               order_id=inp.context.order.order_id, warehouse_id=r.warehouse_id, units=r.quantity),  # fmt: skip
+                    ReplacementShipmentRequest(
+                        reference=replacement_shipment_reference(inp.return_id, r.line_id),
+                        merchant_id=inp.merchant_id,
+                        order_id=inp.context.order.order_id,
+                        warehouse_id=r.warehouse_id,
+                        units=r.quantity,
+                    ),
                     **CARRIER,
                 )
             except ActivityError as err:
-                journal.flag(AttentionKind.EXCHANGE_NOT_SHIPPED, f"replacement {r.sku} for line {r.line_id} could not be shipped: {cause(err)}", r.line_id)
+                journal.flag(
+                    AttentionKind.EXCHANGE_NOT_SHIPPED,
+                    f"replacement {r.sku} for line {r.line_id} could not be shipped: {cause(err)}",
+                    r.line_id,
+                )
                 continue
-            await journal.attempt(AttentionKind.STOCK_NOT_RECORDED, f"recording replacement {r.sku} as shipped", workflow.execute_activity_method(
-                ExchangeActivities.mark_shipped, ShipRef(return_id=inp.return_id, merchant_id=inp.merchant_id, line_id=r.line_id), **ITEMS
-            ), about=r.line_id)  # fmt: skip
+            await journal.attempt(
+                AttentionKind.STOCK_NOT_RECORDED,
+                f"recording replacement {r.sku} as shipped",
+                workflow.execute_activity_method(
+                    ExchangeActivities.mark_shipped,
+                    ShipRef(return_id=inp.return_id, merchant_id=inp.merchant_id, line_id=r.line_id),
+                    **ITEMS,
+                ),
+                about=r.line_id,
+            )
             r.status, r.tracking_code, r.shipment_id = ReplacementStatus.SHIPPED, label.tracking_code, label.shipment_id
-            journal.note(TimelineEvent.EXCHANGE, f"replacement {r.sku} x{r.quantity} shipped from {r.warehouse_id}: {label.carrier} {label.tracking_code}")
+            journal.note(
+                TimelineEvent.EXCHANGE,
+                f"replacement {r.sku} x{r.quantity} shipped from {r.warehouse_id}: {label.carrier} {label.tracking_code}",
+            )
         await journal.flush()
 
     def price(self) -> Money:
         replacements = self._state.exchange.replacements
-        return exchange_rules.replacement_total([(r.unit_price, r.quantity) for r in replacements], self._state.inp.context.order.currency)
+        return exchange_rules.replacement_total(
+            [(r.unit_price, r.quantity) for r in replacements], self._state.inp.context.order.currency
+        )
 
     def difference(self, returned_value: Money) -> tuple[str, Money]:
         """How the price difference settles (`domain.exchange.settle_difference`), recorded on the exchange."""
         ex = self._state.exchange
-        settle, ex.difference = exchange_rules.settle_difference(self.price(), returned_value, self._state.inp.exchange.fallback)
+        settle, ex.difference = exchange_rules.settle_difference(
+            self.price(), returned_value, self._state.inp.exchange.fallback
+        )
         ex.settle_difference = settle
         return settle, ex.difference
 
@@ -108,23 +144,45 @@ class Exchange:
         state, journal = self._state, self._journal
         inp, ex = state.inp, state.exchange
         if any(r.status == ReplacementStatus.RESERVED for r in ex.replacements):
-            released = await journal.attempt(AttentionKind.STOCK_NOT_RELEASED, "releasing the reserved replacements", workflow.execute_activity_method(
-                ExchangeActivities.release_replacements, ReturnRef(return_id=inp.return_id, merchant_id=inp.merchant_id), **ITEMS
-            ), ok=True)  # fmt: skip
+            released = await journal.attempt(
+                AttentionKind.STOCK_NOT_RELEASED,
+                "releasing the reserved replacements",
+                workflow.execute_activity_method(
+                    ExchangeActivities.release_replacements,
+                    ReturnRef(return_id=inp.return_id, merchant_id=inp.merchant_id),
+                    **ITEMS,
+                ),
+                ok=True,
+            )
             for r in ex.replacements if released else []:
                 if r.status == ReplacementStatus.RESERVED:
                     r.status = ReplacementStatus.RELEASED
-                    journal.note(TimelineEvent.EXCHANGE, f"{r.sku} x{r.quantity} released back to stock at {r.warehouse_id}")
+                    journal.note(
+                        TimelineEvent.EXCHANGE, f"{r.sku} x{r.quantity} released back to stock at {r.warehouse_id}"
+                    )
         for r in ex.replacements:
             if void_shipped and r.status == ReplacementStatus.SHIPPED and r.shipment_id:
-                status = await journal.attempt(AttentionKind.VOID_FAILED, f"voiding replacement shipment {r.tracking_code}", workflow.execute_activity_method(
-                    CarrierActivities.void_label, VoidRequest(return_id=inp.return_id, shipment_id=r.shipment_id), **CARRIER
-                ), about=r.line_id)  # fmt: skip
+                status = await journal.attempt(
+                    AttentionKind.VOID_FAILED,
+                    f"voiding replacement shipment {r.tracking_code}",
+                    workflow.execute_activity_method(
+                        CarrierActivities.void_label,
+                        VoidRequest(return_id=inp.return_id, shipment_id=r.shipment_id),
+                        **CARRIER,
+                    ),
+                    about=r.line_id,
+                )
                 if status is None:
                     continue
                 if status == VoidStatus.REJECTED:  # the carrier has it: it is on its way to the shopper
-                    journal.flag(AttentionKind.REPLACEMENT_NOT_VOIDED, f"replacement {r.sku} ({r.tracking_code}) could not be voided: "
-                                 "the carrier already has it; the shopper will receive it", about=r.line_id)  # fmt: skip
+                    journal.flag(
+                        AttentionKind.REPLACEMENT_NOT_VOIDED,
+                        f"replacement {r.sku} ({r.tracking_code}) could not be voided: "
+                        "the carrier already has it; the shopper will receive it",
+                        about=r.line_id,
+                    )
                     continue
                 r.status = ReplacementStatus.VOIDED
-                journal.note(TimelineEvent.EXCHANGE, f"replacement shipment {r.tracking_code} voided (carrier refund {status})")
+                journal.note(
+                    TimelineEvent.EXCHANGE, f"replacement shipment {r.tracking_code} voided (carrier refund {status})"
+                )

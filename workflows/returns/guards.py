@@ -37,7 +37,9 @@ def check_review(state: ReturnState, decision: ReviewDecision) -> None:
 
 def check_schedule_pickup(state: ReturnState, window: PickupWindow) -> None:
     if state.status != S.LABEL_CREATED or carrier_rules.is_first_scan(state.tracking_status):
-        raise _refuse(f"the return is {state.status.value}; a pickup can be booked only before the carrier has the parcel")
+        raise _refuse(
+            f"the return is {state.status.value}; a pickup can be booked only before the carrier has the parcel"
+        )
     if state.label.pickup is not None and state.label.pickup.status == PickupStatus.SCHEDULED:
         raise _refuse(f"pickup {state.label.pickup.pickup_id} is already scheduled; cancel it first")
     if window.max_datetime <= window.min_datetime or window.max_datetime <= workflow.now():
@@ -55,8 +57,10 @@ def check_cancel(state: ReturnState, req: CancelRequest) -> None:
     if state.cancel is not None:
         return  # already being cancelled: this one answers with the same outcome
     if state.exchange is not None and any(r.status == ReplacementStatus.SHIPPED for r in state.exchange.replacements):
-        raise _refuse("the replacement has already been sent to the shopper; the return can no longer be cancelled: "
-                      "the original is expected back")  # fmt: skip
+        raise _refuse(
+            "the replacement has already been sent to the shopper; the return can no longer be cancelled: "
+            "the original is expected back"
+        )
     if not state.status.is_cancellable or carrier_rules.is_first_scan(state.tracking_status):
         raise _refuse(f"the return is {state.status.value}; it can be cancelled only until the carrier scans it")
 

@@ -39,19 +39,31 @@ class Items:
         inp = state.inp
         lines = {l.line_id: l for l in inp.lines}
         to_route = [
-            RouteItem(line_id=i.line_id, sku=i.sku, quantity=i.quantity, category=lines[i.line_id].category, grade=i.grade,
-                      disposition=i.disposition, recovery_value=i.recovery_value, rule="")
+            RouteItem(
+                line_id=i.line_id,
+                sku=i.sku,
+                quantity=i.quantity,
+                category=lines[i.line_id].category,
+                grade=i.grade,
+                disposition=i.disposition,
+                recovery_value=i.recovery_value,
+                rule="",
+            )
             for i in state.items
             if i.disposition is not None and i.grade is not None
-        ]  # fmt: skip
+        ]
         if not to_route:
             return
         at = state.received_at_facility or (state.label.receiving_facility_id if state.label else None)
-        routes = await journal.attempt(AttentionKind.ROUTING_FAILED, "routing the items to their facilities", workflow.execute_activity_method(
-            RoutingActivities.route_items,
-            RouteRequest(return_id=inp.return_id, merchant_id=inp.merchant_id, at_facility_id=at, items=to_route),
-            **ITEMS,
-        ))  # fmt: skip
+        routes = await journal.attempt(
+            AttentionKind.ROUTING_FAILED,
+            "routing the items to their facilities",
+            workflow.execute_activity_method(
+                RoutingActivities.route_items,
+                RouteRequest(return_id=inp.return_id, merchant_id=inp.merchant_id, at_facility_id=at, items=to_route),
+                **ITEMS,
+            ),
+        )
         if routes is None:
             return await journal.flush()
         if not routes:
@@ -61,7 +73,11 @@ class Items:
             item.facility_id = route.facility_id
             if route.held:
                 item.stage = ItemStage.HELD
-                journal.flag(AttentionKind.ITEM_HELD, f"line {route.line_id} ({route.disposition.value}) held: {route.reason}", route.line_id)
+                journal.flag(
+                    AttentionKind.ITEM_HELD,
+                    f"line {route.line_id} ({route.disposition.value}) held: {route.reason}",
+                    route.line_id,
+                )
             else:
                 item.stage = ItemStage.ROUTED
                 journal.note(TimelineEvent.ROUTING, f"line {route.line_id}: {route.reason}")
@@ -75,9 +91,14 @@ class Items:
         if route.moves and not await self._transfer(route):
             return
         if route.disposition == DispositionKind.REFURBISH:
-            opened = await journal.attempt(AttentionKind.ITEM_STEP_FAILED, f"opening a work order for line {route.line_id}", workflow.execute_activity_method(
-                InventoryActivities.record_item_step, step.model_copy(update={"step": "open_work_order"}), **ITEMS
-            ), about=route.line_id)  # fmt: skip
+            opened = await journal.attempt(
+                AttentionKind.ITEM_STEP_FAILED,
+                f"opening a work order for line {route.line_id}",
+                workflow.execute_activity_method(
+                    InventoryActivities.record_item_step, step.model_copy(update={"step": "open_work_order"}), **ITEMS
+                ),
+                about=route.line_id,
+            )
             if opened is None:
                 item.stage = ItemStage.HELD
                 return await journal.flush()
@@ -86,11 +107,17 @@ class Items:
             await journal.flush()
             await workflow.wait_condition(lambda: route.line_id in state.work_orders_done)
             done = state.work_orders_done[route.line_id]
-            journal.note(TimelineEvent.REFURBISHMENT, f"line {route.line_id}: work order {done.work_order_id} done, now grade {done.grade}"
-                         + (f" ({done.notes})" if done.notes else ""))  # fmt: skip
-        finished = await journal.attempt(AttentionKind.ITEM_STEP_FAILED, f"recording line {route.line_id} at its destination",
-                                         workflow.execute_activity_method(InventoryActivities.record_item_step, step, **ITEMS),
-                                         about=route.line_id)  # fmt: skip
+            journal.note(
+                TimelineEvent.REFURBISHMENT,
+                f"line {route.line_id}: work order {done.work_order_id} done, now grade {done.grade}"
+                + (f" ({done.notes})" if done.notes else ""),
+            )
+        finished = await journal.attempt(
+            AttentionKind.ITEM_STEP_FAILED,
+            f"recording line {route.line_id} at its destination",
+            workflow.execute_activity_method(InventoryActivities.record_item_step, step, **ITEMS),
+            about=route.line_id,
+        )
         if finished is None:
             item.stage = ItemStage.HELD
             return await journal.flush()
@@ -103,21 +130,35 @@ class Items:
         state, journal = self._state, self._journal
         inp, item = state.inp, state.item(route.line_id)
         item.stage = ItemStage.IN_TRANSFER
-        journal.note(TimelineEvent.TRANSFER, f"line {route.line_id} leaves {route.from_facility_id} for {route.facility_id}")
+        journal.note(
+            TimelineEvent.TRANSFER, f"line {route.line_id} leaves {route.from_facility_id} for {route.facility_id}"
+        )
         try:
             moved = await workflow.execute_child_workflow(
                 TransferWorkflow.run,
-                TransferInput(return_id=inp.return_id, merchant_id=inp.merchant_id, line_id=route.line_id,
-                              from_facility_id=route.from_facility_id, to_facility_id=route.facility_id,
-                              quantity=item.quantity, arrival_timeout_days=inp.transfer_timeout_days),  # fmt: skip
+                TransferInput(
+                    return_id=inp.return_id,
+                    merchant_id=inp.merchant_id,
+                    line_id=route.line_id,
+                    from_facility_id=route.from_facility_id,
+                    to_facility_id=route.facility_id,
+                    quantity=item.quantity,
+                    arrival_timeout_days=inp.transfer_timeout_days,
+                ),
                 id=transfer_workflow_id(inp.return_id, route.line_id),
             )
         except ChildWorkflowError as err:
             item.stage = ItemStage.HELD
-            journal.flag(AttentionKind.TRANSFER_FAILED, f"line {route.line_id}: transfer to {route.facility_id} failed ({cause(err)})", route.line_id)
+            journal.flag(
+                AttentionKind.TRANSFER_FAILED,
+                f"line {route.line_id}: transfer to {route.facility_id} failed ({cause(err)})",
+                route.line_id,
+            )
             await journal.flush()
             return False
         item.stage, item.transfer_tracking_code = ItemStage.AT_FACILITY, moved.tracking_code
-        journal.note(TimelineEvent.TRANSFER, f"line {route.line_id} received at {route.facility_id} ({moved.tracking_code})")
+        journal.note(
+            TimelineEvent.TRANSFER, f"line {route.line_id} received at {route.facility_id} ({moved.tracking_code})"
+        )
         await journal.flush()
         return True

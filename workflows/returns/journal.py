@@ -62,7 +62,9 @@ class Journal:
         state = self._state
         self._seq += 1
         state.updated_at = workflow.now()
-        self._pending.append(TimelineEntry(seq=self._seq, at=state.updated_at, status=state.status, event=event, cause=cause))
+        self._pending.append(
+            TimelineEntry(seq=self._seq, at=state.updated_at, status=state.status, event=event, cause=cause)
+        )
 
     def move(self, target: ReturnStatus, event: TimelineEvent, cause: str, final: bool = False) -> None:
         """Change the return's status; a forbidden move is flagged and the status stays, unless the
@@ -72,7 +74,9 @@ class Journal:
             try:
                 check_transition(state.status, target)
             except InvalidTransition as err:
-                self.flag(AttentionKind.UNEXPECTED_TRANSITION, f"{err} ({event}: {cause})", about=f"{state.status}-{target}")
+                self.flag(
+                    AttentionKind.UNEXPECTED_TRANSITION, f"{err} ({event}: {cause})", about=f"{state.status}-{target}"
+                )
                 if not final:
                     return
             state.status = target
@@ -87,7 +91,9 @@ class Journal:
         key = attention_key(self._state.inp.return_id, kind, about or line_id or "")
         if key not in self._attention_keys:
             self._attention_keys.add(key)
-            self._attention.append(AttentionEntry(key=key, kind=kind, line_id=line_id, reason=reason, at=workflow.now()))
+            self._attention.append(
+                AttentionEntry(key=key, kind=kind, line_id=line_id, reason=reason, at=workflow.now())
+            )
         self.note(TimelineEvent.ATTENTION, reason)
 
     def side_effect(self, trouble: SideEffectTrouble) -> bool:
@@ -101,8 +107,11 @@ class Journal:
             if trouble.activity in troubles:
                 return False
             troubles[trouble.activity] = trouble.attempt
-            self.flag(AttentionKind.SIDE_EFFECT_FAILING, f"{trouble.activity} keeps failing (attempt {trouble.attempt}): "
-                      f"{trouble.error[:300]}; still retrying", about=trouble.activity)  # fmt: skip
+            self.flag(
+                AttentionKind.SIDE_EFFECT_FAILING,
+                f"{trouble.activity} keeps failing (attempt {trouble.attempt}): {trouble.error[:300]}; still retrying",
+                about=trouble.activity,
+            )
         return True
 
     async def flush(self) -> None:
@@ -116,7 +125,9 @@ class Journal:
             **PROJECTION,
         )
 
-    async def wait(self, done: Callable[[], bool], timeout: timedelta | None = None, summary: str | None = None) -> bool:
+    async def wait(
+        self, done: Callable[[], bool], timeout: timedelta | None = None, summary: str | None = None
+    ) -> bool:
         """Wait until `done()`, writing the projection whenever handlers changed state; False if
         `timeout` (a timer named `summary` in the Temporal UI) passed first."""
         deadline = workflow.now() + timeout if timeout else None
@@ -128,12 +139,16 @@ class Journal:
             if remaining is not None and remaining <= timedelta(0):
                 return False
             try:
-                await workflow.wait_condition(lambda: done() or self.has_news, timeout=remaining, timeout_summary=summary)
+                await workflow.wait_condition(
+                    lambda: done() or self.has_news, timeout=remaining, timeout_summary=summary
+                )
             except asyncio.TimeoutError:
                 await self.flush()
                 return done()
 
-    async def attempt(self, kind: AttentionKind, what: str, call: Awaitable[T], about: str | None = None, ok: bool = False) -> T | None:
+    async def attempt(
+        self, kind: AttentionKind, what: str, call: Awaitable[T], about: str | None = None, ok: bool = False
+    ) -> T | None:
         """A side effect whose failure (after its retries) must not end the return: flagged for ops,
         and None (or False with `ok`) returned so the story goes on."""
         try:

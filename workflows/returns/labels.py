@@ -45,17 +45,25 @@ class Labels:
                 state.parcels = [state.label]
                 for parcel in parcels[1:]:
                     units = sum(i.quantity for i in parcel.items)
-                    state.parcels.append(await self._buy(self._request(units=units, parcel=parcel.number, weight_oz=parcel.weight_oz)))
-                contents = "; ".join(f"parcel {p.number} ({state.parcels[p.number - 1].tracking_code}): "
-                                     + ", ".join(f"{i.quantity} x line {i.line_id}" for i in p.items) for p in parcels)  # fmt: skip
+                    state.parcels.append(
+                        await self._buy(self._request(units=units, parcel=parcel.number, weight_oz=parcel.weight_oz))
+                    )
+                contents = "; ".join(
+                    f"parcel {p.number} ({state.parcels[p.number - 1].tracking_code}): "
+                    + ", ".join(f"{i.quantity} x line {i.line_id}" for i in p.items)
+                    for p in parcels
+                )
                 self._journal.note(TimelineEvent.LABEL, f"{len(parcels)} parcels: {contents}")
         except ActivityError as err:
             if state.label is not None:
                 await self.void(TimelineEvent.LABEL)
             return f"no return label could be bought: {cause(err)}"
         label = state.label
-        self._journal.move(S.LABEL_CREATED, TimelineEvent.LABEL,
-                           f"{label.carrier} {label.service} label {label.tracking_code} bought for {label.rate.display()}")  # fmt: skip
+        self._journal.move(
+            S.LABEL_CREATED,
+            TimelineEvent.LABEL,
+            f"{label.carrier} {label.service} label {label.tracking_code} bought for {label.rate.display()}",
+        )
         await self._journal.flush()
         state.answered = True
         if workflow.patched(Patch.LABEL_EMAIL):
@@ -70,8 +78,9 @@ class Labels:
         while True:
             scanned = await self._journal.wait(
                 lambda: state.cancel is not None or state.status != S.LABEL_CREATED or state.relabel_reason is not None,
-                timeout=end - workflow.now(), summary=summary,
-            )  # fmt: skip
+                timeout=end - workflow.now(),
+                summary=summary,
+            )
             if state.relabel_reason is None or state.cancel is not None or state.status != S.LABEL_CREATED:
                 return scanned
             try:
@@ -90,8 +99,11 @@ class Labels:
                     try:
                         await self.pickups.cancel("the return ended before the pickup")
                     except ActivityError as err:
-                        journal.flag(AttentionKind.PICKUP_NOT_CANCELLED, f"pickup {state.label.pickup.confirmation} could not be "
-                                     f"cancelled: {cause(err)}; the carrier may still come")  # fmt: skip
+                        journal.flag(
+                            AttentionKind.PICKUP_NOT_CANCELLED,
+                            f"pickup {state.label.pickup.confirmation} could not be "
+                            f"cancelled: {cause(err)}; the carrier may still come",
+                        )
                 else:
                     self.pickups.set_status(PickupStatus.PICKED_UP)
             ending = TimelineEvent.CANCEL if state.cancel is not None and state.status.is_cancellable else None
@@ -99,8 +111,12 @@ class Labels:
             if ending:
                 await self.void(ending)
                 for label in state.parcels[1:]:
-                    status = await journal.attempt(AttentionKind.VOID_FAILED, f"voiding parcel label {label.tracking_code}",
-                                                   self._void_call(label), about=label.tracking_code)  # fmt: skip
+                    status = await journal.attempt(
+                        AttentionKind.VOID_FAILED,
+                        f"voiding parcel label {label.tracking_code}",
+                        self._void_call(label),
+                        about=label.tracking_code,
+                    )
                     if status is not None:
                         journal.note(ending, f"parcel label {label.tracking_code} voided (carrier refund {status})")
         return ending
@@ -108,7 +124,9 @@ class Labels:
     async def void(self, why: TimelineEvent) -> None:
         state = self._state
         label = state.label
-        refund_status = await self._journal.attempt(AttentionKind.VOID_FAILED, f"voiding label {label.tracking_code}", self._void_call(label))
+        refund_status = await self._journal.attempt(
+            AttentionKind.VOID_FAILED, f"voiding label {label.tracking_code}", self._void_call(label)
+        )
         if refund_status is None:
             return
         self._journal.note(why, f"label {label.tracking_code} voided (carrier refund {refund_status})")
@@ -127,9 +145,15 @@ class Labels:
     def _request(self, **parcel) -> LabelRequest:
         """The return's label purchase; `parcel` narrows it (units, parcel number, weight, attempt)."""
         inp = self._state.inp
-        whole = dict(units=sum(l.quantity for l in inp.lines), categories=sorted({l.category for l in inp.lines if l.category}))
-        return LabelRequest(return_id=inp.return_id, merchant_id=inp.merchant_id, order_id=inp.context.order.order_id,
-                            **{**whole, **parcel})  # fmt: skip
+        whole = dict(
+            units=sum(l.quantity for l in inp.lines), categories=sorted({l.category for l in inp.lines if l.category})
+        )
+        return LabelRequest(
+            return_id=inp.return_id,
+            merchant_id=inp.merchant_id,
+            order_id=inp.context.order.order_id,
+            **{**whole, **parcel},
+        )
 
     async def _buy(self, request: LabelRequest) -> Label:
         return await workflow.execute_activity_method(CarrierActivities.buy_return_label, request, **CARRIER)
@@ -145,7 +169,10 @@ class Labels:
         state.relabels += 1
         await self.void(TimelineEvent.RELABEL)
         state.label = await self._buy(self._request(attempt=state.relabels))
-        self._journal.note(TimelineEvent.RELABEL, f"{reason}: new {state.label.carrier} label {state.label.tracking_code} for the shopper")
+        self._journal.note(
+            TimelineEvent.RELABEL,
+            f"{reason}: new {state.label.carrier} label {state.label.tracking_code} for the shopper",
+        )
         if workflow.patched(Patch.LABEL_EMAIL):
             self._mail = asyncio.create_task(self._email())
 
@@ -153,16 +180,23 @@ class Labels:
         state = self._state
         try:
             status = await workflow.execute_activity_method(
-                CarrierActivities.confirm_void, VoidRequest(return_id=state.inp.return_id, shipment_id=label.shipment_id),
+                CarrierActivities.confirm_void,
+                VoidRequest(return_id=state.inp.return_id, shipment_id=label.shipment_id),
                 **VOID_FOLLOW_UP,
             )
         except ActivityError as err:
-            self._journal.flag(AttentionKind.VOID_UNCONFIRMED, f"the refund of label {label.tracking_code} ({label.rate.display()}) "
-                               f"is unconfirmed: {cause(err)}")  # fmt: skip
+            self._journal.flag(
+                AttentionKind.VOID_UNCONFIRMED,
+                f"the refund of label {label.tracking_code} ({label.rate.display()}) is unconfirmed: {cause(err)}",
+            )
             return
         if state.label is not None and state.label.shipment_id == label.shipment_id:
             state.label = state.label.model_copy(update={"void_status": status})
-        saved = f"{label.rate.display()} saved" if status == VoidStatus.REFUNDED else f"the carrier kept the {label.rate.display()}"
+        saved = (
+            f"{label.rate.display()} saved"
+            if status == VoidStatus.REFUNDED
+            else f"the carrier kept the {label.rate.display()}"
+        )
         self._journal.note(TimelineEvent.LABEL_VOID, f"label {label.tracking_code} refund {status}: {saved}")
 
     async def _email(self) -> None:
@@ -179,4 +213,7 @@ class Labels:
             self._journal.note(TimelineEvent.EMAIL, f"label email not sent: {cause(err)}")
             return
         if sent.status == "sent":
-            self._journal.note(TimelineEvent.EMAIL, f"label {state.label.tracking_code} and its drop-off QR code emailed to the shopper")
+            self._journal.note(
+                TimelineEvent.EMAIL,
+                f"label {state.label.tracking_code} and its drop-off QR code emailed to the shopper",
+            )

@@ -38,20 +38,31 @@ class Pickups:
         inp, label = state.inp, state.label
         pickup = await workflow.execute_activity_method(
             CarrierActivities.schedule_pickup,
-            PickupOrder(return_id=inp.return_id, merchant_id=inp.merchant_id, order_id=inp.context.order.order_id,
-                        shipment_id=label.shipment_id, window=window, attempt=state.pickups_booked),  # fmt: skip
+            PickupOrder(
+                return_id=inp.return_id,
+                merchant_id=inp.merchant_id,
+                order_id=inp.context.order.order_id,
+                shipment_id=label.shipment_id,
+                window=window,
+                attempt=state.pickups_booked,
+            ),
             **CARRIER,
         )
         state.label = state.label.model_copy(update={"pickup": pickup})
-        self._journal.note(TimelineEvent.PICKUP, f"{pickup.carrier} pickup {pickup.confirmation} booked for "
-                           f"{window.min_datetime:%Y-%m-%d %H:%M}–{window.max_datetime:%H:%M} UTC ({pickup.cost.display()})")  # fmt: skip
+        self._journal.note(
+            TimelineEvent.PICKUP,
+            f"{pickup.carrier} pickup {pickup.confirmation} booked for "
+            f"{window.min_datetime:%Y-%m-%d %H:%M}–{window.max_datetime:%H:%M} UTC ({pickup.cost.display()})",
+        )
         self._watch = asyncio.create_task(self._follow(pickup))
 
     async def cancel(self, reason: str) -> None:
         state = self._state
         pickup = state.label.pickup
         await workflow.execute_activity_method(
-            CarrierActivities.cancel_pickup, PickupRef(return_id=state.inp.return_id, pickup_id=pickup.pickup_id), **CARRIER
+            CarrierActivities.cancel_pickup,
+            PickupRef(return_id=state.inp.return_id, pickup_id=pickup.pickup_id),
+            **CARRIER,
         )
         self.set_status(PickupStatus.CANCELLED)
         self._journal.note(TimelineEvent.PICKUP, f"pickup {pickup.confirmation} cancelled: {reason}")
@@ -68,11 +79,18 @@ class Pickups:
 
         def settled() -> bool:
             current = state.label.pickup if state.label else None
-            return (current is None or current.pickup_id != pickup.pickup_id or current.status != PickupStatus.SCHEDULED
-                    or carrier_rules.is_first_scan(state.tracking_status) or state.status.is_final)  # fmt: skip
+            return (
+                current is None
+                or current.pickup_id != pickup.pickup_id
+                or current.status != PickupStatus.SCHEDULED
+                or carrier_rules.is_first_scan(state.tracking_status)
+                or state.status.is_final
+            )
 
-        checkpoints = (("pickup window opens", pickup.window.min_datetime),
-                       ("pickup window closed", pickup.window.max_datetime + PICKUP_GRACE))  # fmt: skip
+        checkpoints = (
+            ("pickup window opens", pickup.window.min_datetime),
+            ("pickup window closed", pickup.window.max_datetime + PICKUP_GRACE),
+        )
         for name, checkpoint in checkpoints:
             wait = checkpoint - workflow.now()
             try:
@@ -82,17 +100,33 @@ class Pickups:
             except asyncio.TimeoutError:
                 pass
             if settled():
-                if carrier_rules.is_first_scan(state.tracking_status) and state.label.pickup.pickup_id == pickup.pickup_id:
+                if (
+                    carrier_rules.is_first_scan(state.tracking_status)
+                    and state.label.pickup.pickup_id == pickup.pickup_id
+                ):
                     self.set_status(PickupStatus.PICKED_UP)
                 return
-            status = await self._journal.attempt(AttentionKind.PICKUP_UNCHECKED, f"checking pickup {pickup.confirmation}", workflow.execute_activity_method(
-                CarrierActivities.pickup_status, PickupRef(return_id=state.inp.return_id, pickup_id=pickup.pickup_id), **CARRIER
-            ))  # fmt: skip
+            status = await self._journal.attempt(
+                AttentionKind.PICKUP_UNCHECKED,
+                f"checking pickup {pickup.confirmation}",
+                workflow.execute_activity_method(
+                    CarrierActivities.pickup_status,
+                    PickupRef(return_id=state.inp.return_id, pickup_id=pickup.pickup_id),
+                    **CARRIER,
+                ),
+            )
             if status == "canceled":
-                return self._offer_drop_off(PickupStatus.CANCELLED_BY_CARRIER, f"the carrier cancelled pickup {pickup.confirmation}")
-        self._offer_drop_off(PickupStatus.MISSED, f"pickup {pickup.confirmation} did not collect the parcel in its window")
+                return self._offer_drop_off(
+                    PickupStatus.CANCELLED_BY_CARRIER, f"the carrier cancelled pickup {pickup.confirmation}"
+                )
+        self._offer_drop_off(
+            PickupStatus.MISSED, f"pickup {pickup.confirmation} did not collect the parcel in its window"
+        )
 
     def _offer_drop_off(self, status: PickupStatus, why: str) -> None:
         self.set_status(status)
-        self._journal.note(TimelineEvent.PICKUP, f"{why}: the shopper can drop the parcel off instead, with label "
-                           f"{self._state.label.tracking_code} or its drop-off QR code")  # fmt: skip
+        self._journal.note(
+            TimelineEvent.PICKUP,
+            f"{why}: the shopper can drop the parcel off instead, with label "
+            f"{self._state.label.tracking_code} or its drop-off QR code",
+        )

@@ -37,19 +37,29 @@ class Payout:
         await self._exchange.ship()
         settle, difference = self._exchange.difference(value)
         if settle == "charge":
-            journal.note(TimelineEvent.EXCHANGE, f"the replacement costs {difference.display()} more than the returned items: charging it")
+            journal.note(
+                TimelineEvent.EXCHANGE,
+                f"the replacement costs {difference.display()} more than the returned items: charging it",
+            )
             state.settlement = await self.charge(difference)
             state.exchange.charge_reference = state.settlement.reference
         elif settle == "none":
-            state.settlement = Settlement(method=Resolution.EXCHANGE, amount=difference, status=SettlementStatus.EXCHANGED)
+            state.settlement = Settlement(
+                method=Resolution.EXCHANGE, amount=difference, status=SettlementStatus.EXCHANGED
+            )
         else:
-            journal.note(TimelineEvent.EXCHANGE, f"the returned items are worth {difference.display()} more: paying it back by {settle}")
+            journal.note(
+                TimelineEvent.EXCHANGE,
+                f"the returned items are worth {difference.display()} more: paying it back by {settle}",
+            )
             state.settlement = await self._settle(difference, Resolution(settle))
 
     async def pay_at_first_scan(self) -> None:
         """Trusted shopper (the policy's tier): refunded at the first scan, as quoted."""
         state = self._state
-        self._journal.note(TimelineEvent.SETTLEMENT, "trusted customer: refunding at the first carrier scan, before inspection")
+        self._journal.note(
+            TimelineEvent.SETTLEMENT, "trusted customer: refunding at the first carrier scan, before inspection"
+        )
         state.settlement = await self._settle(state.quote.settlement_amount)
         self._journal.note(TimelineEvent.SETTLEMENT, f"instant {self.describe()}")
 
@@ -60,7 +70,10 @@ class Payout:
             return await self.pay(state.refund_due())
         if (owed := state.settlement.amount.amount - state.refund_due().amount) > 0:
             state.owed = Money(amount=owed, currency=state.settlement.amount.currency)
-            self._journal.flag(AttentionKind.SHOPPER_OWES, f"inspection values the items below the instant refund: the shopper owes {state.owed.display()}")
+            self._journal.flag(
+                AttentionKind.SHOPPER_OWES,
+                f"inspection values the items below the instant refund: the shopper owes {state.owed.display()}",
+            )
 
     async def charge(self, amount: Money) -> Settlement:
         inp = self._state.inp
@@ -68,7 +81,10 @@ class Payout:
         try:
             return await workflow.execute_activity_method(PaymentActivities.charge_difference, req, **PAYMENT)
         except ActivityError as err:
-            self._journal.flag(AttentionKind.SHOPPER_OWES, f"charging the shopper {amount.display()} failed ({cause(err)}): they owe it")
+            self._journal.flag(
+                AttentionKind.SHOPPER_OWES,
+                f"charging the shopper {amount.display()} failed ({cause(err)}): they owe it",
+            )
             return Settlement(method=Resolution.EXCHANGE, amount=amount, status=SettlementStatus.CHARGE_FAILED)
 
     async def _settle(self, due: Money, method: Resolution | None = None) -> Settlement:
@@ -86,7 +102,9 @@ class Payout:
                 # Refused for good (or failed after pending): the shopper still gets their money as credit,
                 # within what the order's payment captured (the activity checks; above it, ops decide).
                 state.refund_failure = cause(err)
-                self._journal.note(TimelineEvent.SETTLEMENT, f"refund failed ({state.refund_failure}); issuing store credit instead")
+                self._journal.note(
+                    TimelineEvent.SETTLEMENT, f"refund failed ({state.refund_failure}); issuing store credit instead"
+                )
         try:
             return await workflow.execute_activity_method(PaymentActivities.issue_store_credit, req, **PAYMENT)
         except ActivityError as err:
@@ -96,7 +114,9 @@ class Payout:
         refund = await workflow.execute_activity_method(PaymentActivities.refund_payment, req, **PAYMENT)
         if refund.status == SettlementStatus.SUCCEEDED:
             return refund
-        self._journal.note(TimelineEvent.SETTLEMENT, f"refund {refund.reference} is {refund.status}; following it until it settles")
+        self._journal.note(
+            TimelineEvent.SETTLEMENT, f"refund {refund.reference} is {refund.status}; following it until it settles"
+        )
         await self._journal.flush()
         check = RefundCheck(return_id=req.return_id, merchant_id=req.merchant_id, refund_id=refund.reference)
         try:
@@ -105,7 +125,9 @@ class Payout:
             if not isinstance(err.cause, TimeoutError):
                 raise
             # It may still succeed: paying again as credit could pay twice. Ops decide.
-            self._journal.flag(AttentionKind.REFUND_UNCONFIRMED, f"refund {refund.reference} still unconfirmed after the deadline")
+            self._journal.flag(
+                AttentionKind.REFUND_UNCONFIRMED, f"refund {refund.reference} still unconfirmed after the deadline"
+            )
             return refund.model_copy(update={"status": SettlementStatus.UNCONFIRMED})
 
     def _hold(self, method: Resolution, due: Money, err: ActivityError) -> Settlement:

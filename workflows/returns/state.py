@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from temporalio import workflow
 
@@ -26,8 +27,17 @@ with workflow.unsafe.imports_passed_through():
         ReturnView,
         ReviewDecision,
         Settlement,
+        TimelineEvent,
         WorkOrderDone,
     )
+
+
+class Ending(NamedTuple):
+    """How the return ends: its last status, the timeline event and the words for it."""
+
+    status: ReturnStatus
+    event: TimelineEvent
+    cause: str
 
 
 @dataclass

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from typing import NamedTuple
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
@@ -46,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.returns import guards
     from workflows.returns.announcements import tell_merchant
     from workflows.returns.arrivals import apply_carrier_event, apply_warehouse_receipt
+    from workflows.returns.decision import decide
     from workflows.returns.exchange import Exchange
     from workflows.returns.inspection import apply_inspection, check_inspection
     from workflows.returns.items import Items
@@ -53,13 +53,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.returns.labels import Labels
     from workflows.returns.patches import Patch
     from workflows.returns.settlement import Payout
-    from workflows.returns.state import ReturnState
-
-
-class Ending(NamedTuple):
-    status: S
-    event: str
-    cause: str
+    from workflows.returns.state import Ending, ReturnState
 
 
 @workflow.defn
@@ -78,7 +72,7 @@ class ReturnWorkflow:
     async def run(self, inp: ReturnInput) -> ReturnView:
         state, journal = self.state, self.journal
         workflow.upsert_search_attributes([sa.MERCHANT_ID.value_set(inp.merchant_id)])
-        if ending := await self._decide():
+        if ending := await decide(state, journal):
             return await self._close(ending)
         if ending := await self._reserve_replacements():
             return await self._close(ending)
@@ -105,31 +99,6 @@ class ReturnWorkflow:
         await items
         await workflow.wait_condition(workflow.all_handlers_finished)
         return state.view()
-
-    async def _decide(self) -> Ending | None:
-        """The policy's verdict, and a person's when the policy holds the return for review."""
-        state, journal, inp, quote = self.state, self.journal, self.state.inp, self.state.quote
-        journal.move(S.REQUESTED, TimelineEvent.REQUESTED, f"{len(inp.lines)} item(s) requested for {inp.resolution.value}")
-        under = f"policy version {inp.policy_version}" if inp.policy_version else "the default policy"
-        journal.note(TimelineEvent.POLICY, f"evaluated under {under}: " + (" ".join(quote.rules_fired) or "no special rules applied."))
-        await journal.flush()  # the return is readable from the first moment
-        if not quote.eligible:
-            state.decision_reasons = quote.reasons
-            return Ending(S.REJECTED, TimelineEvent.POLICY, " ".join(quote.reasons))
-        if not quote.needs_review:
-            return None
-        journal.move(S.PENDING_REVIEW, TimelineEvent.REVIEW, "held for manual review: " + "; ".join(quote.review_reasons))
-        state.answered = True
-        await journal.wait(lambda: state.review is not None or state.cancel is not None)
-        if state.cancel is not None:
-            return Ending(S.CANCELLED, TimelineEvent.CANCEL, state.cancel.reason)
-        review = state.review
-        verdict = f"{review.decision}d by {review.reviewer}" + (f": {review.note}" if review.note else "")
-        if review.decision == "reject":
-            state.decision_reasons = [f"rejected in review{': ' + review.note if review.note else ''}"]
-            return Ending(S.REJECTED, TimelineEvent.REVIEW, verdict)
-        journal.note(TimelineEvent.REVIEW, verdict)
-        return None
 
     async def _reserve_replacements(self) -> Ending | None:
         if self.state.resolution != Resolution.EXCHANGE:
@@ -163,8 +132,10 @@ class ReturnWorkflow:
                 try:
                     await labels.pickups.book(inp.pickup)
                 except ActivityError as err:
-                    self.journal.flag(AttentionKind.PICKUP_REFUSED, f"the pickup asked for could not be booked ({cause(err)}); "
-                                      "the shopper can drop the parcel off")  # fmt: skip
+                    self.journal.flag(
+                        AttentionKind.PICKUP_REFUSED,
+                        f"the pickup asked for could not be booked ({cause(err)}); the shopper can drop the parcel off",
+                    )
         scanned = await labels.wait_for_first_scan(deadline, timer)
         ending = await labels.finish(scanned)
         if ending == TimelineEvent.CANCEL:
@@ -175,9 +146,14 @@ class ReturnWorkflow:
             return Ending(S.EXPIRED, TimelineEvent.EXPIRY, f"label not scanned within {inp.label_expiry_days} days")
         days = inp.exchange.advance_deadline_days
         if self.exchange.when_original_missing(started) == "cancel":
-            return Ending(S.CANCELLED, TimelineEvent.EXCHANGE, f"original not scanned within {days} days: exchange cancelled")
+            return Ending(
+                S.CANCELLED, TimelineEvent.EXCHANGE, f"original not scanned within {days} days: exchange cancelled"
+            )
         price = self.exchange.price()
-        self.journal.note(TimelineEvent.EXCHANGE, f"the original was not sent back within {days} days: charging {price.display()} for the replacement")
+        self.journal.note(
+            TimelineEvent.EXCHANGE,
+            f"the original was not sent back within {days} days: charging {price.display()} for the replacement",
+        )
         state.settlement = await self.payout.charge(price)
         return Ending(S.EXPIRED, TimelineEvent.EXCHANGE, f"original not scanned in time; {self.payout.describe()}")
 
@@ -188,7 +164,9 @@ class ReturnWorkflow:
             workflow.deprecate_patch(Patch.INSTANT_REFUND)
             await self.payout.pay_at_first_scan()
         if self.exchange.instant:
-            self.journal.note(TimelineEvent.EXCHANGE, "instant exchange: shipping the replacement at the first carrier scan")
+            self.journal.note(
+                TimelineEvent.EXCHANGE, "instant exchange: shipping the replacement at the first carrier scan"
+            )
             await self.exchange.ship()
 
     async def _inspection(self) -> asyncio.Task | None:
@@ -201,7 +179,10 @@ class ReturnWorkflow:
         await journal.wait(lambda: state.status in (S.RECEIVED, S.INSPECTED))
         sla = timedelta(hours=state.inp.inspection_sla_hours)
         if not await journal.wait(lambda: state.status == S.INSPECTED, timeout=sla, summary="inspection SLA"):
-            journal.flag(AttentionKind.INSPECTION_OVERDUE, f"no inspection within {state.inp.inspection_sla_hours} h of the dock receipt")
+            journal.flag(
+                AttentionKind.INSPECTION_OVERDUE,
+                f"no inspection within {state.inp.inspection_sla_hours} h of the dock receipt",
+            )
         await journal.wait(lambda: state.status == S.INSPECTED)
         return asyncio.create_task(self.items.route_and_follow())
 
@@ -209,7 +190,9 @@ class ReturnWorkflow:
         state, journal = self.state, self.journal
         if state.exchange is not None and ending.status != S.COMPLETED:
             # Charged for a kept replacement: it stays with the shopper; otherwise nothing ships.
-            await self.exchange.unwind(void_shipped=not (state.settlement and state.settlement.status == SettlementStatus.CHARGED))
+            await self.exchange.unwind(
+                void_shipped=not (state.settlement and state.settlement.status == SettlementStatus.CHARGED)
+            )
         journal.move(ending.status, ending.event, ending.cause, final=True)
         if state.settlement is not None and workflow.patched(Patch.MERCHANT_WEBHOOKS):
             await tell_merchant(state, journal)
@@ -253,8 +236,12 @@ class ReturnWorkflow:
 
     @workflow.signal(name=TRANSFER_OVERDUE_SIGNAL)
     def transfer_overdue(self, late: TransferOverdue) -> None:
-        self.journal.flag(AttentionKind.TRANSFER_OVERDUE, f"line {late.line_id}: transfer {late.tracking_code} to {late.facility_id} "
-                          f"not confirmed within {late.days} days", late.line_id)  # fmt: skip
+        self.journal.flag(
+            AttentionKind.TRANSFER_OVERDUE,
+            f"line {late.line_id}: transfer {late.tracking_code} to {late.facility_id} "
+            f"not confirmed within {late.days} days",
+            late.line_id,
+        )
 
     @workflow.signal
     def work_order_done(self, done: WorkOrderDone) -> None:
@@ -288,7 +275,9 @@ class ReturnWorkflow:
             try:
                 await self.labels.pickups.book(window)
             except ActivityError as err:
-                raise ApplicationError(f"the carrier refused the pickup: {cause(err)}", type=ErrorType.PICKUP_REFUSED) from err
+                raise ApplicationError(
+                    f"the carrier refused the pickup: {cause(err)}", type=ErrorType.PICKUP_REFUSED
+                ) from err
         return self.view()
 
     @schedule_pickup.validator
@@ -302,8 +291,9 @@ class ReturnWorkflow:
                 try:
                     await self.labels.pickups.cancel(req.reason)
                 except ActivityError as err:
-                    raise ApplicationError(f"the carrier did not cancel the pickup: {cause(err)}",
-                                           type=ErrorType.PICKUP_REFUSED) from err  # fmt: skip
+                    raise ApplicationError(
+                        f"the carrier did not cancel the pickup: {cause(err)}", type=ErrorType.PICKUP_REFUSED
+                    ) from err
         return self.view()
 
     @cancel_pickup.validator

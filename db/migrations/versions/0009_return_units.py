@@ -27,26 +27,16 @@ RELEASED = ("cancelled", "rejected", "expired")
 def upgrade() -> None:
     units = op.create_table(
         "return_units",
-        sa.Column(
-            "merchant_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False
-        ),
-        sa.Column(
-            "order_id", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False
-        ),
-        sa.Column(
-            "line_id", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False
-        ),
+        sa.Column("merchant_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("order_id", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+        sa.Column("line_id", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
         sa.Column("unit", sa.Integer(), nullable=False),
-        sa.Column(
-            "return_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False
-        ),
+        sa.Column("return_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("created_at", db.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("merchant_id", "order_id", "line_id", "unit"),
     )
     with op.batch_alter_table("return_units", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_return_units_return_id"), ["return_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_return_units_return_id"), ["return_id"], unique=False)
 
     returns = sa.table(
         "returns",
@@ -60,9 +50,7 @@ def upgrade() -> None:
     rows = (
         op.get_bind()
         .execute(
-            sa.select(returns)
-            .where(returns.c.status.not_in(RELEASED))
-            .order_by(returns.c.created_at, returns.c.id)
+            sa.select(returns).where(returns.c.status.not_in(RELEASED)).order_by(returns.c.created_at, returns.c.id)
         )
         .all()
     )
@@ -73,8 +61,16 @@ def upgrade() -> None:
             key = (row.merchant_id, row.order_id, item["line_id"])
             for _ in range(int(item["quantity"])):
                 next_unit[key] = next_unit.get(key, 0) + 1
-                backfill.append(dict(merchant_id=key[0], order_id=key[1], line_id=key[2], unit=next_unit[key],
-                                     return_id=row.id, created_at=row.created_at))  # fmt: skip
+                backfill.append(
+                    dict(
+                        merchant_id=key[0],
+                        order_id=key[1],
+                        line_id=key[2],
+                        unit=next_unit[key],
+                        return_id=row.id,
+                        created_at=row.created_at,
+                    )
+                )
     if backfill:
         op.bulk_insert(units, backfill)
 

@@ -24,15 +24,20 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("return_units", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("request_fingerprint", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
+        batch_op.add_column(
+            sa.Column("request_fingerprint", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True)
+        )
         batch_op.add_column(sa.Column("claim", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
         batch_op.create_index(batch_op.f("ix_return_units_claim"), ["claim"], unique=True)
 
     units = sa.table(
         "return_units",
-        *(sa.column(c, sa.String) for c in ("merchant_id", "order_id", "line_id", "return_id", "request_fingerprint", "claim")),
+        *(
+            sa.column(c, sa.String)
+            for c in ("merchant_id", "order_id", "line_id", "return_id", "request_fingerprint", "claim")
+        ),
         sa.column("unit", sa.Integer),
-    )  # fmt: skip
+    )
     returns = sa.table("returns", sa.column("id", sa.String), sa.column("request_fingerprint", sa.String))
     bind = op.get_bind()
     fingerprint = sa.select(returns.c.request_fingerprint).where(returns.c.id == units.c.return_id).scalar_subquery()
