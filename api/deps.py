@@ -91,11 +91,26 @@ def require(*scopes: str) -> Callable[..., Any]:
             raise ApiError(403, "forbidden", f"this endpoint needs a {' or '.join(scopes)} key; yours is {key.scope}")
         return Principal(merchant_id=key.merchant_id, scope=key.scope, key_prefix=key.key_prefix)
 
+    dependency.scopes = scopes  # read by the OpenAPI document (api/openapi.py) and the scope tests
     return dependency
 
 
-MerchantKey = Annotated[Principal, Depends(require("merchant"))]
-WarehouseKey = Annotated[Principal, Depends(require("warehouse"))]
-OpsKey = Annotated[Principal, Depends(require("ops"))]
-MerchantOrOpsKey = Annotated[Principal, Depends(require("merchant", "ops"))]
-WarehouseOrOpsKey = Annotated[Principal, Depends(require("warehouse", "ops"))]
+# The scopes, written down once: every route in api/routers/ takes exactly one of these (tests/api/test_scopes.py).
+# `read` reads everything of its merchant and changes nothing; `ops` reads every return, timeline, order and item
+# trail of its merchant and reviews/resolves; `warehouse` receives and inspects; `merchant` reads and manages
+# everything of its own (its configuration, orders and returns). A key of the wrong scope: 403.
+SCOPES = ("merchant", "ops", "warehouse", "read")
+Owner = Annotated[Principal, Depends(require("merchant"))]  # changes the merchant's own data and settings
+Reader = Annotated[Principal, Depends(require("merchant", "ops", "read"))]  # reads (GETs, quotes, look-ups)
+FloorReader = Annotated[Principal, Depends(require("merchant", "warehouse", "ops", "read"))]  # the floor's lists
+Operator = Annotated[Principal, Depends(require("merchant", "ops"))]  # facilities and disposition rules
+Reviewer = Annotated[Principal, Depends(require("ops"))]  # reviews held returns, resolves attention items
+Receiver = Annotated[Principal, Depends(require("warehouse"))]  # dock receipts and inspections
+Handler = Annotated[Principal, Depends(require("warehouse", "ops"))]  # facility receipts, work orders done
+
+# The names used before the scopes above (kept for code written against them; new routes use the names above).
+MerchantKey = Owner
+WarehouseKey = Receiver
+OpsKey = Reviewer
+MerchantOrOpsKey = Operator
+WarehouseOrOpsKey = Handler

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 from sqlmodel import Session
 
-from api.deps import DbDep, MerchantKey
+from api.deps import DbDep, Owner, Reader
 from api.errors import ApiError
 from api.schemas.catalog import StockOut, StockUpdate
 from db.catalog import (
@@ -22,18 +22,18 @@ router = APIRouter(tags=["merchant: catalog"])
 
 
 @router.put("/v1/catalog", response_model=Catalog)
-async def put_catalog(body: Catalog, principal: MerchantKey, db: DbDep) -> Catalog:
+async def put_catalog(body: Catalog, principal: Owner, db: DbDep) -> Catalog:
     """Replace the catalog (unique SKUs, one currency). A discontinued variant cannot be chosen for an exchange."""
     return await db.run(save_catalog, principal.merchant_id, body)
 
 
 @router.get("/v1/catalog", response_model=Catalog)
-async def get_catalog(principal: MerchantKey, db: DbDep) -> Catalog:
+async def get_catalog(principal: Reader, db: DbDep) -> Catalog:
     return await db.run(load_catalog, principal.merchant_id)
 
 
 @router.put("/v1/stock", response_model=StockOut)
-async def put_stock(body: StockUpdate, principal: MerchantKey, db: DbDep) -> StockOut:
+async def put_stock(body: StockUpdate, principal: Owner, db: DbDep) -> StockOut:
     """Set units on hand per SKU and warehouse (a stock count). Reserved units stay reserved;
     a count below what is reserved for exchanges is refused (409)."""
 
@@ -63,5 +63,5 @@ async def put_stock(body: StockUpdate, principal: MerchantKey, db: DbDep) -> Sto
 
 
 @router.get("/v1/stock", response_model=StockOut)
-async def get_stock(principal: MerchantKey, db: DbDep, sku: str | None = Query(None, max_length=128)) -> StockOut:
+async def get_stock(principal: Reader, db: DbDep, sku: str | None = Query(None, max_length=128)) -> StockOut:
     return StockOut(levels=await db.run(load_stock, principal.merchant_id, sku))

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from activities.documents import dropoff_qr, live_label, packing_slip_pdf
-from api.deps import DbDep, MerchantKey, SettingsDep
+from api.deps import DbDep, Reader, SettingsDep
 from api.errors import ApiError
 from api.label_files import LabelFormat, label_file
 from api.schemas.common import ReturnPathId
@@ -73,7 +73,7 @@ def _label(row: ReturnRecord) -> dict[str, Any]:
 @router.get("/{return_id}/label", response_class=Response, responses=_content("png", "pdf", "zpl"))
 async def get_label(
     return_id: ReturnPathId,
-    principal: MerchantKey,
+    principal: Reader,
     db: DbDep,
     settings: SettingsDep,
     format: Annotated[LabelFormat, Query(description="png (as bought), or pdf / zpl (converted by EasyPost)")] = "png",
@@ -84,7 +84,7 @@ async def get_label(
 
 
 @router.get("/{return_id}/packing-slip.pdf", response_class=Response, responses=_content("pdf"))
-async def get_packing_slip(return_id: ReturnPathId, principal: MerchantKey, db: DbDep) -> Response:
+async def get_packing_slip(return_id: ReturnPathId, principal: Reader, db: DbDep) -> Response:
     """The slip that goes inside the parcel: items, tracking code, and the RMA barcode the warehouse scans."""
     row, lines = await db.run(return_and_lines, principal.merchant_id, return_id)
     if row is None:
@@ -104,12 +104,12 @@ async def _qr(db: DbDep, merchant_id: str, return_id: str, kind: Literal["png", 
 
 
 @router.get("/{return_id}/dropoff-qr.png", response_class=Response, responses=_content("png"))
-async def get_dropoff_qr_png(return_id: ReturnPathId, principal: MerchantKey, db: DbDep) -> Response:
+async def get_dropoff_qr_png(return_id: ReturnPathId, principal: Reader, db: DbDep) -> Response:
     """A QR code of the label's tracking code: the box-free drop-off reference (portal and email)."""
     return await _qr(db, principal.merchant_id, return_id, "png")
 
 
 @router.get("/{return_id}/dropoff-qr.svg", response_class=Response, responses=_content("svg"))
-async def get_dropoff_qr_svg(return_id: ReturnPathId, principal: MerchantKey, db: DbDep) -> Response:
+async def get_dropoff_qr_svg(return_id: ReturnPathId, principal: Reader, db: DbDep) -> Response:
     """The drop-off QR code as SVG (scales for print and email)."""
     return await _qr(db, principal.merchant_id, return_id, "svg")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter
 
-from api.deps import DbDep, MerchantOrOpsKey, WarehouseOrOpsKey
+from api.deps import DbDep, Handler, Operator, Reader
 from api.errors import ApiError
 from api.returns_gateway import ReturnsGatewayDep
 from api.schemas.common import PathId
@@ -21,19 +21,19 @@ router = APIRouter(prefix="/v1/facilities", tags=["merchant: facilities"])
 
 
 @router.put("", response_model=FacilityRegistry)
-async def put_facilities(body: FacilityRegistry, principal: MerchantOrOpsKey, db: DbDep) -> FacilityRegistry:
+async def put_facilities(body: FacilityRegistry, principal: Operator, db: DbDep) -> FacilityRegistry:
     """Replace the whole registry (validated: capabilities, coordinates, capacities, unique ids)."""
     return await db.run(save_registry, principal.merchant_id, body)
 
 
 @router.get("", response_model=FacilityRegistry)
-async def get_facilities(principal: MerchantOrOpsKey, db: DbDep) -> FacilityRegistry:
+async def get_facilities(principal: Reader, db: DbDep) -> FacilityRegistry:
     return await db.run(load_registry, principal.merchant_id)
 
 
 @router.post("/{facility_id}/receipts", status_code=202, response_model=FacilityReceiptOut)
 async def facility_receipt(
-    facility_id: PathId, body: FacilityReceiptIn, principal: WarehouseOrOpsKey, db: DbDep, workflows: ReturnsGatewayDep
+    facility_id: PathId, body: FacilityReceiptIn, principal: Handler, db: DbDep, workflows: ReturnsGatewayDep
 ) -> FacilityReceiptOut:
     """Confirm an item sent to this facility arrived (202: its transfer workflow completes)."""
     route = await db.run(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
-from api.deps import DbDep, MerchantOrOpsKey
+from api.deps import DbDep, Reader
 from api.errors import ApiError
 from api.schemas.common import PathId, ReturnPathId
 from api.schemas.inventory import (
@@ -35,7 +35,7 @@ def _movement(row: InventoryMovement) -> inventory.Movement:
 
 @router.get("/v1/inventory", response_model=InventoryOut)
 async def levels(
-    principal: MerchantOrOpsKey,
+    principal: Reader,
     db: DbDep,
     sku: str | None = Query(None, max_length=128),
     location: str | None = Query(None, max_length=128),
@@ -52,7 +52,7 @@ async def levels(
 
 
 @router.get("/v1/items/{return_id}/{line_id}/trail", response_model=ItemTrailOut)
-async def trail(return_id: ReturnPathId, line_id: PathId, principal: MerchantOrOpsKey, db: DbDep) -> ItemTrailOut:
+async def trail(return_id: ReturnPathId, line_id: PathId, principal: Reader, db: DbDep) -> ItemTrailOut:
     """Every movement of one returned item, in order, with its route, work order and certificate."""
     found = await db.run(item_trail, principal.merchant_id, return_id, line_id)
     if found is None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import DbDep, MerchantKey
+from api.deps import DbDep, Owner, Reader
 from api.errors import ApiError
 from db.merchants import get_merchant, save_label_rules
 from domain.labels import LabelRules
@@ -21,7 +21,7 @@ def _gone() -> ApiError:  # a key outlived its merchant
 
 
 @router.put("", response_model=LabelRules)
-async def put_label_rules(body: LabelRules, principal: MerchantKey, db: DbDep) -> LabelRules:
+async def put_label_rules(body: LabelRules, principal: Owner, db: DbDep) -> LabelRules:
     """Replace the rules. Labels bought from now on follow them; a return whose rules no quoted
     rate satisfies is rejected with the reason (say, the cheapest rate is over the budget)."""
     if not await db.run(save_label_rules, principal.merchant_id, body.model_dump(mode="json")):
@@ -30,7 +30,7 @@ async def put_label_rules(body: LabelRules, principal: MerchantKey, db: DbDep) -
 
 
 @router.get("", response_model=LabelRules)
-async def get_label_rules(principal: MerchantKey, db: DbDep) -> LabelRules:
+async def get_label_rules(principal: Reader, db: DbDep) -> LabelRules:
     """The rules in force (until you save your own: any carrier and service, no budget, the cheapest)."""
     merchant = await db.run(get_merchant, principal.merchant_id)
     if merchant is None:

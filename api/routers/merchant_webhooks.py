@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import DbDep, MerchantKey
+from api.deps import DbDep, Owner, Reader
 from api.schemas.merchant_webhooks import (
     Deliveries,
     DeliveryOut,
@@ -19,21 +19,21 @@ router = APIRouter(tags=["merchant: webhooks"])
 
 
 @router.put("/v1/webhook-endpoint", response_model=EndpointOut)
-async def set_endpoint(body: EndpointIn, principal: MerchantKey, db: DbDep) -> EndpointOut:
+async def set_endpoint(body: EndpointIn, principal: Owner, db: DbDep) -> EndpointOut:
     """Set (or move) the endpoint; a new signing secret is made each time and shown only here."""
     merchant = await db.run(new_webhook_endpoint, principal.merchant_id, str(body.url))
     return EndpointOut(url=merchant.webhook_url, secret=merchant.webhook_secret)
 
 
 @router.get("/v1/webhook-endpoint", response_model=EndpointOut)
-async def get_endpoint(principal: MerchantKey, db: DbDep) -> EndpointOut:
+async def get_endpoint(principal: Reader, db: DbDep) -> EndpointOut:
     merchant = await db.run(get_merchant, principal.merchant_id)
     return EndpointOut(url=merchant.webhook_url)
 
 
 @router.get("/v1/webhook-deliveries", response_model=Deliveries)
 async def list_deliveries(
-    principal: MerchantKey,
+    principal: Reader,
     db: DbDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     event_id: Annotated[str | None, Query(max_length=128)] = None,

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from api.deps import DbDep, MerchantOrOpsKey, OpsKey
+from api.deps import DbDep, Reader, Reviewer
 from api.errors import ApiError
 from api.returns_gateway import ReturnsGatewayDep
 from api.schemas.common import ReturnPathId
@@ -21,7 +21,7 @@ router = APIRouter(tags=["ops"])
 
 @router.post("/v1/returns/{return_id}/review", response_model=ReturnOut)
 async def review(
-    return_id: ReturnPathId, body: ReviewIn, principal: OpsKey, db: DbDep, workflows: ReturnsGatewayDep
+    return_id: ReturnPathId, body: ReviewIn, principal: Reviewer, db: DbDep, workflows: ReturnsGatewayDep
 ) -> ReturnOut:
     """Approve or reject a return the policy held for manual review."""
     row = await db.run(get_return, principal.merchant_id, return_id)
@@ -34,7 +34,7 @@ async def review(
 
 @router.get("/v1/attention", response_model=list[AttentionOut])
 async def attention(
-    principal: MerchantOrOpsKey,
+    principal: Reader,
     db: DbDep,
     kind: str | None = Query(None, max_length=32),
     limit: int = Query(100, ge=1, le=500),
@@ -48,7 +48,7 @@ async def attention(
 
 @router.post("/v1/attention/{attention_id}/resolve", response_model=AttentionOut)
 async def resolve(
-    attention_id: Annotated[int, Path(ge=1, le=2**63 - 1)], body: ResolveIn, principal: OpsKey, db: DbDep
+    attention_id: Annotated[int, Path(ge=1, le=2**63 - 1)], body: ResolveIn, principal: Reviewer, db: DbDep
 ) -> AttentionOut:
     """Mark an attention item handled: it leaves the list (the return's timeline keeps its history)."""
     by = f"ops key {principal.key_prefix}…" + (f": {body.note}" if body.note else "")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from api.deps import DbDep, MerchantKey, SettingsDep
+from api.deps import DbDep, Owner, Reader, SettingsDep
 from api.errors import ApiError
 from api.payment_check import check_payment_reference
 from api.schemas.common import PathId
@@ -16,7 +16,7 @@ router = APIRouter(prefix="/v1/orders", tags=["merchant: orders"])
 
 @router.put("/{order_id}", response_model=OrderOut)
 async def put_order(
-    order_id: PathId, body: OrderIn, principal: MerchantKey, db: DbDep, response: Response, settings: SettingsDep
+    order_id: PathId, body: OrderIn, principal: Owner, db: DbDep, response: Response, settings: SettingsDep
 ) -> OrderOut:
     if body.payment is not None:  # the merchant's, succeeded, in the order's currency (422 naming payment.reference)
         await check_payment_reference(settings, principal.merchant_id, body.payment.reference, body.currency)
@@ -28,7 +28,7 @@ async def put_order(
 
 
 @router.get("/{order_id}", response_model=OrderOut)
-async def get_order(order_id: PathId, principal: MerchantKey, db: DbDep) -> OrderOut:
+async def get_order(order_id: PathId, principal: Reader, db: DbDep) -> OrderOut:
     row = await db.run(orders.get_order, principal.merchant_id, order_id)
     if row is None:
         raise ApiError(404, "order_not_found", f"order {order_id!r} not found")

@@ -7,7 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
-from api.deps import DbDep, MerchantKey
+from api.deps import DbDep, Owner, Reader
 from api.errors import ApiError
 from api.schemas.policy import PolicyOut, PolicyVersionOut, PolicyVersions
 from db.policies import current_policy, policy_versions, save_policy
@@ -22,7 +22,7 @@ def _out(row: PolicyVersion) -> PolicyOut:
 
 
 @router.put("", response_model=PolicyOut, status_code=201)
-async def put_policy(body: ReturnPolicy, principal: MerchantKey, db: DbDep) -> PolicyOut:
+async def put_policy(body: ReturnPolicy, principal: Owner, db: DbDep) -> PolicyOut:
     """Save a new version. Returns created from now on use it; open returns keep theirs."""
     try:
         body.check_new_version()  # flat amounts name their currency (422 naming `currency`)
@@ -37,7 +37,7 @@ async def put_policy(body: ReturnPolicy, principal: MerchantKey, db: DbDep) -> P
 
 
 @router.get("", response_model=PolicyOut)
-async def get_policy(principal: MerchantKey, db: DbDep) -> PolicyOut:
+async def get_policy(principal: Reader, db: DbDep) -> PolicyOut:
     row = await db.run(current_policy, principal.merchant_id)
     if row is None:
         raise ApiError(404, "policy_not_found", "no policy saved yet; returns use the default policy")
@@ -45,6 +45,6 @@ async def get_policy(principal: MerchantKey, db: DbDep) -> PolicyOut:
 
 
 @router.get("/versions", response_model=PolicyVersions)
-async def list_versions(principal: MerchantKey, db: DbDep) -> PolicyVersions:
+async def list_versions(principal: Reader, db: DbDep) -> PolicyVersions:
     rows = await db.run(policy_versions, principal.merchant_id)
     return PolicyVersions(data=[PolicyVersionOut(version=r.version, created_at=r.created_at) for r in rows])

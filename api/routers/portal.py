@@ -23,7 +23,7 @@ from fastapi.responses import HTMLResponse
 
 from activities.documents import dropoff_qr
 from api import portal_page
-from api.deps import DbDep, MerchantKey, SettingsDep
+from api.deps import DbDep, Reader, SettingsDep
 from api.errors import ApiError
 from api.label_files import label_file
 from api.portal_links import portal_url, read_portal_token
@@ -63,7 +63,7 @@ HEADERS = {
     responses={404: {"description": "no such return for this merchant"}},
 )
 async def get_portal_link(
-    return_id: ReturnPathId, principal: MerchantKey, db: DbDep, settings: SettingsDep
+    return_id: ReturnPathId, principal: Reader, db: DbDep, settings: SettingsDep
 ) -> PortalLinkOut:
     """The shopper's link to this return's portal page (label, drop-off QR code, status); it does not expire."""
     row = await db.run(get_return, principal.merchant_id, return_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
-from api.deps import DbDep, MerchantOrOpsKey
+from api.deps import DbDep, Reader
 from api.schemas.reports import LabelReport, LabelSpend
 from db.returns import labelled_returns
 from domain.validation import Instant
@@ -13,7 +13,7 @@ router = APIRouter(tags=["merchant: reports"])
 
 
 @router.get("/v1/reports/labels", response_model=LabelReport)
-async def label_report(principal: MerchantOrOpsKey, db: DbDep, since: Instant | None = Query(None)) -> LabelReport:
+async def label_report(principal: Reader, db: DbDep, since: Instant | None = Query(None)) -> LabelReport:
     """Label cost and void savings, per currency, for returns created since `since` (default: all)."""
     totals: dict[str, LabelSpend] = {}
     for row in await db.run(labelled_returns, principal.merchant_id, since):

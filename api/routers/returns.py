@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, Query, Response
 
 from api.address_check import verify_shopper_address
 from api.assessment import assess
-from api.deps import DbDep, MerchantKey, SettingsDep
+from api.deps import DbDep, Owner, Reader, SettingsDep
 from api.errors import ApiError
 from api.exchange_check import exchange_order
 from api.return_creation import (
@@ -47,7 +47,7 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_lengt
 
 
 @router.post("/quote", response_model=Quote)
-async def quote_return(body: ReturnCreate, principal: MerchantKey, db: DbDep) -> Quote:
+async def quote_return(body: ReturnCreate, principal: Reader, db: DbDep) -> Quote:
     """What the policy says about this return, item by item; changes nothing."""
     return (await assess(db, principal.merchant_id, body, datetime.now(UTC))).quote
 
@@ -55,7 +55,7 @@ async def quote_return(body: ReturnCreate, principal: MerchantKey, db: DbDep) ->
 @router.post("", status_code=201, response_model=ReturnOut)
 async def create_return(
     body: ReturnCreate,
-    principal: MerchantKey,
+    principal: Owner,
     db: DbDep,
     workflows: ReturnsGatewayDep,
     settings: SettingsDep,
@@ -84,7 +84,7 @@ async def create_return(
 
 @router.get("", response_model=ReturnList)
 async def list_returns(
-    principal: MerchantKey,
+    principal: Reader,
     db: DbDep,
     status: ReturnStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -109,19 +109,19 @@ async def _owned(db: DbDep, merchant_id: str, return_id: str) -> ReturnRecord:
 
 
 @router.get("/{return_id}", response_model=ReturnOut)
-async def get_return(return_id: ReturnPathId, principal: MerchantKey, db: DbDep) -> ReturnOut:
+async def get_return(return_id: ReturnPathId, principal: Reader, db: DbDep) -> ReturnOut:
     return ReturnOut.of(await _owned(db, principal.merchant_id, return_id))
 
 
 @router.get("/{return_id}/timeline", response_model=Timeline)
-async def get_timeline(return_id: ReturnPathId, principal: MerchantKey, db: DbDep) -> Timeline:
+async def get_timeline(return_id: ReturnPathId, principal: Reader, db: DbDep) -> Timeline:
     await _owned(db, principal.merchant_id, return_id)
     rows = await db.run(returns.timeline, return_id)
     return Timeline(return_id=return_id, entries=[TimelineEntryOut.of(r) for r in rows])
 
 
 @router.get("/{return_id}/tracking", response_model=Tracking)
-async def get_tracking(return_id: ReturnPathId, principal: MerchantKey, db: DbDep) -> Tracking:
+async def get_tracking(return_id: ReturnPathId, principal: Reader, db: DbDep) -> Tracking:
     """Every carrier event received for the return, with the carrier's tracking details, oldest first."""
     await _owned(db, principal.merchant_id, return_id)
     rows = await db.run(carrier_events, return_id)
@@ -144,7 +144,7 @@ async def get_tracking(return_id: ReturnPathId, principal: MerchantKey, db: DbDe
 
 @router.post("/{return_id}/pickup", response_model=ReturnOut)
 async def schedule_pickup(
-    return_id: ReturnPathId, body: PickupWindowIn, principal: MerchantKey, db: DbDep, workflows: ReturnsGatewayDep
+    return_id: ReturnPathId, body: PickupWindowIn, principal: Owner, db: DbDep, workflows: ReturnsGatewayDep
 ) -> ReturnOut:
     """Book a carrier pickup at the shopper's address (cheapest pickup rate), until the carrier has the parcel.
     If the carrier calls it off or misses it, the return says so and the shopper drops the parcel off instead."""
@@ -156,7 +156,7 @@ async def schedule_pickup(
 @router.post("/{return_id}/pickup/cancel", response_model=ReturnOut)
 async def cancel_pickup(
     return_id: ReturnPathId,
-    principal: MerchantKey,
+    principal: Owner,
     db: DbDep,
     workflows: ReturnsGatewayDep,
     body: CancelIn | None = None,
@@ -169,7 +169,7 @@ async def cancel_pickup(
 @router.post("/{return_id}/cancel", response_model=ReturnOut)
 async def cancel_return(
     return_id: ReturnPathId,
-    principal: MerchantKey,
+    principal: Owner,
     db: DbDep,
     workflows: ReturnsGatewayDep,
     body: CancelIn | None = None,

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Response
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from api.deps import DbDep, MerchantKey
+from api.deps import DbDep, Owner, Reader
 from api.errors import ApiError
 from api.schemas.store_credit import (
     CustomerIn,
@@ -72,7 +72,7 @@ def redeem(session: Session, merchant_id: str, email: str, body: RedeemIn) -> tu
 
 
 @router.post("/lookup", response_model=LedgerOut)
-async def lookup_store_credit(body: CustomerIn, principal: MerchantKey, db: DbDep) -> LedgerOut:
+async def lookup_store_credit(body: CustomerIn, principal: Reader, db: DbDep) -> LedgerOut:
     """A customer's balance per currency and every entry, newest first (empty for an unknown customer).
     A POST so that the email stays out of URLs (and so out of access logs and proxies)."""
     email = body.email.lower()
@@ -89,7 +89,7 @@ async def lookup_store_credit(body: CustomerIn, principal: MerchantKey, db: DbDe
 
 
 @router.post("/redeem", status_code=201, response_model=RedeemOut)
-async def redeem_store_credit(body: RedeemIn, principal: MerchantKey, db: DbDep, response: Response) -> RedeemOut:
+async def redeem_store_credit(body: RedeemIn, principal: Owner, db: DbDep, response: Response) -> RedeemOut:
     """Take credit off the customer's balance at checkout. Retrying with the same reference and body
     answers the same redemption (200) without a second entry; 409 if it exceeds the balance."""
     email = body.email.lower()

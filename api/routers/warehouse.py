@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Query
 from sqlmodel import Session
 
-from api.deps import DbDep, WarehouseKey, WarehouseOrOpsKey
+from api.deps import DbDep, FloorReader, Receiver
 from api.errors import ApiError
 from api.returns_gateway import ReturnsGatewayDep
 from api.schemas.common import MoneyOut, ReturnPathId
@@ -58,7 +58,7 @@ def _scan(
 
 @router.post("/v1/warehouse/receipts", status_code=202, response_model=ReturnOut | UnidentifiedOut)
 async def receive(
-    body: ReceiptIn, principal: WarehouseKey, db: DbDep, workflows: ReturnsGatewayDep
+    body: ReceiptIn, principal: Receiver, db: DbDep, workflows: ReturnsGatewayDep
 ) -> ReturnOut | UnidentifiedOut:
     """Record a dock scan (202: the workflow moves the return to `received`).
 
@@ -97,7 +97,7 @@ async def receive(
 
 @router.get("/v1/warehouse/unidentified", response_model=list[UnidentifiedOut])
 async def unidentified(
-    principal: WarehouseOrOpsKey, db: DbDep, limit: int = Query(100, ge=1, le=500)
+    principal: FloorReader, db: DbDep, limit: int = Query(100, ge=1, le=500)
 ) -> list[UnidentifiedOut]:
     """Parcels scanned at a dock that matched no return, newest first."""
     return [
@@ -116,7 +116,7 @@ async def unidentified(
 
 @router.post("/v1/returns/{return_id}/inspection", response_model=InspectionOut)
 async def inspect(
-    return_id: ReturnPathId, body: InspectionIn, principal: WarehouseKey, db: DbDep, workflows: ReturnsGatewayDep
+    return_id: ReturnPathId, body: InspectionIn, principal: Receiver, db: DbDep, workflows: ReturnsGatewayDep
 ) -> InspectionOut:
     def load(session: Session):
         return get_return(session, principal.merchant_id, return_id), load_disposition_rules(

@@ -7,7 +7,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Query
 
-from api.deps import DbDep, WarehouseOrOpsKey
+from api.deps import DbDep, FloorReader, Handler
 from api.errors import ApiError
 from api.returns_gateway import ReturnsGatewayDep
 from api.schemas.common import PathId
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/v1/work-orders", tags=["warehouse: work orders"])
 
 @router.get("", response_model=list[WorkOrderOut])
 async def list_work_orders(
-    principal: WarehouseOrOpsKey,
+    principal: FloorReader,
     db: DbDep,
     status: Literal["open", "completed"] | None = None,
     facility_id: str | None = Query(None, max_length=MAX_ID_LENGTH, pattern=ID_PATTERN),
@@ -34,7 +34,7 @@ async def list_work_orders(
 async def complete(
     work_order_id: PathId,
     body: WorkOrderCompleteIn,
-    principal: WarehouseOrOpsKey,
+    principal: Handler,
     db: DbDep,
     workflows: ReturnsGatewayDep,
 ) -> WorkOrderOut:
