@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
         ReviewDecision,
         SubmitReturn,
     )
+    from workflows.returns.patches import Patch
     from workflows.returns.state import ReturnState
 
 
@@ -66,7 +67,12 @@ def check_cancel(state: ReturnState, req: CancelRequest) -> None:
 
 
 def still_bookable(state: ReturnState) -> None:
-    """Checked again once the label lock is held: the return may have changed while waiting for it."""
+    """Checked again once the label lock is held: the return may have changed while waiting for it,
+    and a booking that held the lock meanwhile (`run`'s own) may have scheduled a pickup."""
     if state.cancel is not None or state.status != S.LABEL_CREATED:
         said = "being cancelled" if state.cancel else state.status.value
         raise _refuse(f"the return is {said}; no pickup was booked")
+    pickup = state.label.pickup
+    # Patched: a history that booked a second pickup here replays as it ran.
+    if pickup is not None and pickup.status == PickupStatus.SCHEDULED and workflow.patched(Patch.ONE_PICKUP_AT_A_TIME):
+        raise _refuse(f"pickup {pickup.pickup_id} is already scheduled; cancel it first")

@@ -12,3 +12,5 @@ class Patch(StrEnum):
     LABEL_EMAIL = "label-email"  # the label and its QR code emailed to the shopper
     INSTANT_REFUND = "instant-refund"  # trusted shoppers refunded at the first scan (marker only)
     MERCHANT_WEBHOOKS = "merchant-webhooks"  # settlement events announced to the merchant's endpoint
+    # a pickup asked for while `run` was booking one is refused once that one is scheduled
+    ONE_PICKUP_AT_A_TIME = "one-pickup-at-a-time"
