@@ -175,14 +175,14 @@ class CarrierActivities:
         return self._buy(req.reference, create)
 
     @activity.defn
-    def void_label(self, req: VoidRequest) -> VoidStatus:
+    def void_label(self, req: VoidRequest) -> VoidStatus | None:
         """Ask the carrier to refund an unused label; answers EasyPost's refund_status."""
         client = self._client()
         try:
             shipment = client.shipment.retrieve(req.shipment_id)
             if shipment.refund_status in (VoidStatus.SUBMITTED, VoidStatus.REFUNDED):
-                return VoidStatus(shipment.refund_status)
-            return VoidStatus(client.shipment.refund(req.shipment_id).refund_status)
+                return _void_status(shipment.refund_status)
+            return _void_status(client.shipment.refund(req.shipment_id).refund_status)
         except ep.EasyPostError as err:
             raise carrier_error(err) from err
 
@@ -241,7 +241,7 @@ class CarrierActivities:
             raise carrier_error(err) from err
 
     @activity.defn
-    def confirm_void(self, req: VoidRequest) -> VoidStatus:
+    def confirm_void(self, req: VoidRequest) -> VoidStatus | None:
         """The void's final refund_status; while still `submitted`, fail retryably so Temporal asks
         again later with backoff (the retry policy's schedule-to-close is the deadline)."""
         client = self._client()
@@ -253,7 +253,7 @@ class CarrierActivities:
             raise ApplicationError(
                 f"label refund for {req.shipment_id} is still submitted", type=ActivityErrorType.VOID_PENDING
             )
-        return VoidStatus(status)
+        return _void_status(status)
 
     def _return_addresses(self, session, req: LabelRequest) -> tuple[dict, dict, str | None]:
         """(shopper, warehouse, receiving facility id): the nearest warehouse that can take the
@@ -301,3 +301,8 @@ def _address(facility: Facility) -> dict:
 def _strip_geo(address: dict) -> dict:
     """Coordinates are ours (for routing), not an EasyPost address field."""
     return {k: v for k, v in address.items() if k not in ("latitude", "longitude")}
+
+
+def _void_status(refund_status: str | None) -> VoidStatus | None:
+    """EasyPost's refund_status as ours; None when it gave none (as before the enum: not a failure)."""
+    return None if refund_status is None else VoidStatus(refund_status)
