@@ -23,6 +23,7 @@ DEV_EASYPOST_KEY = "EZTKreturnflowsandbox"
 DEV_STRIPE_KEY = "sk_test_returnflow_sandbox"
 DEV_WEBHOOK_SECRET = "returnflow-dev-webhook-secret"
 DEV_PORTAL_SECRET = "returnflow-dev-portal-secret"
+MIN_ADMIN_KEY_LENGTH = 24  # guessing it must stay out of reach
 
 
 class Settings(BaseSettings):
@@ -64,6 +65,12 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False  # a real submission server on 587 wants True
     mail_from: str = "returns@returnflow.example"  # the sender address; the merchant's name is its display name
     mail_sandbox_port: int = 8030
+
+    # Keys minted by `returnflow` and the admin API read rf_test_… in test mode, rf_live_… otherwise.
+    # Unset: test mode exactly while payments go to the sandbox, so a key says which money it moves.
+    test_mode: bool | None = None
+    # The platform operator's key for /v1/admin/* (compared in constant time); empty: those routes answer 404.
+    admin_key: SecretStr = SecretStr("")
 
     demo_merchant_key: SecretStr = SecretStr(DEV_MERCHANT_KEY)
     demo_warehouse_key: SecretStr = SecretStr(DEV_WAREHOUSE_KEY)
@@ -108,6 +115,10 @@ class Settings(BaseSettings):
         self.uses_payments_sandbox = not self.stripe_base_url
         if self.uses_payments_sandbox:
             self.stripe_base_url = f"http://127.0.0.1:{self.payments_sandbox_port}"
+        if self.test_mode is None:
+            self.test_mode = self.uses_payments_sandbox
+        if 0 < len(self.admin_key.get_secret_value()) < MIN_ADMIN_KEY_LENGTH:
+            raise ValueError(f"RETURNFLOW_ADMIN_KEY must be at least {MIN_ADMIN_KEY_LENGTH} characters (or unset)")
         self.uses_mail_sandbox = not self.smtp_host
         if self.uses_mail_sandbox:
             self.smtp_host = "127.0.0.1"

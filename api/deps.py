@@ -13,9 +13,10 @@ from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 
 from api.errors import ApiError
-from db.merchants import active_api_key
+from db.merchants import authenticate
 from db.session import session_scope
 from db.tables import ApiKey
+from db.types import utcnow
 from settings import Settings
 from workers.client import connect
 
@@ -84,9 +85,10 @@ def require(*scopes: str) -> Callable[..., Any]:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise ApiError(401, "unauthorized", "send an API key as 'Authorization: Bearer <key>'")
-        key = await db.run(active_api_key, ApiKey.hash(token.strip()))
+        # Records the key's last use too (at most one write a minute per key).
+        key = await db.run(authenticate, ApiKey.hash(token.strip()), utcnow())
         if key is None:
-            raise ApiError(401, "unauthorized", "unknown or revoked API key")
+            raise ApiError(401, "unauthorized", "unknown, revoked or expired API key")
         if key.scope not in scopes:
             raise ApiError(403, "forbidden", f"this endpoint needs a {' or '.join(scopes)} key; yours is {key.scope}")
         return Principal(merchant_id=key.merchant_id, scope=key.scope, key_prefix=key.key_prefix)

@@ -227,10 +227,9 @@ class Stack:
         wait_until(lambda: temporal_healthy(s.temporal_address), "Temporal dev server", 90, child.alive)
 
     def _seed(self) -> None:
+        from db.onboarding import starter_facilities, starter_policy
         from db.seed import DEMO_MERCHANT_ID, seed_merchant
         from db.session import make_engine
-        from domain.facilities_example import example_facilities
-        from domain.policy_example import example_policy
 
         s = self.settings
         engine = make_engine(s.database_url)
@@ -242,8 +241,8 @@ class Stack:
                 merchant_key=s.demo_merchant_key.get_secret_value(),
                 warehouse_key=s.demo_warehouse_key.get_secret_value(),
                 ops_key=s.demo_ops_key.get_secret_value(),
-                policy=example_policy(),
-                facilities=example_facilities(),
+                policy=starter_policy(),
+                facilities=starter_facilities(),
                 return_window_days=s.return_window_days,
                 label_expiry_days=s.label_expiry_days,
             )

@@ -8,20 +8,17 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from db.onboarding import STARTER_WAREHOUSE_ADDRESS, STARTER_WAREHOUSE_ID
 from db.session import session_scope
 from db.tables import ApiKey, FacilityRecord, Merchant, PolicyVersion
 from domain.facilities import FacilityRegistry
 
 DEMO_MERCHANT_ID = "demo"
-DEMO_WAREHOUSE_ID = "wh_demo_nl"
+DEMO_WAREHOUSE_ID = STARTER_WAREHOUSE_ID
 DEMO_WAREHOUSE_ADDRESS = {
+    **STARTER_WAREHOUSE_ADDRESS,
     "name": "Returnflow Demo Returns Centre",
     "company": "Demo Shop B.V.",
-    "street1": "Hoofdweg 12",
-    "city": "Amsterdam",
-    "zip": "1058 AA",
-    "country": "NL",
-    "phone": "+31 20 555 0100",
 }
 
 
@@ -53,6 +50,11 @@ def seed_merchant(
             warehouse_id=warehouse_id,
             warehouse_address=warehouse_address or DEMO_WAREHOUSE_ADDRESS,
         )
+        if (
+            merchant.slug is None
+            and session.exec(select(Merchant.id).where(Merchant.slug == merchant_id)).first() is None
+        ):
+            merchant.slug = merchant_id  # `returnflow keys create --merchant demo` finds it
         merchant.return_window_days = return_window_days
         merchant.label_expiry_days = label_expiry_days
         session.add(merchant)

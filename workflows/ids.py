@@ -48,6 +48,12 @@ def new_return_id() -> str:
     return "ret_" + secrets.token_hex(12)
 
 
+def new_merchant_id() -> str:
+    """A merchant created by `returnflow merchants create` or the admin API: random, never derived from its
+    name or slug: the slug is the operator's handle, the id is in every row of the merchant."""
+    return "mer_" + secrets.token_hex(12)
+
+
 def requested_return_id(merchant_id: str, idempotency_key: str) -> str:
     """The return id of a create request carrying an Idempotency-Key: its repeats name the same return."""
     return "ret_" + hashlib.sha256(f"{merchant_id}\0{idempotency_key}".encode()).hexdigest()[:24]

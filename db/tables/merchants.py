@@ -28,6 +28,18 @@ class Merchant(SQLModel, table=True):
     # How the return label is chosen (domain.labels.LabelRules); unset: the cheapest rate.
     label_rules: dict | None = json_column(nullable=True)
     created_at: datetime = dt_column(nullable=False, default=utcnow)
+    # Who the merchant is to the platform operator (the CLI and the admin API address it by slug).
+    slug: str | None = Field(default=None, unique=True, index=True, max_length=64)
+    country: str | None = Field(default=None, max_length=2)
+    currency: str | None = Field(default=None, max_length=3)
+    # What a shopper sees (GET/PUT /v1/merchant); unset: the name, English, UTC, every reason.
+    display_name: str | None = Field(default=None, max_length=128)
+    support_email: str | None = Field(default=None, max_length=254)
+    logo_url: str | None = Field(default=None, max_length=2000)
+    brand_color: str | None = Field(default=None, max_length=7)
+    locale: str | None = Field(default=None, max_length=8)
+    timezone: str | None = Field(default=None, max_length=64)
+    return_reasons: list | None = json_column(nullable=True)
 
 
 class ApiKey(SQLModel, table=True):
@@ -35,11 +47,15 @@ class ApiKey(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     merchant_id: str = Field(foreign_key="merchants.id", index=True, max_length=64)
-    scope: str = Field(max_length=16)  # merchant | warehouse | ops
+    scope: str = Field(max_length=16)  # merchant | warehouse | ops | read
     key_hash: str = Field(unique=True, max_length=64)  # sha256 hex; keys are random, so no salt needed
-    key_prefix: str = Field(max_length=16)  # shown in logs and lists instead of the key
+    key_prefix: str = Field(index=True, max_length=16)  # shown in logs and lists instead of the key; revokes by it
+    name: str | None = Field(default=None, max_length=128)  # what the key is for, as its creator said
     created_at: datetime = dt_column(nullable=False, default=utcnow)
     revoked_at: datetime | None = dt_column(nullable=True)
+    expires_at: datetime | None = dt_column(nullable=True)
+    # Written at most once a minute per key (db.merchants.authenticate), not on every request.
+    last_used_at: datetime | None = dt_column(nullable=True)
 
     @staticmethod
     def hash(key: str) -> str:
