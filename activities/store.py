@@ -11,9 +11,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 from temporalio import activity
 
-from db import return_units
+from db import attention, return_units
 from db.session import session_scope
-from db.tables import AttentionItem, ReturnParcel, ReturnRecord, TimelineRecord
+from db.tables import AttentionItem, ReturnLine, ReturnParcel, ReturnRecord, TimelineRecord
+from domain.status import ReturnStatus
 from workflows.messages import ReturnProjection
 
 
@@ -33,6 +34,18 @@ class StoreActivities:
                 for key, value in values.items():
                     setattr(row, key, value)
             session.flush()
+            for item in view.items:  # sku and reason never change: written once, found by GET /v1/returns filters
+                if session.get(ReturnLine, (view.return_id, item.line_id)) is None:
+                    session.add(
+                        ReturnLine(
+                            return_id=view.return_id,
+                            line_id=item.line_id,
+                            merchant_id=view.merchant_id,
+                            sku=item.sku,
+                            reason=item.reason.value,
+                            created_at=view.created_at,
+                        )
+                    )
             if view.status in return_units.RELEASING:  # cancelled, rejected, expired: its units are free again
                 return_units.release(session, view.return_id)
             for entry in projection.new_entries:
@@ -74,3 +87,9 @@ class StoreActivities:
                             created_at=flag.at,
                         )
                     )
+            # Reviewed (or cancelled while held): no longer waiting. Only when this write is the newest.
+            if view.status != ReturnStatus.PENDING_REVIEW and (row is None or row.version <= projection.version):
+                session.flush()
+                attention.close_pending_review(
+                    session, view.merchant_id, view.return_id, f"workflow: return {view.status.value}"
+                )

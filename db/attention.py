@@ -104,3 +104,17 @@ def resolve_attention(session, merchant_id: str, attention_id: int, resolved_by:
     row.resolved_by = resolved_by
     session.add(row)
     return row
+
+
+def close_pending_review(session, merchant_id: str, return_id: str, resolved_by: str) -> None:
+    """The return's pending-review item, resolved once the review (or a cancel) ended the wait."""
+    open_items = select(AttentionItem).where(
+        AttentionItem.merchant_id == merchant_id,
+        AttentionItem.return_id == return_id,
+        AttentionItem.kind == "pending_review",  # workflows.contract AttentionKind.PENDING_REVIEW
+        col(AttentionItem.resolved_at).is_(None),
+    )
+    for row in session.exec(open_items).all():
+        row.resolved_at = utcnow()
+        row.resolved_by = resolved_by
+        session.add(row)

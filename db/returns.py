@@ -1,5 +1,5 @@
 """Reading returns (the projection the workflows write): by id, tracking code or carrier tracker,
-their timeline and carrier events, and the merchant's keyset-paginated list.
+their timeline and carrier events, and the merchant's keyset-paginated, filtered list.
 
 Every lookup a merchant makes takes its merchant id: tenant isolation on every query (the
 timeline is read only for a return already found that way).
@@ -8,12 +8,15 @@ timeline is read only for a return already found that way).
 from __future__ import annotations
 
 import base64
+import hashlib
 import re
+from dataclasses import astuple, dataclass
 from datetime import datetime
 
+from sqlalchemy import exists, literal_column
 from sqlmodel import Session, col, or_, select
 
-from db.tables import Order, ReturnParcel, ReturnRecord, TimelineRecord
+from db.tables import AttentionItem, Order, ReturnLine, ReturnParcel, ReturnRecord, TimelineRecord
 from domain.validation import EARLIEST, ID_PATTERN, LATEST, MAX_RETURN_ID_LENGTH
 
 
@@ -36,34 +39,126 @@ def find_return_by_tracking(session: Session, merchant_id: str, tracking_code: s
     return row
 
 
-def encode_cursor(row: ReturnRecord) -> str:
-    return base64.urlsafe_b64encode(f"{row.created_at.isoformat()}|{row.id}".encode()).decode()
+@dataclass(frozen=True)
+class ReturnFilters:
+    """What GET /v1/returns narrows by; every field optional, all of them combined (AND)."""
+
+    status: str | None = None
+    order_id: str | None = None
+    email: str | None = None  # the order's shopper, exact and case-insensitive
+    tracking_code: str | None = None  # of any of the return's parcels
+    sku: str | None = None
+    reason: str | None = None
+    needs_attention: bool | None = None  # an open attention item on the return
+    created_from: datetime | None = None  # inclusive
+    created_to: datetime | None = None  # exclusive
+
+    def fingerprint(self) -> str:
+        """Binds a cursor to the filters it was made under ("" when there are none: the unfiltered cursor)."""
+        if not any(v is not None for v in astuple(self)):
+            return ""
+        fields = [
+            v.isoformat() if isinstance(v, datetime) else (v.lower() if k == "email" and v else v)
+            for k, v in zip(self.__dataclass_fields__, astuple(self))
+        ]
+        return hashlib.sha256(repr(fields).encode()).hexdigest()[:16]
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    """What encode_cursor made, or ValueError: strict base64 of "<aware ISO time>|<return id>" and nothing else."""
+NO_FILTERS = ReturnFilters()
+
+
+def encode_cursor(row: ReturnRecord, filters: ReturnFilters = NO_FILTERS) -> str:
+    bound = filters.fingerprint()
+    raw = f"{row.created_at.isoformat()}|{row.id}" + (f"|{bound}" if bound else "")
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def decode_cursor(cursor: str, filters: ReturnFilters = NO_FILTERS) -> tuple[datetime, str]:
+    """What encode_cursor made under the same filters, or ValueError: strict base64 of
+    "<aware ISO time>|<return id>[|<filters' fingerprint>]" and nothing else."""
     raw = base64.b64decode(cursor.encode("ascii"), altchars=b"-_", validate=True).decode("utf-8")
-    at, sep, rid = raw.partition("|")
+    at, sep, rest = raw.partition("|")
+    rid, _, bound = rest.partition("|")
     when = datetime.fromisoformat(at)
     if not sep or when.tzinfo is None or not EARLIEST <= when < LATEST:
         raise ValueError("not a cursor")
     if len(rid) > MAX_RETURN_ID_LENGTH or not re.fullmatch(ID_PATTERN, rid):
         raise ValueError("not a cursor")
+    if bound != filters.fingerprint():
+        raise ValueError("a cursor of another filter")
     return when, rid
 
 
-def list_returns(
-    session: Session, merchant_id: str, status: str | None, limit: int, after: tuple[datetime, str] | None
-) -> list[ReturnRecord]:
-    """Newest first, keyset-paginated on (created_at, id) so pages never skip or repeat."""
+# The shopper's email, lowered, as the expression index ix_orders_merchant_email (migration 0012) has it:
+# written out literally (no bound parameter) so the planner matches the index on both databases.
+_ORDER_EMAIL = {
+    "postgresql": "lower(orders.customer ->> 'email')",
+    "sqlite": "lower(json_extract(orders.customer, '$.email'))",
+}
+
+
+def _filtered(session: Session, merchant_id: str, f: ReturnFilters):
     q = select(ReturnRecord).where(ReturnRecord.merchant_id == merchant_id)
-    if status:
-        q = q.where(ReturnRecord.status == status)
+    if f.status:
+        q = q.where(ReturnRecord.status == f.status)
+    if f.order_id:
+        q = q.where(ReturnRecord.order_id == f.order_id)
+    if f.created_from:
+        q = q.where(ReturnRecord.created_at >= f.created_from)
+    if f.created_to:
+        q = q.where(ReturnRecord.created_at < f.created_to)
+    if f.email:
+        email = literal_column(_ORDER_EMAIL[session.get_bind().dialect.name])
+        orders = select(Order.id).where(Order.merchant_id == merchant_id, email == f.email.lower())
+        q = q.where(col(ReturnRecord.order_id).in_(orders))
+    if f.tracking_code:
+        first = select(ReturnRecord.id).where(
+            ReturnRecord.merchant_id == merchant_id, ReturnRecord.tracking_code == f.tracking_code
+        )
+        others = select(ReturnParcel.return_id).where(
+            ReturnParcel.merchant_id == merchant_id, ReturnParcel.tracking_code == f.tracking_code
+        )
+        q = q.where(col(ReturnRecord.id).in_(first.union(others)))
+    if f.sku or f.reason:
+        lines = select(ReturnLine.return_id).where(ReturnLine.merchant_id == merchant_id)
+        if f.sku:
+            lines = lines.where(ReturnLine.sku == f.sku)
+        if f.reason:
+            lines = lines.where(ReturnLine.reason == f.reason)
+        q = q.where(col(ReturnRecord.id).in_(lines))
+    if f.needs_attention is not None:
+        open_item = exists().where(
+            AttentionItem.merchant_id == merchant_id,
+            AttentionItem.return_id == ReturnRecord.id,
+            col(AttentionItem.resolved_at).is_(None),
+        )
+        q = q.where(open_item if f.needs_attention else ~open_item)
+    return q
+
+
+def list_returns(
+    session: Session,
+    merchant_id: str,
+    filters: ReturnFilters | str | None,
+    limit: int,
+    after: tuple[datetime, str] | None,
+) -> list[ReturnRecord]:
+    """The merchant's returns matching every filter given, newest first, keyset-paginated on
+    (created_at, id) so pages never skip or repeat. (A bare string is a status, as before filters.)"""
+    if not isinstance(filters, ReturnFilters):
+        filters = ReturnFilters(status=filters or None)
+    q = _filtered(session, merchant_id, filters)
     if after:
         at, rid = after
         q = q.where(or_(ReturnRecord.created_at < at, (ReturnRecord.created_at == at) & (ReturnRecord.id < rid)))
     q = q.order_by(col(ReturnRecord.created_at).desc(), col(ReturnRecord.id).desc()).limit(limit)
     return list(session.exec(q).all())
+
+
+def order_returns(session: Session, merchant_id: str, order_id: str) -> list[ReturnRecord]:
+    """The merchant's returns of one order, newest first."""
+    q = select(ReturnRecord).where(ReturnRecord.merchant_id == merchant_id, ReturnRecord.order_id == order_id)
+    return list(session.exec(q.order_by(col(ReturnRecord.created_at).desc(), col(ReturnRecord.id).desc())).all())
 
 
 def timeline(session: Session, return_id: str) -> list[TimelineRecord]:

@@ -8,8 +8,8 @@ from api.deps import DbDep, Owner, Reader, SettingsDep
 from api.errors import ApiError
 from api.payment_check import check_payment_reference
 from api.schemas.common import PathId
-from api.schemas.orders import OrderIn, OrderOut
-from db import orders
+from api.schemas.orders import OrderIn, OrderOut, OrderReturnOut, OrderWithReturns
+from db import orders, returns
 
 router = APIRouter(prefix="/v1/orders", tags=["merchant: orders"])
 
@@ -27,12 +27,14 @@ async def put_order(
     return OrderOut(id=row.id, updated_at=row.updated_at, **body.model_dump())
 
 
-@router.get("/{order_id}", response_model=OrderOut)
-async def get_order(order_id: PathId, principal: Reader, db: DbDep) -> OrderOut:
+@router.get("/{order_id}", response_model=OrderWithReturns)
+async def get_order(order_id: PathId, principal: Reader, db: DbDep) -> OrderWithReturns:
+    """The order as pushed, with its returns (id, status, created; newest first)."""
     row = await db.run(orders.get_order, principal.merchant_id, order_id)
     if row is None:
         raise ApiError(404, "order_not_found", f"order {order_id!r} not found")
-    return OrderOut(
+    its_returns = await db.run(returns.order_returns, principal.merchant_id, order_id)
+    return OrderWithReturns(
         id=row.id,
         updated_at=row.updated_at,
         placed_at=row.placed_at,
@@ -41,4 +43,5 @@ async def get_order(order_id: PathId, principal: Reader, db: DbDep) -> OrderOut:
         customer=row.customer,
         lines=row.lines,
         payment=row.payment,
+        returns=[OrderReturnOut(id=r.id, status=r.status, created_at=r.created_at) for r in its_returns],
     )

@@ -37,7 +37,9 @@ from db import returns
 from db.carrier_events import carrier_events
 from db.tables import ReturnRecord
 from domain.policy import Quote
+from domain.returns import ReturnReason
 from domain.status import ReturnStatus
+from domain.validation import EARLIEST, ID_PATTERN, LATEST, MAX_ID_LENGTH
 from workflows.messages import CancelPickup, CancelRequest, PickupWindow
 
 router = APIRouter(prefix="/v1/returns", tags=["merchant: returns"])
@@ -82,22 +84,58 @@ async def create_return(
         raise
 
 
+NoControl = r"^[^\x00-\x1f\x7f-\x9f]+$"  # one line of text: no NUL, CR, LF or other control characters
+
+
 @router.get("", response_model=ReturnList)
 async def list_returns(
     principal: Reader,
     db: DbDep,
     status: ReturnStatus | None = None,
+    order_id: Annotated[str | None, Query(min_length=1, max_length=MAX_ID_LENGTH, pattern=ID_PATTERN)] = None,
+    email: Annotated[
+        str | None, Query(min_length=3, max_length=254, pattern=r"^[^\s@]+@[^\s@]+$", description="exact, any case")
+    ] = None,
+    tracking_code: Annotated[
+        str | None,
+        Query(min_length=1, max_length=64, pattern=ID_PATTERN, description="of any of the return's parcels"),
+    ] = None,
+    sku: Annotated[str | None, Query(min_length=1, max_length=128, pattern=NoControl)] = None,
+    reason: ReturnReason | None = None,
+    needs_attention: Annotated[bool | None, Query(description="has an open attention item")] = None,
+    created_from: Annotated[datetime | None, Query(description="inclusive; with a UTC offset")] = None,
+    created_to: Annotated[datetime | None, Query(description="exclusive; with a UTC offset")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[str | None, Query(max_length=300)] = None,
 ) -> ReturnList:
+    """The merchant's returns, newest first, narrowed by every filter given (combined); a cursor
+    continues only the listing (same filters) that returned it."""
+    for name, when in (("created_from", created_from), ("created_to", created_to)):
+        if when is not None and (when.tzinfo is None or when.utcoffset() is None):
+            raise ApiError(422, "invalid_query", f"{name} needs a UTC offset (e.g. 2026-01-31T00:00:00Z)")
+        if when is not None and not EARLIEST <= when < LATEST:
+            raise ApiError(422, "invalid_query", f"{name} is out of range")
+    if created_from and created_to and created_from > created_to:
+        raise ApiError(422, "invalid_query", "created_from is after created_to")
+    filters = returns.ReturnFilters(
+        status=status.value if status else None,
+        order_id=order_id,
+        email=email,
+        tracking_code=tracking_code,
+        sku=sku,
+        reason=reason.value if reason else None,
+        needs_attention=needs_attention,
+        created_from=created_from,
+        created_to=created_to,
+    )
     try:
-        after = returns.decode_cursor(cursor) if cursor else None
+        after = returns.decode_cursor(cursor, filters) if cursor else None
     except ValueError as err:
-        raise ApiError(400, "invalid_cursor", "cursor is not one this API returned") from err
-    rows = await db.run(returns.list_returns, principal.merchant_id, status.value if status else None, limit + 1, after)
+        raise ApiError(400, "invalid_cursor", "cursor is not one this API returned for these filters") from err
+    rows = await db.run(returns.list_returns, principal.merchant_id, filters, limit + 1, after)
     page, more = rows[:limit], len(rows) > limit
     return ReturnList(
-        data=[ReturnOut.of(r) for r in page], next_cursor=returns.encode_cursor(page[-1]) if more else None
+        data=[ReturnOut.of(r) for r in page], next_cursor=returns.encode_cursor(page[-1], filters) if more else None
     )
 
 

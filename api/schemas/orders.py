@@ -11,6 +11,7 @@ from pydantic import (
 )
 
 from api.schemas.common import Strict
+from domain.status import ReturnStatus
 from domain.validation import (
     MAX_MONEY,
     CountryCode,
@@ -111,3 +112,15 @@ class OrderOut(OrderIn):
     delivered_at: datetime | None = None
     id: str
     updated_at: datetime
+
+
+class OrderReturnOut(Strict):
+    id: str
+    status: ReturnStatus
+    created_at: datetime
+
+
+class OrderWithReturns(OrderOut):
+    """GET /v1/orders/{id}: the order as pushed, and its returns (newest first)."""
+
+    returns: list[OrderReturnOut] = Field(default_factory=list, description="the order's returns, newest first")

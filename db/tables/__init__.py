@@ -32,6 +32,7 @@ from db.tables.merchants import (
 from db.tables.returns import (
     AttentionItem,
     EmailSent,
+    ReturnLine,
     ReturnParcel,
     ReturnRecord,
     ReturnUnit,
@@ -58,6 +59,7 @@ __all__ = [
     "Order",
     "PaymentRefund",
     "PolicyVersion",
+    "ReturnLine",
     "ReturnParcel",
     "ReturnRecord",
     "ReturnUnit",

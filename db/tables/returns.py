@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from db.tables.columns import dt_column, json_column
@@ -16,6 +16,7 @@ class ReturnRecord(SQLModel, table=True):
     __table_args__ = (
         Index("ix_returns_merchant_status_created", "merchant_id", "status", "created_at"),
         Index("ix_returns_merchant_created", "merchant_id", "created_at"),
+        Index("ix_returns_merchant_order_created", "merchant_id", "order_id", "created_at"),
     )
 
     id: str = Field(primary_key=True, max_length=64)
@@ -48,6 +49,24 @@ class ReturnParcel(SQLModel, table=True):
     return_id: str = Field(index=True, max_length=64)
     parcel: int
     tracker_id: str | None = Field(default=None, index=True, max_length=64)
+
+
+class ReturnLine(SQLModel, table=True):
+    """Each returned line's sku and reason, so GET /v1/returns finds returns by them with an index
+    (the items themselves stay in the return's JSON). Written with the return's first projection."""
+
+    __tablename__ = "return_lines"
+    __table_args__ = (
+        Index("ix_return_lines_merchant_sku_created", "merchant_id", "sku", "created_at"),
+        Index("ix_return_lines_merchant_reason_created", "merchant_id", "reason", "created_at"),
+    )
+
+    return_id: str = Field(primary_key=True, foreign_key="returns.id", max_length=64)
+    line_id: str = Field(primary_key=True, max_length=128)
+    merchant_id: str = Field(max_length=64)
+    sku: str = Field(max_length=128)
+    reason: str = Field(max_length=64)
+    created_at: datetime = dt_column(nullable=False)
 
 
 class TimelineRecord(SQLModel, table=True):
@@ -93,6 +112,14 @@ class AttentionItem(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("merchant_id", "key"),
         Index("ix_attention_merchant_at", "merchant_id", "created_at"),
+        # The open items of a return (GET /v1/returns?needs_attention=...); partial: only unresolved rows.
+        Index(
+            "ix_attention_open_return",
+            "merchant_id",
+            "return_id",
+            postgresql_where=text("resolved_at IS NULL"),
+            sqlite_where=text("resolved_at IS NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

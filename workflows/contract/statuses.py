@@ -98,6 +98,8 @@ class TimelineEvent(StrEnum):
 class AttentionKind(StrEnum):
     """Why a person must look at a return (GET /v1/attention)."""
 
+    # the decision
+    PENDING_REVIEW = "pending_review"  # held by the policy for a person's review (closed when reviewed)
     # carrier and parcels
     CARRIER_EXCEPTION = "carrier_exception"
     SCANNED_AFTER_CANCEL = "scanned_after_cancel"
