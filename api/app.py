@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from api import errors, log_redaction
+from api import errors, log_redaction, openapi
 from api.body_limit import BodyLimit
 from api.deps import Db, Temporal
 from api.routers import (
@@ -57,6 +57,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Returns management and reverse logistics on Temporal.",
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
+        docs_url=None,  # api/openapi.py serves /docs and /redoc from the app's own assets, not a CDN
+        redoc_url=None,
     )
     errors.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_body_bytes)
@@ -83,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for router in routers:
         app.include_router(router)
+    openapi.install(app)
     return app
 
 

@@ -1,0 +1,436 @@
+"""The OpenAPI document as a developer meets it, and the docs pages served offline.
+
+- A bearer security scheme (the Authorize button of `/docs`) on every operation that takes a key.
+- Every 4xx an operation can answer, documented with the real error body (`api/errors.py`):
+  401 and 403 from its scope (`api/deps.py`), 404 for an id in the path, 400/413/422 for what it
+  reads, and the 404s and 409s listed per operation below.
+- A summary, a description and (for each request body) an example per operation, from `DOCS`;
+  a route's docstring is its description, `DOCS` fills in where it has none.
+- `/docs` and `/redoc` load their JavaScript and CSS from the app (the `fastapi-offline` package's
+  copies of Swagger UI and ReDoc), never from a CDN.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import fastapi_offline
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse
+from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
+
+from domain.facilities_example import example_facilities
+
+ASSETS_URL = "/docs-assets"
+ASSETS_DIR = Path(fastapi_offline.__file__).resolve().parent / "static"
+SECURITY_SCHEME = "ApiKey"
+
+
+@dataclass(frozen=True)
+class Doc:
+    summary: str
+    description: str = ""  # used when the route has no docstring
+    example: Any = None  # the request body's example
+    errors: dict[int, str] = field(default_factory=dict)  # 4xx beyond those read off the route
+
+
+RETURN_BODY = {
+    "order_id": "1001",
+    "resolution": "refund",
+    "items": [{"line_id": "L1", "quantity": 1, "reason": "too_small", "comment": "tight at the shoulders"}],
+}
+POLICY = {
+    "markets": [{"code": "US", "window_days": 30, "currency": "USD"}],
+    "rules": [
+        {
+            "id": "shoes",
+            "description": "Shoes: 10 %",
+            "priority": 1,
+            "match": {"categories": ["shoes"], "price_min": 0},
+            "restocking_fee": {"kind": "percent", "percent": 10, "waived_for_tiers": ["gold"]},
+        }
+    ],
+    "tiers": [{"name": "gold", "extra_window_days": 30}],
+    "review": {"order_value_above": 100_000},
+}
+ORDER = {
+    "placed_at": "2026-11-20T10:00:00Z",
+    "delivered_at": "2026-11-22T15:00:00Z",
+    "currency": "USD",
+    "customer": {
+        "email": "sam.shopper@example.com",
+        "name": "Sam Shopper",
+        "address": {
+            "name": "Sam Shopper",
+            "street1": "417 Montgomery St",
+            "city": "San Francisco",
+            "state": "CA",
+            "zip": "94104",
+            "country": "US",
+            "phone": "4155559999",
+        },
+    },
+    "lines": [
+        {
+            "id": "L1",
+            "sku": "TEE-BLK-M",
+            "title": "T-shirt black M",
+            "quantity": 2,
+            "unit_price": 2500,
+            "category": "apparel",
+        }
+    ],
+    "payment": {"provider": "stripe", "reference": "pi_3QxExample"},
+}
+NOT_FOUND_RETURN = "the return's order is not one of this merchant's (`order_not_found`)"
+WRONG_STATE = "the return's state does not allow it now (`wrong_state`, `update_failed`)"
+
+DOCS: dict[str, Doc] = {
+    "health-healthz": Doc(
+        "Is the service up", "200 once the database and Temporal both answer; 503 naming the one that does not."
+    ),
+    "orders-put_order": Doc(
+        "Create or replace an order",
+        "Push an order snapshot (customer, lines, the Stripe payment); returns are checked against it. "
+        "201 when new, 200 when replaced.",
+        ORDER,
+    ),
+    "orders-get_order": Doc("Read an order", "The order snapshot as last pushed."),
+    "orders-list_orders": Doc("List orders", "The merchant's orders, newest first."),
+    "policy-get_policy": Doc(
+        "Read the return policy",
+        "The policy in force (404 until one is saved: returns use the default).",
+        None,
+        {404: "no policy saved yet (`policy_not_found`)"},
+    ),
+    "policy-put_policy": Doc(
+        "Save a new policy version", example=POLICY, errors={409: "saved at once by another request; retry"}
+    ),
+    "policy-list_versions": Doc("List policy versions", "Every saved version, newest first."),
+    "policy-get_version": Doc(
+        "Read one policy version", "That version's document, as returns created under it saw it."
+    ),
+    "facilities-get_facilities": Doc("Read the facility registry", "Every facility: capabilities, address, capacity."),
+    "facilities-put_facilities": Doc("Replace the facility registry", example=example_facilities()),
+    "facilities-facility_receipt": Doc(
+        "Confirm a transferred item arrived",
+        example={"tracking_code": "EZ4000000004"},
+        errors={409: "not shipped yet, or already received (`not_shipped`, `already_received`)"},
+    ),
+    "facilities-get_rules": Doc("Read the disposition rules"),
+    "facilities-put_rules": Doc(
+        "Replace the disposition rules",
+        example={
+            "rules": [
+                {
+                    "id": "r1",
+                    "grades": ["A"],
+                    "categories": ["shoes"],
+                    "disposition": "restock",
+                    "recovery_percent": 90,
+                    "priority": 1,
+                }
+            ]
+        },
+    ),
+    "catalog-get_catalog": Doc("Read the catalog", "The variants a shopper may exchange for."),
+    "catalog-put_catalog": Doc(
+        "Replace the catalog",
+        example={
+            "variants": [
+                {
+                    "sku": "TEE-BLK-L",
+                    "product_id": "TEE-BLK",
+                    "title": "T-shirt black L",
+                    "options": {"size": "L"},
+                    "price": {"amount": 2500, "currency": "USD"},
+                    "category": "apparel",
+                }
+            ]
+        },
+    ),
+    "catalog-put_stock": Doc(
+        "Set stock on hand",
+        example={"levels": [{"sku": "TEE-BLK-L", "facility_id": "wh_demo_nl", "on_hand": 5}]},
+        errors={409: "below what is reserved for exchanges (`below_reserved`)"},
+    ),
+    "catalog-get_stock": Doc("Read stock", "Units on hand and reserved per SKU and warehouse."),
+    "reports-label_report": Doc("Label spend and void savings"),
+    "label_rules-get_label_rules": Doc(
+        "Read the label rules", errors={404: "the key's merchant no longer exists (`merchant_not_found`)"}
+    ),
+    "label_rules-put_label_rules": Doc(
+        "Replace the label rules",
+        example={"carriers": ["USPS"], "max_cost": {"amount": 900, "currency": "USD"}, "selection": "cheapest"},
+        errors={404: "the key's merchant no longer exists (`merchant_not_found`)"},
+    ),
+    "inventory-levels": Doc("Inventory levels"),
+    "inventory-trail": Doc("One returned item's trail"),
+    "work_orders-list_work_orders": Doc(
+        "List refurbishment work orders", "Work orders, oldest first, by status and facility."
+    ),
+    "work_orders-complete": Doc(
+        "Complete a work order",
+        example={"grade": "A", "notes": "new sole, cleaned"},
+        errors={409: "already completed (`work_order_completed`)"},
+    ),
+    "returns-quote_return": Doc("Quote a return", example=RETURN_BODY, errors={404: NOT_FOUND_RETURN}),
+    "returns-create_return": Doc(
+        "Create a return",
+        example=RETURN_BODY,
+        errors={404: NOT_FOUND_RETURN, 409: "the Idempotency-Key was used with another body (`idempotency_conflict`)"},
+    ),
+    "returns-list_returns": Doc("List returns", errors={400: "a cursor this API did not return (`invalid_cursor`)"}),
+    "returns-get_return": Doc("Read a return", "The return: status, items, quote, label, refund, timeline summary."),
+    "returns-get_timeline": Doc("A return's timeline", "Every status change and note, oldest first."),
+    "returns-get_tracking": Doc("A return's carrier events"),
+    "returns-schedule_pickup": Doc(
+        "Book a carrier pickup",
+        example={"min_datetime": "2026-12-24T09:00:00Z", "max_datetime": "2026-12-24T17:00:00Z"},
+        errors={409: WRONG_STATE},
+    ),
+    "returns-cancel_pickup": Doc(
+        "Cancel a booked pickup",
+        "Calls the carrier's pickup off; the shopper drops the parcel off instead.",
+        {"reason": "the shopper will drop it off"},
+        {409: WRONG_STATE},
+    ),
+    "returns-cancel_return": Doc(
+        "Cancel a return",
+        "Until the carrier scans the parcel; an unused label is voided (its cost refunded).",
+        {"reason": "the shopper keeps the items"},
+        {409: WRONG_STATE},
+    ),
+    "documents-get_label": Doc("Download the return label"),
+    "documents-get_packing_slip": Doc("Download the packing slip"),
+    "documents-get_dropoff_qr_png": Doc("Drop-off QR code (PNG)"),
+    "documents-get_dropoff_qr_svg": Doc("Drop-off QR code (SVG)"),
+    "portal-get_portal_link": Doc("The shopper's portal link"),
+    "store_credit-lookup_store_credit": Doc(
+        "Look up a customer's store credit", example={"email": "sam.shopper@example.com"}
+    ),
+    "store_credit-redeem_store_credit": Doc(
+        "Redeem store credit",
+        example={"email": "sam.shopper@example.com", "amount": 1500, "currency": "EUR", "reference": "checkout-8812"},
+        errors={409: "over the balance, or the reference used for another redemption"},
+    ),
+    "settings-get_merchant_settings": Doc("Read the shop's settings"),
+    "settings-put_merchant_settings": Doc(
+        "Replace the shop's settings",
+        example={
+            "display_name": "Fietsenwinkel",
+            "support_email": "help@fietsenwinkel.example",
+            "logo_url": "https://fietsenwinkel.example/logo.png",
+            "brand_color": "#0a7d4f",
+            "locale": "nl",
+            "timezone": "Europe/Amsterdam",
+        },
+    ),
+    "webhooks-get_endpoint": Doc(
+        "Read the webhook endpoint", "Where settlement events go (the secret is never shown again)."
+    ),
+    "webhooks-set_endpoint": Doc("Set the webhook endpoint", example={"url": "https://shop.example/hooks/returnflow"}),
+    "webhooks-list_deliveries": Doc(
+        "List webhook deliveries", "Every attempt to deliver an event to the endpoint, newest first."
+    ),
+    "warehouse-receive": Doc(
+        "Record a dock scan",
+        example={"tracking_code": "EZ1000000001", "notes": "box dented"},
+        errors={409: WRONG_STATE},
+    ),
+    "warehouse-unidentified": Doc("List unidentified parcels"),
+    "warehouse-inspect": Doc(
+        "Inspect a received return",
+        "Grade each item (and say whether it matches the reason); answers each item's disposition and the refund.",
+        {"items": [{"line_id": "L1", "grade": "A", "notes": "as new"}]},
+        {409: "not received yet, or already inspected (`wrong_state`, `already_inspected`)"},
+    ),
+    "ops-review": Doc(
+        "Approve or reject a held return",
+        example={"decision": "approve", "note": "regular customer"},
+        errors={409: WRONG_STATE},
+    ),
+    "ops-attention": Doc("What needs a person"),
+    "ops-resolve": Doc(
+        "Resolve an attention item",
+        example={"note": "refunded by hand"},
+        errors={409: "already resolved (`already_resolved`)"},
+    ),
+    "carrier_webhooks-easypost_event": Doc(
+        "EasyPost event webhook",
+        "EasyPost's tracker events, verified by HMAC (`X-Hmac-Signature`), de-duplicated by event id, "
+        "signalled to the return they concern. Called by EasyPost, not by merchants.",
+        {"id": "evt_0123456789abcdef", "description": "tracker.updated", "result": {"object": "Tracker"}},
+        {401: "a missing or wrong HMAC signature (`bad_signature`)"},
+    ),
+}
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string", "description": "stable, for programs: `not_found`, `wrong_state`, ..."},
+                "message": {"type": "string", "description": "for people"},
+                "details": {
+                    "type": "array",
+                    "description": "422: one entry per invalid field (at most 50)",
+                    "items": {
+                        "type": "object",
+                        "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+                    },
+                },
+                "more_problems": {"type": "integer", "description": "422: how many problems beyond `details`"},
+            },
+            "additionalProperties": True,
+        }
+    },
+}
+ERROR_EXAMPLES = {
+    400: ("malformed_json", "the request body is not valid JSON"),
+    401: ("unauthorized", "send an API key as 'Authorization: Bearer <key>'"),
+    403: ("forbidden", "this endpoint needs a merchant key; yours is warehouse"),
+    404: ("not_found", "return 'ret_0123' not found"),
+    409: ("wrong_state", "the return is completed; it cannot be cancelled now"),
+    413: ("payload_too_large", "the request body is over the limit"),
+    422: ("invalid_request", "items[0].quantity: Input should be greater than 0"),
+}
+
+
+def api_routes(routes: list) -> Iterator[APIRoute]:
+    """Every route of the app, through the routers it includes (FastAPI may wrap an included router)."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        elif hasattr(route, "original_router"):
+            yield from api_routes(route.original_router.routes)
+
+
+def route_scopes(route: APIRoute) -> tuple[str, ...]:
+    """The scopes a route takes (api/deps.py's `require`), () for one that takes no key."""
+    found = [d.call.scopes for d in route.dependant.dependencies if hasattr(d.call, "scopes")]
+    return found[0] if found else ()
+
+
+def _error(status: int, description: str, code: str | None = None) -> dict[str, Any]:
+    default_code, message = ERROR_EXAMPLES.get(status, ("error", "see the message"))
+    return {
+        "description": description,
+        "content": {
+            "application/json": {
+                "schema": {"$ref": "#/components/schemas/Error"},
+                "example": {"error": {"code": code or default_code, "message": message}},
+            }
+        },
+    }
+
+
+def _document(app: FastAPI) -> dict[str, Any]:
+    doc = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes, tags=app.openapi_tags
+    )
+    doc.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    doc["components"]["securitySchemes"] = {
+        SECURITY_SCHEME: {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API key: `Authorization: Bearer rf_live_…`. Its scope (merchant, ops, warehouse, "
+            "read) decides which operations it may call; another merchant's data answers 404.",
+        }
+    }
+    scopes = {
+        (method.lower(), route.path): route_scopes(route)
+        for route in api_routes(app.routes)
+        if route.include_in_schema
+        for method in route.methods
+    }
+    for path, operations in doc.get("paths", {}).items():
+        for method, op in operations.items():
+            _describe(path, op, scopes.get((method, path), ()))
+    doc["components"]["schemas"].pop("HTTPValidationError", None)
+    doc["components"]["schemas"].pop("ValidationError", None)
+    return doc
+
+
+def _describe(path: str, op: dict[str, Any], scopes: tuple[str, ...]) -> None:
+    info = DOCS.get(op.get("operationId", ""))
+    if info is not None:
+        op["summary"] = info.summary
+        if not op.get("description") and info.description:
+            op["description"] = info.description
+    if scopes:
+        op["security"] = [{SECURITY_SCHEME: []}]
+        op["description"] = (op.get("description", "") + f"\n\nKey scopes: {', '.join(scopes)}.").strip()
+    responses = op.setdefault("responses", {})
+    wanted: dict[int, str] = {}
+    if scopes:
+        wanted[401] = "no key, or an unknown, revoked or expired one"
+        wanted[403] = f"a key of another scope (this operation takes: {', '.join(scopes)})"
+    if any(p["in"] == "path" for p in op.get("parameters", [])):
+        wanted[404] = "nothing by this id for this merchant (another merchant's resources answer the same)"
+    body = "requestBody" in op
+    if body:
+        wanted[400] = "the body is not valid JSON (`malformed_json`)"
+        wanted[413] = "the body is over the size limit (`payload_too_large`)"
+    if body or op.get("parameters"):
+        wanted[422] = "a field is invalid: `error.details` names each (`invalid_request`)"
+    if info is not None:
+        wanted.update(info.errors)
+        if body and info.example is not None:
+            for content in op["requestBody"].get("content", {}).values():
+                content["example"] = copy.deepcopy(info.example)
+    for status, description in sorted(wanted.items()):
+        known = responses.get(str(status), {}).get("description")
+        responses[str(status)] = _error(status, known if known and known != "Validation Error" else description)
+    op["responses"] = dict(sorted(responses.items()))
+
+
+def install(app: FastAPI) -> None:
+    """The document above as the app's `/openapi.json`, and `/docs` and `/redoc` from the app's own assets.
+    The app is made with `docs_url=None, redoc_url=None` (FastAPI's own pages load from a CDN)."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = _document(app)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    app.mount(ASSETS_URL, StaticFiles(directory=ASSETS_DIR), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_swagger_ui_html(
+            openapi_url=f"{root}{app.openapi_url}",
+            title=f"{app.title} - API",
+            oauth2_redirect_url=f"{root}/docs/oauth2-redirect",
+            swagger_js_url=f"{root}{ASSETS_URL}/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}{ASSETS_URL}/swagger-ui.css",
+            swagger_favicon_url=f"{root}{ASSETS_URL}/favicon.png",
+            swagger_ui_parameters={"persistAuthorization": True},
+        )
+
+    @app.get("/docs/oauth2-redirect", include_in_schema=False)
+    async def swagger_ui_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_redoc_html(
+            openapi_url=f"{root}{app.openapi_url}",
+            title=f"{app.title} - API reference",
+            redoc_js_url=f"{root}{ASSETS_URL}/redoc.standalone.js",
+            redoc_favicon_url=f"{root}{ASSETS_URL}/favicon.png",
+            with_google_fonts=False,
+        )
