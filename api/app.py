@@ -11,6 +11,7 @@ from api import errors, log_redaction, openapi
 from api.body_limit import BodyLimit
 from api.deps import Db, Temporal
 from api.routers import (
+    admin,
     catalog,
     disposition,
     documents,
@@ -18,6 +19,7 @@ from api.routers import (
     health,
     inventory,
     label_rules,
+    merchant_settings,
     merchant_webhooks,
     ops,
     orders,
@@ -77,10 +79,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         documents.router,
         portal.router,
         store_credit.router,
+        merchant_settings.router,
         merchant_webhooks.router,
         warehouse.router,
         ops.router,
         webhooks.router,
+        admin.router,
         portal.pages,
     )
     for router in routers:

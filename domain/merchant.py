@@ -19,6 +19,7 @@ from domain.validation import CountryCode, CurrencyCode, Documented, Email, prob
 Locale = Literal["nl", "en", "de", "fr"]
 SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"  # lower case, digits and inner hyphens; fits a URL
 BRAND_COLOR_PATTERN = r"^#[0-9a-fA-F]{6}$"
+TIMEZONE_PATTERN = r"^[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*$"  # the shape of an IANA name; the zone must also exist
 DEFAULT_LOCALE: Locale = "en"
 DEFAULT_TIMEZONE = "UTC"
 API_KEY_SCOPES = ("merchant", "warehouse", "ops", "read")
@@ -58,7 +59,7 @@ def distinct_reasons(value: list[ReturnReason]) -> list[ReturnReason]:
     return value
 
 
-TimeZone = Annotated[str, Field(max_length=64), AfterValidator(iana_timezone)]
+TimeZone = Annotated[str, Field(max_length=64), AfterValidator(iana_timezone), Documented(TIMEZONE_PATTERN)]
 Slug = Annotated[str, Field(max_length=64), AfterValidator(slug), Documented(SLUG_PATTERN)]
 BrandColor = Annotated[str, AfterValidator(brand_color), Documented(BRAND_COLOR_PATTERN, 7)]
 # https only: the logo is shown on the shopper's page and in emails, which must not load mixed content.
