@@ -1,4 +1,5 @@
-"""`returnflow` command line: `python -m cli run` starts the embedded stack (what `make run` does)."""
+"""`returnflow` command line: `returnflow run` (or `python -m cli run`) starts the embedded stack (what `make run`
+does); `returnflow merchants ...` and `returnflow keys ...` put merchants on (cli/onboarding.py)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.onboarding import keys_app, merchants_app
 from cli.stack import Stack
 from cli.supervisor import Supervisor
 from settings import get_settings
 
 app = typer.Typer(help="Returnflow: returns management on Temporal.", no_args_is_help=True)
+app.add_typer(merchants_app, name="merchants")
+app.add_typer(keys_app, name="keys")
 console = Console()
 TICK_SECONDS = 0.2  # how often dead children are looked for
 
