@@ -6,6 +6,7 @@ import hashlib
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import sqlalchemy as sa
 import stripe
 from sqlalchemy.engine import Engine
 
@@ -68,6 +69,31 @@ def create_payment(
         }
     )
     return pi.id
+
+
+def merchant_row(engine: Engine) -> str:
+    """A bare merchant written with the columns of the first schema only, for migration tests that start from an
+    old revision (the ORM's Merchant has the newest columns); returns its id."""
+    merchant_id = f"m_{uuid.uuid4().hex[:10]}"
+    merchants = sa.table(
+        "merchants",
+        *(sa.column(c) for c in ("id", "name", "return_window_days", "label_expiry_days", "warehouse_id")),
+        sa.column("warehouse_address", sa.JSON),
+        sa.column("created_at", sa.DateTime(timezone=True)),
+    )
+    with engine.begin() as conn:
+        conn.execute(
+            merchants.insert().values(
+                id=merchant_id,
+                name=f"Shop {merchant_id}",
+                return_window_days=30,
+                label_expiry_days=30,
+                warehouse_id="wh_demo_nl",
+                warehouse_address={},
+                created_at=datetime.now(UTC),
+            )
+        )
+    return merchant_id
 
 
 def new_merchant(engine: Engine, **kw) -> tuple[str, str, str]:

@@ -25,7 +25,7 @@ from domain.requests import RequestedItem
 from domain.returns import Resolution, ReturnReason
 from domain.status import ReturnStatus
 from tests.conftest import POSTGRES_URL
-from tests.factories import new_merchant
+from tests.factories import merchant_row, new_merchant
 from workflows.messages import ItemView, ReturnProjection, ReturnView
 
 T0 = datetime(2026, 11, 1, 9, 30, tzinfo=UTC)
@@ -205,7 +205,7 @@ def url_at_0008(request, tmp_path):
 def test_the_migration_backfills_units_of_open_and_completed_returns(url_at_0008):
     engine = make_engine(url_at_0008)
     try:
-        merchant_id, _, _ = new_merchant(engine)
+        merchant_id = merchant_row(engine)  # the schema is 0008's
         returns = [  # (id, status, items): r3's and r4's units are free; r5 is the old race's second return
             ("r1", "label_created", [("L1", 1)]),
             ("r2", "completed", [("L1", 1), ("L2", 1)]),
