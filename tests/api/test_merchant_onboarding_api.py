@@ -15,6 +15,7 @@ from db.session import make_engine, session_scope
 from db.tables import ApiKey
 from db.types import utcnow
 from tests.api.alone import api_alone
+from tests.factories import LINES, insert_order
 
 ADMIN_KEY = "admin-key-for-the-tests-0123456789"
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
@@ -124,3 +125,17 @@ def test_an_expired_key_answers_401(client, database_url):
     bad = client.post("/v1/admin/merchants/fiets/keys", json={"scope": "root", "expires_in_days": 0}, headers=ADMIN)
     assert bad.status_code == 422
     assert {d["field"] for d in bad.json()["error"]["details"]} == {"scope", "expires_in_days"}
+
+
+def test_a_new_merchant_quotes_returns_on_the_example_policy_with_its_first_key(client, database_url):
+    made = client.post("/v1/admin/merchants", json=FIETS, headers=ADMIN).json()
+    engine = make_engine(database_url)
+    order = insert_order(engine, made["merchant_id"], None, lines=LINES)
+    engine.dispose()
+    body = {"order_id": order.id, "items": [{"line_id": "L1", "quantity": 1, "reason": "too_small"}]}
+    r = client.post(
+        "/v1/returns/quote", json={**body, "resolution": "refund"}, headers=bearer(made["keys"]["merchant"])
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["eligible"] is True
+    assert client.get("/v1/facilities", headers=bearer(made["keys"]["ops"])).json()["facilities"]
