@@ -47,6 +47,7 @@ RETURN_BODY = {
     "items": [{"line_id": "L1", "quantity": 1, "reason": "too_small", "comment": "tight at the shoulders"}],
 }
 POLICY = {
+    "currency": "USD",  # of the flat amounts (review.order_value_above) outside the markets listed
     "markets": [{"code": "US", "window_days": 30, "currency": "USD"}],
     "rules": [
         {
