@@ -54,21 +54,38 @@ def _refused(error: ValidationError) -> typer.Exit:
     return _fail(problems, 2)
 
 
+def _where(url: str) -> str:
+    """The database URL without its password (it is printed)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "RETURNFLOW_DATABASE_URL"  # unparseable: do not echo it, it may hold a password
+
+
 @contextmanager
 def _database() -> Iterator[tuple[Settings, Any]]:
-    settings = Settings()
-    engine = make_engine(settings.database_url)
     try:
+        settings = Settings()
+    except ValidationError as error:
+        problems = "; ".join(
+            (f"RETURNFLOW_{'_'.join(map(str, e['loc'])).upper()}: " if e["loc"] else "")
+            + e["msg"].removeprefix("Value error, ")
+            for e in error.errors()
+        )
+        raise _fail(f"the settings are not valid: {problems}", 2) from None
+    engine = None
+    try:
+        engine = make_engine(settings.database_url)
         yield settings, engine
     except SQLAlchemyError as error:
-        where = make_url(settings.database_url).render_as_string(hide_password=True)
         raise _fail(
-            f"the database at {where} did not answer as expected ({type(error).__name__}); is it running, and "
-            "migrated (`make run`, or `python -m db.migrate`)?",
+            f"the database at {_where(settings.database_url)} did not answer as expected ({type(error).__name__});"
+            " is it running, and migrated (`make run`, or `python -m db.migrate`)?",
             1,
         ) from None
     finally:
-        engine.dispose()
+        if engine is not None:
+            engine.dispose()
 
 
 def _run(fn: Callable[[Session, Settings], T]) -> T:

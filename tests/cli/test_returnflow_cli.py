@@ -118,3 +118,19 @@ def test_the_console_script_is_installed(sqlite_url):
     done = subprocess.run([str(RETURNFLOW), *FIETS, "--json"], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert all(k.startswith("rf_live_") for k in json.loads(done.stdout)["keys"].values())
+
+
+@pytest.mark.parametrize(
+    ("env", "code", "says"),
+    [
+        ({"RETURNFLOW_DATABASE_URL": "postgresql://u:hunter2pw@127.0.0.1:1/x"}, 1, "u:***@127.0.0.1:1/x"),
+        ({"RETURNFLOW_DATABASE_URL": "nonsense://"}, 1, "did not answer"),
+        ({"RETURNFLOW_ADMIN_KEY": "short"}, 2, "RETURNFLOW_ADMIN_KEY must be at least 24 characters"),
+        ({"RETURNFLOW_TEST_MODE": "maybe"}, 2, "RETURNFLOW_TEST_MODE"),
+    ],
+)
+def test_bad_settings_or_an_unreachable_database_are_a_message_without_secrets(tmp_path, env, code, says):
+    env = {"RETURNFLOW_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", **env}
+    result = CliRunner().invoke(app, ["merchants", "list"], env=env)
+    assert result.exit_code == code and says in result.stderr, result.output
+    assert "Traceback" not in result.output and "hunter2pw" not in result.output
