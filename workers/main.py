@@ -67,6 +67,11 @@ def build_workers(client: Client, settings: Settings, engine: Engine, executor: 
     )
     # A call to the outside failing again and again is on the return's timeline within minutes.
     watch = [SideEffectWatch(client, engine, after_attempts=settings.side_effect_alert_attempts)]
+    # The two workers share the executor's threads; each takes at most its share of tasks, so an accepted
+    # activity always has a thread at once (one waiting in the pool would burn its start-to-close timeout),
+    # and slow carrier calls can never starve the returns queue's database steps and payments.
+    threads = executor._max_workers
+    carrier_slots = max(1, threads // 3)
     return [
         Worker(
             client,
@@ -88,6 +93,7 @@ def build_workers(client: Client, settings: Settings, engine: Engine, executor: 
                 mail.send_label_email,
             ],
             activity_executor=executor,
+            max_concurrent_activities=threads - carrier_slots,
             interceptors=watch,
         ),
         Worker(
@@ -104,6 +110,7 @@ def build_workers(client: Client, settings: Settings, engine: Engine, executor: 
                 carrier.pickup_status,
             ],
             activity_executor=executor,
+            max_concurrent_activities=carrier_slots,
             max_task_queue_activities_per_second=settings.carrier_requests_per_second,
             interceptors=watch,
         ),
