@@ -69,7 +69,8 @@ PICKUP_WORDS = {
 @dataclass(frozen=True)
 class Facts:
     row: ReturnRecord
-    merchant_name: str
+    merchant_name: str  # the display name the merchant set (GET/PUT /v1/merchant), else its name
+    support_email: str | None
     first_name: str
     titles: dict[str, str]  # order line id -> item title
     timeline: list[TimelineRecord]
@@ -85,7 +86,8 @@ def load(session: Session, merchant_id: str, return_id: str) -> Facts | None:
     name = str(customer.get("name") or "").split()
     return Facts(
         row=row,
-        merchant_name=merchant.name if merchant else merchant_id,
+        merchant_name=(merchant.display_name or merchant.name) if merchant else merchant_id,
+        support_email=merchant.support_email if merchant else None,
         first_name=name[0] if name else "",
         titles={str(line.get("id")): str(line.get("title") or "") for line in (order.lines if order else None) or []},
         timeline=timeline(session, return_id),
@@ -106,6 +108,7 @@ def view(facts: Facts, base: str) -> dict[str, Any]:
     kept = any(e.event == "keep_item" for e in facts.timeline)
     return {
         "merchant_name": merchant,
+        "support_email": facts.support_email,
         "first_name": facts.first_name,
         "return_id": row.id,
         "order_id": row.order_id,

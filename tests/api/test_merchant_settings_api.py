@@ -8,10 +8,14 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from api.portal_links import portal_token
 from db.seed import ensure_key, seed_merchant
 from db.session import make_engine, session_scope
+from db.tables import ReturnRecord
+from db.types import utcnow
 from domain.returns import ReturnReason
 from tests.api.alone import api_alone
+from tests.factories import insert_order
 
 KEYS = {scope: f"rf_test_settings_{scope}_00000000000000" for scope in ("merchant", "warehouse", "ops", "read")}
 H = {scope: {"Authorization": f"Bearer {key}"} for scope, key in KEYS.items()}
@@ -101,3 +105,33 @@ def test_a_bad_value_is_a_422_naming_the_field(client, field, value):
     fields = {d["field"].split("[")[0] for d in r.json()["error"]["details"]}
     assert fields == {field}, r.json()
     assert client.get("/v1/merchant", headers=H["merchant"]).json()["locale"] == "en"  # nothing saved
+
+
+def test_the_shopper_portal_shows_the_display_name_and_the_support_address(sqlite_url):
+    engine = make_engine(sqlite_url)
+    seed_merchant(
+        engine, merchant_id="fiets", name="Fiets", merchant_key=KEYS["merchant"], warehouse_key=KEYS["warehouse"]
+    )
+    order = insert_order(engine, "fiets", None)
+    with session_scope(engine) as session:
+        session.add(
+            ReturnRecord(
+                id="ret_portal",
+                merchant_id="fiets",
+                order_id=order.id,
+                status="requested",
+                resolution="refund",
+                items=[{"line_id": "L1", "sku": "TEE-BLK-M", "quantity": 1, "reason": "too_small"}],
+                request_fingerprint="f",
+                created_at=utcnow(),
+                updated_at=utcnow(),
+            )
+        )
+    engine.dispose()
+    page = f"/portal/{portal_token('ret_portal', 'fiets', 'settings-test-secret')}"
+    with TestClient(api_alone(sqlite_url, portal_secret="settings-test-secret")) as client:
+        assert "Contact Fiets and mention" in client.get(page).text
+        client.put("/v1/merchant", json=GOOD, headers=H["merchant"])
+        text = client.get(page).text
+    assert "Fietsenwinkel Amsterdam" in text
+    assert 'Contact Fietsenwinkel Amsterdam at <a href="mailto:help@fiets.example">help@fiets.example</a>' in text
