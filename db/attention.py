@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
+from db.pages import after_row
 from db.session import session_scope
 from db.tables import AttentionItem, ReturnRecord, TimelineRecord
 from db.types import utcnow
@@ -83,11 +84,14 @@ class AlreadyResolved(Exception):
         self.resolved_at = resolved_at
 
 
-def open_attention(session, merchant_id: str, kind: str | None, limit: int) -> list[AttentionItem]:
-    """What still needs a person, newest first."""
+def open_attention(
+    session, merchant_id: str, kind: str | None, limit: int, after: tuple[datetime, str] | None = None
+) -> list[AttentionItem]:
+    """What still needs a person, newest first; after `after`, the (created_at, id) of the last one a page showed."""
     q = select(AttentionItem).where(AttentionItem.merchant_id == merchant_id, AttentionItem.resolved_at.is_(None))
     if kind:
         q = q.where(AttentionItem.kind == kind)
+    q = after_row(q, col(AttentionItem.created_at), col(AttentionItem.id), after, newest_first=True)
     return list(
         session.exec(q.order_by(col(AttentionItem.created_at).desc(), col(AttentionItem.id).desc()).limit(limit)).all()
     )

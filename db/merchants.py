@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from db.pages import after_row
 from db.tables import ApiKey, Merchant, WebhookDelivery
 
 # How stale a key's last_used_at may get: one write a minute per key at most, not one per request.
@@ -80,9 +81,13 @@ def new_webhook_endpoint(session: Session, merchant_id: str, url: str) -> Mercha
     return merchant
 
 
-def webhook_deliveries(session: Session, merchant_id: str, event_id: str | None, limit: int) -> list[WebhookDelivery]:
-    """Every attempt to deliver the merchant's settlement events, newest first."""
+def webhook_deliveries(
+    session: Session, merchant_id: str, event_id: str | None, limit: int, after: tuple[datetime, str] | None = None
+) -> list[WebhookDelivery]:
+    """Every attempt to deliver the merchant's settlement events, newest first (after `after`: a page's last)."""
     q = select(WebhookDelivery).where(WebhookDelivery.merchant_id == merchant_id)
     if event_id:
         q = q.where(WebhookDelivery.event_id == event_id)
-    return list(session.exec(q.order_by(col(WebhookDelivery.attempted_at).desc()).limit(limit)).all())
+    q = after_row(q, col(WebhookDelivery.attempted_at), col(WebhookDelivery.id), after, newest_first=True)
+    q = q.order_by(col(WebhookDelivery.attempted_at).desc(), col(WebhookDelivery.id).desc())
+    return list(session.exec(q.limit(limit)).all())

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session, col, select
 
+from db.pages import after_row
 from db.registry import load_registry
 from db.returns import find_return_by_tracking, get_return
 from db.tables import AttentionItem, Merchant, ReturnRecord, UnidentifiedParcel
@@ -79,12 +80,11 @@ def record_unidentified(
     return parcel
 
 
-def unidentified_parcels(session: Session, merchant_id: str, limit: int) -> list[UnidentifiedParcel]:
-    """Newest first."""
-    q = (
-        select(UnidentifiedParcel)
-        .where(UnidentifiedParcel.merchant_id == merchant_id)
-        .order_by(col(UnidentifiedParcel.received_at).desc())
-        .limit(limit)
-    )
+def unidentified_parcels(
+    session: Session, merchant_id: str, limit: int, after: tuple[datetime, str] | None = None
+) -> list[UnidentifiedParcel]:
+    """Newest first; after `after`, the (received_at, id) of the last one a page showed."""
+    q = select(UnidentifiedParcel).where(UnidentifiedParcel.merchant_id == merchant_id)
+    q = after_row(q, col(UnidentifiedParcel.received_at), col(UnidentifiedParcel.id), after, newest_first=True)
+    q = q.order_by(col(UnidentifiedParcel.received_at).desc(), col(UnidentifiedParcel.id).desc()).limit(limit)
     return list(session.exec(q).all())

@@ -7,19 +7,26 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from db.pages import after_row
 from db.tables import WorkOrder
 
 
 def work_orders(
-    session: Session, merchant_id: str, status: str | None, facility_id: str | None, limit: int
+    session: Session,
+    merchant_id: str,
+    status: str | None,
+    facility_id: str | None,
+    limit: int,
+    after: tuple[datetime, str] | None = None,
 ) -> list[WorkOrder]:
-    """Oldest first."""
+    """Oldest first; after `after`, the (created_at, id) of the last one a page showed."""
     q = select(WorkOrder).where(WorkOrder.merchant_id == merchant_id)
     if status:
         q = q.where(WorkOrder.status == status)
     if facility_id:
         q = q.where(WorkOrder.facility_id == facility_id)
-    return list(session.exec(q.order_by(col(WorkOrder.created_at)).limit(limit)).all())
+    q = after_row(q, col(WorkOrder.created_at), col(WorkOrder.id), after, newest_first=False)
+    return list(session.exec(q.order_by(col(WorkOrder.created_at), col(WorkOrder.id)).limit(limit)).all())
 
 
 def complete_work_order(

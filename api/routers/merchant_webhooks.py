@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import DbDep, Owner, Reader
+from api.pages import CursorQuery, decode_cursor, page
 from api.schemas.merchant_webhooks import (
     Deliveries,
     DeliveryOut,
@@ -37,6 +38,10 @@ async def list_deliveries(
     db: DbDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     event_id: Annotated[str | None, Query(max_length=128)] = None,
+    cursor: CursorQuery = None,
 ) -> Deliveries:
-    rows = await db.run(webhook_deliveries, principal.merchant_id, event_id, limit)
-    return Deliveries(data=[DeliveryOut.model_validate(r, from_attributes=True) for r in rows])
+    rows = await db.run(webhook_deliveries, principal.merchant_id, event_id, limit + 1, decode_cursor(cursor))
+    shown, next_cursor = page(rows, limit, lambda r: (r.attempted_at, r.id))
+    return Deliveries(
+        data=[DeliveryOut.model_validate(r, from_attributes=True) for r in shown], next_cursor=next_cursor
+    )

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query
 
 from api.deps import DbDep, Reader, Reviewer
 from api.errors import ApiError
+from api.pages import CursorQuery, Page, decode_cursor, page
 from api.returns_gateway import ReturnsGatewayDep
 from api.schemas.common import ReturnPathId
 from api.schemas.ops import AttentionOut, ResolveIn
@@ -32,18 +33,22 @@ async def review(
     return ReturnOut.from_view(view)
 
 
-@router.get("/v1/attention", response_model=list[AttentionOut])
+@router.get("/v1/attention", response_model=Page[AttentionOut])
 async def attention(
     principal: Reader,
     db: DbDep,
     kind: str | None = Query(None, max_length=32),
     limit: int = Query(100, ge=1, le=500),
-) -> list[AttentionOut]:
+    cursor: CursorQuery = None,
+) -> Page[AttentionOut]:
     """What needs a person, newest first: held items, overdue inspections and transfers, inspection
     findings, unconfirmed refunds, shoppers who owe money, unidentified parcels."""
 
-    rows = await db.run(open_attention, principal.merchant_id, kind, limit)
-    return [AttentionOut.model_validate(r, from_attributes=True) for r in rows]
+    rows = await db.run(open_attention, principal.merchant_id, kind, limit + 1, decode_cursor(cursor))
+    shown, next_cursor = page(rows, limit, lambda r: (r.created_at, r.id))
+    return Page[AttentionOut](
+        data=[AttentionOut.model_validate(r, from_attributes=True) for r in shown], next_cursor=next_cursor
+    )
 
 
 @router.post("/v1/attention/{attention_id}/resolve", response_model=AttentionOut)

@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from api.deps import DbDep, FloorReader, Receiver
 from api.errors import ApiError
+from api.pages import CursorQuery, Page, decode_cursor, page
 from api.returns_gateway import ReturnsGatewayDep
 from api.schemas.common import MoneyOut, ReturnPathId
 from api.schemas.returns import ReturnOut
@@ -95,12 +96,14 @@ async def receive(
     return ReturnOut.of(row)
 
 
-@router.get("/v1/warehouse/unidentified", response_model=list[UnidentifiedOut])
+@router.get("/v1/warehouse/unidentified", response_model=Page[UnidentifiedOut])
 async def unidentified(
-    principal: FloorReader, db: DbDep, limit: int = Query(100, ge=1, le=500)
-) -> list[UnidentifiedOut]:
+    principal: FloorReader, db: DbDep, limit: int = Query(100, ge=1, le=500), cursor: CursorQuery = None
+) -> Page[UnidentifiedOut]:
     """Parcels scanned at a dock that matched no return, newest first."""
-    return [
+    rows = await db.run(unidentified_parcels, principal.merchant_id, limit + 1, decode_cursor(cursor))
+    shown, next_cursor = page(rows, limit, lambda p: (p.received_at, p.id))
+    data = [
         UnidentifiedOut(
             parcel_id=p.id,
             tracking_code=p.tracking_code,
@@ -110,8 +113,9 @@ async def unidentified(
             notes=p.notes,
             received_at=p.received_at,
         )
-        for p in await db.run(unidentified_parcels, principal.merchant_id, limit)
+        for p in shown
     ]
+    return Page[UnidentifiedOut](data=data, next_cursor=next_cursor)
 
 
 @router.post("/v1/returns/{return_id}/inspection", response_model=InspectionOut)

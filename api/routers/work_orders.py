@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 
 from api.deps import DbDep, FloorReader, Handler
 from api.errors import ApiError
+from api.pages import CursorQuery, Page, decode_cursor, page
 from api.returns_gateway import ReturnsGatewayDep
 from api.schemas.common import PathId
 from api.schemas.work_orders import WorkOrderCompleteIn, WorkOrderOut
@@ -19,15 +20,19 @@ from workflows.messages import WorkOrderDone
 router = APIRouter(prefix="/v1/work-orders", tags=["warehouse: work orders"])
 
 
-@router.get("", response_model=list[WorkOrderOut])
+@router.get("", response_model=Page[WorkOrderOut])
 async def list_work_orders(
     principal: FloorReader,
     db: DbDep,
     status: Literal["open", "completed"] | None = None,
     facility_id: str | None = Query(None, max_length=MAX_ID_LENGTH, pattern=ID_PATTERN),
     limit: int = Query(100, ge=1, le=500),
-) -> list[WorkOrderOut]:
-    return [WorkOrderOut.of(r) for r in await db.run(work_orders, principal.merchant_id, status, facility_id, limit)]
+    cursor: CursorQuery = None,
+) -> Page[WorkOrderOut]:
+    after = decode_cursor(cursor)
+    rows = await db.run(work_orders, principal.merchant_id, status, facility_id, limit + 1, after)
+    shown, next_cursor = page(rows, limit, lambda r: (r.created_at, r.id))
+    return Page[WorkOrderOut](data=[WorkOrderOut.of(r) for r in shown], next_cursor=next_cursor)
 
 
 @router.post("/{work_order_id}/complete", response_model=WorkOrderOut)

@@ -37,3 +37,4 @@ class DeliveryOut(BaseModel):
 
 class Deliveries(BaseModel):
     data: list[DeliveryOut]
+    next_cursor: str | None = Field(None, description="pass as `cursor` for the next page; null on the last")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from domain.policy import ReturnPolicy
 
@@ -22,3 +22,4 @@ class PolicyVersionOut(BaseModel):
 
 class PolicyVersions(BaseModel):
     data: list[PolicyVersionOut]
+    next_cursor: str | None = Field(None, description="always null: every version is on the one page")

@@ -73,7 +73,7 @@ def test_return_to_sender_goes_to_ops(running: Running):
     deliver(run, tracker_event(ret, "return_to_sender"))
     ops = {"Authorization": f"Bearer {run.settings.demo_ops_key.get_secret_value()}"}
     flags = poll(
-        lambda: [a for a in run.api.get("/v1/attention", headers=ops).json() if a["return_id"] == ret["id"]],
+        lambda: [a for a in run.api.get("/v1/attention", headers=ops).json()["data"] if a["return_id"] == ret["id"]],
         bool,
         60,
         "ops told",

@@ -204,7 +204,7 @@ def test_refurbishment_is_a_work_order_completed_once(running: Running, shop):
         "arrival",
     )
     orders = poll(
-        lambda: run.api.get("/v1/work-orders", params={"status": "open"}, headers=shop["warehouse"]).json(),
+        lambda: run.api.get("/v1/work-orders", params={"status": "open"}, headers=shop["warehouse"]).json()["data"],
         bool,
         60,
         "a work order",
@@ -243,10 +243,11 @@ def test_unidentified_parcels_and_held_items_are_listed_for_ops(running: Running
     )
     assert r.status_code == 202 and r.json()["status"] == "unidentified", r.text
     parcel = r.json()["parcel_id"]
-    listed = run.api.get("/v1/warehouse/unidentified", headers=shop["warehouse"]).json()
+    listed = run.api.get("/v1/warehouse/unidentified", headers=shop["warehouse"]).json()["data"]
     assert [p["parcel_id"] for p in listed] == [parcel] and listed[0]["tracking_code"] == "1Z-NOBODY-KNOWS"
-    assert run.api.get("/v1/warehouse/unidentified", headers=run.warehouse()).json() == [] or all(
-        p["parcel_id"] != parcel for p in run.api.get("/v1/warehouse/unidentified", headers=run.warehouse()).json()
+    assert all(
+        p["parcel_id"] != parcel
+        for p in run.api.get("/v1/warehouse/unidentified", headers=run.warehouse()).json()["data"]
     )
 
     # Only warehouses: nothing can recycle the grade D shoes, so they are held, never failed.
@@ -273,7 +274,7 @@ def test_unidentified_parcels_and_held_items_are_listed_for_ops(running: Running
     assert held["refund"]["status"] == "succeeded"
 
     attention = poll(
-        lambda: run.api.get("/v1/attention", headers=shop["ops"]).json(),
+        lambda: run.api.get("/v1/attention", headers=shop["ops"]).json()["data"],
         lambda a: {x["kind"] for x in a} >= {"unidentified_parcel", "item_held"},
         30,
         "attention",
@@ -286,7 +287,7 @@ def test_unidentified_parcels_and_held_items_are_listed_for_ops(running: Running
     )
     assert r.status_code == 200
     error(run.api.post(f"/v1/attention/{item['id']}/resolve", json={}, headers=shop["ops"]), 409, "already_resolved")
-    assert item["id"] not in [a["id"] for a in run.api.get("/v1/attention", headers=shop["ops"]).json()]
+    assert item["id"] not in [a["id"] for a in run.api.get("/v1/attention", headers=shop["ops"]).json()["data"]]
 
 
 def test_bad_warehouse_input_is_a_4xx_naming_the_field(running: Running, shop):
