@@ -345,3 +345,23 @@ def test_a_reads_its_own_in_the_lists(running: Running, shops):
             if r.status_code != 403:
                 ok(r)
                 assert str(a.ids[key]) in r.text, (path, scope, r.text[:300])
+
+
+def test_ops_and_read_keys_read_their_own_merchants_return_timeline_order_and_trail(running: Running, shops):
+    a, _ = shops
+    ret = a.ids["return_id"]
+    for scope in ("merchant", "ops", "read"):
+        for path in (
+            f"/v1/returns/{ret}",
+            f"/v1/returns/{ret}/timeline",
+            f"/v1/returns/{ret}/tracking",
+            f"/v1/orders/{a.ids['order_id']}",
+            f"/v1/items/{ret}/L1/trail",
+        ):
+            r = running.api.get(path, headers=a.keys[scope])
+            assert r.status_code == 200, (scope, path, r.text)
+    r = running.api.get(f"/v1/returns/{ret}", headers=a.keys["warehouse"])
+    assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
+    for scope in ("ops", "read", "warehouse"):  # only the merchant cancels
+        r = running.api.post(f"/v1/returns/{ret}/cancel", json={}, headers=a.keys[scope])
+        assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden", (scope, r.text)
