@@ -15,7 +15,7 @@ class ReturnRecord(SQLModel, table=True):
     __tablename__ = "returns"
     __table_args__ = (
         Index("ix_returns_merchant_status_created", "merchant_id", "status", "created_at"),
-        Index("ix_returns_merchant_created", "merchant_id", "created_at"),
+        Index("ix_returns_merchant_created_id", "merchant_id", "created_at", "id"),  # the list's order, whole
         Index("ix_returns_merchant_order_created", "merchant_id", "order_id", "created_at"),
     )
 

@@ -8,6 +8,7 @@ Create Date: 2026-12-04 21:50:00
   indexed by (merchant, sku, created) and (merchant, reason, created); backfilled from the
   returns' items.
 - `returns (merchant_id, order_id, created_at)`: a merchant's returns of one order.
+- `returns (merchant_id, created_at, id)`: the list's whole order (replaces `(merchant_id, created_at)`).
 - `attention_items (merchant_id, return_id) WHERE resolved_at IS NULL`: a return's open items.
 - `orders (merchant_id, lower(customer's email))`: an expression index, the query in db/returns.py
   writes the same expression out literally so both databases match it.
@@ -45,6 +46,9 @@ def upgrade() -> None:
     op.create_index("ix_return_lines_merchant_sku_created", "return_lines", ["merchant_id", "sku", "created_at"])
     op.create_index("ix_return_lines_merchant_reason_created", "return_lines", ["merchant_id", "reason", "created_at"])
     op.create_index("ix_returns_merchant_order_created", "returns", ["merchant_id", "order_id", "created_at"])
+    # The list's whole order (created_at, id): replaces (merchant_id, created_at), its prefix.
+    op.create_index("ix_returns_merchant_created_id", "returns", ["merchant_id", "created_at", "id"])
+    op.drop_index("ix_returns_merchant_created", table_name="returns")
     op.create_index(
         "ix_attention_open_return",
         "attention_items",
@@ -92,6 +96,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_orders_merchant_email", table_name="orders")
     op.drop_index("ix_attention_open_return", table_name="attention_items")
+    op.create_index("ix_returns_merchant_created", "returns", ["merchant_id", "created_at"])
+    op.drop_index("ix_returns_merchant_created_id", table_name="returns")
     op.drop_index("ix_returns_merchant_order_created", table_name="returns")
     op.drop_index("ix_return_lines_merchant_reason_created", table_name="return_lines")
     op.drop_index("ix_return_lines_merchant_sku_created", table_name="return_lines")
