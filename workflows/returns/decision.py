@@ -7,8 +7,9 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.status import ReturnStatus as S
-    from workflows.messages import TimelineEvent
+    from workflows.messages import AttentionKind, TimelineEvent
     from workflows.returns.journal import Journal
+    from workflows.returns.patches import Patch
     from workflows.returns.state import Ending, ReturnState
 
 
@@ -28,8 +29,12 @@ async def decide(state: ReturnState, journal: Journal) -> Ending | None:
     if not quote.needs_review:
         return None
     journal.move(S.PENDING_REVIEW, TimelineEvent.REVIEW, "held for manual review: " + "; ".join(quote.review_reasons))
+    if held := workflow.patched(Patch.REVIEW_ATTENTION):  # GET /v1/attention and NeedsAttention show it waits
+        journal.flag(AttentionKind.PENDING_REVIEW, "waiting for a person's review: " + "; ".join(quote.review_reasons))
     state.answered = True
     await journal.wait(lambda: state.review is not None or state.cancel is not None)
+    if held:  # reviewed or cancelled: the item is closed by the projection once the status moves on
+        journal.unflag(AttentionKind.PENDING_REVIEW)
     if state.cancel is not None:
         return Ending(S.CANCELLED, TimelineEvent.CANCEL, state.cancel.reason)
     review = state.review

@@ -96,6 +96,12 @@ class Journal:
             )
         self.note(TimelineEvent.ATTENTION, reason)
 
+    def unflag(self, kind: AttentionKind) -> None:
+        """What `kind` asked a person for is done (the database closes its item): NeedsAttention goes back to
+        false unless something else was flagged. (Callers guard it with the patch that added their flag.)"""
+        if self._attention_keys <= {attention_key(self._state.inp.return_id, kind, "")}:
+            workflow.upsert_search_attributes([sa.NEEDS_ATTENTION.value_set(False)])
+
     def side_effect(self, trouble: SideEffectTrouble) -> bool:
         """A call kept failing (flagged once) or recovered (noted once); True if there is news to write."""
         troubles = self._state.troubles

@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.email import EmailActivities, LabelEmail
     from domain.parcels import plan_parcels
     from domain.status import ReturnStatus as S
+    from workflows import search_attributes as sa
     from workflows.activity_options import CARRIER, EMAIL, VOID_FOLLOW_UP
     from workflows.messages import AttentionKind, Label, PickupStatus, TimelineEvent, VoidStatus
     from workflows.returns.journal import Journal, cause
@@ -59,6 +60,7 @@ class Labels:
                 await self.void(TimelineEvent.LABEL)
             return f"no return label could be bought: {cause(err)}"
         label = state.label
+        self._show_tracking()
         self._journal.move(
             S.LABEL_CREATED,
             TimelineEvent.LABEL,
@@ -162,6 +164,11 @@ class Labels:
         request = VoidRequest(return_id=self._state.inp.return_id, shipment_id=label.shipment_id)
         return workflow.execute_activity_method(CarrierActivities.void_label, request, **CARRIER)
 
+    def _show_tracking(self) -> None:
+        """The TrackingCode search attribute: the label the shopper has now (ops find the workflow by it)."""
+        if workflow.patched(Patch.LOOKUP_ATTRIBUTES):
+            workflow.upsert_search_attributes([sa.TRACKING_CODE.value_set(self._state.label.tracking_code)])
+
     async def _relabel(self) -> None:
         """The carrier cancelled the unused label: void it (if it can be) and buy the shopper a new one."""
         state = self._state
@@ -169,6 +176,7 @@ class Labels:
         state.relabels += 1
         await self.void(TimelineEvent.RELABEL)
         state.label = await self._buy(self._request(attempt=state.relabels))
+        self._show_tracking()
         self._journal.note(
             TimelineEvent.RELABEL,
             f"{reason}: new {state.label.carrier} label {state.label.tracking_code} for the shopper",

@@ -14,3 +14,7 @@ class Patch(StrEnum):
     MERCHANT_WEBHOOKS = "merchant-webhooks"  # settlement events announced to the merchant's endpoint
     # a pickup asked for while `run` was booking one is refused once that one is scheduled
     ONE_PICKUP_AT_A_TIME = "one-pickup-at-a-time"
+    # a return held for review is an attention item (NeedsAttention), closed when the review or a cancel ends the wait
+    REVIEW_ATTENTION = "review-attention"
+    # the OrderId search attribute at start, TrackingCode when the label is bought and at each relabel
+    LOOKUP_ATTRIBUTES = "lookup-attributes"

@@ -72,6 +72,8 @@ class ReturnWorkflow:
     async def run(self, inp: ReturnInput) -> ReturnView:
         state, journal = self.state, self.journal
         workflow.upsert_search_attributes([sa.MERCHANT_ID.value_set(inp.merchant_id)])
+        if workflow.patched(Patch.LOOKUP_ATTRIBUTES):  # ops find the return by what the merchant tells them
+            workflow.upsert_search_attributes([sa.ORDER_ID.value_set(inp.context.order.order_id)])
         if ending := await decide(state, journal):
             return await self._close(ending)
         if ending := await self._reserve_replacements():
