@@ -6,7 +6,7 @@ import base64
 import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel, Field
@@ -33,8 +33,8 @@ def encode_cursor(at: datetime, key: object) -> str:
     return base64.urlsafe_b64encode(f"{at.isoformat()}|{key}".encode()).decode()
 
 
-def decode_cursor(cursor: str | None) -> tuple[datetime, str] | None:
-    """What encode_cursor made, or a 400 `invalid_cursor`."""
+def decode_cursor(cursor: str | None, key_type: type = str) -> tuple[datetime, Any] | None:
+    """What encode_cursor made (its key as `key_type`: the id column's type), or a 400 `invalid_cursor`."""
     if cursor is None:
         return None
     try:
@@ -43,9 +43,9 @@ def decode_cursor(cursor: str | None) -> tuple[datetime, str] | None:
         when = datetime.fromisoformat(at)
         if not sep or when.tzinfo is None or not _KEY.fullmatch(key):
             raise ValueError("not a cursor")
+        return when, key_type(key)
     except ValueError as err:
         raise ApiError(400, "invalid_cursor", "cursor is not one this API returned") from err
-    return when, key
 
 
 def page(rows: Sequence[R], limit: int, key: Callable[[R], tuple[datetime, object]]) -> tuple[list[R], str | None]:

@@ -40,7 +40,7 @@ async def list_deliveries(
     event_id: Annotated[str | None, Query(max_length=128)] = None,
     cursor: CursorQuery = None,
 ) -> Deliveries:
-    rows = await db.run(webhook_deliveries, principal.merchant_id, event_id, limit + 1, decode_cursor(cursor))
+    rows = await db.run(webhook_deliveries, principal.merchant_id, event_id, limit + 1, decode_cursor(cursor, int))
     shown, next_cursor = page(rows, limit, lambda r: (r.attempted_at, r.id))
     return Deliveries(
         data=[DeliveryOut.model_validate(r, from_attributes=True) for r in shown], next_cursor=next_cursor

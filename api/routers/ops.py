@@ -44,7 +44,7 @@ async def attention(
     """What needs a person, newest first: held items, overdue inspections and transfers, inspection
     findings, unconfirmed refunds, shoppers who owe money, unidentified parcels."""
 
-    rows = await db.run(open_attention, principal.merchant_id, kind, limit + 1, decode_cursor(cursor))
+    rows = await db.run(open_attention, principal.merchant_id, kind, limit + 1, decode_cursor(cursor, int))
     shown, next_cursor = page(rows, limit, lambda r: (r.created_at, r.id))
     return Page[AttentionOut](
         data=[AttentionOut.model_validate(r, from_attributes=True) for r in shown], next_cursor=next_cursor

@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.pages import encode_cursor
 from db.seed import seed_merchant
 from db.session import make_engine, session_scope
 from db.tables import AttentionItem, UnidentifiedParcel, WebhookDelivery, WorkOrder
@@ -141,9 +142,13 @@ def test_a_cursor_walks_the_whole_list_once_in_order(client: TestClient, path, h
         assert len(set(seen)) == 5
 
 
-@pytest.mark.parametrize("path", ["/v1/attention", "/v1/work-orders", "/v1/warehouse/unidentified"])
+@pytest.mark.parametrize(
+    "path", ["/v1/attention", "/v1/work-orders", "/v1/warehouse/unidentified", "/v1/webhook-deliveries"]
+)
 def test_a_cursor_this_api_did_not_make_is_a_400(client: TestClient, path: str):
-    headers = W if path != "/v1/attention" else M
-    for bad in ("nope", "bm90IGEgY3Vyc29y", "MjAyNi0xMS0wMVQwMDowMDowMCswMDowMHwn"):
+    headers = W if path in ("/v1/work-orders", "/v1/warehouse/unidentified") else M
+    bad_key = encode_cursor(datetime(2026, 11, 1, tzinfo=UTC), "abc")  # the int ids' lists: not an id
+    bad_cursors = ["nope", "bm90IGEgY3Vyc29y", "MjAyNi0xMS0wMVQwMDowMDowMCswMDowMHwn", "w7w=", "Zm9vfA=="]
+    for bad in bad_cursors + ([bad_key] if path in ("/v1/attention", "/v1/webhook-deliveries") else []):
         r = client.get(path, params={"cursor": bad}, headers=headers)
         assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_cursor", r.text
