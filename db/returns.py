@@ -14,6 +14,7 @@ from dataclasses import astuple, dataclass
 from datetime import datetime
 
 from sqlalchemy import exists, literal_column
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlmodel import Session, col, or_, select
 
 from db.tables import AttentionItem, Order, ReturnLine, ReturnParcel, ReturnRecord, TimelineRecord
@@ -97,6 +98,14 @@ _ORDER_EMAIL = {
 }
 
 
+def _by_line(session: Session, f: ReturnFilters) -> bool:
+    """On PostgreSQL a sku or reason filter walks return_lines in the list's order (its index ends in
+    created_at, return_id) and joins each return, DISTINCT ON the order so a return listing the sku twice
+    comes once: a first page reads about a page of lines, however common the sku or reason. SQLite
+    (embedded, small) keeps the semi-join."""
+    return bool(f.sku or f.reason) and session.get_bind().dialect.name == "postgresql"
+
+
 def _filtered(session: Session, merchant_id: str, f: ReturnFilters):
     q = select(ReturnRecord).where(ReturnRecord.merchant_id == merchant_id)
     if f.status:
@@ -119,7 +128,19 @@ def _filtered(session: Session, merchant_id: str, f: ReturnFilters):
             ReturnParcel.merchant_id == merchant_id, ReturnParcel.tracking_code == f.tracking_code
         )
         q = q.where(col(ReturnRecord.id).in_(first.union(others)))
-    if f.sku or f.reason:
+    if _by_line(session, f):
+        q = q.join(ReturnLine, col(ReturnLine.return_id) == ReturnRecord.id).where(
+            ReturnLine.merchant_id == merchant_id
+        )
+        if f.sku:
+            q = q.where(ReturnLine.sku == f.sku)
+        if f.reason:
+            q = q.where(ReturnLine.reason == f.reason)
+        if f.created_from:  # the line's created_at is its return's: the same range, on the index walked
+            q = q.where(ReturnLine.created_at >= f.created_from)
+        if f.created_to:
+            q = q.where(ReturnLine.created_at < f.created_to)
+    elif f.sku or f.reason:
         lines = select(ReturnLine.return_id).where(ReturnLine.merchant_id == merchant_id)
         if f.sku:
             lines = lines.where(ReturnLine.sku == f.sku)
@@ -148,10 +169,18 @@ def list_returns(
     if not isinstance(filters, ReturnFilters):
         filters = ReturnFilters(status=filters or None)
     q = _filtered(session, merchant_id, filters)
+    by_line = _by_line(session, filters)
+    at_col, id_col = (
+        (col(ReturnLine.created_at), col(ReturnLine.return_id))
+        if by_line
+        else (col(ReturnRecord.created_at), col(ReturnRecord.id))
+    )
     if after:
         at, rid = after
-        q = q.where(or_(ReturnRecord.created_at < at, (ReturnRecord.created_at == at) & (ReturnRecord.id < rid)))
-    q = q.order_by(col(ReturnRecord.created_at).desc(), col(ReturnRecord.id).desc()).limit(limit)
+        q = q.where(or_(at_col < at, (at_col == at) & (id_col < rid)))
+    if by_line:
+        q = q.ext(distinct_on(at_col, id_col))
+    q = q.order_by(at_col.desc(), id_col.desc()).limit(limit)
     return list(session.exec(q).all())
 
 

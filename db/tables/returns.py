@@ -57,8 +57,8 @@ class ReturnLine(SQLModel, table=True):
 
     __tablename__ = "return_lines"
     __table_args__ = (
-        Index("ix_return_lines_merchant_sku_created", "merchant_id", "sku", "created_at"),
-        Index("ix_return_lines_merchant_reason_created", "merchant_id", "reason", "created_at"),
+        Index("ix_return_lines_merchant_sku_created", "merchant_id", "sku", "created_at", "return_id"),
+        Index("ix_return_lines_merchant_reason_created", "merchant_id", "reason", "created_at", "return_id"),
     )
 
     return_id: str = Field(primary_key=True, foreign_key="returns.id", max_length=64)

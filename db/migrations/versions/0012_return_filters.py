@@ -5,7 +5,7 @@ Revises: 0011
 Create Date: 2026-12-04 21:50:00
 
 - `return_lines`: each returned line's sku and reason (the items stay in the return's JSON),
-  indexed by (merchant, sku, created) and (merchant, reason, created); backfilled from the
+  indexed by (merchant, sku, created, return) and (merchant, reason, created, return); backfilled from the
   returns' items.
 - `returns (merchant_id, order_id, created_at)`: a merchant's returns of one order.
 - `returns (merchant_id, created_at, id)`: the list's whole order (replaces `(merchant_id, created_at)`).
@@ -43,8 +43,13 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["return_id"], ["returns.id"]),
         sa.PrimaryKeyConstraint("return_id", "line_id"),
     )
-    op.create_index("ix_return_lines_merchant_sku_created", "return_lines", ["merchant_id", "sku", "created_at"])
-    op.create_index("ix_return_lines_merchant_reason_created", "return_lines", ["merchant_id", "reason", "created_at"])
+    # In the list's order (created_at, return_id): db/returns.py walks them on PostgreSQL.
+    op.create_index(
+        "ix_return_lines_merchant_sku_created", "return_lines", ["merchant_id", "sku", "created_at", "return_id"]
+    )
+    op.create_index(
+        "ix_return_lines_merchant_reason_created", "return_lines", ["merchant_id", "reason", "created_at", "return_id"]
+    )
     op.create_index("ix_returns_merchant_order_created", "returns", ["merchant_id", "order_id", "created_at"])
     # The list's whole order (created_at, id): replaces (merchant_id, created_at), its prefix.
     op.create_index("ix_returns_merchant_created_id", "returns", ["merchant_id", "created_at", "id"])
