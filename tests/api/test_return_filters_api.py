@@ -11,13 +11,17 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 
+from activities.store import StoreActivities
 from db.migrate import upgrade
 from db.seed import seed_merchant
 from db.session import make_engine
+from domain.returns import Resolution
 from domain.returns import ReturnReason as R
 from domain.status import ReturnStatus
 from tests.api.alone import api_alone
 from tests.db.test_return_filters import T0, order, record
+from workflows.ids import attention_key
+from workflows.messages import AttentionEntry, AttentionKind, ItemView, ReturnProjection, ReturnView
 
 A = {"Authorization": "Bearer rf_test_filters_a_merchant_0000"}
 B = {"Authorization": "Bearer rf_test_filters_b_merchant_0000"}
@@ -132,3 +136,41 @@ def test_the_order_lists_its_returns_and_only_the_merchants(client):
     ]
     assert [x["id"] for x in client.get("/v1/orders/o2", headers=B).json()["returns"]] == ["ret_b4", "ret_b3"]
     assert client.get("/v1/orders/o9", headers=A).status_code == 404
+
+
+def test_a_return_held_for_review_is_in_the_attention_list_until_it_moves_on(tmp_path):
+    """What the workflow writes (tests/workflows/test_lookup_and_review_attention.py shows it does) as the API shows it."""
+    url = f"sqlite:///{tmp_path / 'returnflow.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    seed_merchant(engine, merchant_id="shop_r", name="r", merchant_key=A["Authorization"][7:], warehouse_key="w_r0000")
+    order(engine, "shop_r", "o1", "x@example.com")
+    view = ReturnView(
+        return_id="ret_held",
+        merchant_id="shop_r",
+        order_id="o1",
+        status=ReturnStatus.PENDING_REVIEW,
+        resolution=Resolution.REFUND,
+        items=[ItemView(line_id="L1", sku="TEE", quantity=1, reason=R.TOO_SMALL)],
+        request_fingerprint="fp",
+        created_at=T0,
+        updated_at=T0,
+    )
+    held = AttentionEntry(
+        key=attention_key("ret_held", AttentionKind.PENDING_REVIEW),
+        kind=AttentionKind.PENDING_REVIEW,
+        reason="waiting for a person's review: order value above 100.00",
+        at=T0,
+    )
+    store = StoreActivities(engine)
+    store.record_return(ReturnProjection(view=view, version=1, new_entries=[], new_attention=[held]))
+    with TestClient(api_alone(url), raise_server_exceptions=False) as c:
+        items = c.get("/v1/attention", params={"kind": "pending_review"}, headers=A).json()["data"]
+        assert [(i["return_id"], i["kind"]) for i in items] == [("ret_held", "pending_review")]
+        assert listed(c, A, needs_attention="true") == ["ret_held"]
+
+        approved = view.model_copy(update={"status": ReturnStatus.LABEL_CREATED})
+        store.record_return(ReturnProjection(view=approved, version=2, new_entries=[]))
+        assert c.get("/v1/attention", params={"kind": "pending_review"}, headers=A).json()["data"] == []
+        assert listed(c, A, needs_attention="false") == ["ret_held"]
+    engine.dispose()
