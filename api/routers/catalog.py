@@ -57,11 +57,11 @@ async def put_stock(body: StockUpdate, principal: Owner, db: DbDep) -> StockOut:
                     f"are reserved for exchanges; on_hand cannot go below that",
                     field=f"levels[{i}].on_hand",
                 ) from err
-        return StockOut(levels=load_stock(session, principal.merchant_id))
+        return StockOut(data=load_stock(session, principal.merchant_id))
 
     return await db.run(save)
 
 
 @router.get("/v1/stock", response_model=StockOut)
 async def get_stock(principal: Reader, db: DbDep, sku: str | None = Query(None, max_length=128)) -> StockOut:
-    return StockOut(levels=await db.run(load_stock, principal.merchant_id, sku))
+    return StockOut(data=await db.run(load_stock, principal.merchant_id, sku))

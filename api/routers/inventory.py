@@ -48,7 +48,7 @@ async def levels(
         for (s, loc, cond), n in sorted(found.items())
         if location is None or loc == location
     ]
-    return InventoryOut(levels=rows)
+    return InventoryOut(data=rows)
 
 
 @router.get("/v1/items/{return_id}/{line_id}/trail", response_model=ItemTrailOut)

@@ -155,7 +155,7 @@ async def get_return(return_id: ReturnPathId, principal: Reader, db: DbDep) -> R
 async def get_timeline(return_id: ReturnPathId, principal: Reader, db: DbDep) -> Timeline:
     await _owned(db, principal.merchant_id, return_id)
     rows = await db.run(returns.timeline, return_id)
-    return Timeline(return_id=return_id, entries=[TimelineEntryOut.of(r) for r in rows])
+    return Timeline(return_id=return_id, data=[TimelineEntryOut.of(r) for r in rows])
 
 
 @router.get("/{return_id}/tracking", response_model=Tracking)
@@ -177,7 +177,7 @@ async def get_tracking(return_id: ReturnPathId, principal: Reader, db: DbDep) ->
                 tracking_details=[d for d in result.get("tracking_details") or [] if isinstance(d, dict)],
             )
         )
-    return Tracking(return_id=return_id, events=events)
+    return Tracking(return_id=return_id, data=events)
 
 
 @router.post("/{return_id}/pickup", response_model=ReturnOut)

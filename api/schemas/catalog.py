@@ -20,4 +20,5 @@ class StockUpdate(Strict):
 
 
 class StockOut(BaseModel):
-    levels: list[StockLevel]
+    data: list[StockLevel]
+    next_cursor: str | None = Field(None, description="always null: the whole list is on this one page")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class LevelOut(BaseModel):
@@ -15,7 +15,8 @@ class LevelOut(BaseModel):
 
 
 class InventoryOut(BaseModel):
-    levels: list[LevelOut]
+    data: list[LevelOut]
+    next_cursor: str | None = Field(None, description="always null: the whole list is on this one page")
 
 
 class MovementOut(BaseModel):

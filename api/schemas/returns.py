@@ -221,7 +221,8 @@ class TimelineEntryOut(BaseModel):
 
 class Timeline(BaseModel):
     return_id: str
-    entries: list[TimelineEntryOut]
+    data: list[TimelineEntryOut] = Field(description="every entry, oldest first")
+    next_cursor: str | None = Field(None, description="always null: the whole list is on this one page")
 
 
 class ReviewIn(Strict):
@@ -241,7 +242,8 @@ class TrackingEventOut(BaseModel):
 
 class Tracking(BaseModel):
     return_id: str
-    events: list[TrackingEventOut]
+    data: list[TrackingEventOut] = Field(description="every carrier event, oldest first")
+    next_cursor: str | None = Field(None, description="always null: the whole list is on this one page")
 
 
 class CancelIn(Strict):

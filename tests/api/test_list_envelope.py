@@ -52,6 +52,10 @@ def test_no_operation_answers_a_bare_list_and_every_list_has_a_next_cursor():
         "/v1/warehouse/unidentified",
         "/v1/webhook-deliveries",
         "/v1/policy/versions",
+        "/v1/returns/{return_id}/timeline",
+        "/v1/returns/{return_id}/tracking",
+        "/v1/inventory",
+        "/v1/stock",
     } <= set(lists)
 
 

@@ -118,12 +118,12 @@ def test_a_return_completes_end_to_end(running: Running):
     refunds = refunds_for(run, ret["id"])
     assert [r["amount"] for r in refunds] == [due] and refunds[0]["id"] == done["refund"]["reference"]
 
-    timeline = run.api.get(f"/v1/returns/{ret['id']}/timeline", headers=run.merchant()).json()["entries"]
+    timeline = run.api.get(f"/v1/returns/{ret['id']}/timeline", headers=run.merchant()).json()["data"]
     statuses = [e["status"] for e in timeline]
     assert statuses[0] == "requested" and statuses[-1] == "completed"
     assert {"label_created", "in_transit", "delivered", "received", "inspected", "settling"} <= set(statuses)
 
-    tracking = run.api.get(f"/v1/returns/{ret['id']}/tracking", headers=run.merchant()).json()["events"]
+    tracking = run.api.get(f"/v1/returns/{ret['id']}/tracking", headers=run.merchant()).json()["data"]
     updates = [t for t in tracking if t["description"] == "tracker.updated"]
     assert [t["status"] for t in updates] == ["pre_transit", "in_transit", "out_for_delivery", "delivered"]
     assert all(t["signalled"] for t in updates)  # each one a change of status
@@ -172,7 +172,7 @@ def test_a_return_completes_end_to_end(running: Running):
     stock = run.api.get(
         "/v1/inventory", params={"sku": "TEE-BLK-M", "location": "wh_demo_us"}, headers=run.merchant()
     ).json()
-    assert stock["levels"] and stock["levels"][0]["condition"] == "sellable" and stock["levels"][0]["quantity"] >= 2
+    assert stock["data"] and stock["data"][0]["condition"] == "sellable" and stock["data"][0]["quantity"] >= 2
 
     # Ops can read the whole history with the Temporal CLI.
     def show():

@@ -76,7 +76,7 @@ def body(order_id: str, tee="TEE-BLK-L", shoe="SHOE-43", **extra) -> dict:
 
 
 def stock(run: Running, shop: dict) -> dict[str, tuple[int, int]]:
-    levels = run.api.get("/v1/stock", headers=shop["merchant"]).json()["levels"]
+    levels = run.api.get("/v1/stock", headers=shop["merchant"]).json()["data"]
     return {l["sku"]: (l["on_hand"], l["reserved"]) for l in levels}
 
 

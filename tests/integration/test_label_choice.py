@@ -128,5 +128,5 @@ def test_rules_no_rate_satisfies_reject_the_return_with_the_reason(
     # The shipment was rated, and nothing was bought.
     quoted = shipments(run, ret["id"])
     assert len(quoted) == 1 and quoted[0]["rates"] and quoted[0]["postage_label"] is None
-    timeline = run.api.get(f"/v1/returns/{ret['id']}/timeline", headers=shop["merchant"]).json()["entries"]
+    timeline = run.api.get(f"/v1/returns/{ret['id']}/timeline", headers=shop["merchant"]).json()["data"]
     assert timeline[-1]["status"] == "rejected" and words[0] in timeline[-1]["cause"]

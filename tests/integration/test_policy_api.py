@@ -85,7 +85,7 @@ def test_quote_then_create_agree_and_the_return_keeps_its_version(running: Runni
     run.api.put("/v1/policy", json={**POLICY, "rules": []}, headers=shop["merchant"])  # version 2
     got = run.api.get(f"/v1/returns/{created['id']}", headers=shop["merchant"]).json()
     assert got["policy_version"] == 1
-    timeline = run.api.get(f"/v1/returns/{created['id']}/timeline", headers=shop["merchant"]).json()["entries"]
+    timeline = run.api.get(f"/v1/returns/{created['id']}/timeline", headers=shop["merchant"]).json()["data"]
     assert any("policy version 1" in e["cause"] for e in timeline)
 
 
@@ -124,7 +124,7 @@ def test_review_needs_an_ops_key_and_moves_the_return_on(running: Running, shop)
     error(run.api.post(path, json={"decision": "reject"}, headers=shop["ops"]), 409, "wrong_state")
     # Answered when the new label's status is set, just before the flush that writes the approval: poll for it.
     timeline = poll(
-        lambda: run.api.get(f"/v1/returns/{held['id']}/timeline", headers=shop["merchant"]).json()["entries"],
+        lambda: run.api.get(f"/v1/returns/{held['id']}/timeline", headers=shop["merchant"]).json()["data"],
         lambda entries: any("approved by" in e["cause"] for e in entries),
         60,
         "the approval on the timeline",

@@ -38,7 +38,7 @@ def deliver(run: Running, event: dict) -> dict:
 
 
 def timeline(run: Running, return_id: str) -> list[dict]:
-    return run.api.get(f"/v1/returns/{return_id}/timeline", headers=run.merchant()).json()["entries"]
+    return run.api.get(f"/v1/returns/{return_id}/timeline", headers=run.merchant()).json()["data"]
 
 
 def test_an_out_of_order_and_duplicated_stream_never_moves_a_return_back(running: Running):
@@ -60,7 +60,7 @@ def test_an_out_of_order_and_duplicated_stream_never_moves_a_return_back(running
     first_delivered = next(i for i, e in enumerate(entries) if e["status"] == "delivered")
     assert all(e["status"] == "delivered" for e in entries[first_delivered:])  # never back to in_transit
     assert "in_transit" not in [e["status"] for e in entries]  # the late scan did not move it at all
-    tracking = run.api.get(f"/v1/returns/{ret['id']}/tracking", headers=run.merchant()).json()["events"]
+    tracking = run.api.get(f"/v1/returns/{ret['id']}/tracking", headers=run.merchant()).json()["data"]
     updates = [t for t in tracking if t["description"] == "tracker.updated"]
     assert [t["status"] for t in updates] == ["delivered", "in_transit", "pre_transit"]  # each distinct event once
 

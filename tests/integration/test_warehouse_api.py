@@ -153,7 +153,7 @@ def test_three_grades_go_to_three_facilities_and_the_ledger_and_trails_show_it(r
         "liquidated",
     ]
     assert trails["L2"]["certificate"]["kind"] == "recycling" and trails["L3"]["certificate"] is None
-    levels = run.api.get("/v1/inventory", headers=shop["merchant"]).json()["levels"]
+    levels = run.api.get("/v1/inventory", headers=shop["merchant"]).json()["data"]
     assert levels == [{"sku": "TEE-BLK-M", "location": "wh_demo_nl", "condition": "sellable", "quantity": 2}]
     # Another merchant sees none of it.
     assert run.api.get(f"/v1/items/{ret['id']}/L1/trail", headers=run.merchant()).status_code == 404
@@ -230,7 +230,7 @@ def test_refurbishment_is_a_work_order_completed_once(running: Running, shop):
     assert "already completed" in twice["message"]
 
     until(run, shop, ret["id"], lambda x: x["items"][0]["stage"] == "done", "refurbished")
-    levels = run.api.get("/v1/inventory", params={"sku": "EARBUDS-1"}, headers=shop["merchant"]).json()["levels"]
+    levels = run.api.get("/v1/inventory", params={"sku": "EARBUDS-1"}, headers=shop["merchant"]).json()["data"]
     assert levels == [{"sku": "EARBUDS-1", "location": "rf_demo_eindhoven", "condition": "refurbished", "quantity": 1}]
 
 
