@@ -104,7 +104,6 @@ DOCS: dict[str, Doc] = {
         ORDER,
     ),
     "orders-get_order": Doc("Read an order", "The order snapshot as last pushed."),
-    "orders-list_orders": Doc("List orders", "The merchant's orders, newest first."),
     "policy-get_policy": Doc(
         "Read the return policy",
         "The policy in force (404 until one is saved: returns use the default).",
@@ -115,9 +114,6 @@ DOCS: dict[str, Doc] = {
         "Save a new policy version", example=POLICY, errors={409: "saved at once by another request; retry"}
     ),
     "policy-list_versions": Doc("List policy versions", "Every saved version, newest first."),
-    "policy-get_version": Doc(
-        "Read one policy version", "That version's document, as returns created under it saw it."
-    ),
     "facilities-get_facilities": Doc("Read the facility registry", "Every facility: capabilities, address, capacity."),
     "facilities-put_facilities": Doc("Replace the facility registry", example=example_facilities()),
     "facilities-facility_receipt": Doc(

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.openapi import SECURITY_SCHEME, api_routes, route_scopes
+from api.openapi import DOCS, SECURITY_SCHEME, api_routes, route_scopes
 from settings import Settings
 from tests.api.alone import api_alone
 
@@ -91,6 +91,11 @@ def test_every_operation_has_a_summary_a_description_and_its_4xx_documented_with
                 if schema != {"$ref": "#/components/schemas/Error"}:
                     problems.append(f"{where}: {status} does not show the error body")
     assert problems == []
+
+
+def test_docs_names_only_operations_that_exist(openapi: dict):
+    ids = {op["operationId"] for _, _, op in operations(openapi)}
+    assert set(DOCS) - ids == set()
 
 
 def test_every_request_body_has_an_example(openapi: dict):
