@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+from temporalio.client import Client
+
 from db.session import make_engine
 from tests.conftest import test_settings
 from workers.main import build_workers
@@ -14,9 +16,11 @@ from workflows.ids import CARRIER_TASK_QUEUE, TASK_QUEUE
 async def test_the_two_task_queues_share_the_threads_without_overbooking(time_skipping_env, sandboxes, tmp_path):
     url = f"sqlite:///{tmp_path / 'returnflow.db'}"
     settings = test_settings(url, sandboxes)
-    threads = 7  # one set of workers per client and task queue: the core refuses a second while one lives
+    # A client of its own: the core refuses a second worker for a task queue on the shared test client.
+    client = await Client.connect(time_skipping_env.client.service_client.config.target_host)
+    threads = 7
     with ThreadPoolExecutor(max_workers=threads) as executor:
-        workers = build_workers(time_skipping_env.client, settings, make_engine(url), executor)
+        workers = build_workers(client, settings, make_engine(url), executor)
         slots = {w.config()["task_queue"]: w.config()["max_concurrent_activities"] for w in workers}
     assert set(slots) == {TASK_QUEUE, CARRIER_TASK_QUEUE}
     assert sum(slots.values()) <= threads
