@@ -11,7 +11,7 @@ import base64
 import hashlib
 import re
 from dataclasses import astuple, dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import exists, literal_column
 from sqlalchemy.dialects.postgresql import distinct_on
@@ -59,7 +59,7 @@ class ReturnFilters:
         if not any(v is not None for v in astuple(self)):
             return ""
         fields = [
-            v.isoformat() if isinstance(v, datetime) else (v.lower() if k == "email" and v else v)
+            v.astimezone(UTC).isoformat() if isinstance(v, datetime) else (v.lower() if k == "email" and v else v)
             for k, v in zip(self.__dataclass_fields__, astuple(self))
         ]
         return hashlib.sha256(repr(fields).encode()).hexdigest()[:16]

@@ -210,6 +210,10 @@ def test_a_cursor_is_bound_to_its_filters(engine, shops):
     # the email's case is not a different filter
     lower = queries.encode_cursor(row, ReturnFilters(email="kim@example.com"))
     assert queries.decode_cursor(lower, ReturnFilters(email="KIM@example.com"))
+    # nor the offset a time is written with
+    utc = queries.encode_cursor(row, ReturnFilters(created_from=T0))
+    tokyo = T0.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Tokyo"))
+    assert queries.decode_cursor(utc, ReturnFilters(created_from=tokyo))
 
 
 def test_an_open_attention_item_resolved_no_longer_needs_attention(engine, shops):
