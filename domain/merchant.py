@@ -63,7 +63,17 @@ TimeZone = Annotated[str, Field(max_length=64), AfterValidator(iana_timezone), D
 Slug = Annotated[str, Field(max_length=64), AfterValidator(slug), Documented(SLUG_PATTERN)]
 BrandColor = Annotated[str, AfterValidator(brand_color), Documented(BRAND_COLOR_PATTERN, 7)]
 # https only: the logo is shown on the shopper's page and in emails, which must not load mixed content.
-LogoUrl = Annotated[AnyUrl, UrlConstraints(max_length=2000, allowed_schemes=["https"])]
+LOGO_URL_MAX = 2000
+
+
+def _fits(url: AnyUrl) -> AnyUrl:
+    """The limit holds for the URL as stored: normalising (a trailing slash, escapes) can lengthen it."""
+    if len(str(url)) > LOGO_URL_MAX:
+        raise ValueError(f"the URL is longer than {LOGO_URL_MAX} characters once normalised")
+    return url
+
+
+LogoUrl = Annotated[AnyUrl, UrlConstraints(max_length=LOGO_URL_MAX, allowed_schemes=["https"]), AfterValidator(_fits)]
 ReturnReasons = Annotated[
     list[ReturnReason], Field(min_length=1, max_length=len(ReturnReason)), AfterValidator(distinct_reasons)
 ]

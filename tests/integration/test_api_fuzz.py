@@ -64,5 +64,6 @@ def test_no_generated_request_gets_a_server_error(running: Running, shop, scope:
         text=True,
         timeout=600,
     )
-    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
+    # The failures come first, the summary last: both, so the failing request is in the message.
+    assert out.returncode == 0, out.stdout[:6000] + "\n...\n" + out.stdout[-3000:] + out.stderr[-2000:]
     assert "passed" in out.stdout and "generated" in out.stdout  # it really ran cases
