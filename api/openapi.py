@@ -184,7 +184,16 @@ DOCS: dict[str, Doc] = {
         example=RETURN_BODY,
         errors={404: NOT_FOUND_RETURN, 409: "the Idempotency-Key was used with another body (`idempotency_conflict`)"},
     ),
-    "returns-list_returns": Doc("List returns", errors={400: "a cursor this API did not return (`invalid_cursor`)"}),
+    "returns-list_returns": Doc(
+        "List returns",
+        errors={400: "a cursor this API did not return (`invalid_cursor`), or `email` in the URL (`email_in_url`)"},
+    ),
+    "returns-search_returns": Doc(
+        "Search returns",
+        "`GET /v1/returns`' filters in a body, plus the shopper's email (customer data stays out of URLs).",
+        example={"email": "sam.shopper@example.com", "status": "label_created", "limit": 20},
+        errors={400: "a cursor this API did not return (`invalid_cursor`)"},
+    ),
     "returns-get_return": Doc("Read a return", "The return: status, items, quote, label, refund, timeline summary."),
     "returns-get_timeline": Doc("A return's timeline", "Every status change and note, oldest first."),
     "returns-get_tracking": Doc("A return's carrier events"),

@@ -1,4 +1,4 @@
-"""GET /v1/returns' filters and GET /v1/orders/{id}'s returns over HTTP (the API alone on SQLite):
+"""GET /v1/returns' (and POST /v1/returns/search's) filters and GET /v1/orders/{id}'s returns over HTTP (the API alone on SQLite):
 the filters reach the query, merchant A's key never finds B's returns by any filter, cursors carry
 their filters, and every bad value is a 4xx JSON error, never a 500. The queries themselves, on both
 databases: tests/db/test_return_filters.py."""
@@ -47,9 +47,15 @@ def client(tmp_path_factory) -> Iterator[TestClient]:
 
 
 def listed(client: TestClient, headers: dict, **params) -> list[str]:
-    r = client.get("/v1/returns", params=params, headers=headers)
+    """The search's answer; without an email, GET /v1/returns must give the same."""
+    r = client.post("/v1/returns/search", json=params, headers=headers)
     assert r.status_code == 200, r.text
-    return [x["id"] for x in r.json()["data"]]
+    found = [x["id"] for x in r.json()["data"]]
+    if "email" not in params:
+        r = client.get("/v1/returns", params=params, headers=headers)
+        assert r.status_code == 200, r.text
+        assert [x["id"] for x in r.json()["data"]] == found
+    return found
 
 
 @pytest.mark.parametrize(
@@ -122,9 +128,30 @@ def test_pages_of_a_filter_and_their_cursor_bound_to_it(client):
     ],
 )
 def test_bad_filter_values_are_422_json_never_500(client, params):
-    r = client.get("/v1/returns", params=params, headers=A)
+    if "email" not in params:
+        r = client.get("/v1/returns", params=params, headers=A)
+        assert r.status_code == 422, r.text
+        assert r.json()["error"]["code"]
+    r = client.post("/v1/returns/search", json=params, headers=A)
     assert r.status_code == 422, r.text
     assert r.json()["error"]["code"]
+
+
+def test_an_email_in_the_url_is_refused_not_ignored(client):
+    r = client.get("/v1/returns", params={"email": "shopper.a@example.com"}, headers=A)
+    assert r.status_code == 400 and r.json()["error"]["code"] == "email_in_url"
+    assert "POST /v1/returns/search" in r.json()["error"]["message"]
+
+
+def test_a_search_cursor_continues_the_search(client):
+    first = client.post("/v1/returns/search", json={"email": "same@example.com", "limit": 1}, headers=A).json()
+    assert [x["id"] for x in first["data"]] == ["ret_a4"] and first["next_cursor"]
+    body = {"email": "same@example.com", "limit": 1, "cursor": first["next_cursor"]}
+    nxt = client.post("/v1/returns/search", json=body, headers=A).json()
+    assert [x["id"] for x in nxt["data"]] == ["ret_a3"]
+    body["email"] = "shopper.a@example.com"
+    wrong = client.post("/v1/returns/search", json=body, headers=A)
+    assert wrong.status_code == 400 and wrong.json()["error"]["code"] == "invalid_cursor"
 
 
 def test_the_order_lists_its_returns_and_only_the_merchants(client):

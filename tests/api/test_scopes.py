@@ -21,7 +21,7 @@ from tests.api.alone import api_alone
 KEYS = {s: f"rf_test_scopes_{s}_0000000000000000" for s in SCOPES}
 HEADERS = {s: {"Authorization": f"Bearer {k}"} for s, k in KEYS.items()}
 # POSTs that change nothing: a quote, and a look-up that takes the email in a body to keep it out of URLs.
-READ_ONLY_POSTS = {("POST", "/v1/returns/quote"), ("POST", "/v1/store-credit/lookup")}
+READ_ONLY_POSTS = {("POST", "/v1/returns/quote"), ("POST", "/v1/returns/search"), ("POST", "/v1/store-credit/lookup")}
 # Authenticated otherwise (the carrier's HMAC) or not at all.
 UNSCOPED = {("GET", "/healthz"), ("POST", "/v1/webhooks/easypost")}
 
