@@ -114,6 +114,12 @@ DOCS: dict[str, Doc] = {
         "Save a new policy version", example=POLICY, errors={409: "saved at once by another request; retry"}
     ),
     "policy-list_versions": Doc("List policy versions", "Every saved version, newest first."),
+    "policy-get_version": Doc(
+        "Read one policy version",
+        "That version's document as saved.",
+        None,
+        {404: "no such version for this merchant (`policy_version_not_found`)"},
+    ),
     "facilities-get_facilities": Doc("Read the facility registry", "Every facility: capabilities, address, capacity."),
     "facilities-put_facilities": Doc("Replace the facility registry", example=example_facilities()),
     "facilities-facility_receipt": Doc(

@@ -28,3 +28,8 @@ def policy_versions(session: Session, merchant_id: str) -> list[PolicyVersion]:
     """Newest first."""
     q = select(PolicyVersion).where(PolicyVersion.merchant_id == merchant_id)
     return list(session.exec(q.order_by(col(PolicyVersion.version).desc())).all())
+
+
+def policy_version(session: Session, merchant_id: str, version: int) -> PolicyVersion | None:
+    """Version `version` of this merchant's policy; another merchant's numbers are not looked at."""
+    return session.get(PolicyVersion, (merchant_id, version))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Path
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
@@ -10,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from api.deps import DbDep, Owner, Reader
 from api.errors import ApiError
 from api.schemas.policy import PolicyOut, PolicyVersionOut, PolicyVersions
-from db.policies import current_policy, policy_versions, save_policy
+from db.policies import current_policy, policy_version, policy_versions, save_policy
 from db.tables import PolicyVersion
 from domain.policy import ReturnPolicy
 
@@ -48,3 +50,13 @@ async def get_policy(principal: Reader, db: DbDep) -> PolicyOut:
 async def list_versions(principal: Reader, db: DbDep) -> PolicyVersions:
     rows = await db.run(policy_versions, principal.merchant_id)
     return PolicyVersions(data=[PolicyVersionOut(version=r.version, created_at=r.created_at) for r in rows])
+
+
+@router.get("/versions/{version}", response_model=PolicyOut)
+async def get_version(version: Annotated[int, Path(ge=1, le=2**31 - 1)], principal: Reader, db: DbDep) -> PolicyOut:
+    """That version's document as it was saved, so a return's policy can be read as it was (the return's
+    `policy_version`)."""
+    row = await db.run(policy_version, principal.merchant_id, version)
+    if row is None:
+        raise ApiError(404, "policy_version_not_found", f"policy version {version} not found")
+    return _out(row)
