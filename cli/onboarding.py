@@ -9,6 +9,7 @@ database (a taken slug, an unknown merchant or key, a database not reachable or 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -228,3 +229,32 @@ def keys_revoke(prefix: Annotated[str, typer.Argument(help="the key's prefix, as
     """Revoke a key: from now on it answers 401."""
     revoked = _run(lambda session, _: revoke_key(session, prefix, now=utcnow()))
     out.print(f"revoked {revoked.key_prefix} ({revoked.scope} key) at {_when(revoked.revoked_at)}")
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(f"RETURNFLOW_BOOTSTRAP_MERCHANT_{name}") or default
+
+
+@merchants_app.command("bootstrap")
+def merchants_bootstrap(as_json: JsonOption = False) -> None:
+    """The first merchant, from RETURNFLOW_BOOTSTRAP_MERCHANT_{NAME,SLUG,COUNTRY,CURRENCY,LOCALE,TIMEZONE}, unless
+    a merchant with that slug exists (then nothing is made and the exit is 0: a restart of the bootstrap job is
+    harmless). The keys are printed once, when made. NAME and SLUG unset: nothing to do (exit 0)."""
+    name, slug = _env("NAME"), _env("SLUG")
+    if not name and not slug:
+        out.print("RETURNFLOW_BOOTSTRAP_MERCHANT_NAME and _SLUG are unset: no merchant to bootstrap.")
+        return
+    if not name or not slug:
+        raise _fail("set both RETURNFLOW_BOOTSTRAP_MERCHANT_NAME and RETURNFLOW_BOOTSTRAP_MERCHANT_SLUG", 2)
+    if _run(lambda session, _: find_merchant(session, slug) is not None):
+        out.print(f"a merchant with the slug {slug!r} exists: nothing to do (its keys were printed when it was made).")
+        return
+    merchants_create(
+        name=name,
+        slug=slug,
+        country=_env("COUNTRY", "US"),
+        currency=_env("CURRENCY", "USD"),
+        locale=_env("LOCALE", "en"),
+        timezone=_env("TIMEZONE", "UTC"),
+        as_json=as_json,
+    )
