@@ -30,7 +30,7 @@ from activities.routing import RoutingActivities
 from activities.store import StoreActivities
 from db.session import make_engine
 from settings import Settings, get_settings
-from workers.client import connect
+from workers.client import connect_retrying
 from workers.trouble import SideEffectWatch, WorkflowTaskWatch
 from workflows.ids import CARRIER_TASK_QUEUE, TASK_QUEUE
 from workflows.merchant_notification import MerchantNotificationWorkflow
@@ -118,7 +118,8 @@ def build_workers(client: Client, settings: Settings, engine: Engine, executor: 
 
 
 async def run(settings: Settings) -> None:
-    client = await connect(settings.temporal_address, settings.temporal_namespace)
+    # Temporal may be starting or restarting: wait for it (the wait doubling to 30 s) instead of dying.
+    client = await connect_retrying(settings.temporal_address, settings.temporal_namespace)
     engine = make_engine(settings.database_url)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
