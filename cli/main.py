@@ -16,7 +16,7 @@ from rich.table import Table
 from cli.onboarding import keys_app, merchants_app
 from cli.stack import Stack
 from cli.supervisor import Supervisor
-from settings import get_settings
+from settings import DEV_WEBHOOK_SECRET, get_settings
 
 app = typer.Typer(help="Returnflow: returns management on Temporal.", no_args_is_help=True)
 app.add_typer(merchants_app, name="merchants")
@@ -81,8 +81,14 @@ def _print_summary(settings) -> None:
     table.add_row("Temporal gRPC", settings.temporal_address)
     if settings.uses_easypost_sandbox:
         table.add_row("EasyPost sandbox", settings.easypost_base_url)
+        table.add_row("EasyPost sandbox API key", settings.easypost_api_key.get_secret_value())
+    # The sandbox (or EasyPost's own webhook settings) signs tracker webhooks with it: shown only while it is
+    # the development default, never a real one.
+    if settings.easypost_webhook_secret.get_secret_value() == DEV_WEBHOOK_SECRET:
+        table.add_row("EasyPost webhook secret", DEV_WEBHOOK_SECRET)
     if settings.uses_payments_sandbox:
         table.add_row("Payments sandbox", settings.stripe_base_url)
+        table.add_row("Payments sandbox API key", settings.stripe_api_key.get_secret_value())
     if settings.uses_mail_sandbox:
         table.add_row("Mail sandbox (SMTP)", f"{settings.smtp_host}:{settings.smtp_port}")
         table.add_row("Mail sandbox inbox", f"{settings.mail_sandbox_url}/_sandbox/messages")
