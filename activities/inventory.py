@@ -16,6 +16,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.inventory_ledger import record_movement
+from db.return_items import show_transfer_codes
 from db.session import session_scope
 from db.tables import Certificate, ItemRouteRow, WorkOrder
 from domain import inventory
@@ -61,6 +62,8 @@ class InventoryActivities:
 def _sent(session: Session, route: ItemRouteRow, step: ItemStep) -> ItemStepResult:
     route.transfer_tracking_code = step.tracking_code
     session.add(route)
+    session.flush()
+    show_transfer_codes(session, route.return_id)  # on the return's item now, not when the transfer completes
     _move(
         session,
         route,

@@ -12,6 +12,7 @@ from sqlmodel import select
 from temporalio import activity
 
 from db import attention, return_units
+from db.return_items import show_transfer_codes
 from db.session import session_scope
 from db.tables import AttentionItem, ReturnLine, ReturnParcel, ReturnRecord, TimelineRecord
 from domain.status import ReturnStatus
@@ -34,6 +35,9 @@ class StoreActivities:
                 for key, value in values.items():
                     setattr(row, key, value)
             session.flush()
+            # A transfer's code is shown from its label's purchase (the workflow knows it only when the transfer
+            # completes): read after this write, so a code bought meanwhile is not written over (db/return_items.py).
+            show_transfer_codes(session, view.return_id)
             for item in view.items:  # sku and reason never change: written once, found by GET /v1/returns filters
                 if session.get(ReturnLine, (view.return_id, item.line_id)) is None:
                     session.add(

@@ -20,6 +20,7 @@ def movements(session: Session, merchant_id: str, sku: str | None = None) -> lis
 
 @dataclass(frozen=True)
 class ItemTrail:
+    item: dict  # the return's item as projected: grade, findings, the inspector's notes and photos
     movements: list[InventoryMovement]
     route: ItemRouteRow | None
     work_order: WorkOrder | None
@@ -29,7 +30,8 @@ class ItemTrail:
 def item_trail(session: Session, merchant_id: str, return_id: str, line_id: str) -> ItemTrail | None:
     """None when the merchant has no such return, or the return no such line."""
     ret = get_return(session, merchant_id, return_id)
-    if ret is None or all(i["line_id"] != line_id for i in ret.items or []):
+    item = next((i for i in (ret.items or []) if i["line_id"] == line_id), None) if ret else None
+    if item is None:
         return None
     moves = session.exec(
         select(InventoryMovement)
@@ -45,7 +47,7 @@ def item_trail(session: Session, merchant_id: str, return_id: str, line_id: str)
     cert = session.exec(
         select(Certificate).where(Certificate.return_id == return_id, Certificate.line_id == line_id)
     ).first()
-    return ItemTrail(list(moves), route, wo, cert)
+    return ItemTrail(item, list(moves), route, wo, cert)
 
 
 def transfer_to(

@@ -9,6 +9,7 @@ from api.errors import ApiError
 from api.schemas.common import PathId, ReturnPathId
 from api.schemas.inventory import (
     CertificateOut,
+    InspectionNoteOut,
     InventoryOut,
     ItemTrailOut,
     LevelOut,
@@ -57,13 +58,16 @@ async def trail(return_id: ReturnPathId, line_id: PathId, principal: Reader, db:
     found = await db.run(item_trail, principal.merchant_id, return_id, line_id)
     if found is None:
         raise ApiError(404, "item_not_found", f"return {return_id!r} has no line {line_id!r}")
-    moves, route, wo, cert = found.movements, found.route, found.work_order, found.certificate
+    item, moves, route, wo, cert = found.item, found.movements, found.route, found.work_order, found.certificate
+    inspected = item.get("grade") is not None or item.get("stage") == "not_received" or item.get("findings")
     return ItemTrailOut(
         return_id=return_id,
         line_id=line_id,
         disposition=route.disposition if route else None,
         facility_id=route.facility_id if route else None,
         route_reason=route.reason if route else None,
+        transfer_tracking_code=(route.transfer_tracking_code if route else None) or item.get("transfer_tracking_code"),
+        inspection=InspectionNoteOut.model_validate(item) if inspected else None,
         work_order_id=wo.id if wo else None,
         certificate=CertificateOut.model_validate(cert, from_attributes=True) if cert else None,
         movements=[MovementOut.model_validate(m, from_attributes=True) for m in moves],

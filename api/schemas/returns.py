@@ -66,7 +66,11 @@ class ItemOut(BaseModel):
     facility_id: str | None = None
     stage: ItemStage | None = None
     work_order_id: str | None = None
-    transfer_tracking_code: str | None = None
+    transfer_tracking_code: str | None = Field(
+        default=None, description="the transfer to its facility: set as soon as the transfer's label is bought"
+    )
+    notes: str = Field(default="", description="the inspector's notes, as the warehouse sent them")
+    photo_urls: list[str] = Field(default_factory=list, description="the inspection's photos (https)")
 
 
 class RateAlternativeOut(BaseModel):

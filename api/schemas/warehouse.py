@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
+    AnyUrl,
     BaseModel,
     Field,
-    HttpUrl,
+    UrlConstraints,
     model_validator,
 )
 
@@ -54,13 +56,32 @@ class UnidentifiedOut(BaseModel):
     received_at: datetime
 
 
+# Photos are kept on the return and shown to every reader of it: https only, few, and bounded as stored.
+PHOTOS_MAX = 20
+PHOTO_URL_MAX = 2000
+
+
+def _fits(url: AnyUrl) -> AnyUrl:
+    """The limit holds for the URL as stored: normalising (a trailing slash, escapes) can lengthen it."""
+    if len(str(url)) > PHOTO_URL_MAX:
+        raise ValueError(f"the URL is longer than {PHOTO_URL_MAX} characters once normalised")
+    return url
+
+
+PhotoUrl = Annotated[AnyUrl, UrlConstraints(max_length=PHOTO_URL_MAX, allowed_schemes=["https"]), AfterValidator(_fits)]
+
+
 class InspectedItemIn(Strict):
     line_id: Id
     grade: Grade | None = Field(default=None, description="required unless problem is missing")
     matches_reason: bool = Field(default=True, description="does the item confirm the shopper's stated reason?")
     problem: Literal["missing", "wrong_item"] | None = None
     notes: text(2000) = ""
-    photo_urls: list[HttpUrl] = Field(default_factory=list, max_length=20)
+    photo_urls: list[PhotoUrl] = Field(
+        default_factory=list,
+        max_length=PHOTOS_MAX,
+        description=f"at most {PHOTOS_MAX}, https, each at most {PHOTO_URL_MAX} characters; shown on the return",
+    )
 
     @model_validator(mode="after")
     def _graded(self) -> InspectedItemIn:

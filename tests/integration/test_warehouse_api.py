@@ -116,6 +116,28 @@ def test_three_grades_go_to_three_facilities_and_the_ledger_and_trails_show_it(r
     )
     where = {i["line_id"]: i["facility_id"] for i in paid["items"]}
     assert where == {"L1": "wh_demo_nl", "L2": "rc_demo_rotterdam", "L3": "lq_demo_antwerp"}
+    # What the inspector sent is on the return, and each transfer's code as soon as its label is bought (the
+    # facilities have confirmed nothing yet: the items are still in transfer).
+    sent = until(
+        run,
+        shop,
+        ret["id"],
+        lambda x: all(i["transfer_tracking_code"] for i in x["items"] if i["line_id"] != "L1"),
+        "transfer labels bought",
+    )
+    items = {i["line_id"]: i for i in sent["items"]}
+    assert (items["L2"]["notes"], items["L2"]["photo_urls"]) == ("sole split", ["https://photos.example/l2.jpg"])
+    assert (items["L1"]["notes"], items["L1"]["photo_urls"], items["L1"]["transfer_tracking_code"]) == ("", [], None)
+    assert items["L2"]["stage"] == items["L3"]["stage"] == "in_transfer"
+    l2 = run.api.get(f"/v1/items/{ret['id']}/L2/trail", headers=shop["ops"]).json()
+    assert l2["transfer_tracking_code"] == items["L2"]["transfer_tracking_code"]
+    assert l2["inspection"] == {
+        "grade": "D",
+        "findings": items["L2"]["findings"],
+        "notes": "sole split",
+        "photo_urls": ["https://photos.example/l2.jpg"],
+    }
+    assert run.api.get(f"/v1/items/{ret['id']}/L1/trail", headers=shop["merchant"]).json()["inspection"]["grade"] == "A"
 
     for line_id, facility in (("L2", "rc_demo_rotterdam"), ("L3", "lq_demo_antwerp")):
         receipt = poll(

@@ -205,6 +205,48 @@ async def test_a_transfer_not_confirmed_in_time_escalates_and_a_late_receipt_sti
     assert movements(h, inp.return_id, "L2")[-2:] == ["received_at_facility", "recycled"]
 
 
+async def test_the_inspectors_notes_and_photos_and_a_transfers_code_are_on_the_returns_items(harness):
+    """What the warehouse sent stays on the return (workflow view and projection); the transfer's tracking code is
+    on the projected item from the moment its label is bought, while the workflow still has it in transfer."""
+    h = harness
+    inp = h.new_return(facilities=example_facilities(), reason=ReturnReason.DEFECTIVE)
+    handle, _ = await received_at(h, inp)
+    photos = ["https://photos.example/l2-sole.jpg", "https://photos.example/l2-box.jpg"]
+    await handle.execute_update(
+        ReturnWorkflow.inspect,
+        Inspection(
+            items=[
+                InspectedItem(line_id="L1", grade=Grade.A),
+                InspectedItem(line_id="L2", grade=Grade.D, notes="sole split at the heel", photo_urls=photos),
+            ]
+        ),
+    )
+    view = {i.line_id: i for i in (await handle.query(ReturnWorkflow.view)).items}
+    assert (view["L2"].notes, view["L2"].photo_urls) == ("sole split at the heel", photos)
+    assert (view["L1"].notes, view["L1"].photo_urls) == ("", [])
+
+    route = await shipped(h, inp.return_id, "L2")
+
+    def projected() -> dict[str, dict]:
+        return {i["line_id"]: i for i in rows(h, ReturnRecord, id=inp.return_id)[0].items}
+
+    await poll_async(projected, lambda items: items["L2"]["transfer_tracking_code"], what="L2's code projected")
+    # The return is paid while L2 travels: that later projection keeps the code the workflow does not know yet.
+    await poll_async(lambda: rows(h, ReturnRecord, id=inp.return_id)[0].status, lambda s: s == "completed", what="paid")
+    items = projected()
+    assert items["L2"]["transfer_tracking_code"] == route.transfer_tracking_code
+    assert (await handle.query(ReturnWorkflow.view)).items[1].transfer_tracking_code is None  # in transfer
+    assert items["L1"]["transfer_tracking_code"] is None  # restocked where it was received: no transfer
+    assert (items["L2"]["notes"], items["L2"]["photo_urls"]) == ("sole split at the heel", photos)
+
+    transfer = h.client.get_workflow_handle_for(TransferWorkflow.run, transfer_workflow_id(inp.return_id, "L2"))
+    await transfer.signal(TransferWorkflow.facility_receipt, facility_receipt("rc_demo_rotterdam"))
+    final = await handle.result()
+    assert final.items[1].transfer_tracking_code == route.transfer_tracking_code
+    done = await poll_async(projected, lambda items: items["L2"]["stage"] == "done", what="L2 placed")
+    assert done["L2"]["transfer_tracking_code"] == route.transfer_tracking_code and done["L2"]["notes"]
+
+
 async def test_an_item_no_facility_can_take_is_held_for_ops_and_the_return_still_completes(harness):
     h = harness
     warehouses_only = {"facilities": [f for f in example_facilities()["facilities"] if f["kind"] == "warehouse"]}

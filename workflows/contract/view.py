@@ -120,6 +120,9 @@ class ItemView(BaseModel):
     stage: ItemStage | None = None
     work_order_id: str | None = None
     transfer_tracking_code: str | None = None
+    # What the warehouse wrote at inspection, as it sent it (no customer data is added here).
+    notes: str = ""
+    photo_urls: list[str] = Field(default_factory=list)
 
 
 class InspectionResult(BaseModel):

@@ -33,6 +33,7 @@ def apply_inspection(state: ReturnState, journal: Journal, inspection: Inspectio
         item = state.item(inspected.line_id)
         item.grade, item.disposition, item.refund = outcome.grade, outcome.disposition, outcome.refund
         item.findings, item.recovery_value = outcome.findings, outcome.recovery_value
+        item.notes, item.photo_urls = inspected.notes, list(inspected.photo_urls)  # state only: no command
         if item.disposition is None:
             item.stage = ItemStage.NOT_RECEIVED
         outcomes.append(outcome)
