@@ -8,14 +8,14 @@ from concurrent.futures import ThreadPoolExecutor
 from temporalio.client import Client
 
 from db.session import make_engine
-from tests.conftest import test_settings
+from tests.conftest import test_settings as settings_for  # not collected as a test under its own name
 from workers.main import build_workers
 from workflows.ids import CARRIER_TASK_QUEUE, TASK_QUEUE
 
 
 async def test_the_two_task_queues_share_the_threads_without_overbooking(time_skipping_env, sandboxes, tmp_path):
     url = f"sqlite:///{tmp_path / 'returnflow.db'}"
-    settings = test_settings(url, sandboxes)
+    settings = settings_for(url, sandboxes)
     # A client of its own: the core refuses a second worker for a task queue on the shared test client.
     client = await Client.connect(time_skipping_env.client.service_client.config.target_host)
     threads = 7
