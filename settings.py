@@ -8,10 +8,13 @@ Never imported by workflow code.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+from cryptography.fernet import Fernet
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -23,6 +26,10 @@ DEV_EASYPOST_KEY = "EZTKreturnflowsandbox"
 DEV_STRIPE_KEY = "sk_test_returnflow_sandbox"
 DEV_WEBHOOK_SECRET = "returnflow-dev-webhook-secret"
 DEV_PORTAL_SECRET = "returnflow-dev-portal-secret"
+# Unset RETURNFLOW_CREDENTIALS_KEY: a Fernet key derived from this public text (so `make run` and the
+# sandboxes work); refused when the platform's EasyPost or Stripe key is a live one (Settings.uses_live_accounts).
+DEV_CREDENTIALS_KEY_SEED = b"returnflow-dev-credentials-key"
+LIVE_STRIPE = ("sk_live_", "rk_live_")
 MIN_ADMIN_KEY_LENGTH = 24  # guessing it must stay out of reach
 
 
@@ -71,6 +78,10 @@ class Settings(BaseSettings):
     test_mode: bool | None = None
     # The platform operator's key for /v1/admin/* (compared in constant time); empty: those routes answer 404.
     admin_key: SecretStr = SecretStr("")
+    # Encrypts merchants' own EasyPost/Stripe keys at rest (db/credentials.py): a Fernet key
+    # (`python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`).
+    # Changing it makes the stored keys unreadable (merchants set them again). Unset: see DEV_CREDENTIALS_KEY_SEED.
+    credentials_key: SecretStr = SecretStr("")
 
     demo_merchant_key: SecretStr = SecretStr(DEV_MERCHANT_KEY)
     demo_warehouse_key: SecretStr = SecretStr(DEV_WAREHOUSE_KEY)
@@ -123,6 +134,26 @@ class Settings(BaseSettings):
         if self.uses_mail_sandbox:
             self.smtp_host = "127.0.0.1"
         return self
+
+    @property
+    def uses_live_accounts(self) -> bool:
+        """The platform's EasyPost or Stripe key is a production one (EZAK…, sk_live_…, rk_live_…)."""
+        stripe_key = self.stripe_api_key.get_secret_value()
+        return self.easypost_api_key.get_secret_value().startswith("EZAK") or stripe_key.startswith(LIVE_STRIPE)
+
+    def stored_credentials_key(self) -> SecretStr:
+        """The Fernet key for merchants' stored EasyPost/Stripe keys: credentials_key; unset, a key derived from
+        the public DEV_CREDENTIALS_KEY_SEED, except with live platform keys (uses_live_accounts): ValueError.
+        The API's factory and the worker call it as they start, so production without a key refuses to start."""
+        if self.credentials_key.get_secret_value():
+            try:
+                Fernet(self.credentials_key.get_secret_value().encode())
+            except ValueError:
+                raise ValueError("RETURNFLOW_CREDENTIALS_KEY is not a Fernet key (32 url-safe base64 bytes)") from None
+            return self.credentials_key
+        if self.uses_live_accounts:
+            raise ValueError("RETURNFLOW_CREDENTIALS_KEY must be set with live EasyPost/Stripe keys (a Fernet key)")
+        return SecretStr(base64.urlsafe_b64encode(hashlib.sha256(DEV_CREDENTIALS_KEY_SEED).digest()).decode())
 
     @property
     def uses_embedded_temporal(self) -> bool:

@@ -37,7 +37,7 @@ from activities.carrier_requests import (
 from activities.errors import carrier_error
 from db.registry import load_registry
 from db.session import session_scope
-from db.tables import CarrierShipment, Merchant, Order
+from db.tables import CarrierShipment, Merchant, Order, ReturnRecord
 from domain.facilities import Facility, receiving_warehouse
 from domain.geo import shopper_point
 from domain.labels import LabelRules
@@ -51,9 +51,30 @@ OUNCES_PER_UNIT = 16
 
 
 class CarrierActivities:
-    def __init__(self, engine: Engine, client_factory: Callable[[], easypost.EasyPostClient]) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        client_factory: Callable[[], easypost.EasyPostClient],
+        client_for: Callable[[str], easypost.EasyPostClient] | None = None,
+    ) -> None:
+        """`client_factory`: a client on the platform's account; `client_for` (the worker's): one on the
+        merchant's own account where it set a key, else the platform's (activities/merchant_accounts.py)."""
         self._engine = engine
         self._client = client_factory
+        self._client_for = client_for
+
+    def _merchant_client(self, merchant_id: str | None) -> easypost.EasyPostClient:
+        if self._client_for is None or merchant_id is None:
+            return self._client()
+        return self._client_for(merchant_id)
+
+    def _merchant_of(self, return_id: str) -> str | None:
+        """The merchant of a return (voids and pickups carry the return's id only); None: not recorded."""
+        if self._client_for is None:
+            return None
+        with session_scope(self._engine) as session:
+            ret = session.get(ReturnRecord, return_id)
+            return ret.merchant_id if ret is not None else None
 
     @activity.defn
     def buy_return_label(self, req: LabelRequest) -> Label:
@@ -72,7 +93,7 @@ class CarrierActivities:
                 options={"label_format": "PNG"},
             )
 
-        label = self._buy(req.reference, create, rules)
+        label = self._buy(req.merchant_id, req.reference, create, rules)
         with session_scope(self._engine) as session:  # where the shipment (maybe an earlier attempt's) goes
             receiving = session.get(CarrierShipment, req.reference).facility_id
         return label.model_copy(update={"receiving_facility_id": receiving})
@@ -98,11 +119,11 @@ class CarrierActivities:
                 options={"label_format": "PNG"},
             )
 
-        return self._buy(req.reference, create)
+        return self._buy(req.merchant_id, req.reference, create)
 
-    def _buy(self, reference: str, create: Callable, rules: LabelRules | None = None) -> Label:
+    def _buy(self, merchant_id: str, reference: str, create: Callable, rules: LabelRules | None = None) -> Label:
         """Buy the shipment under `reference` once: at the rate `rules` choose, or (None) the cheapest."""
-        client = self._client()
+        client = self._merchant_client(merchant_id)
         try:
             shipment = self._find_or_create_shipment(client, reference, create)
             if not shipment.postage_label:  # never choose (or refuse) again once bought
@@ -172,12 +193,12 @@ class CarrierActivities:
                 options={"label_format": "PNG"},
             )
 
-        return self._buy(req.reference, create)
+        return self._buy(req.merchant_id, req.reference, create)
 
     @activity.defn
     def void_label(self, req: VoidRequest) -> VoidStatus | None:
         """Ask the carrier to refund an unused label; answers EasyPost's refund_status."""
-        client = self._client()
+        client = self._merchant_client(self._merchant_of(req.return_id))
         try:
             shipment = client.shipment.retrieve(req.shipment_id)
             if shipment.refund_status in (VoidStatus.SUBMITTED, VoidStatus.REFUNDED):
@@ -190,7 +211,7 @@ class CarrierActivities:
     def schedule_pickup(self, req: PickupOrder) -> Pickup:
         """Book a carrier pickup at the shopper's address for the label's parcel, at the cheapest pickup rate."""
         reference = pickup_reference(req.return_id, req.attempt)
-        client = self._client()
+        client = self._merchant_client(req.merchant_id)
         try:
             with session_scope(self._engine) as session:
                 known = session.get(CarrierShipment, reference)  # its shipment_id column holds the pickup id
@@ -226,7 +247,7 @@ class CarrierActivities:
 
     @activity.defn
     def cancel_pickup(self, req: PickupRef) -> str:
-        client = self._client()
+        client = self._merchant_client(self._merchant_of(req.return_id))
         try:
             pickup = client.pickup.retrieve(req.pickup_id)
             return pickup.status if pickup.status == "canceled" else client.pickup.cancel(req.pickup_id).status
@@ -236,7 +257,7 @@ class CarrierActivities:
     @activity.defn
     def pickup_status(self, req: PickupRef) -> str:
         try:
-            return self._client().pickup.retrieve(req.pickup_id).status
+            return self._merchant_client(self._merchant_of(req.return_id)).pickup.retrieve(req.pickup_id).status
         except ep.EasyPostError as err:
             raise carrier_error(err) from err
 
@@ -244,7 +265,7 @@ class CarrierActivities:
     def confirm_void(self, req: VoidRequest) -> VoidStatus | None:
         """The void's final refund_status; while still `submitted`, fail retryably so Temporal asks
         again later with backoff (the retry policy's schedule-to-close is the deadline)."""
-        client = self._client()
+        client = self._merchant_client(self._merchant_of(req.return_id))
         try:
             status = client.shipment.retrieve(req.shipment_id).refund_status
         except ep.EasyPostError as err:

@@ -21,6 +21,7 @@ currency, over the bound); nothing is paid and nothing is recorded.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import stripe
@@ -60,10 +61,17 @@ class RefundCheck(BaseModel):
 
 class PaymentActivities:
     def __init__(
-        self, engine: Engine, stripe_client: stripe.StripeClient, credit_expiry_days: int | None = None
+        self,
+        engine: Engine,
+        stripe_client: stripe.StripeClient,
+        credit_expiry_days: int | None = None,
+        client_for: Callable[[str], stripe.StripeClient] | None = None,
     ) -> None:
+        """`stripe_client`: the platform's account; `client_for` (the worker's): the merchant's own account
+        where it set a key, else the platform's (activities/merchant_accounts.py)."""
         self._engine = engine
         self._stripe = stripe_client
+        self._client_for = client_for
         self._credit_expiry = timedelta(days=credit_expiry_days) if credit_expiry_days else None
 
     @activity.defn
@@ -79,7 +87,8 @@ class PaymentActivities:
                 non_retryable=True,
             )
         try:
-            original = self._stripe.v1.payment_intents.retrieve(payment["reference"])
+            client = self._stripe_for(req.merchant_id)
+            original = client.v1.payment_intents.retrieve(payment["reference"])
             if owner_of(original) != req.merchant_id:
                 raise _refused(
                     PayoutRefusal(code="not_owned", message=f"payment {original.id} does not belong to this merchant")
@@ -94,7 +103,7 @@ class PaymentActivities:
             }
             if original.customer:
                 params["customer"] = original.customer
-            charge = self._stripe.v1.payment_intents.create(
+            charge = client.v1.payment_intents.create(
                 params=params, options={"idempotency_key": exchange_charge_idempotency_key(req.return_id)}
             )
         except stripe.StripeError as err:
@@ -119,7 +128,7 @@ class PaymentActivities:
                 "refund currency differs from the order's", type=ActivityErrorType.PAYMENT_REJECTED, non_retryable=True
             )
         reference = _reference(order)
-        payment = self._payment(reference)
+        payment = self._payment(req.merchant_id, reference)
         self._check_payment(payment, req, order)
         payout = Payout.refund(key, req.return_id, req.amount.amount)
         with session_scope(self._engine) as session:
@@ -155,7 +164,7 @@ class PaymentActivities:
                 session.add(row)
         target = "charge" if reference.startswith("ch_") else "payment_intent"
         try:
-            refund = self._stripe.v1.refunds.create(
+            refund = self._stripe_for(req.merchant_id).v1.refunds.create(
                 params={
                     target: reference,
                     "amount": req.amount.amount,
@@ -192,7 +201,7 @@ class PaymentActivities:
         """Read the refund's status; while it is still pending, fail retryably so Temporal asks
         again later with backoff (the retry policy's schedule-to-close is the total deadline)."""
         try:
-            refund = self._stripe.v1.refunds.retrieve(req.refund_id)
+            refund = self._stripe_for(req.merchant_id).v1.refunds.retrieve(req.refund_id)
         except stripe.StripeError as err:
             raise payment_error(err) from err
         self._record_status(refund_idempotency_key(req.return_id), refund.status)
@@ -223,7 +232,7 @@ class PaymentActivities:
                     non_retryable=True,
                 )
             reference = _reference(order)
-            payment = self._payment(reference)
+            payment = self._payment(req.merchant_id, reference)
             self._check_payment(payment, req, order)
             with session_scope(self._engine) as session:
                 lock_payouts(session, req.merchant_id)
@@ -279,12 +288,15 @@ class PaymentActivities:
             )
         return order, ret
 
-    def _payment(self, reference: str | None) -> PaymentFacts | None:
-        """The payment as Stripe has it now, with its refunds; None when there is none."""
+    def _stripe_for(self, merchant_id: str) -> stripe.StripeClient:
+        return self._stripe if self._client_for is None else self._client_for(merchant_id)
+
+    def _payment(self, merchant_id: str, reference: str | None) -> PaymentFacts | None:
+        """The payment as the merchant's Stripe account has it now, with its refunds; None when there is none."""
         if reference is None:
             return None
         try:
-            return read_payment(self._stripe, reference, with_refunds=True)
+            return read_payment(self._stripe_for(merchant_id), reference, with_refunds=True)
         except stripe.StripeError as err:
             raise payment_error(err) from err
 

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from activities.carrier_gateway import CarrierError, CarrierRefused, verify_address
 from activities.easypost_client import EasyPostSettings
+from activities.merchant_accounts import is_own_account
 from api.assessment import Assessment
 from api.errors import ApiError
 
@@ -73,6 +74,13 @@ async def verify_shopper_address(settings: EasyPostSettings, found: Assessment) 
     except CarrierRefused as err:
         if err.http_status == 422:
             raise _unverifiable(err, found.order.id) from err
+        if err.http_status in (401, 403) and is_own_account(settings):
+            log.warning("address verification refused the merchant's own EasyPost key: %s", err.code)
+            raise ApiError(
+                422,
+                "carrier_account_refused",
+                "EasyPost refused your own API key; set a working one (or clear it) with PUT /v1/merchant/credentials",
+            ) from err
         log.warning("address verification failed: EasyPost %s %s", err.http_status, err.code)
         raise ApiError(503, "carrier_unavailable", "the carrier's address check is unavailable; retry later") from err
     except CarrierError as err:  # timeouts, connection errors, unreadable answers

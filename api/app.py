@@ -19,6 +19,7 @@ from api.routers import (
     health,
     inventory,
     label_rules,
+    merchant_credentials,
     merchant_settings,
     merchant_webhooks,
     ops,
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         portal.router,
         store_credit.router,
         merchant_settings.router,
+        merchant_credentials.router,
         merchant_webhooks.router,
         warehouse.router,
         ops.router,
@@ -94,5 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def app_factory() -> FastAPI:
-    """For `uvicorn --factory api.app:app_factory`."""
+    """For `uvicorn --factory api.app:app_factory`. With live platform EasyPost/Stripe keys, refuses to start
+    without RETURNFLOW_CREDENTIALS_KEY (merchants' own keys are stored encrypted with it)."""
+    get_settings().stored_credentials_key()
     return create_app()

@@ -14,8 +14,8 @@ import httpx
 from starlette.concurrency import run_in_threadpool
 
 from activities.carrier_gateway import CarrierError, converted_label_url
+from activities.easypost_client import EasyPostSettings
 from api.errors import ApiError
-from settings import Settings
 
 LabelFormat = Literal["png", "pdf", "zpl"]
 # What a file of each binary format starts with: a wrong file is the carrier's fault (502), not the shopper's.
@@ -24,7 +24,7 @@ MAX_LABEL_BYTES = 10 * 1024 * 1024  # a 4x6 label is tens of KB; anything near t
 DOWNLOAD_TIMEOUT_SECONDS = 20
 
 
-async def label_file(settings: Settings, label: dict[str, Any], fmt: LabelFormat) -> bytes:
+async def label_file(settings: EasyPostSettings, label: dict[str, Any], fmt: LabelFormat) -> bytes:
     """The bytes of `label` (a live label as the read model keeps it) in `fmt`."""
     if fmt == "png":
         url = label["label_url"]
@@ -33,7 +33,7 @@ async def label_file(settings: Settings, label: dict[str, Any], fmt: LabelFormat
     return await _download(url, fmt)
 
 
-def _converted_url(settings: Settings, shipment_id: str, fmt: str) -> str:
+def _converted_url(settings: EasyPostSettings, shipment_id: str, fmt: str) -> str:
     """EasyPost's URL of the label in `fmt` (blocking: the SDK uses requests; activities/carrier_gateway.py)."""
     try:
         url = converted_label_url(settings, shipment_id, fmt)

@@ -245,6 +245,19 @@ DOCS: dict[str, Doc] = {
             "timezone": "Europe/Amsterdam",
         },
     ),
+    "settings-get_merchant_credentials": Doc(
+        "Which of the shop's own carrier and payment keys are set",
+        "Whether the shop's own EasyPost and Stripe keys are set, and their last 4 characters; never a key. "
+        "A key not set: the platform's account is used.",
+    ),
+    "settings-put_merchant_credentials": Doc(
+        "Set the shop's own carrier and payment keys",
+        "A key given replaces the stored one (kept encrypted, never shown again), `null` clears it (the "
+        "platform's account is used again), a key left out stays. Labels, refunds and payment checks use "
+        "the shop's own account from then on.",
+        example={"easypost_api_key": "EZAK0123456789abcdef", "stripe_secret_key": "sk_live_0123456789abcdef"},
+        errors={404: "the key's merchant no longer exists (`merchant_not_found`)"},
+    ),
     "webhooks-get_endpoint": Doc(
         "Read the webhook endpoint", "Where settlement events go (the secret is never shown again)."
     ),

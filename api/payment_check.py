@@ -14,6 +14,7 @@ import logging
 import stripe
 from starlette.concurrency import run_in_threadpool
 
+from activities.merchant_accounts import is_own_account
 from activities.payment_facts import StripeSettings, read_payment, stripe_client
 from api.errors import ApiError
 from domain.payout import PaymentFacts, payment_problem
@@ -30,9 +31,21 @@ def _read(settings: StripeSettings, reference: str) -> PaymentFacts | None:
 
 async def check_payment_reference(settings: StripeSettings, merchant_id: str, reference: str, currency: str) -> None:
     """Raise ApiError 422 when the reference may not be paid against for this merchant's order, 503 when
-    Stripe does not answer."""
+    Stripe does not answer. `settings`: the merchant's Stripe account (activities/merchant_accounts.py:
+    its own where it set a key, else the platform's)."""
     try:
         payment = await run_in_threadpool(_read, settings, reference)
+    except (stripe.AuthenticationError, stripe.PermissionError) as err:
+        if not is_own_account(settings):
+            log.warning("payment check failed: Stripe refused the platform's key (%s)", getattr(err, "code", None))
+            raise ApiError(503, "payments_unavailable", "the payment provider is unavailable; retry later") from err
+        raise ApiError(
+            422,
+            "payment_account_refused",
+            f"{FIELD}: Stripe refused your own secret key; set a working one (or clear it) with "
+            "PUT /v1/merchant/credentials",
+            field=FIELD,
+        ) from err
     except stripe.StripeError as err:
         log.warning("payment check failed: Stripe %s %s", getattr(err, "http_status", None), getattr(err, "code", None))
         raise ApiError(503, "payments_unavailable", "the payment provider is unavailable; retry later") from err

@@ -23,6 +23,7 @@ from activities.easypost_client import easypost_client
 from activities.email import EmailActivities, SmtpConfig
 from activities.exchanges import ExchangeActivities
 from activities.inventory import InventoryActivities
+from activities.merchant_accounts import MerchantClients
 from activities.notify import NotifyActivities
 from activities.payments import PaymentActivities
 from activities.portal_links import portal_link
@@ -46,9 +47,13 @@ def build_workers(client: Client, settings: Settings, engine: Engine, executor: 
         base_addresses={"api": settings.stripe_base_url},
         max_network_retries=0,  # Temporal retries, with backoff and a deadline
     )
+    # Each merchant's own EasyPost/Stripe account where it set a key, else the platform's (looked up by merchant id).
+    accounts = MerchantClients(engine, settings.stored_credentials_key(), settings, settings, stripe_client)
     store = StoreActivities(engine)
-    payments = PaymentActivities(engine, stripe_client, credit_expiry_days=settings.store_credit_expiry_days)
-    carrier = CarrierActivities(engine, lambda: easypost_client(settings))
+    payments = PaymentActivities(
+        engine, stripe_client, credit_expiry_days=settings.store_credit_expiry_days, client_for=accounts.stripe
+    )
+    carrier = CarrierActivities(engine, lambda: easypost_client(settings), client_for=accounts.easypost)
     notify = NotifyActivities(engine, client)
     routing = RoutingActivities(engine)
     inventory = InventoryActivities(engine)
@@ -118,6 +123,7 @@ def build_workers(client: Client, settings: Settings, engine: Engine, executor: 
 
 
 async def run(settings: Settings) -> None:
+    settings.stored_credentials_key()  # with live platform keys, no start without RETURNFLOW_CREDENTIALS_KEY
     # Temporal may be starting or restarting: wait for it (the wait doubling to 30 s) instead of dying.
     client = await connect_retrying(settings.temporal_address, settings.temporal_namespace)
     engine = make_engine(settings.database_url)

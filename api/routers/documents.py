@@ -16,6 +16,7 @@ from activities.documents import dropoff_qr, live_label, packing_slip_pdf
 from api.deps import DbDep, Reader, SettingsDep
 from api.errors import ApiError
 from api.label_files import LabelFormat, label_file
+from api.merchant_accounts import easypost_account_of
 from api.schemas.common import ReturnPathId
 from db.returns import get_return, return_and_lines
 from db.tables import ReturnRecord
@@ -80,7 +81,8 @@ async def get_label(
 ) -> Response:
     """The return label file, for the shopper to print (PDF, PNG) or for a thermal printer (ZPL)."""
     row = await _owned(db, principal.merchant_id, return_id)
-    return _file(await label_file(settings, _label(row), format), format, _filename(row, "label", format))
+    account = await easypost_account_of(db, settings, row.merchant_id)  # converts with the account that bought it
+    return _file(await label_file(account, _label(row), format), format, _filename(row, "label", format))
 
 
 @router.get("/{return_id}/packing-slip.pdf", response_class=Response, responses=_content("pdf"))

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response
 
 from api.deps import DbDep, Owner, Reader, SettingsDep
 from api.errors import ApiError
+from api.merchant_accounts import stripe_account_of
 from api.payment_check import check_payment_reference
 from api.schemas.common import PathId
 from api.schemas.orders import OrderIn, OrderOut, OrderReturnOut, OrderWithReturns
@@ -19,7 +20,8 @@ async def put_order(
     order_id: PathId, body: OrderIn, principal: Owner, db: DbDep, response: Response, settings: SettingsDep
 ) -> OrderOut:
     if body.payment is not None:  # the merchant's, succeeded, in the order's currency (422 naming payment.reference)
-        await check_payment_reference(settings, principal.merchant_id, body.payment.reference, body.currency)
+        account = await stripe_account_of(db, settings, principal.merchant_id)  # its own, where it set a key
+        await check_payment_reference(account, principal.merchant_id, body.payment.reference, body.currency)
     values = body.model_dump(mode="json", exclude={"placed_at", "delivered_at"})
     values.update(placed_at=body.placed_at, delivered_at=body.delivered_at)
     row, created = await db.run(orders.upsert_order, principal.merchant_id, order_id, values)

@@ -26,6 +26,7 @@ from api import portal_page
 from api.deps import DbDep, Reader, SettingsDep
 from api.errors import ApiError
 from api.label_files import label_file
+from api.merchant_accounts import easypost_account_of
 from api.portal_links import portal_url, read_portal_token
 from api.schemas.common import ReturnPathId
 from api.schemas.returns import PortalLinkOut
@@ -141,7 +142,7 @@ async def _label(db: DbDep, settings: SettingsDep, token: str, parcel: str, fmt:
             return found
         row, label, number = found
         try:
-            content = await label_file(settings, label, fmt)
+            content = await label_file(await easypost_account_of(db, settings, row.merchant_id), label, fmt)
         except ApiError as err:
             log.warning("portal label download for return %s failed: %s", row.id, err.message)
             return _message(

@@ -13,6 +13,7 @@ from api.assessment import assess
 from api.deps import DbDep, Owner, Reader, SettingsDep
 from api.errors import ApiError
 from api.exchange_check import exchange_order
+from api.merchant_accounts import easypost_account_of
 from api.return_creation import (
     NewReturn,
     already_created,
@@ -73,7 +74,8 @@ async def create_return(
 
     found = await assess(db, new.merchant_id, body, datetime.now(UTC), new.return_id)
     refuse_unless_eligible(found)
-    await verify_shopper_address(settings, found)  # unverifiable: 422 naming the field, nothing started
+    carrier_account = await easypost_account_of(db, settings, new.merchant_id)  # its own, where it set a key
+    await verify_shopper_address(carrier_account, found)  # unverifiable: 422 naming the field, nothing started
     exchange = await exchange_order(db, new.merchant_id, body, found, settings)
 
     # The units first, atomically: of concurrent creates for the same unit exactly one gets it.

@@ -42,6 +42,20 @@ class Merchant(SQLModel, table=True):
     return_reasons: list | None = json_column(nullable=True)
 
 
+class MerchantCredentials(SQLModel, table=True):
+    """The merchant's own EasyPost and Stripe keys, Fernet-encrypted (db/credentials.py); a key unset:
+    the platform's is used. Never loaded with the merchant, never answered by the API (only the last 4)."""
+
+    __tablename__ = "merchant_credentials"
+
+    merchant_id: str = Field(primary_key=True, foreign_key="merchants.id", max_length=64)
+    easypost_api_key: str | None = Field(default=None, max_length=1000)  # Fernet token
+    easypost_last4: str | None = Field(default=None, max_length=4)
+    stripe_secret_key: str | None = Field(default=None, max_length=1000)  # Fernet token
+    stripe_last4: str | None = Field(default=None, max_length=4)
+    updated_at: datetime = dt_column(nullable=False, default=utcnow)
+
+
 class ApiKey(SQLModel, table=True):
     __tablename__ = "api_keys"
 

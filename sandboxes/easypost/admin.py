@@ -30,6 +30,14 @@ async def stats(request: Request) -> dict[str, int]:
     return {key: counters[key] for key in STAT_KEYS}
 
 
+@router.get("/_sandbox/api_keys")
+async def api_keys(request: Request) -> dict[str, Any]:
+    """The API keys requests presented: the last one, and how often each (a key this sandbox does not know
+    only as `unknown…` and its last 4)."""
+    sb = sandbox_of(request)
+    return {"last": sb.last_api_key, "counts": dict(sb.keys_used)}
+
+
 @router.get("/_sandbox/shipments")
 async def shipments_by_reference(request: Request, reference: str | None = None) -> list[dict[str, Any]]:
     sb = sandbox_of(request)

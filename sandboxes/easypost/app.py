@@ -46,6 +46,10 @@ async def require_api_key(request: Request) -> None:
     key = _api_key(request)
     if key is None:
         raise ApiError(401, "APIKEY.REQUIRED", "This resource requires an API key.")
+    sandbox = request.app.state.sandbox
+    seen = key if key in sandbox.api_keys else f"unknown…{key[-4:]}"  # a key the sandbox does not know: never echoed
+    sandbox.keys_used[seen] += 1
+    sandbox.last_api_key = seen
     if key not in request.app.state.sandbox.api_keys:
         raise ApiError(401, "APIKEY.INVALID", "The API key provided is invalid.")
 

@@ -75,6 +75,10 @@ class Sandbox:
         self, api_keys: set[str], webhook_url: str | None, webhook_secret: str | None, data_dir: Path | None = None
     ) -> None:
         self.api_keys = set(api_keys)
+        self.keys_used: Counter[str] = (
+            Counter()
+        )  # every API key presented (/_sandbox/api_keys; unknown ones by their last 4)
+        self.last_api_key: str | None = None
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret
         self.data_dir = data_dir

@@ -33,6 +33,12 @@ def build_admin_router(sandbox: Sandbox) -> APIRouter:
     async def stats() -> dict[str, Any]:
         return sandbox.store.stats()
 
+    @router.get("/api_keys")
+    async def api_keys() -> dict[str, Any]:
+        """The API keys requests presented: the last one, and how often each (a key this sandbox does not know
+        only as `unknown…` and its last 4)."""
+        return {"last": sandbox.last_api_key, "counts": dict(sandbox.keys_used)}
+
     @router.get("/refunds")
     async def refunds(
         metadata_key: str | None = None,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Any, Callable
 
@@ -46,6 +47,10 @@ class Sandbox:
         self, api_keys: set[str] | frozenset[str], faults: Faults, webhooks: WebhookSender, data_dir: Path | None = None
     ) -> None:
         self.api_keys = frozenset(api_keys)
+        self.keys_used: Counter[str] = (
+            Counter()
+        )  # every API key presented (/_sandbox/api_keys; unknown ones by their last 4)
+        self.last_api_key: str | None = None
         self.store = Store()
         self.idempotency = IdempotencyStore()
         self.faults = faults
@@ -86,6 +91,9 @@ class Sandbox:
                 raise errors.authentication("Invalid Basic authorization header.") from None
         else:
             raise errors.authentication(f"Unsupported authorization scheme: {scheme}.")
+        seen = key if key in self.api_keys else f"unknown…{key[-4:]}"  # a key the sandbox does not know: never echoed
+        self.keys_used[seen] += 1
+        self.last_api_key = seen
         if key not in self.api_keys:
             raise errors.authentication(f"Invalid API Key provided: {_mask(key)}")
         return key
