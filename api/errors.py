@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.log_redaction import redact
+from db.credentials import UnreadableCredentials
 
 log = logging.getLogger("returnflow.api")
 MAX_DETAILS = 50
@@ -78,6 +79,12 @@ def install(app: FastAPI) -> None:
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
         )
+
+    @app.exception_handler(UnreadableCredentials)
+    async def _unreadable(_: Request, exc: UnreadableCredentials) -> JSONResponse:
+        # The operator's encryption key changed: nothing the caller can fix, and no other account is used instead.
+        message = "this merchant's stored carrier/payment keys cannot be read with the configured key; retry later"
+        return ErrorResponse(error_body("credentials_unreadable", message), status_code=503)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -30,6 +30,7 @@ PRODUCTION_ENV = {
     "RETURNFLOW_STRIPE_API_KEY": "sk_live_123",
     "RETURNFLOW_STRIPE_BASE_URL": "https://api.stripe.com",
     "RETURNFLOW_SMTP_HOST": "smtp.example.com",
+    "RETURNFLOW_CREDENTIALS_KEY": "bGl2ZS1jcmVkZW50aWFscy1rZXktZm9yLXRoZS10ZXN0",
 }
 
 
