@@ -12,6 +12,7 @@ from datetime import datetime
 
 from cryptography.fernet import Fernet, InvalidToken
 from pydantic import SecretStr
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from db.tables import MerchantCredentials
@@ -56,7 +57,16 @@ def save_credentials(
     """Set (a string) or clear (None) each kind named in `changes`; kinds left out stay as they are.
     Saving the same keys again changes nothing but `updated_at`."""
     fernet = Fernet(key.get_secret_value().encode())
-    row = session.get(MerchantCredentials, merchant_id) or MerchantCredentials(merchant_id=merchant_id)
+    # The row made if missing in one statement (two first saves at once never both insert it), then locked, so
+    # each save applies its changes to what the other committed.
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(
+        insert(MerchantCredentials)
+        .values(merchant_id=merchant_id, updated_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["merchant_id"])
+    )
+    row = session.get(MerchantCredentials, merchant_id, with_for_update=True, populate_existing=True)
+    assert row is not None
     for kind, value in changes.items():
         if kind not in KINDS:
             raise ValueError(f"unknown credential {kind!r}")
