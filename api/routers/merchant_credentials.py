@@ -11,6 +11,7 @@ from api.errors import ApiError
 from api.schemas.merchant_credentials import CredentialOut, CredentialsIn, CredentialsOut
 from db.credentials import CredentialsSummary, credentials_summary, save_credentials
 from db.merchants import get_merchant
+from settings import LIVE_STRIPE
 
 router = APIRouter(prefix="/v1/merchant/credentials", tags=["merchant: settings"])
 
@@ -37,6 +38,12 @@ async def put_merchant_credentials(
     a key left out stays. Used from the next carrier or payment call on."""
     key = settings.stored_credentials_key()
     changes = {name: getattr(body, name) for name in body.model_fields_set}
+    live = any(v and (v.startswith("EZAK") or v.startswith(LIVE_STRIPE)) for v in changes.values())
+    if live and not settings.credentials_key.get_secret_value():
+        # Unset, the Fernet key is derived from a public seed: a live key stored with it is as good as plaintext.
+        raise ApiError(
+            422, "live_key_refused", "this deployment stores test keys only (RETURNFLOW_CREDENTIALS_KEY is unset)"
+        )
 
     def save(session, merchant_id: str) -> CredentialsSummary | None:
         if get_merchant(session, merchant_id) is None:

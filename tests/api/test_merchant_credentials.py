@@ -161,10 +161,31 @@ def test_with_live_platform_keys_there_is_no_default_encryption_key():
 def test_a_merchants_own_key_that_stripe_refuses_is_the_merchants_422_not_an_outage(setup, payments):
     client, shops, _ = setup
     a, a_headers, _ = shops["A"]
-    unknown = "sk_live_not_known_to_the_sandbox_9999"
+    unknown = "sk_test_not_known_to_the_sandbox_9999"
     client.put(PATH, json={"stripe_secret_key": unknown}, headers=a_headers)
     pi = create_payment(payments, 13_999, merchant_id=a)
     r = client.put("/v1/orders/o-1", json=order_body(pi), headers=a_headers)
     assert r.status_code == 422, r.text
     assert r.json()["error"]["code"] == "payment_account_refused" and unknown not in r.text
     assert keys_seen(payments)["last"] == "unknown…9999"  # the sandbox echoes no key it does not know
+
+
+def test_a_live_key_is_not_stored_under_the_public_development_key(setup):
+    """RETURNFLOW_CREDENTIALS_KEY unset and the platform's keys test ones (staging, or a deployment where merchants
+    bring their own accounts): the Fernet key is derived from a public seed, so a merchant's live key stored with
+    it would be readable by anyone with the database. Refused (422, nothing stored, the key not echoed); test
+    keys are still taken."""
+    client, shops, engine = setup
+    merchant_id, headers, _ = shops["A"]
+    for body in (
+        {"stripe_secret_key": "sk_live_merchantA_real_0000000009f9f"},
+        {"stripe_secret_key": "rk_live_merchantA_real_0000000009f9f"},
+        {"easypost_api_key": "EZAKmerchantAreal00000000000000009f9f"},
+    ):
+        r = client.put(PATH, json=body, headers=headers)
+        assert r.status_code == 422, r.text
+        assert r.json()["error"]["code"] == "live_key_refused"
+        assert "9f9f" not in r.text
+    assert client.get(PATH, headers=headers).json()["stripe"] == {"set": False, "last4": None}
+    assert client.get(PATH, headers=headers).json()["easypost"] == {"set": False, "last4": None}
+    assert client.put(PATH, json={"stripe_secret_key": OWN_STRIPE}, headers=headers).status_code == 200
