@@ -255,7 +255,7 @@ DOCS: dict[str, Doc] = {
         "A key given replaces the stored one (kept encrypted, never shown again), `null` clears it (the "
         "platform's account is used again), a key left out stays. Labels, refunds and payment checks use "
         "the shop's own account from then on.",
-        example={"easypost_api_key": "EZAK0123456789abcdef", "stripe_secret_key": "sk_live_0123456789abcdef"},
+        example={"easypost_api_key": "EZTK0123456789abcdef", "stripe_secret_key": "sk_test_0123456789abcdef"},
         errors={404: "the key's merchant no longer exists (`merchant_not_found`)"},
     ),
     "webhooks-get_endpoint": Doc(
