@@ -11,7 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.openapi import DOCS, SECURITY_SCHEME, api_routes, route_scopes
+from api.openapi import SECURITY_SCHEME, api_routes, route_scopes
+from api.openapi_docs import DOCS
 from settings import Settings
 from tests.api.alone import api_alone
 
