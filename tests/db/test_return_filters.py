@@ -236,14 +236,20 @@ def test_the_orders_returns_newest_first_and_only_the_merchants(engine, shops):
         assert queries.order_returns(s, a, "o9") == []
 
 
-def test_the_email_filter_uses_the_lowered_email_index_on_sqlite(engine, shops):
-    if engine.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL's plans for a table this small are sequential; bench/return_filters.py measures it")
+def test_the_email_filter_can_use_the_lowered_email_index(engine, shops):
     a, _ = shops
     with session_scope(engine) as s:
         q = queries._filtered(s, a, ReturnFilters(email="kim@example.com"))
         sql = str(q.compile(engine, compile_kwargs={"literal_binds": True}))
-        plan = " ".join(str(r) for r in s.exec(text(f"EXPLAIN QUERY PLAN {sql}")).all())
+        if engine.dialect.name == "sqlite":
+            plan = " ".join(str(r) for r in s.exec(text(f"EXPLAIN QUERY PLAN {sql}")).all())
+        else:
+            # A table this small gets another plan whatever the indexes (bench/return_filters.py measures the
+            # big one): here the index must cover exactly the expression the query filters on.
+            plan = " ".join(str(r) for r in s.exec(text(f"EXPLAIN {sql}")).all())
+            index = s.exec(text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_orders_merchant_email'")).one()
+            assert "lower((customer ->> 'email'::text))" in index[0] and "lower((customer ->> 'email'::text))" in plan
+            plan += f" {index[0]}"
     assert "ix_orders_merchant_email" in plan, plan
 
 

@@ -4,10 +4,9 @@ pickup now scheduled and refuse, not book (and pay for) a second pickup that orp
 
 from __future__ import annotations
 
-import asyncio
-
 import httpx
 import pytest
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowUpdateFailedError
 
 from tests.polling import poll_awaitable
@@ -15,6 +14,15 @@ from tests.workflows.test_pickup_paths import pickup_status, sandbox_pickups, wi
 from tests.workflows.test_return_workflow import submitted
 from workflows.messages import ErrorType
 from workflows.returns import ReturnWorkflow
+
+
+async def booking_scheduled(handle) -> bool:
+    """`run` holds the label lock from before it schedules the booking until the booking answers."""
+    async for event in handle.fetch_history_events():
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            if event.activity_task_scheduled_event_attributes.activity_type.name == "schedule_pickup":
+                return True
+    return False
 
 
 async def test_a_pickup_asked_for_while_runs_own_booking_is_in_flight_is_refused(harness):
@@ -25,7 +33,7 @@ async def test_a_pickup_asked_for_while_runs_own_booking_is_in_flight_is_refused
     httpx.put(faults, json={"POST /v2/pickups": {"latency_ms": 3000}}).raise_for_status()
     try:
         handle, _ = await submitted(h, inp)  # answered once the label is bought; the booking starts next
-        await asyncio.sleep(0.5)
+        await poll_awaitable(lambda: booking_scheduled(handle), what="run's pickup booking scheduled")
         assert (await handle.query(ReturnWorkflow.view)).label.pickup is None  # still booking
         with pytest.raises(WorkflowUpdateFailedError) as refused:
             await handle.execute_update(ReturnWorkflow.schedule_pickup, await window(h))
