@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .PHONY: run test lint bench services clean
+# The shopper's languages: each gettext catalogue compiled at install and test time (activities/translations.py)
+CATALOGUES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po))
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -13,12 +15,15 @@ $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $@
 
+locale/%.mo: locale/%.po | $(STAMP)
+	$(PY) -m activities.translations compile
+
 ## make run: start Temporal (with UI), the sandboxes, a worker and the API; Ctrl-C stops all
-run: $(STAMP)
+run: $(STAMP) $(CATALOGUES)
 	exec $(PY) -m cli run
 
 ## make test: formatting and lint, then the whole suite (starts what it needs itself)
-test: $(STAMP) services lint
+test: $(STAMP) $(CATALOGUES) services lint
 	$(PY) -m pytest
 
 ## make lint: `ruff format --check` and `ruff check` ([tool.ruff] in pyproject.toml); `ruff format .` fixes the first

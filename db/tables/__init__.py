@@ -33,6 +33,7 @@ from db.tables.merchants import (
 from db.tables.returns import (
     AttentionItem,
     EmailSent,
+    ReturnChoice,
     ReturnLine,
     ReturnParcel,
     ReturnRecord,
@@ -61,6 +62,7 @@ __all__ = [
     "Order",
     "PaymentRefund",
     "PolicyVersion",
+    "ReturnChoice",
     "ReturnLine",
     "ReturnParcel",
     "ReturnRecord",

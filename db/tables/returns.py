@@ -80,6 +80,23 @@ class TimelineRecord(SQLModel, table=True):
     cause: str
 
 
+class ReturnChoice(SQLModel, table=True):
+    """What the shopper chose beside the return itself: the language they read it in and how they send it.
+
+    Written by the API when it creates the return (the portal and `POST /v1/returns` alike), before the
+    workflow starts; read by the emails, the packing slip and the portal page. One row per return.
+    """
+
+    __tablename__ = "return_choices"
+
+    return_id: str = Field(primary_key=True, max_length=64)
+    merchant_id: str = Field(max_length=64, index=True)
+    language: str = Field(max_length=8)  # one of domain.shopper_locale.LANGUAGES
+    send_method: str = Field(max_length=16)  # label, qr, pickup, store
+    store_id: str | None = Field(default=None, max_length=128)  # send_method store: the merchant's facility id
+    created_at: datetime = dt_column(nullable=False, default=utcnow)
+
+
 class ReturnUnit(SQLModel, table=True):
     """One unit of an order line held by a return: at most one open or completed return per unit.
 
