@@ -10,19 +10,24 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from fastapi import Response
 from starlette.concurrency import run_in_threadpool
 
-from api.assessment import Assessment
+from api.address_check import verify_shopper_address
+from api.assessment import Assessment, assess
 from api.deps import Db
 from api.errors import ApiError
+from api.exchange_check import exchange_order
+from api.merchant_accounts import easypost_account_of
 from api.returns_gateway import ReturnsGateway, SubmitRefused
 from api.schemas.returns import ItemOut, ReturnCreate, ReturnOut
 from db import return_units
+from db.return_choices import record_choices
 from db.returns import get_return
 from domain.requests import RequestedItem
+from domain.shopper_locale import choose_language
 from domain.status import ReturnStatus
 from settings import Settings
 from workflows import ids
@@ -162,3 +167,41 @@ async def start(
         response.status_code = 202
         return accepted(new, found)
     return ReturnOut.from_view(view)
+
+
+async def record_shopper_choices(db: Db, new: NewReturn, found: Assessment) -> None:
+    """The language and send method, before the workflow starts, so its first email already speaks it."""
+    body = new.body
+    language = body.language or choose_language(None, None, None, found.merchant.locale)
+    await db.run(record_choices, new.merchant_id, new.return_id, language, body.chosen_send_method(), body.store_id)
+
+
+async def create(
+    db: Db,
+    workflows: ReturnsGateway,
+    settings: Settings,
+    merchant_id: str,
+    body: ReturnCreate,
+    idempotency_key: str | None,
+    response: Response,
+) -> ReturnOut:
+    """`POST /v1/returns` and the shopper portal's confirm step: one path, one policy, one workflow."""
+    new = NewReturn.of(merchant_id, body, idempotency_key)
+    if idempotency_key and (done := await already_created(db, new)):
+        return done
+
+    found = await assess(db, new.merchant_id, body, datetime.now(UTC), new.return_id)
+    refuse_unless_eligible(found)
+    carrier_account = await easypost_account_of(db, settings, new.merchant_id)  # its own, where it set a key
+    await verify_shopper_address(carrier_account, found)  # unverifiable: 422 naming the field, nothing started
+    exchange = await exchange_order(db, new.merchant_id, body, found, settings)
+
+    # The units first, atomically: of concurrent creates for the same unit exactly one gets it.
+    reserved = await reserve_units(db, new, found)
+    try:
+        await record_shopper_choices(db, new, found)
+        return await start(db, workflows, settings, new, found, exchange, response)
+    except BaseException:
+        if reserved:
+            await release_unless_started(db, workflows, new.return_id)
+        raise

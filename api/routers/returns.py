@@ -8,20 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import ValidationError
 
-from api.address_check import verify_shopper_address
 from api.assessment import assess
 from api.deps import DbDep, Owner, Reader, SettingsDep
 from api.errors import ApiError
-from api.exchange_check import exchange_order
-from api.merchant_accounts import easypost_account_of
-from api.return_creation import (
-    NewReturn,
-    already_created,
-    refuse_unless_eligible,
-    release_unless_started,
-    reserve_units,
-    start,
-)
+from api.return_creation import create
 from api.return_search import NoControl, ReturnSearch, search
 from api.returns_gateway import ReturnsGatewayDep
 from api.schemas.common import ReturnPathId
@@ -68,24 +58,7 @@ async def create_return(
     idempotency_key: IdempotencyKey = None,
 ) -> ReturnOut:
     """Create a return. 201 with its label; 202 if workers are slow (it goes on; retry with the same key to read it)."""
-    new = NewReturn.of(principal.merchant_id, body, idempotency_key)
-    if idempotency_key and (done := await already_created(db, new)):
-        return done
-
-    found = await assess(db, new.merchant_id, body, datetime.now(UTC), new.return_id)
-    refuse_unless_eligible(found)
-    carrier_account = await easypost_account_of(db, settings, new.merchant_id)  # its own, where it set a key
-    await verify_shopper_address(carrier_account, found)  # unverifiable: 422 naming the field, nothing started
-    exchange = await exchange_order(db, new.merchant_id, body, found, settings)
-
-    # The units first, atomically: of concurrent creates for the same unit exactly one gets it.
-    reserved = await reserve_units(db, new, found)
-    try:
-        return await start(db, workflows, settings, new, found, exchange, response)
-    except BaseException:
-        if reserved:
-            await release_unless_started(db, workflows, new.return_id)
-        raise
+    return await create(db, workflows, settings, principal.merchant_id, body, idempotency_key, response)
 
 
 @router.get("", response_model=ReturnList)

@@ -53,6 +53,32 @@ class ReturnCreate(Strict):
         default="refund", description="exchange: the shopper's second choice if a replacement is out of stock"
     )
     pickup: PickupWindowIn | None = Field(default=None, description="book a carrier pickup at the shopper's address")
+    send_method: Literal["label", "qr", "pickup", "store"] | None = Field(
+        default=None,
+        description="how the shopper sends the parcel: print the label, show the carrier's QR code at a drop-off point "
+        "(box-free), a carrier pickup (with `pickup`), or hand it in at one of the merchant's stores (with `store_id`: "
+        "no label is bought). Default: `pickup` when a pickup is given, else `label`",
+    )
+    store_id: Id | None = Field(default=None, description="with send_method store: the store facility's id")
+    language: Literal["nl", "en", "de", "fr"] | None = Field(
+        default=None,
+        description="the shopper's language for emails, the packing slip and the portal; default: the "
+        "merchant's locale",
+    )
+
+    @model_validator(mode="after")
+    def _send_method(self) -> ReturnCreate:
+        method = self.chosen_send_method()
+        if method == "pickup" and self.pickup is None:
+            raise ValueError("send_method pickup needs a `pickup` window")
+        if self.pickup is not None and method != "pickup":
+            raise ValueError(f"a `pickup` window goes with send_method pickup, not {method}")
+        if (method == "store") != (self.store_id is not None):
+            raise ValueError("`store_id` goes with send_method store, and send_method store needs it")
+        return self
+
+    def chosen_send_method(self) -> str:
+        return self.send_method or ("pickup" if self.pickup is not None else "label")
 
 
 class ItemOut(BaseModel):
