@@ -15,15 +15,21 @@ $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $@
 
+# The portal's browser files (htmx served to shoppers, axe-core for the accessibility tests), pinned in package-lock.json
+NPM_STAMP := node_modules/.installed
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
 locale/%.mo: locale/%.po | $(STAMP)
 	$(PY) -m activities.translations compile
 
 ## make run: start Temporal (with UI), the sandboxes, a worker and the API; Ctrl-C stops all
-run: $(STAMP) $(CATALOGUES)
+run: $(STAMP) $(NPM_STAMP) $(CATALOGUES)
 	exec $(PY) -m cli run
 
 ## make test: formatting and lint, then the whole suite (starts what it needs itself)
-test: $(STAMP) $(CATALOGUES) services lint
+test: $(STAMP) $(NPM_STAMP) $(CATALOGUES) services lint
 	$(PY) -m pytest
 
 ## make lint: `ruff format --check` and `ruff check` ([tool.ruff] in pyproject.toml); `ruff format .` fixes the first
