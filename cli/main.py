@@ -93,6 +93,8 @@ def _print_summary(settings) -> None:
         table.add_row("Mail sandbox (SMTP)", f"{settings.smtp_host}:{settings.smtp_port}")
         table.add_row("Mail sandbox inbox", f"{settings.mail_sandbox_url}/_sandbox/messages")
     table.add_row("Database", settings.database_url)
+    table.add_row("Shopper portal (Dutch demo shop)", f"{settings.api_base_url}/portal/demo")
+    table.add_row("Demo shopper", "order DEMO-1001 or DEMO-1002, sanne@example.nl or postcode 1012 LG")
     table.add_row("Demo merchant key", settings.demo_merchant_key.get_secret_value())
     table.add_row("Demo warehouse key", settings.demo_warehouse_key.get_secret_value())
     table.add_row("Demo ops key", settings.demo_ops_key.get_secret_value())

@@ -134,6 +134,8 @@ class Stack:
                 )
                 # The HTTP side answers only after its lifespan bound the SMTP port: both are up.
                 self._wait_http("mail-sandbox", f"{s.mail_sandbox_url}/_sandbox/stats")
+            progress("the demo shop's orders")
+            self._seed_demo_shop()
             progress("worker")
             self.start_worker()
             progress("API")
@@ -246,6 +248,35 @@ class Stack:
                 return_window_days=s.return_window_days,
                 label_expiry_days=s.label_expiry_days,
             )
+        finally:
+            engine.dispose()
+
+    def _seed_demo_shop(self) -> None:
+        """Orders a shopper can return at /portal/demo, each paid in the payments sandbox (db/demo_shop.py)."""
+        from datetime import UTC, datetime
+
+        import stripe
+
+        from db.demo_shop import seed_demo_shop
+        from db.seed import DEMO_MERCHANT_ID, DEMO_WAREHOUSE_ID
+        from db.session import make_engine
+        from domain.payout import OWNER_METADATA_KEY
+
+        s = self.settings
+        client = stripe.StripeClient(
+            s.stripe_api_key.get_secret_value(), base_addresses={"api": s.stripe_base_url}, max_network_retries=2
+        )
+
+        def pay(order_id: str, amount: int) -> str | None:
+            if not s.uses_payments_sandbox:
+                return None  # a real Stripe account: demo orders stay unpaid (refunds are then held for ops)
+            params = {"amount": amount, "currency": "eur", "payment_method": "pm_card_visa", "confirm": True}
+            params["metadata"] = {OWNER_METADATA_KEY: DEMO_MERCHANT_ID, "order_id": order_id}
+            return client.v1.payment_intents.create(params=params).id
+
+        engine = make_engine(s.database_url)
+        try:
+            seed_demo_shop(engine, DEMO_MERCHANT_ID, DEMO_WAREHOUSE_ID, datetime.now(UTC), pay)
         finally:
             engine.dispose()
 
