@@ -20,13 +20,17 @@ from xml.sax.saxutils import escape
 import segno
 from reportlab.graphics.barcode.code128 import Code128
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import LETTER
+from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import inch
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from activities.audience import ENGLISH, Audience
+from activities.translations import gettext_for
 from db.tables import ReturnRecord
+from domain.money import Money
 from domain.rma import rma_code
+from domain.shopper_locale import moment, money
 from domain.status import ReturnStatus
 
 __all__ = ["QrKind", "dropoff_qr", "live_label", "packing_slip_pdf"]
@@ -54,37 +58,81 @@ def _barcode(value: str, width: float) -> Code128:
     return barcode
 
 
-def _words(reason: str) -> str:
-    return reason.replace("_", " ")
+def N_(message: str) -> str:
+    """Marks a string for the catalogue; it is translated where it is shown."""
+    return message
 
 
-def packing_slip_pdf(return_row: ReturnRecord, order_lines: list[dict[str, Any]]) -> bytes:
-    """A letter-size PDF: the return, its order, its items, the tracking code and the RMA barcode.
+REASONS = {
+    "too_small": N_("too small"),
+    "too_large": N_("too large"),
+    "defective": N_("defective"),
+    "not_as_described": N_("not as described"),
+    "wrong_item": N_("wrong item"),
+    "damaged_in_transit": N_("damaged in transit"),
+    "changed_mind": N_("changed mind"),
+    "arrived_late": N_("arrived late"),
+}
 
-    `order_lines`: the order's lines as stored (id, sku, title, ...), for the items' titles;
+
+def _printable(text: str) -> str:
+    """The PDF's standard fonts have no narrow no-break space (CLDR puts it in French thousands, English times)."""
+    return text.replace("\u202f", "\u00a0")
+
+
+def _value(line: dict[str, Any] | None, quantity: Any, currency: str | None, language: str) -> str:
+    """The returned quantity at the order's unit price, as the language writes money; blank when unknown."""
+    price = (line or {}).get("unit_price")
+    if not currency or not isinstance(price, int) or not isinstance(quantity, int) or price < 0 or quantity < 0:
+        return ""
+    return _printable(money(Money(amount=price * quantity, currency=currency), language))
+
+
+def packing_slip_pdf(
+    return_row: ReturnRecord,
+    order_lines: list[dict[str, Any]],
+    audience: Audience = ENGLISH,
+    currency: str | None = None,
+) -> bytes:
+    """A PDF in the shopper's language, on the merchant's paper (A4 in Europe, else Letter): the return, its
+    order, its items (with their value when the order's `currency` is given), the tracking code, the RMA barcode.
+
+    `order_lines`: the order's lines as stored (id, sku, title, unit_price, ...), for the items' titles;
     an item whose line is not there is listed without one. Many items flow onto more pages.
     """
+    _ = gettext_for(audience.language)
     styles = getSampleStyleSheet()
     body, small = styles["BodyText"], styles["Normal"]
-    titles = {line.get("id"): line.get("title") or "" for line in order_lines}
+    lines = {line.get("id"): line for line in order_lines}
     code = rma_code(return_row.id)
     label = live_label(return_row)
-    width = LETTER[0] - 2 * MARGIN
+    pagesize = A4 if audience.paper == "A4" else LETTER
+    width = pagesize[0] - 2 * MARGIN
 
-    facts = [f"<b>Return</b> {escape(return_row.id)}", f"<b>Order</b> {escape(return_row.order_id)}"]
+    def fact(name: str, value: str) -> str:
+        return f"<b>{escape(name)}</b> {escape(value)}"
+
+    facts = [fact(_("Return number"), return_row.id), fact(_("Order number"), return_row.order_id)]
+    if return_row.created_at is not None and return_row.created_at.tzinfo is not None:
+        when = _printable(moment(return_row.created_at, audience.language, audience.timezone, "short"))
+        facts.append(fact(_("Requested on"), when))
     if label and label.get("tracking_code"):
-        facts.append(f"<b>Tracking</b> {escape(label['tracking_code'])}")
-    rows: list[list[Any]] = [["SKU", "Item", "Qty", "Reason"]]
+        facts.append(fact(_("Tracking code"), label["tracking_code"]))
+    rows: list[list[Any]] = [[_("Article number"), _("Product"), _("Quantity"), _("Reason for return"), _("Value")]]
     for item in return_row.items or []:
+        line = lines.get(item.get("line_id"))
+        reason = str(item.get("reason", ""))
         rows.append(
             [
                 Paragraph(escape(str(item.get("sku", ""))), small),
-                Paragraph(escape(titles.get(item.get("line_id"), "")), small),
+                Paragraph(escape((line or {}).get("title") or ""), small),
                 str(item.get("quantity", "")),
-                Paragraph(escape(_words(str(item.get("reason", "")))), small),
+                Paragraph(escape(_(REASONS[reason]) if reason in REASONS else reason.replace("_", " ")), small),
+                _value(line, item.get("quantity"), currency, audience.language),
             ]
         )
-    items = Table(rows, colWidths=[1.6 * inch, width - 4.0 * inch, 0.6 * inch, 1.8 * inch], repeatRows=1)
+    columns = [1.4 * inch, width - 4.4 * inch, 0.5 * inch, 1.5 * inch, 1.0 * inch]
+    items = Table(rows, colWidths=columns, repeatRows=1)
     items.setStyle(
         TableStyle(
             [
@@ -93,12 +141,13 @@ def packing_slip_pdf(return_row: ReturnRecord, order_lines: list[dict[str, Any]]
                 ("LINEBELOW", (0, 1), (-1, -1), 0.25, colors.grey),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("ALIGN", (2, 0), (2, -1), "RIGHT"),
+                ("ALIGN", (4, 0), (4, -1), "RIGHT"),
             ]
         )
     )
     story = [
-        Paragraph("Return packing slip", styles["Title"]),
-        Paragraph("Put this slip inside the parcel, so the warehouse can match it to your return.", body),
+        Paragraph(escape(_("Return packing slip")), styles["Title"]),
+        Paragraph(escape(_("Put this slip inside the parcel, so the warehouse can match it to your return.")), body),
         Spacer(1, 0.2 * inch),
         _barcode(code, width),
         Paragraph(f"<font size=14>{escape(code)}</font>", body),
@@ -111,12 +160,12 @@ def packing_slip_pdf(return_row: ReturnRecord, order_lines: list[dict[str, Any]]
     # invariant: no creation date or random document id, so the same return renders the same bytes
     doc = SimpleDocTemplate(
         out,
-        pagesize=LETTER,
+        pagesize=pagesize,
         leftMargin=MARGIN,
         rightMargin=MARGIN,
         topMargin=MARGIN,
         bottomMargin=MARGIN,
-        title=f"Packing slip {return_row.id}",
+        title=_("Packing slip %(return_id)s") % {"return_id": return_row.id},
         author="Returnflow",
         invariant=True,
     )

@@ -1,5 +1,7 @@
 """The shopper's label email: how to send the parcel back, with the label and the drop-off QR code.
 
+In the shopper's language and for the send method they chose (activities/email_content.py words it).
+
 A sync activity (smtplib and httpx are blocking), run in the worker's thread pool like
 activities/carrier.py. The workflow passes ids only; the shopper's address and name are read
 here, from the order, and never written to a log or an error message.
@@ -26,36 +28,28 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
-from pathlib import Path
 from typing import Any, Literal
 
 import httpx
-import jinja2
 from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.audience import audience_of
 from activities.documents import dropoff_qr, live_label
+from activities.email_content import LabelEmailFacts, label_email
+from db.returns import timeline
 from db.session import session_scope
 from db.tables import EmailSent, Merchant, Order, ReturnRecord
 from domain.validation import one_line
 from workflows.ids import label_email_key
-from workflows.messages import ActivityErrorType
+from workflows.messages import ActivityErrorType, TimelineEvent
 
 LABEL_DOWNLOAD_TIMEOUT_SECONDS = 20
 MAX_LABEL_BYTES = 10 * 1024 * 1024  # a 4x6 label is tens of KB
 LABEL_FILES = {b"\x89PNG\r\n\x1a\n": ("png", "image", "png"), b"%PDF-": ("pdf", "application", "pdf")}
-
-_templates = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent / "templates"),
-    autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-)
 
 
 class LabelEmail(BaseModel):
@@ -82,18 +76,6 @@ class SmtpConfig:
     password: str = field(default="", repr=False)
     starttls: bool = False
     timeout_seconds: float = 30.0
-
-
-@dataclass(frozen=True)
-class _Facts:
-    to: str
-    shopper_name: str
-    merchant_id: str
-    merchant_name: str
-    order_id: str
-    label: dict[str, Any]
-    items: list[dict[str, Any]]
-    further_parcels: list[dict[str, Any]]  # labels of parcels 2.. when the return needs several
 
 
 class EmailActivities:
@@ -136,31 +118,23 @@ class EmailActivities:
         activity.logger.info("label email %s sent for return %s", message_id, row.id)
         return SentEmail(message_id=message_id, status="sent")
 
-    def _compose(self, return_id: str, facts: _Facts, message_id: str) -> EmailMessage:
+    def _compose(self, return_id: str, facts: LabelEmailFacts, message_id: str) -> EmailMessage:
         label = facts.label
-        context = {
-            "shopper_name": facts.shopper_name,
-            "merchant_name": facts.merchant_name,
-            "return_id": return_id,
-            "order_id": facts.order_id,
-            "items": facts.items,
-            "carrier": label.get("carrier") or "the carrier",
-            "service": label.get("service") or "",
-            "tracking_code": label["tracking_code"],
-            "label_url": label["label_url"],
-            "portal_url": self._portal_link(return_id, facts.merchant_id) if self._portal_link else None,
-            "parcels": 1 + len(facts.further_parcels),
-        }
+        portal_url = self._portal_link(return_id, facts.merchant_id) if self._portal_link else None
+        content = label_email(return_id, facts, portal_url)  # in the shopper's language, with the shop's branding
         msg = EmailMessage()
         # Names come from stored data: the API refuses control characters now, but older rows may have them.
-        merchant, shopper = one_line(facts.merchant_name), one_line(facts.shopper_name) or "there"
-        msg["Subject"] = f"Your return label for order {one_line(facts.order_id)} at {merchant}"
+        merchant, shopper = one_line(facts.audience.merchant_name), one_line(facts.shopper_name)
+        msg["Subject"] = content.subject
         msg["From"] = formataddr((merchant, self._smtp.sender))
-        msg["To"] = formataddr((shopper, facts.to))
+        msg["To"] = formataddr((shopper or "", facts.to))
+        if facts.audience.support_email:  # the shopper's answer goes to the shop, not to our sender address
+            msg["Reply-To"] = formataddr((merchant, one_line(facts.audience.support_email)))
         msg["Date"] = formatdate(usegmt=True)
         msg["Message-ID"] = message_id
-        msg.set_content(_templates.get_template("label_email.txt.j2").render(context))
-        msg.add_alternative(_templates.get_template("label_email.html.j2").render(context), subtype="html")
+        msg["Content-Language"] = facts.audience.language
+        msg.set_content(content.text)
+        msg.add_alternative(content.html, subtype="html")
         # The same QR code as GET /v1/returns/{id}/dropoff-qr.png: the tracking code, for a box-free drop-off.
         msg.add_attachment(
             dropoff_qr(label["tracking_code"], "png"), maintype="image", subtype="png", filename="dropoff-qr.png"
@@ -192,7 +166,7 @@ class EmailActivities:
             raise _smtp_error(err, to) from None
 
 
-def _facts(session, row: ReturnRecord, label: dict[str, Any]) -> _Facts:
+def _facts(session, row: ReturnRecord, label: dict[str, Any]) -> LabelEmailFacts:
     order = session.get(Order, (row.merchant_id, row.order_id))
     merchant = session.get(Merchant, row.merchant_id)
     customer = (order.customer if order else None) or {}
@@ -206,23 +180,30 @@ def _facts(session, row: ReturnRecord, label: dict[str, Any]) -> _Facts:
             type=ActivityErrorType.EMAIL_REJECTED,
             non_retryable=True,
         )
-    titles = {line.get("id"): line.get("title") for line in (order.lines or [])}
+    lines = {line.get("id"): line for line in ((order.lines if order else None) or [])}
     items = [
         {
             "quantity": item.get("quantity", 1),
-            "title": titles.get(item.get("line_id")) or item.get("sku") or item.get("line_id"),
+            "title": (lines.get(item.get("line_id")) or {}).get("title") or item.get("sku") or item.get("line_id"),
+            "unit_price": (lines.get(item.get("line_id")) or {}).get("unit_price"),
         }
         for item in row.items or []
     ]
-    return _Facts(
+    # The label expiry counts from the first label's purchase (the workflow's timer starts just after it);
+    # an exchange's original has a deadline of its own, so none is told then.
+    bought = [entry.at for entry in timeline(session, row.id) if entry.event == TimelineEvent.LABEL.value]
+    return LabelEmailFacts(
         to=customer["email"],
-        shopper_name=customer.get("name") or "there",
+        shopper_name=customer.get("name") or "",
         merchant_id=row.merchant_id,
-        merchant_name=merchant.name if merchant else row.merchant_id,
         order_id=row.order_id,
+        currency=order.currency if order else None,
         label=label,
         items=items,
         further_parcels=[p for p in (row.parcels or [])[1:] if p.get("tracking_code") and p.get("label_url")],
+        audience=audience_of(session, merchant, row.merchant_id, row.id),
+        label_bought_at=bought[0] if bought else None,
+        label_expiry_days=merchant.label_expiry_days if merchant and row.resolution != "exchange" else None,
     )
 
 

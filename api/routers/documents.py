@@ -12,13 +12,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response
 from starlette.concurrency import run_in_threadpool
 
+from activities.audience import packing_slip_inputs
 from activities.documents import dropoff_qr, live_label, packing_slip_pdf
 from api.deps import DbDep, Reader, SettingsDep
 from api.errors import ApiError
 from api.label_files import LabelFormat, label_file
 from api.merchant_accounts import easypost_account_of
 from api.schemas.common import ReturnPathId
-from db.returns import get_return, return_and_lines
+from db.returns import get_return
 from db.tables import ReturnRecord
 
 router = APIRouter(prefix="/v1/returns", tags=["merchant: documents"])
@@ -88,11 +89,12 @@ async def get_label(
 @router.get("/{return_id}/packing-slip.pdf", response_class=Response, responses=_content("pdf"))
 async def get_packing_slip(return_id: ReturnPathId, principal: Reader, db: DbDep) -> Response:
     """The slip that goes inside the parcel: items, tracking code, and the RMA barcode the warehouse scans."""
-    row, lines = await db.run(return_and_lines, principal.merchant_id, return_id)
-    if row is None:
+    slip = await db.run(packing_slip_inputs, principal.merchant_id, return_id)
+    if slip.row is None:
         raise ApiError(404, "return_not_found", f"return {return_id!r} not found")
-    pdf = await run_in_threadpool(packing_slip_pdf, row, lines)  # a few ms of CPU per page: off the event loop
-    return _file(pdf, "pdf", _filename(row, "packing-slip", "pdf"))
+    # In the shopper's language, on the merchant's paper; a few ms of CPU per page: off the event loop.
+    pdf = await run_in_threadpool(packing_slip_pdf, slip.row, slip.lines, slip.audience, slip.currency)
+    return _file(pdf, "pdf", _filename(slip.row, "packing-slip", "pdf"))
 
 
 async def _qr(db: DbDep, merchant_id: str, return_id: str, kind: Literal["png", "svg"]) -> Response:
