@@ -132,7 +132,6 @@ class EmailActivities:
             msg["Reply-To"] = formataddr((merchant, one_line(facts.audience.support_email)))
         msg["Date"] = formatdate(usegmt=True)
         msg["Message-ID"] = message_id
-        msg["Content-Language"] = facts.audience.language
         msg.set_content(content.text)
         msg.add_alternative(content.html, subtype="html")
         # The same QR code as GET /v1/returns/{id}/dropoff-qr.png: the tracking code, for a box-free drop-off.
@@ -150,6 +149,8 @@ class EmailActivities:
             )
             content, (ext, maintype, subtype) = _download_label(parcel["label_url"])
             msg.add_attachment(content, maintype=maintype, subtype=subtype, filename=f"return-label-{number}.{ext}")
+        # Last: set_content and the attachments move Content-* headers into the parts they make.
+        msg["Content-Language"] = facts.audience.language
         return msg
 
     def _send(self, msg: EmailMessage, to: str) -> None:
