@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     public_base_url: str = ""
     # Signs the shopper portal links (api/portal_links.py); changing it invalidates every link sent.
     portal_secret: SecretStr = SecretStr(DEV_PORTAL_SECRET)
+    # The portal's order lookup limits (the `limits` library): memory:// counts per API process; a shared store
+    # (redis://127.0.0.1:6379/0) counts across processes. Per client address, and wrong tries per order number
+    # (the last allowed wrong try locks that order's lookup for an hour).
+    rate_limit_storage: str = "memory://"
+    portal_lookup_limits: str = "30/minute;300/hour"
+    portal_order_tries: str = "10/hour"
 
     easypost_api_key: SecretStr = SecretStr(DEV_EASYPOST_KEY)
     easypost_base_url: str = ""  # empty: the EasyPost sandbox on easypost_sandbox_port

@@ -33,6 +33,7 @@ from api.routers import (
     webhooks,
     work_orders,
 )
+from api.shopper import web as portal_web
 from db.session import make_engine
 from settings import Settings, get_settings
 
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     errors.install(app)
+    portal_web.install(app)  # under /portal: localized HTML error pages instead of JSON
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_body_bytes)
     routers = (
         health.router,

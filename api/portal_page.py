@@ -1,10 +1,11 @@
-"""What the shopper portal shows for one return, in plain shopper language.
+"""What the shopper portal shows for one return, in the shopper's language.
 
-`load` reads the facts (one return, scoped by merchant, with its merchant's name, its
-order's item titles and its timeline); `view` turns them into the template's context.
-The shopper sees their own first name at most: never an email, an address, a payment
-reference, or the ops-facing text of the timeline (causes name facilities, grades, fraud
-checks and key prefixes), only fixed sentences chosen by status and event.
+`load` reads the facts (one return, scoped by merchant, with its merchant, its order's item titles, its
+timeline and the shopper's choices: language and send method); `view` turns them into the template's context
+through gettext (words: api/shopper/words.py) and Babel (money, dates in the merchant's time zone).
+The shopper sees their own first name at most: never an email, an address, a payment reference, or the
+ops-facing text of the timeline (causes name facilities, grades, fraud checks and key prefixes), only fixed
+sentences chosen by status and event. What the shopper can change is in api/shopper/return_actions.py.
 """
 
 from __future__ import annotations
@@ -12,85 +13,59 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime, format_time
 from sqlmodel import Session
 
 from activities.documents import live_label
+from activities.translations import gettext_for
+from api.shopper import words
 from db.merchants import get_merchant
 from db.orders import get_order
+from db.return_choices import choices_of
 from db.returns import get_return, timeline
-from db.tables import ReturnRecord, TimelineRecord
+from db.tables import Merchant, ReturnRecord, TimelineRecord
 from domain.money import Money
-
-# status -> (headline, sentence); {merchant} and {what} (refund, store credit, exchange) are filled in.
-STATUS_WORDS: dict[str, tuple[str, str]] = {
-    "requested": ("Return requested", "We have your return request and are preparing your label."),
-    "pending_review": (
-        "Under review",
-        "{merchant} is reviewing your return. You get a label as soon as it is approved.",
-    ),
-    "rejected": ("Not accepted", "{merchant} could not accept this return."),
-    "label_created": ("Label ready", "Your return label is ready. Pack your items and send the parcel."),
-    "in_transit": ("On its way", "Your parcel is on its way to the returns centre."),
-    "delivered": ("Delivered", "Your parcel has been delivered to the returns centre."),
-    "received": ("Received", "The returns centre has your parcel and will check your items shortly."),
-    "inspected": ("Items checked", "Your items have been checked."),
-    "settling": ("{What} in progress", "We are processing your {what}."),
-    "completed": ("Complete", "Your return is complete."),
-    "cancelled": ("Cancelled", "This return was cancelled."),
-    "expired": ("Expired", "This return expired: the parcel was not sent before the label ran out."),
-}
-RESOLUTION_WORDS = {"refund": "refund", "store_credit": "store credit", "exchange": "exchange"}
-REASON_WORDS = {
-    "too_small": "Too small",
-    "too_large": "Too large",
-    "defective": "Faulty",
-    "not_as_described": "Not as described",
-    "wrong_item": "Wrong item sent",
-    "damaged_in_transit": "Damaged in delivery",
-    "changed_mind": "Changed my mind",
-    "arrived_late": "Arrived too late",
-}
-REPLACEMENT_WORDS = {
-    "reserved": "set aside for you",
-    "shipped": "shipped",
-    "released": "not available: not sent",
-    "voided": "shipment cancelled",
-}
-PICKUP_WORDS = {
-    "scheduled": "A {carrier} pickup is booked at your address: {window}.",
-    "picked_up": "The carrier picked up your parcel.",
-    "cancelled": "The pickup was cancelled. Please drop the parcel off instead, with the label or the QR code.",
-    "cancelled_by_carrier": "The carrier cancelled the pickup. Please drop the parcel off instead, with the label or the QR code.",
-    "missed": "The carrier did not come in the pickup window. Please drop the parcel off instead, with the label or the QR code.",
-}
+from domain.shopper_locale import money
 
 
 @dataclass(frozen=True)
 class Facts:
     row: ReturnRecord
-    merchant_name: str  # the display name the merchant set (GET/PUT /v1/merchant), else its name
-    support_email: str | None
+    merchant: Merchant
     first_name: str
     titles: dict[str, str]  # order line id -> item title
     timeline: list[TimelineRecord]
+    language: str | None  # the language the return was made in (return_choices), if recorded
+    send_method: str | None  # label | qr | pickup | store, if recorded
+
+    @property
+    def merchant_name(self) -> str:
+        return self.merchant.display_name or self.merchant.name
+
+    @property
+    def timezone(self) -> str:
+        return self.merchant.timezone or "UTC"
 
 
 def load(session: Session, merchant_id: str, return_id: str) -> Facts | None:
     row = get_return(session, merchant_id, return_id)
-    if row is None:
+    merchant = get_merchant(session, merchant_id) if row is not None else None
+    if row is None or merchant is None:
         return None
-    merchant = get_merchant(session, merchant_id)
     order = get_order(session, merchant_id, row.order_id)
     customer = (order.customer if order else None) or {}
     name = str(customer.get("name") or "").split()
+    choices = choices_of(session, merchant_id, return_id)
     return Facts(
         row=row,
-        merchant_name=(merchant.display_name or merchant.name) if merchant else merchant_id,
-        support_email=merchant.support_email if merchant else None,
+        merchant=merchant,
         first_name=name[0] if name else "",
         titles={str(line.get("id")): str(line.get("title") or "") for line in (order.lines if order else None) or []},
         timeline=timeline(session, return_id),
+        language=choices.language if choices else None,
+        send_method=choices.send_method if choices else None,
     )
 
 
@@ -101,73 +76,63 @@ def labels(row: ReturnRecord) -> list[dict[str, Any]]:
     return list(row.parcels or []) or [row.label]
 
 
-def view(facts: Facts, base: str) -> dict[str, Any]:
+def view(facts: Facts, base: str, lang: str) -> dict[str, Any]:
     """The template's context; `base` is the page's own path (/portal/<token>) for its links."""
+    _ = gettext_for(lang)
     row, merchant = facts.row, facts.merchant_name
-    what = RESOLUTION_WORDS.get(row.resolution, "return")
     kept = any(e.event == "keep_item" for e in facts.timeline)
     return {
         "merchant_name": merchant,
-        "support_email": facts.support_email,
+        "support_email": facts.merchant.support_email,
         "first_name": facts.first_name,
         "return_id": row.id,
         "order_id": row.order_id,
-        "status": _status(row.status, merchant, what, kept),
-        "rejected_reasons": _why_rejected(row.decision_reasons or [], merchant) if row.status == "rejected" else [],
+        "send_method": facts.send_method or "",
+        "state": {  # not "status": that is render's HTTP status
+            "code": row.status,
+            "headline": words.status_headline(row.status, row.resolution, _),
+            "sentence": words.status_sentence(row.status, row.resolution, merchant, kept, _),
+        },
+        "rejected_reasons": _why_rejected(row.decision_reasons or [], merchant, _) if row.status == "rejected" else [],
         "items": [
             {
                 "sku": item.get("sku", ""),
                 "title": facts.titles.get(str(item.get("line_id")), ""),
                 "quantity": item.get("quantity", 1),
-                "reason": REASON_WORDS.get(
-                    item.get("reason", ""), str(item.get("reason", "")).replace("_", " ").capitalize()
-                ),
+                "reason": words.reason(item.get("reason"), _),
             }
             for item in row.items or []
         ],
-        "shipping": _shipping(row, base),
-        "no_label": None if labels(row) else _why_no_label(row.status, merchant, kept),
-        "outcome": _outcome(row, merchant),
-        "timeline": _timeline(facts.timeline, merchant, what),
+        "shipping": _shipping(row, base, lang, facts.timezone, _),
+        "no_label": None if labels(row) else _why_no_label(row.status, merchant, kept, _),
+        "outcome": _outcome(row, merchant, lang, _),
+        "timeline": _timeline(facts, lang, _),
     }
 
 
-def _status(status: str, merchant: str, what: str, kept: bool) -> dict[str, str]:
-    headline, sentence = STATUS_WORDS.get(status, (status.replace("_", " ").capitalize(), ""))
-    if status == "settling" and kept:
-        sentence = "You can keep your items. We are processing your {what}."
-    fill = {"merchant": merchant, "what": what, "What": what.capitalize()}
-    return {"code": status, "headline": headline.format(**fill), "sentence": sentence.format(**fill)}
-
-
-def _why_rejected(reasons: list[str], merchant: str) -> list[str]:
+def _why_rejected(reasons: list[str], merchant: str, _: Any) -> list[str]:
     """The policy's reasons are written for shoppers; the others name internals, so say them plainly."""
     out = []
     for reason in reasons:
         if reason.startswith("no return label could be bought"):
-            out.append("No return label could be made for this return.")
+            out.append(_("No return label could be made for this return."))
         elif reason.startswith("the exchange cannot be made"):
-            out.append("The exchange you asked for cannot be made.")
+            out.append(_("The exchange you asked for cannot be made."))
         elif reason.startswith("rejected in review"):
-            out.append(f"{merchant} reviewed the return and did not accept it.")
+            out.append(_("%(merchant)s reviewed the return and did not accept it.") % {"merchant": merchant})
         else:
-            out.append(reason)
+            out.append(_(reason))  # the policy's sentences have their own catalogue (policy.po)
     return list(dict.fromkeys(out))
 
 
-def _why_no_label(status: str, merchant: str, kept: bool) -> str:
+def _why_no_label(status: str, merchant: str, kept: bool, _: Any) -> str:
     if kept:
-        return "You don't need to send anything back: keep the items."
-    return {
-        "requested": "Your label is being prepared. Refresh this page in a minute.",
-        "pending_review": f"You get a label once {merchant} has approved the return.",
-        "rejected": "This return was not accepted, so there is nothing to send.",
-        "cancelled": "This return was cancelled: its label can no longer be used.",
-        "expired": "The label has expired and can no longer be used.",
-    }.get(status, "There is no label for this return.")
+        return _("You don't need to send anything back: keep the items.")
+    text = words.NO_LABEL_WORDS.get(status)
+    return _(text) % {"merchant": merchant} if text else _("There is no label for this return.")
 
 
-def _shipping(row: ReturnRecord, base: str) -> dict[str, Any] | None:
+def _shipping(row: ReturnRecord, base: str, lang: str, timezone: str, _: Any) -> dict[str, Any] | None:
     found = labels(row)
     if not found:
         return None
@@ -177,7 +142,7 @@ def _shipping(row: ReturnRecord, base: str) -> dict[str, Any] | None:
         parcels.append(
             {
                 "number": number,
-                "carrier": label.get("carrier") or "the carrier",
+                "carrier": label.get("carrier") or _("the carrier"),
                 "service": label.get("service") or "",
                 "tracking_code": label.get("tracking_code") or "",
                 "label_png": f"{base}/label.png{query}",
@@ -189,16 +154,22 @@ def _shipping(row: ReturnRecord, base: str) -> dict[str, Any] | None:
     return {
         "to_send": row.status == "label_created",  # later, the label is history: show the tracking code only
         "parcels": parcels,
-        "pickup": _pickup(pickup) if pickup else None,
+        "pickup": _pickup(pickup, lang, timezone, _) if pickup else None,
     }
 
 
-def _pickup(pickup: dict[str, Any]) -> dict[str, Any]:
+def _pickup(pickup: dict[str, Any], lang: str, timezone: str, _: Any) -> dict[str, Any]:
     window = pickup.get("window") or {}
     status = pickup.get("status") or "scheduled"
-    sentence = PICKUP_WORDS.get(status, "Pickup: {status}.").format(
-        carrier=pickup.get("carrier") or "carrier", window=_window(window), status=status.replace("_", " ")
+    text = words.PICKUP_WORDS.get(status)
+    sentence = (
+        _(text)
+        % {"carrier": pickup.get("carrier") or _("the carrier"), "window": window_text(window, lang, timezone, _)}
+        if text
+        else status.replace("_", " ")
     )
+    if status in ("cancelled", "cancelled_by_carrier", "missed"):
+        sentence += " " + _(words.DROP_OFF_INSTEAD)
     return {
         "status": status,
         "sentence": sentence,
@@ -207,32 +178,32 @@ def _pickup(pickup: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _window(window: dict[str, Any]) -> str:
+def window_text(window: dict[str, Any], lang: str, timezone: str, _: Any) -> str:
+    """A pickup window as the language writes it, in the merchant's time zone: `vr 27 nov. 2026, 09:00–13:00`."""
     try:
         start, end = _at(window["min_datetime"]), _at(window["max_datetime"])
     except (KeyError, TypeError, ValueError):
-        return "see your confirmation"
+        return _("see your confirmation")
+    zone = ZoneInfo(timezone)
+    start, end = start.astimezone(zone), end.astimezone(zone)
     if start.date() == end.date():
-        return f"{_day(start)}, {start:%H:%M}–{end:%H:%M} UTC"
-    return f"{_day(start)} {start:%H:%M} – {_day(end)} {end:%H:%M} UTC"
+        day = format_datetime(start, "EEE d MMM y", locale=lang)
+        return f"{day}, {format_time(start, 'HH:mm', locale=lang)}–{format_time(end, 'HH:mm', locale=lang)}"
+    return f"{format_datetime(start, 'EEE d MMM y HH:mm', locale=lang)} – {format_datetime(end, 'EEE d MMM y HH:mm', locale=lang)}"
 
 
 def _at(value: Any) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
 
 
-def _day(at: datetime) -> str:
-    return f"{at:%a} {at.day} {at:%b %Y}"
-
-
-def _money(amount: dict[str, Any]) -> str:
+def _money(amount: dict[str, Any], lang: str) -> str:
     try:
-        return Money(amount=amount["amount"], currency=amount["currency"]).display()
+        return money(Money(amount=amount["amount"], currency=amount["currency"]), lang)
     except (KeyError, TypeError, ValueError):
         return ""
 
 
-def _outcome(row: ReturnRecord, merchant: str) -> dict[str, Any] | None:
+def _outcome(row: ReturnRecord, merchant: str, lang: str, _: Any) -> dict[str, Any] | None:
     """What the shopper gets: the refund, the store credit, the replacements."""
     sentences: list[str] = []
     replacements = []
@@ -242,64 +213,70 @@ def _outcome(row: ReturnRecord, merchant: str) -> dict[str, Any] | None:
             {
                 "sku": r.get("sku", ""),
                 "quantity": r.get("quantity", 1),
-                "status": REPLACEMENT_WORDS.get(r.get("status", ""), str(r.get("status", "")).replace("_", " ")),
+                "status": words.replacement(r.get("status"), _),
                 "tracking_code": r.get("tracking_code") if r.get("status") == "shipped" else None,
             }
         )
     settlement = row.refund
     if settlement:
-        money, status, method = (
-            _money(settlement.get("amount") or {}),
-            settlement.get("status"),
-            settlement.get("method"),
-        )
-        difference = (
-            " (the price difference)" if exchange.get("settle_difference") in ("refund", "store_credit") else ""
-        )
+        fill = {"amount": _money(settlement.get("amount") or {}, lang), "merchant": merchant}
+        status, method = settlement.get("status"), settlement.get("method")
+        difference = exchange.get("settle_difference") in ("refund", "store_credit")
         if status == "charged":
-            sentences.append(f"The price difference of {money} was charged to your original payment method.")
+            sentences.append(
+                _("The price difference of %(amount)s was charged to your original payment method.") % fill
+            )
         elif status == "charge_failed":
             sentences.append(
-                f"The price difference of {money} could not be charged; {merchant} will contact you about it."
+                _("The price difference of %(amount)s could not be charged; %(merchant)s will contact you about it.")
+                % fill
             )
         elif status in ("not_required", "exchanged"):
             if not replacements:
-                sentences.append("Nothing is owed either way for this return.")
+                sentences.append(_("Nothing is owed either way for this return."))
         elif method == "refund" and status == "succeeded":
-            sentences.append(
-                f"{money}{difference} has been refunded to your original payment method. "
-                "It can take a few days to show on your statement."
+            text = (
+                _("%(amount)s (the price difference) has been refunded to your original payment method.")
+                if difference
+                else _("%(amount)s has been refunded to your original payment method.")
             )
+            sentences.append(text % fill + " " + _("It can take a few days to show on your statement."))
         elif method == "refund":
-            sentences.append(f"A refund of {money}{difference} to your original payment method is on its way.")
+            text = (
+                _("A refund of %(amount)s (the price difference) to your original payment method is on its way.")
+                if difference
+                else _("A refund of %(amount)s to your original payment method is on its way.")
+            )
+            sentences.append(text % fill)
         elif method == "store_credit" and status == "issued":
-            sentences.append(f"{money}{difference} of store credit has been added for you at {merchant}.")
+            sentences.append(_("%(amount)s of store credit has been added for you at %(merchant)s.") % fill)
         elif method == "store_credit":
-            sentences.append(f"{money}{difference} of store credit is on its way.")
+            sentences.append(_("%(amount)s of store credit is on its way.") % fill)
     if not sentences and not replacements:
         return None
     return {"sentences": sentences, "replacements": replacements}
 
 
-def _timeline(entries: list[TimelineRecord], merchant: str, what: str) -> list[dict[str, str]]:
+def _timeline(facts: Facts, lang: str, _: Any) -> list[dict[str, str]]:
     """Each change of status, and the few events a shopper acts on; oldest first."""
     out: list[dict[str, str]] = []
     previous: str | None = None
-    for entry in entries:
+    for entry in facts.timeline:
         text = None
         if entry.status != previous:
-            text = _status(entry.status, merchant, what, kept=False)["headline"]
+            text = words.status_headline(entry.status, facts.row.resolution, _)
         elif entry.event == "email" and entry.cause.endswith("emailed to the shopper"):
-            text = "We emailed you the label and the drop-off QR code"
+            text = _(words.TIMELINE_WORDS["emailed"])
         elif entry.event == "relabel":
-            text = "Your label was replaced: use the new one"
+            text = _(words.TIMELINE_WORDS["relabel"])
         elif entry.event == "pickup" and " booked for " in entry.cause:
-            text = "Carrier pickup booked"
+            text = _(words.TIMELINE_WORDS["pickup_booked"])
         elif entry.event == "pickup" and "drop the parcel off instead" in entry.cause:
-            text = "The pickup did not happen: drop the parcel off instead"
+            text = _(words.TIMELINE_WORDS["pickup_failed"])
         elif entry.event == "pickup" and " cancelled: " in entry.cause:
-            text = "Carrier pickup cancelled"
+            text = _(words.TIMELINE_WORDS["pickup_cancelled"])
         previous = entry.status
         if text:
-            out.append({"at": f"{_day(entry.at)}, {entry.at:%H:%M} UTC", "text": text})
+            at = format_datetime(entry.at, "EEE d MMM y, HH:mm", tzinfo=ZoneInfo(facts.timezone), locale=lang)
+            out.append({"at": at, "text": text})
     return out

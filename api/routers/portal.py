@@ -1,61 +1,41 @@
-"""The shopper portal: one return's page, its label and its drop-off QR code, behind a signed link.
+"""The shopper portal's pages: a shop's returns page (find the order, see it), and one return's page behind
+its signed link (label, QR code, status; cancel, book or cancel a pickup).
 
-The link (`api.portal_links`) is the only credential: it names one (merchant, return), and
-every read here is scoped by both. The merchant fetches the link with its API key
-(`GET /v1/returns/{id}/portal-link`) to send or show it to the shopper.
+`/portal/<slug>` is a shop's returns page; `/portal/<token>` (a token has dots, a slug never does) is a
+return's page: the link (`api.portal_links`) is its only credential, and every read there is scoped by the
+(merchant, return) it names. The merchant fetches the link with its API key (`GET /v1/returns/{id}/portal-link`).
 
-Pages are HTML, not the JSON API: a bad or tampered link, an unknown return, a failed
-label download and any surprise answer a short HTML page (404, 502, 500), never JSON
-or a stack trace. They are left out of the OpenAPI document.
+Pages are HTML in the shopper's language (api.shopper.web): errors are localized pages (404, 403, 429, 500),
+never JSON or a trace. They are left out of the OpenAPI document.
 """
 
 from __future__ import annotations
 
-import logging
 import re
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Literal
 
-import jinja2
-from fastapi import APIRouter, Response
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
-from activities.documents import dropoff_qr
+from activities.translations import gettext_for
 from api import portal_page
 from api.deps import DbDep, Reader, SettingsDep
 from api.errors import ApiError
-from api.label_files import label_file
-from api.merchant_accounts import easypost_account_of
 from api.portal_links import portal_url, read_portal_token
 from api.schemas.common import ReturnPathId
 from api.schemas.returns import PortalLinkOut
+from api.shopper import brand, order_page, return_files
+from api.shopper.errors import PortalError
+from api.shopper.lookup import find_order
+from api.shopper.session import require_csrf, shopper_of, start_session
+from api.shopper.web import HEADERS, guarded, merchant_by_slug, not_found, page_error, render, shopper_lang
+from db.portal_lookup import order_and_returns
 from db.returns import get_return
-from db.tables import ReturnRecord
-from settings import Settings
-
-log = logging.getLogger("returnflow.api.portal")
 
 router = APIRouter(prefix="/v1/returns", tags=["merchant: portal"])
-pages = APIRouter(prefix="/portal", include_in_schema=False)
-
-_templates = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent.parent / "templates" / "portal"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-MEDIA_TYPES = {"png": "image/png", "pdf": "application/pdf", "svg": "image/svg+xml"}
-# The page needs nothing but itself and its own images; the link must not leak through a Referer.
-HEADERS = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Robots-Tag": "noindex, nofollow",
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; "
-    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-}
+pages = APIRouter(include_in_schema=False)
+STYLESHEET = Path(__file__).resolve().parent.parent / "static" / "portal.css"
+ASSET_HEADERS = {"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"}
 
 
 @router.get(
@@ -73,119 +53,102 @@ async def get_portal_link(
     return PortalLinkOut(url=portal_url(settings, row.id, row.merchant_id))
 
 
-def _message(status: int, title: str, text: str) -> HTMLResponse:
-    html = _templates.get_template("message.html.j2").render(title=title, text=text)
-    return HTMLResponse(html, status_code=status, headers=HEADERS)
+def is_link(key: str) -> bool:
+    """A return's signed link (v1.<payload>.<signature>) rather than a shop's slug."""
+    return "." in key
 
 
-def _not_valid() -> HTMLResponse:
-    return _message(
-        404, "This link is not valid", "Check that you copied the whole link, or ask the shop for a new one."
+@pages.get("/portal-assets/portal.css")
+async def portal_stylesheet() -> Response:
+    return FileResponse(STYLESHEET, media_type="text/css", headers=ASSET_HEADERS)
+
+
+@pages.get("/portal/{key}", response_class=HTMLResponse)
+async def portal_home(key: str, request: Request, db: DbDep, settings: SettingsDep) -> Response:
+    if is_link(key):
+        return await guarded(request, lambda: return_page(request, db, settings, key))
+    merchant = await merchant_by_slug(db, key)
+    lang = shopper_lang(request, merchant)
+    if merchant is None:
+        return not_found(request, lang)
+    return render(request, "find.html.j2", lang, merchant=merchant, error=False)
+
+
+@pages.get("/portal/{slug}/brand.css")
+async def portal_brand(slug: str, db: DbDep) -> Response:
+    merchant = await merchant_by_slug(db, slug)
+    if merchant is None:
+        return Response("", status_code=404, media_type="text/css", headers=ASSET_HEADERS)
+    return Response(brand.stylesheet(merchant), media_type="text/css", headers=ASSET_HEADERS)
+
+
+@pages.post("/portal/{slug}/find")
+async def portal_find(slug: str, request: Request, db: DbDep) -> Response:
+    merchant = await merchant_by_slug(db, slug)
+    lang = shopper_lang(request, merchant)
+    if merchant is None:
+        return not_found(request, lang)
+    form = await require_csrf(request, lang, merchant)
+    number, contact = form.get("order_number"), form.get("contact")
+    found = await find_order(
+        request, db, merchant, number if isinstance(number, str) else "", contact if isinstance(contact, str) else ""
     )
+    if found.outcome in ("limited", "locked"):
+        kind = "rate_limited" if found.outcome == "limited" else "locked"
+        return page_error(request, lang, 429, kind, merchant)
+    if found.outcome != "found" or found.order_id is None:
+        # One answer for a wrong email, a wrong postcode and an unknown order: nothing of the input echoed.
+        return render(request, "find.html.j2", lang, merchant=merchant, status=422, error=True, here=f"/portal/{slug}")
+    response = RedirectResponse(f"/portal/{slug}/order", status_code=303, headers=HEADERS)
+    start_session(response, merchant.id, found.order_id, lang, request=request, slug=slug)
+    return response
 
 
-async def _guarded(work: Callable[[], Awaitable[Response]]) -> Response:
-    """Whatever goes wrong, the shopper gets a page, not JSON or a trace (and the log gets the trace)."""
-    try:
-        return await work()
-    except Exception:
-        log.exception("portal page failed")  # the path holds the link: never logged
-        return _message(500, "Something went wrong", "Please try again in a minute.")
+@pages.get("/portal/{slug}/order", response_class=HTMLResponse)
+async def portal_order(slug: str, request: Request, db: DbDep, settings: SettingsDep) -> Response:
+    merchant = await merchant_by_slug(db, slug)
+    if merchant is None:
+        return not_found(request, shopper_lang(request))
+    shopper = shopper_of(request, merchant)
+    if shopper is None:
+        return RedirectResponse(f"/portal/{slug}", status_code=303, headers=HEADERS)
+    lang = shopper_lang(request, merchant, recorded=shopper.lang)
+    order, returns = await db.run(order_and_returns, merchant.id, shopper.order_id)
+    if order is None:
+        return not_found(request, lang, merchant)
+    context = order_page.view(settings, merchant, order, returns, lang, gettext_for(lang))
+    return render(request, "order.html.j2", lang, merchant=merchant, **context)
 
 
-def _ids(settings: Settings, token: str) -> tuple[str, str] | None:
-    return read_portal_token(token, settings.portal_secret)
+async def return_page(request: Request, db: DbDep, settings: SettingsDep, token: str) -> Response:
+    ids = read_portal_token(token, settings.portal_secret)
+    facts = await db.run(portal_page.load, *ids) if ids else None
+    if facts is None:
+        raise PortalError(shopper_lang(request), 404, "link")
+    lang = shopper_lang(request, facts.merchant, recorded=facts.language)
+    context = portal_page.view(facts, f"/portal/{token}", lang)
+    return render(request, "return.html.j2", lang, merchant=facts.merchant, **context)
 
 
-@pages.get("/{token}", response_class=HTMLResponse)
-async def portal_page_for(token: str, db: DbDep, settings: SettingsDep) -> Response:
-    async def work() -> Response:
-        ids = _ids(settings, token)
-        facts = await db.run(portal_page.load, *ids) if ids else None
-        if facts is None:
-            return _not_valid()
-        html = _templates.get_template("return.html.j2").render(portal_page.view(facts, f"/portal/{token}"))
-        return HTMLResponse(html, headers=HEADERS)
-
-    return await _guarded(work)
+def _parcel(parcel: str) -> int:
+    return int(parcel) if re.fullmatch(r"[1-9][0-9]{0,2}", parcel) else 0
 
 
-async def _return_label(
-    db: DbDep, settings: SettingsDep, token: str, parcel: str
-) -> tuple[ReturnRecord, dict, int] | Response:
-    """The return and its usable label for parcel `parcel` (1 unless the return has several)."""
-    ids = _ids(settings, token)
-    row = await db.run(get_return, *ids) if ids else None
-    if row is None:
-        return _not_valid()
-    found = portal_page.labels(row)
-    number = int(parcel) if re.fullmatch(r"[1-9][0-9]{0,2}", parcel) else 0
-    if not 1 <= number <= len(found):
-        return _message(404, "There is no label here", "This return has no usable label. The return page says why.")
-    return row, found[number - 1], number
+@pages.get("/portal/{token}/label.png")
+async def portal_label_png(token: str, request: Request, db: DbDep, settings: SettingsDep, parcel: str = "1"):
+    return await guarded(request, lambda: return_files.label(request, db, settings, token, _parcel(parcel), "png"))
 
 
-def _file(content: bytes, kind: str, row: ReturnRecord, what: str, number: int) -> Response:
-    suffix = "" if number == 1 else f"-{number}"
-    filename = f"{re.sub(r'[^A-Za-z0-9_.-]', '_', row.id)}-{what}{suffix}.{kind}"
-    return Response(
-        content,
-        media_type=MEDIA_TYPES[kind],
-        headers={**HEADERS, "Content-Disposition": f'inline; filename="{filename}"'},
-    )
+@pages.get("/portal/{token}/label.pdf")
+async def portal_label_pdf(token: str, request: Request, db: DbDep, settings: SettingsDep, parcel: str = "1"):
+    return await guarded(request, lambda: return_files.label(request, db, settings, token, _parcel(parcel), "pdf"))
 
 
-async def _label(db: DbDep, settings: SettingsDep, token: str, parcel: str, fmt: Literal["png", "pdf"]) -> Response:
-    async def work() -> Response:
-        found = await _return_label(db, settings, token, parcel)
-        if isinstance(found, Response):
-            return found
-        row, label, number = found
-        try:
-            content = await label_file(await easypost_account_of(db, settings, row.merchant_id), label, fmt)
-        except ApiError as err:
-            log.warning("portal label download for return %s failed: %s", row.id, err.message)
-            return _message(
-                502, "The label could not be fetched", "The carrier did not answer. Please try again in a minute."
-            )
-        return _file(content, fmt, row, "label", number)
-
-    return await _guarded(work)
+@pages.get("/portal/{token}/dropoff-qr.svg")
+async def portal_dropoff_qr_svg(token: str, request: Request, db: DbDep, settings: SettingsDep, parcel: str = "1"):
+    return await guarded(request, lambda: return_files.qr(request, db, settings, token, _parcel(parcel), "svg"))
 
 
-async def _qr(db: DbDep, settings: SettingsDep, token: str, parcel: str, kind: Literal["png", "svg"]) -> Response:
-    async def work() -> Response:
-        found = await _return_label(db, settings, token, parcel)
-        if isinstance(found, Response):
-            return found
-        row, label, number = found
-        if not label.get("tracking_code"):
-            return _message(404, "There is no QR code here", "This label has no tracking code to show as a QR code.")
-        return _file(dropoff_qr(label["tracking_code"], kind), kind, row, "dropoff-qr", number)
-
-    return await _guarded(work)
-
-
-@pages.get("/{token}/label.png")
-async def portal_label_png(token: str, db: DbDep, settings: SettingsDep, parcel: str = "1") -> Response:
-    return await _label(db, settings, token, parcel, "png")
-
-
-@pages.get("/{token}/label.pdf")
-async def portal_label_pdf(token: str, db: DbDep, settings: SettingsDep, parcel: str = "1") -> Response:
-    return await _label(db, settings, token, parcel, "pdf")
-
-
-@pages.get("/{token}/dropoff-qr.svg")
-async def portal_dropoff_qr_svg(token: str, db: DbDep, settings: SettingsDep, parcel: str = "1") -> Response:
-    return await _qr(db, settings, token, parcel, "svg")
-
-
-@pages.get("/{token}/dropoff-qr.png")
-async def portal_dropoff_qr_png(token: str, db: DbDep, settings: SettingsDep, parcel: str = "1") -> Response:
-    return await _qr(db, settings, token, parcel, "png")
-
-
-@pages.get("/{token}/{anything:path}")
-async def portal_nothing_here(token: str, anything: str) -> Response:
-    return _message(404, "There is nothing here", "Open the link to your return as you received it.")
+@pages.get("/portal/{token}/dropoff-qr.png")
+async def portal_dropoff_qr_png(token: str, request: Request, db: DbDep, settings: SettingsDep, parcel: str = "1"):
+    return await guarded(request, lambda: return_files.qr(request, db, settings, token, _parcel(parcel), "png"))
