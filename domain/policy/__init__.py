@@ -63,7 +63,9 @@ per problem, each located at its field (markets[1].code, rules[2].priority, ...)
 
 Where things are: `parts` and `document` (the document and its validation), `quote` (the
 question and the answer), `item` and `evaluation` (the quote, step by step), `wording` (the
-sentences shoppers and reviewers read). Everything public is importable from here.
+sentences shoppers read, in their language: `Words`), `phrases` (their pieces and the short labels:
+`reason_label`, `resolution_label`, `label`), `review_wording` (the reviewer's sentences, English).
+Everything public is importable from here.
 """
 
 from domain.policy.document import ReturnPolicy
@@ -82,7 +84,9 @@ from domain.policy.parts import (
     ReviewRules,
     RuleMatch,
 )
+from domain.policy.phrases import Gettext, Label, label, reason_label, resolution_label
 from domain.policy.quote import ItemQuote, Quote, ReturnContext
+from domain.policy.wording import RECORDED, Words
 from domain.returns import MERCHANT_FAULT_REASONS
 
 __all__ = [
@@ -93,8 +97,11 @@ __all__ = [
     "EU_STATUTORY_WITHDRAWAL_DAYS",
     "KNOWN_MARKET_CODES",
     "MERCHANT_FAULT_REASONS",
+    "RECORDED",
     "Fee",
+    "Gettext",
     "ItemQuote",
+    "Label",
     "LoyaltyTier",
     "Market",
     "ProductRule",
@@ -103,5 +110,9 @@ __all__ = [
     "ReturnPolicy",
     "ReviewRules",
     "RuleMatch",
+    "Words",
     "evaluate",
+    "label",
+    "reason_label",
+    "resolution_label",
 ]

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from domain.clock import require_aware
 from domain.money import Money
-from domain.policy import wording
+from domain.policy import review_wording
 from domain.policy.document import ReturnPolicy
 from domain.policy.item import (
     Evaluation,
@@ -23,6 +23,7 @@ from domain.policy.item import (
     waived_because,
 )
 from domain.policy.quote import ItemQuote, Quote, ReturnContext
+from domain.policy.wording import RECORDED, Words
 from domain.returns import Resolution, ReturnLine
 
 __all__ = ["evaluate"]
@@ -30,7 +31,9 @@ __all__ = ["evaluate"]
 Quoted = list[tuple[ItemQuote, ReturnLine]]
 
 
-def _evaluation(policy: ReturnPolicy, ctx: ReturnContext, resolution: Resolution, at: datetime) -> Evaluation:
+def _evaluation(
+    policy: ReturnPolicy, ctx: ReturnContext, resolution: Resolution, at: datetime, words: Words
+) -> Evaluation:
     """What every item shares: the market, the tier, and whether flat amounts are in the order's currency."""
     require_aware(at, "the evaluation time")
     require_aware(ctx.order.placed_at, "order.placed_at")
@@ -43,27 +46,27 @@ def _evaluation(policy: ReturnPolicy, ctx: ReturnContext, resolution: Resolution
     if amounts_currency is None and not ctx.strict_flat_amounts:
         amounts_currency = currency  # the rule a return created before policies named a currency keeps
     return Evaluation(
-        policy, ctx, market, tier, resolution, at, currency, amounts_currency == currency, amounts_currency
+        policy, ctx, market, tier, resolution, at, currency, amounts_currency == currency, amounts_currency, words
     )
 
 
 def _window_notes(env: Evaluation) -> list[str]:
     """The window in general: the market's days, where it starts without a delivery date, the tier's extra days."""
-    notes = [wording.window_days(env.market, base_window_days(env.policy, env.market))]
+    notes = [env.words.window_days(env.market, base_window_days(env.policy, env.market))]
     if env.ctx.order.delivered_at is None:
-        notes.append(wording.no_delivery_date(transit_allowance_days(env.policy, env.market)))
+        notes.append(env.words.no_delivery_date(transit_allowance_days(env.policy, env.market)))
     if env.tier is not None and env.tier.extra_window_days:
-        notes.append(wording.tier_extra_days(env.tier))
+        notes.append(env.words.tier_extra_days(env.tier))
     return notes
 
 
-def _ineligible_because(items: list[ItemQuote], lines: list[ReturnLine], resolution: Resolution) -> list[str]:
+def _ineligible_because(env: Evaluation, items: list[ItemQuote], lines: list[ReturnLine]) -> list[str]:
     """Why the return is not eligible: no items, an item's own reasons, or the resolution not offered for it."""
-    reasons: list[str] = [] if lines else [wording.NO_ITEMS]
+    reasons: list[str] = [] if lines else [env.words.no_items()]
     for item, line in zip(items, lines, strict=True):
         reasons.extend(item.reasons)
-        if item.eligible and resolution not in item.allowed_resolutions:
-            reasons.append(wording.resolution_not_offered(resolution, line.sku, item.allowed_resolutions))
+        if item.eligible and env.resolution not in item.allowed_resolutions:
+            reasons.append(env.words.resolution_not_offered(env.resolution, line.sku, item.allowed_resolutions))
     return unique(reasons)
 
 
@@ -73,15 +76,15 @@ def _return_shipping_fee(env: Evaluation, shipped: Quoted) -> tuple[int, str | N
     fee = env.policy.return_shipping_fee
     if fee is None or not shipped:
         return 0, None
-    if why := waived_because(fee, [l.reason for _, l in shipped], env.resolution, env.tier):
-        return 0, wording.free_return_shipping(why)
+    if (why := waived_because(fee, [l.reason for _, l in shipped], env.resolution, env.tier)) is not None:
+        return 0, env.words.free_return_shipping(why)
     if fee.kind == "percent":
         shipped_value = sum(l.unit_price * l.quantity for _, l in shipped)
         amount = Money(amount=shipped_value, currency=env.currency).percent(fee.percent).amount
-        return amount, wording.percent_return_shipping(fee.percent)
+        return amount, env.words.percent_return_shipping(fee.percent)
     if env.amounts_apply:
-        return fee.amount, wording.flat_return_shipping(fee.amount, env.currency)
-    return 0, env.unapplied("return shipping fee") if fee.amount else None
+        return fee.amount, env.words.flat_return_shipping(fee.amount, env.currency)
+    return 0, env.words.shipping_fee_not_charged(env.amounts_currency, env.currency) if fee.amount else None
 
 
 def _review_reasons(env: Evaluation, lines: list[ReturnLine]) -> list[str]:
@@ -89,24 +92,36 @@ def _review_reasons(env: Evaluation, lines: list[ReturnLine]) -> list[str]:
     policy, ctx, market, currency = env.policy, env.ctx, env.market, env.currency
     review: list[str] = []
     if not env.amounts_apply and market is not None:
-        review.append(wording.market_in_other_currency(currency, market))
+        review.append(review_wording.market_in_other_currency(currency, market))
     elif not env.amounts_apply and policy.flat_amounts():
-        review.append(wording.flat_amounts_in_other_currency(currency, ctx.destination_country, env.amounts_currency))
+        review.append(
+            review_wording.flat_amounts_in_other_currency(currency, ctx.destination_country, env.amounts_currency)
+        )
     threshold = policy.review.order_value_above
     if threshold is not None and env.amounts_apply and ctx.order_value > threshold:
-        review.append(wording.order_value_above(ctx.order_value, threshold, currency))
+        review.append(review_wording.order_value_above(ctx.order_value, threshold, currency))
     for reason in unique([l.reason for l in lines if l.reason in policy.review.reasons]):
-        review.append(wording.reviewed_reason(reason))
+        review.append(review_wording.reviewed_reason(reason))
     return review
 
 
 def evaluate(
-    policy: ReturnPolicy, ctx: ReturnContext, lines: list[ReturnLine], resolution: Resolution, at: datetime
+    policy: ReturnPolicy,
+    ctx: ReturnContext,
+    lines: list[ReturnLine],
+    resolution: Resolution,
+    at: datetime,
+    *,
+    words: Words = RECORDED,
 ) -> Quote:
-    """The policy's quote for returning `lines` for `resolution`, as of `at` (timezone-aware). Deterministic."""
-    env = _evaluation(policy, ctx, resolution, at)
+    """The policy's quote for returning `lines` for `resolution`, as of `at` (timezone-aware). Deterministic.
+
+    `words`: the language of the shopper's sentences (`reasons`, `rules_fired`); the default is the English
+    a workflow records, unchanged byte for byte. The portal passes `Words(gettext, language, timezone)`.
+    Only the wording differs between languages: every amount and decision is the same."""
+    env = _evaluation(policy, ctx, resolution, at, words)
     items = [quote_item(env, line) for line in lines]
-    reasons = _ineligible_because(items, lines, resolution)
+    reasons = _ineligible_because(env, items, lines)
     eligible = not reasons
 
     eligible_items = [(q, l) for q, l in zip(items, lines, strict=True) if q.eligible]
@@ -120,9 +135,9 @@ def evaluate(
     if policy.store_credit_bonus_percent and any(
         Resolution.STORE_CREDIT in q.allowed_resolutions for q, _ in eligible_items
     ):
-        notes.append(wording.store_credit_bonus(policy.store_credit_bonus_percent))
+        notes.append(env.words.store_credit_bonus(policy.store_credit_bonus_percent))
     if instant and env.tier is not None:
-        notes.append(wording.instant_refund(env.tier))
+        notes.append(env.words.instant_refund(env.tier))
 
     refund_total = max(sum(q.refund_amount.amount for q, _ in eligible_items) - shipping, 0)
     credit_total = max(sum(q.store_credit_amount.amount for q, _ in eligible_items) - shipping, 0)

@@ -2,8 +2,9 @@
 final sale, window, resolutions, inspection and photos, restocking fee, what the shopper gets,
 keep-the-item. `evaluation.evaluate` then quotes the return as a whole.
 
-The sentences are `wording`'s; the order in which the steps run is the order their sentences
-appear in the quote, so it is part of the result.
+The sentences are `wording`'s (`env.words`: the shopper's language, or the recorded English); the
+order in which the steps run is the order their sentences appear in the quote, so it is part of the
+result.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from domain.money import Money
-from domain.policy import wording
 from domain.policy.document import ReturnPolicy
 from domain.policy.parts import (
     ALL_RESOLUTIONS,
@@ -24,6 +24,7 @@ from domain.policy.parts import (
     ProductRule,
 )
 from domain.policy.quote import ItemQuote, ReturnContext
+from domain.policy.wording import RECORDED, Waiver, Words
 from domain.returns import MERCHANT_FAULT_REASONS, Resolution, ReturnLine, ReturnReason
 
 __all__ = ["Evaluation", "base_window_days", "quote_item", "transit_allowance_days", "unique", "waived_because"]
@@ -44,9 +45,7 @@ class Evaluation:
     currency: str
     amounts_apply: bool  # flat policy amounts are in the order's currency
     amounts_currency: str | None  # what they are in here; None: the policy does not say
-
-    def unapplied(self, what: str) -> str:
-        return wording.flat_amount_not_charged(what, self.amounts_currency, self.currency)
+    words: Words = RECORDED  # the language of the shopper's sentences
 
 
 @dataclass
@@ -85,15 +84,16 @@ def _winner(matched: Matched, name: str) -> tuple[int, ProductRule] | None:
 
 def waived_because(
     fee: Fee, reasons: list[ReturnReason], resolution: Resolution, tier: LoyaltyTier | None
-) -> str | None:
-    """Why the fee is waived (the end of a sentence), or None when it is charged. Merchant fault always waives."""
+) -> Waiver | None:
+    """Why the fee is waived (a reason, the resolution or the tier), or None when it is charged.
+    Merchant fault always waives."""
     for reason in reasons:
         if reason in MERCHANT_FAULT_REASONS or reason in fee.waived_for_reasons:
-            return wording.because_of_reason(reason)
+            return reason
     if resolution in fee.waived_for_resolutions:
-        return wording.because_of_resolution(resolution)
+        return resolution
     if tier is not None and (tier.waive_fees or tier.name.casefold() in {t.casefold() for t in fee.waived_for_tiers}):
-        return wording.as_member(tier)
+        return tier
     return None
 
 
@@ -108,16 +108,16 @@ def transit_allowance_days(policy: ReturnPolicy, market: Market | None) -> int:
 # ---- one item, step by step ------------------------------------------------------------------
 
 
-def _is_final_sale(matched: Matched, line: ReturnLine, trail: _Trail) -> bool:
+def _is_final_sale(env: Evaluation, matched: Matched, line: ReturnLine, trail: _Trail) -> bool:
     """A final-sale rule stops the return, unless the merchant got the item wrong."""
     final_sale = False
     for i, rule in matched:
         if rule.final_sale:
             if line.reason in MERCHANT_FAULT_REASONS:
-                trail.note(wording.final_sale_waived(line.reason))
+                trail.note(env.words.final_sale_waived(line.reason))
             else:
                 final_sale = True
-                trail.fired(i, wording.FINAL_SALE)
+                trail.fired(i, env.words.final_sale())
     return final_sale
 
 
@@ -126,12 +126,12 @@ def _window(env: Evaluation, matched: Matched, trail: _Trail) -> tuple[int, date
     days = base_window_days(env.policy, env.market)
     if won := _winner(matched, "window_days"):
         days = won[1].window_days  # type: ignore[assignment]
-        trail.fired(won[0], wording.rule_window(days))
+        trail.fired(won[0], env.words.rule_window(days))
     if env.tier is not None:
         days += env.tier.extra_window_days
     if env.ctx.destination_country in EU_COUNTRIES and days < EU_STATUTORY_WITHDRAWAL_DAYS:
         days = EU_STATUTORY_WITHDRAWAL_DAYS
-        trail.note(wording.EU_MINIMUM)
+        trail.note(env.words.eu_minimum())
     return days, _window_start(env) + timedelta(days=days)
 
 
@@ -148,30 +148,30 @@ def _allowed_resolutions(env: Evaluation, matched: Matched, trail: _Trail) -> li
     allowed = set(env.market.resolutions if env.market else ALL_RESOLUTIONS)
     if won := _winner(matched, "resolutions"):
         allowed &= set(won[1].resolutions or [])
-        trail.fired(won[0], wording.rule_resolutions(won[1].resolutions or []))
+        trail.fired(won[0], env.words.rule_resolutions(won[1].resolutions or []))
     exchange_only = [i for i, r in matched if r.exchange_only]
     if exchange_only:
         allowed &= {Resolution.EXCHANGE}
         for i in exchange_only:
-            trail.fired(i, wording.EXCHANGE_ONLY)
+            trail.fired(i, env.words.exchange_only())
     return [r for r in ALL_RESOLUTIONS if r in allowed]
 
 
-def _inspection_required(matched: Matched, trail: _Trail) -> bool:
+def _inspection_required(env: Evaluation, matched: Matched, trail: _Trail) -> bool:
     inspection = False
     for i, rule in matched:
         if rule.inspection_required:
             inspection = True
-            trail.fired(i, wording.INSPECTED)
+            trail.fired(i, env.words.inspected())
     return inspection
 
 
-def _photos_required(matched: Matched, line: ReturnLine, trail: _Trail) -> bool:
+def _photos_required(env: Evaluation, matched: Matched, line: ReturnLine, trail: _Trail) -> bool:
     photos = False
     for i, rule in matched:
         if line.reason in rule.photos_required_for:
             photos = True
-            trail.fired(i, wording.photos_needed(line.reason))
+            trail.fired(i, env.words.photos_needed(line.reason))
     return photos
 
 
@@ -184,18 +184,18 @@ def _restocking_fee(env: Evaluation, matched: Matched, line: ReturnLine, paid: i
     index, fee = won[0], won[1].restocking_fee
     assert fee is not None
     if fee.kind == "percent":
-        trail.fired(index, wording.percent_restocking_fee(fee.percent))
+        trail.fired(index, env.words.percent_restocking_fee(fee.percent))
     elif env.amounts_apply:
-        trail.fired(index, wording.flat_restocking_fee(fee.amount, env.currency))
-    if why := waived_because(fee, [line.reason], env.resolution, env.tier):
-        trail.note(wording.no_restocking_fee(why))
+        trail.fired(index, env.words.flat_restocking_fee(fee.amount, env.currency))
+    if (why := waived_because(fee, [line.reason], env.resolution, env.tier)) is not None:
+        trail.note(env.words.no_restocking_fee(why))
         return 0
     if fee.kind == "percent":
         return Money(amount=paid, currency=env.currency).percent(fee.percent).amount
     if env.amounts_apply:
         return min(fee.amount * line.quantity, paid)
     if fee.amount:
-        trail.fired(index, env.unapplied("restocking fee"))
+        trail.fired(index, env.words.restocking_fee_not_charged(env.amounts_currency, env.currency))
     return 0
 
 
@@ -211,11 +211,11 @@ def _keep_item(env: Evaluation, paid: int, trail: _Trail) -> bool:
     """Kept when its paid value (before fees) is below the policy's amount, or below the label's cost."""
     policy = env.policy
     if policy.keep_item_below is not None and env.amounts_apply and paid < policy.keep_item_below:
-        trail.note(wording.keep_below(policy.keep_item_below, env.currency))
+        trail.note(env.words.keep_below(policy.keep_item_below, env.currency))
         return True
     estimate = env.ctx.label_cost_estimate
     if policy.keep_item_below_label_cost and estimate is not None and paid < estimate:
-        trail.note(wording.KEEP_BELOW_LABEL_COST)
+        trail.note(env.words.keep_below_label_cost())
         return True
     return False
 
@@ -228,16 +228,16 @@ def quote_item(env: Evaluation, line: ReturnLine) -> ItemQuote:
     trail = _Trail()
 
     reasons: list[str] = []
-    if _is_final_sale(matched, line, trail):
-        reasons.append(wording.final_sale_reason(line.sku))
+    if _is_final_sale(env, matched, line, trail):
+        reasons.append(env.words.final_sale_reason(line.sku))
     days, ends = _window(env, matched, trail)
     if env.at > ends:
-        reasons.append(wording.window_ended(days, ends))
+        reasons.append(env.words.window_ended(days, ends))
     eligible = not reasons
 
     allowed = _allowed_resolutions(env, matched, trail)
-    inspection = _inspection_required(matched, trail)
-    photos = _photos_required(matched, line, trail)
+    inspection = _inspection_required(env, matched, trail)
+    photos = _photos_required(env, matched, line, trail)
     fee = _restocking_fee(env, matched, line, paid, trail) if eligible else 0
     refund = paid - fee if eligible else 0
     bonus = _store_credit_bonus(env, refund, allowed) if eligible else 0
