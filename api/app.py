@@ -26,6 +26,7 @@ from api.routers import (
     orders,
     policy,
     portal,
+    portal_start,
     reports,
     returns,
     store_credit,
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ops.router,
         webhooks.router,
         admin.router,
+        portal_start.router,  # before portal.pages: its /portal/{token}/... catch-all
         portal.pages,
     )
     for router in routers:

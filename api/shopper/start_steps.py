@@ -1,0 +1,331 @@
+"""The four steps of starting a return: what each reads from its form, checks, and shows.
+
+`read` merges a step's form into the draft (never trusting it: values outside what the page offered are
+refused or dropped); `advance` checks the step and shows the next one (or the same with its errors, 422);
+every page shows the policy's live quote for the draft.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import Response
+from pydantic import ValidationError
+
+from api.errors import ApiError
+from api.schemas.returns import ReturnCreate
+from api.shopper import start_quote as quoting
+from api.shopper import start_send as sending
+from api.shopper import start_words as words
+from api.shopper.flow import STEPS, Draft, DraftItem, DraftRefused, create_body
+from api.shopper.start_facts import Shop, line_choices, refusal_sentences
+from domain.returns import Resolution, ReturnReason
+
+SEND_METHODS = ("label", "qr", "pickup", "store")
+
+
+def _with(draft: Draft, **changes: Any) -> Draft:
+    try:
+        return Draft.model_validate({**draft.model_dump(), **changes})
+    except ValidationError as err:
+        raise DraftRefused("the form does not fit a draft") from err
+
+
+def _text(form, name: str, limit: int = 200) -> str:
+    value = form.get(name)
+    return value.strip()[:limit] if isinstance(value, str) else ""
+
+
+def read(step: str, form, draft: Draft, shop: Shop) -> Draft:
+    """The draft with this step's form applied."""
+    if step == "items":
+        items = []
+        for i, line in enumerate(shop.order.lines):
+            raw = _text(form, f"qty_{i}") or "0"
+            if not raw.isdigit() or len(raw) > 6:
+                raise DraftRefused(f"quantity {raw!r}")
+            if (quantity := int(raw)) == 0:
+                continue
+            reason = _text(form, f"reason_{i}")
+            before = draft.item(line["id"])
+            items.append(
+                DraftItem(
+                    line_id=line["id"],
+                    quantity=quantity,
+                    reason=ReturnReason(reason) if reason in {r.value for r in shop.reasons} else None,
+                    comment=_text(form, f"comment_{i}", 2000),
+                    photo_ids=before.photo_ids if before else [],
+                    replacement_sku=before.replacement_sku if before else None,
+                )
+            )
+        return _with(draft, items=[i.model_dump() for i in items])
+    if step == "resolution":
+        chosen = _text(form, "resolution")
+        items = [
+            {**item.model_dump(), "replacement_sku": _text(form, f"exchange_{i}", 128) or None}
+            for i, item in enumerate(draft.items)
+        ]
+        resolution = chosen if chosen in {r.value for r in Resolution} else None
+        return _with(draft, resolution=resolution, items=items)
+    if step == "send":
+        method = _text(form, "send_method")
+        return _with(
+            draft,
+            send_method=method if method in SEND_METHODS else None,
+            pickup_start=_text(form, "pickup", 40) or None,
+            store_id=_text(form, "store", 128) or None,
+        )
+    return draft
+
+
+async def _assess(v, draft: Draft):
+    try:
+        return await quoting.assess_draft(v.db, v.shop, draft, _now())
+    except ApiError as err:  # the order changed under the draft (another return took its units)
+        raise DraftRefused(err.code) from err
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _frame(v, step: str, draft: Draft, errors: list[str], **context: Any) -> dict[str, Any]:
+    _ = v._
+    labels = words.step_labels(_)
+    number = STEPS.index(step) + 1
+    return {
+        "step": step,
+        "step_number": number,
+        "steps": [{"label": labels[s], "current": s == step, "done": i < number - 1} for i, s in enumerate(STEPS)],
+        "errors": errors,
+        **context,
+    }
+
+
+def _panel(v, draft: Draft, found, quotes=None):
+    if found is None:
+        return None
+    quotes = quotes or quoting.quotes_by_resolution(found)
+    return quoting.panel(v.shop, found, quotes[draft.resolution or Resolution.REFUND], v.lang, v._)
+
+
+# ---- items -------------------------------------------------------------------------------------
+
+
+async def items_page(v, draft: Draft, errors: list[str] | None = None, status: int = 200) -> Response:
+    _ = v._
+    lines = await line_choices(v.db, v.shop, v.lang, _now(), _)
+    reasons = words.reason_labels(_)
+    found = await _assess(v, draft) if draft.items else None
+    return v.page(
+        "start_items.html.j2",
+        draft,
+        status=status,
+        **_frame(v, "items", draft, errors or []),
+        lines=[(i, line, draft.item(line.line_id)) for i, line in enumerate(lines)],
+        reasons=[(r.value, reasons[r]) for r in v.shop.reasons],
+        quote=_panel(v, draft, found),
+    )
+
+
+async def items_errors(v, draft: Draft) -> list[str]:
+    _ = v._
+    if not draft.items:
+        return [_("Choose at least one item to return.")]
+    lines = {line.line_id: line for line in await line_choices(v.db, v.shop, v.lang, _now(), _)}
+    errors = []
+    for item in draft.items:
+        line = lines[item.line_id]
+        if not line.selectable:
+            raise DraftRefused(f"line {item.line_id!r} cannot be returned")
+        if item.reason is None:
+            errors.append(_("Choose a reason for %(item)s.") % {"item": line.title})
+    if errors:
+        return errors
+    found = await _assess(v, draft)
+    quote = quoting.quotes_by_resolution(found)[Resolution.REFUND]
+    for item, q in zip(draft.items, quote.items, strict=True):
+        if not q.eligible:
+            title = lines[item.line_id].title
+            errors += [f"{title}: {s}" for s in refusal_sentences(q, v.lang, found.at, _)]
+    return errors
+
+
+# ---- what you get ------------------------------------------------------------------------------
+
+
+async def _resolution_facts(v, draft: Draft):
+    found = await _assess(v, draft)
+    quotes = quoting.quotes_by_resolution(found)
+    options = quoting.options(quotes, v.lang, v._)
+    variants: dict[str, list[dict]] = {}
+    if quotes[Resolution.EXCHANGE].eligible:
+        variants = await quoting.exchange_variants(v.db, v.shop, found, quotes[Resolution.EXCHANGE], v.lang, v._)
+        if not all(variants.get(item.line_id) for item in draft.items):
+            exchange = next(o for o in options if o.resolution == Resolution.EXCHANGE)
+            exchange.allowed, exchange.why_not = False, [v._("No replacement is in stock for these items.")]
+    return found, quotes, options, variants
+
+
+async def resolution_page(v, draft: Draft, errors: list[str] | None = None, status: int = 200) -> Response:
+    found, quotes, options, variants = await _resolution_facts(v, draft)
+    return v.page(
+        "start_resolution.html.j2",
+        draft,
+        status=status,
+        **_frame(v, "resolution", draft, errors or []),
+        options=options,
+        items=[(i, item, v.shop.line(item.line_id)) for i, item in enumerate(draft.items)],
+        variants=variants,
+        chosen=draft.resolution,
+        quote=_panel(v, draft, found, quotes),
+    )
+
+
+async def resolution_errors(v, draft: Draft) -> tuple[list[str], bool]:
+    """The step's problems, and whether the chosen resolution's quote keeps every item (no parcel)."""
+    _ = v._
+    found, quotes, options, variants = await _resolution_facts(v, draft)
+    allowed = {o.resolution for o in options if o.allowed}
+    if draft.resolution not in allowed:
+        return [_("Choose what you would like to get.")], False
+    errors = []
+    if draft.resolution == Resolution.EXCHANGE:
+        for item in draft.items:
+            offered = {c["sku"] for c in variants.get(item.line_id, [])}
+            if item.replacement_sku not in offered:
+                title = v.shop.line(item.line_id).get("title") or item.line_id
+                errors.append(_("Choose a replacement for %(item)s.") % {"item": title})
+    return errors, quotes[draft.resolution].keep_items
+
+
+# ---- how to send -------------------------------------------------------------------------------
+
+
+async def _send_facts(v):
+    slots = sending.pickup_slots(_now(), v.shop.timezone, v.lang)
+    stores = await sending.stores(v.db, v.merchant.id)
+    labels = words.send_labels(v._)
+    methods = [(m, labels[m]) for m in SEND_METHODS if m != "store" or stores]
+    return slots, stores, methods
+
+
+async def send_page(v, draft: Draft, errors: list[str] | None = None, status: int = 200) -> Response:
+    slots, stores, methods = await _send_facts(v)
+    found = await _assess(v, draft)
+    return v.page(
+        "start_send.html.j2",
+        draft,
+        status=status,
+        **_frame(v, "send", draft, errors or []),
+        methods=methods,
+        slots=slots,
+        stores=stores,
+        chosen=draft.send_method,
+        pickup=draft.pickup_start,
+        store_id=draft.store_id,
+        quote=_panel(v, draft, found),
+    )
+
+
+async def send_errors(v, draft: Draft) -> list[str]:
+    _ = v._
+    slots, stores, methods = await _send_facts(v)
+    if draft.send_method not in {m for m, _label in methods}:
+        return [_("Choose how to send your parcel.")]
+    if draft.send_method == "pickup" and sending.slot_of(draft.pickup_start, slots) is None:
+        return [_("Choose a time for the pickup.")]
+    if draft.send_method == "store" and draft.store_id not in {s.id for s in stores}:
+        return [_("Choose a store.")]
+    return []
+
+
+# ---- confirm -----------------------------------------------------------------------------------
+
+
+async def confirm_page(v, draft: Draft, errors: list[str] | None = None, status: int = 200) -> Response:
+    _ = v._
+    found = await _assess(v, draft)
+    quotes = quoting.quotes_by_resolution(found)
+    quote = quotes[draft.resolution or Resolution.REFUND]
+    reasons = words.reason_labels(_)
+    slots, stores, methods = await _send_facts(v)
+    slot = sending.slot_of(draft.pickup_start, slots)
+    store = next((s for s in stores if s.id == draft.store_id), None)
+    variants = {}
+    if draft.resolution == Resolution.EXCHANGE:
+        variants = await quoting.exchange_variants(v.db, v.shop, found, quote, v.lang, _)
+    summary = []
+    for item in draft.items:
+        choice = next((c for c in variants.get(item.line_id, []) if c["sku"] == item.replacement_sku), None)
+        summary.append(
+            {
+                "title": v.shop.line(item.line_id).get("title") or item.line_id,
+                "quantity": item.quantity,
+                "reason": reasons.get(item.reason, "") if item.reason else "",
+                "comment": item.comment,
+                "replacement": choice,
+            }
+        )
+    return v.page(
+        "start_confirm.html.j2",
+        draft,
+        status=status,
+        **_frame(v, "confirm", draft, errors or []),
+        summary=summary,
+        resolution=words.resolution_labels(_)[draft.resolution or Resolution.REFUND],
+        keep_items=quote.keep_items,
+        send=dict(methods).get(draft.send_method or "", ""),
+        slot=slot,
+        store=store,
+        quote=_panel(v, draft, found, quotes),
+    )
+
+
+async def create_body_of(v, draft: Draft) -> ReturnCreate:
+    """The return to create, after every step's checks again (DraftRefused: send the shopper back)."""
+    if await items_errors(v, draft):
+        raise DraftRefused("items")
+    errors, keep = await resolution_errors(v, draft)
+    if errors or (not keep and await send_errors(v, draft)):
+        raise DraftRefused("choices")
+    slot = sending.slot_of(draft.pickup_start, sending.pickup_slots(_now(), v.shop.timezone, v.lang))
+    return create_body(draft, v.lang, slot.window() if slot and not keep else None, keep)
+
+
+# ---- moving between steps ----------------------------------------------------------------------
+
+
+async def page(step: str, v, draft: Draft, errors: list[str] | None = None, status: int = 200) -> Response:
+    show = {"items": items_page, "resolution": resolution_page, "send": send_page, "confirm": confirm_page}[step]
+    return await show(v, draft, errors, status)
+
+
+async def advance(step: str, v, draft: Draft) -> Response:
+    if step == "items":
+        if errors := await items_errors(v, draft):
+            return await items_page(v, draft, errors, 422)
+        return await resolution_page(v, draft)
+    if step == "resolution":
+        errors, keep = await resolution_errors(v, draft)
+        if errors:
+            return await resolution_page(v, draft, errors, 422)
+        return await (confirm_page(v, draft) if keep else send_page(v, draft))
+    if errors := await send_errors(v, draft):
+        return await send_page(v, draft, errors, 422)
+    return await confirm_page(v, draft)
+
+
+async def previous(step: str, v, draft: Draft) -> Response:
+    if step in ("items", "resolution"):
+        return await items_page(v, draft)
+    if step == "send":
+        return await resolution_page(v, draft)
+    _errors, keep = await resolution_errors(v, draft)
+    return await (resolution_page(v, draft) if keep else send_page(v, draft))
+
+
+async def quote_panel(v, draft: Draft) -> Response:
+    found = await _assess(v, draft) if draft.items else None
+    return v.page("start_quote.html.j2", draft, quote=_panel(v, draft, found))

@@ -1,0 +1,236 @@
+"""Starting a return in the portal, page by page, on the real app without Temporal (creating the return itself
+is walked against the whole stack in tests/integration/test_portal_start.py).
+
+A Dutch shop (EUR, Europe/Amsterdam) with the example policy (10 % store-credit bonus, € 5,95 return shipping
+on refunds, final-sale tag), a catalog with stock, and a shopper signed in to one order.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+from http.cookies import SimpleCookie
+
+import pytest
+from fastapi import Response
+from fastapi.testclient import TestClient
+from itsdangerous import URLSafeSerializer
+from markupsafe import escape
+from starlette.requests import Request
+
+from activities.translations import gettext_for, translations
+from api.shopper.session import start_session
+from db.seed import seed_merchant
+from db.session import make_engine
+from domain.facilities_example import example_facilities
+from domain.policy_example import example_policy
+from tests.api.alone import api_alone
+
+SECRET = "portal-start-test-secret"
+SLUG = "tulp"
+NL_CUSTOMER = {
+    "email": "noor@example.nl",
+    "name": "Noor de Vries",
+    "address": {
+        "name": "Noor de Vries",
+        "street1": "Keizersgracht 1",
+        "city": "Amsterdam",
+        "zip": "1015CJ",
+        "country": "NL",
+        "phone": "0201234567",
+    },
+}
+LINES = [
+    {"id": "L1", "sku": "JAS-M", "title": "Regenjas M", "quantity": 2, "unit_price": 5185, "category": "apparel"},
+    {"id": "L2", "sku": "SOK-1", "title": "Sokken", "quantity": 1, "unit_price": 1299, "tags": ["final_sale"]},
+]
+CATALOG = {
+    "variants": [
+        {"sku": "JAS-M", "product_id": "jas", "title": "Regenjas", "options": {"maat": "M"},
+         "price": {"amount": 5185, "currency": "EUR"}},
+        {"sku": "JAS-L", "product_id": "jas", "title": "Regenjas", "options": {"maat": "L"},
+         "price": {"amount": 5685, "currency": "EUR"}},
+        {"sku": "JAS-XL", "product_id": "jas", "title": "Regenjas", "options": {"maat": "XL"},
+         "price": {"amount": 5685, "currency": "EUR"}},
+    ]
+}  # fmt: skip
+
+
+@pytest.fixture
+def portal(sqlite_url):
+    engine = make_engine(sqlite_url)
+    key = f"rf_test_m_{uuid.uuid4().hex}"
+    seed_merchant(
+        engine,
+        merchant_id=SLUG,
+        name="Tulp Mode",
+        merchant_key=key,
+        warehouse_key=f"rf_test_w_{uuid.uuid4().hex}",
+        policy=example_policy(),
+        facilities=example_facilities(),
+    )
+    engine.dispose()
+    auth = {"Authorization": f"Bearer {key}"}
+    with TestClient(api_alone(sqlite_url, portal_secret=SECRET)) as client:
+        put = client.put("/v1/merchant", json={"locale": "nl", "timezone": "Europe/Amsterdam"}, headers=auth)
+        assert put.status_code == 200, put.text
+        assert client.put("/v1/catalog", json=CATALOG, headers=auth).status_code == 200
+        stock = [{"sku": "JAS-L", "facility_id": "wh_demo_nl", "on_hand": 3}]  # M and XL: none
+        assert client.put("/v1/stock", json={"levels": stock}, headers=auth).status_code == 200
+        yield client, auth
+
+
+def new_order(client: TestClient, auth: dict, *, delivered_days_ago: int = 3, lines=None) -> str:
+    order_id = f"o-{uuid.uuid4().hex[:8]}"
+    now = datetime.now(UTC)
+    body = {
+        "placed_at": (now - timedelta(days=delivered_days_ago + 2)).isoformat(),
+        "delivered_at": (now - timedelta(days=delivered_days_ago)).isoformat(),
+        "currency": "EUR",
+        "customer": NL_CUSTOMER,
+        "lines": lines or LINES,
+    }
+    r = client.put(f"/v1/orders/{order_id}", json=body, headers=auth)
+    assert r.status_code == 201, r.text
+    return order_id
+
+
+def sign_in(client: TestClient, order_id: str, lang: str = "nl", merchant_id: str = SLUG) -> None:
+    """The session H-web's find step gives a shopper who found this order (api.shopper.session.start_session)."""
+    scope = {"type": "http", "app": client.app, "headers": [], "scheme": "http", "path": "/", "query_string": b""}
+    response = Response()
+    start_session(response, merchant_id, order_id, lang, request=Request(scope), slug=SLUG)
+    cookie = SimpleCookie(response.headers["set-cookie"])
+    client.cookies.set("rf_shopper", cookie["rf_shopper"].value, path=f"/portal/{SLUG}")
+
+
+def form_of(html: str) -> dict[str, str]:
+    """The hidden fields a page's form posts back (CSRF token and the signed draft)."""
+    return {name: value for name, value in re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)"', html)}
+
+
+def post(client: TestClient, step: str, page: str, status: int = 200, **fields) -> str:
+    r = client.post(f"/portal/{SLUG}/start/{step}", data={**form_of(page), **fields}, follow_redirects=False)
+    assert r.status_code == status, r.text
+    return r.text
+
+
+def test_without_a_session_the_shopper_is_sent_to_find_their_order(portal):
+    client, _ = portal
+    r = client.get(f"/portal/{SLUG}/start", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/portal/{SLUG}"
+
+
+def test_pick_items_in_dutch_and_english_with_the_policy_s_reasons(portal):
+    client, auth = portal
+    sign_in(client, new_order(client, auth))
+    page = client.get(f"/portal/{SLUG}/start?lang=nl")
+    assert page.status_code == 200, page.text
+    nl = page.text
+    assert 'lang="nl"' in nl and "Stap 1 van 4" in nl and 'aria-current="step"' in nl
+    assert "Regenjas M" in nl and "€\xa051,85" in nl
+    assert "Te klein" in nl and "Van gedachten veranderd" in nl  # the reasons, in Dutch
+    # The final-sale socks go back only for what the merchant got wrong: those reasons alone, and why.
+    final_sale = gettext_for("nl")("This item is final sale and can't be returned.")
+    assert final_sale != "This item is final sale and can't be returned." and escape(final_sale) in nl
+    socks = nl[nl.index('id="reason_1"') :]
+    socks = socks[: socks.index("</select>")]
+    assert 'value="defective"' in socks and 'value="changed_mind"' not in socks and 'value="too_small"' not in socks
+    assert "/portal-assets/htmx.min.js" in nl and "includeIndicatorStyles" in nl
+
+    en = client.get(f"/portal/{SLUG}/start?lang=en").text
+    assert "Step 1 of 4" in en and "€51.85" in en and "This item is final sale and can&#39;t be returned." in en
+
+    # Picking the socks because they are too small is refused with the policy's reason (a crafted form).
+    page = post(client, "items", en, 422, action="next", qty_1="1", reason_1="too_small")
+    assert 'role="alert"' in page and "Sokken: This item is final sale and can&#39;t be returned." in page
+
+
+def test_a_closed_window_greys_every_line_with_the_date_in_dutch(portal):
+    client, auth = portal
+    sign_in(client, new_order(client, auth, delivered_days_ago=60))
+    nl = client.get(f"/portal/{SLUG}/start?lang=nl").text
+    assert 'name="qty_0"' not in nl and 'name="qty_1"' not in nl and nl.count('class="card refused muted"') == 2
+    ended = datetime.now(UTC) - timedelta(days=30)  # delivered 60 days ago, a 30-day window
+    assert re.search(r"De retourtermijn is verlopen op \d+ \w+ \d{4}\.", nl), nl
+    assert str(ended.year) in nl
+
+
+def test_store_credit_shows_its_bonus_as_an_amount_and_the_exchange_lists_in_stock_variants(portal):
+    client, auth = portal
+    sign_in(client, new_order(client, auth))
+    first = client.get(f"/portal/{SLUG}/start?lang=nl").text
+    # Two coats (2 x € 51,85 = € 103,70) because they are too small.
+    page = post(client, "items", first, action="next", qty_0="2", reason_0="too_small", comment_0="")
+    assert "Stap 2 van 4" in page
+    # refund: € 103,70 - € 5,95 return shipping; store credit: + 10 % and no shipping fee
+    assert "€\xa097,75" in page
+    assert "€\xa0114,07 tegoed in plaats van €\xa097,75" in page
+    # the exchange: only L (in stock), each costing € 5,00 more per coat
+    assert "JAS-L" in page and "JAS-XL" not in page and "JAS-M" not in page
+    assert "je betaalt €\xa010,00 meer" in page
+
+
+def test_the_whole_flow_to_the_confirm_page_with_a_pickup_window(portal):
+    client, auth = portal
+    sign_in(client, new_order(client, auth))
+    page = client.get(f"/portal/{SLUG}/start?lang=en").text
+    page = post(client, "items", page, action="next", qty_0="1", reason_0="changed_mind")
+    page = post(client, "resolution", page, action="next", resolution="refund")
+    assert "Step 3 of 4" in page and "Have the carrier pick it up" in page
+    slots = re.findall(r'<option value="(\d{4}-[^"]+)"', page)
+    assert len(slots) == 10  # 5 weekdays x 2 windows
+    assert "9:00\u202fAM–1:00\u202fPM" in page or "9:00 AM–1:00 PM" in page
+    missing = post(client, "send", page, 422, action="next", send_method="pickup")
+    assert 'role="alert"' in missing and "Choose a time for the pickup." in missing
+    page = post(client, "send", missing, action="next", send_method="pickup", pickup=slots[0])
+    assert "Step 4 of 4" in page and "Regenjas M" in page and "Changed my mind" in page
+    assert "€45.90" in page  # € 51,85 - € 5,95 return shipping
+    back = post(client, "confirm", page, action="back")
+    assert "Step 3 of 4" in back and f'value="{slots[0]}" selected' in back
+
+
+def test_a_tampered_or_foreign_draft_is_refused(portal):
+    client, auth = portal
+    mine = new_order(client, auth)
+    sign_in(client, mine)
+    page = client.get(f"/portal/{SLUG}/start?lang=en").text
+    fields = form_of(page)
+
+    tampered = {**fields, "draft": fields["draft"][:-3] + ("AAA" if not fields["draft"].endswith("AAA") else "BBB")}
+    r = client.post(f"/portal/{SLUG}/start/items", data={**tampered, "action": "next", "qty_0": "1"})
+    assert r.status_code == 400 and "Please start again" in r.text
+
+    # A draft signed for another order (as if lifted from another shopper's page) is refused too.
+    other = new_order(client, auth)
+    draft = URLSafeSerializer(SECRET, salt="portal-start-draft").loads(fields["draft"])
+    forged = URLSafeSerializer(SECRET, salt="portal-start-draft").dumps({**draft, "order_id": other})
+    r = client.post(f"/portal/{SLUG}/start/items", data={**fields, "draft": forged, "action": "next", "qty_0": "1"})
+    assert r.status_code == 400
+
+    # A line that is not the session's order's, and more units than the line has.
+    draft_with = {**draft, "items": [{"line_id": "L9", "quantity": 1}]}
+    forged = URLSafeSerializer(SECRET, salt="portal-start-draft").dumps(draft_with)
+    r = client.post(f"/portal/{SLUG}/start/resolution", data={**fields, "draft": forged, "action": "next"})
+    assert r.status_code == 400
+    r = client.post(f"/portal/{SLUG}/start/items", data={**fields, "action": "next", "qty_0": "3"})
+    assert r.status_code == 400
+
+    # Without the CSRF token nothing is read.
+    r = client.post(f"/portal/{SLUG}/start/items", data={"draft": fields["draft"], "action": "next", "qty_0": "1"})
+    assert r.status_code == 403
+
+
+def test_the_quote_fragment_follows_the_form(portal):
+    client, auth = portal
+    sign_in(client, new_order(client, auth))
+    page = client.get(f"/portal/{SLUG}/start?lang=nl").text
+    r = client.post(f"/portal/{SLUG}/start/items/quote", data={**form_of(page), "qty_0": "2", "reason_0": "defective"})
+    assert r.status_code == 200
+    assert "<html" not in r.text and "€\xa0103,70" in r.text  # merchant's fault: no return shipping fee
+
+
+def test_every_string_of_these_pages_is_translated():
+    translations.cache_clear()
+    assert translations("nl").gettext("Start a return") != "Start a return"
