@@ -47,6 +47,7 @@ REASON_PHRASE = {
 # Always the object of the sentence ("returned for ...", "you chose ...", "... is not available"
 # in English; translations put it where an object goes, e.g. German accusative "einen Umtausch").
 RESOLUTION_PHRASE = {
+    # TRANSLATORS: the object of "returned for ...", "you chose ..." (German: accusative, "einen Umtausch").
     Resolution.REFUND: N_("a refund"),
     Resolution.STORE_CREDIT: N_("store credit"),
     Resolution.EXCHANGE: N_("an exchange"),

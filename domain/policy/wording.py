@@ -7,8 +7,9 @@
 
     words = Words(gettext_for(lang), lang, timezone=merchant.timezone)
     quote = evaluate(policy, ctx, lines, resolution, at, words=words)
-    # quote.items[i].reasons: "Dit artikel valt onder de uitverkoop ..." ("SKU-1 is final sale ...")
-    # quote.reasons, quote.rules_fired: the same sentences, in `lang`
+    quote.items[0].reasons  # ["De retourtermijn van 30 dagen is op 3 november 2026 verlopen."]
+    quote.reasons           # every item's reasons, and a resolution not offered, in `lang`
+    quote.rules_fired       # ["Retourneren kan binnen 30 dagen na levering (Europese Unie).", ...]
 
 - `Words(gettext, language, timezone=None)`: `gettext` translates a msgid of the `policy` domain
   (locale/<lang>/LC_MESSAGES/policy.po); `language` ("nl", "en", "de", "fr") formats dates with
@@ -180,6 +181,7 @@ class Words:
         if market is None:
             return self._say(N_("Returns can be made within %(days)s days of delivery."), days=days)
         return self._say(
+            # TRANSLATORS: %(place)s is a country or the EU, without article ("Nederland", "Europese Unie").
             N_("Returns to %(place)s can be made within %(days)s days of delivery."),
             place=self.place(market.code),
             days=days,
@@ -201,6 +203,7 @@ class Words:
     def resolution_not_offered(self, resolution: Resolution, sku: str, allowed: list[Resolution]) -> str:
         if allowed:
             text = self._say(
+                # TRANSLATORS: the first letter of the sentence is capitalized after filling it in.
                 N_("%(resolution)s is not available for %(sku)s; choose %(choices)s."),
                 resolution=self.resolution(resolution),
                 sku=sku,
