@@ -77,7 +77,7 @@ class Words:
         """The day `at` falls on: ISO when recorded, else long form in the language and zone."""
         if self._recorded:
             return at.date().isoformat()
-        local = at.astimezone(ZoneInfo(self.timezone)) if self.timezone else at
+        local = at.astimezone(ZoneInfo(self.timezone or "UTC"))
         return format_date(local.date(), "long", locale=self.language)
 
     def place(self, code: str) -> str:
