@@ -12,19 +12,23 @@ never JSON or a trace. They are left out of the OpenAPI document.
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+from starlette.datastructures import FormData
 
 from activities.translations import gettext_for
 from api import portal_page
 from api.deps import DbDep, Reader, SettingsDep
 from api.errors import ApiError
 from api.portal_links import portal_url, read_portal_token
+from api.returns_gateway import ReturnsGatewayDep
 from api.schemas.common import ReturnPathId
 from api.schemas.returns import PortalLinkOut
-from api.shopper import brand, order_page, return_files
+from api.shopper import brand, order_page, return_actions, return_files
 from api.shopper.errors import PortalError
 from api.shopper.lookup import find_order
 from api.shopper.session import require_csrf, shopper_of, start_session
@@ -120,14 +124,102 @@ async def portal_order(slug: str, request: Request, db: DbDep, settings: Setting
     return render(request, "order.html.j2", lang, merchant=merchant, **context)
 
 
-async def return_page(request: Request, db: DbDep, settings: SettingsDep, token: str) -> Response:
+async def _return_facts(request: Request, db: DbDep, settings: SettingsDep, token: str) -> portal_page.Facts:
     ids = read_portal_token(token, settings.portal_secret)
     facts = await db.run(portal_page.load, *ids) if ids else None
     if facts is None:
         raise PortalError(shopper_lang(request), 404, "link")
+    return facts
+
+
+async def return_page(
+    request: Request,
+    db: DbDep,
+    settings: SettingsDep,
+    token: str,
+    *,
+    refusal: str | None = None,
+    status: int = 200,
+    facts: portal_page.Facts | None = None,
+) -> Response:
+    """The return's page; after a change, `?done=` says it went through, `refusal` why it did not."""
+    facts = facts or await _return_facts(request, db, settings, token)
     lang = shopper_lang(request, facts.merchant, recorded=facts.language)
-    context = portal_page.view(facts, f"/portal/{token}", lang)
-    return render(request, "return.html.j2", lang, merchant=facts.merchant, **context)
+    _ = gettext_for(lang)
+    base = f"/portal/{token}"
+    done = request.query_params.get("done")
+    return render(
+        request,
+        "return.html.j2",
+        lang,
+        merchant=facts.merchant,
+        status=status,
+        here=base,
+        base=base,
+        notice=_(return_actions.DONE_WORDS[done]) if done in return_actions.DONE_WORDS else None,
+        refusal=refusal,
+        alert=_(return_actions.REFUSAL_WORDS[refusal]) if refusal else None,
+        changes=return_actions.changes(facts, datetime.now(UTC), lang),
+        **portal_page.view(facts, base, lang),
+    )
+
+
+async def _change(
+    request: Request,
+    db: DbDep,
+    settings: SettingsDep,
+    token: str,
+    change: Callable[[portal_page.Facts, FormData], Awaitable[str | None]],
+    done: str,
+) -> Response:
+    """Check the form's CSRF token, make the change; then the page again (303 when done, 409/422 with why not)."""
+    facts = await _return_facts(request, db, settings, token)
+    lang = shopper_lang(request, facts.merchant, recorded=facts.language)
+    form = await require_csrf(request, lang, facts.merchant)
+    refusal = await change(facts, form)
+    if refusal is None:
+        return RedirectResponse(f"/portal/{token}?done={done}", status_code=303, headers=HEADERS)
+    status = 422 if refusal in ("no_window", "not_confirmed") else 503 if refusal == "busy" else 409
+    facts = await _return_facts(request, db, settings, token)  # as it is now, after the refusal
+    return await return_page(request, db, settings, token, refusal=refusal, status=status, facts=facts)
+
+
+@pages.post("/portal/{token}/cancel")
+async def portal_cancel(
+    token: str, request: Request, db: DbDep, settings: SettingsDep, workflows: ReturnsGatewayDep
+) -> Response:
+    async def change(facts: portal_page.Facts, form: FormData) -> str | None:
+        if form.get("confirm") != "yes":
+            return "not_confirmed"
+        return await return_actions.cancel(workflows, facts.row)
+
+    return await guarded(request, lambda: _change(request, db, settings, token, change, "cancelled"))
+
+
+@pages.post("/portal/{token}/pickup")
+async def portal_book_pickup(
+    token: str, request: Request, db: DbDep, settings: SettingsDep, workflows: ReturnsGatewayDep
+) -> Response:
+    async def change(facts: portal_page.Facts, form: FormData) -> str | None:
+        lang = shopper_lang(request, facts.merchant, recorded=facts.language)
+        offered = {w.key: w for w in return_actions.pickup_windows(datetime.now(UTC), facts.timezone, lang)}
+        window = offered.get(str(form.get("window") or ""))
+        if window is None:
+            return "no_window"
+        instructions = return_actions.instructions_of(form.get("instructions"))
+        return await return_actions.book_pickup(workflows, facts.row, window, instructions)
+
+    return await guarded(request, lambda: _change(request, db, settings, token, change, "pickup_booked"))
+
+
+@pages.post("/portal/{token}/pickup/cancel")
+async def portal_cancel_pickup(
+    token: str, request: Request, db: DbDep, settings: SettingsDep, workflows: ReturnsGatewayDep
+) -> Response:
+    async def change(facts: portal_page.Facts, form: FormData) -> str | None:
+        return await return_actions.cancel_pickup(workflows, facts.row)
+
+    return await guarded(request, lambda: _change(request, db, settings, token, change, "pickup_cancelled"))
 
 
 def _parcel(parcel: str) -> int:
