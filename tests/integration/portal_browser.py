@@ -63,7 +63,22 @@ NL_LINES = [
         "unit_price": 8999,
         "category": "shoes",
     },
+    # below the starter policy's keep_item_below (500): the shopper keeps it, nothing to send
+    {"id": "L3", "sku": "SOCK-1", "title": "Sokken", "quantity": 1, "unit_price": 399, "category": "apparel"},
 ]
+ORDER_TOTAL = sum(line["quantity"] * line["unit_price"] for line in NL_LINES)
+STORE = {
+    "id": "store_ams_centrum",
+    "kind": "store",
+    "name": "Winkel Amsterdam Centrum",
+    "address": {"street1": "Kalverstraat 1", "city": "Amsterdam", "zip": "1012 NX", "country": "NL"},
+    "location": {"lat": 52.3731, "lon": 4.8926},
+    "capabilities": [],
+    "daily_capacity": 100,
+    "cost_per_unit": 0,
+    "currency": "EUR",
+    "opening_hours": [{"days": ["mon", "tue", "wed", "thu", "fri", "sat"], "opens": "10:00", "closes": "18:00"}],
+}
 CATALOG = {
     "variants": [
         {
@@ -74,6 +89,8 @@ CATALOG = {
             "price": {"amount": price, "currency": "EUR"},
         }
         for sku, product, title, size, price in (
+            ("TEE-BLK-M", "TEE", "T-shirt zwart", "M", 2500),  # the ordered variants name their products
+            ("SHOE-42", "SHOE", "Hardloopschoen", "42", 8999),
             ("TEE-BLK-L", "TEE", "T-shirt zwart", "L", 2500),
             ("TEE-BLK-S", "TEE", "T-shirt zwart", "S", 2500),
             ("SHOE-43", "SHOE", "Hardloopschoen", "43", 8999),
@@ -206,7 +223,7 @@ class Shop:
 
 def new_shop(run: Running, locale: str = "nl") -> Shop:
     """A Dutch merchant (EUR, Europe/Amsterdam) with the starter policy and facilities, a slug for its portal,
-    a catalog with stock for exchanges."""
+    a store shoppers can hand returns in at, a catalog with stock for exchanges."""
     slug = f"winkel-{uuid.uuid4().hex[:8]}"
     profile = MerchantProfile(
         name="De Testwinkel", slug=slug, country="NL", currency="EUR", locale=locale, timezone="Europe/Amsterdam"
@@ -218,6 +235,10 @@ def new_shop(run: Running, locale: str = "nl") -> Shop:
             shop = Shop(created.merchant.id, slug, created.keys["merchant"].key, locale)
     finally:
         engine.dispose()
+    facilities = run.api.get("/v1/facilities", headers=shop.headers()).json()
+    facilities["facilities"].append(STORE)
+    r = run.api.put("/v1/facilities", json=facilities, headers=shop.headers())
+    assert r.status_code == 200, r.text
     r = run.api.put("/v1/catalog", json=CATALOG, headers=shop.headers())
     assert r.status_code == 200, r.text
     levels = [{"sku": v["sku"], "facility_id": "wh_demo_nl", "on_hand": 50} for v in CATALOG["variants"]]
