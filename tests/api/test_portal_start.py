@@ -47,14 +47,29 @@ LINES = [
 ]
 CATALOG = {
     "variants": [
-        {"sku": "JAS-M", "product_id": "jas", "title": "Regenjas", "options": {"maat": "M"},
-         "price": {"amount": 5185, "currency": "EUR"}},
-        {"sku": "JAS-L", "product_id": "jas", "title": "Regenjas", "options": {"maat": "L"},
-         "price": {"amount": 5685, "currency": "EUR"}},
-        {"sku": "JAS-XL", "product_id": "jas", "title": "Regenjas", "options": {"maat": "XL"},
-         "price": {"amount": 5685, "currency": "EUR"}},
+        {
+            "sku": "JAS-M",
+            "product_id": "jas",
+            "title": "Regenjas",
+            "options": {"maat": "M"},
+            "price": {"amount": 5185, "currency": "EUR"},
+        },
+        {
+            "sku": "JAS-L",
+            "product_id": "jas",
+            "title": "Regenjas",
+            "options": {"maat": "L"},
+            "price": {"amount": 5685, "currency": "EUR"},
+        },
+        {
+            "sku": "JAS-XL",
+            "product_id": "jas",
+            "title": "Regenjas",
+            "options": {"maat": "XL"},
+            "price": {"amount": 5685, "currency": "EUR"},
+        },
     ]
-}  # fmt: skip
+}
 
 
 @pytest.fixture
