@@ -100,8 +100,9 @@ def require(*scopes: str) -> Callable[..., Any]:
 # The scopes, written down once: every route in api/routers/ takes exactly one of these (tests/api/test_scopes.py).
 # `read` reads everything of its merchant and changes nothing; `ops` reads every return, timeline, order and item
 # trail of its merchant and reviews/resolves; `warehouse` receives and inspects; `merchant` reads and manages
-# everything of its own (its configuration, orders and returns). A key of the wrong scope: 403.
-SCOPES = ("merchant", "ops", "warehouse", "read")
+# everything of its own (its configuration, orders and returns); `store` is a shop's counter: it takes returns
+# shoppers hand in at the merchant's stores, nothing else. A key of the wrong scope: 403.
+SCOPES = ("merchant", "ops", "warehouse", "read", "store")
 Owner = Annotated[Principal, Depends(require("merchant"))]  # changes the merchant's own data and settings
 Reader = Annotated[Principal, Depends(require("merchant", "ops", "read"))]  # reads (GETs, quotes, look-ups)
 FloorReader = Annotated[Principal, Depends(require("merchant", "warehouse", "ops", "read"))]  # the floor's lists
@@ -109,6 +110,7 @@ Operator = Annotated[Principal, Depends(require("merchant", "ops"))]  # faciliti
 Reviewer = Annotated[Principal, Depends(require("ops"))]  # reviews held returns, resolves attention items
 Receiver = Annotated[Principal, Depends(require("warehouse"))]  # dock receipts and inspections
 Handler = Annotated[Principal, Depends(require("warehouse", "ops"))]  # facility receipts, work orders done
+StoreClerk = Annotated[Principal, Depends(require("store"))]  # a store receives a return a shopper hands in
 
 # The names used before the scopes above (kept for code written against them; new routes use the names above).
 MerchantKey = Owner

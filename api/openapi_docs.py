@@ -248,6 +248,15 @@ DOCS: dict[str, Doc] = {
         errors={409: WRONG_STATE},
     ),
     "warehouse-unidentified": Doc("List unidentified parcels"),
+    "stores-receive": Doc(
+        "Receive a return handed in at a store",
+        example={"code": "RMA-RET_0A1B2C3D4E5F60718293A4B5"},
+        errors={
+            404: "not one of your stores, or no return of yours has that code (`store_not_found`, `return_not_found`)",
+            409: "not sent to a store (`not_sent_to_a_store`), or no longer waiting to be handed in (cancelled, "
+            "expired, received at a warehouse: `wrong_state`)",
+        },
+    ),
     "warehouse-inspect": Doc(
         "Inspect a received return",
         "Grade each item (and say whether it matches the reason); answers each item's disposition and the refund.",

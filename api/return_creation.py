@@ -26,6 +26,7 @@ from api.schemas.returns import ItemOut, ReturnCreate, ReturnOut
 from db import return_units
 from db.return_choices import record_choices
 from db.returns import get_return
+from db.stores import store_of
 from domain.requests import RequestedItem
 from domain.shopper_locale import choose_language
 from domain.status import ReturnStatus
@@ -68,6 +69,12 @@ async def already_created(db: Db, new: NewReturn) -> ReturnOut | None:
     if row.request_fingerprint != new.fingerprint:
         raise ApiError(409, "idempotency_conflict", "this Idempotency-Key was already used with a different request")
     return ReturnOut.of(row)
+
+
+async def refuse_unknown_store(db: Db, merchant_id: str, body: ReturnCreate) -> None:
+    """A return handed in at a store names one of the merchant's stores (the same 422 for anyone else's id)."""
+    if body.store_id is not None and await db.run(store_of, merchant_id, body.store_id) is None:
+        raise ApiError(422, "unknown_store", f"store_id {body.store_id!r} is not one of your stores", field="store_id")
 
 
 def refuse_unless_eligible(found: Assessment) -> None:
@@ -128,6 +135,8 @@ def workflow_input(
         exchange=exchange,
         pickup=PickupWindow(**body.pickup.model_dump()) if body.pickup else None,
         request_fingerprint=new.fingerprint,
+        send_method=body.chosen_send_method(),
+        store_id=body.store_id,
     )
 
 
@@ -190,6 +199,7 @@ async def create(
     if idempotency_key and (done := await already_created(db, new)):
         return done
 
+    await refuse_unknown_store(db, new.merchant_id, body)
     found = await assess(db, new.merchant_id, body, datetime.now(UTC), new.return_id)
     refuse_unless_eligible(found)
     carrier_account = await easypost_account_of(db, settings, new.merchant_id)  # its own, where it set a key

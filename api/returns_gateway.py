@@ -30,6 +30,7 @@ from workflows import search_attributes as sa
 from workflows.ids import (
     TASK_QUEUE,
     return_workflow_id,
+    store_receipt_update_id,
     submit_update_id,
     transfer_workflow_id,
 )
@@ -45,6 +46,7 @@ from workflows.messages import (
     ReturnInput,
     ReturnView,
     ReviewDecision,
+    StoreReceipt,
     SubmitReturn,
     WarehouseReceipt,
     WorkOrderDone,
@@ -216,6 +218,17 @@ class ReturnsGateway:
         return await _update(
             handle.execute_update(ReturnWorkflow.inspect, inspection, rpc_timeout=UPDATE_RPC_TIMEOUT), status
         )
+
+    async def receive_at_store(self, return_id: str, receipt: StoreReceipt, status: str) -> ReturnView:
+        """A store's scan: every scan of a return goes under one update id, so a second gets the first's answer."""
+        handle = await self._return(return_id)
+        update = handle.execute_update(
+            ReturnWorkflow.receive_at_store,
+            receipt,
+            id=store_receipt_update_id(return_id),
+            rpc_timeout=UPDATE_RPC_TIMEOUT,
+        )
+        return await _update(update, status)
 
     # ---- signals: fire and forget, a 503 when Temporal does not take them ----
 

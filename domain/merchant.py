@@ -22,8 +22,8 @@ BRAND_COLOR_PATTERN = r"^#[0-9a-fA-F]{6}$"
 TIMEZONE_PATTERN = r"^[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*$"  # the shape of an IANA name; the zone must also exist
 DEFAULT_LOCALE: Locale = "en"
 DEFAULT_TIMEZONE = "UTC"
-API_KEY_SCOPES = ("merchant", "warehouse", "ops", "read")
-ApiKeyScope = Literal["merchant", "warehouse", "ops", "read"]
+API_KEY_SCOPES = ("merchant", "warehouse", "ops", "read", "store")
+ApiKeyScope = Literal["merchant", "warehouse", "ops", "read", "store"]
 
 
 @cache

@@ -10,6 +10,8 @@ class ReturnStatus(StrEnum):
     PENDING_REVIEW = "pending_review"
     REJECTED = "rejected"
     LABEL_CREATED = "label_created"
+    # Sent to one of the merchant's stores: no label; waits for the shopper to hand it in (a store receipt).
+    AWAITING_HAND_IN = "awaiting_hand_in"
     IN_TRANSIT = "in_transit"
     DELIVERED = "delivered"
     RECEIVED = "received"
@@ -25,8 +27,13 @@ class ReturnStatus(StrEnum):
 
     @property
     def is_cancellable(self) -> bool:
-        """Cancel is allowed until the carrier first scans the parcel."""
-        return self in (ReturnStatus.REQUESTED, ReturnStatus.PENDING_REVIEW, ReturnStatus.LABEL_CREATED)
+        """Cancel is allowed until the carrier first scans the parcel (or a store receives it)."""
+        return self in (
+            ReturnStatus.REQUESTED,
+            ReturnStatus.PENDING_REVIEW,
+            ReturnStatus.LABEL_CREATED,
+            ReturnStatus.AWAITING_HAND_IN,
+        )
 
 
 FINAL_STATUSES = frozenset(
@@ -36,9 +43,13 @@ FINAL_STATUSES = frozenset(
 _S = ReturnStatus
 ALLOWED_TRANSITIONS: dict[ReturnStatus, frozenset[ReturnStatus]] = {
     # SETTLING straight from REQUESTED: a keep-the-item return ships nothing.
-    _S.REQUESTED: frozenset({_S.REJECTED, _S.PENDING_REVIEW, _S.LABEL_CREATED, _S.SETTLING, _S.CANCELLED}),
-    _S.PENDING_REVIEW: frozenset({_S.REJECTED, _S.LABEL_CREATED, _S.SETTLING, _S.CANCELLED}),
+    # AWAITING_HAND_IN instead of LABEL_CREATED: the shopper brings it to a store, no label is bought.
+    _S.REQUESTED: frozenset(
+        {_S.REJECTED, _S.PENDING_REVIEW, _S.LABEL_CREATED, _S.AWAITING_HAND_IN, _S.SETTLING, _S.CANCELLED}
+    ),
+    _S.PENDING_REVIEW: frozenset({_S.REJECTED, _S.LABEL_CREATED, _S.AWAITING_HAND_IN, _S.SETTLING, _S.CANCELLED}),
     _S.LABEL_CREATED: frozenset({_S.IN_TRANSIT, _S.DELIVERED, _S.RECEIVED, _S.CANCELLED, _S.EXPIRED}),
+    _S.AWAITING_HAND_IN: frozenset({_S.RECEIVED, _S.CANCELLED, _S.EXPIRED}),
     _S.IN_TRANSIT: frozenset({_S.DELIVERED, _S.RECEIVED}),
     _S.DELIVERED: frozenset({_S.RECEIVED}),
     _S.RECEIVED: frozenset({_S.INSPECTED}),

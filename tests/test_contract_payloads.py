@@ -51,6 +51,7 @@ UPDATES = {
     "cancel": (m.CancelRequest, m.ReturnView),
     "schedule_pickup": (m.PickupWindow, m.ReturnView),
     "cancel_pickup": (m.CancelPickup, m.ReturnView),
+    "receive_at_store": (m.StoreReceipt, m.ReturnView),
 }
 # Answers only the caller ever read, recorded before a required field was added (ItemOutcome.recovery_value).
 OLDER_THAN_THE_CONTRACT = {("happy_path", "inspect")}

@@ -12,6 +12,7 @@ def test_workflow_ids_and_names():
     assert ids.transfer_workflow_id("ret_1", "l1") == "transfer-ret_1-l1"
     assert ids.notification_workflow_id("evt_ret_1_return_refunded") == "notify-evt_ret_1_return_refunded"
     assert ids.submit_update_id("ab" * 32) == "submit-" + "ab" * 16
+    assert ids.store_receipt_update_id("ret_1") == "store-receipt-ret_1"
     assert ids.requested_return_id("m_1", "key-1") == "ret_" + hashlib.sha256(b"m_1\0key-1").hexdigest()[:24]
     assert (ids.TASK_QUEUE, ids.CARRIER_TASK_QUEUE) == ("returns", "carrier")
     assert ids.MERCHANT_NOTIFICATION_WORKFLOW == "MerchantNotificationWorkflow"

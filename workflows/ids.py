@@ -43,6 +43,11 @@ def submit_update_id(request_fingerprint: str) -> str:
     return f"submit-{request_fingerprint[:32]}"
 
 
+def store_receipt_update_id(return_id: str) -> str:
+    """The `receive_at_store` update: one per return, so a second scan (at any store) gets the first's answer."""
+    return f"store-receipt-{return_id}"
+
+
 def new_return_id() -> str:
     """A return created without an Idempotency-Key: random (never called in workflow code)."""
     return "ret_" + secrets.token_hex(12)

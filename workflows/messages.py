@@ -41,6 +41,8 @@ from workflows.contract.requests import (
     PickupWindow,
     ReturnInput,
     ReviewDecision,
+    SendMethod,
+    StoreReceipt,
     SubmitReturn,
 )
 from workflows.contract.statuses import (
@@ -110,6 +112,8 @@ __all__ = [
     "Settlement",
     "SettlementStatus",
     "SideEffectTrouble",
+    "SendMethod",
+    "StoreReceipt",
     "SubmitReturn",
     "TimelineEntry",
     "TimelineEvent",

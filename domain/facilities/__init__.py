@@ -1,7 +1,8 @@
 """A merchant's facilities, and which one an item (or a whole return) goes to.
 
 A facility is a place that takes returned items: a warehouse, a refurbishment
-centre, a recycler, a donation partner or a liquidator. Each says what it can do
+centre, a recycler, a donation partner, a liquidator, or one of the merchant's
+own stores (where shoppers hand returns in; `hours` says when it is open). Each says what it can do
 with an item (its capabilities), which product categories it accepts, how many
 units it takes a day and what a unit costs it.
 
@@ -12,6 +13,7 @@ distance). Everything public is importable from here.
 
 from __future__ import annotations
 
+from domain.facilities.hours import OpeningHours
 from domain.facilities.registry import (
     Capability,
     Facility,
@@ -45,6 +47,7 @@ __all__ = [
     "Held",
     "HeldCode",
     "Load",
+    "OpeningHours",
     "RouteDecision",
     "Routed",
     "book",

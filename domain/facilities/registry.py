@@ -10,8 +10,16 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from domain.facilities.hours import OpeningHours, overlaps
 from domain.geo import GeoPoint
 from domain.money import Money
 from domain.validation import (
@@ -33,7 +41,7 @@ from domain.validation import (
     text,
 )
 
-__all__ = ["Capability", "Facility", "FacilityAddress", "FacilityKind", "FacilityRegistry"]
+__all__ = ["Capability", "Facility", "FacilityAddress", "FacilityKind", "FacilityRegistry", "OpeningHours"]
 
 _FORBID = ConfigDict(frozen=True, extra="forbid")
 
@@ -44,10 +52,15 @@ class FacilityKind(StrEnum):
     RECYCLER = "recycler"
     DONATION_PARTNER = "donation_partner"
     LIQUIDATOR = "liquidator"
+    # One of the merchant's own shops: shoppers hand returns in there (its staff scan the return's code
+    # with a store key), so a store receives returns whatever its capabilities; with none it handles no items.
+    STORE = "store"
 
 
 class Capability(StrEnum):
-    """What a facility can do with an item. A disposition needs one: `domain.disposition.capability_for`."""
+    """What a facility can do with an item. A disposition needs one: `domain.disposition.capability_for`.
+    (Receiving returns from shoppers is not one: it is what a `store` is, so routing never sends items to a
+    store for it.)"""
 
     RESTOCK = "restock"
     REFURBISH = "refurbish"
@@ -103,12 +116,18 @@ class Facility(BaseModel):
     daily_capacity: Units = Field(description="units a day")
     cost_per_unit: MinorUnits = Field(description="minor units of `currency`")
     currency: CurrencyCode
+    opening_hours: list[OpeningHours] | None = Field(
+        default=None,
+        max_length=MAX_NAMES,
+        description="when shoppers can come (a store's hours, shown in the store list); none: not said",
+        exclude_if=lambda v: v is None,  # facilities saved before stores existed read and write as they did
+    )
 
     @field_validator("capabilities")
     @classmethod
-    def _capabilities(cls, v: list[Capability]) -> list[Capability]:
-        if not v:
-            raise problem("a facility needs at least one capability")
+    def _capabilities(cls, v: list[Capability], info: ValidationInfo) -> list[Capability]:
+        if not v and info.data.get("kind") is not FacilityKind.STORE:
+            raise problem("a facility needs at least one capability (only a store may have none: it receives)")
         problems: list[tuple[Loc, str, Any]] = [
             ((i,), f"{v[i].value!r} is already capabilities[{first}]", v[i]) for i, first in repeats(v).items()
         ]
@@ -137,6 +156,17 @@ class Facility(BaseModel):
     @classmethod
     def _currency(cls, v: str) -> str:
         return currency_code(v)
+
+    @field_validator("opening_hours")
+    @classmethod
+    def _opening_hours(cls, v: list[OpeningHours] | None) -> list[OpeningHours] | None:
+        if v and (problems := overlaps(v)):
+            raise invalid("Facility", problems)
+        return v
+
+    @property
+    def is_store(self) -> bool:
+        return self.kind is FacilityKind.STORE
 
     def can(self, capability: Capability) -> bool:
         return capability in self.capabilities

@@ -81,6 +81,14 @@ def test_warehouse_receives_and_inspects():
     assert "warehouse" in scopes[("POST", "/v1/returns/{return_id}/inspection")]
 
 
+def test_a_store_key_only_receives_returns_handed_in_at_its_merchants_stores():
+    scopes = route_scopes()
+    assert scopes[("POST", "/v1/stores/{facility_id}/receipts")] == ("store",)
+    assert [route for route, allowed in scopes.items() if "store" in allowed] == [
+        ("POST", "/v1/stores/{facility_id}/receipts")
+    ]
+
+
 @pytest.fixture
 def client(sqlite_url: str) -> Iterator[TestClient]:
     engine = make_engine(sqlite_url)
@@ -94,6 +102,7 @@ def client(sqlite_url: str) -> Iterator[TestClient]:
     )
     with session_scope(engine) as session:
         ensure_key(session, "scopes", "read", KEYS["read"])
+        ensure_key(session, "scopes", "store", KEYS["store"])
     engine.dispose()
     with TestClient(api_alone(sqlite_url)) as c:
         yield c

@@ -38,7 +38,7 @@ def test_illegal_transitions_are_refused(current, target):
 
 
 def test_cancellable_only_before_the_parcel_moves():
-    assert {s for s in S if s.is_cancellable} == {S.REQUESTED, S.PENDING_REVIEW, S.LABEL_CREATED}
+    assert {s for s in S if s.is_cancellable} == {S.REQUESTED, S.PENDING_REVIEW, S.LABEL_CREATED, S.AWAITING_HAND_IN}
 
 
 @pytest.mark.parametrize(

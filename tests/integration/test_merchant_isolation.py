@@ -87,6 +87,7 @@ def new_shop(run: Running, tag: str) -> Shop:
         )
         with session_scope(engine) as session:
             ensure_key(session, merchant_id, "read", keys["read"])
+            ensure_key(session, merchant_id, "store", keys["store"])
     finally:
         engine.dispose()
     return Shop(merchant_id, tag, {s: {"Authorization": f"Bearer {k}"} for s, k in keys.items()})

@@ -41,6 +41,7 @@ PATHS = {
     "scanned_after_cancel",
     "payout_held",
     "side_effect_flagged",
+    "store_hand_in",
 }
 
 

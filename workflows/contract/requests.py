@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from domain.disposition import DispositionPolicy
 from domain.inspection import Problem
@@ -18,6 +18,9 @@ DEFAULT_TRANSFER_TIMEOUT_DAYS = 14
 
 # standard: the replacement ships after inspection; instant: at the first carrier scan; advance: right away.
 ExchangeMode = Literal["standard", "instant", "advance"]
+# How the shopper sends the items back: a label, a box-free QR drop-off (the label's QR code), a carrier
+# pickup (with `pickup`), or by hand at one of the merchant's stores (with `store_id`: no label is bought).
+SendMethod = Literal["label", "qr", "pickup", "store"]
 
 
 class ExchangeLine(BaseModel):
@@ -74,6 +77,20 @@ class ReturnInput(BaseModel):
     transfer_timeout_days: int = Field(default=DEFAULT_TRANSFER_TIMEOUT_DAYS, ge=1)
     exchange: ExchangeOrder | None = None  # with resolution `exchange`
     pickup: PickupWindow | None = None  # book a carrier pickup as soon as the label is bought
+    # Added with stores (defaults: what every return before them did). Store: no label; the return waits
+    # `label_expiry_days` for the shopper to hand it in at a store of the merchant's (a store receipt).
+    send_method: SendMethod = "label"
+    store_id: str | None = None  # with send_method store: the store the shopper chose
+
+    @model_validator(mode="after")
+    def _store_named(self) -> ReturnInput:
+        if (self.send_method == "store") != (self.store_id is not None):
+            raise ValueError("store_id goes with send_method store, and send_method store needs it")
+        return self
+
+    @property
+    def at_a_store(self) -> bool:
+        return self.send_method == "store"
 
 
 class SubmitReturn(BaseModel):
@@ -109,6 +126,16 @@ class ReviewDecision(BaseModel):
     decision: Literal["approve", "reject"]
     note: str = ""
     reviewer: str
+
+
+class StoreReceipt(BaseModel):
+    """A store's staff scanned the return's code (update `receive_at_store`): the shopper handed it in there.
+
+    `store_id`: the store (one of the merchant's, checked by the API); `scanned_by`: the store key's prefix."""
+
+    store_id: str
+    received_at: datetime
+    scanned_by: str = ""
 
 
 class CancelPickup(BaseModel):

@@ -82,6 +82,7 @@ class TimelineEvent(StrEnum):
     PICKUP = "pickup"
     CARRIER_EVENT = "carrier_event"
     WAREHOUSE_RECEIPT = "warehouse_receipt"
+    HAND_IN = "hand_in"  # a return sent to a store: waiting for the shopper, then handed in there
     INSPECTION = "inspection"
     SETTLEMENT = "settlement"
     MERCHANT_WEBHOOK = "merchant_webhook"

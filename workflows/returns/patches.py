@@ -18,3 +18,5 @@ class Patch(StrEnum):
     REVIEW_ATTENTION = "review-attention"
     # the OrderId search attribute at start, TrackingCode when the label is bought and at each relabel
     LOOKUP_ATTRIBUTES = "lookup-attributes"
+    # a return sent to a store: no label; it waits in awaiting_hand_in for a store receipt, deadline as a label's
+    STORE_HAND_IN = "store-hand-in"

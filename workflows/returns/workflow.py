@@ -9,7 +9,7 @@ against the label hold the label lock.
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
@@ -36,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
         ReviewDecision,
         SettlementStatus,
         SideEffectTrouble,
+        StoreReceipt,
         SubmitReturn,
         TimelineEvent,
         TransferOverdue,
@@ -47,6 +48,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.returns.arrivals import apply_carrier_event, apply_warehouse_receipt
     from workflows.returns.decision import decide
     from workflows.returns.exchange import Exchange
+    from workflows.returns.hand_in import HandIn
     from workflows.returns.inspection import apply_inspection, check_inspection
     from workflows.returns.items import Items
     from workflows.returns.journal import Journal, cause
@@ -66,6 +68,7 @@ class ReturnWorkflow:
         self.exchange = Exchange(self.state, self.journal)
         self.payout = Payout(self.state, self.journal, self.exchange)
         self.items = Items(self.state, self.journal)
+        self.hand_in = HandIn(self.state, self.journal, self.exchange)
 
     # ---- the story -----------------------------------------------------------------------
     @workflow.run
@@ -82,11 +85,15 @@ class ReturnWorkflow:
             return await self._close(Ending(S.CANCELLED, TimelineEvent.CANCEL, state.cancel.reason))
         if state.quote.keep_items:
             return await self._close(await self._keep_items())
-        if refusal := await self.labels.buy():
-            state.decision_reasons = [refusal]
-            return await self._close(Ending(S.REJECTED, TimelineEvent.LABEL, refusal))
-        if ending := await self._wait_for_the_parcel():
-            return await self._close(ending)
+        if inp.at_a_store and workflow.patched(Patch.STORE_HAND_IN):  # no label: the shopper brings it to a store
+            if ending := await self.hand_in.until_handed_in(self._original_not_back):
+                return await self._close(ending)
+        else:
+            if refusal := await self.labels.buy():
+                state.decision_reasons = [refusal]
+                return await self._close(Ending(S.REJECTED, TimelineEvent.LABEL, refusal))
+            if ending := await self._wait_for_the_parcel():
+                return await self._close(ending)
         await self._pay_early()
         items = await self._inspection()
         journal.move(S.SETTLING, TimelineEvent.SETTLEMENT, f"settling by {state.resolution.value}")
@@ -146,6 +153,11 @@ class ReturnWorkflow:
             return None
         if not self.exchange.advance:
             return Ending(S.EXPIRED, TimelineEvent.EXPIRY, f"label not scanned within {inp.label_expiry_days} days")
+        return await self._original_not_back(started)
+
+    async def _original_not_back(self, started: datetime) -> Ending:
+        """An advance exchange whose original did not come back in time: charged or cancelled, as ordered."""
+        state, inp = self.state, self.state.inp
         days = inp.exchange.advance_deadline_days
         if self.exchange.when_original_missing(started) == "cancel":
             return Ending(
@@ -228,6 +240,16 @@ class ReturnWorkflow:
     @workflow.signal
     def warehouse_receipt(self, receipt: WarehouseReceipt) -> None:
         apply_warehouse_receipt(self.state, self.journal, receipt)
+
+    @workflow.update
+    def receive_at_store(self, receipt: StoreReceipt) -> ReturnView:
+        # Answers at once: `run`, waiting for the hand-in, writes the projection and goes on.
+        self.hand_in.receive(receipt)
+        return self.view()
+
+    @receive_at_store.validator
+    def _validate_receive_at_store(self, receipt: StoreReceipt) -> None:
+        self.hand_in.check(receipt)
 
     @workflow.signal
     async def side_effect_trouble(self, trouble: SideEffectTrouble) -> None:

@@ -1,0 +1,56 @@
+"""A merchant's stores (facilities of kind `store`: shoppers hand returns in there), and what a store's
+scan of a return's code finds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from db.registry import load_registry
+from db.return_choices import choices_of
+from db.returns import get_return
+from db.tables import ReturnChoice, ReturnRecord, TimelineRecord
+from domain.facilities import Facility
+from domain.rma import parse_rma_code
+from workflows.contract.statuses import TimelineEvent
+
+
+def stores_of(session: Session, merchant_id: str) -> list[Facility]:
+    """The merchant's stores, by id (with address and opening hours, for the store list)."""
+    return [f for f in load_registry(session, merchant_id).facilities if f.is_store]
+
+
+def store_of(session: Session, merchant_id: str, facility_id: str) -> Facility | None:
+    """The merchant's store by that id; None for an unknown id, another kind of facility or another merchant's."""
+    facility = load_registry(session, merchant_id).get(facility_id)
+    return facility if facility is not None and facility.is_store else None
+
+
+def return_id_in(code: str) -> str:
+    """The return a scanned code names: an RMA code ("RMA-RET_…", any case) or the return id as is."""
+    return parse_rma_code(code) or code.strip()
+
+
+@dataclass(frozen=True)
+class Scanned:
+    """What a store's scan found: the return, how the shopper chose to send it, and whether a store has it."""
+
+    row: ReturnRecord
+    choices: ReturnChoice | None
+    handed_in: bool
+
+
+def scanned_at_store(session: Session, merchant_id: str, code: str) -> Scanned | None:
+    """The merchant's return the code names (None: none of this merchant's)."""
+    row = get_return(session, merchant_id, return_id_in(code))
+    if row is None:
+        return None
+    handed_in = session.exec(
+        select(TimelineRecord.seq).where(
+            TimelineRecord.return_id == row.id,
+            TimelineRecord.event == TimelineEvent.HAND_IN.value,
+            TimelineRecord.status == "received",
+        )
+    ).first()
+    return Scanned(row, choices_of(session, merchant_id, row.id), handed_in is not None)
