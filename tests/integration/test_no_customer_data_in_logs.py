@@ -13,6 +13,7 @@ import uuid
 from pathlib import Path
 from urllib.parse import quote
 
+import httpx
 import pytest
 
 from tests.factories import CUSTOMER, create_payment, order_body
@@ -116,6 +117,18 @@ def complete(run: Running, ret: dict) -> dict:
     return wait_status(run, ret["id"], "completed")
 
 
+def find_on_the_portal(run: Running, order_id: str, customer: dict) -> None:
+    """The find step of the demo shop's returns page: the email and postcode go in a form body, never a URL."""
+    with httpx.Client(base_url=run.settings.api_base_url, timeout=30) as shopper:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', shopper.get("/portal/demo").text).group(1)
+        tries = ((customer["email"].upper(), 303), (customer["address"]["zip"], 303), ("x" + customer["email"], 422))
+        for contact, status in tries:
+            data = {"csrf_token": token, "order_number": order_id, "contact": contact}
+            r = shopper.post("/portal/demo/find", data=data, follow_redirects=False)
+            assert r.status_code == status, r.text
+        assert shopper.get("/portal/demo/order").status_code == 200
+
+
 def test_a_full_return_leaves_no_customer_data_in_any_log(running: Running):
     run, m = running, running.merchant()
     customer = shopper("quilla.zorbatrix")
@@ -127,6 +140,8 @@ def test_a_full_return_leaves_no_customer_data_in_any_log(running: Running):
         "the label email",
     )
     url = run.api.get(f"/v1/returns/{ret['id']}/portal-link", headers=m).json()["url"]
+    # The shopper finds the order on the shop's returns page (by email, by postcode, one wrong try): a form post
+    find_on_the_portal(run, ret["order_id"], customer)
     assert run.api.get(url).status_code == 200 and run.api.get(f"{url}/label.png").status_code == 200
     done = complete(run, ret)
     assert done["refund"]["method"] == "store_credit"
