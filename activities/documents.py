@@ -2,6 +2,8 @@
 
 Rendering only: rows in, bytes out; no database, no network. Both renderers are
 deterministic (same return, same bytes), so a document can be compared or cached.
+The slip speaks the shopper's language and sits on the merchant's paper (A4 in Europe, else
+Letter): the caller passes both as an `activities.audience.Audience`; without one, English on Letter.
 Used by the API (GET /v1/returns/{id}/packing-slip.pdf, /dropoff-qr.png|.svg) and by the
 label email (activities.email), so the shopper gets the same QR code in both.
 

@@ -121,19 +121,19 @@ class EmailActivities:
     def _compose(self, return_id: str, facts: LabelEmailFacts, message_id: str) -> EmailMessage:
         label = facts.label
         portal_url = self._portal_link(return_id, facts.merchant_id) if self._portal_link else None
-        content = label_email(return_id, facts, portal_url)  # in the shopper's language, with the shop's branding
+        words = label_email(return_id, facts, portal_url)  # in the shopper's language, with the shop's branding
         msg = EmailMessage()
         # Names come from stored data: the API refuses control characters now, but older rows may have them.
         merchant, shopper = one_line(facts.audience.merchant_name), one_line(facts.shopper_name)
-        msg["Subject"] = content.subject
+        msg["Subject"] = words.subject
         msg["From"] = formataddr((merchant, self._smtp.sender))
         msg["To"] = formataddr((shopper or "", facts.to))
         if facts.audience.support_email:  # the shopper's answer goes to the shop, not to our sender address
             msg["Reply-To"] = formataddr((merchant, one_line(facts.audience.support_email)))
         msg["Date"] = formatdate(usegmt=True)
         msg["Message-ID"] = message_id
-        msg.set_content(content.text)
-        msg.add_alternative(content.html, subtype="html")
+        msg.set_content(words.text)
+        msg.add_alternative(words.html, subtype="html")
         # The same QR code as GET /v1/returns/{id}/dropoff-qr.png: the tracking code, for a box-free drop-off.
         msg.add_attachment(
             dropoff_qr(label["tracking_code"], "png"), maintype="image", subtype="png", filename="dropoff-qr.png"
