@@ -89,6 +89,14 @@ class Settings(BaseSettings):
     # Changing it makes the stored keys unreadable (merchants set them again). Unset: see DEV_CREDENTIALS_KEY_SEED.
     credentials_key: SecretStr = SecretStr("")
 
+    # Shoppers' photos (api/photo_store.py): under data_dir/photos, or in an S3-compatible bucket when the
+    # endpoint is set (then bucket and both keys must be too; the bucket must exist).
+    photo_s3_endpoint: str = ""
+    photo_s3_bucket: str = ""
+    photo_s3_access_key: str = ""
+    photo_s3_secret_key: SecretStr = SecretStr("")
+    photo_s3_region: str = "us-east-1"
+
     demo_merchant_key: SecretStr = SecretStr(DEV_MERCHANT_KEY)
     demo_warehouse_key: SecretStr = SecretStr(DEV_WAREHOUSE_KEY)
     demo_ops_key: SecretStr = SecretStr(DEV_OPS_KEY)

@@ -6,7 +6,7 @@ activities.translations compile`); a `.mo` older than its `.po` (someone edited 
 pytest by hand) is compiled again in memory, so a page never shows a stale catalogue.
 
 Domains: `portal` (starting a return), `follow` (the return's own page, the layout, errors), `policy` (the policy's sentences to the shopper), `email` (mails and
-the packing slip). Every string shown to a shopper has a translation in each of `LANGUAGES`
+the packing slip), `photos` (the shopper's photos of the items). Every string shown to a shopper has a translation in each of `LANGUAGES`
 (`tests/test_translations.py` fails otherwise); English keeps the source text.
 """
 
@@ -25,7 +25,7 @@ from babel.support import Translations
 from domain.shopper_locale import LANGUAGES
 
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
-DOMAINS = ("portal", "follow", "policy", "email")
+DOMAINS = ("portal", "follow", "policy", "email", "photos")
 
 
 def catalogue_paths(lang: str) -> list[Path]:

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from api import errors, log_redaction, openapi
+from api import errors, log_redaction, openapi, photo_uploads
 from api.body_limit import BodyLimit
 from api.deps import Db, Temporal
 from api.routers import (
@@ -24,6 +24,7 @@ from api.routers import (
     merchant_webhooks,
     ops,
     orders,
+    photos,
     policy,
     portal,
     portal_start,
@@ -68,7 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     errors.install(app)
     portal_web.install(app)  # under /portal: localized HTML error pages instead of JSON
-    app.add_middleware(BodyLimit, max_bytes=settings.max_request_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_body_bytes, per_path=photo_uploads.BODY_LIMITS)
     routers = (
         health.router,
         orders.router,
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         work_orders.router,
         returns.router,
         documents.router,
+        photos.router,
         portal.router,
         store_credit.router,
         merchant_settings.router,

@@ -3,10 +3,13 @@
 Pure ASGI, outside everything else: a declared Content-Length over the limit is refused before
 the app runs, and a body sent without one (chunked) is counted as it streams in and refused as
 soon as it passes the limit, so no route ever buffers more than the limit. Routes that read
-the body themselves (the EasyPost webhook) get the same limit and the same answer.
+the body themselves (the EasyPost webhook) get the same limit and the same answer. Paths that take a
+file (a shopper's photo) have their own larger limit (`per_path`: the first pattern that matches).
 """
 
 from __future__ import annotations
+
+import re
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -28,17 +31,23 @@ def too_large(limit: int) -> ErrorResponse:
 
 
 class BodyLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, per_path: tuple[tuple[re.Pattern[str], int], ...] = ()) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.per_path = per_path
+
+    def _limit(self, scope: Scope) -> int:
+        path = scope.get("path", "")
+        return next((limit for pattern, limit in self.per_path if pattern.fullmatch(path)), self.max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self._limit(scope)
         declared = _content_length(scope)
-        if declared is not None and declared > self.max_bytes:
-            await too_large(self.max_bytes)(scope, receive, send)
+        if declared is not None and declared > max_bytes:
+            await too_large(max_bytes)(scope, receive, send)
             return
         received = 0
         started = False
@@ -48,8 +57,8 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise BodyTooLarge(self.max_bytes)
+                if received > max_bytes:
+                    raise BodyTooLarge(max_bytes)
             return message
 
         async def tracked_send(message: Message) -> None:
@@ -62,7 +71,7 @@ class BodyLimit:
         except BodyTooLarge:
             if started:  # a route that answered while still reading: nothing more to say
                 raise
-            await too_large(self.max_bytes)(scope, receive, send)
+            await too_large(max_bytes)(scope, receive, send)
 
 
 def _content_length(scope: Scope) -> int | None:

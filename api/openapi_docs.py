@@ -202,6 +202,13 @@ DOCS: dict[str, Doc] = {
     "documents-get_dropoff_qr_png": Doc("Drop-off QR code (PNG)"),
     "documents-get_dropoff_qr_svg": Doc("Drop-off QR code (SVG)"),
     "portal-get_portal_link": Doc("The shopper's portal link"),
+    "photos-upload_order_photo": Doc(
+        "Upload a shopper's photo of an item",
+        example={"line_id": "L1", "photo": "(the JPEG, PNG or HEIC file)"},
+        errors={415: "the file is no JPEG, PNG or HEIC photo, whatever its name says (`unsupported_photo`)"},
+    ),
+    "photos-list_return_photos": Doc("A return's photos"),
+    "photos-get_return_photo": Doc("Download one of a return's photos"),
     "store_credit-lookup_store_credit": Doc(
         "Look up a customer's store credit", example={"email": "sam.shopper@example.com"}
     ),

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from fastapi import Response
 from starlette.concurrency import run_in_threadpool
 
+from api import return_photos
 from api.address_check import verify_shopper_address
 from api.assessment import Assessment, assess
 from api.deps import Db
@@ -109,11 +110,12 @@ async def reserve_units(db: Db, new: NewReturn, found: Assessment) -> bool:
     return created
 
 
-async def release_unless_started(db: Db, workflows: ReturnsGateway, return_id: str) -> None:
+async def release_unless_started(db: Db, workflows: ReturnsGateway, return_id: str, merchant_id: str) -> None:
     """A return whose workflow surely never started (Temporal unreachable, no worker) holds no units.
-    When unsure the units stay held: a retry with the same Idempotency-Key finds them its own."""
+    When unsure the units stay held: a retry with the same Idempotency-Key finds them its own. Its photos too."""
     if await workflows.surely_not_started(return_id):
         await run_in_threadpool(return_units.release_in, db.engine, return_id)
+        await return_photos.release(db, merchant_id, return_id)
 
 
 def workflow_input(
@@ -209,9 +211,10 @@ async def create(
     # The units first, atomically: of concurrent creates for the same unit exactly one gets it.
     reserved = await reserve_units(db, new, found)
     try:
+        await return_photos.attach(db, merchant_id, body.order_id, new.return_id, return_photos.photos_by_line(body))
         await record_shopper_choices(db, new, found)
         return await start(db, workflows, settings, new, found, exchange, response)
     except BaseException:
         if reserved:
-            await release_unless_started(db, workflows, new.return_id)
+            await release_unless_started(db, workflows, new.return_id, merchant_id)
         raise

@@ -40,6 +40,12 @@ class ReturnItemIn(Strict):
     exchange: ExchangeChoiceIn | None = Field(
         default=None, description="with resolution exchange: what the shopper wants instead"
     )
+    photo_ids: list[Id] = Field(
+        default_factory=list,
+        max_length=5,
+        description="the shopper's photos of this item (up to 5), uploaded for this order line first "
+        "(`POST /v1/orders/{order_id}/photos` or the portal): each must be this order line's and no other return's",
+    )
 
 
 class ReturnCreate(Strict):

@@ -175,3 +175,27 @@ class EmailSent(SQLModel, table=True):
     return_id: str = Field(index=True, max_length=64)
     to: str = Field(max_length=320)  # the address it went to (RFC 5321's longest)
     sent_at: datetime = dt_column(nullable=False, default=utcnow)
+
+
+class ReturnPhoto(SQLModel, table=True):
+    """A shopper's photo of an item they return: uploaded for one line of one order before the return exists,
+    claimed by the return created with it (return_id set once, never moved to another return).
+
+    Written by the API (the portal's upload, `POST /v1/orders/{id}/photos`, the create's attach step); the bytes
+    are in the photo store (api/photo_store.py) under `storage_key`, already without metadata.
+    """
+
+    __tablename__ = "return_photos"
+    __table_args__ = (Index("ix_return_photos_merchant_order_line", "merchant_id", "order_id", "line_id"),)
+
+    id: str = Field(primary_key=True, max_length=64)  # ph_ + 24 hex: chosen by the server, never guessable
+    merchant_id: str = Field(max_length=64)
+    order_id: str = Field(max_length=128)
+    line_id: str = Field(max_length=128)
+    # Who uploaded it: a portal session's own key, or "api" (the merchant's key): each has its own 5 per line.
+    uploader: str = Field(max_length=64)
+    return_id: str | None = Field(default=None, max_length=64, index=True)
+    content_type: str = Field(max_length=32)  # as stored: image/jpeg or image/png
+    size: int  # bytes, as stored
+    storage_key: str = Field(max_length=300)
+    created_at: datetime = dt_column(nullable=False, default=utcnow)

@@ -56,13 +56,17 @@ def test_return_ids_are_checked_on_every_route_that_takes_one(client: TestClient
         key = WAREHOUSE if path.endswith("/inspection") else OPS if path.endswith("/review") else MERCHANT
         for bad in ("r" * 65, "ret 1", "ret_1;drop", "ret_1%0d%0aX: y"):
             r = client.request(
-                method, path.replace("{return_id}", bad).replace("{line_id}", "L1"), json={}, headers=key
+                method,
+                path.replace("{return_id}", bad).replace("{line_id}", "L1").replace("{photo_id}", "ph_1"),
+                json={},
+                headers=key,
             )
             refused(r, 422, "return_id")
         if method == "GET":  # a well-formed id of no return: the usual 404
             assert (
                 client.get(
-                    path.replace("{return_id}", "ret_nothere").replace("{line_id}", "L1"), headers=key
+                    path.replace("{return_id}", "ret_nothere").replace("{line_id}", "L1").replace("{photo_id}", "ph_1"),
+                    headers=key,
                 ).status_code
                 == 404
             )

@@ -4,7 +4,7 @@ A field added later without a limit (a bare `int`, `str`, `list` or `dict`) fail
 use a type from domain/validation.py. The rules (what the document must say):
 - integers and numbers: a minimum and a maximum;
 - strings: a maxLength, and a pattern (or an enum, or a format that is itself a rule: email, uri,
-  date-time) in bodies and paths; a query or header string needs only its maxLength;
+  date-time; binary, a file) in bodies and paths; a query or header string needs only its maxLength;
 - arrays: maxItems; free-form objects (maps): maxProperties.
 """
 
@@ -17,7 +17,7 @@ import pytest
 from api.app import create_app
 from settings import Settings
 
-RULED_FORMATS = {"email", "uri", "date-time"}
+RULED_FORMATS = {"email", "uri", "date-time", "binary"}  # binary: an uploaded file, checked by its content
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,140 @@
+"""Shoppers' photos of returned items: recorded at upload for (merchant, order, line), claimed by one return.
+
+Every function takes the merchant id: another merchant's photo is, here, a photo that does not exist.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import func, or_, update
+from sqlmodel import Session, col, select
+
+from db.tables import ReturnPhoto
+
+
+class PhotosNotClaimable(Exception):
+    """Some photo ids name nothing this return may claim; nothing was claimed (the transaction rolls back)."""
+
+    def __init__(self, photo_ids: list[str]) -> None:
+        super().__init__(", ".join(photo_ids))
+        self.photo_ids = photo_ids
+
+
+def new_photo_id() -> str:
+    return "ph_" + secrets.token_hex(12)
+
+
+def storage_key(merchant_id: str, photo_id: str) -> str:
+    return f"{merchant_id}/{photo_id}"
+
+
+def record_photo(session: Session, photo: ReturnPhoto) -> ReturnPhoto:
+    session.add(photo)
+    session.flush()
+    return photo
+
+
+def unclaimed_count(session: Session, merchant_id: str, order_id: str, line_id: str, uploader: str) -> int:
+    """How many photos this uploader has for the line that no return holds yet (each uploader: up to 5)."""
+    return session.exec(
+        select(func.count())
+        .select_from(ReturnPhoto)
+        .where(
+            ReturnPhoto.merchant_id == merchant_id,
+            ReturnPhoto.order_id == order_id,
+            ReturnPhoto.line_id == line_id,
+            ReturnPhoto.uploader == uploader,
+            col(ReturnPhoto.return_id).is_(None),
+        )
+    ).one()
+
+
+def unclaimed_photos(session: Session, merchant_id: str, order_id: str, uploader: str) -> list[ReturnPhoto]:
+    """This uploader's photos of the order no return holds yet, per line in upload order (the portal's list)."""
+    return list(
+        session.exec(
+            select(ReturnPhoto)
+            .where(
+                ReturnPhoto.merchant_id == merchant_id,
+                ReturnPhoto.order_id == order_id,
+                ReturnPhoto.uploader == uploader,
+                col(ReturnPhoto.return_id).is_(None),
+            )
+            .order_by(ReturnPhoto.line_id, ReturnPhoto.created_at, ReturnPhoto.id)
+        ).all()
+    )
+
+
+def claim_photos(
+    session: Session, merchant_id: str, order_id: str, return_id: str, wanted: dict[str, list[str]]
+) -> int:
+    """Give each photo to `return_id`: each must be this merchant's, this order's and that line's, and held by no
+    other return (held by this one already: a retried create, fine). One conditional update per photo, so two
+    creates claiming the same photo at once never both get it. Raises PhotosNotClaimable naming the ids refused;
+    the caller's transaction then rolls back whatever was claimed. Answers how many photos the return holds."""
+    refused: list[str] = []
+    claimed = 0
+    for line_id, photo_ids in wanted.items():
+        for photo_id in dict.fromkeys(photo_ids):  # the same id twice on a line is one photo
+            result = session.execute(
+                update(ReturnPhoto)
+                .where(
+                    ReturnPhoto.id == photo_id,
+                    ReturnPhoto.merchant_id == merchant_id,
+                    ReturnPhoto.order_id == order_id,
+                    ReturnPhoto.line_id == line_id,
+                    or_(col(ReturnPhoto.return_id).is_(None), ReturnPhoto.return_id == return_id),
+                )
+                .values(return_id=return_id)
+            )
+            if result.rowcount == 1:
+                claimed += 1
+            else:
+                refused.append(photo_id)
+    if refused:
+        raise PhotosNotClaimable(refused)
+    return claimed
+
+
+def release_photos(session: Session, merchant_id: str, return_id: str) -> int:
+    """A return that never started gives its photos back to their lines (a new create may claim them)."""
+    result = session.execute(
+        update(ReturnPhoto)
+        .where(ReturnPhoto.merchant_id == merchant_id, ReturnPhoto.return_id == return_id)
+        .values(return_id=None)
+    )
+    return result.rowcount
+
+
+def photos_of_return(session: Session, merchant_id: str, return_id: str) -> list[ReturnPhoto]:
+    return list(
+        session.exec(
+            select(ReturnPhoto)
+            .where(ReturnPhoto.merchant_id == merchant_id, ReturnPhoto.return_id == return_id)
+            .order_by(ReturnPhoto.line_id, ReturnPhoto.created_at, ReturnPhoto.id)
+        ).all()
+    )
+
+
+def photo_of_return(session: Session, merchant_id: str, return_id: str, photo_id: str) -> ReturnPhoto | None:
+    return session.exec(
+        select(ReturnPhoto).where(
+            ReturnPhoto.id == photo_id, ReturnPhoto.merchant_id == merchant_id, ReturnPhoto.return_id == return_id
+        )
+    ).first()
+
+
+def uploaded_photo(
+    session: Session, merchant_id: str, order_id: str, uploader: str, photo_id: str
+) -> ReturnPhoto | None:
+    """One of this uploader's photos of the order, while no return holds it (the portal shows it back)."""
+    return session.exec(
+        select(ReturnPhoto).where(
+            ReturnPhoto.id == photo_id,
+            ReturnPhoto.merchant_id == merchant_id,
+            ReturnPhoto.order_id == order_id,
+            ReturnPhoto.uploader == uploader,
+            col(ReturnPhoto.return_id).is_(None),
+        )
+    ).first()
