@@ -13,18 +13,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from babel.dates import format_date
 from sqlmodel import Session
 
+from activities.translations import gettext_for
 from api.assessment import Assessment, assess
 from api.schemas.returns import ReturnCreate, ReturnItemIn
-from api.shopper import start_words as words
 from db import return_units
 from db.merchants import get_merchant
 from db.orders import get_order
 from db.tables import Merchant, Order
 from domain.money import Money
-from domain.policy import ItemQuote, evaluate
+from domain.policy import Words, evaluate
 from domain.returns import Resolution, ReturnLine, ReturnReason
 from domain.shopper_locale import money
 
@@ -82,17 +81,9 @@ class LineChoice:
         return self.returnable > 0 and not self.refused
 
 
-def refusal_sentences(item: ItemQuote, lang: str, at: datetime, _) -> list[str]:
-    """The policy's reasons for an ineligible item, in the shopper's language."""
-    out = []
-    for reason in item.reasons:
-        if "return window ended" in reason:
-            out.append(words.window_ended(format_date(item.window_ends_at, "long", locale=lang), _))
-        elif "final sale" in reason:
-            out.append(words.final_sale(_))
-        else:
-            out.append(reason)  # TODO(H-policy): the policy's own sentence in the shopper's language
-    return out
+def policy_words(shop: Shop, lang: str) -> Words:
+    """The policy speaks the shopper's language (dates in the shop's time zone)."""
+    return Words(gettext_for(lang), lang, shop.timezone)
 
 
 async def line_choices(db, shop: Shop, lang: str, at: datetime, _) -> list[LineChoice]:
@@ -106,6 +97,7 @@ async def line_choices(db, shop: Shop, lang: str, at: datetime, _) -> list[LineC
             resolution=Resolution.REFUND,
         )
         found = await assess(db, shop.merchant.id, probe, at)
+    spoken = policy_words(shop, lang)
     choices = []
     for l in shop.order.lines:
         image = l.get("image_url")
@@ -121,13 +113,15 @@ async def line_choices(db, shop: Shop, lang: str, at: datetime, _) -> list[LineC
             choice.refused = [_("Already returned.")]
         elif found is not None:
             quotes = {
-                r: evaluate(found.policy, found.context, [_return_line(l, r)], Resolution.REFUND, at).items[0]
+                r: evaluate(
+                    found.policy, found.context, [_return_line(l, r)], Resolution.REFUND, at, words=spoken
+                ).items[0]
                 for r in shop.reasons
             }
             refused = [q for q in quotes.values() if not q.eligible]
             choice.reasons = [r.value for r, q in quotes.items() if q.eligible]
             if refused:
-                sentences = refusal_sentences(refused[0], lang, at, _)
+                sentences = list(refused[0].reasons)
                 if choice.reasons:  # final sale still takes back what the merchant got wrong
                     choice.limits = sentences
                 else:

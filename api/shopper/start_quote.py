@@ -17,7 +17,7 @@ from sqlmodel import Session
 from api.assessment import Assessment, assess
 from api.shopper import start_words as words
 from api.shopper.flow import Draft, quote_body
-from api.shopper.start_facts import Shop, refusal_sentences
+from api.shopper.start_facts import Shop, policy_words
 from api.shopper.start_words import Gettext
 from db.catalog import load_catalog, load_stock
 from db.registry import load_registry
@@ -62,8 +62,10 @@ def _m(amount: int, currency: str, lang: str) -> str:
     return money(Money(amount=amount, currency=currency), lang)
 
 
-def quotes_by_resolution(found: Assessment) -> dict[Resolution, Quote]:
-    return {r: evaluate(found.policy, found.context, found.lines, r, found.at) for r in Resolution}
+def quotes_by_resolution(found: Assessment, shop: Shop, lang: str) -> dict[Resolution, Quote]:
+    """The policy's quote for each resolution, worded in the shopper's language."""
+    words = policy_words(shop, lang)
+    return {r: evaluate(found.policy, found.context, found.lines, r, found.at, words=words) for r in Resolution}
 
 
 def panel(shop: Shop, found: Assessment, quote: Quote, lang: str, _: Gettext) -> QuotePanel:
@@ -78,7 +80,7 @@ def panel(shop: Shop, found: Assessment, quote: Quote, lang: str, _: Gettext) ->
                 "amount": money(amount, lang),
                 "fee": money(item.restocking_fee, lang) if item.restocking_fee.amount else None,
                 "keep": item.keep_item,
-                "refused": refusal_sentences(item, lang, found.at, _) if not item.eligible else [],
+                "refused": list(item.reasons),
             }
         )
     total = quote.store_credit_total if quote.resolution == Resolution.STORE_CREDIT else quote.refund_total
@@ -89,8 +91,8 @@ def panel(shop: Shop, found: Assessment, quote: Quote, lang: str, _: Gettext) ->
         total=money(total, lang),
         keep_items=quote.keep_items,
         needs_review=quote.needs_review,
-        notes=list(quote.rules_fired),  # TODO(H-policy): the policy's sentences in the shopper's language
-        reasons=[r for item in quote.items for r in refusal_sentences(item, lang, found.at, _)] or list(quote.reasons),
+        notes=list(quote.rules_fired),
+        reasons=list(quote.reasons),
     )
 
 

@@ -19,7 +19,7 @@ from api.shopper import start_quote as quoting
 from api.shopper import start_send as sending
 from api.shopper import start_words as words
 from api.shopper.flow import STEPS, Draft, DraftItem, DraftRefused, create_body
-from api.shopper.start_facts import Shop, line_choices, refusal_sentences
+from api.shopper.start_facts import Shop, line_choices
 from domain.returns import Resolution, ReturnReason
 
 SEND_METHODS = ("label", "qr", "pickup", "store")
@@ -106,7 +106,7 @@ def _frame(v, step: str, draft: Draft, errors: list[str], **context: Any) -> dic
 def _panel(v, draft: Draft, found, quotes=None):
     if found is None:
         return None
-    quotes = quotes or quoting.quotes_by_resolution(found)
+    quotes = quotes or quoting.quotes_by_resolution(found, v.shop, v.lang)
     return quoting.panel(v.shop, found, quotes[draft.resolution or Resolution.REFUND], v.lang, v._)
 
 
@@ -144,11 +144,11 @@ async def items_errors(v, draft: Draft) -> list[str]:
     if errors:
         return errors
     found = await _assess(v, draft)
-    quote = quoting.quotes_by_resolution(found)[Resolution.REFUND]
+    quote = quoting.quotes_by_resolution(found, v.shop, v.lang)[Resolution.REFUND]
     for item, q in zip(draft.items, quote.items, strict=True):
         if not q.eligible:
             title = lines[item.line_id].title
-            errors += [f"{title}: {s}" for s in refusal_sentences(q, v.lang, found.at, _)]
+            errors += [f"{title}: {s}" for s in q.reasons]
     return errors
 
 
@@ -157,7 +157,7 @@ async def items_errors(v, draft: Draft) -> list[str]:
 
 async def _resolution_facts(v, draft: Draft):
     found = await _assess(v, draft)
-    quotes = quoting.quotes_by_resolution(found)
+    quotes = quoting.quotes_by_resolution(found, v.shop, v.lang)
     options = quoting.options(quotes, v.lang, v._)
     variants: dict[str, list[dict]] = {}
     if quotes[Resolution.EXCHANGE].eligible:
@@ -247,7 +247,7 @@ async def send_errors(v, draft: Draft) -> list[str]:
 async def confirm_page(v, draft: Draft, errors: list[str] | None = None, status: int = 200) -> Response:
     _ = v._
     found = await _assess(v, draft)
-    quotes = quoting.quotes_by_resolution(found)
+    quotes = quoting.quotes_by_resolution(found, v.shop, v.lang)
     quote = quotes[draft.resolution or Resolution.REFUND]
     reasons = words.reason_labels(_)
     slots, stores, methods = await _send_facts(v)

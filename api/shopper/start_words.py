@@ -1,37 +1,25 @@
 """The sentences of starting a return, in the shopper's language (`_` is that language's gettext).
 
-Labels of reasons and resolutions are the portal's own until the policy's shopper wording
-(domain/policy) offers them per language.
+Labels of reasons and resolutions are the policy's (domain.policy.reason_label, resolution_label), whose
+msgids this domain's catalogue translates.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from domain.policy import reason_label, resolution_label
 from domain.returns import Resolution, ReturnReason
 
 Gettext = Callable[[str], str]
 
 
 def reason_labels(_: Gettext) -> dict[ReturnReason, str]:
-    return {
-        ReturnReason.TOO_SMALL: _("Too small"),
-        ReturnReason.TOO_LARGE: _("Too large"),
-        ReturnReason.DEFECTIVE: _("Faulty"),
-        ReturnReason.NOT_AS_DESCRIBED: _("Not as described"),
-        ReturnReason.WRONG_ITEM: _("Wrong item sent"),
-        ReturnReason.DAMAGED_IN_TRANSIT: _("Damaged in delivery"),
-        ReturnReason.CHANGED_MIND: _("Changed my mind"),
-        ReturnReason.ARRIVED_LATE: _("Arrived too late"),
-    }
+    return {r: reason_label(r, _) for r in ReturnReason}
 
 
 def resolution_labels(_: Gettext) -> dict[Resolution, str]:
-    return {
-        Resolution.REFUND: _("Refund"),
-        Resolution.STORE_CREDIT: _("Store credit"),
-        Resolution.EXCHANGE: _("Exchange"),
-    }
+    return {r: resolution_label(r, _) for r in Resolution}
 
 
 def send_labels(_: Gettext) -> dict[str, str]:
@@ -68,11 +56,3 @@ def error_sentence(code: str, _: Gettext) -> str:
 
 def draft_refused(_: Gettext) -> str:
     return _("Your choices could not be read. Please start again.")
-
-
-def window_ended(date: str, _: Gettext) -> str:
-    return _("The return window ended on %(date)s.") % {"date": date}
-
-
-def final_sale(_: Gettext) -> str:
-    return _("This item is final sale and can't be returned.")
