@@ -11,20 +11,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from activities.audience import Audience
 from activities.translations import gettext_for, template_environment
+from db.return_choices import SEND_METHODS
 from domain.money import Money
 from domain.rma import rma_code
 from domain.shopper_locale import moment, money
 from domain.validation import one_line
 
-_ENVIRONMENTS = template_environment(Path(__file__).resolve().parent / "templates")
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 _COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 DEFAULT_COLOUR = "#222222"
-SEND_METHODS = ("label", "qr", "pickup", "store")
 
 
 def N_(message: str) -> str:
@@ -59,6 +60,12 @@ class LabelEmailContent:
     subject: str
     text: str
     html: str
+
+
+@cache
+def _environments():
+    """Built on first use, so importing this module reads no catalogue."""
+    return template_environment(TEMPLATES)
 
 
 def _amount(unit_price: Any, quantity: Any, currency: str | None, language: str) -> str | None:
@@ -132,7 +139,7 @@ def label_email(return_id: str, facts: LabelEmailFacts, portal_url: str | None) 
         "portal_url": _with_language(portal_url, language) if portal_url else None,
         "parcels": 1 + len(facts.further_parcels),
     }
-    env = _ENVIRONMENTS[language]
+    env = _environments()[language]
     return LabelEmailContent(
         subject=_(SUBJECTS["store" if send_method == "store" else "label"])
         % {"order": one_line(facts.order_id), "merchant": merchant},
