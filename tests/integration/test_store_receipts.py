@@ -4,6 +4,7 @@ inspected at the warehouse and refunded; or cancelled before the scan, after whi
 
 from __future__ import annotations
 
+import subprocess
 import uuid
 
 import pytest
@@ -14,6 +15,7 @@ from domain.facilities_example import example_facilities
 from domain.rma import rma_code
 from tests.factories import create_payment, order_body
 from tests.integration.conftest import Running, poll
+from tests.integration.test_api_fuzz import SCHEMATHESIS
 
 pytestmark = pytest.mark.integration
 
@@ -150,3 +152,30 @@ def test_cancelled_before_the_scan_no_store_takes_it(running: Running, shops):
     assert late.json()["error"]["return_status"] == "cancelled"
     assert status_of(run, a, ret["id"]) == "cancelled"
     assert [e["status"] for e in hand_ins(run, a, ret["id"])] == ["awaiting_hand_in"]
+
+
+def test_no_generated_scan_gets_a_server_error(running: Running, shops):
+    """The fuzz run of tests/integration/test_api_fuzz.py, with a store key, so the scan's examples pass the 403."""
+    out = subprocess.run(
+        [
+            str(SCHEMATHESIS),
+            "run",
+            f"{running.settings.api_base_url}/openapi.json",
+            "--header",
+            f"Authorization: {shops['a']['store']['Authorization']}",
+            "--checks",
+            "not_a_server_error",
+            "--max-examples",
+            "30",
+            "--seed",
+            "1",
+            "--no-color",
+            "--include-operation-id-regex",
+            "^stores-receive$",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert out.returncode == 0, out.stdout[:6000] + "\n...\n" + out.stdout[-3000:] + out.stderr[-2000:]
+    assert "passed" in out.stdout and "generated" in out.stdout
