@@ -132,6 +132,6 @@ def test_the_shopper_portal_shows_the_display_name_and_the_support_address(sqlit
     with TestClient(api_alone(sqlite_url, portal_secret="settings-test-secret")) as client:
         assert "Contact Fiets and mention" in client.get(page).text
         client.put("/v1/merchant", json=GOOD, headers=H["merchant"])
-        text = client.get(page).text
+        text = client.get(page, params={"lang": "en"}).text  # the shop is Dutch now; the English words here
     assert "Fietsenwinkel Amsterdam" in text
     assert 'Contact Fietsenwinkel Amsterdam at <a href="mailto:help@fiets.example">help@fiets.example</a>' in text
