@@ -27,6 +27,7 @@ from api.routers import (
     photos,
     policy,
     portal,
+    portal_photos,
     portal_start,
     reports,
     returns,
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ops.router,
         webhooks.router,
         admin.router,
+        portal_photos.router,  # before portal.pages too
         portal_start.router,  # before portal.pages: its /portal/{token}/... catch-all
         portal.pages,
     )

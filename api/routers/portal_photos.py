@@ -1,0 +1,124 @@
+"""The portal's photo upload: `POST /portal/{slug}/photos` (multipart: csrf_token, line_id, photo) for the session's
+order, and `GET /portal/{slug}/photos/{photo_id}` to show the shopper what was kept (upright, no metadata).
+
+With htmx (`HX-Request`) the answer is the line's photo list (api/templates/portal/_photos.html.j2), a refusal
+shown in it; without JavaScript, back to the items page (303), or a page saying why the photo was refused.
+The file may come as `photo` or `photo_<line_id>` (one file input per line in the items form).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
+
+from activities.translations import gettext_for
+from api.deps import DbDep
+from api.photo_store import PhotoStore, get_photo_store
+from api.photo_uploads import order_line_ids, take_photo
+from api.routers.photos import PHOTO_HEADERS
+from api.shopper.errors import PortalError
+from api.shopper.photos import REFUSAL_STATUS, UNKNOWN_LINE, photos_by_line, refusal_sentence, uploader_of
+from api.shopper.session import ShopperSession, require_csrf, shopper_of
+from api.shopper.web import HEADERS, environments, merchant_by_slug, not_found, render, shopper_lang
+from db.orders import get_order
+from db.photos import uploaded_photo
+from domain.photos import MAX_PHOTO_BYTES, MAX_PHOTOS_PER_ITEM, PhotoRefused
+from domain.validation import ID_PATTERN
+
+router = APIRouter(prefix="/portal", include_in_schema=False)
+Store = Annotated[PhotoStore, Depends(get_photo_store)]
+
+
+def _file(form: FormData, line_id: str) -> UploadFile | None:
+    for name in (f"photo_{line_id}", "photo"):
+        found = form.get(name)
+        if isinstance(found, UploadFile) and (found.filename or found.size):
+            return found
+    return None
+
+
+async def _shopper(request: Request, db: DbDep, slug: str) -> tuple[Any, str, ShopperSession]:
+    merchant = await merchant_by_slug(db, slug)
+    lang = shopper_lang(request, merchant)
+    if merchant is None:
+        raise PortalError(lang, 404, "not_found")
+    shopper = shopper_of(request, merchant)
+    if shopper is None:  # no session (expired, another shop's): the form's page is gone too
+        raise PortalError(lang, 403, "csrf", merchant)
+    return merchant, lang, shopper
+
+
+async def fragment(
+    request: Request, db: DbDep, slug: str, lang: str, shopper: ShopperSession, line_id: str, error=None
+):
+    """The line's photos (and the refusal, if any) as the items page shows them, for htmx to swap in."""
+    photos = (await photos_by_line(db, shopper)).get(line_id, [])
+    html = (
+        environments()[lang]
+        .get_template("_photos.html.j2")
+        .render(
+            slug=slug,
+            line_id=line_id,
+            photos=photos,
+            error=error,
+            max_photos=MAX_PHOTOS_PER_ITEM,
+            max_megabytes=MAX_PHOTO_BYTES // (1024 * 1024),
+        )
+    )
+    return HTMLResponse(html, headers=HEADERS)
+
+
+@router.post("/{slug}/photos")
+async def upload_photo(slug: str, request: Request, db: DbDep, store: Store) -> Response:
+    merchant, lang, shopper = await _shopper(request, db, slug)
+    form = await require_csrf(request, lang, merchant)
+    htmx = request.headers.get("hx-request") == "true"
+    line_id = form.get("line_id")
+    why = None
+    try:
+        order = await db.run(get_order, merchant.id, shopper.order_id)
+        if order is None or not isinstance(line_id, str) or line_id not in order_line_ids(order.lines):
+            why = UNKNOWN_LINE
+        else:
+            await take_photo(
+                db, store, merchant.id, shopper.order_id, line_id, uploader_of(shopper), _file(form, line_id)
+            )
+    except PhotoRefused as refused:
+        why = refused.why
+    finally:
+        await form.close()
+    error = None if why is None else refusal_sentence(why, gettext_for(lang))
+    if htmx and why != UNKNOWN_LINE:
+        return await fragment(request, db, slug, lang, shopper, line_id, error)
+    if why is None:
+        return RedirectResponse(f"/portal/{slug}/start", status_code=303)
+    _ = gettext_for(lang)
+    return render(
+        request,
+        "photo_refused.html.j2",
+        lang,
+        merchant=merchant,
+        status=REFUSAL_STATUS[why],
+        here=f"/portal/{slug}/start",
+        slug=slug,
+        title=_("The photo could not be added"),
+        text=error,
+    )
+
+
+@router.get("/{slug}/photos/{photo_id}")
+async def shopper_photo(slug: str, photo_id: str, request: Request, db: DbDep, store: Store) -> Response:
+    """One of the session's own photos, as stored; nobody else's (another session's or a return's: 404)."""
+    merchant, lang, shopper = await _shopper(request, db, slug)
+    row = None
+    if re.fullmatch(ID_PATTERN, photo_id) and len(photo_id) <= 64:
+        row = await db.run(uploaded_photo, merchant.id, shopper.order_id, uploader_of(shopper), photo_id)
+    data = None if row is None else await run_in_threadpool(store.get, row.storage_key)
+    if row is None or data is None:
+        return not_found(request, lang, merchant)
+    return Response(data, media_type=row.content_type, headers={**PHOTO_HEADERS, "Cache-Control": "private, no-store"})
