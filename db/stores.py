@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from db.registry import load_registry
+from db.registry import load_registry, replace_registry
 from db.return_choices import choices_of
 from db.returns import get_return
 from db.tables import ReturnChoice, ReturnRecord, TimelineRecord
-from domain.facilities import Facility
+from domain.facilities import Facility, FacilityRegistry
 from domain.rma import parse_rma_code
 from workflows.contract.statuses import TimelineEvent
 
@@ -25,6 +25,19 @@ def store_of(session: Session, merchant_id: str, facility_id: str) -> Facility |
     """The merchant's store by that id; None for an unknown id, another kind of facility or another merchant's."""
     facility = load_registry(session, merchant_id).get(facility_id)
     return facility if facility is not None and facility.is_store else None
+
+
+def add_missing_stores(session: Session, merchant_id: str, stores: list[dict]) -> list[str]:
+    """Add the stores whose ids the merchant's registry lacks (a seed run on every start); the ids added.
+    The registry is checked whole again (one currency, unique ids): a ValueError changes nothing."""
+    registry = load_registry(session, merchant_id)
+    new = [s for s in stores if registry.get(s["id"]) is None]
+    if new:
+        document = registry.model_dump(mode="json")
+        replace_registry(
+            session, merchant_id, FacilityRegistry.model_validate({"facilities": document["facilities"] + new})
+        )
+    return [s["id"] for s in new]
 
 
 def return_id_in(code: str) -> str:

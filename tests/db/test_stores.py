@@ -12,9 +12,10 @@ from db.registry import save_registry
 from db.return_choices import record_choices
 from db.seed import seed_merchant
 from db.session import session_scope
-from db.stores import return_id_in, scanned_at_store, store_of, stores_of
+from db.stores import add_missing_stores, return_id_in, scanned_at_store, store_of, stores_of
 from db.tables import ApiKey, ReturnRecord, TimelineRecord
 from domain.facilities import FacilityRegistry
+from domain.facilities.example_stores import example_stores
 from domain.facilities_example import example_facilities
 from domain.rma import rma_code
 from tests.factories import insert_order
@@ -118,3 +119,19 @@ def test_a_store_key_is_made_like_any_other_and_an_unknown_scope_is_refused(shop
         assert (key.merchant_id, key.scope) == ("sunny", "store")
         with pytest.raises(OnboardingError, match="unknown scope"):
             create_key(session, "sunny", "shop", test_mode=True, now=T0)
+
+
+def test_the_demo_stores_are_added_once_beside_the_registry_and_a_store_in_another_currency_changes_nothing(shops):
+    with session_scope(shops) as session:
+        assert add_missing_stores(session, "sunny", example_stores()) == ["st_demo_amsterdam", "st_demo_utrecht"]
+    with session_scope(shops) as session:
+        assert add_missing_stores(session, "sunny", example_stores()) == []  # the seed runs on every start
+        ids = [s.id for s in stores_of(session, "sunny")]
+        assert ids == ["st_centrum", "st_demo_amsterdam", "st_demo_utrecht", "st_zuid"]
+        assert store_of(session, "sunny", "st_demo_utrecht").opening_hours[1].opens == "13:30"
+        assert store_of(session, "sunny", "wh_demo_nl") is None  # the warehouses stay
+    with session_scope(shops) as session:
+        with pytest.raises(ValueError, match="differs from facilities"):
+            add_missing_stores(session, "sunny", [{**store("st_usd"), "currency": "USD"}])
+    with session_scope(shops) as session:
+        assert "st_usd" not in [s.id for s in stores_of(session, "sunny")]
