@@ -35,6 +35,11 @@ from tests.factories import create_payment, order_body
 from tests.integration.conftest import Running, poll
 
 pytestmark = pytest.mark.integration
+# A shopper's photo of B's item (a 1×1 PNG): B's return holds it.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201a5f3a0e20000000049454e44ae426082"
+)
 
 # Routes this walk cannot judge, each with why (and where it is proven instead).
 EXCLUDED = {
@@ -138,7 +143,16 @@ def fill(run: Running, shop: Shop) -> None:
     pi = create_payment(run.settings.stripe_base_url, amount=2500, merchant_id=shop.id)
     order_id = f"o-{tag}"
     ok(api.put(f"/v1/orders/{order_id}", json=order_body(pi, lines=lines, customer=customer), headers=m), 201)
-    items = [{"line_id": "L1", "quantity": 1, "reason": "too_small"}]
+    photo = ok(
+        api.post(
+            f"/v1/orders/{order_id}/photos",
+            data={"line_id": "L1"},
+            files={"photo": (f"{tag}.png", PNG, "image/png")},
+            headers=m,
+        ),
+        201,
+    )
+    items = [{"line_id": "L1", "quantity": 1, "reason": "too_small", "photo_ids": [photo["id"]]}]
     body = {"order_id": order_id, "items": items, "resolution": "refund"}
     ret = ok(api.post("/v1/returns", json=body, headers=m), 201, 202)  # 202: the worker is slow; it goes on
     url = f"/v1/returns/{ret['id']}"
@@ -207,6 +221,7 @@ def fill(run: Running, shop: Shop) -> None:
         "sku": sku,
         "event_id": f"evt-{tag}",
         "version": 1,
+        "photo_id": photo["id"],
     }
 
 
@@ -219,6 +234,7 @@ PATH_IDS = {
     "work_order_id": ("work_order_id", "wo-nothing-here"),
     "attention_id": ("attention_id", 2**62),
     "parcel_id": ("parcel_id", "up_nothing_here"),
+    "photo_id": ("photo_id", "ph_000000000000000000000000"),
 }
 # Body and query fields that name a resource -> B's.
 REFERENCES = ("return_id", "order_id", "facility_id", "tracking_code", "email", "sku", "event_id", "line_id")
