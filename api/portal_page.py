@@ -21,12 +21,16 @@ from sqlmodel import Session
 from activities.documents import live_label
 from activities.translations import gettext_for
 from api.shopper import words
+from api.shopper.start_send import store_choice
 from db.merchants import get_merchant
 from db.orders import get_order
 from db.return_choices import choices_of
 from db.returns import get_return, timeline
+from db.stores import store_of
 from db.tables import Merchant, ReturnRecord, TimelineRecord
+from domain.facilities import Facility
 from domain.money import Money
+from domain.rma import rma_code
 from domain.shopper_locale import money
 
 
@@ -39,6 +43,7 @@ class Facts:
     timeline: list[TimelineRecord]
     language: str | None  # the language the return was made in (return_choices), if recorded
     send_method: str | None  # label | qr | pickup | store, if recorded
+    store: Facility | None  # the store the shopper hands the items in at (send method "store")
 
     @property
     def merchant_name(self) -> str:
@@ -58,6 +63,7 @@ def load(session: Session, merchant_id: str, return_id: str) -> Facts | None:
     customer = (order.customer if order else None) or {}
     name = str(customer.get("name") or "").split()
     choices = choices_of(session, merchant_id, return_id)
+    store = store_of(session, merchant_id, choices.store_id) if choices and choices.store_id else None
     return Facts(
         row=row,
         merchant=merchant,
@@ -66,6 +72,7 @@ def load(session: Session, merchant_id: str, return_id: str) -> Facts | None:
         timeline=timeline(session, return_id),
         language=choices.language if choices else None,
         send_method=choices.send_method if choices else None,
+        store=store,
     )
 
 
@@ -104,9 +111,26 @@ def view(facts: Facts, base: str, lang: str) -> dict[str, Any]:
             for item in row.items or []
         ],
         "shipping": _shipping(row, base, lang, facts.timezone, _),
+        "hand_in": _hand_in(facts, base, lang),
         "no_label": None if labels(row) else _why_no_label(row.status, merchant, kept, _),
         "outcome": _outcome(row, merchant, lang, _),
         "timeline": _timeline(facts, lang, _),
+    }
+
+
+def _hand_in(facts: Facts, base: str, lang: str) -> dict[str, Any] | None:
+    """For a return handed in at a store, until a store has it: the store and the RMA code to show there."""
+    row = facts.row
+    if facts.send_method != "store" or row.status not in ("requested", "awaiting_hand_in", "label_created"):
+        return None
+    try:
+        code = rma_code(row.id)
+    except ValueError:
+        return None
+    return {
+        "code": code,
+        "qr": f"{base}/rma-qr.svg",
+        "store": store_choice(facts.store, lang) if facts.store is not None else None,
     }
 
 

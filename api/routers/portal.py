@@ -236,6 +236,16 @@ async def portal_label_pdf(token: str, request: Request, db: DbDep, settings: Se
     return await guarded(request, lambda: return_files.label(request, db, settings, token, _parcel(parcel), "pdf"))
 
 
+@pages.get("/portal/{token}/rma-qr.svg")
+async def portal_rma_qr_svg(token: str, request: Request, db: DbDep, settings: SettingsDep):
+    return await guarded(request, lambda: return_files.rma_qr(request, db, settings, token, "svg"))
+
+
+@pages.get("/portal/{token}/rma-qr.png")
+async def portal_rma_qr_png(token: str, request: Request, db: DbDep, settings: SettingsDep):
+    return await guarded(request, lambda: return_files.rma_qr(request, db, settings, token, "png"))
+
+
 @pages.get("/portal/{token}/dropoff-qr.svg")
 async def portal_dropoff_qr_svg(token: str, request: Request, db: DbDep, settings: SettingsDep, parcel: str = "1"):
     return await guarded(request, lambda: return_files.qr(request, db, settings, token, _parcel(parcel), "svg"))

@@ -21,6 +21,7 @@ from api.shopper.errors import PortalError
 from api.shopper.web import HEADERS, shopper_lang
 from db.returns import get_return
 from db.tables import ReturnRecord
+from domain.rma import rma_code
 from settings import Settings
 
 log = logging.getLogger("returnflow.api.portal")
@@ -71,3 +72,17 @@ async def qr(
     if not found.get("tracking_code"):
         raise PortalError(shopper_lang(request), 404, "no_qr")
     return _file(dropoff_qr(found["tracking_code"], kind), kind, row, "dropoff-qr", number)
+
+
+async def rma_qr(request: Request, db: Any, settings: Settings, token: str, kind: Literal["png", "svg"]) -> Response:
+    """The return's RMA code as a QR code, for the store's staff to scan (send method "store")."""
+    lang = shopper_lang(request)
+    ids = read_portal_token(token, settings.portal_secret)
+    row = await db.run(get_return, *ids) if ids else None
+    if row is None:
+        raise PortalError(lang, 404, "link")
+    try:
+        code = rma_code(row.id)
+    except ValueError:
+        raise PortalError(lang, 404, "no_qr") from None
+    return _file(dropoff_qr(code, kind), kind, row, "rma-qr", 1)

@@ -26,6 +26,10 @@ STATUS_WORDS: dict[str, tuple[str, str]] = {
     ),
     "rejected": (N_("Not accepted"), N_("%(merchant)s could not accept this return.")),
     "label_created": (N_("Label ready"), N_("Your return label is ready. Pack your items and send the parcel.")),
+    "awaiting_hand_in": (
+        N_("Ready to hand in"),
+        N_("Bring your items to the store and show the code on this page."),
+    ),
     "in_transit": (N_("On its way"), N_("Your parcel is on its way to the returns centre.")),
     "delivered": (N_("Delivered"), N_("Your parcel has been delivered to the returns centre.")),
     "received": (N_("Received"), N_("The returns centre has your parcel and will check your items shortly.")),
@@ -82,6 +86,7 @@ NO_LABEL_WORDS = {
     "rejected": N_("This return was not accepted, so there is nothing to send."),
     "cancelled": N_("This return was cancelled: its label can no longer be used."),
     "expired": N_("The label has expired and can no longer be used."),
+    "awaiting_hand_in": N_("No label needed: you hand your items in at the store."),
 }
 TIMELINE_WORDS = {
     "emailed": N_("We emailed you the label and the drop-off QR code"),

@@ -134,7 +134,7 @@ def test_the_order_page_lists_this_orders_returns_only(shop):
     assert "ret_mine" not in page.text  # linked by its signed portal link, not shown by id
     links = re.findall(r'href="(http[^"]+/portal/v1\.[^"]+)"', page.text)
     assert len(links) == 1
-    assert f'href="/portal/{nl}/start"' in page.text and "Retour starten" in page.text
+    assert f'href="/portal/{nl}/start"' in page.text and "Retour aanmelden" in page.text
     its_page = shop.client.get("/portal/" + links[0].split("/portal/", 1)[1])
     assert its_page.status_code == 200 and "ret_mine" in its_page.text and "ret_other" not in its_page.text
 

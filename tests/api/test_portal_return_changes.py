@@ -5,11 +5,14 @@ for real are in tests/integration/test_portal.py).
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import UTC, datetime
 
 import pytest
+import zxingcpp
 from fastapi.testclient import TestClient
+from PIL import Image
 
 from api.portal_links import portal_token
 from api.shopper.return_actions import pickup_windows
@@ -115,7 +118,7 @@ def test_a_refusal_is_a_sentence_on_the_page(page):
     r = client.post(f"{path}/cancel", data={"csrf_token": token})
     assert r.status_code == 422 and "Vink het vakje aan" in r.text and 'role="alert"' in r.text
     r = client.post(f"{path}/pickup", data={"csrf_token": token, "window": "2020-01-01-1"})
-    assert r.status_code == 422 and "Kies een tijdstip voor de ophaalafspraak." in r.text
+    assert r.status_code == 422 and "Kies een tijd voor het ophalen." in r.text
     # Temporal is down in this test: a friendly 503 page, not a 500 or JSON
     r = client.post(f"{path}/cancel", data={"csrf_token": token, "confirm": "yes"})
     assert r.status_code == 503 and "We konden onze dienst nu niet bereiken" in r.text and '"error"' not in r.text
@@ -137,3 +140,15 @@ def test_a_qr_return_shows_the_qr_code_first(page):
     text = client.get(path).text
     assert text.index("Show this code at the drop-off point") < text.index("Print the label")
     assert 'class="qr big"' in text
+
+
+def test_a_store_return_shows_its_rma_code_to_scan(page):
+    client, add = page
+    path = add("ret_store_1", "awaiting_hand_in", language="nl", send_method="store")
+    text = client.get(path).text
+    assert "Klaar om in te leveren" in text and "Inleveren in de winkel" in text and "RMA-RET_STORE_1" in text
+    assert "Er is geen label" not in text and f'src="{path}/rma-qr.svg"' in text
+    png = client.get(f"{path}/rma-qr.png")
+    assert png.status_code == 200 and png.headers["content-type"] == "image/png"
+    assert [b.text for b in zxingcpp.read_barcodes(Image.open(io.BytesIO(png.content)))] == ["RMA-RET_STORE_1"]
+    assert "Deze retour annuleren" in text  # cancellable until a store has it
