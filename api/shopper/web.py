@@ -106,6 +106,12 @@ def languages(here: str, lang: str) -> list[dict[str, Any]]:
     ]
 
 
+def _page_of(request: Request) -> str:
+    """The GET page the language links point at: this one, or after a POST the page it came from."""
+    path = request.url.path
+    return path if request.method in ("GET", "HEAD") else "/".join(path.split("/")[:3])
+
+
 def render(
     request: Request, template: str, lang: str, *, merchant: Any = None, status: int = 200, **context: Any
 ) -> HTMLResponse:
@@ -114,7 +120,7 @@ def render(
     path; give it when answering a POST)."""
     lang = lang if lang in LANGUAGES else "en"
     token, new_cookie = session.csrf_token(request)
-    here = context.pop("here", None) or request.url.path
+    here = context.pop("here", None) or _page_of(request)
     values = {
         "lang": lang,
         "languages": languages(here, lang),
@@ -161,6 +167,17 @@ async def guarded(request: Request, work: Callable[[], Awaitable[Response]]) -> 
         return page_error(request, shopper_lang(request), 500, "error")
 
 
+async def _shop_in_path(request: Request) -> Any:
+    """The shop of /portal/<slug>/…, so its 404 speaks its language; None for a return's link or no shop."""
+    parts = request.url.path.split("/")
+    if len(parts) < 3 or "." in parts[2] or not parts[2]:
+        return None
+    try:
+        return await merchant_by_slug(request.app.state.db, parts[2])
+    except Exception:  # an error page must not fail on its way out
+        return None
+
+
 def _is_portal(request: Request) -> bool:
     path = request.url.path
     return path == "/portal" or path.startswith("/portal/")
@@ -181,7 +198,9 @@ def install(app: FastAPI) -> None:
         if not _is_portal(request):
             return await json_http(request, exc)
         status = getattr(exc, "status_code", 404)
-        return page_error(request, shopper_lang(request), status, "not_found" if status in (404, 405) else "error")
+        merchant = await _shop_in_path(request)
+        kind = "not_found" if status in (404, 405) else "error"
+        return page_error(request, shopper_lang(request, merchant), status, kind, merchant)
 
     async def invalid(request: Request, exc: Exception) -> Any:
         if not _is_portal(request):

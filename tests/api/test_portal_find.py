@@ -202,6 +202,7 @@ def test_a_form_without_the_right_csrf_token_is_refused(shop):
     ):
         r = shop.client.post(f"/portal/{nl}/find", data=data, follow_redirects=False)
         assert r.status_code == 403 and "Dit formulier is verlopen" in r.text
+        assert f'href="/portal/{nl}?lang=de"' in r.text  # the switcher points at the page, not at the POST
         assert r.headers["content-security-policy"] == CSP
     # a token from another browser (another cookie) is no good either
     stranger = TestClient(shop.client.app)
@@ -255,6 +256,9 @@ def test_the_language_comes_from_lang_then_cookie_then_browser_then_shop(shop):
 
 
 def test_an_unknown_shop_is_a_localized_404(shop):
+    r = shop.client.get(f"/portal/{shop.slugs['nl']}/no/such/page")
+    assert r.status_code == 404 and "Deze pagina bestaat niet" in r.text  # in the shop's language
+    assert r.headers["content-security-policy"] == CSP
     r = shop.client.get("/portal/no-such-shop", headers={"Accept-Language": "de"})
     assert r.status_code == 404 and "Diese Seite gibt es nicht" in r.text and '<html lang="de">' in r.text
     r = shop.client.post("/portal/no-such-shop/find", data={"csrf_token": "x"}, headers={"Accept-Language": "fr"})
