@@ -208,7 +208,7 @@ def _a_return_with_photos(world: World) -> tuple[str, list[str]]:
                 order_id=world.orders["a"],
                 status="label_created",
                 resolution="refund",
-                items=[{"line_id": "L1", "sku": "S", "quantity": 1, "reason": "damaged"}],
+                items=[{"line_id": "L1", "sku": "S", "quantity": 1, "reason": "damaged_in_transit"}],
                 request_fingerprint="f",
                 created_at=now,
                 updated_at=now,
