@@ -30,7 +30,6 @@ class DraftItem(BaseModel):
     quantity: int = Field(ge=1, le=10_000)
     reason: ReturnReason | None = None
     comment: str = Field(default="", max_length=MAX_COMMENT)
-    photo_ids: list[str] = Field(default_factory=list, max_length=5)
     replacement_sku: str | None = Field(default=None, max_length=128)
 
 
@@ -114,16 +113,19 @@ def quote_body(draft: Draft, resolution: Resolution | None = None, language: str
     )
 
 
-def create_body(draft: Draft, language: str, pickup: PickupWindowIn | None, keep_items: bool) -> ReturnCreate:
-    """The return to create: what the shopper confirmed. Kept items need no send method."""
+def create_body(
+    draft: Draft, language: str, pickup: PickupWindowIn | None, keep_items: bool, photos: dict[str, list[str]]
+) -> ReturnCreate:
+    """The return to create: what the shopper confirmed. Kept items need no send method; `photos`: line id ->
+    the ids of the photos the shopper's session added for it (api.shopper.photos)."""
     resolution = draft.resolution or Resolution.REFUND
     items = []
     for i in draft.items:
         extra = {}
         if resolution == Resolution.EXCHANGE and i.replacement_sku:
             extra["exchange"] = ExchangeChoiceIn(replacement_sku=i.replacement_sku)
-        if i.photo_ids and "photo_ids" in ReturnItemIn.model_fields:  # H-photos' field, once it exists
-            extra["photo_ids"] = i.photo_ids
+        if photos.get(i.line_id):
+            extra["photo_ids"] = photos[i.line_id][:5]
         items.append(
             ReturnItemIn(
                 line_id=i.line_id,

@@ -1,4 +1,4 @@
-"""How the shopper can send the parcel: the carrier pickup's windows and the merchant's stores.
+"""How the shopper can send the parcel: the carrier pickup's windows and the merchant's stores (db.stores).
 
 Pickup windows: the next five weekdays after today, 09:00–13:00 and 13:00–17:00 in the merchant's time
 zone, each named as the shopper's language writes a day and a time (Babel). A window is chosen by its
@@ -7,17 +7,19 @@ start (UTC, ISO 8601) and checked again against the windows offered now.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_time, get_day_names
 
 from api.schemas.returns import PickupWindowIn
+from db.stores import stores_of
+from domain.facilities import Facility
 
 WINDOWS = ((time(9), time(13)), (time(13), time(17)))
 DAYS = 5
+WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # babel numbers the days from Monday = 0
 
 
 @dataclass(frozen=True)
@@ -69,31 +71,30 @@ class StoreChoice:
     id: str
     name: str
     address: str
-    hours: list[str]
+    hours: list[str]  # "ma–za 10:00–18:00"
 
 
-def _stores_module():
-    """H-store's queries (db/stores.py), once they exist; until then a merchant has no stores to offer."""
-    try:
-        return importlib.import_module("db.stores")
-    except ModuleNotFoundError:
-        return None
+def _days(days: list[str], lang: str) -> str:
+    """Days of the week in the language, a run of three or more as a range: "ma–za", "Mo, Mi, Fr"."""
+    names = get_day_names("abbreviated", locale=lang)
+    index = sorted(WEEK.index(d) for d in days)
+    runs: list[list[int]] = []
+    for i in index:
+        if runs and i == runs[-1][-1] + 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    parts = [f"{names[r[0]]}–{names[r[-1]]}" if len(r) >= 3 else ", ".join(names[i] for i in r) for r in runs]
+    return ", ".join(parts)
 
 
-async def stores(db, merchant_id: str) -> list[StoreChoice]:
-    module = _stores_module()
-    if module is None or not hasattr(module, "stores_of"):
-        return []
-    found = await db.run(module.stores_of, merchant_id)
-    out = []
-    for s in found:
-        address = getattr(s, "address", None) or {}
-        if not isinstance(address, dict):
-            address = address.model_dump() if hasattr(address, "model_dump") else {}
-        parts = [address.get(k) for k in ("street1", "street2", "zip", "city")]
-        hours = [
-            f"{', '.join(h.days)} {h.opens}–{h.closes}" if hasattr(h, "days") else str(h)
-            for h in getattr(s, "opening_hours", None) or []
-        ]
-        out.append(StoreChoice(s.id, getattr(s, "name", None) or s.id, " ".join(p for p in parts if p), hours))
-    return out
+def store_choice(store: Facility, lang: str) -> StoreChoice:
+    a = store.address
+    address = ", ".join(p for p in (" ".join(x for x in (a.street1, a.street2) if x), f"{a.zip} {a.city}") if p)
+    hours = [f"{_days(h.days, lang)} {h.opens}–{h.closes}" for h in store.opening_hours or []]
+    return StoreChoice(store.id, store.name, address, hours)
+
+
+async def stores(db, merchant_id: str, lang: str) -> list[StoreChoice]:
+    """The merchant's stores a shopper can hand the parcel in at, with address and opening hours."""
+    return [store_choice(s, lang) for s in await db.run(stores_of, merchant_id)]

@@ -19,7 +19,9 @@ from api.shopper import start_quote as quoting
 from api.shopper import start_send as sending
 from api.shopper import start_words as words
 from api.shopper.flow import STEPS, Draft, DraftItem, DraftRefused, create_body
+from api.shopper.photos import photo_ids_by_line, photos_by_line
 from api.shopper.start_facts import Shop, line_choices
+from domain.photos import MAX_PHOTO_BYTES, MAX_PHOTOS_PER_ITEM
 from domain.returns import Resolution, ReturnReason
 
 SEND_METHODS = ("label", "qr", "pickup", "store")
@@ -55,7 +57,6 @@ def read(step: str, form, draft: Draft, shop: Shop) -> Draft:
                     quantity=quantity,
                     reason=ReturnReason(reason) if reason in {r.value for r in shop.reasons} else None,
                     comment=_text(form, f"comment_{i}", 2000),
-                    photo_ids=before.photo_ids if before else [],
                     replacement_sku=before.replacement_sku if before else None,
                 )
             )
@@ -118,13 +119,20 @@ async def items_page(v, draft: Draft, errors: list[str] | None = None, status: i
     lines = await line_choices(v.db, v.shop, v.lang, _now(), _)
     reasons = words.reason_labels(_)
     found = await _assess(v, draft) if draft.items else None
+    photos = await photos_by_line(v.db, v.shopper)
     return v.page(
         "start_items.html.j2",
         draft,
         status=status,
         **_frame(v, "items", draft, errors or []),
-        lines=[(i, line, draft.item(line.line_id)) for i, line in enumerate(lines)],
+        lines=[
+            (i, line, draft.item(line.line_id), ", ".join(reasons[ReturnReason(r)] for r in line.photo_reasons))
+            for i, line in enumerate(lines)
+        ],
         reasons=[(r.value, reasons[r]) for r in v.shop.reasons],
+        photos_of=photos,
+        max_photos=MAX_PHOTOS_PER_ITEM,
+        max_megabytes=MAX_PHOTO_BYTES // (1024 * 1024),
         quote=_panel(v, draft, found),
     )
 
@@ -135,12 +143,15 @@ async def items_errors(v, draft: Draft) -> list[str]:
         return [_("Choose at least one item to return.")]
     lines = {line.line_id: line for line in await line_choices(v.db, v.shop, v.lang, _now(), _)}
     errors = []
+    photos = await photo_ids_by_line(v.db, v.shopper)
     for item in draft.items:
         line = lines[item.line_id]
         if not line.selectable:
             raise DraftRefused(f"line {item.line_id!r} cannot be returned")
         if item.reason is None:
             errors.append(_("Choose a reason for %(item)s.") % {"item": line.title})
+        elif item.reason.value in line.photo_reasons and not photos.get(item.line_id):
+            errors.append(_("Please add 1 to 5 photos of %(item)s.") % {"item": line.title})
     if errors:
         return errors
     found = await _assess(v, draft)
@@ -205,7 +216,7 @@ async def resolution_errors(v, draft: Draft) -> tuple[list[str], bool]:
 
 async def _send_facts(v):
     slots = sending.pickup_slots(_now(), v.shop.timezone, v.lang)
-    stores = await sending.stores(v.db, v.merchant.id)
+    stores = await sending.stores(v.db, v.merchant.id, v.lang)
     labels = words.send_labels(v._)
     methods = [(m, labels[m]) for m in SEND_METHODS if m != "store" or stores]
     return slots, stores, methods
@@ -291,7 +302,8 @@ async def create_body_of(v, draft: Draft) -> ReturnCreate:
     if errors or (not keep and await send_errors(v, draft)):
         raise DraftRefused("choices")
     slot = sending.slot_of(draft.pickup_start, sending.pickup_slots(_now(), v.shop.timezone, v.lang))
-    return create_body(draft, v.lang, slot.window() if slot and not keep else None, keep)
+    photos = await photo_ids_by_line(v.db, v.shopper)  # the session's own, not yet any return's
+    return create_body(draft, v.lang, slot.window() if slot and not keep else None, keep, photos)
 
 
 # ---- moving between steps ----------------------------------------------------------------------

@@ -7,6 +7,7 @@ on refunds, final-sale tag), a catalog with stock, and a shopper signed in to on
 
 from __future__ import annotations
 
+import io
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,7 @@ import pytest
 from fastapi import Response
 from fastapi.testclient import TestClient
 from itsdangerous import URLSafeSerializer
+from PIL import Image
 from starlette.requests import Request
 
 from activities.translations import translations
@@ -43,7 +45,21 @@ NL_CUSTOMER = {
 LINES = [
     {"id": "L1", "sku": "JAS-M", "title": "Regenjas M", "quantity": 2, "unit_price": 5185, "category": "apparel"},
     {"id": "L2", "sku": "SOK-1", "title": "Sokken", "quantity": 1, "unit_price": 1299, "tags": ["final_sale"]},
+    # the example policy's swimwear rule: photos when it is faulty
+    {"id": "L3", "sku": "BAD-1", "title": "Badpak", "quantity": 1, "unit_price": 3999, "category": "swimwear"},
 ]
+STORE = {
+    "id": "store_ams",
+    "kind": "store",
+    "name": "Tulp Kalverstraat",
+    "address": {"street1": "Kalverstraat 1", "city": "Amsterdam", "zip": "1012 NX", "country": "NL"},
+    "location": {"lat": 52.3731, "lon": 4.8926},
+    "capabilities": [],
+    "daily_capacity": 100,
+    "cost_per_unit": 0,
+    "currency": "EUR",
+    "opening_hours": [{"days": ["mon", "tue", "wed", "thu", "fri", "sat"], "opens": "10:00", "closes": "18:00"}],
+}
 CATALOG = {
     "variants": [
         {
@@ -72,7 +88,7 @@ CATALOG = {
 
 
 @pytest.fixture
-def portal(sqlite_url):
+def portal(sqlite_url, tmp_path):
     engine = make_engine(sqlite_url)
     key = f"rf_test_m_{uuid.uuid4().hex}"
     seed_merchant(
@@ -82,11 +98,11 @@ def portal(sqlite_url):
         merchant_key=key,
         warehouse_key=f"rf_test_w_{uuid.uuid4().hex}",
         policy=example_policy(),
-        facilities=example_facilities(),
+        facilities={"facilities": example_facilities()["facilities"] + [STORE]},
     )
     engine.dispose()
     auth = {"Authorization": f"Bearer {key}"}
-    with TestClient(api_alone(sqlite_url, portal_secret=SECRET)) as client:
+    with TestClient(api_alone(sqlite_url, portal_secret=SECRET, data_dir=tmp_path)) as client:
         put = client.put("/v1/merchant", json={"locale": "nl", "timezone": "Europe/Amsterdam"}, headers=auth)
         assert put.status_code == 200, put.text
         assert client.put("/v1/catalog", json=CATALOG, headers=auth).status_code == 200
@@ -164,7 +180,7 @@ def test_a_closed_window_greys_every_line_with_the_date_in_dutch(portal):
     client, auth = portal
     sign_in(client, new_order(client, auth, delivered_days_ago=60))
     nl = client.get(f"/portal/{SLUG}/start?lang=nl").text
-    assert 'name="qty_0"' not in nl and 'name="qty_1"' not in nl and nl.count('class="card refused muted"') == 2
+    assert 'name="qty_0"' not in nl and 'name="qty_1"' not in nl and nl.count('class="card refused muted"') == 3
     ended = datetime.now(UTC) - timedelta(days=30)  # delivered 60 days ago, a 30-day window
     assert re.search(r"De retourtermijn van 30 dagen is op \d+ \w+ \d{4} verlopen\.", nl), nl
     assert str(ended.year) in nl
@@ -248,3 +264,62 @@ def test_the_quote_fragment_follows_the_form(portal):
 def test_every_string_of_these_pages_is_translated():
     translations.cache_clear()
     assert translations("nl").gettext("Start a return") != "Start a return"
+
+
+def photo() -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_a_faulty_swimsuit_needs_a_photo_before_the_next_step(portal):
+    client, auth = portal
+    sign_in(client, new_order(client, auth))
+    page = client.get(f"/portal/{SLUG}/start?lang=nl").text
+    assert 'name="photo_L3"' in page and 'name="photo_L1"' not in page  # photos only where the policy asks
+    assert "vragen we 1 tot 5 foto's van het artikel: Defect." in page
+    missing = post(client, "items", page, 422, action="next", qty_2="1", reason_2="defective")
+    assert 'role="alert"' in missing and "Voeg 1 tot 5 foto&#39;s toe van Badpak." in missing
+
+    # Without JavaScript the upload posts the form to H-photos' endpoint, then the items page comes back.
+    fields = form_of(missing)
+    r = client.post(
+        f"/portal/{SLUG}/photos",
+        data={"csrf_token": fields["csrf_token"], "line_id": "L3"},
+        files={"photo_L3": ("badpak.png", photo(), "image/png")},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    page = client.get(f"/portal/{SLUG}/start?lang=nl").text
+    assert page.count('name="photo_ids_L3"') == 1
+    page = post(client, "items", page, action="next", qty_2="1", reason_2="defective")
+    assert "Stap 2 van 4" in page
+
+
+def test_the_shop_s_stores_with_address_and_opening_hours(portal):
+    client, auth = portal
+    sign_in(client, new_order(client, auth))
+    page = client.get(f"/portal/{SLUG}/start?lang=nl").text
+    page = post(client, "items", page, action="next", qty_0="1", reason_0="too_small")
+    page = post(client, "resolution", page, action="next", resolution="refund")
+    assert "Inleveren in een van onze winkels" in page
+    assert "Tulp Kalverstraat" in page and "Kalverstraat 1, 1012 NX Amsterdam" in page and "ma–za 10:00–18:00" in page
+    missing = post(client, "send", page, 422, action="next", send_method="store")
+    assert "Kies een winkel." in missing
+    page = post(client, "send", missing, action="next", send_method="store", store="store_ams")
+    assert "Stap 4 van 4" in page and "Tulp Kalverstraat" in page
+    refused = post(client, "send", missing, 422, action="next", send_method="store", store="wh_demo_nl")
+    assert "Kies een winkel." in refused  # a warehouse is no store
+
+
+def test_a_refusal_from_creating_the_return_is_a_sentence_on_the_page_never_a_500(portal):
+    client, auth = portal
+    sign_in(client, new_order(client, auth))
+    page = client.get(f"/portal/{SLUG}/start?lang=nl").text
+    page = post(client, "items", page, action="next", qty_0="1", reason_0="too_small")
+    page = post(client, "resolution", page, action="next", resolution="refund")
+    page = post(client, "send", page, action="next", send_method="label")
+    # No carrier and no Temporal behind this app: creating the return fails as it does when they are down.
+    failed = post(client, "confirm", page, 422, action="next")
+    assert 'role="alert"' in failed and "Stap 4 van 4" in failed
+    assert "Probeer het over een minuut opnieuw." in failed or "Neem contact op met de winkel" in failed

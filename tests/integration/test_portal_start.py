@@ -5,6 +5,7 @@ send it, confirm. Each created return is read back over the merchant API and its
 
 from __future__ import annotations
 
+import io
 import re
 import uuid
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from PIL import Image
 
 from api.portal_links import read_portal_token
 from db.onboarding import create_merchant
@@ -42,7 +44,21 @@ LINES = [
     {"id": "L2", "sku": "SHOE-42", "title": "Hardloopschoen 42", "quantity": 1, "unit_price": 8999},
     # below the starter policy's keep_item_below (€ 5,00): kept, nothing to send
     {"id": "L3", "sku": "SOCK-1", "title": "Sokken", "quantity": 1, "unit_price": 399},
+    # the starter policy's swimwear rule: photos when it is faulty
+    {"id": "L4", "sku": "SWIM-1", "title": "Badpak", "quantity": 1, "unit_price": 3999, "category": "swimwear"},
 ]
+STORE = {
+    "id": "store_ams",
+    "kind": "store",
+    "name": "Startwinkel Kalverstraat",
+    "address": {"street1": "Kalverstraat 1", "city": "Amsterdam", "zip": "1012 NX", "country": "NL"},
+    "location": {"lat": 52.3731, "lon": 4.8926},
+    "capabilities": [],
+    "daily_capacity": 100,
+    "cost_per_unit": 0,
+    "currency": "EUR",
+    "opening_hours": [{"days": ["mon", "tue", "wed", "thu", "fri", "sat"], "opens": "10:00", "closes": "18:00"}],
+}
 CATALOG = {
     "variants": [
         {
@@ -73,7 +89,8 @@ class Shop:
 
 @pytest.fixture(scope="module")
 def shop(running: Running) -> Shop:
-    """A Dutch merchant (EUR, Europe/Amsterdam) with the starter policy and facilities, and a catalog in stock."""
+    """A Dutch merchant (EUR, Europe/Amsterdam) with the starter policy and facilities, a store, and a catalog in
+    stock."""
     slug = f"start-{uuid.uuid4().hex[:8]}"
     profile = MerchantProfile(
         name="Startwinkel", slug=slug, country="NL", currency="EUR", locale="nl", timezone="Europe/Amsterdam"
@@ -85,6 +102,9 @@ def shop(running: Running) -> Shop:
             found = Shop(created.merchant.id, slug, created.keys["merchant"].key)
     finally:
         engine.dispose()
+    facilities = running.api.get("/v1/facilities", headers=found.headers()).json()
+    facilities["facilities"].append(STORE)
+    assert running.api.put("/v1/facilities", json=facilities, headers=found.headers()).status_code == 200
     assert running.api.put("/v1/catalog", json=CATALOG, headers=found.headers()).status_code == 200
     levels = [{"sku": v["sku"], "facility_id": "wh_demo_nl", "on_hand": 50} for v in CATALOG["variants"]]
     assert running.api.put("/v1/stock", json={"levels": levels}, headers=found.headers()).status_code == 200
@@ -273,3 +293,50 @@ def test_an_order_fully_returned_offers_nothing_more(running: Running, shop: Sho
     walk.confirm()
     page = shopper.get(f"/portal/{shop.slug}/start", params={"lang": "en"}).text
     assert 'name="qty_0"' not in page and 'name="qty_1"' not in page and page.count("Already returned.") == 2
+
+
+def test_hand_it_in_at_a_store_and_refund_in_english(running: Running, shop: Shop, shopper):
+    run = running
+    find(shopper, shop, new_order(run, shop), "en")
+    walk = Walk(shopper, shop, "en")
+    walk.post("items", action="next", qty_1="1", reason_1="too_large")
+    walk.post("resolution", action="next", resolution="refund")
+    assert "Startwinkel Kalverstraat" in walk.page and "Mon–Sat 10:00–18:00" in walk.page
+    walk.post("send", action="next", send_method="store", store="store_ams")
+    assert "Step 4 of 4" in walk.page and "Hand it in at one of our stores" in walk.page
+    redirect, _form = walk.confirm()
+    _location, ret = created(run, shop, redirect)
+    assert ret["resolution"] == "refund" and [i["line_id"] for i in ret["items"]] == ["L2"]
+    assert recorded(run, shop, ret["id"]) == ("en", "store", "store_ams")
+    ret = poll(
+        lambda: run.api.get(f"/v1/returns/{ret['id']}", headers=shop.headers()).json(),
+        lambda x: x["status"] == "awaiting_hand_in",
+        60,
+        "waiting to be handed in",
+    )
+    assert ret["label"] is None  # no label is bought for a store
+
+
+def test_a_faulty_swimsuit_goes_with_its_photo(running: Running, shop: Shop, shopper):
+    run = running
+    find(shopper, shop, new_order(run, shop), "nl")
+    walk = Walk(shopper, shop, "nl")
+    walk.post("items", 422, action="next", qty_3="1", reason_3="defective")
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (20, 120, 200)).save(buf, "JPEG")
+    r = shopper.post(
+        f"/portal/{shop.slug}/photos",
+        data={"csrf_token": hidden(walk.page)["csrf_token"], "line_id": "L4"},
+        files={"photo_L4": ("badpak.jpg", buf.getvalue(), "image/jpeg")},
+    )
+    assert r.status_code == 303, r.text
+    walk = Walk(shopper, shop, "nl")  # without JavaScript the upload comes back to the first step
+    walk.post("items", action="next", qty_3="1", reason_3="defective", comment_3="Naad los")
+    walk.post("resolution", action="next", resolution="refund")
+    walk.post("send", action="next", send_method="label")
+    redirect, _form = walk.confirm()
+    _location, ret = created(run, shop, redirect)
+    assert [(i["line_id"], i["reason"]) for i in ret["items"]] == [("L4", "defective")]
+    photos = run.api.get(f"/v1/returns/{ret['id']}/photos", headers=shop.headers())
+    assert photos.status_code == 200, photos.text
+    assert [p["line_id"] for p in photos.json()["data"]] == ["L4"]
