@@ -21,6 +21,7 @@ from sqlmodel import Session
 from activities.documents import live_label
 from activities.translations import gettext_for
 from api.shopper import words
+from api.shopper.outcome import outcome
 from api.shopper.start_send import store_choice
 from db.merchants import get_merchant
 from db.orders import get_order
@@ -29,9 +30,7 @@ from db.returns import get_return, timeline
 from db.stores import store_of
 from db.tables import Merchant, ReturnRecord, TimelineRecord
 from domain.facilities import Facility
-from domain.money import Money
 from domain.rma import rma_code
-from domain.shopper_locale import money
 
 
 @dataclass(frozen=True)
@@ -113,7 +112,7 @@ def view(facts: Facts, base: str, lang: str) -> dict[str, Any]:
         "shipping": _shipping(row, base, lang, facts.timezone, _),
         "hand_in": _hand_in(facts, base, lang),
         "no_label": None if labels(row) else _why_no_label(row.status, merchant, kept, _),
-        "outcome": _outcome(row, merchant, lang, _),
+        "outcome": outcome(row, merchant, lang, _),
         "timeline": _timeline(facts, lang, _),
     }
 
@@ -218,67 +217,6 @@ def window_text(window: dict[str, Any], lang: str, timezone: str, _: Any) -> str
 
 def _at(value: Any) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-
-
-def _money(amount: dict[str, Any], lang: str) -> str:
-    try:
-        return money(Money(amount=amount["amount"], currency=amount["currency"]), lang)
-    except (KeyError, TypeError, ValueError):
-        return ""
-
-
-def _outcome(row: ReturnRecord, merchant: str, lang: str, _: Any) -> dict[str, Any] | None:
-    """What the shopper gets: the refund, the store credit, the replacements."""
-    sentences: list[str] = []
-    replacements = []
-    exchange = row.exchange or {}
-    for r in exchange.get("replacements") or []:
-        replacements.append(
-            {
-                "sku": r.get("sku", ""),
-                "quantity": r.get("quantity", 1),
-                "status": words.replacement(r.get("status"), _),
-                "tracking_code": r.get("tracking_code") if r.get("status") == "shipped" else None,
-            }
-        )
-    settlement = row.refund
-    if settlement:
-        fill = {"amount": _money(settlement.get("amount") or {}, lang), "merchant": merchant}
-        status, method = settlement.get("status"), settlement.get("method")
-        difference = exchange.get("settle_difference") in ("refund", "store_credit")
-        if status == "charged":
-            sentences.append(
-                _("The price difference of %(amount)s was charged to your original payment method.") % fill
-            )
-        elif status == "charge_failed":
-            sentences.append(
-                _("The price difference of %(amount)s could not be charged; %(merchant)s will contact you about it.")
-                % fill
-            )
-        elif status in ("not_required", "exchanged"):
-            if not replacements:
-                sentences.append(_("Nothing is owed either way for this return."))
-        elif method == "refund" and status == "succeeded":
-            text = (
-                _("%(amount)s (the price difference) has been refunded to your original payment method.")
-                if difference
-                else _("%(amount)s has been refunded to your original payment method.")
-            )
-            sentences.append(text % fill + " " + _("It can take a few days to show on your statement."))
-        elif method == "refund":
-            text = (
-                _("A refund of %(amount)s (the price difference) to your original payment method is on its way.")
-                if difference
-                else _("A refund of %(amount)s to your original payment method is on its way.")
-            )
-            sentences.append(text % fill)
-        elif method == "store_credit" and status == "issued":
-            sentences.append(_("%(amount)s of store credit has been added for you at %(merchant)s.") % fill)
-        elif method == "store_credit":
-            sentences.append(_("%(amount)s of store credit is on its way.") % fill)
-    if not sentences and not replacements:
-        return None
-    return {"sentences": sentences, "replacements": replacements}
 
 
 def _timeline(facts: Facts, lang: str, _: Any) -> list[dict[str, str]]:
