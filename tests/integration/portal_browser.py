@@ -103,7 +103,9 @@ CATALOG = {
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
+def browser(running: Running) -> Iterator[Browser]:
+    # The stack first: Playwright's sync API runs an event loop in this thread, after which the stack's
+    # readiness checks (asyncio.run) could not run.
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing; `make test` installs it (tests/services.sh: apt-get install chromium)")
     args = ["--no-sandbox"] if os.geteuid() == 0 else []  # chromium's sandbox refuses to run as root

@@ -68,8 +68,8 @@ def find_order(page: Page, base: str, shop: Shop, order_id: str, lang: str, cont
     seen("2-order")
 
 
-def start_return(page: Page, choice: Choice, seen: Seen) -> str:
-    """From the order's page to the created return's page; its return id."""
+def start_return(page: Page, choice: Choice, seen: Seen) -> None:
+    """From the order's page to the created return's page."""
     _ = gettext_for(choice.lang)
     page.get_by_role("link", name=_("Start a return")).click()
     page.wait_for_url(re.compile(r"/start"))
@@ -100,7 +100,6 @@ def start_return(page: Page, choice: Choice, seen: Seen) -> str:
     confirm.click()
     page.wait_for_url(RETURN_PAGE)
     seen("7-return")
-    return return_id_of(page)
 
 
 def next_step(page: Page, lang: str) -> None:
@@ -112,15 +111,12 @@ def next_step(page: Page, lang: str) -> None:
     assert page.url + page.inner_text("h2") != before, "Continue stayed on the same step"
 
 
-def return_id_of(page: Page) -> str:
+def return_id_of(run: Running, page: Page) -> str:
+    """The return whose page the browser is on (its link's signed token names it)."""
     token = page.url.rsplit("/", 1)[-1].split("?")[0]
-    secret = RUNNING_SECRET[0]
-    ids = read_portal_token(token, secret)
+    ids = read_portal_token(token, run.settings.portal_secret)
     assert ids is not None, f"{page.url} is not a return's page"
     return ids[1]
-
-
-RUNNING_SECRET: list = []  # the stack's portal secret, set by the `shop` fixture (tokens name the return)
 
 
 def photographer(page: Page, walk: str) -> Seen:
@@ -137,7 +133,6 @@ def photographer(page: Page, walk: str) -> Seen:
 
 @pytest.fixture(scope="module")
 def shop(running: Running) -> Shop:
-    RUNNING_SECRET[:] = [running.settings.portal_secret]
     return new_shop(running)
 
 
@@ -166,7 +161,8 @@ def test_a_shopper_walks_the_portal_and_the_merchant_reads_the_return(
         seen = photographer(page, choice.name)
         contact = POSTCODE if choice.lang == "nl" else EMAIL.upper()  # either, as the shopper types it
         find_order(page, run.settings.api_base_url, shop, order_id, choice.lang, contact, seen)
-        return_id = start_return(page, choice, seen)
+        start_return(page, choice, seen)
+        return_id = return_id_of(run, page)
         assert page.locator("html").get_attribute("lang") == choice.lang
         shown = page.inner_text("main")
         assert return_id in shown and order_id in shown
@@ -258,7 +254,8 @@ def test_a_dutch_shopper_cancels_on_the_return_page(running: Running, browser: B
         page = ctx.new_page()
         seen = photographer(page, choice.name)
         find_order(page, run.settings.api_base_url, shop, order_id, "nl", POSTCODE, lambda step: None)
-        return_id = start_return(page, choice, lambda step: None)
+        start_return(page, choice, lambda step: None)
+        return_id = return_id_of(run, page)
         page.get_by_label(_("Yes, I want to cancel this return")).check()
         page.get_by_role("button", name=_("Cancel this return")).click()
         page.wait_for_load_state("load")
