@@ -15,9 +15,11 @@ from temporalio.worker import Replayer
 
 from db.tables import ItemRouteRow
 from domain.facilities_example import example_facilities
+from domain.policy import ReturnPolicy, ReviewRules
 from domain.returns import Grade
 from domain.status import ReturnStatus
 from tests.polling import poll_async
+from tests.workflows.test_exchange_paths import exchange_return, outbound
 from tests.workflows.test_return_workflow import (
     db_row,
     record_history,
@@ -34,6 +36,7 @@ from workflows.messages import (
     InspectedItem,
     Inspection,
     ReturnInput,
+    ReviewDecision,
     StoreReceipt,
     TimelineEvent,
 )
@@ -66,8 +69,8 @@ def with_stores() -> dict:
     return registry
 
 
-def to_a_store(h, store_id: str = STORE) -> ReturnInput:
-    inp = h.new_return(facilities=with_stores())
+def to_a_store(h, store_id: str = STORE, **kw) -> ReturnInput:
+    inp = h.new_return(facilities=with_stores(), **kw)
     return ReturnInput.model_validate({**inp.model_dump(), "send_method": "store", "store_id": store_id})
 
 
@@ -177,3 +180,47 @@ async def test_a_store_cannot_receive_a_return_sent_with_a_label(harness):
     assert (await handle.query(ReturnWorkflow.view)).status == ReturnStatus.LABEL_CREATED
     await handle.execute_update(ReturnWorkflow.cancel, CancelRequest())
     await handle.result()
+
+
+async def test_a_scan_refused_while_held_for_review_is_taken_under_the_same_update_id_once_approved(harness):
+    """Every scan of a return goes under one update id: a refusal is not remembered for it, an acceptance is."""
+    h = harness
+    inp = to_a_store(h, policy=ReturnPolicy(review=ReviewRules(order_value_above=10_000)))
+    handle, view = await submitted(h, inp)
+    assert view.status == ReturnStatus.PENDING_REVIEW
+    with pytest.raises(WorkflowUpdateFailedError) as err:
+        await scanned(handle)
+    assert err.value.cause.type == ErrorType.WRONG_STATE and "pending_review" in err.value.cause.message
+    approved = await handle.execute_update(
+        ReturnWorkflow.review, ReviewDecision(decision="approve", note="ok", reviewer="ops-1")
+    )
+    assert approved.status == ReturnStatus.AWAITING_HAND_IN and approved.label is None
+    assert (await scanned(handle)).status == ReturnStatus.RECEIVED
+    assert sandbox_shipments(h, inp.return_id) == []
+    await handle.execute_update(
+        ReturnWorkflow.inspect,
+        Inspection(items=[InspectedItem(line_id="L1", grade=Grade.A), InspectedItem(line_id="L2", grade=Grade.A)]),
+    )
+    for line_id in ("L1", "L2"):
+        await shipped(h, inp.return_id, line_id)
+        await h.client.get_workflow_handle(transfer_workflow_id(inp.return_id, line_id)).signal(
+            TransferWorkflow.facility_receipt, facility_receipt("wh_demo_nl")
+        )
+    assert (await handle.result()).status == ReturnStatus.COMPLETED
+
+
+async def test_an_advance_exchange_handed_in_nowhere_is_charged_at_its_own_deadline(harness):
+    h = harness
+    inp = exchange_return(h, "SHOE-44", mode="advance", on_missing="charge")
+    inp = ReturnInput.model_validate({**inp.model_dump(), "send_method": "store", "store_id": STORE})
+    handle, view = await submitted(h, inp)
+    assert view.status == ReturnStatus.AWAITING_HAND_IN
+    await poll_async(lambda: outbound(h, inp.return_id), lambda s: len(s) == 2, what="replacements shipped first")
+    final = await handle.result()  # time skips past the exchange's 7 days (before the 30-day hand-in deadline)
+    assert final.status == ReturnStatus.EXPIRED and final.label is None
+    assert final.refund.status == "charged" and final.refund.amount.amount == 2 * 2500 + 8999
+    # The exchange's deadline ended it (7 days, its own words), not the 30-day hand-in deadline.
+    ended = [e for e in timeline(h, inp.return_id) if e.status == "expired" and e.event == "exchange"]
+    assert [e.cause.split(";")[0] for e in ended] == ["original not scanned in time"]
+    assert not any(e.event == "expiry" for e in timeline(h, inp.return_id))
+    assert sandbox_shipments(h, inp.return_id) == []  # no return label, only the replacements went out
