@@ -99,7 +99,9 @@ async def portal_find(slug: str, request: Request, db: DbDep) -> Response:
     )
     if found.outcome in ("limited", "locked"):
         kind = "rate_limited" if found.outcome == "limited" else "locked"
-        return page_error(request, lang, 429, kind, merchant)
+        refused = page_error(request, lang, 429, kind, merchant)
+        refused.headers["Retry-After"] = "60" if kind == "rate_limited" else "3600"
+        return refused
     if found.outcome != "found" or found.order_id is None:
         # One answer for a wrong email, a wrong postcode and an unknown order: nothing of the input echoed.
         return render(request, "find.html.j2", lang, merchant=merchant, status=422, error=True, here=f"/portal/{slug}")

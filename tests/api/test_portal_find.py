@@ -161,6 +161,7 @@ def test_the_tenth_wrong_try_locks_the_order_even_for_the_right_email(shop):
         assert shop.find(nl, shop.orders["mine"], "wrong@example.nl").status_code == 422
     locked = shop.find(nl, shop.orders["mine"], "eva.de.vries@example.nl")
     assert locked.status_code == 429 and "Te veel pogingen" in locked.text and "rf_shopper" not in str(locked.headers)
+    assert locked.headers["retry-after"] == "3600" and "een uur" in locked.text
     # an order number that does not exist locks the same way (the lock says nothing about existence)
     for _ in range(10):
         shop.find(nl, "o_nothing_here", "wrong@example.nl")
