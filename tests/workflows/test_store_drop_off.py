@@ -21,12 +21,16 @@ from domain.status import ReturnStatus
 from tests.polling import poll_async
 from tests.workflows.test_exchange_paths import exchange_return, outbound
 from tests.workflows.test_return_workflow import (
+    closed,
     db_row,
     record_history,
     sandbox_refunds,
     sandbox_shipments,
     submitted,
     timeline,
+)
+from tests.workflows.test_return_workflow import (
+    receipt as dock_scan,
 )
 from tests.workflows.test_warehouse_paths import facility_receipt, rows, shipped
 from workflows.ids import store_receipt_update_id, transfer_workflow_id
@@ -224,3 +228,17 @@ async def test_an_advance_exchange_handed_in_nowhere_is_charged_at_its_own_deadl
     assert [e.cause.split(";")[0] for e in ended] == ["original not scanned in time"]
     assert not any(e.event == "expiry" for e in timeline(h, inp.return_id))
     assert sandbox_shipments(h, inp.return_id) == []  # no return label, only the replacements went out
+
+
+async def test_posted_to_the_warehouse_anyway_the_dock_receives_it_and_no_store_can_after(harness):
+    h = harness
+    inp = to_a_store(h)
+    handle, _ = await submitted(h, inp)
+    await handle.signal(ReturnWorkflow.warehouse_receipt, dock_scan())
+    await poll_async(lambda: db_row(h, inp.return_id).status, lambda s: s == "received", what="received at the dock")
+    with pytest.raises(WorkflowUpdateFailedError) as err:
+        await scanned(handle)
+    assert err.value.cause.type == ErrorType.WRONG_STATE and "received" in err.value.cause.message
+    final = await closed(handle)  # the dock scan again (ignored), inspection, refund
+    assert final.status == ReturnStatus.COMPLETED and final.label is None
+    assert not any(e.event == TimelineEvent.HAND_IN and e.status == "received" for e in timeline(h, inp.return_id))
