@@ -30,6 +30,7 @@ from api.shopper.session import ShopperSession, require_csrf, shopper_of
 from api.shopper.start_facts import Shop, load_shop
 from api.shopper.start_words import draft_refused, error_sentence
 from api.shopper.web import merchant_by_slug, not_found, render, shopper_lang
+from db.return_choices import choices_of
 from db.returns import get_return
 from settings import Settings
 from workflows import ids
@@ -118,10 +119,12 @@ def _return_page(v: Visit, return_id: str) -> Response:
 
 
 async def _created(v: Visit, draft: Draft) -> str | None:
-    """The return this draft already created (a double submit, the back button), if any."""
+    """The return this draft already created (a double submit, the back button), if any: its choices are recorded
+    before its workflow starts, so a second submit finds it even while the first is still being answered."""
     return_id = ids.requested_return_id(v.merchant.id, draft.idempotency_key)
     row = await v.db.run(get_return, v.merchant.id, return_id)
-    return row.id if row is not None else None
+    chosen = row is not None or await v.db.run(choices_of, v.merchant.id, return_id) is not None
+    return return_id if chosen else None
 
 
 @router.get("/portal/{slug}/start")
@@ -198,14 +201,22 @@ async def quote_fragment(slug: str, step: str, request: Request, db: DbDep, sett
 async def _confirm(v: Visit, draft: Draft, workflows) -> Response:
     try:
         body = await steps.create_body_of(v, draft)
-    except (ValidationError, DraftRefused):
+    except steps.StepProblem as problem:
+        return await steps.page(problem.step, v, draft, errors=problem.errors, status=422)
+    except ValidationError:
         return await steps.page("confirm", v, draft, errors=[error_sentence("invalid_request", v._)], status=422)
     try:
         created = await create(v.db, workflows, v.settings, v.merchant.id, body, draft.idempotency_key, Response())
     except ApiError as err:
         if err.code == "idempotency_conflict" and (done := await _created(v, draft)) is not None:
             return _return_page(v, done)  # changed after submitting: the return that was created
-        where = {"not_eligible": "items", "invalid_items": "items", "invalid_exchange": "resolution"}
+        where = {
+            "not_eligible": "items",
+            "invalid_items": "items",
+            "invalid_photos": "items",
+            "invalid_exchange": "resolution",
+            "unknown_store": "send",
+        }
         return await steps.page(
             where.get(err.code, "confirm"), v, draft, errors=[error_sentence(err.code, v._)], status=422
         )

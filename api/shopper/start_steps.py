@@ -294,13 +294,23 @@ async def confirm_page(v, draft: Draft, errors: list[str] | None = None, status:
     )
 
 
+class StepProblem(Exception):
+    """A step no longer checks out at confirm (the policy, the stock or the pickup days moved on): show it again."""
+
+    def __init__(self, step: str, errors: list[str]) -> None:
+        super().__init__(step)
+        self.step, self.errors = step, errors
+
+
 async def create_body_of(v, draft: Draft) -> ReturnCreate:
-    """The return to create, after every step's checks again (DraftRefused: send the shopper back)."""
-    if await items_errors(v, draft):
-        raise DraftRefused("items")
+    """The return to create, after every step's checks again (StepProblem: the step to show with its errors)."""
+    if errors := await items_errors(v, draft):
+        raise StepProblem("items", errors)
     errors, keep = await resolution_errors(v, draft)
-    if errors or (not keep and await send_errors(v, draft)):
-        raise DraftRefused("choices")
+    if errors:
+        raise StepProblem("resolution", errors)
+    if not keep and (errors := await send_errors(v, draft)):
+        raise StepProblem("send", errors)
     slot = sending.slot_of(draft.pickup_start, sending.pickup_slots(_now(), v.shop.timezone, v.lang))
     photos = await photo_ids_by_line(v.db, v.shopper)  # the session's own, not yet any return's
     return create_body(draft, v.lang, slot.window() if slot and not keep else None, keep, photos)

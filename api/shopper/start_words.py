@@ -51,6 +51,8 @@ def error_sentence(code: str, _: Gettext) -> str:
             "The carrier could not verify the address on your order. Please contact the shop to correct it."
         ),
         "order_not_found": _("We could not find your order any more. Please look it up again."),
+        "invalid_photos": _("Your photos could not be added to the return. Please add them again."),
+        "unknown_store": _("This store cannot take returns. Please choose another one."),
     }.get(code, _("We could not create your return just now. Please try again in a minute."))
 
 

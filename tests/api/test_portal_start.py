@@ -323,3 +323,19 @@ def test_a_refusal_from_creating_the_return_is_a_sentence_on_the_page_never_a_50
     failed = post(client, "confirm", page, 422, action="next")
     assert 'role="alert"' in failed and "Stap 4 van 4" in failed
     assert "Probeer het over een minuut opnieuw." in failed or "Neem contact op met de winkel" in failed
+
+
+def test_confirm_checks_every_step_again(portal):
+    client, auth = portal
+    sign_in(client, new_order(client, auth))
+    page = client.get(f"/portal/{SLUG}/start?lang=en").text
+    page = post(client, "items", page, action="next", qty_0="1", reason_0="too_small")
+    page = post(client, "resolution", page, action="next", resolution="exchange", exchange_0="JAS-L")
+    page = post(client, "send", page, action="next", send_method="label")
+    assert "Step 4 of 4" in page and "In exchange: Regenjas – L" in page
+    # The last coat in L is sold while the shopper reads the summary: back to choosing, with why.
+    stock = [{"sku": "JAS-L", "facility_id": "wh_demo_nl", "on_hand": 0}]
+    assert client.put("/v1/stock", json={"levels": stock}, headers=auth).status_code == 200
+    page = post(client, "confirm", page, 422, action="next")
+    assert "Step 2 of 4" in page and 'role="alert"' in page
+    assert "No replacement is in stock for these items." in page and "Choose what you would like to get." in page
