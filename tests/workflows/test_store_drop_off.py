@@ -32,6 +32,7 @@ from tests.workflows.test_return_workflow import (
 from tests.workflows.test_return_workflow import (
     receipt as dock_scan,
 )
+from tests.workflows.test_timer_names import timer_names
 from tests.workflows.test_warehouse_paths import facility_receipt, rows, shipped
 from workflows.ids import store_receipt_update_id, transfer_workflow_id
 from workflows.messages import (
@@ -171,6 +172,7 @@ async def test_not_handed_in_before_the_deadline_the_return_expires(harness):
     [last] = timeline(h, inp.return_id)[-1:]
     assert (last.event, last.cause) == ("expiry", "not handed in at a store within 30 days")
     assert sandbox_shipments(h, inp.return_id) == []
+    assert "hand-in deadline" in await timer_names(handle)  # what the Temporal UI says it waited for
 
 
 async def test_a_store_cannot_receive_a_return_sent_with_a_label(harness):
