@@ -32,7 +32,7 @@ def test_the_portal_page_renders_the_status_the_tracking_code_and_the_qr_code(ru
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=args)
         try:
             page = browser.new_page(viewport={"width": 900, "height": 1200})
-            response = page.goto(url, wait_until="load")
+            response = page.goto(f"{url}?lang=en", wait_until="load")  # the demo shop speaks Dutch by default
             assert response is not None and response.status == 200
             body = page.inner_text("body")
             assert "Label ready" in body and tracking in body and "SHOE-42" in body
