@@ -255,6 +255,7 @@ DOCS: dict[str, Doc] = {
         errors={409: WRONG_STATE},
     ),
     "warehouse-unidentified": Doc("List unidentified parcels"),
+    "stores-list_stores": Doc("List the stores"),
     "stores-receive": Doc(
         "Receive a return handed in at a store",
         example={"code": "RMA-RET_0A1B2C3D4E5F60718293A4B5"},

@@ -12,17 +12,25 @@ from datetime import UTC, datetime
 from fastapi import APIRouter
 from sqlmodel import Session
 
-from api.deps import DbDep, StoreClerk
+from api.deps import DbDep, Reader, StoreClerk
 from api.errors import ApiError
+from api.pages import Page
 from api.returns_gateway import ReturnsGatewayDep
 from api.schemas.common import PathId
 from api.schemas.stores import StoreItemOut, StoreReceiptIn, StoreReceiptOut
-from db.stores import Scanned, scanned_at_store, store_of
+from db.stores import Scanned, scanned_at_store, store_of, stores_of
 from domain.facilities import Facility
 from domain.status import ReturnStatus
 from workflows.messages import StoreReceipt
 
 router = APIRouter(prefix="/v1/stores", tags=["stores"])
+
+
+@router.get("", response_model=Page[Facility])
+async def list_stores(principal: Reader, db: DbDep) -> Page[Facility]:
+    """The merchant's stores (facilities of kind `store`, kept with `PUT /v1/facilities`): where shoppers can
+    hand a return in, with address and opening hours, by id. Answered whole (`next_cursor` is always null)."""
+    return Page[Facility](data=await db.run(stores_of, principal.merchant_id))
 
 
 @router.post("/{facility_id}/receipts", response_model=StoreReceiptOut)

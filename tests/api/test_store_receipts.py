@@ -192,3 +192,16 @@ def test_creating_a_return_for_a_store_names_one_of_the_merchants_stores(client)
         assert r.json()["error"]["field"] == "store_id"
         answers.add(r.json()["error"]["message"].replace(store_id, "X"))
     assert len(answers) == 1  # another merchant's store reads as an unknown id
+
+
+def test_the_store_list_is_the_merchants_stores_with_address_and_hours_and_nothing_else(client):
+    for scope in ("merchant", "ops", "read"):
+        r = client.get("/v1/stores", headers=auth(scope))
+        assert r.status_code == 200, (scope, r.text)
+        assert r.json()["next_cursor"] is None
+        [found] = r.json()["data"]  # the warehouses and centres are facilities, not stores
+        assert (found["id"], found["kind"], found["address"]["city"]) == ("st_zuid", "store", "Amsterdam")
+        assert found["opening_hours"] == [{"days": ["sat"], "opens": "10:00", "closes": "17:00"}]
+    assert [s["id"] for s in client.get("/v1/stores", headers=auth("read", "other")).json()["data"]] == ["st_theirs"]
+    for scope in ("store", "warehouse"):
+        assert error(client.get("/v1/stores", headers=auth(scope))) == (403, "forbidden")
