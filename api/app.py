@@ -70,7 +70,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     errors.install(app)
     portal_web.install(app)  # under /portal: localized HTML error pages instead of JSON
-    app.add_middleware(BodyLimit, max_bytes=settings.max_request_body_bytes, per_path=photo_uploads.BODY_LIMITS)
+    photo_limits = (*photo_uploads.BODY_LIMITS, portal_photos.BODY_LIMIT)  # a photo's upload: 10 MB and a form
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_body_bytes, per_path=photo_limits)
     routers = (
         health.router,
         orders.router,

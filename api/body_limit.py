@@ -4,12 +4,14 @@ Pure ASGI, outside everything else: a declared Content-Length over the limit is 
 the app runs, and a body sent without one (chunked) is counted as it streams in and refused as
 soon as it passes the limit, so no route ever buffers more than the limit. Routes that read
 the body themselves (the EasyPost webhook) get the same limit and the same answer. Paths that take a
-file (a shopper's photo) have their own larger limit (`per_path`: the first pattern that matches).
+file (a shopper's photo) have their own larger limit (`per_path`: the first pattern that matches), and may
+answer in their own way (the portal: a page in the shopper's language, not JSON).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -30,24 +32,31 @@ def too_large(limit: int) -> ErrorResponse:
     )
 
 
+# A path's own limit: (pattern, bytes) or (pattern, bytes, the answer to a body over it, made from the limit).
+PathLimit = tuple[re.Pattern[str], int] | tuple[re.Pattern[str], int, Callable[[int], ASGIApp]]
+
+
 class BodyLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int, per_path: tuple[tuple[re.Pattern[str], int], ...] = ()) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, per_path: tuple[PathLimit, ...] = ()) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.per_path = per_path
 
-    def _limit(self, scope: Scope) -> int:
+    def _limit(self, scope: Scope) -> tuple[int, Callable[[int], ASGIApp]]:
         path = scope.get("path", "")
-        return next((limit for pattern, limit in self.per_path if pattern.fullmatch(path)), self.max_bytes)
+        for rule in self.per_path:
+            if rule[0].fullmatch(path):
+                return rule[1], rule[2] if len(rule) > 2 else too_large
+        return self.max_bytes, too_large
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        max_bytes = self._limit(scope)
+        max_bytes, refuse = self._limit(scope)
         declared = _content_length(scope)
         if declared is not None and declared > max_bytes:
-            await too_large(max_bytes)(scope, receive, send)
+            await refuse(max_bytes)(scope, receive, send)
             return
         received = 0
         started = False
@@ -71,7 +80,7 @@ class BodyLimit:
         except BodyTooLarge:
             if started:  # a route that answered while still reading: nothing more to say
                 raise
-            await too_large(max_bytes)(scope, receive, send)
+            await refuse(max_bytes)(scope, receive, send)
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -69,7 +69,4 @@ async def take_photo(
 # items form rides along without JavaScript). A photo over MAX_PHOTO_BYTES within it is refused by the route in the
 # shopper's words; a body past this, by api/body_limit.py.
 UPLOAD_BODY_BYTES = MAX_PHOTO_BYTES + 256 * 1024
-BODY_LIMITS = (
-    (re.compile(r"/portal/[^/]+/photos"), UPLOAD_BODY_BYTES),
-    (re.compile(r"/v1/orders/[^/]+/photos"), UPLOAD_BODY_BYTES),
-)
+BODY_LIMITS = ((re.compile(r"/v1/orders/[^/]+/photos"), UPLOAD_BODY_BYTES),)  # the portal's: api/routers/portal_photos

@@ -9,17 +9,19 @@ The file may come as `photo` or `photo_<line_id>` (one file input per line in th
 from __future__ import annotations
 
 import re
+from html import escape
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from activities.translations import gettext_for
 from api.deps import DbDep
 from api.photo_store import PhotoStore, get_photo_store
-from api.photo_uploads import order_line_ids, take_photo
+from api.photo_uploads import UPLOAD_BODY_BYTES, order_line_ids, take_photo
 from api.routers.photos import PHOTO_HEADERS
 from api.shopper.errors import PortalError
 from api.shopper.photos import REFUSAL_STATUS, UNKNOWN_LINE, photos_by_line, refusal_sentence, uploader_of
@@ -27,7 +29,7 @@ from api.shopper.session import ShopperSession, require_csrf, shopper_of
 from api.shopper.web import HEADERS, environments, merchant_by_slug, not_found, render, shopper_lang
 from db.orders import get_order
 from db.photos import uploaded_photo
-from domain.photos import MAX_PHOTO_BYTES, MAX_PHOTOS_PER_ITEM, PhotoRefused
+from domain.photos import MAX_PHOTO_BYTES, MAX_PHOTOS_PER_ITEM, PhotoRefusal, PhotoRefused
 from domain.validation import ID_PATTERN
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
@@ -122,3 +124,32 @@ async def shopper_photo(slug: str, photo_id: str, request: Request, db: DbDep, s
     if row is None or data is None:
         return not_found(request, lang, merchant)
     return Response(data, media_type=row.content_type, headers={**PHOTO_HEADERS, "Cache-Control": "private, no-store"})
+
+
+def too_large_answer(limit: int) -> ASGIApp:
+    """A body past the photo route's limit (api/body_limit.py answers before the route runs): the shopper's sentence,
+    not JSON. With htmx it is added to the line's photo block (its photos stay shown); else the refusal page."""
+
+    async def answer(scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope)
+        lang = shopper_lang(request)
+        text = refusal_sentence(PhotoRefusal.TOO_LARGE, gettext_for(lang))
+        if request.headers.get("hx-request") == "true":
+            response: Response = HTMLResponse(
+                f'<p class="error" role="alert">{escape(text)}</p>', headers={**HEADERS, "HX-Reswap": "beforeend"}
+            )
+        else:
+            slug = scope.get("path", "").split("/")[2]
+            _ = gettext_for(lang)
+            here = f"/portal/{slug}/start"
+            title = _("The photo could not be added")
+            response = render(
+                request, "photo_refused.html.j2", lang, status=413, here=here, slug=slug, title=title, text=text
+            )
+        await response(scope, receive, send)
+
+    return answer
+
+
+# api/app.py gives this to api/body_limit.py.
+BODY_LIMIT = (re.compile(r"/portal/[^/]+/photos"), UPLOAD_BODY_BYTES, too_large_answer)

@@ -172,3 +172,20 @@ def test_only_the_signed_in_session_with_its_token_for_its_own_orders_lines(shop
     assert shop.client.get(f"/portal/{SLUG}/photos/ph_000000000000000000000000").status_code == 404
     shop.sign_in()  # the same order, but a new session: its own photos, not the first session's
     assert shop.client.get(f"/portal/{SLUG}/photos/{mine}").status_code == 404
+
+
+def test_a_file_far_over_the_limit_is_refused_before_it_is_read_in_the_shoppers_words(shop: Shop):
+    csrf = shop.sign_in()
+    huge = b"\x00" * (3 * MAX_PHOTO_BYTES)  # a video picked by mistake: past the route's body limit
+    r = shop.upload(csrf, huge)
+    assert r.status_code == 413 and "text/html" in r.headers["content-type"]
+    assert "Deze foto is te groot. Een foto mag maximaal 10 MB zijn." in r.text
+    assert f'href="/portal/{SLUG}/start"' in r.text
+    r = shop.upload(csrf, huge, htmx=True)  # added to the line's block, its photos left in place
+    assert r.status_code == 200 and r.headers["hx-reswap"] == "beforeend"
+    assert r.text == '<p class="error" role="alert">Deze foto is te groot. Een foto mag maximaal 10 MB zijn.</p>'
+    assert shop.photos() == []
+    r = shop.client.post(  # the merchant API's own limit answers JSON, as every JSON route does
+        f"/v1/orders/{shop.order_id}/photos", data={"line_id": "L1"}, files={"photo": ("v.mov", huge)}
+    )
+    assert r.status_code == 413 and r.json()["error"]["code"] == "payload_too_large"
