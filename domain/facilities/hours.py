@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from babel.dates import get_day_names
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from domain.validation import Loc, invalid, problem, repeats
 
-__all__ = ["DAYS", "OpeningHours", "Weekday", "overlaps"]
+__all__ = ["DAYS", "OpeningHours", "Weekday", "day_name", "overlaps", "week"]
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 DAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -62,3 +63,15 @@ def overlaps(hours: list[OpeningHours]) -> list[tuple[Loc, str, Any]]:
                     )
                 )
     return problems
+
+
+def week(hours: list[OpeningHours] | None) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Each day from Monday, with its (opens, closes) spans earliest first: [] on a day the store is closed.
+    For a store list: one line per day, as a shop door shows it."""
+    spans = {day: sorted((h.opens, h.closes) for h in hours or [] if day in h.days) for day in DAYS}
+    return [(day, spans[day]) for day in DAYS]
+
+
+def day_name(day: str, language: str) -> str:
+    """The day's name in `language` (CLDR, through Babel): "maandag", "Monday", "Montag", "lundi"."""
+    return str(get_day_names("wide", locale=language)[DAYS.index(day)])

@@ -15,6 +15,7 @@ from domain.facilities import (
     receiving_warehouse,
     route_item,
 )
+from domain.facilities.hours import day_name, week
 
 AMSTERDAM = GeoPoint(lat=52.3676, lon=4.9041)
 
@@ -118,3 +119,25 @@ def test_a_store_that_restocks_takes_items_for_restock_but_never_a_label():
     decision = route_item(registry.facilities, Capability.RESTOCK, "apparel", 1, AMSTERDAM, {})
     assert isinstance(decision, Routed) and decision.facility_id == "st_shelf"
     assert receiving_warehouse(registry.facilities, AMSTERDAM, {}, 1) is None
+
+
+def test_the_week_reads_as_a_shop_door_from_monday_with_closed_days_empty():
+    hours = Facility.model_validate(facility("st_1", "store", [], opening_hours=WEEK)).opening_hours
+    assert week(hours) == [
+        ("mon", [("09:00", "12:30"), ("13:30", "18:00")]),
+        ("tue", [("09:00", "12:30"), ("13:30", "18:00")]),
+        ("wed", [("09:00", "12:30"), ("13:30", "18:00")]),
+        ("thu", [("09:00", "12:30"), ("13:30", "18:00")]),
+        ("fri", [("09:00", "12:30"), ("13:30", "18:00")]),
+        ("sat", [("10:00", "17:00")]),
+        ("sun", []),
+    ]
+    assert week(None) == [(day, []) for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")]
+
+
+@pytest.mark.parametrize(
+    "language,monday,sunday",
+    [("nl", "maandag", "zondag"), ("en", "Monday", "Sunday"), ("de", "Montag", "Sonntag"), ("fr", "lundi", "dimanche")],
+)
+def test_days_are_named_in_the_shoppers_language(language, monday, sunday):
+    assert (day_name("mon", language), day_name("sun", language)) == (monday, sunday)
