@@ -24,6 +24,7 @@ from api.errors import ApiError
 from api.portal_links import portal_url
 from api.return_creation import create
 from api.returns_gateway import ReturnsGatewayDep
+from api.shopper import start_forms as forms
 from api.shopper import start_steps as steps
 from api.shopper.flow import Draft, DraftRefused, check_items, seal, unseal
 from api.shopper.session import ShopperSession, require_csrf, shopper_of
@@ -164,7 +165,7 @@ async def step(slug: str, step: str, request: Request, db: DbDep, settings: Sett
         return posted
     form, draft = posted
     try:
-        draft = steps.read(step, form, draft, v.shop)
+        draft = forms.read(step, form, draft, v.shop)
         check_items(draft, v.shop.returnable)
         action = form.get("action")
         if action == "back":
@@ -191,7 +192,7 @@ async def quote_fragment(slug: str, step: str, request: Request, db: DbDep, sett
         return posted
     form, draft = posted
     try:
-        draft = steps.read(step, form, draft, v.shop)
+        draft = forms.read(step, form, draft, v.shop)
         check_items(draft, v.shop.returnable)
         return await steps.quote_panel(v, draft)
     except DraftRefused:

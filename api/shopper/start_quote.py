@@ -116,10 +116,10 @@ def options(quotes: dict[Resolution, Quote], lang: str, _: Gettext) -> list[Opti
                 "amount": money(quote.refund_total, lang)
             }
         if not quote.eligible:
-            if all(i.eligible for i in quote.items):
-                option.why_not = [_("Not available for these items.")]
-            else:
+            if not all(i.eligible for i in quote.items):
                 option.why_not = [_("Not available: some items cannot be returned.")]
+            else:  # the policy says why, in the shopper's language
+                option.why_not = list(quote.reasons) or [_("Not available for these items.")]
         out.append(option)
     return out
 

@@ -1,8 +1,7 @@
-"""The four steps of starting a return: what each reads from its form, checks, and shows.
+"""The four steps of starting a return: what each checks and shows (api/shopper/start_forms.py reads the forms).
 
-`read` merges a step's form into the draft (never trusting it: values outside what the page offered are
-refused or dropped); `advance` checks the step and shows the next one (or the same with its errors, 422);
-every page shows the policy's live quote for the draft.
+`advance` checks the step and shows the next one (or the same with its errors, 422); every page shows the
+policy's live quote for the draft.
 """
 
 from __future__ import annotations
@@ -11,73 +10,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Response
-from pydantic import ValidationError
 
 from api.errors import ApiError
 from api.schemas.returns import ReturnCreate
 from api.shopper import start_quote as quoting
 from api.shopper import start_send as sending
 from api.shopper import start_words as words
-from api.shopper.flow import STEPS, Draft, DraftItem, DraftRefused, create_body
+from api.shopper.flow import STEPS, Draft, DraftRefused, create_body
 from api.shopper.photos import photo_ids_by_line, photos_by_line
-from api.shopper.start_facts import Shop, line_choices
+from api.shopper.start_facts import line_choices
+from api.shopper.start_forms import SEND_METHODS
 from domain.photos import MAX_PHOTO_BYTES, MAX_PHOTOS_PER_ITEM
 from domain.returns import Resolution, ReturnReason
-
-SEND_METHODS = ("label", "qr", "pickup", "store")
-
-
-def _with(draft: Draft, **changes: Any) -> Draft:
-    try:
-        return Draft.model_validate({**draft.model_dump(), **changes})
-    except ValidationError as err:
-        raise DraftRefused("the form does not fit a draft") from err
-
-
-def _text(form, name: str, limit: int = 200) -> str:
-    value = form.get(name)
-    return value.strip()[:limit] if isinstance(value, str) else ""
-
-
-def read(step: str, form, draft: Draft, shop: Shop) -> Draft:
-    """The draft with this step's form applied."""
-    if step == "items":
-        items = []
-        for i, line in enumerate(shop.order.lines):
-            raw = _text(form, f"qty_{i}") or "0"
-            if not raw.isdigit() or len(raw) > 6:
-                raise DraftRefused(f"quantity {raw!r}")
-            if (quantity := int(raw)) == 0:
-                continue
-            reason = _text(form, f"reason_{i}")
-            before = draft.item(line["id"])
-            items.append(
-                DraftItem(
-                    line_id=line["id"],
-                    quantity=quantity,
-                    reason=ReturnReason(reason) if reason in {r.value for r in shop.reasons} else None,
-                    comment=_text(form, f"comment_{i}", 2000),
-                    replacement_sku=before.replacement_sku if before else None,
-                )
-            )
-        return _with(draft, items=[i.model_dump() for i in items])
-    if step == "resolution":
-        chosen = _text(form, "resolution")
-        items = [
-            {**item.model_dump(), "replacement_sku": _text(form, f"exchange_{i}", 128) or None}
-            for i, item in enumerate(draft.items)
-        ]
-        resolution = chosen if chosen in {r.value for r in Resolution} else None
-        return _with(draft, resolution=resolution, items=items)
-    if step == "send":
-        method = _text(form, "send_method")
-        return _with(
-            draft,
-            send_method=method if method in SEND_METHODS else None,
-            pickup_start=_text(form, "pickup", 40) or None,
-            store_id=_text(form, "store", 128) or None,
-        )
-    return draft
 
 
 async def _assess(v, draft: Draft):

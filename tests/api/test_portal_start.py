@@ -339,3 +339,18 @@ def test_confirm_checks_every_step_again(portal):
     page = post(client, "confirm", page, 422, action="next")
     assert "Step 2 of 4" in page and 'role="alert"' in page
     assert "No replacement is in stock for these items." in page and "Choose what you would like to get." in page
+
+
+def test_a_resolution_the_policy_does_not_offer_is_shown_disabled_with_its_reason(portal):
+    client, auth = portal
+    policy = example_policy()
+    policy["rules"].append({"id": "coats-exchange", "match": {"categories": ["apparel"]}, "exchange_only": True})
+    assert client.put("/v1/policy", json=policy, headers=auth).status_code == 201
+    sign_in(client, new_order(client, auth))
+    page = client.get(f"/portal/{SLUG}/start?lang=en").text
+    page = post(client, "items", page, action="next", qty_0="1", reason_0="too_small")
+    assert re.search(r'<input type="radio" name="resolution" value="refund" disabled>', page)
+    assert re.search(r'<input type="radio" name="resolution" value="exchange">', page)
+    assert "A refund is not available for JAS-M; choose an exchange." in page  # the policy's words
+    refused = post(client, "resolution", page, 422, action="next", resolution="refund")  # a crafted form
+    assert "Choose what you would like to get." in refused
