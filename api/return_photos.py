@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from api.deps import Db
 from api.errors import ApiError
-from api.schemas.returns import ReturnCreate
-from db.photos import PhotosNotClaimable, claim_photos, release_photos
+from api.schemas.returns import ReturnCreate, ReturnOut
+from db.photos import PhotosNotClaimable, claim_photos, photos_of_return, release_photos
 
 
 def photos_by_line(body: ReturnCreate) -> dict[str, list[str]]:
@@ -37,3 +37,13 @@ async def attach(db: Db, merchant_id: str, order_id: str, return_id: str, wanted
 
 async def release(db: Db, merchant_id: str, return_id: str) -> None:
     await db.run(release_photos, merchant_id, return_id)
+
+
+async def with_photo_ids(db: Db, merchant_id: str, out: ReturnOut) -> ReturnOut:
+    """The return as answered, each item with the ids of its line's photos (the projection does not carry them)."""
+    by_line: dict[str, list[str]] = {}
+    for photo in await db.run(photos_of_return, merchant_id, out.id):
+        by_line.setdefault(photo.line_id, []).append(photo.id)
+    for item in out.items:
+        item.photo_ids = by_line.get(item.line_id, [])
+    return out

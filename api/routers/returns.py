@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import ValidationError
 
+from api import return_photos
 from api.assessment import assess
 from api.deps import DbDep, Owner, Reader, SettingsDep
 from api.errors import ApiError
@@ -58,7 +59,8 @@ async def create_return(
     idempotency_key: IdempotencyKey = None,
 ) -> ReturnOut:
     """Create a return. 201 with its label; 202 if workers are slow (it goes on; retry with the same key to read it)."""
-    return await create(db, workflows, settings, principal.merchant_id, body, idempotency_key, response)
+    created = await create(db, workflows, settings, principal.merchant_id, body, idempotency_key, response)
+    return await return_photos.with_photo_ids(db, principal.merchant_id, created)
 
 
 @router.get("", response_model=ReturnList)
@@ -109,7 +111,9 @@ async def _owned(db: DbDep, merchant_id: str, return_id: str) -> ReturnRecord:
 
 @router.get("/{return_id}", response_model=ReturnOut)
 async def get_return(return_id: ReturnPathId, principal: Reader, db: DbDep) -> ReturnOut:
-    return ReturnOut.of(await _owned(db, principal.merchant_id, return_id))
+    return await return_photos.with_photo_ids(
+        db, principal.merchant_id, ReturnOut.of(await _owned(db, principal.merchant_id, return_id))
+    )
 
 
 @router.get("/{return_id}/timeline", response_model=Timeline)

@@ -103,6 +103,10 @@ class ItemOut(BaseModel):
     )
     notes: str = Field(default="", description="the inspector's notes, as the warehouse sent them")
     photo_urls: list[str] = Field(default_factory=list, description="the inspection's photos (https)")
+    photo_ids: list[str] = Field(
+        default_factory=list,
+        description="the shopper's photos of this item (GET /v1/returns/{id}/photos/{photo_id} downloads each)",
+    )
 
 
 class RateAlternativeOut(BaseModel):

@@ -236,6 +236,8 @@ def test_ops_list_and_download_a_returns_photos_and_another_merchant_sees_none(w
             assert got.content == world.bytes_of(p["id"]) and len(got.content) == p["size"]
             assert got.headers["x-content-type-options"] == "nosniff"
             assert got.headers["content-security-policy"] == "default-src 'none'"
+    ret = world.client.get(f"/v1/returns/{return_id}", headers=auth("a", "ops"))
+    assert [(i["line_id"], i["photo_ids"]) for i in ret.json()["items"]] == [("L1", photos[:1])]  # on the item too
     assert world.client.get(f"/v1/returns/{return_id}/photos", headers=auth("a", "warehouse")).status_code == 403
     for path in (f"/v1/returns/{return_id}/photos", f"/v1/returns/{return_id}/photos/{photos[0]}"):
         r = world.client.get(path, headers=auth("b"))

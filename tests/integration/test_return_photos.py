@@ -43,6 +43,7 @@ def test_a_return_created_with_photos_shows_them_to_ops_without_their_metadata(r
     again = running.api.post("/v1/returns", json=body, headers=headers)  # the shopper's double submit
     assert again.status_code in (200, 201, 202) and again.json()["id"] == first.json()["id"], again.text
     return_id = first.json()["id"]
+    assert [(i["line_id"], i["photo_ids"]) for i in again.json()["items"]] == [("L1", [shirt]), ("L2", [shoe])]
 
     for scope in ("merchant", "ops"):
         r = running.api.get(f"/v1/returns/{return_id}/photos", headers=shop[scope])
