@@ -28,6 +28,10 @@ from domain.photos import (
 )
 
 pillow_heif.register_heif_opener()
+# Pillow's decompression-bomb guard warns past Image.MAX_IMAGE_PIXELS (and raises past twice that): in this process
+# the warning is an error too. Set once here, not with catch_warnings per call: that swaps the process-wide filter
+# list and is not safe while photos are cleaned in several threads at once. (MAX_PHOTO_PIXELS refuses sooner.)
+warnings.simplefilter("error", Image.DecompressionBombWarning)
 
 CHUNK_BYTES = 64 * 1024
 JPEG_QUALITY = 90
@@ -75,12 +79,10 @@ def clean(data: bytes) -> CleanPhoto:
         raise PhotoRefused(PhotoRefusal.NOT_A_PHOTO)
     out = stored_type(kind)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data), formats=DECODERS[kind]) as source:
-                if source.width * source.height > MAX_PHOTO_PIXELS:
-                    raise PhotoRefused(PhotoRefusal.TOO_LARGE)
-                encoded = _encode(ImageOps.exif_transpose(source), out)
+        with Image.open(io.BytesIO(data), formats=DECODERS[kind]) as source:
+            if source.width * source.height > MAX_PHOTO_PIXELS:  # read from the header: nothing decoded yet
+                raise PhotoRefused(PhotoRefusal.TOO_LARGE)
+            encoded = _encode(ImageOps.exif_transpose(source), out)
     except PhotoRefused:
         raise
     except (Image.DecompressionBombWarning, Image.DecompressionBombError):
