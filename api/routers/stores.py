@@ -68,7 +68,7 @@ async def receive(
             order_id=row.order_id,
             status=ReturnStatus(row.status),
             store_id=facility_id,
-            items=[StoreItemOut(**i) for i in _items(row.items)],
+            items=[StoreItemOut.model_validate(i) for i in row.items or []],  # the projected items (extra keys dropped)
         )
     receipt = StoreReceipt(store_id=facility_id, received_at=datetime.now(UTC), scanned_by=principal.key_prefix)
     view = await workflows.receive_at_store(row.id, receipt, row.status)
@@ -79,7 +79,3 @@ async def receive(
         store_id=facility_id,
         items=[StoreItemOut(line_id=i.line_id, sku=i.sku, quantity=i.quantity) for i in view.items],
     )
-
-
-def _items(items: list[dict] | None) -> list[dict]:
-    return [{"line_id": i["line_id"], "sku": i["sku"], "quantity": i["quantity"]} for i in items or []]
