@@ -3,7 +3,8 @@
 `make run` calls `seed_demo_shop` on every start, after the payments sandbox is up: the demo merchant
 speaks Dutch (nl-NL, Europe/Amsterdam, EUR), sells shoes and clothes with variants in stock (so an
 exchange can be picked), and has orders placed a few days ago (dates refreshed each start so the
-return window stays open) with one paid PaymentIntent each, so a refund has a capture to come from.
+return window stays open) with one paid PaymentIntent each, so a refund has a capture to come from, and two
+stores a shopper can hand a return in at.
 Open http://127.0.0.1:8000/portal/demo and find order DEMO-1001 with `sanne@example.nl` or `1012 LG`.
 """
 
@@ -16,7 +17,9 @@ from sqlalchemy.engine import Engine
 
 from db.orders import get_order
 from db.session import session_scope
+from db.stores import add_missing_stores
 from db.tables import CatalogVariant, Merchant, Order, StockRecord
+from domain.facilities.example_stores import example_stores
 
 DEMO_SHOPPER = {
     "email": "sanne@example.nl",
@@ -94,6 +97,8 @@ def seed_demo_shop(
         merchant.locale, merchant.timezone = "nl-NL", "Europe/Amsterdam"
         merchant.support_email = merchant.support_email or "klantenservice@demo.example"
         session.add(merchant)
+        session.flush()
+        add_missing_stores(session, merchant_id, example_stores())  # where a shopper can hand a return in
         for sku, (title, options, price, on_hand) in DEMO_CATALOG.items():
             if session.get(CatalogVariant, (merchant_id, sku)) is None:
                 document = {"sku": sku, "product_id": sku.rsplit("-", 1)[0], "title": title, "options": options,

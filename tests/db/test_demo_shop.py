@@ -8,8 +8,10 @@ from db.demo_shop import DEMO_CATALOG, DEMO_ORDERS, DEMO_SHOPPER, order_total, s
 from db.orders import get_order
 from db.seed import DEMO_MERCHANT_ID, DEMO_WAREHOUSE_ID, seed_merchant
 from db.session import session_scope
+from db.stores import stores_of
 from db.tables import CatalogVariant, Merchant, StockRecord
 from domain.catalog import Variant
+from domain.facilities.example_stores import example_stores
 
 
 def test_the_demo_shop_is_dutch_has_paid_orders_and_stock_and_a_second_start_changes_nothing_but_dates(engine):
@@ -37,5 +39,6 @@ def test_the_demo_shop_is_dutch_has_paid_orders_and_stock_and_a_second_start_cha
         assert order.placed_at == later - timedelta(days=DEMO_ORDERS["DEMO-1001"][0])  # the window stays open
         for sku in DEMO_CATALOG:
             Variant.model_validate(session.get(CatalogVariant, (DEMO_MERCHANT_ID, sku)).document)
+        assert [store.id for store in stores_of(session, DEMO_MERCHANT_ID)] == [s["id"] for s in example_stores()]
         stock = session.get(StockRecord, (DEMO_MERCHANT_ID, "RUN-43", DEMO_WAREHOUSE_ID))
         assert stock.on_hand == DEMO_CATALOG["RUN-43"][3]
