@@ -83,3 +83,22 @@ def test_the_catalogues_compile_and_are_used():
     sample = next(iter(sorted(strings)))
     for lang in ("nl", "de", "fr"):
         assert gettext_for(lang)(sample) != sample or catalogue(lang)[sample].string == sample
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_string_in_two_catalogues_reads_the_same_in_both(lang: str):
+    """The catalogues of a language are merged into one: a msgid translated twice differently would show
+    whichever loads last, so the portal's and the policy's "Too small" must agree."""
+    first: dict[str, tuple[str, str]] = {}
+    clashes = []
+    for po in sorted((LOCALE_DIR / lang / "LC_MESSAGES").glob("*.po")):
+        with po.open("rb") as f:
+            for message in read_po(f, locale=lang):
+                if not message.id:
+                    continue
+                msgid = message.id if isinstance(message.id, str) else message.id[0]
+                text = message.string if isinstance(message.string, str) else message.string[0]
+                if msgid in first and first[msgid][1] != text:
+                    clashes.append(f"{msgid!r}: {first[msgid][0]} {first[msgid][1]!r} vs {po.stem} {text!r}")
+                first.setdefault(msgid, (po.stem, text))
+    assert not clashes, "\n".join(clashes)
