@@ -15,12 +15,16 @@ from typing import Protocol
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 from fastapi import Request
 
 from settings import Settings
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*/[A-Za-z0-9][A-Za-z0-9_.:-]*$")
+
+
+class PhotoStoreUnavailable(Exception):
+    """The store did not take or give the bytes (the bucket unreachable or refusing, the disk full): retry later."""
 
 
 class PhotoStore(Protocol):
@@ -42,15 +46,20 @@ class LocalPhotoStore:
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
         path = self.root / _checked(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
         # Written aside and renamed: a reader never sees half a photo.
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
+        except OSError as err:
+            raise PhotoStoreUnavailable(str(err)) from err
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
             os.replace(tmp, path)
-        except BaseException:
+        except BaseException as err:
             Path(tmp).unlink(missing_ok=True)
+            if isinstance(err, OSError):
+                raise PhotoStoreUnavailable(str(err)) from err
             raise
 
     def get(self, key: str) -> bytes | None:
@@ -59,6 +68,8 @@ class LocalPhotoStore:
             return path.read_bytes()
         except FileNotFoundError:
             return None
+        except OSError as err:
+            raise PhotoStoreUnavailable(str(err)) from err
 
 
 class S3PhotoStore:
@@ -71,20 +82,32 @@ class S3PhotoStore:
             aws_secret_access_key=secret_key,
             region_name=region,
             # Path-style works with every S3-compatible server; retries for the odd dropped connection.
-            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 3, "mode": "standard"}),
+            config=Config(
+                s3={"addressing_style": "path"},
+                retries={"max_attempts": 3, "mode": "standard"},
+                connect_timeout=5,
+                read_timeout=30,
+            ),
         )
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
-        self.client.put_object(Bucket=self.bucket, Key=_checked(key), Body=data, ContentType=content_type)
+        key = _checked(key)
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
+        except (BotoCoreError, ClientError) as err:
+            raise PhotoStoreUnavailable(type(err).__name__) from err
 
     def get(self, key: str) -> bytes | None:
+        key = _checked(key)
         try:
-            answer = self.client.get_object(Bucket=self.bucket, Key=_checked(key))
+            answer = self.client.get_object(Bucket=self.bucket, Key=key)
+            return answer["Body"].read()
         except ClientError as err:
             if err.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                 return None
-            raise
-        return answer["Body"].read()
+            raise PhotoStoreUnavailable(type(err).__name__) from err
+        except BotoCoreError as err:
+            raise PhotoStoreUnavailable(type(err).__name__) from err
 
 
 def photo_store_for(settings: Settings) -> PhotoStore:

@@ -15,7 +15,7 @@ from starlette.datastructures import UploadFile
 
 from api.deps import DbDep, Owner, Reader
 from api.errors import ApiError
-from api.photo_store import PhotoStore, get_photo_store
+from api.photo_store import PhotoStore, PhotoStoreUnavailable, get_photo_store
 from api.photo_uploads import order_line_ids, take_photo
 from api.schemas.common import PathId, ReturnPathId
 from api.schemas.photos import PhotoList, PhotoOut
@@ -70,7 +70,12 @@ _UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"description": "the photo is over 10 MB (`photo_too_large`)"},
     415: {"description": "the file is no JPEG, PNG or HEIC photo, whatever its name says (`unsupported_photo`)"},
     422: {"description": "no such line on the order, no photo, or 5 photos already (`unknown_line`, ...)"},
+    503: {"description": "the photo store did not answer (`photo_store_unavailable`): retry later"},
 }
+
+
+def _unavailable() -> ApiError:
+    return ApiError(503, "photo_store_unavailable", "the photo store did not answer; retry later")
 
 
 async def _returned(db: DbDep, merchant_id: str, return_id: str) -> None:
@@ -113,6 +118,8 @@ async def upload_order_photo(order_id: PathId, principal: Owner, db: DbDep, stor
     except PhotoRefused as refused:
         status, code, message = REFUSALS[refused.why]
         raise ApiError(status, code, message) from None
+    except PhotoStoreUnavailable:
+        raise _unavailable() from None
     finally:
         await form.close()
     return PhotoOut.of(row)
@@ -136,13 +143,17 @@ async def list_return_photos(return_id: ReturnPathId, principal: Reader, db: DbD
     responses={
         200: {"content": {"image/jpeg": {}, "image/png": {}}},
         404: {"description": "no such return or photo for this merchant (`return_not_found`, `photo_not_found`)"},
+        503: {"description": "the photo store did not answer (`photo_store_unavailable`): retry later"},
     },
 )
 async def get_return_photo(return_id: ReturnPathId, photo_id: PathId, principal: Reader, db: DbDep, store: Store):
     """One photo's bytes (JPEG or PNG), as stored: upright, without metadata."""
     await _returned(db, principal.merchant_id, return_id)
     row = await db.run(photo_of_return, principal.merchant_id, return_id, photo_id)
-    data = None if row is None else await run_in_threadpool(store.get, row.storage_key)
+    try:
+        data = None if row is None else await run_in_threadpool(store.get, row.storage_key)
+    except PhotoStoreUnavailable:
+        raise _unavailable() from None
     if row is None or data is None:
         raise ApiError(404, "photo_not_found", f"photo {photo_id!r} not found on return {return_id!r}")
     return Response(data, media_type=row.content_type, headers=PHOTO_HEADERS)

@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from activities.translations import gettext_for
 from api.deps import DbDep
-from api.photo_store import PhotoStore, get_photo_store
+from api.photo_store import PhotoStore, PhotoStoreUnavailable, get_photo_store
 from api.photo_uploads import UPLOAD_BODY_BYTES, order_line_ids, take_photo
 from api.routers.photos import PHOTO_HEADERS
 from api.shopper.errors import PortalError
@@ -92,6 +92,8 @@ async def upload_photo(slug: str, request: Request, db: DbDep, store: Store) -> 
             )
     except PhotoRefused as refused:
         why = refused.why
+    except PhotoStoreUnavailable:
+        raise PortalError(lang, 503, "error", merchant) from None
     finally:
         await form.close()
     error = None if why is None else refusal_sentence(why, gettext_for(lang))
@@ -120,7 +122,10 @@ async def shopper_photo(slug: str, photo_id: str, request: Request, db: DbDep, s
     row = None
     if re.fullmatch(ID_PATTERN, photo_id) and len(photo_id) <= 64:
         row = await db.run(uploaded_photo, merchant.id, shopper.order_id, uploader_of(shopper), photo_id)
-    data = None if row is None else await run_in_threadpool(store.get, row.storage_key)
+    try:
+        data = None if row is None else await run_in_threadpool(store.get, row.storage_key)
+    except PhotoStoreUnavailable:
+        raise PortalError(lang, 503, "error", merchant) from None
     if row is None or data is None:
         return not_found(request, lang, merchant)
     return Response(data, media_type=row.content_type, headers={**PHOTO_HEADERS, "Cache-Control": "private, no-store"})

@@ -13,6 +13,7 @@ import boto3
 import pytest
 from fastapi.testclient import TestClient
 from moto.server import ThreadedMotoServer
+from sqlmodel import select
 
 from api.photo_store import LocalPhotoStore, S3PhotoStore, photo_store_for
 from db.photos import claim_photos
@@ -130,4 +131,24 @@ def test_the_api_uploads_and_ops_download_through_either_store(
         assert local == []
     else:
         assert [p.read_bytes() for p in local] == [got.content]
+    engine.dispose()
+
+
+def test_an_unreachable_bucket_is_a_503_to_retry_not_a_500(tmp_path: Path, sqlite_url: str):
+    engine = make_engine(sqlite_url)
+    seed_merchant(engine, merchant_id="m_store", name="Shop", merchant_key=KEY, warehouse_key=KEY + "w")
+    order = insert_order(engine, "m_store", None)
+    nowhere = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    settings = dict(photo_s3_endpoint=nowhere, photo_s3_bucket=BUCKET, photo_s3_access_key=ACCESS)
+    app = api_alone(sqlite_url, data_dir=tmp_path / "data", photo_s3_secret_key=SECRET, **settings)
+    with TestClient(app) as client:
+        r = client.post(
+            f"/v1/orders/{order.id}/photos",
+            data={"line_id": "L1"},
+            files={"photo": ("p.jpg", jpeg_with_gps(), "image/jpeg")},
+            headers={"Authorization": f"Bearer {KEY}"},
+        )
+        assert r.status_code == 503 and r.json()["error"]["code"] == "photo_store_unavailable", r.text
+    with session_scope(engine) as s:
+        assert s.exec(select(ReturnPhoto)).all() == []  # nothing recorded that is not stored
     engine.dispose()
