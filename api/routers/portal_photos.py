@@ -19,6 +19,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from activities.translations import gettext_for
+from api.body_limit import BodyTooLarge
 from api.deps import DbDep
 from api.photo_store import PhotoStore, PhotoStoreUnavailable, get_photo_store
 from api.photo_uploads import UPLOAD_BODY_BYTES, order_line_ids, take_photo
@@ -78,6 +79,12 @@ async def fragment(
 @router.post("/{slug}/photos")
 async def upload_photo(slug: str, request: Request, db: DbDep, store: Store) -> Response:
     merchant, lang, shopper = await _shopper(request, db, slug)
+    try:  # read here first: require_csrf takes any failure to read the form for a bad token
+        await request.form()
+    except BodyTooLarge:  # sent without a length, counted as it came and stopped at the limit
+        return too_large(request)
+    except Exception:
+        pass  # no form at all: require_csrf refuses it
     form = await require_csrf(request, lang, merchant)
     htmx = request.headers.get("hx-request") == "true"
     line_id = form.get("line_id")
@@ -131,27 +138,26 @@ async def shopper_photo(slug: str, photo_id: str, request: Request, db: DbDep, s
     return Response(data, media_type=row.content_type, headers={**PHOTO_HEADERS, "Cache-Control": "private, no-store"})
 
 
+def too_large(request: Request) -> Response:
+    """A body past the photo route's limit: the shopper's sentence, not JSON. With htmx it is added to the line's
+    photo block (its photos stay shown); else the refusal page."""
+    lang = shopper_lang(request)
+    text = refusal_sentence(PhotoRefusal.TOO_LARGE, gettext_for(lang))
+    if request.headers.get("hx-request") == "true":
+        return HTMLResponse(
+            f'<p class="error" role="alert">{escape(text)}</p>', headers={**HEADERS, "HX-Reswap": "beforeend"}
+        )
+    slug = request.url.path.split("/")[2]
+    title = gettext_for(lang)("The photo could not be added")
+    here = f"/portal/{slug}/start"
+    return render(request, "photo_refused.html.j2", lang, status=413, here=here, slug=slug, title=title, text=text)
+
+
 def too_large_answer(limit: int) -> ASGIApp:
-    """A body past the photo route's limit (api/body_limit.py answers before the route runs): the shopper's sentence,
-    not JSON. With htmx it is added to the line's photo block (its photos stay shown); else the refusal page."""
+    """What api/body_limit.py answers for a declared length past the limit, before the route runs."""
 
     async def answer(scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope)
-        lang = shopper_lang(request)
-        text = refusal_sentence(PhotoRefusal.TOO_LARGE, gettext_for(lang))
-        if request.headers.get("hx-request") == "true":
-            response: Response = HTMLResponse(
-                f'<p class="error" role="alert">{escape(text)}</p>', headers={**HEADERS, "HX-Reswap": "beforeend"}
-            )
-        else:
-            slug = scope.get("path", "").split("/")[2]
-            _ = gettext_for(lang)
-            here = f"/portal/{slug}/start"
-            title = _("The photo could not be added")
-            response = render(
-                request, "photo_refused.html.j2", lang, status=413, here=here, slug=slug, title=title, text=text
-            )
-        await response(scope, receive, send)
+        await too_large(Request(scope))(scope, receive, send)
 
     return answer
 

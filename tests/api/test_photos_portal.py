@@ -189,3 +189,29 @@ def test_a_file_far_over_the_limit_is_refused_before_it_is_read_in_the_shoppers_
         f"/v1/orders/{shop.order_id}/photos", data={"line_id": "L1"}, files={"photo": ("v.mov", huge)}
     )
     assert r.status_code == 413 and r.json()["error"]["code"] == "payload_too_large"
+
+
+def test_a_body_sent_without_a_length_is_stopped_at_the_limit_with_the_same_sentence(shop: Shop):
+    csrf = shop.sign_in()
+    boundary = "photoboundary"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{csrf}\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="line_id"\r\n\r\nL1\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="photo"; filename="v.mov"\r\n'
+        "Content-Type: video/quicktime\r\n\r\n"
+    ).encode()
+
+    def chunks():  # no Content-Length: sent chunked, counted as it streams, never read past the limit
+        yield head
+        for _ in range(3 * MAX_PHOTO_BYTES // (1024 * 1024)):
+            yield b"\x00" * (1024 * 1024)
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    r = shop.client.post(
+        f"/portal/{SLUG}/photos",
+        content=chunks(),
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}", "Accept-Language": "nl"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 413 and "Deze foto is te groot. Een foto mag maximaal 10 MB zijn." in r.text, r.text
+    assert shop.photos() == []
