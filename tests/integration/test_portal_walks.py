@@ -266,3 +266,54 @@ def test_a_dutch_shopper_cancels_on_the_return_page(running: Running, browser: B
         seen("cancelled")
     finally:
         ctx.close()
+
+
+def test_a_dutch_shopper_books_then_cancels_a_pickup_on_the_return_page(
+    running: Running,
+    browser: Browser,  # noqa: F811
+    shop: Shop,
+):
+    run = running
+    _ = gettext_for("nl")
+    body = {
+        "order_id": new_order(run, shop),
+        "items": [{"line_id": "L2", "quantity": 1, "reason": "too_small"}],
+        "resolution": "refund",
+        "send_method": "label",
+    }
+    r = run.api.post("/v1/returns", json=body, headers=shop.headers())
+    assert r.status_code == 201, r.text
+    return_id = r.json()["id"]
+    url = run.api.get(f"/v1/returns/{return_id}/portal-link", headers=shop.headers()).json()["url"]
+    ctx = context(browser, "desktop", "nl")
+    try:
+        page = ctx.new_page()
+        seen = photographer(page, "pickup-on-the-return-page-nl")
+        page.goto(url)  # the return's recorded language: Dutch
+        seen("1-label-ready")
+        page.locator("#pickup-times").get_by_role("radio").first.check()
+        page.get_by_label(_("Note for the driver")).fill("Achterdeur, bel twee keer")
+        page.get_by_role("button", name=_("Book the pickup")).click()
+        page.wait_for_load_state("load")
+        booked = poll(
+            lambda: api_return(run, shop, return_id)["label"]["pickup"],
+            lambda p: p is not None and p["status"] == "scheduled",
+            60,
+            "the pickup booked",
+        )
+        assert booked["window"]["instructions"] == "Achterdeur, bel twee keer", booked
+        page.goto(url)
+        seen("2-pickup-booked")
+        page.get_by_role("button", name=_("Cancel the pickup")).click()
+        page.wait_for_load_state("load")
+        poll(
+            lambda: api_return(run, shop, return_id)["label"]["pickup"]["status"],
+            lambda s: s == "cancelled",
+            60,
+            "the pickup cancelled",
+        )
+        page.goto(url)
+        seen("3-pickup-cancelled")
+        assert _("The pickup was cancelled.") in page.inner_text("main")
+    finally:
+        ctx.close()
