@@ -1,6 +1,7 @@
 """A shopper walks the whole portal in Chromium, for each way to send the parcel (label, QR drop-off, pickup,
 store) and each outcome (refund, store credit, exchange, keeping the item), in Dutch and English (a pairwise
-cover), and the merchant API reads back the return they made. Each step is photographed at desktop and mobile
+cover; one English walk starts in a Dutch browser and switches language with the switcher), and the merchant
+API reads back the return they made. Each step is photographed at desktop and mobile
 width under .data/screenshots/<walk>/ for people to look at.
 
 Fields are found by their label, in the shopper's language as the catalogues word it: a field a screen reader
@@ -19,6 +20,7 @@ from playwright.sync_api import Browser, Page
 
 from activities.portal_links import read_portal_token
 from activities.translations import gettext_for
+from api.shopper.web import NATIVE_NAMES
 from db.onboarding import create_key
 from db.return_choices import choices_of
 from db.session import make_engine, session_scope
@@ -52,14 +54,25 @@ class Choice:
     resolution: str  # refund | store_credit | exchange
     send: str | None  # label | qr | pickup | store; None: the policy lets the shopper keep the items
     line: str = "L1"
+    switch: bool = False  # a Dutch browser; the shopper picks `lang` in the language switcher instead of ?lang=
 
 
 Seen = Callable[[str], None]  # called at each step with its name (screenshots, axe)
 
 
-def find_order(page: Page, base: str, shop: Shop, order_id: str, lang: str, contact: str, seen: Seen) -> None:
+def find_order(
+    page: Page, base: str, shop: Shop, order_id: str, lang: str, contact: str, seen: Seen, switch: bool = False
+) -> None:
     _ = gettext_for(lang)
-    page.goto(f"{base}/portal/{shop.slug}?lang={lang}")
+    if switch:  # the page opens in the browser's Dutch; the switcher names each language in itself
+        page.goto(f"{base}/portal/{shop.slug}")
+        assert page.locator("html").get_attribute("lang") == "nl"
+        switcher = page.get_by_role("navigation", name=gettext_for("nl")("Language"))
+        switcher.get_by_role("link", name=NATIVE_NAMES[lang]).click()
+        page.wait_for_load_state("load")
+    else:
+        page.goto(f"{base}/portal/{shop.slug}?lang={lang}")
+    assert page.locator("html").get_attribute("lang") == lang
     seen("1-find")
     page.get_by_label(_("Order number")).fill(order_id)
     page.get_by_label(_("Email address or postcode")).fill(contact)
@@ -138,7 +151,7 @@ def shop(running: Running) -> Shop:
 
 WALKS = [
     Choice("label-refund-nl", "nl", "refund", "label"),
-    Choice("qr-store-credit-en", "en", "store_credit", "qr"),
+    Choice("qr-store-credit-en", "en", "store_credit", "qr", switch=True),
     Choice("pickup-exchange-nl", "nl", "exchange", "pickup"),
     Choice("store-refund-en", "en", "refund", "store", line="L2"),
     Choice("keep-item-refund-en", "en", "refund", None, line="L3"),
@@ -155,12 +168,12 @@ def test_a_shopper_walks_the_portal_and_the_merchant_reads_the_return(
 ):
     run = running
     order_id = new_order(run, shop)
-    ctx = context(browser, "desktop", choice.lang)
+    ctx = context(browser, "desktop", "nl" if choice.switch else choice.lang)
     try:
         page = ctx.new_page()
         seen = photographer(page, choice.name)
         contact = POSTCODE if choice.lang == "nl" else EMAIL.upper()  # either, as the shopper types it
-        find_order(page, run.settings.api_base_url, shop, order_id, choice.lang, contact, seen)
+        find_order(page, run.settings.api_base_url, shop, order_id, choice.lang, contact, seen, choice.switch)
         start_return(page, choice, seen)
         return_id = return_id_of(run, page)
         assert page.locator("html").get_attribute("lang") == choice.lang
