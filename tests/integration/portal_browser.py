@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from db.onboarding import create_merchant
+from db.onboarding import create_key, create_merchant
+from db.return_choices import choices_of
 from db.session import make_engine, session_scope
 from domain.merchant import MerchantProfile
 from tests.factories import create_payment, order_body
@@ -264,3 +265,27 @@ def api_return(run: Running, shop: Shop, return_id: str) -> dict:
     r = run.api.get(f"/v1/returns/{return_id}", headers=shop.headers())
     assert r.status_code == 200, r.text
     return r.json()
+
+
+def choices(run: Running, shop: Shop, return_id: str):
+    """What the portal recorded beside the return (language, send method, store): the API has no field for it."""
+    engine = make_engine(run.settings.database_url)
+    try:
+        with session_scope(engine) as session:
+            found = choices_of(session, shop.id, return_id)
+            assert found is not None, f"no choices recorded for {return_id}"
+            session.expunge(found)
+            return found
+    finally:
+        engine.dispose()
+
+
+def store_key(run: Running, shop: Shop) -> dict[str, str]:
+    """Headers with a fresh key of scope `store` (what a store's scanner holds)."""
+    engine = make_engine(run.settings.database_url)
+    try:
+        with session_scope(engine) as session:
+            key = create_key(session, shop.id, "store", test_mode=True, now=datetime.now(UTC)).key
+    finally:
+        engine.dispose()
+    return {"Authorization": f"Bearer {key}"}

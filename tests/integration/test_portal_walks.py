@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import pytest
 from playwright.sync_api import Browser, Page
@@ -21,9 +20,6 @@ from playwright.sync_api import Browser, Page
 from activities.portal_links import read_portal_token
 from activities.translations import gettext_for
 from api.shopper.web import NATIVE_NAMES
-from db.onboarding import create_key
-from db.return_choices import choices_of
-from db.session import make_engine, session_scope
 from tests.integration.conftest import Running, poll
 from tests.integration.portal_browser import (
     EMAIL,
@@ -34,10 +30,12 @@ from tests.integration.portal_browser import (
     Shop,
     api_return,
     browser,  # noqa: F401  (the module's one Chromium)
+    choices,
     context,
     new_order,
     new_shop,
     screenshot,
+    store_key,
 )
 
 pytestmark = pytest.mark.integration
@@ -200,19 +198,6 @@ def test_a_shopper_walks_the_portal_and_the_merchant_reads_the_return(
         assert [(x["sku"], x["quantity"]) for x in replacements] == [(REPLACEMENT[choice.line], 1)], ret["exchange"]
 
 
-def choices(run: Running, shop: Shop, return_id: str):
-    """What the portal recorded beside the return (language, send method, store): the API has no field for it."""
-    engine = make_engine(run.settings.database_url)
-    try:
-        with session_scope(engine) as session:
-            found = choices_of(session, shop.id, return_id)
-            assert found is not None, f"no choices recorded for {return_id}"
-            session.expunge(found)
-            return found
-    finally:
-        engine.dispose()
-
-
 def labelled(run: Running, shop: Shop, return_id: str) -> None:
     ret = poll(lambda: api_return(run, shop, return_id), lambda r: r["label"] is not None, 60, "the label")
     assert ret["status"] == "label_created" and ret["label"]["tracking_code"] and ret["label"]["pickup"] is None
@@ -245,16 +230,6 @@ def kept(run: Running, shop: Shop, ret: dict, choice: Choice) -> None:
     assert ret["label"] is None and ret["status"] in ("settling", "completed"), ret
     done = poll(lambda: api_return(run, shop, ret["id"]), lambda r: r["refund"] is not None, 60, "the payout")
     assert done["refund"]["method"] == choice.resolution and done["refund"]["currency"] == "EUR", done["refund"]
-
-
-def store_key(run: Running, shop: Shop) -> dict[str, str]:
-    engine = make_engine(run.settings.database_url)
-    try:
-        with session_scope(engine) as session:
-            key = create_key(session, shop.id, "store", test_mode=True, now=datetime.now(UTC)).key
-    finally:
-        engine.dispose()
-    return {"Authorization": f"Bearer {key}"}
 
 
 def test_a_dutch_shopper_cancels_on_the_return_page(running: Running, browser: Browser, shop: Shop):  # noqa: F811
