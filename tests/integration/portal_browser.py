@@ -66,6 +66,8 @@ NL_LINES = [
     },
     # below the starter policy's keep_item_below (500): the shopper keeps it, nothing to send
     {"id": "L3", "sku": "SOCK-1", "title": "Sokken", "quantity": 1, "unit_price": 399, "category": "apparel"},
+    # final sale under the starter policy: shown greyed with the policy's reason (axe checks its contrast)
+    {"id": "L4", "sku": "GIFT-25", "title": "Cadeaubon", "quantity": 1, "unit_price": 2500, "category": "gift_cards"},
 ]
 ORDER_TOTAL = sum(line["quantity"] * line["unit_price"] for line in NL_LINES)
 STORE = {

@@ -1,7 +1,8 @@
 """axe-core (from npm) finds no serious or critical violation on any portal page, in Dutch and English, at desktop
 (1280) and mobile (390) width: finding the order, the order, every step of starting a return (with the exchange
-picker, the pickup windows and the store list in use, and with a step's error), the return's page in its states,
-and the error pages (404, 403, 429). A missing node_modules fails (run make), it never skips."""
+picker, the pickup windows and the store list in use, a final-sale line with the policy's limit, and a step's
+error), the return's page in its states, and the error pages (404, 403, 429). A missing node_modules fails (run
+make), it never skips."""
 
 from __future__ import annotations
 
@@ -158,6 +159,10 @@ def test_every_step_of_finding_and_starting_a_return_has_no_serious_axe_violatio
         checked: list[str] = []
 
         def seen(step: str) -> None:
+            if step == "3-items":  # the final-sale line offers only the reasons the policy still takes back
+                offered = page.get_by_role("group", name="Cadeaubon").get_by_label(_("Reason"))
+                values = offered.evaluate("select => [...select.options].map(o => o.value).filter(Boolean)")
+                assert "too_small" not in values and "defective" in values, values
             accessible_at_both_widths(page, f"{step} [{lang}]")
             checked.append(step)
 
