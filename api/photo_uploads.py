@@ -13,8 +13,8 @@ from starlette.datastructures import UploadFile
 
 from api.deps import Db
 from api.photo_files import clean, read_upload
-from api.photo_store import PhotoStore
-from db.photos import new_photo_id, record_photo, storage_key, unclaimed_count
+from api.photo_store import PhotoStore, PhotoStoreUnavailable
+from db.photos import forget_photo, new_photo_id, record_in_free_slot, storage_key, unclaimed_count
 from db.tables import ReturnPhoto
 from domain.photos import MAX_PHOTO_BYTES, MAX_PHOTOS_PER_ITEM, PhotoRefusal, PhotoRefused, room_for
 
@@ -24,11 +24,11 @@ def order_line_ids(order_lines: list | None) -> set[str]:
 
 
 def _record_if_room(session, photo: ReturnPhoto) -> ReturnPhoto:
-    # Counted again in the transaction that records it: the check before the upload was only the early answer.
-    already = unclaimed_count(session, photo.merchant_id, photo.order_id, photo.line_id, photo.uploader)
-    if not room_for(already):
+    # In one of the line's slots, or refused: the check before the upload was only the early answer.
+    recorded = record_in_free_slot(session, photo, MAX_PHOTOS_PER_ITEM)
+    if recorded is None:
         raise PhotoRefused(PhotoRefusal.TOO_MANY)
-    return record_photo(session, photo)
+    return recorded
 
 
 async def take_photo(
@@ -45,13 +45,12 @@ async def take_photo(
     if upload is None or not isinstance(upload, UploadFile):
         raise PhotoRefused(PhotoRefusal.EMPTY)
     already = await db.run(unclaimed_count, merchant_id, order_id, line_id, uploader)
-    if already >= MAX_PHOTOS_PER_ITEM:
+    if not room_for(already):
         raise PhotoRefused(PhotoRefusal.TOO_MANY)
     data = await read_upload(upload)
     photo = await run_in_threadpool(clean, data)  # decoding and encoding a photo: tens of ms of CPU
     photo_id = new_photo_id()
     key = storage_key(merchant_id, photo_id)
-    await run_in_threadpool(store.put, key, photo.data, photo.content_type)
     row = ReturnPhoto(
         id=photo_id,
         merchant_id=merchant_id,
@@ -62,7 +61,14 @@ async def take_photo(
         size=photo.size,
         storage_key=key,
     )
-    return await db.run(_record_if_room, row)
+    # Its slot first, then its bytes: a photo refused for want of room never reaches the store.
+    recorded = await db.run(_record_if_room, row)
+    try:
+        await run_in_threadpool(store.put, key, photo.data, photo.content_type)
+    except PhotoStoreUnavailable:
+        await db.run(forget_photo, merchant_id, photo_id)
+        raise
+    return recorded
 
 
 # The routes that take a photo, and what their request bodies may hold: the file and a few form fields (the portal's

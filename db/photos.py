@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import delete, func, or_, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from db.tables import ReturnPhoto
@@ -33,6 +34,39 @@ def record_photo(session: Session, photo: ReturnPhoto) -> ReturnPhoto:
     session.add(photo)
     session.flush()
     return photo
+
+
+def record_in_free_slot(session: Session, photo: ReturnPhoto, slots: int) -> ReturnPhoto | None:
+    """Record the photo in the lowest of its line's `slots` that no unclaimed photo of its uploader holds, and
+    commit; None when the line has `slots` unclaimed photos already. Two uploads taking the same slot at once: the
+    unique index refuses the second, which counts again and takes the next free slot (or is refused)."""
+    for _attempt in range(slots + 1):
+        if unclaimed_count(session, photo.merchant_id, photo.order_id, photo.line_id, photo.uploader) >= slots:
+            return None
+        taken = set(
+            session.exec(
+                select(ReturnPhoto.slot).where(
+                    ReturnPhoto.merchant_id == photo.merchant_id,
+                    ReturnPhoto.order_id == photo.order_id,
+                    ReturnPhoto.line_id == photo.line_id,
+                    ReturnPhoto.uploader == photo.uploader,
+                    col(ReturnPhoto.return_id).is_(None),
+                )
+            ).all()
+        )
+        photo.slot = next(n for n in range(1, slots + 1) if n not in taken)
+        try:
+            session.add(photo)
+            session.commit()
+            return photo
+        except IntegrityError:
+            session.rollback()  # another upload took that slot in the meantime: look again
+    return None
+
+
+def forget_photo(session: Session, merchant_id: str, photo_id: str) -> None:
+    """A photo whose bytes could not be stored: its row goes too (and its slot with it)."""
+    session.execute(delete(ReturnPhoto).where(ReturnPhoto.merchant_id == merchant_id, ReturnPhoto.id == photo_id))
 
 
 def unclaimed_count(session: Session, merchant_id: str, order_id: str, line_id: str, uploader: str) -> int:
@@ -98,11 +132,12 @@ def claim_photos(
 
 
 def release_photos(session: Session, merchant_id: str, return_id: str) -> int:
-    """A return that never started gives its photos back to their lines (a new create may claim them)."""
+    """A return that never started gives its photos back to their lines (a new create may claim them). They come
+    back without a slot (another photo may hold theirs by now); they still count against the line's 5."""
     result = session.execute(
         update(ReturnPhoto)
         .where(ReturnPhoto.merchant_id == merchant_id, ReturnPhoto.return_id == return_id)
-        .values(return_id=None)
+        .values(return_id=None, slot=None)
     )
     return result.rowcount
 

@@ -1,14 +1,14 @@
 """The shopper's photos in the portal: what a session uploaded for its order's lines, and the words of a refusal.
 
-A portal session uploads for its own order only; its photos are its own (`uploader`: a key derived from the
-session's CSRF token, which is random per session), up to 5 per line, until the return is created with them.
+A portal session uploads for its own order only, up to 5 photos per line no return holds yet, kept for the order (a
+new session of the same order, the same shopper after finding it again, sees them and adds to the same 5) until
+the return is created with them.
 The items page lists them with `photos_by_line` and the `_photos.html.j2` partial (hidden inputs
 `photo_ids_<line_id>`, which the confirm step turns into each item's `photo_ids`).
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -42,9 +42,13 @@ REFUSAL_STATUS = {
 }
 
 
+PORTAL_UPLOADER = "portal"
+
+
 def uploader_of(shopper: ShopperSession) -> str:
-    """The session's own key for its photos (the CSRF token itself never leaves the cookie and the form)."""
-    return "s:" + hashlib.sha256(f"photos:{shopper.csrf}".encode()).hexdigest()[:40]
+    """Whose 5 per line a session's uploads count against: the order's, through the portal (every session of it
+    alike, so a new find of the order is not 5 more)."""
+    return PORTAL_UPLOADER
 
 
 def refusal_sentence(why: str, _: Callable[[str], str]) -> str:

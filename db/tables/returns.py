@@ -186,14 +186,29 @@ class ReturnPhoto(SQLModel, table=True):
     """
 
     __tablename__ = "return_photos"
-    __table_args__ = (Index("ix_return_photos_merchant_order_line", "merchant_id", "order_id", "line_id"),)
+    __table_args__ = (
+        Index("ix_return_photos_merchant_order_line", "merchant_id", "order_id", "line_id"),
+        # One photo per slot among those no return holds: the limit of 5 per line, kept by the database (0016).
+        Index(
+            "ux_return_photos_unclaimed_slot",
+            "merchant_id",
+            "order_id",
+            "line_id",
+            "uploader",
+            "slot",
+            unique=True,
+            postgresql_where=text("return_id IS NULL"),
+            sqlite_where=text("return_id IS NULL"),
+        ),
+    )
 
     id: str = Field(primary_key=True, max_length=64)  # ph_ + 24 hex: chosen by the server, never guessable
     merchant_id: str = Field(max_length=64)
     order_id: str = Field(max_length=128)
     line_id: str = Field(max_length=128)
-    # Who uploaded it: a portal session's own key, or "api" (the merchant's key): each has its own 5 per line.
+    # Who uploaded it: "portal" (any session of the order: the shopper) or "api" (the merchant): 5 per line each.
     uploader: str = Field(max_length=64)
+    slot: int | None = None  # 1..5 while unclaimed (NULL: given back by a return that never started)
     return_id: str | None = Field(default=None, max_length=64, index=True)
     content_type: str = Field(max_length=32)  # as stored: image/jpeg or image/png
     size: int  # bytes, as stored

@@ -13,6 +13,7 @@ from db.photos import (
     new_photo_id,
     photo_of_return,
     photos_of_return,
+    record_in_free_slot,
     record_photo,
     release_photos,
     storage_key,
@@ -123,3 +124,40 @@ def test_released_photos_go_back_to_their_line_and_their_uploader_counts_only_un
         assert release_photos(s, "m_b", "ret_1") == 0  # another merchant releases nothing
         assert release_photos(s, "m_a", "ret_1") == 2
     assert holder(engine, mine[0]) is None
+
+
+def test_uploads_at_the_same_moment_never_keep_more_than_five_unclaimed_photos_of_a_line(engine: Engine):
+    def upload(_: int) -> bool:
+        photo_id = new_photo_id()
+        row = ReturnPhoto(
+            id=photo_id,
+            merchant_id="m_a",
+            order_id="o1",
+            line_id="L1",
+            uploader="portal",
+            content_type="image/png",
+            size=1,
+            storage_key=storage_key("m_a", photo_id),
+        )
+        with session_scope(engine) as s:
+            return record_in_free_slot(s, row, 5) is not None
+
+    with ThreadPoolExecutor(8) as pool:
+        kept = list(pool.map(upload, range(8)))
+    assert kept.count(True) == 5
+    with session_scope(engine) as s:
+        assert unclaimed_count(s, "m_a", "o1", "L1", "portal") == 5
+        assert sorted(p.slot for p in unclaimed_photos(s, "m_a", "o1", "portal")) == [1, 2, 3, 4, 5]
+    taken = [p.id for p in _unclaimed(engine)]
+    claim(engine, "ret_1", {"L1": taken[:2]})  # claimed photos free their slots
+    assert [upload(0) for _ in range(3)] == [True, True, False]
+    claim(engine, "ret_1", {"L1": taken[:2]})
+    with session_scope(engine) as s:
+        assert release_photos(s, "m_a", "ret_1") == 2  # given back without a slot, still counted
+        assert unclaimed_count(s, "m_a", "o1", "L1", "portal") == 7
+    assert upload(0) is False
+
+
+def _unclaimed(engine: Engine) -> list[ReturnPhoto]:
+    with session_scope(engine) as s:
+        return unclaimed_photos(s, "m_a", "o1", "portal")
