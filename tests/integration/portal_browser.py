@@ -252,12 +252,12 @@ def new_shop(run: Running, locale: str = "nl") -> Shop:
     return shop
 
 
-def new_order(run: Running, shop: Shop) -> str:
-    """An order of `shop` by NL_CUSTOMER, paid (sandbox Stripe), delivered three days ago; its id (the order
-    number the shopper types)."""
-    pi = create_payment(run.settings.stripe_base_url, amount=2 * 2500 + 8999, currency="eur", merchant_id=shop.id)
+def new_order(run: Running, shop: Shop, placed_days_ago: int = 5) -> str:
+    """An order of `shop` by NL_CUSTOMER, paid in full (sandbox Stripe), delivered two days after it was placed;
+    its id (the order number the shopper types)."""
+    pi = create_payment(run.settings.stripe_base_url, amount=ORDER_TOTAL, currency="eur", merchant_id=shop.id)
     order_id = f"NL{uuid.uuid4().hex[:8].upper()}"
-    body = order_body(pi, currency="EUR", lines=NL_LINES, customer=NL_CUSTOMER)
+    body = order_body(pi, currency="EUR", lines=NL_LINES, customer=NL_CUSTOMER, placed_days_ago=placed_days_ago)
     r = run.api.put(f"/v1/orders/{order_id}", json=body, headers=shop.headers())
     assert r.status_code == 201, r.text
     return order_id

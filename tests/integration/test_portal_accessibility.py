@@ -264,3 +264,39 @@ def test_the_error_pages_have_no_serious_axe_violation(
         screenshot(page, f"accessibility-{lang}", "error-429", "desktop")
     finally:
         ctx.close()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_an_order_past_its_window_and_an_order_with_a_return_have_no_serious_axe_violation(
+    running: Running,
+    browser: Browser,  # noqa: F811
+    shop: Shop,
+    lang: str,
+):
+    """Every line greyed with the policy's reason (the window ended), and the order page listing its returns."""
+    run = running
+    _ = gettext_for(lang)
+    old = new_order(run, shop, placed_days_ago=90)
+    ctx = context(browser, "desktop", lang)
+    try:
+        page = ctx.new_page()
+        find_order(page, run.settings.api_base_url, shop, old, lang, POSTCODE, lambda step: None)
+        page.get_by_role("link", name=_("Start a return")).click()
+        page.wait_for_load_state("load")
+        line = page.get_by_role("group", name="T-shirt zwart M")
+        assert line.is_visible() and line.get_by_role("combobox").count() == 0, "a line past its window is offered"
+        accessible_at_both_widths(page, f"items-window-ended [{lang}]")
+        screenshot(page, f"accessibility-{lang}", "items-window-ended", "desktop")
+    finally:
+        ctx.close()
+
+    with_return = create_return(run, shop)["order_id"]
+    ctx = context(browser, "desktop", lang)
+    try:
+        page = ctx.new_page()
+        find_order(page, run.settings.api_base_url, shop, with_return, lang, POSTCODE, lambda step: None)
+        assert page.get_by_role("list").get_by_role("link").count() >= 1, "the order page lists no return"
+        accessible_at_both_widths(page, f"order-with-a-return [{lang}]")
+        screenshot(page, f"accessibility-{lang}", "order-with-a-return", "desktop")
+    finally:
+        ctx.close()
