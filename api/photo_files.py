@@ -8,6 +8,7 @@ comment, a second file appended) is not in the pixels. HEIC comes out as JPEG, w
 from __future__ import annotations
 
 import io
+import threading
 import warnings
 from dataclasses import dataclass
 
@@ -41,6 +42,10 @@ PILLOW_FORMATS = {PhotoType.JPEG: "JPEG", PhotoType.PNG: "PNG"}
 # What survives of the source's info: how to show the colours and which colour is transparent; nothing about
 # the shopper, their phone or their whereabouts.
 KEPT_INFO = ("icc_profile", "transparency")
+# A 48-megapixel photo takes ~150 MB decoded: at most this many at once per process, whatever the number of uploads
+# (a thread semaphore, not an asyncio one: it holds across event loops and is taken in the worker thread).
+CONCURRENT_DECODES = 2
+_decoding = threading.BoundedSemaphore(CONCURRENT_DECODES)
 
 
 @dataclass(frozen=True)
@@ -79,7 +84,7 @@ def clean(data: bytes) -> CleanPhoto:
         raise PhotoRefused(PhotoRefusal.NOT_A_PHOTO)
     out = stored_type(kind)
     try:
-        with Image.open(io.BytesIO(data), formats=DECODERS[kind]) as source:
+        with _decoding, Image.open(io.BytesIO(data), formats=DECODERS[kind]) as source:
             if source.width * source.height > MAX_PHOTO_PIXELS:  # read from the header: nothing decoded yet
                 raise PhotoRefused(PhotoRefusal.TOO_LARGE)
             encoded = _encode(ImageOps.exif_transpose(source), out)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import threading
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from PIL import Image, PngImagePlugin
@@ -54,3 +56,28 @@ def test_a_kept_png_has_no_text_chunks_no_exif_and_nothing_appended():
     for secret in (b"Keizersgracht", b"secret-xmp", b"SnoopPhone", b"appended", b"tEXt", b"iTXt", b"eXIf"):
         assert secret not in kept.data
     assert opened(kept.data).size == (8, 4)
+
+
+def test_at_most_two_photos_are_decoded_at_once(monkeypatch):
+    """Six uploads at once: never more than CONCURRENT_DECODES decoded photos in memory. A barrier for one more
+    than that would meet only if a third photo were decoded beside two others; it must time out instead."""
+    real = photo_files.ImageOps.exif_transpose
+    lock, active, most = threading.Lock(), [0], [0]
+    one_too_many = threading.Barrier(photo_files.CONCURRENT_DECODES + 1, timeout=2)
+
+    def decoding(image):
+        with lock:
+            active[0] += 1
+            most[0] = max(most[0], active[0])
+        try:
+            one_too_many.wait()
+        except threading.BrokenBarrierError:
+            pass
+        with lock:
+            active[0] -= 1
+        return real(image)
+
+    monkeypatch.setattr(photo_files.ImageOps, "exif_transpose", decoding)
+    with ThreadPoolExecutor(6) as pool:
+        kept = list(pool.map(photo_files.clean, [jpeg_with_gps()] * 6))
+    assert len(kept) == 6 and most[0] == photo_files.CONCURRENT_DECODES and one_too_many.broken
