@@ -32,6 +32,8 @@ class PhotoStore(Protocol):
 
     def get(self, key: str) -> bytes | None: ...
 
+    def delete(self, key: str) -> None: ...
+
 
 def _checked(key: str) -> str:
     """Ids only (no "/" inside, no "..", no leading dot): a key never leaves its folder or the bucket's prefix."""
@@ -71,6 +73,12 @@ class LocalPhotoStore:
         except OSError as err:
             raise PhotoStoreUnavailable(str(err)) from err
 
+    def delete(self, key: str) -> None:
+        try:
+            (self.root / _checked(key)).unlink(missing_ok=True)
+        except OSError as err:
+            raise PhotoStoreUnavailable(str(err)) from err
+
 
 class S3PhotoStore:
     def __init__(self, endpoint: str, bucket: str, access_key: str, secret_key: str, region: str) -> None:
@@ -107,6 +115,13 @@ class S3PhotoStore:
                 return None
             raise PhotoStoreUnavailable(type(err).__name__) from err
         except BotoCoreError as err:
+            raise PhotoStoreUnavailable(type(err).__name__) from err
+
+    def delete(self, key: str) -> None:
+        key = _checked(key)
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=key)  # S3 answers the same for a key it never had
+        except (BotoCoreError, ClientError) as err:
             raise PhotoStoreUnavailable(type(err).__name__) from err
 
 

@@ -173,3 +173,15 @@ def uploaded_photo(
             col(ReturnPhoto.return_id).is_(None),
         )
     ).first()
+
+
+def remove_unclaimed(
+    session: Session, merchant_id: str, order_id: str, uploader: str, photo_id: str
+) -> ReturnPhoto | None:
+    """Take back one of the uploader's photos of the order while no return holds it (its slot frees); the removed
+    row (its storage key: the caller deletes the bytes), or None when there is no such photo."""
+    found = uploaded_photo(session, merchant_id, order_id, uploader, photo_id)
+    if found is not None:
+        session.delete(found)
+        session.flush()
+    return found

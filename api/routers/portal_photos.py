@@ -1,5 +1,6 @@
 """The portal's photo upload: `POST /portal/{slug}/photos` (multipart: csrf_token, line_id, photo) for the session's
-order, and `GET /portal/{slug}/photos/{photo_id}` to show the shopper what was kept (upright, no metadata).
+order, `GET /portal/{slug}/photos/{photo_id}` to show the shopper what was kept (upright, no metadata), and
+`POST /portal/{slug}/photos/{photo_id}/delete` to take a wrong one back.
 
 With htmx (`HX-Request`) the answer is the line's photo list (api/templates/portal/_photos.html.j2), a refusal
 shown in it; without JavaScript, back to the items page (303), or a page saying why the photo was refused.
@@ -8,6 +9,7 @@ The file may come as `photo` or `photo_<line_id>` (one file input per line in th
 
 from __future__ import annotations
 
+import logging
 import re
 from html import escape
 from typing import Annotated, Any
@@ -29,10 +31,11 @@ from api.shopper.photos import REFUSAL_STATUS, UNKNOWN_LINE, photos_by_line, ref
 from api.shopper.session import ShopperSession, require_csrf, shopper_of
 from api.shopper.web import HEADERS, environments, merchant_by_slug, not_found, render, shopper_lang
 from db.orders import get_order
-from db.photos import uploaded_photo
+from db.photos import remove_unclaimed, uploaded_photo
 from domain.photos import MAX_PHOTO_BYTES, MAX_PHOTOS_PER_ITEM, PhotoRefusal, PhotoRefused
 from domain.validation import ID_PATTERN
 
+log = logging.getLogger("returnflow.api.portal")
 router = APIRouter(prefix="/portal", include_in_schema=False)
 Store = Annotated[PhotoStore, Depends(get_photo_store)]
 
@@ -127,7 +130,7 @@ async def shopper_photo(slug: str, photo_id: str, request: Request, db: DbDep, s
     """One of the session's own photos, as stored; nobody else's (another session's or a return's: 404)."""
     merchant, lang, shopper = await _shopper(request, db, slug)
     row = None
-    if re.fullmatch(ID_PATTERN, photo_id) and len(photo_id) <= 64:
+    if _an_id(photo_id):
         row = await db.run(uploaded_photo, merchant.id, shopper.order_id, uploader_of(shopper), photo_id)
     try:
         data = None if row is None else await run_in_threadpool(store.get, row.storage_key)
@@ -136,6 +139,30 @@ async def shopper_photo(slug: str, photo_id: str, request: Request, db: DbDep, s
     if row is None or data is None:
         return not_found(request, lang, merchant)
     return Response(data, media_type=row.content_type, headers={**PHOTO_HEADERS, "Cache-Control": "private, no-store"})
+
+
+@router.post("/{slug}/photos/{photo_id}/delete")
+async def remove_photo(slug: str, photo_id: str, request: Request, db: DbDep, store: Store) -> Response:
+    """The shopper takes a photo back (a wrong one) while no return holds it; its slot is free again."""
+    merchant, lang, shopper = await _shopper(request, db, slug)
+    form = await require_csrf(request, lang, merchant)
+    await form.close()
+    row = None
+    if _an_id(photo_id):
+        row = await db.run(remove_unclaimed, merchant.id, shopper.order_id, uploader_of(shopper), photo_id)
+    if row is None:
+        return not_found(request, lang, merchant)
+    try:
+        await run_in_threadpool(store.delete, row.storage_key)
+    except PhotoStoreUnavailable:  # the row is gone, so its bytes are never shown again; they stay until cleaned
+        log.warning("photo %s removed but its bytes stay in the photo store", row.id)
+    if request.headers.get("hx-request") == "true":
+        return await fragment(request, db, slug, lang, shopper, row.line_id)
+    return RedirectResponse(f"/portal/{slug}/start", status_code=303)
+
+
+def _an_id(photo_id: str) -> bool:
+    return len(photo_id) <= 64 and re.fullmatch(ID_PATTERN, photo_id) is not None
 
 
 def too_large(request: Request) -> Response:

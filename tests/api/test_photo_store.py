@@ -64,11 +64,17 @@ def test_both_stores_keep_and_give_back_the_same_bytes(kind: str, tmp_path: Path
     store.put("m_1/ph_abc", b"again", "image/jpeg")
     assert store.get("m_1/ph_abc") == b"again"
     assert store.get("m_2/ph_abc") is None  # another merchant's folder
+    store.put("m_1/ph_gone", data, "image/jpeg")
+    store.delete("m_1/ph_gone")
+    store.delete("m_1/ph_never")  # deleting what is not there is no error
+    assert store.get("m_1/ph_gone") is None and store.get("m_1/ph_abc") == b"again"
     for bad in ("../etc/passwd", "m_1/../../x", "m_1/.hidden", "/abs/path", "m_1/a/b", "m_1", ""):
         with pytest.raises(ValueError):
             store.put(bad, data, "image/jpeg")
         with pytest.raises(ValueError):
             store.get(bad)
+        with pytest.raises(ValueError):
+            store.delete(bad)
     if kind == "local":
         assert sorted(p.name for p in (tmp_path / "data" / "photos").rglob("*")) == ["m_1", "ph_abc"]
 

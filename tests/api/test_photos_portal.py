@@ -216,3 +216,36 @@ def test_a_body_sent_without_a_length_is_stopped_at_the_limit_with_the_same_sent
     )
     assert r.status_code == 413 and "Deze foto is te groot. Een foto mag maximaal 10 MB zijn." in r.text, r.text
     assert shop.photos() == []
+
+
+def test_a_wrong_photo_is_taken_back_and_its_place_is_free_again(shop: Shop):
+    csrf = shop.sign_in()
+    for _ in range(5):
+        page = shop.upload(csrf, png_bytes(), htmx=True).text
+    first, second, *_rest = hidden_photo_ids(page)
+    assert "Foto 1 verwijderen" in page and 'type="file"' not in page  # five: no room for a sixth
+    key = next(p.storage_key for p in shop.photos() if p.id == first)
+    assert shop.store.get(key) is not None
+
+    def remove(photo_id: str, token: str | None = csrf, htmx: bool = True):
+        return shop.client.post(
+            f"/portal/{SLUG}/photos/{photo_id}/delete",
+            data={"csrf_token": token} if token else {},
+            headers={**(HTMX if htmx else {}), "Accept-Language": "nl"},
+            follow_redirects=False,
+        )
+
+    assert remove(first, token=None).status_code == 403  # the form's token, as every portal form
+    r = remove(first)
+    assert r.status_code == 200 and hidden_photo_ids(r.text) == hidden_photo_ids(page)[1:]
+    assert 'type="file"' in r.text and "4 van 5 foto’s toegevoegd" in r.text
+    assert shop.store.get(key) is None and first not in {p.id for p in shop.photos()}
+    assert remove(first).status_code == 404  # gone
+    assert shop.upload(csrf, png_bytes(), htmx=True).status_code == 200  # its place is free again
+
+    r = remove(second, htmx=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/portal/{SLUG}/start"
+    third = hidden_photo_ids(page)[2]
+    shop.sign_in(shop.other_order_id)  # another order's shopper cannot take it back
+    assert remove(third, token=shop.sign_in(shop.other_order_id)).status_code == 404
+    assert third in {p.id for p in shop.photos()}
