@@ -10,11 +10,14 @@ cannot name is a field this test cannot fill.
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+import zxingcpp
+from PIL import Image
 from playwright.sync_api import Browser, Page
 
 from activities.portal_links import read_portal_token
@@ -177,9 +180,13 @@ def test_a_shopper_walks_the_portal_and_the_merchant_reads_the_return(
         assert page.locator("html").get_attribute("lang") == choice.lang
         shown = page.inner_text("main")
         assert return_id in shown and order_id in shown
-        if choice.send in ("label", "qr", "pickup"):  # the drop-off QR code is an image that loads
+        scanned = ""
+        if choice.send is not None:  # the drop-off or return-code QR code is an image that loads
             qr = page.locator("img.qr").first
             assert qr.evaluate("img => img.complete && img.naturalWidth > 0"), "the QR code did not load"
+        if choice.send == "store":  # the store, and the code its staff scan off the shopper's screen
+            assert STORE["name"] in shown
+            scanned = read_qr(page.locator("img.qr.big").screenshot())
     finally:
         ctx.close()
 
@@ -192,7 +199,10 @@ def test_a_shopper_walks_the_portal_and_the_merchant_reads_the_return(
         kept(run, shop, ret, choice)
     else:
         assert chosen.send_method == choice.send
-        SENT[choice.send](run, shop, return_id)
+        if choice.send == "store":
+            handed_in_at_the_store(run, shop, return_id, scanned)
+        else:
+            SENT[choice.send](run, shop, return_id)
     if choice.resolution == "exchange":
         replacements = ret["exchange"]["replacements"]
         assert [(x["sku"], x["quantity"]) for x in replacements] == [(REPLACEMENT[choice.line], 1)], ret["exchange"]
@@ -213,17 +223,24 @@ def picked_up(run: Running, shop: Shop, return_id: str) -> None:
     assert ret["label"]["pickup"]["confirmation"], ret["label"]
 
 
-def handed_in_at_the_store(run: Running, shop: Shop, return_id: str) -> None:
-    """No label is bought; the store's staff scan the return with a store key and it is received there."""
+def read_qr(png: bytes) -> str:
+    codes = [b.text for b in zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))]
+    assert len(codes) == 1, f"expected one QR code on screen, read {codes}"
+    return codes[0]
+
+
+def handed_in_at_the_store(run: Running, shop: Shop, return_id: str, scanned: str) -> None:
+    """No label is bought; the store's staff scan the code on the shopper's screen with a store key, and the
+    return is received there."""
     ret = poll(lambda: api_return(run, shop, return_id), lambda r: r["status"] != "requested", 60, "hand-in wait")
     assert ret["status"] == "awaiting_hand_in" and ret["label"] is None, ret
     assert choices(run, shop, return_id).store_id == STORE["id"]
-    r = run.api.post(f"/v1/stores/{STORE['id']}/receipts", json={"code": return_id}, headers=store_key(run, shop))
+    r = run.api.post(f"/v1/stores/{STORE['id']}/receipts", json={"code": scanned}, headers=store_key(run, shop))
     assert r.status_code == 200, r.text
     poll(lambda: api_return(run, shop, return_id)["status"], lambda s: s == "received", 60, "received at the store")
 
 
-SENT = {"label": labelled, "qr": labelled, "pickup": picked_up, "store": handed_in_at_the_store}
+SENT = {"label": labelled, "qr": labelled, "pickup": picked_up}
 
 
 def kept(run: Running, shop: Shop, ret: dict, choice: Choice) -> None:
