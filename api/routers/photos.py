@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from api.body_limit import BodyTooLarge
 from api.deps import DbDep, Owner, Reader
 from api.errors import ApiError
 from api.photo_store import PhotoStore, PhotoStoreUnavailable, get_photo_store
@@ -99,6 +100,8 @@ async def upload_order_photo(order_id: PathId, principal: Owner, db: DbDep, stor
         raise ApiError(404, "order_not_found", f"order {order_id!r} not found")
     try:
         form = await request.form(max_files=1, max_fields=4)
+    except BodyTooLarge:  # sent without a length and stopped at the limit: the JSON 413 of every route
+        raise
     except Exception:  # not multipart, or broken multipart
         raise ApiError(422, "invalid_request", "send multipart/form-data with `line_id` and `photo`") from None
     try:

@@ -126,6 +126,18 @@ def test_over_10_mb_is_refused_and_nothing_is_kept(world: World):
     assert r.status_code == 413 and r.json()["error"]["code"] == "photo_too_large", r.text
     r = world.upload(b"\x00" * (MAX_PHOTO_BYTES + 1024 * 1024))  # past the route's body limit: the middleware's 413
     assert r.status_code == 413 and r.json()["error"]["code"] == "payload_too_large", r.text
+
+    def chunks():  # no Content-Length: counted as it streams and stopped at the limit
+        yield b'--b\r\nContent-Disposition: form-data; name="photo"; filename="v.mov"\r\n\r\n'
+        for _ in range(11):
+            yield b"\x00" * (1024 * 1024)
+
+    r = world.client.post(
+        f"/v1/orders/{world.orders['a']}/photos",
+        content=chunks(),
+        headers={**auth("a"), "Content-Type": "multipart/form-data; boundary=b"},
+    )
+    assert r.status_code == 413 and r.json()["error"]["code"] == "payload_too_large", r.text
     with session_scope(world.engine) as s:
         assert s.exec(select(ReturnPhoto)).all() == []
     assert not list(world.store.root.rglob("ph_*"))
