@@ -120,10 +120,14 @@ def browser(running: Running) -> Iterator[Browser]:
             chromium.close()
 
 
-def context(browser: Browser, width: str = "desktop", lang: str = "en") -> BrowserContext:
+def context(browser: Browser, width: str = "desktop", lang: str = "en", javascript: bool = True) -> BrowserContext:
     """A fresh shopper: no cookies, the browser's language `lang`; CSP bypassed so axe can be injected."""
     ctx = browser.new_context(
-        viewport=WIDTHS[width], locale=lang, extra_http_headers={"Accept-Language": lang}, bypass_csp=True
+        viewport=WIDTHS[width],
+        locale=lang,
+        extra_http_headers={"Accept-Language": lang},
+        bypass_csp=True,
+        java_script_enabled=javascript,
     )
     ctx.set_default_timeout(15_000)
     return ctx

@@ -1,7 +1,7 @@
 """A shopper walks the whole portal in Chromium, for each way to send the parcel (label, QR drop-off, pickup,
 store) and each outcome (refund, store credit, exchange, keeping the item), in Dutch and English (a pairwise
-cover; one English walk starts in a Dutch browser and switches language with the switcher), and the merchant
-API reads back the return they made. Each step is photographed at desktop and mobile
+cover; one English walk starts in a Dutch browser and switches language with the switcher; one runs without
+JavaScript, plain forms only), and the merchant API reads back the return they made. Each step is photographed at desktop and mobile
 width under .data/screenshots/<walk>/ for people to look at.
 
 Fields are found by their label, in the shopper's language as the catalogues word it: a field a screen reader
@@ -56,6 +56,7 @@ class Choice:
     send: str | None  # label | qr | pickup | store; None: the policy lets the shopper keep the items
     line: str = "L1"
     switch: bool = False  # a Dutch browser; the shopper picks `lang` in the language switcher instead of ?lang=
+    javascript: bool = True  # False: plain forms only (no htmx)
 
 
 Seen = Callable[[str], None]  # called at each step with its name (screenshots, axe)
@@ -154,6 +155,7 @@ WALKS = [
     Choice("label-refund-nl", "nl", "refund", "label"),
     Choice("qr-store-credit-en", "en", "store_credit", "qr", switch=True),
     Choice("pickup-exchange-nl", "nl", "exchange", "pickup"),
+    Choice("no-javascript-label-exchange-en", "en", "exchange", "label", line="L2", javascript=False),
     Choice("store-refund-en", "en", "refund", "store", line="L2"),
     Choice("keep-item-refund-en", "en", "refund", None, line="L3"),
     Choice("keep-item-store-credit-nl", "nl", "store_credit", None, line="L3"),
@@ -169,7 +171,7 @@ def test_a_shopper_walks_the_portal_and_the_merchant_reads_the_return(
 ):
     run = running
     order_id = new_order(run, shop)
-    ctx = context(browser, "desktop", "nl" if choice.switch else choice.lang)
+    ctx = context(browser, "desktop", "nl" if choice.switch else choice.lang, javascript=choice.javascript)
     try:
         page = ctx.new_page()
         seen = photographer(page, choice.name)
