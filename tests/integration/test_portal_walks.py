@@ -327,3 +327,31 @@ def test_a_dutch_shopper_books_then_cancels_a_pickup_on_the_return_page(
         assert _("The pickup was cancelled.") in page.inner_text("main")
     finally:
         ctx.close()
+
+
+def test_with_javascript_the_quote_follows_the_form_without_a_reload(
+    running: Running,
+    browser: Browser,  # noqa: F811
+    shop: Shop,
+):
+    """htmx (served from node_modules) posts the form as it changes and swaps in the policy's quote."""
+    run = running
+    _ = gettext_for("nl")
+    ctx = context(browser, "desktop", "nl")
+    try:
+        page = ctx.new_page()
+        find_order(page, run.settings.api_base_url, shop, new_order(run, shop), "nl", POSTCODE, lambda step: None)
+        page.get_by_role("link", name=_("Start a return")).click()
+        page.wait_for_url(re.compile(r"/start"))
+        quote = page.locator("#quote")
+        assert quote.get_by_role("heading", name=_("Your quote")).count() == 0
+        navigations: list[str] = []
+        page.on("framenavigated", lambda frame: navigations.append(frame.url))
+        item = page.get_by_role("group", name=TITLES["L2"])
+        item.get_by_label(_("How many to return")).select_option("1")
+        item.get_by_label(_("Reason")).select_option("too_small")
+        quote.get_by_role("heading", name=_("Your quote")).wait_for()
+        assert "89,99" in quote.inner_text(), quote.inner_text()  # the runner's line, as nl writes money
+        assert navigations == [], f"the page reloaded: {navigations}"
+    finally:
+        ctx.close()
