@@ -13,6 +13,7 @@ import hashlib
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 from pydantic import Field, SecretStr, model_validator
@@ -29,6 +30,9 @@ DEV_PORTAL_SECRET = "returnflow-dev-portal-secret"
 # Unset RETURNFLOW_CREDENTIALS_KEY: a Fernet key derived from this public text (so `make run` and the
 # sandboxes work); refused when the platform's EasyPost or Stripe key is a live one (Settings.uses_live_accounts).
 DEV_CREDENTIALS_KEY_SEED = b"returnflow-dev-credentials-key"
+# sandboxes.env's credentials key (the compose sandboxes profile): as public as the seed.
+DEV_CREDENTIALS_KEY_SANDBOXES = "cmV0dXJuZmxvdy1kZXYtY3JlZGVudGlhbHMta2V5ISE="
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 LIVE_STRIPE = ("sk_live_", "rk_live_")
 MIN_ADMIN_KEY_LENGTH = 24  # guessing it must stay out of reach
 
@@ -168,6 +172,40 @@ class Settings(BaseSettings):
         if self.uses_live_accounts:
             raise ValueError("RETURNFLOW_CREDENTIALS_KEY must be set with live EasyPost/Stripe keys (a Fernet key)")
         return SecretStr(base64.urlsafe_b64encode(hashlib.sha256(DEV_CREDENTIALS_KEY_SEED).digest()).decode())
+
+    @property
+    def is_exposed(self) -> bool:
+        """A deployment others reach or that moves real money and parcels: live platform keys (uses_live_accounts),
+        or shoppers reach it at an address other than this machine (public_base_url names a non-loopback host).
+        `make run`, the tests and the compose sandboxes profile (http://localhost:8000) are not exposed."""
+        host = urlsplit(self.public_base_url).hostname or ""
+        return self.uses_live_accounts or (bool(self.public_base_url) and host not in LOOPBACK_HOSTS)
+
+    def public_secrets(self) -> list[str]:
+        """The settings still holding a public development default that grants access when set so: the portal
+        secret (signs shoppers' sessions, drafts and return links), the EasyPost webhook secret (a forged tracking
+        event marks parcels delivered) and the credentials key (unset: derived from the public seed). The demo keys
+        are not among them: they grant access only where `make run` seeds the demo shop (cli/stack.py)."""
+        public = []
+        if self.portal_secret.get_secret_value() == DEV_PORTAL_SECRET:
+            public.append("RETURNFLOW_PORTAL_SECRET")
+        if self.easypost_webhook_secret.get_secret_value() == DEV_WEBHOOK_SECRET:
+            public.append("RETURNFLOW_EASYPOST_WEBHOOK_SECRET")
+        if self.credentials_key.get_secret_value() in ("", DEV_CREDENTIALS_KEY_SANDBOXES):
+            public.append("RETURNFLOW_CREDENTIALS_KEY")
+        return public
+
+    def refuse_public_secrets(self) -> None:
+        """The one start-up check of the API (api/app.py app_factory) and the worker (workers/main.py): an exposed
+        deployment (is_exposed) with any secret still at its public development default refuses to start, naming
+        each such setting (ValueError). Also checks the credentials key is a Fernet key (stored_credentials_key)."""
+        public = self.public_secrets() if self.is_exposed else []
+        if public:
+            raise ValueError(
+                "refusing to start with public development secrets on a live or publicly reachable deployment; "
+                f"set {', '.join(public)} to secret values of your own"
+            )
+        self.stored_credentials_key()
 
     @property
     def uses_embedded_temporal(self) -> bool:

@@ -107,7 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def app_factory() -> FastAPI:
-    """For `uvicorn --factory api.app:app_factory`. With live platform EasyPost/Stripe keys, refuses to start
-    without RETURNFLOW_CREDENTIALS_KEY (merchants' own keys are stored encrypted with it)."""
-    get_settings().stored_credentials_key()
+    """For `uvicorn --factory api.app:app_factory`. A live or publicly reachable deployment refuses to start with
+    any secret at its public development default (Settings.refuse_public_secrets names them)."""
+    get_settings().refuse_public_secrets()
     return create_app()

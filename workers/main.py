@@ -123,7 +123,7 @@ def build_workers(client: Client, settings: Settings, engine: Engine, executor: 
 
 
 async def run(settings: Settings) -> None:
-    settings.stored_credentials_key()  # with live platform keys, no start without RETURNFLOW_CREDENTIALS_KEY
+    settings.refuse_public_secrets()  # live or publicly reachable: no start with a public development secret
     # Temporal may be starting or restarting: wait for it (the wait doubling to 30 s) instead of dying.
     client = await connect_retrying(settings.temporal_address, settings.temporal_namespace)
     engine = make_engine(settings.database_url)
