@@ -12,8 +12,11 @@ COPY workers ./workers
 COPY db ./db
 COPY sandboxes ./sandboxes
 COPY cli ./cli
+COPY locale ./locale
 RUN pip install --no-cache-dir .
-RUN useradd --system --uid 10001 returnflow
+RUN useradd --system --uid 10001 returnflow \
+ && python -m activities.translations compile \
+ && mkdir -p /data/photos && chown -R returnflow /data
 USER returnflow
 EXPOSE 8000
 CMD ["uvicorn", "api.app:app_factory", "--factory", "--host", "0.0.0.0", "--port", "8000"]

@@ -133,7 +133,7 @@ CHAIN = {
     "temporal-ui": {"temporal": HEALTHY},
     "migrate": {"postgresql": HEALTHY, "temporal-setup": DONE},
     "bootstrap": {"migrate": DONE},
-    "api": {"temporal": HEALTHY, "temporal-setup": DONE, "migrate": DONE, "bootstrap": DONE},
+    "api": {"temporal": HEALTHY, "temporal-setup": DONE, "migrate": DONE, "bootstrap": DONE, "redis": HEALTHY},
     "worker": {"temporal": HEALTHY, "temporal-setup": DONE, "migrate": DONE, "bootstrap": DONE},
 }
 
@@ -147,13 +147,13 @@ def test_start_order_is_gated_on_health_and_completion():
     # the one-shot jobs a later step waits on for completion never run for ever, and are tried again on failure
     for job in ("temporal-schema", "temporal-setup", "migrate", "bootstrap"):
         assert services[job]["restart"] == "on-failure", job
-    for name in ("postgresql", "temporal", "temporal-ui", "api", "worker"):
+    for name in ("postgresql", "temporal", "temporal-ui", "api", "worker", "redis"):
         assert services[name]["restart"] == "unless-stopped", name
 
 
 def test_every_long_running_service_a_step_waits_on_has_a_real_healthcheck():
     services = compose_config()["services"]
-    for name in ("postgresql", "temporal", "api", "worker"):
+    for name in ("postgresql", "temporal", "api", "worker", "redis"):
         assert services[name]["healthcheck"]["test"], name
     assert "/healthz" in " ".join(services["api"]["healthcheck"]["test"])
     assert services["worker"]["healthcheck"]["test"] == ["CMD", "python", "-m", "workers.health"]
@@ -206,5 +206,14 @@ def test_compose_registers_exactly_the_search_attributes_the_workflows_upsert():
 
 def test_every_copied_package_exists_in_the_dockerfile():
     dockerfile = (ROOT / "Dockerfile").read_text()
-    for package in ("domain", "workflows", "activities", "api", "workers", "db", "sandboxes", "cli"):
+    for package in ("domain", "workflows", "activities", "api", "workers", "db", "sandboxes", "cli", "locale"):
         assert f"COPY {package} ./{package}" in dockerfile
+
+
+def test_every_api_process_shares_the_portal_limits_and_keeps_photos_on_a_volume():
+    services = compose_config()["services"]
+    env = services["api"]["environment"]
+    assert env["RETURNFLOW_RATE_LIMIT_STORAGE"] == "redis://redis:6379/0"  # memory:// would count per process
+    assert "photos:/data/photos:rw" in services["api"]["volumes"]  # a named volume, not the container's layer
+    assert env["RETURNFLOW_DATA_DIR"] == "/data"
+    assert services["redis"]["image"].startswith("redis:7")
