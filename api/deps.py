@@ -77,6 +77,7 @@ class Principal:
     merchant_id: str
     scope: str
     key_prefix: str = ""  # names the caller in timelines without revealing the key
+    store_id: str | None = None  # a store key tied to one store receives only there (None: at any of them)
 
 
 def require(*scopes: str) -> Callable[..., Any]:
@@ -91,7 +92,9 @@ def require(*scopes: str) -> Callable[..., Any]:
             raise ApiError(401, "unauthorized", "unknown, revoked or expired API key")
         if key.scope not in scopes:
             raise ApiError(403, "forbidden", f"this endpoint needs a {' or '.join(scopes)} key; yours is {key.scope}")
-        return Principal(merchant_id=key.merchant_id, scope=key.scope, key_prefix=key.key_prefix)
+        return Principal(
+            merchant_id=key.merchant_id, scope=key.scope, key_prefix=key.key_prefix, store_id=key.facility_id
+        )
 
     dependency.scopes = scopes  # read by the OpenAPI document (api/openapi.py) and the scope tests
     return dependency

@@ -167,6 +167,9 @@ def keys_create(
     scope: Annotated[str, typer.Option(help=" | ".join(API_KEY_SCOPES))],
     expires_in_days: Annotated[int | None, typer.Option(help="unset: the key never expires")] = None,
     name: Annotated[str | None, typer.Option(help="what the key is for")] = None,
+    store: Annotated[
+        str | None, typer.Option(help="a store key only: the store (facility id) it receives at; unset: any store")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Make a key for a merchant and print it, once."""
@@ -180,6 +183,7 @@ def keys_create(
             now=utcnow(),
             expires_in_days=expires_in_days,
             name=name,
+            store_id=store,
         )
         return new.key, new.row.key_prefix, new.row.merchant_id, new.row.expires_at
 
@@ -187,9 +191,11 @@ def keys_create(
     if as_json:
         expiry = expires_at.isoformat() if expires_at else None
         data = {"merchant_id": merchant_id, "scope": scope, "prefix": prefix, "key": key, "expires_at": expiry}
+        data |= {"store": store} if store else {}
         typer.echo(json.dumps(data))
         return
-    out.print(f"{scope} key for {merchant} (expires: {_when(expires_at)}):")
+    at = f" at store {store}" if store else ""
+    out.print(f"{scope} key for {merchant}{at} (expires: {_when(expires_at)}):")
     out.print(key, highlight=False, soft_wrap=True)
     out.print("Shown once and only here: store it now.")
 

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from db.stores import store_of
 from db.tables import ApiKey, DispositionPolicyRecord, FacilityRecord, Merchant, PolicyVersion
 from domain.disposition import DispositionPolicy
 from domain.facilities import FacilityRegistry
@@ -137,13 +138,19 @@ def create_key(
     now: datetime,
     expires_in_days: int | None = None,
     name: str | None = None,
+    store_id: str | None = None,
 ) -> NewKey:
+    """A new key (shown once). `store_id`: a store key that receives returns only at that store of the merchant's."""
     if scope not in API_KEY_SCOPES:
         raise OnboardingError(f"unknown scope {scope!r}; one of {', '.join(API_KEY_SCOPES)}")
+    if store_id is not None and scope != "store":
+        raise OnboardingError(f"only a store key is tied to a store, not a {scope} key")
     if expires_in_days is not None and not 1 <= expires_in_days <= MAX_DAYS:
         raise OnboardingError(f"a key expires in 1 to {MAX_DAYS} days, not {expires_in_days}")
     if session.get(Merchant, merchant_id) is None:
         raise OnboardingError(f"no merchant {merchant_id!r}")
+    if store_id is not None and store_of(session, merchant_id, store_id) is None:
+        raise OnboardingError(f"no store {store_id!r} among the merchant's facilities")
     while True:  # a prefix names one key: a clash (1 in 4 billion per pair) draws again
         key = mint_key(test_mode)
         if session.exec(select(ApiKey.id).where(ApiKey.key_prefix == key[:PREFIX_LENGTH])).first() is None:
@@ -154,6 +161,7 @@ def create_key(
         key_hash=ApiKey.hash(key),
         key_prefix=key[:PREFIX_LENGTH],
         name=name,
+        facility_id=store_id,
         created_at=now,
         expires_at=None if expires_in_days is None else now + timedelta(days=expires_in_days),
     )

@@ -3,6 +3,7 @@ scan of a return's code finds."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlmodel import Session, select
@@ -45,13 +46,21 @@ def return_id_in(code: str) -> str:
     return parse_rma_code(code) or code.strip()
 
 
+# The workflow's timeline line for a store's receipt (workflows/returns/hand_in.py HandIn.receive) names the store.
+HANDED_IN_AT = re.compile(r"^handed in at store (\S+)")
+
+
 @dataclass(frozen=True)
 class Scanned:
-    """What a store's scan found: the return, how the shopper chose to send it, and whether a store has it."""
+    """What a store's scan found: the return, how the shopper chose to send it, and which store has it."""
 
     row: ReturnRecord
     choices: ReturnChoice | None
-    handed_in: bool
+    received_at: str | None  # the store that received it (None: no store has it yet)
+
+    @property
+    def handed_in(self) -> bool:
+        return self.received_at is not None
 
 
 def scanned_at_store(session: Session, merchant_id: str, code: str) -> Scanned | None:
@@ -59,11 +68,12 @@ def scanned_at_store(session: Session, merchant_id: str, code: str) -> Scanned |
     row = get_return(session, merchant_id, return_id_in(code))
     if row is None:
         return None
-    handed_in = session.exec(
-        select(TimelineRecord.seq).where(
+    cause = session.exec(
+        select(TimelineRecord.cause).where(
             TimelineRecord.return_id == row.id,
             TimelineRecord.event == TimelineEvent.HAND_IN.value,
             TimelineRecord.status == "received",
         )
     ).first()
-    return Scanned(row, choices_of(session, merchant_id, row.id), handed_in is not None)
+    received_at = None if cause is None else (m.group(1) if (m := HANDED_IN_AT.match(cause)) else "")
+    return Scanned(row, choices_of(session, merchant_id, row.id), received_at)

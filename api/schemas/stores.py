@@ -28,5 +28,5 @@ class StoreReceiptOut(BaseModel):
     return_id: str
     order_id: str
     status: ReturnStatus = Field(description="`received` once a store has it (and later statuses after that)")
-    store_id: str = Field(description="the store that scanned it")
+    store_id: str = Field(description="the store that received it (the scanning one; another store has it: 409)")
     items: list[StoreItemOut]

@@ -70,6 +70,8 @@ class ApiKey(SQLModel, table=True):
     expires_at: datetime | None = dt_column(nullable=True)
     # Written at most once a minute per key (db.merchants.authenticate), not on every request.
     last_used_at: datetime | None = dt_column(nullable=True)
+    # A store key tied to one store (facility id): it receives returns only there. None: any of the merchant's.
+    facility_id: str | None = Field(default=None, max_length=128)
 
     @staticmethod
     def hash(key: str) -> str:

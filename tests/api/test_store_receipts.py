@@ -94,7 +94,12 @@ def client(sqlite_url):
             if handed_in:
                 session.add(
                     TimelineRecord(
-                        return_id=return_id, seq=1, at=T0, status="received", event="hand_in", cause="handed in"
+                        return_id=return_id,
+                        seq=1,
+                        at=T0,
+                        status="received",
+                        event="hand_in",
+                        cause="handed in at store st_zuid",
                     )
                 )
 

@@ -13,6 +13,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from db.stores import HANDED_IN_AT
 from db.tables import ItemRouteRow
 from domain.facilities_example import example_facilities
 from domain.policy import ReturnPolicy, ReviewRules
@@ -106,6 +107,8 @@ async def test_handed_in_at_a_store_no_label_is_bought_and_the_receipt_leads_to_
     # A third scan sent under another update id (another API instance, say) changes nothing either.
     third = await handle.execute_update(ReturnWorkflow.receive_at_store, receipt(STORE))
     assert third.status in (ReturnStatus.RECEIVED, ReturnStatus.INSPECTED)
+    # Every answer names the store that has it (the API answers a scan at another store with a 409 naming it).
+    assert first.received_at_facility == again.received_at_facility == third.received_at_facility == OTHER_STORE
 
     await handle.execute_update(
         ReturnWorkflow.inspect,
@@ -135,6 +138,7 @@ async def test_handed_in_at_a_store_no_label_is_bought_and_the_receipt_leads_to_
             "scanned with store key rf_test_store_1…",
         ),
     ]
+    assert HANDED_IN_AT.match(hand_ins[-1][1]).group(1) == OTHER_STORE  # how db/stores.py reads it back
     assert {"requested", "awaiting_hand_in", "received", "inspected", "settling", "completed"} <= {
         e.status for e in lines
     }

@@ -155,6 +155,8 @@ class ReturnView(BaseModel):
     policy_version: int | None = None
     created_at: datetime
     updated_at: datetime
+    # Where the parcel arrived: the store that received it at its counter, or the warehouse that scanned it.
+    received_at_facility: str | None = None
 
     def row_fields(self) -> dict:
         """The flat fields of the `returns` read-model row (JSON columns as plain data)."""

@@ -103,6 +103,7 @@ class ReturnState:
             policy_version=inp.policy_version,
             created_at=inp.requested_at,
             updated_at=self.updated_at,
+            received_at_facility=self.received_at_facility,
         )
 
     @property
