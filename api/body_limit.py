@@ -5,7 +5,8 @@ the app runs, and a body sent without one (chunked) is counted as it streams in 
 soon as it passes the limit, so no route ever buffers more than the limit. Routes that read
 the body themselves (the EasyPost webhook) get the same limit and the same answer. Paths that take a
 file (a shopper's photo) have their own larger limit (`per_path`: the first pattern that matches), and may
-answer in their own way (the portal: a page in the shopper's language, not JSON).
+answer in their own way (the portal: a page in the shopper's language, not JSON); every other portal path
+answers with the portal's localized 413 page.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import ErrorResponse, error_body
+from api.shopper.web import too_large_answer as portal_too_large
 
 
 class BodyTooLarge(HTTPException):
@@ -30,6 +32,10 @@ def too_large(limit: int) -> ErrorResponse:
     return ErrorResponse(
         error_body("payload_too_large", f"request bodies are limited to {limit} bytes"), status_code=413
     )
+
+
+# The shopper portal's forms answer a body past the limit with its localized page (CSP and all), not JSON.
+PORTAL = re.compile(r"/portal(/.*)?")
 
 
 # A path's own limit: (pattern, bytes) or (pattern, bytes, the answer to a body over it, made from the limit).
@@ -47,7 +53,7 @@ class BodyLimit:
         for rule in self.per_path:
             if rule[0].fullmatch(path):
                 return rule[1], rule[2] if len(rule) > 2 else too_large
-        return self.max_bytes, too_large
+        return self.max_bytes, portal_too_large if PORTAL.fullmatch(path) else too_large
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

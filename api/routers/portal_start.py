@@ -26,7 +26,7 @@ from api.return_creation import create
 from api.returns_gateway import ReturnsGatewayDep
 from api.shopper import start_forms as forms
 from api.shopper import start_steps as steps
-from api.shopper.flow import Draft, DraftRefused, check_items, seal, unseal
+from api.shopper.flow import Draft, DraftRefused, NoItems, check_items, seal, unseal
 from api.shopper.session import ShopperSession, require_csrf, shopper_of
 from api.shopper.start_facts import Shop, load_shop
 from api.shopper.start_words import draft_refused, error_sentence
@@ -165,9 +165,11 @@ async def step(slug: str, step: str, request: Request, db: DbDep, settings: Sett
         return posted
     form, draft = posted
     try:
-        draft = forms.read(step, form, draft, v.shop)
+        draft = forms.read(step, form, draft, v.shop, v._)
         check_items(draft, v.shop.returnable)
         action = form.get("action")
+        if step != "items" and not draft.items:
+            return await _no_items(v, draft)
         if action == "back":
             return await steps.previous(step, v, draft)
         if action != "next":
@@ -175,8 +177,24 @@ async def step(slug: str, step: str, request: Request, db: DbDep, settings: Sett
         if step != "confirm":
             return await steps.advance(step, v, draft)
         return await _confirm(v, draft, workflows)
+    except forms.FormProblem as problem:
+        return await _form_problem(v, problem, draft)
+    except NoItems:
+        return await _no_items(v, draft)
     except DraftRefused:
         return v.refused()
+
+
+async def _no_items(v: Visit, draft: Draft) -> Response:
+    """A later step with no items (the first page's draft posted on by hand): back to the items, saying why."""
+    return await steps.items_page(v, draft, [v._("Choose at least one item to return.")], 422)
+
+
+async def _form_problem(v: Visit, problem: forms.FormProblem, draft: Draft) -> Response:
+    """The step again, as it was before this form, with what the form got wrong (422)."""
+    if problem.step != "items" and not draft.items:
+        return await _no_items(v, draft)
+    return await steps.page(problem.step, v, draft, errors=problem.errors, status=422)
 
 
 @router.post("/portal/{slug}/start/{step}/quote")
@@ -192,8 +210,13 @@ async def quote_fragment(slug: str, step: str, request: Request, db: DbDep, sett
         return posted
     form, draft = posted
     try:
-        draft = forms.read(step, form, draft, v.shop)
+        draft = forms.read(step, form, draft, v.shop, v._)
         check_items(draft, v.shop.returnable)
+    except forms.FormProblem:
+        pass  # the panel of the draft as it was; the step's own post says what is wrong
+    except DraftRefused:
+        return v.refused()
+    try:
         return await steps.quote_panel(v, draft)
     except DraftRefused:
         return v.refused()

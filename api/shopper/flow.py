@@ -9,13 +9,14 @@ id becomes the return's Idempotency-Key, so a double submit or the back button f
 from __future__ import annotations
 
 import secrets
-from typing import Literal
+from typing import Any, Literal
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from api.schemas.returns import ExchangeChoiceIn, PickupWindowIn, ReturnCreate, ReturnItemIn
+from api.schemas.returns import PickupWindowIn, ReturnCreate
 from domain.returns import Resolution, ReturnReason
+from domain.validation import MAX_ITEMS, Id, Quantity, Sku, text
 
 STEPS = ("items", "resolution", "send", "confirm")
 SendMethod = Literal["label", "qr", "pickup", "store"]
@@ -24,13 +25,16 @@ MAX_COMMENT = 2000
 
 
 class DraftItem(BaseModel):
+    """One item of the draft, in the API's own field types (api.schemas.returns.ReturnItemIn): a draft that
+    validates is always a valid request, so no later step meets a value the API refuses."""
+
     model_config = ConfigDict(extra="forbid")
 
-    line_id: str = Field(max_length=128)
-    quantity: int = Field(ge=1, le=10_000)
+    line_id: Id
+    quantity: Quantity
     reason: ReturnReason | None = None
-    comment: str = Field(default="", max_length=MAX_COMMENT)
-    replacement_sku: str | None = Field(default=None, max_length=128)
+    comment: text(MAX_COMMENT) = ""
+    replacement_sku: Sku | None = None
 
 
 class Draft(BaseModel):
@@ -38,14 +42,14 @@ class Draft(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str = Field(min_length=16, max_length=64)
-    merchant_id: str = Field(max_length=128)
-    order_id: str = Field(max_length=128)
-    items: list[DraftItem] = Field(default_factory=list, max_length=500)
+    id: str = Field(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    merchant_id: Id
+    order_id: Id
+    items: list[DraftItem] = Field(default_factory=list, max_length=MAX_ITEMS)
     resolution: Resolution | None = None
     send_method: SendMethod | None = None
     pickup_start: str | None = Field(default=None, max_length=40)  # the chosen window's start, ISO 8601 UTC
-    store_id: str | None = Field(default=None, max_length=128)
+    store_id: Id | None = None
 
     @classmethod
     def new(cls, merchant_id: str, order_id: str) -> Draft:
@@ -61,6 +65,10 @@ class Draft(BaseModel):
 
 class DraftRefused(Exception):
     """The draft is forged, damaged, or not this shopper's (another merchant or order)."""
+
+
+class NoItems(DraftRefused):
+    """A step past the first got a draft without items (the first page's draft, posted further by hand)."""
 
 
 def _serializer(secret: str) -> URLSafeSerializer:
@@ -95,17 +103,27 @@ def check_items(draft: Draft, returnable: dict[str, int]) -> None:
         seen.add(item.line_id)
 
 
+def _request(**fields: Any) -> ReturnCreate:
+    """The request of a draft; one that does not validate is refused like a damaged draft, never a 500."""
+    if not fields["items"]:
+        raise NoItems("the draft has no items")
+    try:
+        return ReturnCreate.model_validate(fields)
+    except ValidationError as err:
+        raise DraftRefused("the draft is no valid request") from err
+
+
 def quote_body(draft: Draft, resolution: Resolution | None = None, language: str | None = None) -> ReturnCreate:
     """The request as the policy sees it (items without a reason yet count as changed_mind)."""
-    return ReturnCreate(
+    return _request(
         order_id=draft.order_id,
         items=[
-            ReturnItemIn(
-                line_id=i.line_id,
-                quantity=i.quantity,
-                reason=i.reason or ReturnReason.CHANGED_MIND,
-                comment=i.comment,
-            )
+            {
+                "line_id": i.line_id,
+                "quantity": i.quantity,
+                "reason": i.reason or ReturnReason.CHANGED_MIND,
+                "comment": i.comment,
+            }
             for i in draft.items
         ],
         resolution=resolution or draft.resolution or Resolution.REFUND,
@@ -121,22 +139,19 @@ def create_body(
     resolution = draft.resolution or Resolution.REFUND
     items = []
     for i in draft.items:
-        extra = {}
+        item = {
+            "line_id": i.line_id,
+            "quantity": i.quantity,
+            "reason": i.reason or ReturnReason.CHANGED_MIND,
+            "comment": i.comment,
+        }
         if resolution == Resolution.EXCHANGE and i.replacement_sku:
-            extra["exchange"] = ExchangeChoiceIn(replacement_sku=i.replacement_sku)
+            item["exchange"] = {"replacement_sku": i.replacement_sku}
         if photos.get(i.line_id):
-            extra["photo_ids"] = photos[i.line_id][:5]
-        items.append(
-            ReturnItemIn(
-                line_id=i.line_id,
-                quantity=i.quantity,
-                reason=i.reason or ReturnReason.CHANGED_MIND,
-                comment=i.comment,
-                **extra,
-            )
-        )
+            item["photo_ids"] = photos[i.line_id][:5]
+        items.append(item)
     method = None if keep_items else draft.send_method
-    return ReturnCreate(
+    return _request(
         order_id=draft.order_id,
         items=items,
         resolution=resolution,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -106,7 +107,18 @@ def matches(order: Any, contact: str) -> bool:
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """Whom the per-client limit counts: an IPv4 address, or an IPv6 client's /64 (one subscriber gets a whole /64
+    and could take a fresh address for every try); an IPv4-mapped IPv6 address is its IPv4 address."""
+    host = request.client.host if request.client else ""
+    try:
+        address = ipaddress.ip_address(host.split("%", 1)[0])  # a zone id (fe80::1%eth0) is no part of it
+    except ValueError:
+        return host or "unknown"
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
 
 
 async def find_order(request: Request, db: Any, merchant: Any, order_number: str, contact: str) -> Found:

@@ -18,6 +18,7 @@ from typing import Any
 from fastapi import Request, Response
 from itsdangerous import BadSignature, Signer, URLSafeTimedSerializer
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.shopper.errors import PortalError
 
@@ -50,8 +51,23 @@ def _csrf_signer(request: Request) -> Signer:
     return Signer(_secret(request), salt="returnflow-portal-csrf")
 
 
+HSTS = "max-age=31536000"
+
+
+def _public_https(request: Request) -> bool:
+    settings = getattr(request.app.state, "settings", None)
+    return settings is not None and settings.public_url.lower().startswith("https://")
+
+
 def secure(request: Request) -> bool:
-    return request.url.scheme == "https"
+    """Cookies are Secure when shoppers reach the portal over https: the public address says so (behind a proxy
+    that ends TLS the request itself is plain http), or the request came over https."""
+    return request.url.scheme == "https" or _public_https(request)
+
+
+def transport_headers(request: Request) -> dict[str, str]:
+    """HSTS on portal pages when the portal is public over https: browsers then never try it over http."""
+    return {"Strict-Transport-Security": HSTS} if _public_https(request) else {}
 
 
 def current_shopper(request: Request) -> ShopperSession | None:
@@ -89,6 +105,7 @@ def start_session(
         samesite="lax",
         secure=secure(request),
     )
+    response.headers.update(transport_headers(request))
     return found
 
 
@@ -134,6 +151,8 @@ async def require_csrf(request: Request, lang: str, merchant: Any = None) -> For
     """The posted form, once its CSRF token checks out; else the localized 403 page (PortalError)."""
     try:
         form = await request.form()
+    except StarletteHTTPException:  # a body past the limit (api/body_limit.py): its own page, 413
+        raise
     except Exception:  # a body that is no form at all is refused like a missing token
         raise PortalError(lang, 403, "csrf", merchant) from None
     if not csrf_ok(request, form.get(CSRF_FIELD)):

@@ -10,13 +10,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Response
+from pydantic import ValidationError
 
 from api.errors import ApiError
 from api.schemas.returns import ReturnCreate
 from api.shopper import start_quote as quoting
 from api.shopper import start_send as sending
 from api.shopper import start_words as words
-from api.shopper.flow import STEPS, Draft, DraftRefused, create_body
+from api.shopper.flow import STEPS, Draft, DraftRefused, NoItems, create_body
 from api.shopper.photos import photo_ids_by_line, photos_by_line
 from api.shopper.start_facts import line_choices
 from api.shopper.start_forms import SEND_METHODS
@@ -25,10 +26,14 @@ from domain.returns import Resolution, ReturnReason
 
 
 async def _assess(v, draft: Draft):
+    if not draft.items:
+        raise NoItems("nothing to assess")
     try:
         return await quoting.assess_draft(v.db, v.shop, draft, _now())
     except ApiError as err:  # the order changed under the draft (another return took its units)
         raise DraftRefused(err.code) from err
+    except ValidationError as err:  # no draft that validates gets here (flow.quote_body); a last guard, no 500
+        raise DraftRefused("invalid request") from err
 
 
 def _now() -> datetime:

@@ -20,6 +20,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Receive, Scope, Send
 
 from activities.translations import gettext_for, template_environment
 from api.log_redaction import redact
@@ -65,6 +66,7 @@ ERROR_WORDS: dict[str, tuple[str, str]] = {
         N_("For your safety, looking up this order is paused for an hour. Please try again later."),
     ),
     "error": (N_("Something went wrong"), N_("Please try again in a minute.")),
+    "too_large": (N_("This form is too large"), N_("Please shorten what you wrote and send it again.")),
     "carrier": (
         N_("The label could not be fetched"),
         N_("The carrier did not answer. Please try again in a minute."),
@@ -129,7 +131,7 @@ def render(
         **context,
     }
     html = environments()[lang].get_template(template).render(values)
-    response = HTMLResponse(html, status_code=status, headers=HEADERS)
+    response = HTMLResponse(html, status_code=status, headers={**HEADERS, **session.transport_headers(request)})
     if new_cookie:
         session.set_csrf_cookie(response, request, new_cookie)
     asked = request.query_params.get("lang")
@@ -154,6 +156,16 @@ def page_error(request: Request, lang: str, status: int, kind: str, merchant: An
 
 def not_found(request: Request, lang: str, merchant: Any = None) -> HTMLResponse:
     return page_error(request, lang, 404, "not_found", merchant)
+
+
+def too_large_answer(limit: int) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
+    """api/body_limit.py's answer to a portal form past the body limit: the localized page, not JSON."""
+
+    async def answer(scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope)
+        await page_error(request, shopper_lang(request), 413, "too_large")(scope, receive, send)
+
+    return answer
 
 
 async def guarded(request: Request, work: Callable[[], Awaitable[Response]]) -> Response:
@@ -199,7 +211,7 @@ def install(app: FastAPI) -> None:
             return await json_http(request, exc)
         status = getattr(exc, "status_code", 404)
         merchant = await _shop_in_path(request)
-        kind = "not_found" if status in (404, 405) else "error"
+        kind = "not_found" if status in (404, 405) else "too_large" if status == 413 else "error"
         return page_error(request, shopper_lang(request, merchant), status, kind, merchant)
 
     async def invalid(request: Request, exc: Exception) -> Any:
