@@ -67,6 +67,7 @@ _STATUS_BY_ERROR = {
     ErrorType.INVALID_INSPECTION: (422, "invalid_inspection"),
     ErrorType.INVALID_PICKUP: (422, "invalid_pickup"),
     ErrorType.PICKUP_REFUSED: (422, "pickup_refused"),
+    ErrorType.TOO_MANY_PICKUPS: (409, "too_many_pickups"),
 }
 
 

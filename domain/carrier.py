@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from domain.status import ReturnStatus
 
+# Carrier pickups one return may book, counting the first and every rebooking after a cancel: a rebooked day or two,
+# never a loop of bookings on the merchant's carrier account by whoever holds the return link.
+MOST_PICKUPS_PER_RETURN = 3
+
 # EasyPost tracker statuses, in the order a parcel normally moves through them.
 TRACKING_PROGRESS = ("unknown", "pre_transit", "in_transit", "out_for_delivery", "delivered")
 

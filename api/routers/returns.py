@@ -150,7 +150,9 @@ async def schedule_pickup(
     return_id: ReturnPathId, body: PickupWindowIn, principal: Owner, db: DbDep, workflows: ReturnsGatewayDep
 ) -> ReturnOut:
     """Book a carrier pickup at the shopper's address (cheapest pickup rate), until the carrier has the parcel.
-    If the carrier calls it off or misses it, the return says so and the shopper drops the parcel off instead."""
+    If the carrier calls it off or misses it, the return says so and the shopper drops the parcel off instead.
+    A return books at most 3 pickups (domain.carrier.MOST_PICKUPS_PER_RETURN, the first one and the rebookings after
+    a cancel); past that: 409 `too_many_pickups` (the parcel is dropped off with its label or QR code)."""
     row = await _owned(db, principal.merchant_id, return_id)
     view = await workflows.schedule_pickup(return_id, PickupWindow(**body.model_dump()), row.status)
     return ReturnOut.from_view(view)

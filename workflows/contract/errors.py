@@ -15,6 +15,7 @@ class ErrorType(StrEnum):
     INVALID_INSPECTION = "InvalidInspection"
     INVALID_PICKUP = "InvalidPickup"
     PICKUP_REFUSED = "PickupRefused"
+    TOO_MANY_PICKUPS = "TooManyPickups"  # the return booked domain.carrier.MOST_PICKUPS_PER_RETURN already
 
 
 class ActivityErrorType(StrEnum):

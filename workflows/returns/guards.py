@@ -45,6 +45,17 @@ def check_schedule_pickup(state: ReturnState, window: PickupWindow) -> None:
         raise _refuse(f"pickup {state.label.pickup.pickup_id} is already scheduled; cancel it first")
     if window.max_datetime <= window.min_datetime or window.max_datetime <= workflow.now():
         raise _refuse("the pickup window must end after it starts, and in the future", ErrorType.INVALID_PICKUP)
+    # A validator's refusal is never in the history: returns that booked more before this rule replay as they ran.
+    _refuse_past_the_cap(state)
+
+
+def _refuse_past_the_cap(state: ReturnState) -> None:
+    if state.pickups_booked >= carrier_rules.MOST_PICKUPS_PER_RETURN:
+        raise _refuse(
+            f"this return has booked {state.pickups_booked} pickups, the most one return may book; "
+            f"drop the parcel off with its label or QR code instead",
+            ErrorType.TOO_MANY_PICKUPS,
+        )
 
 
 def check_cancel_pickup(state: ReturnState) -> None:
@@ -76,3 +87,7 @@ def still_bookable(state: ReturnState) -> None:
     # Patched: a history that booked a second pickup here replays as it ran.
     if pickup is not None and pickup.status == PickupStatus.SCHEDULED and workflow.patched(Patch.ONE_PICKUP_AT_A_TIME):
         raise _refuse(f"pickup {pickup.pickup_id} is already scheduled; cancel it first")
+    # Bookings validated together all passed the validator's count; the one past the cap is refused here. Patched:
+    # a history that booked past the cap here replays as it ran.
+    if state.pickups_booked >= carrier_rules.MOST_PICKUPS_PER_RETURN and workflow.patched(Patch.PICKUP_BOOKING_CAP):
+        _refuse_past_the_cap(state)

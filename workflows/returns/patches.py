@@ -20,3 +20,5 @@ class Patch(StrEnum):
     LOOKUP_ATTRIBUTES = "lookup-attributes"
     # a return sent to a store: no label; it waits in awaiting_hand_in for a store receipt, deadline as a label's
     STORE_HAND_IN = "store-hand-in"
+    # past domain.carrier.MOST_PICKUPS_PER_RETURN bookings a queued booking is refused once it holds the label lock
+    PICKUP_BOOKING_CAP = "pickup-booking-cap"

@@ -1,0 +1,23 @@
+"""The workflow's refusal of a booking past domain.carrier.MOST_PICKUPS_PER_RETURN is the JSON API's 409
+`too_many_pickups` (the portal's POST /portal/{token}/pickup words it as 'A pickup can no longer be booked')."""
+
+from __future__ import annotations
+
+import pytest
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+
+from api.errors import ApiError
+from api.returns_gateway import _update
+from workflows.messages import ErrorType
+
+
+async def test_too_many_pickups_is_a_409_saying_so():
+    async def refused():
+        cause = ApplicationError("this return has booked 3 pickups, the most", type=ErrorType.TOO_MANY_PICKUPS)
+        raise WorkflowUpdateFailedError(cause)
+
+    with pytest.raises(ApiError) as answer:
+        await _update(refused(), "label_created")
+    assert (answer.value.status, answer.value.code) == (409, "too_many_pickups")
+    assert "booked 3 pickups" in answer.value.message
