@@ -8,6 +8,10 @@ never the 500 page (the issue: no input makes a portal page answer 500).
 
 from __future__ import annotations
 
+import random
+import re
+from collections import Counter
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -80,3 +84,35 @@ def test_a_form_past_the_body_limit_is_the_portals_page_not_json(portal, declare
     assert r.headers["content-type"].startswith("text/html")
     assert "default-src 'none'" in r.headers["content-security-policy"]
     assert "Dit formulier is te groot" in r.text
+
+
+ODD = [
+    *("", "0", "1", "2", "-1", "²", "1e3", "99999", "100000", " 1 ", "1.0", "\x00", "a\u202eb", "x" * 3000, "%00"),
+    *("tab\there", "L\r\nM", "\uffff", "é" * 200, "changed_mind", "too_small", "defective", "refund", "exchange"),
+    *("store_credit", "label", "qr", "pickup", "store", "next", "back", "2026-12-07T08:00:00Z", "2026-13-40T99:00"),
+]
+FIELDS = ["qty_0", "qty_1", "qty_5", "reason_0", "reason_1", "comment_0", "comment_1", "resolution", "exchange_0"]
+FIELDS += ["exchange_1", "send_method", "pickup", "store", "action"]
+
+
+def test_random_forms_of_every_step_are_never_a_500(portal):  # noqa: F811
+    """Hundreds of forms mixing the pages' own values with odd ones, posted to every step (and the quote panel) from
+    drafts the flow handed out so far: some page (200, 400, 404, 422), never the 500 page, and every step reached."""
+    client, first = _shopper(portal)
+    drafts, rnd, seen, fails = [first], random.Random(13), Counter(), []
+    for _ in range(500):
+        data = dict(rnd.choice(drafts))
+        for _ in range(rnd.randint(1, 6)):
+            data[rnd.choice(FIELDS)] = rnd.choice(ODD)
+        if rnd.random() < 0.3:  # now and then a sensible items form, so that later steps get real drafts
+            data |= {"qty_0": rnd.choice("12"), "reason_0": rnd.choice(["changed_mind", "defective"]), "action": "next"}
+        step = rnd.choice(["items", "items", "resolution", "send", "confirm", "items/quote", "send/quote", "bogus"])
+        r = client.post(f"/portal/{SLUG}/start/{step}", data=data, follow_redirects=False)
+        if r.status_code >= 500:
+            fails.append((step, data, r.text[:200]))
+        elif (found := re.search(r"Step (\d) of 4", r.text)) is not None:
+            seen[found.group(1)] += 1
+            if r.status_code == 200 and len(drafts) < 50:
+                drafts.append(form_of(r.text))
+    assert not fails, fails[:3]
+    assert set(seen) == {"1", "2", "3", "4"}, seen
