@@ -43,7 +43,7 @@ class Draft(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str = Field(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
-    merchant_id: Id
+    merchant_id: str = Field(max_length=128)  # only compared with the session's, never sent on
     order_id: Id
     items: list[DraftItem] = Field(default_factory=list, max_length=MAX_ITEMS)
     resolution: Resolution | None = None
