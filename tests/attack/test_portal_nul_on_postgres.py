@@ -68,3 +68,18 @@ def test_a_nul_in_the_order_number_is_the_one_wrong_answer_not_a_500(client):
         data={"csrf_token": token, "order_number": client.order_id + "\x00", "contact": "a@b.nl"},
     )
     assert r.status_code == 422 and r.content == wrong.content
+
+
+def test_the_right_answer_still_finds_the_order_and_starts_a_return(client):
+    """The checks before the queries keep every real slug and order number: on both databases the shopper who gives
+    the right order number and email reaches the order page and the start flow's first step."""
+    token = _token(client)
+    r = client.post(
+        f"/portal/{SLUG}/find",
+        data={"csrf_token": token, "order_number": f" {client.order_id} ", "contact": "Sam.Shopper@example.com"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and r.headers["location"] == f"/portal/{SLUG}/order"
+    assert client.get(f"/portal/{SLUG}/order").status_code == 200
+    start = client.get(f"/portal/{SLUG}/start?lang=en")
+    assert start.status_code == 200 and "Step 1 of 4" in start.text
