@@ -47,7 +47,8 @@ def return_id_in(code: str) -> str:
 
 
 # The workflow's timeline line for a store's receipt (workflows/returns/hand_in.py HandIn.receive) names the store.
-HANDED_IN_AT = re.compile(r"^handed in at store (\S+)")
+# A facility id has no space or comma (domain.validation.ID_PATTERN): what follows it is " (…" or ", scanned …".
+HANDED_IN_AT = re.compile(r"^handed in at store ([A-Za-z0-9][A-Za-z0-9_.:-]*)")
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import pytest
 
 from db.onboarding import OnboardingError, create_key
 from db.session import make_engine, session_scope
+from db.stores import HANDED_IN_AT
 from tests.api.test_store_receipts import auth, client, error, scan, store  # noqa: F401
 
 NOW = datetime(2026, 12, 5, tzinfo=UTC)
@@ -36,6 +37,15 @@ def test_a_second_scan_at_another_store_is_a_409_naming_the_store_that_has_it(cl
     assert error(elsewhere) == (409, "received_elsewhere")
     assert elsewhere.json()["error"]["store_id"] == "st_zuid"
     assert scan(client, "ret_handed_in", facility_id="st_zuid").json()["store_id"] == "st_zuid"
+
+
+def test_the_store_is_read_back_from_each_wording_of_the_workflows_receipt():
+    for cause in (
+        "handed in at store st_zuid",
+        "handed in at store st_zuid, scanned with store key rf_test_sto…",
+        "handed in at store st_zuid (the shopper had chosen store st_noord), scanned with store key rf_test_sto…",
+    ):
+        assert HANDED_IN_AT.match(cause).group(1) == "st_zuid", cause
 
 
 def test_a_key_tied_to_a_store_receives_only_there(client, sqlite_url):  # noqa: F811

@@ -99,7 +99,7 @@ def client(sqlite_url):
                         at=T0,
                         status="received",
                         event="hand_in",
-                        cause="handed in at store st_zuid",
+                        cause="handed in at store st_zuid, scanned with store key rf_test_sto…",
                     )
                 )
 
