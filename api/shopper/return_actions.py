@@ -40,6 +40,9 @@ REFUSAL_WORDS = {
     "book_refused": N_(
         "The carrier could not book a pickup at that time. Choose another time, or drop the parcel off."
     ),
+    "too_many_pickups": N_(
+        "This return has had as many pickups as we can book. Please drop the parcel off with the label or the QR code."
+    ),
     "unpick": N_("This pickup can no longer be cancelled."),
     "busy": N_("We could not reach our service just now. Please try again in a minute."),
     "no_window": N_("Choose a time for the pickup."),
@@ -119,6 +122,8 @@ def _refusal(err: ApiError, kind: str) -> str:
         return "busy"
     if kind == "book" and err.code in ("pickup_refused", "invalid_pickup"):
         return "book_refused"
+    if kind == "book" and err.code == "too_many_pickups":  # domain.carrier.MOST_PICKUPS_PER_RETURN
+        return "too_many_pickups"
     return kind
 
 

@@ -21,3 +21,14 @@ async def test_too_many_pickups_is_a_409_saying_so():
         await _update(refused(), "label_created")
     assert (answer.value.status, answer.value.code) == (409, "too_many_pickups")
     assert "booked 3 pickups" in answer.value.message
+
+
+def test_the_portal_tells_the_shopper_why_in_their_language():
+    from activities.translations import gettext_for
+    from api.errors import ApiError
+    from api.shopper.return_actions import REFUSAL_WORDS, _refusal
+
+    refused = ApiError(409, "too_many_pickups", "this return already booked 3 pickups")
+    assert _refusal(refused, "book") == "too_many_pickups"
+    dutch = gettext_for("nl")(REFUSAL_WORDS["too_many_pickups"])
+    assert "afgiftepunt" in dutch and dutch != REFUSAL_WORDS["too_many_pickups"]
