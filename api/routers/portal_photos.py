@@ -22,10 +22,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from activities.translations import gettext_for
 from api.body_limit import BodyTooLarge
-from api.deps import DbDep
+from api.deps import DbDep, SettingsDep
 from api.photo_store import PhotoStore, PhotoStoreUnavailable, get_photo_store
 from api.photo_uploads import UPLOAD_BODY_BYTES, order_line_ids, take_photo
 from api.routers.photos import PHOTO_HEADERS
+from api.routers.portal_start import items_again
 from api.shopper.errors import PortalError
 from api.shopper.photos import REFUSAL_STATUS, UNKNOWN_LINE, photos_by_line, refusal_sentence, uploader_of
 from api.shopper.session import ShopperSession, require_csrf, shopper_of
@@ -80,7 +81,7 @@ async def fragment(
 
 
 @router.post("/{slug}/photos")
-async def upload_photo(slug: str, request: Request, db: DbDep, store: Store) -> Response:
+async def upload_photo(slug: str, request: Request, db: DbDep, store: Store, settings: SettingsDep) -> Response:
     merchant, lang, shopper = await _shopper(request, db, slug)
     try:  # read here first: require_csrf takes any failure to read the form for a bad token
         await request.form()
@@ -110,7 +111,7 @@ async def upload_photo(slug: str, request: Request, db: DbDep, store: Store) -> 
     if htmx and why != UNKNOWN_LINE:
         return await fragment(request, db, slug, lang, shopper, line_id, error)
     if why is None:
-        return RedirectResponse(f"/portal/{slug}/start", status_code=303)
+        return await _items_page(slug, request, db, settings, form)
     _ = gettext_for(lang)
     return render(
         request,
@@ -142,7 +143,9 @@ async def shopper_photo(slug: str, photo_id: str, request: Request, db: DbDep, s
 
 
 @router.post("/{slug}/photos/{photo_id}/delete")
-async def remove_photo(slug: str, photo_id: str, request: Request, db: DbDep, store: Store) -> Response:
+async def remove_photo(
+    slug: str, photo_id: str, request: Request, db: DbDep, store: Store, settings: SettingsDep
+) -> Response:
     """The shopper takes a photo back (a wrong one) while no return holds it; its slot is free again."""
     merchant, lang, shopper = await _shopper(request, db, slug)
     form = await require_csrf(request, lang, merchant)
@@ -158,6 +161,14 @@ async def remove_photo(slug: str, photo_id: str, request: Request, db: DbDep, st
         log.warning("photo %s removed but its bytes stay in the photo store", row.id)
     if request.headers.get("hx-request") == "true":
         return await fragment(request, db, slug, lang, shopper, row.line_id)
+    return await _items_page(slug, request, db, settings, form)
+
+
+async def _items_page(slug: str, request: Request, db, settings, form) -> Response:
+    """Without JavaScript a photo button posts the whole items form here: the items step comes back with the
+    shopper's choices (the form's draft); a form without one (sent by hand) goes back to the start."""
+    if "draft" in form:
+        return await items_again(slug, request, db, settings)
     return RedirectResponse(f"/portal/{slug}/start", status_code=303)
 
 

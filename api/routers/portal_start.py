@@ -185,6 +185,12 @@ async def step(slug: str, step: str, request: Request, db: DbDep, settings: Sett
         return v.refused()
 
 
+async def items_again(slug: str, request: Request, db: Any, settings: Any) -> Response:
+    """The items step again from the form a photo button just posted without JavaScript (the whole items form,
+    sent to the photo route): the shopper's choices on it stay, and the line's photos show."""
+    return await step(slug, "items", request, db, settings, None)
+
+
 async def _no_items(v: Visit, draft: Draft) -> Response:
     """A later step with no items (the first page's draft posted on by hand): back to the items, saying why."""
     return await steps.items_page(v, draft, [v._("Choose at least one item to return.")], 422)

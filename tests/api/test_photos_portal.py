@@ -249,3 +249,33 @@ def test_a_wrong_photo_is_taken_back_and_its_place_is_free_again(shop: Shop):
     shop.sign_in(shop.other_order_id)  # another order's shopper cannot take it back
     assert remove(third, token=shop.sign_in(shop.other_order_id)).status_code == 404
     assert third in {p.id for p in shop.photos()}
+
+
+def test_without_javascript_the_items_step_comes_back_with_the_shoppers_choices_kept(shop: Shop):
+    """The upload button posts the whole items form: the page that comes back keeps what was picked."""
+    from db.tables import PolicyVersion
+    from domain.policy_example import example_policy
+
+    policy = example_policy()  # its swimwear rule, for the T-shirts: photos when defective
+    policy["rules"] = [
+        {**r, "match": {"categories": ["apparel"]}} for r in policy["rules"] if r["id"] == "swimwear-hygiene"
+    ]
+    with session_scope(shop.engine) as s:
+        s.add(PolicyVersion(merchant_id=SLUG, version=1, document=policy))
+    shop.sign_in()
+    page = shop.client.get(f"/portal/{SLUG}/start", headers={"Accept-Language": "nl"})
+    assert page.status_code == 200, page.text
+    hidden = dict(re.findall(r'<input type="hidden" name="(csrf_token|draft)" value="([^"]+)"', page.text))
+    form = {**hidden, "qty_0": "1", "reason_0": "defective", "comment_0": "naad los", "line_id": "L1"}
+    r = shop.client.post(
+        f"/portal/{SLUG}/photos",
+        data=form,
+        files={"photo_L1": ("naad.png", png_bytes(), "image/png")},
+        headers={"Accept-Language": "nl"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 200, r.text
+    [photo] = shop.photos()
+    assert hidden_photo_ids(r.text) == [photo.id]
+    assert re.search(r'<option value="1" selected', r.text) and re.search(r'<option value="defective" selected', r.text)
+    assert "naad los" in r.text and "Stap 1 van" in r.text
