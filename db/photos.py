@@ -41,8 +41,7 @@ def record_in_free_slot(session: Session, photo: ReturnPhoto, slots: int) -> Ret
     commit; None when the line has `slots` unclaimed photos already. Two uploads taking the same slot at once: the
     unique index refuses the second, which counts again and takes the next free slot (or is refused)."""
     for _attempt in range(slots + 1):
-        if unclaimed_count(session, photo.merchant_id, photo.order_id, photo.line_id, photo.uploader) >= slots:
-            return None
+        # one read decides (a count read first could see 4 and this one 5, once another upload commits between)
         taken = set(
             session.exec(
                 select(ReturnPhoto.slot).where(
@@ -54,7 +53,10 @@ def record_in_free_slot(session: Session, photo: ReturnPhoto, slots: int) -> Ret
                 )
             ).all()
         )
-        photo.slot = next(n for n in range(1, slots + 1) if n not in taken)
+        free = [n for n in range(1, slots + 1) if n not in taken]
+        if not free:
+            return None
+        photo.slot = free[0]
         try:
             session.add(photo)
             session.commit()

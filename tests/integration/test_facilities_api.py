@@ -22,6 +22,7 @@ def test_the_demo_merchant_starts_with_facilities_in_several_countries(running: 
         "recycler",
         "donation_partner",
         "liquidator",
+        "store",  # the demo shop's stores, where shoppers hand returns in (db/demo_shop.py)
     }
 
 

@@ -213,7 +213,8 @@ def requests_for(method: str, path: str, op: dict, example: Any) -> Iterator[tup
     doc = example if example is not None else {}
     places = list(leaves(doc)) or []
     if not places:  # no example: each top-level property of the schema, alone
-        schema = op["requestBody"]["content"]["application/json"]["schema"]
+        content = op["requestBody"]["content"]  # JSON, or multipart (a photo upload): nasty JSON all the same
+        schema = (content.get("application/json") or next(iter(content.values())))["schema"]
         places = [(name,) for name in schema.get("properties", {})] + [("unexpected_field",)]
     # Round robin: every nasty value reaches the route, and every place gets PER_PLACE of them.
     for j in range(max(len(places) * PER_PLACE, len(NASTY_VALUES))):
