@@ -91,6 +91,7 @@ def test_a_shopper_adds_photos_with_htmx_and_ops_see_them_on_the_return(
         assert "Dit bestand is geen foto die we kunnen gebruiken." in refusal.inner_text()
         assert page.url == url  # swapped in place: the choices made above are still there
         assert item.get_by_label(_("Reason")).input_value() == "defective"
+        assert item.get_by_label(_("How many to return")).input_value() == "1"
 
         choose_photo(page, "IMG_0007.JPG", jpeg_with_gps())
         thumbnail = item.locator(".photos img")
@@ -130,9 +131,14 @@ def test_without_javascript_the_upload_comes_back_to_the_items_page(
     try:
         page = ctx.new_page()
         to_the_items(page, run, shop, order_id)
+        item = page.get_by_role("group", name=SWIMSUIT["title"])
+        item.get_by_label(_("How many to return")).select_option("1")  # chosen before the upload: kept after
+        item.get_by_label(_("Reason")).select_option("defective")
         choose_photo(page, "IMG_0008.JPG", jpeg_with_gps())
-        page.wait_for_url(re.compile(rf"/portal/{shop.slug}/start$"))
+        page.wait_for_url(re.compile(rf"/portal/{shop.slug}/photos$"))  # the items step, answered to the form
         item = page.get_by_role("group", name=SWIMSUIT["title"])
         assert item.locator(".photos img").count() == 1 and "1 van 5 foto’s toegevoegd" in item.inner_text()
+        assert item.get_by_label(_("Reason")).input_value() == "defective"
+        assert item.get_by_label(_("How many to return")).input_value() == "1"
     finally:
         ctx.close()
