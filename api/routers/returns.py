@@ -22,6 +22,7 @@ from api.schemas.returns import (
     ReturnCreate,
     ReturnList,
     ReturnOut,
+    ShopperChoicesOut,
     Timeline,
     TimelineEntryOut,
     Tracking,
@@ -29,6 +30,7 @@ from api.schemas.returns import (
 )
 from db import returns
 from db.carrier_events import carrier_events
+from db.return_choices import choices_of
 from db.tables import ReturnRecord
 from domain.policy import Quote
 from domain.returns import ReturnReason
@@ -60,7 +62,9 @@ async def create_return(
 ) -> ReturnOut:
     """Create a return. 201 with its label; 202 if workers are slow (it goes on; retry with the same key to read it)."""
     created = await create(db, workflows, settings, principal.merchant_id, body, idempotency_key, response)
-    return await return_photos.with_photo_ids(db, principal.merchant_id, created)
+    return await _with_choices(
+        db, principal.merchant_id, await return_photos.with_photo_ids(db, principal.merchant_id, created)
+    )
 
 
 @router.get("", response_model=ReturnList)
@@ -111,9 +115,20 @@ async def _owned(db: DbDep, merchant_id: str, return_id: str) -> ReturnRecord:
 
 @router.get("/{return_id}", response_model=ReturnOut)
 async def get_return(return_id: ReturnPathId, principal: Reader, db: DbDep) -> ReturnOut:
-    return await return_photos.with_photo_ids(
-        db, principal.merchant_id, ReturnOut.of(await _owned(db, principal.merchant_id, return_id))
+    out = ReturnOut.of(await _owned(db, principal.merchant_id, return_id))
+    return await _with_choices(
+        db, principal.merchant_id, await return_photos.with_photo_ids(db, principal.merchant_id, out)
     )
+
+
+async def _with_choices(db, merchant_id: str, out: ReturnOut) -> ReturnOut:
+    """The shopper's language and send method beside the return (`return_choices`)."""
+    choice = await db.run(choices_of, merchant_id, out.id)
+    if choice is not None:
+        out.shopper = ShopperChoicesOut(
+            language=choice.language, send_method=choice.send_method, store_id=choice.store_id
+        )
+    return out
 
 
 @router.get("/{return_id}/timeline", response_model=Timeline)

@@ -185,6 +185,14 @@ class ExchangeOut(BaseModel):
     charge_reference: str | None = None
 
 
+class ShopperChoicesOut(BaseModel):
+    """How the shopper sends the parcel and reads about it (recorded when the return was created)."""
+
+    language: str = Field(description="nl, en, de or fr: the emails, the packing slip and the portal page")
+    send_method: Literal["label", "qr", "pickup", "store"]
+    store_id: str | None = Field(default=None, description="send_method store: the store facility's id")
+
+
 class ReturnOut(BaseModel):
     id: str
     order_id: str
@@ -199,6 +207,9 @@ class ReturnOut(BaseModel):
     exchange: ExchangeOut | None = None
     decision_reasons: list[str] = []
     policy_version: int | None = None
+    shopper: ShopperChoicesOut | None = Field(
+        default=None, description="the shopper's language and send method (returns created before they were kept: null)"
+    )
     created_at: datetime
     updated_at: datetime
 
