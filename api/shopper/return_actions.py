@@ -10,21 +10,21 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_time, get_timezone_name
+from babel.dates import get_timezone_name
 
 from api import portal_page
 from api.errors import ApiError
 from api.returns_gateway import ReturnsGateway
+from api.shopper.start_send import WINDOWS as PICKUP_HOURS
+from api.shopper.start_send import pickup_slots
 from api.shopper.words import N_
 from domain.status import ReturnStatus
 from workflows.messages import CancelPickup, CancelRequest, PickupWindow
 
-SLOTS = ((time(9), time(13)), (time(13), time(17)))
-WEEKDAYS_AHEAD = 5
 MAX_INSTRUCTIONS = 200
 SHOPPER_REASON = "cancelled by the shopper in the portal"
 
@@ -59,26 +59,15 @@ class Window:
 
 
 def pickup_windows(now: datetime, timezone: str, lang: str) -> list[Window]:
-    """The next WEEKDAYS_AHEAD weekdays after today (in the merchant's zone), each morning and afternoon."""
-    zone = ZoneInfo(timezone)
-    day, found = now.astimezone(zone).date(), []
-    while len(found) < WEEKDAYS_AHEAD * len(SLOTS):
-        day += timedelta(days=1)
-        if day.weekday() >= 5:
-            continue
-        for number, (start, end) in enumerate(SLOTS, start=1):
-            found.append(_window(day, number, start, end, zone, lang))
-    return found
-
-
-def _window(day: date, number: int, start: time, end: time, zone: ZoneInfo, lang: str) -> Window:
-    begins = datetime.combine(day, start, tzinfo=zone)
-    ends = datetime.combine(day, end, tzinfo=zone)
-    label = (
-        f"{format_date(day, 'EEEE d MMMM', locale=lang)}, "
-        f"{format_time(begins, 'HH:mm', locale=lang)}–{format_time(ends, 'HH:mm', locale=lang)}"
-    )
-    return Window(f"{day.isoformat()}-{number}", label, begins.astimezone(UTC), ends.astimezone(UTC))
+    """The windows the start flow offers (`start_send.pickup_slots`, one home for them), keyed by their day in the
+    merchant's zone and slot number, as the return page's form sends them back."""
+    zone, per_day = ZoneInfo(timezone), len(PICKUP_HOURS)
+    return [
+        Window(
+            f"{s.start.astimezone(zone).date().isoformat()}-{i % per_day + 1}", f"{s.day}, {s.hours}", s.start, s.end
+        )
+        for i, s in enumerate(pickup_slots(now, timezone, lang))
+    ]
 
 
 def zone_name(timezone: str, lang: str) -> str:
