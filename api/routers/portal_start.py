@@ -153,8 +153,10 @@ async def _posted(v: Visit) -> tuple[Any, Draft] | Response:
     return form, draft
 
 
-@router.post("/portal/{slug}/start/{step}")
-async def step(slug: str, step: str, request: Request, db: DbDep, settings: SettingsDep, workflows: ReturnsGatewayDep):
+async def _step_form(
+    slug: str, step: str, request: Request, db: Any, settings: Any
+) -> tuple[Visit, Any, Draft] | Response:
+    """A step's post, opened: the shopper's visit, the form (CSRF checked) and its draft; else the page to answer."""
     v = await _visit(request, slug, db, settings)
     if not isinstance(v, Visit):
         return v
@@ -164,6 +166,15 @@ async def step(slug: str, step: str, request: Request, db: DbDep, settings: Sett
     if isinstance(posted, Response):
         return posted
     form, draft = posted
+    return v, form, draft
+
+
+@router.post("/portal/{slug}/start/{step}")
+async def step(slug: str, step: str, request: Request, db: DbDep, settings: SettingsDep, workflows: ReturnsGatewayDep):
+    opened = await _step_form(slug, step, request, db, settings)
+    if isinstance(opened, Response):
+        return opened
+    v, form, draft = opened
     try:
         draft = forms.read(step, form, draft, v.shop, v._)
         check_items(draft, v.shop.returnable)
@@ -206,15 +217,10 @@ async def _form_problem(v: Visit, problem: forms.FormProblem, draft: Draft) -> R
 @router.post("/portal/{slug}/start/{step}/quote")
 async def quote_fragment(slug: str, step: str, request: Request, db: DbDep, settings: SettingsDep) -> Response:
     """The quote panel alone, for htmx as the shopper changes the form."""
-    v = await _visit(request, slug, db, settings)
-    if not isinstance(v, Visit):
-        return v
-    if step not in STEP_NAMES:
-        return not_found(request, v.lang, v.merchant)
-    posted = await _posted(v)
-    if isinstance(posted, Response):
-        return posted
-    form, draft = posted
+    opened = await _step_form(slug, step, request, db, settings)
+    if isinstance(opened, Response):
+        return opened
+    v, form, draft = opened
     try:
         draft = forms.read(step, form, draft, v.shop, v._)
         check_items(draft, v.shop.returnable)
