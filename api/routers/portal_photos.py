@@ -33,8 +33,8 @@ from api.shopper.session import ShopperSession, require_csrf, shopper_of
 from api.shopper.web import HEADERS, environments, merchant_by_slug, not_found, render, shopper_lang
 from db.orders import get_order
 from db.photos import remove_unclaimed, uploaded_photo
+from db.portal_lookup import could_be_id
 from domain.photos import MAX_PHOTO_BYTES, MAX_PHOTOS_PER_ITEM, PhotoRefusal, PhotoRefused
-from domain.validation import ID_PATTERN
 
 log = logging.getLogger("returnflow.api.portal")
 router = APIRouter(prefix="/portal", include_in_schema=False)
@@ -173,7 +173,7 @@ async def _items_page(slug: str, request: Request, db, settings, form) -> Respon
 
 
 def _an_id(photo_id: str) -> bool:
-    return len(photo_id) <= 64 and re.fullmatch(ID_PATTERN, photo_id) is not None
+    return could_be_id(photo_id, 64)
 
 
 def too_large(request: Request) -> Response:

@@ -16,10 +16,10 @@ from babel.dates import format_date, format_time, get_day_names
 from api.schemas.returns import PickupWindowIn
 from db.stores import stores_of
 from domain.facilities import Facility
+from domain.facilities.hours import DAYS
 
 WINDOWS = ((time(9), time(13)), (time(13), time(17)))
-DAYS = 5
-WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # babel numbers the days from Monday = 0
+PICKUP_DAYS = 5
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def pickup_slots(now: datetime, timezone: str, lang: str) -> list[PickupSlot]:
     today = now.astimezone(zone).date()
     days: list[date] = []
     day = today
-    while len(days) < DAYS:
+    while len(days) < PICKUP_DAYS:
         day += timedelta(days=1)
         if day.weekday() < 5:
             days.append(day)
@@ -77,7 +77,7 @@ class StoreChoice:
 def _days(days: list[str], lang: str) -> str:
     """Days of the week in the language, a run of three or more as a range: "ma–za", "Mo, Mi, Fr"."""
     names = get_day_names("abbreviated", locale=lang)
-    index = sorted(WEEK.index(d) for d in days)
+    index = sorted(DAYS.index(d) for d in days)  # babel numbers the days from Monday = 0, as DAYS
     runs: list[list[int]] = []
     for i in index:
         if runs and i == runs[-1][-1] + 1:
