@@ -30,6 +30,9 @@ class HandIn:
         self._journal = journal
         self._exchange = exchange
         self.store_id: str | None = None  # the store that received it, once one has
+        # Set when the wait ends without a store: closing awaits activities (an exchange's unwind, an advance
+        # exchange's charge) before the final status: a scan then must not make an ending return a received one.
+        self.closed = False
 
     async def until_handed_in(self, original_not_back: Callable[[datetime], Awaitable[Ending]]) -> Ending | None:
         """`run`'s phase instead of the label's: None once a store has the return, else how it ends (cancel,
@@ -43,6 +46,7 @@ class HandIn:
             deadline, timer = timedelta(days=inp.exchange.advance_deadline_days), "advance exchange: original due"
         if await self.wait(deadline, timer):
             return None
+        self.closed = True
         if state.cancel is not None:
             return Ending(S.CANCELLED, TimelineEvent.CANCEL, state.cancel.reason)
         if exchange.advance:
@@ -79,6 +83,11 @@ class HandIn:
             )
         if self.store_id is not None:
             return  # received already: the same answer again
+        if self.closed and state.cancel is None:
+            raise ApplicationError(
+                f"the hand-in deadline of return {state.inp.return_id} has passed; it is closing",
+                type=ErrorType.WRONG_STATE,
+            )
         if state.cancel is not None or state.status != S.AWAITING_HAND_IN:
             said = "being cancelled" if state.cancel is not None and not state.status.is_final else state.status.value
             raise ApplicationError(
@@ -89,7 +98,7 @@ class HandIn:
     def receive(self, receipt: StoreReceipt) -> None:
         """The first store's receipt moves the return to `received` there; any later scan changes nothing."""
         state, inp = self._state, self._state.inp
-        if self.store_id is not None or state.status != S.AWAITING_HAND_IN:
+        if self.store_id is not None or self.closed or state.status != S.AWAITING_HAND_IN:
             return
         self.store_id = state.received_at_facility = receipt.store_id
         chosen = "" if receipt.store_id == inp.store_id else f" (the shopper had chosen store {inp.store_id})"
