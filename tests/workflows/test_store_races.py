@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 
 from temporalio import activity
 from temporalio.client import WorkflowUpdateFailedError
@@ -56,8 +55,9 @@ async def test_a_scan_while_the_expired_exchange_is_closing_is_not_answered_rece
                 ReturnWorkflow.submit, SubmitReturn(request_fingerprint=inp.request_fingerprint)
             )
             assert view.status == ReturnStatus.AWAITING_HAND_IN
-            # The hand-in deadline passes: `run` closes it as expired (the sleep returns once the gate opens).
-            sleeping = asyncio.create_task(h.env.sleep(timedelta(days=31)))
+            # The hand-in deadline passes while the result is awaited (the environment skips time to the timer):
+            # `run` closes it as expired and waits at the gate.
+            result = asyncio.create_task(handle.result())
             await poll_async(lambda: entered.is_set(), lambda x: x, what="closing: releasing the replacements")
             try:
                 answer = await scanned(handle, STORE)  # the shopper is at the counter right now
@@ -65,8 +65,7 @@ async def test_a_scan_while_the_expired_exchange_is_closing_is_not_answered_rece
                 answer = None  # refused: what should happen
             finally:
                 go.set()
-            final = await handle.result()
-            await sleeping
+            final = await result
     assert final.status == ReturnStatus.EXPIRED
     received = [e for e in timeline(h, inp.return_id) if e.event == "hand_in" and e.status == "received"]
     assert answer is None, (
