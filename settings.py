@@ -68,6 +68,10 @@ class Settings(BaseSettings):
     # A call to the outside (email, carrier, payments, webhook) failing this many times in a row is
     # flagged on its return while Temporal keeps retrying it (workers/trouble.py).
     side_effect_alert_attempts: int = Field(default=3, ge=1, le=100)
+    # The notification outbox: how often an idle drain looks again, and how long a webhook delivery or an
+    # email keeps being retried before it is given up (a webhook's endpoint is then disabled).
+    outbox_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    notification_give_up_hours: float = Field(default=72.0, gt=0, le=24 * 30)
 
     stripe_api_key: SecretStr = SecretStr(DEV_STRIPE_KEY)
     stripe_base_url: str = ""  # empty: the payments sandbox on payments_sandbox_port

@@ -11,10 +11,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 from temporalio import activity
 
+from activities.announcements import announce
 from db import attention, return_units
 from db.return_items import show_transfer_codes
 from db.session import session_scope
 from db.tables import AttentionItem, ReturnLine, ReturnParcel, ReturnRecord, TimelineRecord
+from db.types import utcnow
 from domain.status import ReturnStatus
 from workflows.messages import ReturnProjection
 
@@ -52,8 +54,10 @@ class StoreActivities:
                     )
             if view.status in return_units.RELEASING:  # cancelled, rejected, expired: its units are free again
                 return_units.release(session, view.return_id)
+            fresh = []  # entries written now for the first time: what the outbox announces
             for entry in projection.new_entries:
                 if session.get(TimelineRecord, (view.return_id, entry.seq)) is None:
+                    fresh.append(entry)
                     session.add(
                         TimelineRecord(
                             return_id=view.return_id,
@@ -97,3 +101,4 @@ class StoreActivities:
                 attention.close_pending_review(
                     session, view.merchant_id, view.return_id, f"workflow: return {view.status.value}"
                 )
+            announce(session, projection, fresh, utcnow())

@@ -11,11 +11,13 @@ import asyncio
 import logging
 import signal
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from functools import partial
 
 import stripe
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import Worker
 
 from activities.carrier import CarrierActivities
@@ -25,16 +27,20 @@ from activities.exchanges import ExchangeActivities
 from activities.inventory import InventoryActivities
 from activities.merchant_accounts import MerchantClients
 from activities.notify import NotifyActivities
+from activities.outbox import OutboxDrain
 from activities.payments import PaymentActivities
 from activities.portal_links import portal_link
 from activities.routing import RoutingActivities
+from activities.shopper_mail import ShopperMailer
 from activities.store import StoreActivities
+from activities.webhook_sender import WebhookSender
 from db.session import make_engine
 from settings import Settings, get_settings
 from workers.client import connect_retrying
 from workers.trouble import SideEffectWatch, WorkflowTaskWatch
-from workflows.ids import CARRIER_TASK_QUEUE, TASK_QUEUE
+from workflows.ids import CARRIER_TASK_QUEUE, OUTBOX_WORKFLOW, OUTBOX_WORKFLOW_ID, TASK_QUEUE
 from workflows.merchant_notification import MerchantNotificationWorkflow
+from workflows.outbox_workflow import OutboxWorkflow
 from workflows.returns import ReturnWorkflow
 from workflows.transfer_workflow import TransferWorkflow
 
@@ -58,17 +64,21 @@ def build_workers(client: Client, settings: Settings, engine: Engine, executor: 
     routing = RoutingActivities(engine)
     inventory = InventoryActivities(engine)
     exchanges = ExchangeActivities(engine)
-    mail = EmailActivities(
-        engine,
-        SmtpConfig(
-            host=settings.smtp_host,
-            port=settings.smtp_port,
-            sender=settings.mail_from,
-            username=settings.smtp_username,
-            password=settings.smtp_password.get_secret_value(),
-            starttls=settings.smtp_starttls,
-        ),
-        portal_link=partial(portal_link, settings.public_url, settings.portal_secret),
+    smtp = SmtpConfig(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        sender=settings.mail_from,
+        username=settings.smtp_username,
+        password=settings.smtp_password.get_secret_value(),
+        starttls=settings.smtp_starttls,
+    )
+    links = partial(portal_link, settings.public_url, settings.portal_secret)
+    mail = EmailActivities(engine, smtp, portal_link=links)
+    give_up = timedelta(hours=settings.notification_give_up_hours)
+    outbox = OutboxDrain(
+        WebhookSender(engine, give_up_after=give_up),
+        ShopperMailer(engine, smtp, links, give_up_after=give_up),
+        poll_seconds=settings.outbox_poll_seconds,
     )
     # A call to the outside failing again and again is on the return's timeline within minutes.
     watch = [SideEffectWatch(client, engine, after_attempts=settings.side_effect_alert_attempts)]
@@ -81,7 +91,7 @@ def build_workers(client: Client, settings: Settings, engine: Engine, executor: 
         Worker(
             client,
             task_queue=TASK_QUEUE,
-            workflows=[ReturnWorkflow, MerchantNotificationWorkflow, TransferWorkflow],
+            workflows=[ReturnWorkflow, MerchantNotificationWorkflow, TransferWorkflow, OutboxWorkflow],
             activities=[
                 store.record_return,
                 payments.refund_payment,
@@ -96,6 +106,7 @@ def build_workers(client: Client, settings: Settings, engine: Engine, executor: 
                 exchanges.mark_shipped,
                 payments.charge_difference,
                 mail.send_label_email,
+                outbox.drain_outbox,
             ],
             activity_executor=executor,
             max_concurrent_activities=threads - carrier_slots,
@@ -122,6 +133,16 @@ def build_workers(client: Client, settings: Settings, engine: Engine, executor: 
     ]
 
 
+async def start_outbox(client: Client) -> None:
+    """The outbox's one drain: every worker asks for it; the first start wins, the others find it running."""
+    await client.start_workflow(
+        OUTBOX_WORKFLOW,
+        id=OUTBOX_WORKFLOW_ID,
+        task_queue=TASK_QUEUE,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )
+
+
 async def run(settings: Settings) -> None:
     settings.refuse_public_secrets()  # live or publicly reachable: no start with a public development secret
     # Temporal may be starting or restarting: wait for it (the wait doubling to 30 s) instead of dying.
@@ -137,6 +158,7 @@ async def run(settings: Settings) -> None:
         async with asyncio.TaskGroup() as tg:
             for w in workers:
                 tg.create_task(w.run())
+            await start_outbox(client)
             draining = tg.create_task(task_watch.drain())
             log.info("worker running on task queues %s", ", ".join(w.task_queue for w in workers))
             await stop.wait()

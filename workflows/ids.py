@@ -147,3 +147,8 @@ def unidentified_parcel_key(parcel_id: str) -> str:
 def label_email_key(return_id: str, tracking_code: str) -> str:
     """The label email's key and Message-ID left part: label-<return>-<tracking code>, Message-ID-safe."""
     return re.sub(r"[^A-Za-z0-9._-]", "_", f"label-{return_id}-{tracking_code}")[:200]
+
+
+# ---- the notification outbox ----
+OUTBOX_WORKFLOW = "OutboxWorkflow"
+OUTBOX_WORKFLOW_ID = "outbox-drain"  # one drain for the whole cluster

@@ -30,6 +30,7 @@ from db.tables.merchants import (
     PolicyVersion,
     WebhookDelivery,
 )
+from db.tables.notifications import EventDelivery, MerchantEvent, ShopperEmail, WebhookEndpoint
 from db.tables.returns import (
     AttentionItem,
     EmailSent,
@@ -53,6 +54,7 @@ __all__ = [
     "Certificate",
     "DispositionPolicyRecord",
     "EmailSent",
+    "EventDelivery",
     "ExchangeReservation",
     "FacilityBooking",
     "FacilityRecord",
@@ -60,6 +62,7 @@ __all__ = [
     "ItemRouteRow",
     "Merchant",
     "MerchantCredentials",
+    "MerchantEvent",
     "Order",
     "PaymentRefund",
     "PolicyVersion",
@@ -69,10 +72,12 @@ __all__ = [
     "ReturnPhoto",
     "ReturnRecord",
     "ReturnUnit",
+    "ShopperEmail",
     "StockRecord",
     "StoreCreditEntry",
     "TimelineRecord",
     "UnidentifiedParcel",
     "WebhookDelivery",
+    "WebhookEndpoint",
     "WorkOrder",
 ]

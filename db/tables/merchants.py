@@ -40,6 +40,8 @@ class Merchant(SQLModel, table=True):
     locale: str | None = Field(default=None, max_length=8)
     timezone: str | None = Field(default=None, max_length=64)
     return_reasons: list | None = json_column(nullable=True)
+    # The shopper emails it switched off (domain.notifications.MailKind values; GET/PUT /v1/merchant/notifications).
+    mail_off: list | None = json_column(nullable=True)
 
 
 class MerchantCredentials(SQLModel, table=True):
@@ -152,3 +154,7 @@ class WebhookDelivery(SQLModel, table=True):
     error: str | None = Field(default=None, max_length=500)
     delivered: bool = False
     attempted_at: datetime = dt_column(nullable=False, default=utcnow)
+    # Attempts made by the outbox (rows before it have none): the endpoint, the delivery, how long it took.
+    endpoint_id: str | None = Field(default=None, max_length=64)
+    delivery_id: int | None = Field(default=None, index=True)
+    latency_ms: int | None = None

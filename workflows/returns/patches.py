@@ -22,3 +22,6 @@ class Patch(StrEnum):
     STORE_HAND_IN = "store-hand-in"
     # past domain.carrier.MOST_PICKUPS_PER_RETURN bookings a queued booking is refused once it holds the label lock
     PICKUP_BOOKING_CAP = "pickup-booking-cap"
+    # the merchant's events and the shopper's emails are written by the projection into an outbox (db/outbox.py);
+    # returns recorded before it announced their settlement through MerchantNotificationWorkflow children
+    NOTIFICATION_OUTBOX = "notification-outbox"

@@ -208,7 +208,12 @@ class ReturnWorkflow:
                 void_shipped=not (state.settlement and state.settlement.status == SettlementStatus.CHARGED)
             )
         journal.move(ending.status, ending.event, ending.cause, final=True)
-        if state.settlement is not None and workflow.patched(Patch.MERCHANT_WEBHOOKS):
+        # Since the outbox, the projection announces every step; older histories told the merchant here.
+        if (
+            state.settlement is not None
+            and not workflow.patched(Patch.NOTIFICATION_OUTBOX)
+            and workflow.patched(Patch.MERCHANT_WEBHOOKS)
+        ):
             await tell_merchant(state, journal)
         await journal.flush()
         state.answered = True
