@@ -42,6 +42,7 @@ PATHS = {
     "payout_held",
     "side_effect_flagged",
     "store_hand_in",
+    "notification_outbox",
 }
 
 
