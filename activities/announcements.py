@@ -15,6 +15,8 @@ from workflows.messages import ReturnProjection, TimelineEntry
 
 # The workflow notes a refund refused for good with these words (workflows/returns/settlement.py).
 REFUND_FAILED_NOTE = "refund failed"
+# The line that moves a return to label_created when its label is bought (workflows/returns/labels.py).
+LABEL_BOUGHT = "label"
 
 
 def progress_of(session: Session, projection: ReturnProjection, fresh: list[TimelineEntry]) -> Progress:
@@ -22,7 +24,9 @@ def progress_of(session: Session, projection: ReturnProjection, fresh: list[Time
     steps = tuple(Step(seq=e.seq, at=e.at, status=e.status.value, event=e.event, cause=e.cause) for e in fresh)
     refund, exchange, label = view.refund, view.exchange, view.label
     expires_at = None
-    labelled = next((s for s in steps if s.status == "label_created"), None)
+    # The label's deadline runs from its purchase (the move to label_created); later label_created lines
+    # (a relabel, a pickup) do not move it (workflows/returns/workflow.py keeps one deadline).
+    labelled = next((s for s in steps if s.status == "label_created" and s.event == LABEL_BOUGHT), None)
     advance = exchange is not None and exchange.mode == "advance"  # its original has a deadline of its own
     if labelled is not None and label is not None and not advance:
         merchant = session.get(Merchant, view.merchant_id)
@@ -31,7 +35,7 @@ def progress_of(session: Session, projection: ReturnProjection, fresh: list[Time
     return Progress(
         status=view.status.value,
         steps=steps,
-        new_attention=tuple((a.key, a.kind.value) for a in projection.new_attention),
+        new_attention=tuple((a.key, a.kind.value, a.reason) for a in projection.new_attention),
         settlement_method=refund.method.value if refund else None,
         settlement_status=refund.status.value if refund else None,
         settlement_amount=refund.amount.amount if refund else 0,

@@ -8,11 +8,12 @@ true from now on, kept once by key).
 
 Order: within one write, announcements come in the order the return lived them: status steps in
 timeline order, money and shipment news just before the final status of that write (a refund is
-sent before the return completes), attention where it was flagged.
+sent before the return completes), a pickup's news at its lines, attention where it was flagged.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -98,6 +99,8 @@ _STATUS_MAILS = {
 FINAL = frozenset({"rejected", "completed", "cancelled", "expired"})
 # Past these the label was used (or the return ended): a pending label reminder is withdrawn.
 LABEL_USED_OR_GONE = frozenset({"in_transit", "delivered", "received", "inspected", "settling"}) | FINAL
+# A pickup that will not come (missed, or called off by the carrier): the shopper is offered the drop-off.
+DROP_OFF_OFFERED = frozenset({"missed", "cancelled_by_carrier"})
 
 
 @dataclass(frozen=True)
@@ -124,7 +127,8 @@ class Progress:
 
     status: str
     steps: tuple[Step, ...] = ()  # the entries written now, in seq order
-    new_attention: tuple[tuple[str, str], ...] = ()  # (attention key, kind) flagged now
+    # (attention key, kind, reason) flagged now; the reason is the cause of the timeline line that flagged it
+    new_attention: tuple[tuple[str, ...], ...] = ()
     settlement_method: str | None = None  # refund | store_credit | exchange
     settlement_status: str | None = None
     settlement_amount: int = 0
@@ -148,17 +152,25 @@ class Announcement:
     position: float = field(default=0.0, compare=False)
 
 
+# A key is kept in stored rows (an event's id is made of it): a long subject is cut to a digest.
+_LONGEST_ABOUT = 80
+
+
+def _keyed(prefix: str, about: str | None) -> str:
+    if not about:
+        return prefix
+    if len(about) > _LONGEST_ABOUT:
+        about = about[:40] + "~" + hashlib.sha256(about.encode()).hexdigest()[:24]
+    return f"{prefix}:{about}"
+
+
 def _event(event: EventType, position: float, about: str | None = None) -> Announcement:
-    return Announcement(key=event.value + (f":{about}" if about else ""), event=event, about=about, position=position)
+    return Announcement(key=_keyed(event.value, about), event=event, about=about, position=position)
 
 
 def _mail(kind: MailKind, position: float, about: str | None = None, due_at: datetime | None = None) -> Announcement:
     return Announcement(
-        key="mail:" + kind.value + (f":{about}" if about else ""),
-        mail=kind,
-        about=about,
-        due_at=due_at,
-        position=position,
+        key=_keyed("mail:" + kind.value, about), mail=kind, about=about, due_at=due_at, position=position
     )
 
 
@@ -166,8 +178,9 @@ def announcements(progress: Progress) -> list[Announcement]:
     """Every announcement this write implies, in the order the return lived them (dedupe by key is the
     outbox's: the same announcement implied again by a later write is dropped there)."""
     out: list[Announcement] = []
-    final_at = next((i for i, s in enumerate(progress.steps) if s.status in FINAL), len(progress.steps))
-    for i, step in enumerate(progress.steps):
+    steps = progress.steps
+    final_at = next((i for i, s in enumerate(steps) if s.status in FINAL), len(steps))
+    for i, step in enumerate(steps):
         if event := _STATUS_EVENTS.get(step.status):
             out.append(_event(event, i))
         if kind := _STATUS_MAILS.get(step.status):
@@ -175,15 +188,27 @@ def announcements(progress: Progress) -> list[Announcement]:
         if step.event == "review" and step.status == "pending_review" and step.cause.startswith("approved"):
             out.append(_mail(MailKind.REVIEW_APPROVED, i))
         if step.status == "label_created" and progress.label_expires_at is not None:
+            # One per return: a relabel gives the shopper a new label but not a later deadline.
             due = progress.label_expires_at - REMINDER_BEFORE_EXPIRY
-            out.append(_mail(MailKind.LABEL_REMINDER, i, about=progress.label_tracking_code, due_at=due))
-    for j, (key, _kind) in enumerate(progress.new_attention):
-        out.append(_event(EventType.RETURN_NEEDS_ATTENTION, len(progress.steps) + j / 100, about=key))
+            out.append(_mail(MailKind.LABEL_REMINDER, i, due_at=due))
+    out.extend(_attention(progress, len(steps)))
     out.extend(_money_and_shipments(progress, final_at - 0.5))
     out.extend(_pickup(progress, final_at - 0.25))
     out.sort(key=lambda a: a.position)
     seen: set[str] = set()
     return [a for a in out if not (a.key in seen or seen.add(a.key))]
+
+
+def _attention(p: Progress, end: int) -> list[Announcement]:
+    """Each flag where its timeline line is (the line says the flag's reason), else at the end of the write."""
+    lines = [(i, s.cause) for i, s in enumerate(p.steps) if s.event == "attention"]
+    out = []
+    for j, (key, _kind, *reason) in enumerate(p.new_attention):
+        at = next((i for i, cause in lines if reason and cause == reason[0]), None)
+        if at is not None:
+            lines.remove((at, reason[0]))
+        out.append(_event(EventType.RETURN_NEEDS_ATTENTION, (at if at is not None else end) + 0.1 + j / 1000, key))
+    return out
 
 
 def _money_and_shipments(p: Progress, position: float) -> list[Announcement]:
@@ -203,16 +228,21 @@ def _money_and_shipments(p: Progress, position: float) -> list[Announcement]:
     return out
 
 
-def _pickup(p: Progress, position: float) -> list[Announcement]:
+def _pickup(p: Progress, end: float) -> list[Announcement]:
+    """The pickup's news where its lines are (booked at the first, missed at the last), else at the end.
+    The reminder is written with the booking whatever the pickup's state now: `still_wanted` decides at
+    its time (a level fact here, so a write that sees the pickup later still implies the same key)."""
     if p.pickup is None:
         return []
+    lines = [i for i, s in enumerate(p.steps) if s.event == "pickup"]
+    booked_at, last_at = (lines[0] + 0.1, lines[-1] + 0.1) if lines else (end, end)
     pid = p.pickup.pickup_id
-    out = [_mail(MailKind.PICKUP_BOOKED, position, about=pid)]
-    if p.pickup.status == "scheduled":
-        due = p.pickup.window_start - PICKUP_REMINDER_BEFORE
-        out.append(_mail(MailKind.PICKUP_REMINDER, position, about=pid, due_at=due))
-    if p.pickup.status == "missed":
-        out.append(_mail(MailKind.PICKUP_MISSED, position, about=pid))
+    out = [
+        _mail(MailKind.PICKUP_BOOKED, booked_at, about=pid),
+        _mail(MailKind.PICKUP_REMINDER, booked_at, about=pid, due_at=p.pickup.window_start - PICKUP_REMINDER_BEFORE),
+    ]
+    if p.pickup.status in DROP_OFF_OFFERED:
+        out.append(_mail(MailKind.PICKUP_MISSED, last_at, about=pid))
     return out
 
 
@@ -226,8 +256,9 @@ def still_wanted(kind: MailKind, about: str | None, status: str, pickup: PickupF
 
 
 def withdrawn(kind: MailKind, status: str) -> bool:
-    """A pending reminder the return's progress has made pointless (the first scan cancels the label's)."""
-    return kind == MailKind.LABEL_REMINDER and status in LABEL_USED_OR_GONE
+    """A pending reminder the return's progress has made pointless: after the first scan (or the end)
+    nobody needs reminding of the label or of a pickup."""
+    return kind in (MailKind.LABEL_REMINDER, MailKind.PICKUP_REMINDER) and status in LABEL_USED_OR_GONE
 
 
 def wanted_by(filter_: list[str] | None, event: EventType) -> bool:
