@@ -1,10 +1,47 @@
-"""Delivering merchant events to their endpoints (the outbox's webhook half). Interface first; filled in next."""
+"""Delivering merchant events to their endpoints (the outbox's webhook half), in the Standard Webhooks format.
+
+Each round claims the due deliveries that head their (endpoint, return) queue (db/webhook_deliveries.py), so a
+return's events reach an endpoint in order while other returns go on; posts them concurrently (at most
+`concurrency` at once, each bounded by the timeout) outside any transaction; and records each attempt.
+The body is `{"type", "timestamp", "data"}`, compact, exactly the bytes signed; `webhook-id` is the event's
+id (merchants drop repeats by it), `webhook-timestamp` the moment it is sent. While a rotated secret overlaps,
+both secrets sign (space-separated signatures, as the specification allows). Secrets are never logged.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import asyncio
+import json
+import logging
+import time
+from datetime import UTC, datetime, timedelta
 
+import httpx
 from sqlalchemy.engine import Engine
+from standardwebhooks.webhooks import Webhook
+
+from db import webhook_deliveries as q
+from db.session import session_scope
+
+log = logging.getLogger("returnflow.webhooks")
+MAX_ERROR = 200  # of an endpoint's answer kept in the log: enough to see why, never a whole page
+
+
+def body_of(job: q.Job) -> str:
+    """The request body, exactly as signed."""
+    event = {"type": job.event_type, "timestamp": job.event_at.isoformat(), "data": job.data}
+    return json.dumps(event, separators=(",", ":"), sort_keys=False)
+
+
+def headers_of(job: q.Job, body: str, sent_at: datetime) -> dict[str, str]:
+    signatures = " ".join(Webhook(secret).sign(job.event_id, sent_at, body) for secret in job.secrets)
+    return {
+        "content-type": "application/json",
+        "user-agent": "Returnflow-Webhooks/1.0",
+        "webhook-id": job.event_id,
+        "webhook-timestamp": str(int(sent_at.timestamp())),
+        "webhook-signature": signatures,
+    }
 
 
 class WebhookSender:
@@ -14,7 +51,70 @@ class WebhookSender:
         self._engine = engine
         self._timeout = timeout_seconds
         self._give_up_after = give_up_after
+        self.concurrency = 16
+        # A claimed delivery is left alone this long; a sender that died meanwhile leaves it due again after.
+        self._lease = timedelta(seconds=timeout_seconds * 2 + 30)
 
     async def deliver_due(self, now: datetime) -> int:
         """Attempt every delivery due at `now` (the head of each endpoint's queue per return); the count tried."""
-        return 0
+        jobs = await asyncio.to_thread(self._claim, now)
+        if jobs:
+            await self._send(jobs, now)
+        return len(jobs)
+
+    async def send_now(self, delivery_ids: list[int], now: datetime) -> list[tuple[q.Job, q.Outcome, str]]:
+        """Attempt these deliveries at once, whatever their queue (the test ping): (job, outcome, new status)."""
+        jobs = await asyncio.to_thread(self._jobs, delivery_ids, now)
+        return await self._send(jobs, now)
+
+    def _claim(self, now: datetime) -> list[q.Job]:
+        with session_scope(self._engine) as session:
+            return q.claim_due(session, now, self._lease)
+
+    def _jobs(self, delivery_ids: list[int], now: datetime) -> list[q.Job]:
+        with session_scope(self._engine) as session:
+            return q.jobs(session, delivery_ids, now)
+
+    async def _send(self, jobs: list[q.Job], now: datetime) -> list[tuple[q.Job, q.Outcome, str]]:
+        gate = asyncio.Semaphore(self.concurrency)
+        timeout = httpx.Timeout(self._timeout)
+        async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
+
+            async def one(job: q.Job) -> q.Outcome:
+                async with gate:
+                    return await self._post(client, job)
+
+            outcomes = await asyncio.gather(*(one(job) for job in jobs))
+        statuses = await asyncio.to_thread(self._record, jobs, outcomes, now)
+        return list(zip(jobs, outcomes, statuses, strict=True))
+
+    async def _post(self, client: httpx.AsyncClient, job: q.Job) -> q.Outcome:
+        body = body_of(job)
+        headers = headers_of(job, body, datetime.now(UTC))
+        started = time.monotonic()
+        try:
+            r = await client.post(job.url, content=body.encode(), headers=headers)
+        except httpx.TimeoutException:
+            error, code = f"timed out after {self._timeout:g} s", None
+        except httpx.HTTPError as err:
+            error, code = f"{type(err).__name__}: {str(err)[:MAX_ERROR]}", None
+        else:
+            code = r.status_code
+            error = None if r.is_success else _answer(r)
+        latency = int((time.monotonic() - started) * 1000)
+        if error:
+            log.info("webhook %s to endpoint %s: %s", job.event_id, job.endpoint_id, code or "no answer")
+        return q.Outcome(delivered=error is None, status_code=code, error=error, latency_ms=latency)
+
+    def _record(self, jobs: list[q.Job], outcomes: list[q.Outcome], now: datetime) -> list[str]:
+        statuses = []
+        for job, outcome in zip(jobs, outcomes, strict=True):
+            with session_scope(self._engine) as session:  # one transaction each: one bad row stops no other
+                statuses.append(q.record_attempt(session, job, outcome, now, self._give_up_after))
+        return statuses
+
+
+def _answer(r: httpx.Response) -> str:
+    """`HTTP 503` and the start of what the endpoint said (printable characters only)."""
+    text = "".join(ch for ch in r.text[:MAX_ERROR] if ch.isprintable()).strip()
+    return f"HTTP {r.status_code}" + (f": {text}" if text else "")

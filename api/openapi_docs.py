@@ -242,12 +242,37 @@ DOCS: dict[str, Doc] = {
         example={"easypost_api_key": "EZTK0123456789abcdef", "stripe_secret_key": "sk_test_0123456789abcdef"},
         errors={404: "the key's merchant no longer exists (`merchant_not_found`)"},
     ),
-    "webhooks-get_endpoint": Doc(
-        "Read the webhook endpoint", "Where settlement events go (the secret is never shown again)."
+    "webhooks-get_endpoint": Doc("Read the first webhook endpoint", "The merchant's first endpoint's URL."),
+    "webhooks-set_endpoint": Doc(
+        "Set the first webhook endpoint",
+        "Creates the merchant's first endpoint (every event) or moves it; a new secret each time.",
+        example={"url": "https://shop.example/hooks/returnflow"},
     ),
-    "webhooks-set_endpoint": Doc("Set the webhook endpoint", example={"url": "https://shop.example/hooks/returnflow"}),
-    "webhooks-list_deliveries": Doc(
-        "List webhook deliveries", "Every attempt to deliver an event to the endpoint, newest first."
+    "webhooks-create_webhook_endpoint": Doc(
+        "Add a webhook endpoint",
+        example={
+            "url": "https://shop.example/hooks/returnflow",
+            "events": ["return.created", "refund.succeeded"],
+            "description": "ERP",
+        },
+        errors={409: "the merchant has the most endpoints allowed (`too_many_webhook_endpoints`)"},
+    ),
+    "webhooks-list_webhook_endpoints": Doc("List webhook endpoints", "Every endpoint of the merchant, whole."),
+    "webhooks-get_webhook_endpoint": Doc("Read a webhook endpoint", "The secret is never shown again."),
+    "webhooks-update_webhook_endpoint": Doc(
+        "Change a webhook endpoint", example={"events": ["*"], "enabled": True, "description": "ERP"}
+    ),
+    "webhooks-delete_webhook_endpoint": Doc("Delete a webhook endpoint"),
+    "webhooks-rotate_secret": Doc("Rotate an endpoint's secret", example={"overlap_hours": 24}),
+    "webhooks-ping": Doc(
+        "Send a test event",
+        example={"endpoint_id": "we_0123456789abcdef01234567"},
+        errors={409: "the merchant has no webhook endpoint (`no_webhook_endpoint`)"},
+    ),
+    "webhooks-list_deliveries": Doc("List webhook deliveries"),
+    "webhooks-list_attempts": Doc("List a delivery's attempts"),
+    "webhooks-redeliver": Doc(
+        "Redeliver an event", errors={409: "the delivery's endpoint was deleted (`webhook_endpoint_deleted`)"}
     ),
     "warehouse-receive": Doc(
         "Record a dock scan",

@@ -1,15 +1,13 @@
-"""A merchant's own row (settings it saves through the API), its API keys, and its webhook deliveries."""
+"""A merchant's own row (settings it saves through the API) and its API keys (webhooks: db/webhook_endpoints.py)."""
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from db.pages import after_row
-from db.tables import ApiKey, Merchant, WebhookDelivery
+from db.tables import ApiKey, Merchant
 
 # How stale a key's last_used_at may get: one write a minute per key at most, not one per request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -70,24 +68,3 @@ def save_label_rules(session: Session, merchant_id: str, rules: dict) -> bool:
     merchant.label_rules = rules
     session.add(merchant)
     return True
-
-
-def new_webhook_endpoint(session: Session, merchant_id: str, url: str) -> Merchant:
-    """Point the merchant's settlement events at `url`, with a new signing secret (each time)."""
-    merchant = session.get(Merchant, merchant_id)
-    merchant.webhook_url = url
-    merchant.webhook_secret = "whsec_" + secrets.token_hex(24)
-    session.add(merchant)
-    return merchant
-
-
-def webhook_deliveries(
-    session: Session, merchant_id: str, event_id: str | None, limit: int, after: tuple[datetime, str] | None = None
-) -> list[WebhookDelivery]:
-    """Every attempt to deliver the merchant's settlement events, newest first (after `after`: a page's last)."""
-    q = select(WebhookDelivery).where(WebhookDelivery.merchant_id == merchant_id)
-    if event_id:
-        q = q.where(WebhookDelivery.event_id == event_id)
-    q = after_row(q, col(WebhookDelivery.attempted_at), col(WebhookDelivery.id), after, newest_first=True)
-    q = q.order_by(col(WebhookDelivery.attempted_at).desc(), col(WebhookDelivery.id).desc())
-    return list(session.exec(q.limit(limit)).all())

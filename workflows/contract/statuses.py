@@ -133,3 +133,5 @@ class AttentionKind(StrEnum):
     UNEXPECTED_TRANSITION = "unexpected_transition"
     SIDE_EFFECT_FAILING = "side_effect_failing"
     WORKFLOW_TASK_FAILED = "workflow_task_failed"
+    # the merchant's systems
+    WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint_disabled"  # no 2xx for the give-up period (no return)
