@@ -37,12 +37,15 @@ from sqlalchemy.exc import IntegrityError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.audience import audience_of
+from activities.audience import Audience, audience_of
 from activities.documents import dropoff_qr, live_label
 from activities.email_content import LabelEmailFacts, label_email
+from db import shopper_emails
 from db.returns import timeline
 from db.session import session_scope
 from db.tables import EmailSent, Merchant, Order, ReturnRecord
+from db.types import utcnow
+from domain.notifications import MailKind
 from domain.validation import one_line
 from workflows.ids import label_email_key
 from workflows.messages import ActivityErrorType, TimelineEvent
@@ -62,7 +65,8 @@ class LabelEmail(BaseModel):
 class SentEmail(BaseModel):
     message_id: str
     # sent now; sent by an earlier attempt (or call); or not sent: the label was voided meanwhile.
-    status: Literal["sent", "already_sent", "label_voided"]
+    # switched_off: the merchant does not send this email; suppressed: the address refused an earlier one.
+    status: Literal["sent", "already_sent", "label_voided", "switched_off", "suppressed"]
 
 
 @dataclass(frozen=True)
@@ -105,10 +109,36 @@ class EmailActivities:
                 return SentEmail(message_id=message_id, status="label_voided")
             if session.get(EmailSent, key) is not None:
                 return SentEmail(message_id=message_id, status="already_sent")
+            if shopper_emails.switched_off(session, row.merchant_id, MailKind.LABEL_READY):
+                return SentEmail(message_id=message_id, status="switched_off")
+            if shopper_emails.refused_before(session, row.id):  # the address refused an earlier mail of the return
+                return SentEmail(message_id=message_id, status="suppressed")
             facts = _facts(session, row, label)
 
         msg = self._compose(row.id, facts, message_id)
-        self._send(msg, facts.to)
+        outbox_key = f"mail:{MailKind.LABEL_READY.value}:{label['tracking_code']}"
+        try:
+            self._send(msg, facts.to)
+        except ApplicationError as err:
+            if err.type == ActivityErrorType.EMAIL_REJECTED:  # on the return's list; no more mail to this address
+                code = (err.details[0] if err.details else {}).get("smtp_code")
+                with session_scope(self._engine) as session:
+                    shopper_emails.record_sent_elsewhere(
+                        session,
+                        row.merchant_id,
+                        row.id,
+                        MailKind.LABEL_READY,
+                        outbox_key,
+                        utcnow(),
+                        message_id=message_id,
+                        smtp_code=code,
+                        error=err.message,
+                    )
+            raise
+        with session_scope(self._engine) as session:
+            shopper_emails.record_sent_elsewhere(
+                session, row.merchant_id, row.id, MailKind.LABEL_READY, outbox_key, utcnow(), message_id=message_id
+            )
         with session_scope(self._engine) as session:
             session.add(EmailSent(key=key, return_id=row.id, to=facts.to))
             try:
@@ -122,16 +152,7 @@ class EmailActivities:
         label = facts.label
         portal_url = self._portal_link(return_id, facts.merchant_id) if self._portal_link else None
         words = label_email(return_id, facts, portal_url)  # in the shopper's language, with the shop's branding
-        msg = EmailMessage()
-        # Names come from stored data: the API refuses control characters now, but older rows may have them.
-        merchant, shopper = one_line(facts.audience.merchant_name), one_line(facts.shopper_name)
-        msg["Subject"] = words.subject
-        msg["From"] = formataddr((merchant, self._smtp.sender))
-        msg["To"] = formataddr((shopper or "", facts.to))
-        if facts.audience.support_email:  # the shopper's answer goes to the shop, not to our sender address
-            msg["Reply-To"] = formataddr((merchant, one_line(facts.audience.support_email)))
-        msg["Date"] = formatdate(usegmt=True)
-        msg["Message-ID"] = message_id
+        msg = addressed(self._smtp, facts.audience, facts.shopper_name, facts.to, words.subject, message_id)
         msg.set_content(words.text)
         msg.add_alternative(words.html, subtype="html")
         # The same QR code as GET /v1/returns/{id}/dropoff-qr.png: the tracking code, for a box-free drop-off.
@@ -154,17 +175,38 @@ class EmailActivities:
         return msg
 
     def _send(self, msg: EmailMessage, to: str) -> None:
-        cfg = self._smtp
-        try:
-            with smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout_seconds) as smtp:
-                if cfg.starttls:
-                    smtp.starttls(context=ssl.create_default_context())
-                if cfg.username:
-                    smtp.login(cfg.username, cfg.password)
-                smtp.send_message(msg, from_addr=cfg.sender, to_addrs=[to])
-        except (smtplib.SMTPException, OSError) as err:
-            # `from None`: the original exception names the shopper's address, and Temporal keeps causes.
-            raise _smtp_error(err, to) from None
+        send_message(self._smtp, msg, to)
+
+
+def send_message(cfg: SmtpConfig, msg: EmailMessage, to: str) -> None:
+    """One message over SMTP; a failure is raised as `_smtp_error` says (the outbox's mailer sends this way too)."""
+    try:
+        with smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout_seconds) as smtp:
+            if cfg.starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if cfg.username:
+                smtp.login(cfg.username, cfg.password)
+            smtp.send_message(msg, from_addr=cfg.sender, to_addrs=[to])
+    except (smtplib.SMTPException, OSError) as err:
+        # `from None`: the original exception names the shopper's address, and Temporal keeps causes.
+        raise _smtp_error(err, to) from None
+
+
+def addressed(
+    smtp: SmtpConfig, audience: Audience, shopper_name: str, to: str, subject: str, message_id: str
+) -> EmailMessage:
+    """A message from the shop (its name, our sender address) to the shopper, answered to the shop's support."""
+    msg = EmailMessage()
+    # Names come from stored data: the API refuses control characters now, but older rows may have them.
+    merchant, shopper = one_line(audience.merchant_name), one_line(shopper_name)
+    msg["Subject"] = subject
+    msg["From"] = formataddr((merchant, smtp.sender))
+    msg["To"] = formataddr((shopper or "", to))
+    if audience.support_email:  # the shopper's answer goes to the shop, not to our sender address
+        msg["Reply-To"] = formataddr((merchant, one_line(audience.support_email)))
+    msg["Date"] = formatdate(usegmt=True)
+    msg["Message-ID"] = message_id
+    return msg
 
 
 def _facts(session, row: ReturnRecord, label: dict[str, Any]) -> LabelEmailFacts:

@@ -1,13 +1,54 @@
-"""Sending the shopper's emails (the outbox's mail half). Interface first; filled in next."""
+"""Sending the shopper's emails (the outbox's mail half): every pending shopper_emails row that is due.
+
+In order per return: an email waits while an earlier one of its return is pending and due or failing
+(waiting for its retry); a reminder due later holds nothing back. Just before sending, what may have
+changed is checked again: the merchant switched the kind off (switched_off), a reminder no longer
+stands (withdrawn: domain.notifications.still_wanted against the return now).
+
+Outcomes: 250 -> sent; a 5xx -> refused, and every other pending email of the return is suppressed
+(nothing is raised: a refusal never fails the return); a 4xx or no answer -> tried again with backoff
+(1 minute doubling, at most an hour) until `give_up_after` has passed since the first attempt -> failed.
+
+The Message-ID comes from the return and the email's key, so a repeat after a crash between the
+server's 250 and the database write (at-least-once, like the label email) is recognisable as the same
+message. The shopper's address is read from the order to send, and is never logged nor kept in an error.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
+from temporalio.exceptions import ApplicationError
 
-from activities.email import SmtpConfig
+from activities.email import SmtpConfig, addressed, send_message
+from activities.mail_facts import MailFacts, read_facts
+from activities.mail_words import mail_content
+from db import shopper_emails as rows
+from db.session import session_scope
+from db.tables import ShopperEmail
+from domain.notifications import MailKind, still_wanted
+from workflows.messages import ActivityErrorType
+
+log = logging.getLogger("returnflow.shopper_mail")
+
+FIRST_RETRY = timedelta(minutes=1)
+MAX_RETRY = timedelta(hours=1)
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait after the `attempts`-th failed attempt."""
+    return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), MAX_RETRY)
+
+
+def message_id(return_id: str, key: str) -> str:
+    """The same for every attempt of one email (a repeat is the same message to the shopper's mail client)."""
+    digest = hashlib.sha256(f"{return_id}\n{key}".encode()).hexdigest()[:16]
+    return f"<{re.sub(r'[^A-Za-z0-9._-]', '_', key)[:120]}-{digest}@returnflow>"
 
 
 class ShopperMailer:
@@ -21,9 +62,93 @@ class ShopperMailer:
     ) -> None:
         self._engine = engine
         self._smtp = smtp
-        self._portal_link = portal_link
+        self._portal_link = portal_link  # (return_id, merchant_id) -> the shopper's signed portal URL
         self._give_up_after = give_up_after
 
     def send_due(self, now: datetime) -> int:
         """Send every email due at `now`, in order per return; the count tried."""
-        return 0
+        with session_scope(self._engine) as session:
+            queue = {
+                r: [(row.id, row.next_attempt_at <= now) for row in q]
+                for r, q in rows.due_by_return(session, now).items()
+            }
+        tried = 0
+        for emails in queue.values():
+            for email_id, due in emails:
+                if not due:  # failing, waiting for its retry: the return's later emails wait behind it
+                    break
+                tried += 1
+                if self._one(email_id, now) == rows.PENDING:
+                    break
+        return tried
+
+    def _one(self, email_id: int, now: datetime) -> str:
+        """Check, send and record one email; its status after."""
+        with session_scope(self._engine) as session:
+            row = rows.pending_row(session, email_id)
+            if row is None:  # changed meanwhile (withdrawn, suppressed)
+                return "gone"
+            kind = MailKind(row.kind)
+            if rows.switched_off(session, row.merchant_id, kind):
+                return self._close(session, row, rows.SWITCHED_OFF, "the merchant switched this email off")
+            facts = read_facts(session, row)
+            if isinstance(facts, str):
+                return self._close(session, row, rows.FAILED, facts)
+            if row.scheduled and not still_wanted(kind, row.about, facts.status, facts.pickup):
+                return self._close(session, row, rows.WITHDRAWN, f"no longer wanted: the return is {facts.status}")
+            key, return_id = row.key, row.return_id
+        mid = message_id(return_id, key)
+        try:
+            send_message(self._smtp, self._compose(facts, mid), facts.to)
+        except ApplicationError as err:
+            return self._failed(email_id, err, now)
+        with session_scope(self._engine) as session:
+            row = session.get(ShopperEmail, email_id)
+            row.status, row.sent_at, row.message_id, row.smtp_code = rows.SENT, now, mid, 250
+            row.attempts += 1
+            row.last_error = None
+            session.add(row)
+        log.info("shopper email %s (%s) sent for return %s", email_id, kind.value, return_id)
+        return rows.SENT
+
+    def _compose(self, facts: MailFacts, mid: str):
+        portal_url = self._portal_link(facts.return_id, facts.merchant_id) if self._portal_link else None
+        words = mail_content(facts, portal_url)
+        msg = addressed(self._smtp, facts.audience, facts.shopper_name, facts.to, words.subject, mid)
+        msg.set_content(words.text)
+        msg.add_alternative(words.html, subtype="html")
+        msg["Content-Language"] = facts.audience.language  # last: set_content moves Content-* headers
+        return msg
+
+    @staticmethod
+    def _close(session, row: ShopperEmail, status: str, why: str) -> str:
+        row.status, row.last_error = status, why[:500]
+        session.add(row)
+        log.info("shopper email %s (%s) of return %s: %s", row.id, row.kind, row.return_id, status)
+        return status
+
+    def _failed(self, email_id: int, err: ApplicationError, now: datetime) -> str:
+        """`err` is activities.email's: its message names no address (the server's reply is masked)."""
+        code = (err.details[0] if err.details else {}).get("smtp_code")
+        with session_scope(self._engine) as session:
+            row = session.get(ShopperEmail, email_id)
+            if err.type == ActivityErrorType.EMAIL_REJECTED:
+                rows.refuse(session, row, code, err.message)
+                log.warning("shopper email %s of return %s refused: SMTP %s", email_id, row.return_id, code)
+                return rows.REFUSED
+            row.attempts += 1
+            row.smtp_code, row.last_error = code, err.message[:500]
+            if now - self._first_attempt(row, now) >= self._give_up_after:
+                row.status = rows.FAILED
+            else:
+                row.next_attempt_at = now + backoff(row.attempts)
+            session.add(row)
+            return row.status
+
+    @staticmethod
+    def _first_attempt(row: ShopperEmail, now: datetime) -> datetime:
+        """An email is tried when it is written; a reminder when due, which the row no longer says once it is
+        retried: the waits since then are its lower bound (a column for it would make this exact)."""
+        if not row.scheduled:
+            return row.created_at
+        return now - sum((backoff(n) for n in range(1, row.attempts)), timedelta())
