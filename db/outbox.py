@@ -35,7 +35,7 @@ def keep(
     if events:
         _keep_events(session, merchant_id, return_id, events, payload, now)
     if mails:
-        _keep_mails(session, merchant_id, return_id, mails, now)
+        _keep_mails(session, merchant_id, return_id, status, mails, now)
     for row in session.exec(
         select(ShopperEmail).where(ShopperEmail.return_id == return_id, ShopperEmail.status == "pending")
     ):
@@ -91,7 +91,7 @@ def _keep_events(session, merchant_id, return_id, events: list[Announcement], pa
         add_event(session, merchant_id, merchant_event_id(return_id, a.key), a.event, data, endpoints, now, return_id)
 
 
-def _keep_mails(session, merchant_id, return_id, mails: list[Announcement], now) -> None:
+def _keep_mails(session, merchant_id, return_id, status: str, mails: list[Announcement], now) -> None:
     merchant = session.get(Merchant, merchant_id)
     off = set((merchant.mail_off if merchant else None) or [])
     known = {row.key: row for row in session.exec(select(ShopperEmail).where(ShopperEmail.return_id == return_id))}
@@ -100,6 +100,8 @@ def _keep_mails(session, merchant_id, return_id, mails: list[Announcement], now)
         if a.key in known or a.mail.value in off:
             continue
         if a.due_at is not None and a.due_at <= now:  # a reminder already too late (a short expiry, a pickup soon)
+            continue
+        if withdrawn(a.mail, status):  # pointless already (the label was scanned in the write that bought it)
             continue
         row = ShopperEmail(
             return_id=return_id,
