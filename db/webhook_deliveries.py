@@ -243,7 +243,7 @@ def attempts(session: Session, merchant_id: str, delivery_id: int) -> list[Webho
     if delivery(session, merchant_id, delivery_id) is None:
         return None
     query = select(WebhookDelivery).where(WebhookDelivery.delivery_id == delivery_id)
-    return list(session.exec(query.order_by(col(WebhookDelivery.attempted_at), col(WebhookDelivery.id))))
+    return list(session.exec(query.order_by(col(WebhookDelivery.attempt), col(WebhookDelivery.id))))
 
 
 def redeliver(session: Session, merchant_id: str, delivery_id: int, now: datetime) -> EventDelivery | None:

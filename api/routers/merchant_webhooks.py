@@ -42,12 +42,13 @@ KNOWN = {e.value for e in SUBSCRIBABLE}
 STATUSES = ("pending", "delivered", "failed", "cancelled")
 
 
-def _endpoint(row) -> Endpoint:
-    return Endpoint.model_validate({**row.model_dump(), "events": row.events or ["*"]})
+def _endpoint(row, shape: type[Endpoint] = Endpoint) -> Endpoint:
+    fields = {name: getattr(row, name) for name in shape.model_fields}
+    return shape.model_validate({**fields, "events": row.events or ["*"]})
 
 
 def _with_secret(row) -> EndpointWithSecret:
-    return EndpointWithSecret.model_validate({**row.model_dump(), "events": row.events or ["*"]})
+    return _endpoint(row, EndpointWithSecret)
 
 
 def _known_events(events: list[str] | None) -> list[str] | None:

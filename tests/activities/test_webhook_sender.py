@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -84,14 +85,23 @@ def verifies(seen: Seen, secret: str) -> bool:
         return False
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
+@contextmanager
+def running_receiver() -> Iterator[Receiver]:
+    """A Receiver served on a free local port."""
     rec = Receiver()
     app = Starlette(routes=[Route("/hooks", rec.handle, methods=["POST"])])
     url, stop = serve_in_thread(app)
     rec.url = f"{url}/hooks"
-    yield rec
-    stop()
+    try:
+        yield rec
+    finally:
+        stop()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with running_receiver() as rec:
+        yield rec
 
 
 def make_endpoint(engine, merchant_id: str, receiver: Receiver, events: list[str] | None = None) -> WebhookEndpoint:
