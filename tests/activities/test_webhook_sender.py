@@ -6,11 +6,13 @@ event filter, and no rows at all when nobody listens."""
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlmodel import select
@@ -329,3 +331,43 @@ async def test_no_endpoint_no_event_rows(engine):
         assert session.exec(select(MerchantEvent).where(MerchantEvent.merchant_id == merchant_id)).all() == []
         assert session.exec(select(EventDelivery).where(EventDelivery.merchant_id == merchant_id)).all() == []
     assert await WebhookSender(engine).deliver_due(T0 + timedelta(days=1)) == 0
+
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "webhooks.md"
+
+
+def doc_snippet() -> dict:
+    """The Python verification snippet of docs/webhooks.md, run: its names."""
+    blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(), re.S)
+    assert len(blocks) == 1, "docs/webhooks.md has one Python snippet"
+    names: dict = {}
+    exec(compile(blocks[0], str(DOC), "exec"), names)
+    return names
+
+
+async def test_the_documented_verification_snippet_accepts_a_real_delivery_and_refuses_a_forged_one(engine):
+    snippet = doc_snippet()
+    seen: list[tuple[bytes, dict, int]] = []
+
+    async def endpoint(request: Request) -> PlainTextResponse:
+        body, headers = await request.body(), dict(request.headers)
+        status = snippet["handle"](body, headers)
+        seen.append((body, headers, status))
+        return PlainTextResponse("", status_code=status)
+
+    url, stop = serve_in_thread(Starlette(routes=[Route("/hooks", endpoint, methods=["POST"])]))
+    try:
+        merchant_id, _, _ = new_merchant(engine)
+        with session_scope(engine) as session:
+            ep = endpoints.create_endpoint(session, merchant_id, f"{url}/hooks", None, None, T0)
+        snippet["SECRET"] = ep.secret
+        event_id = add(engine, merchant_id, "r1", EventType.REFUND_SUCCEEDED)
+        await drain(WebhookSender(engine), T0)
+    finally:
+        stop()
+    [(body, headers, status)] = seen
+    assert status == 200 and delivery(engine, event_id).status == "delivered"
+    assert snippet["handled"] == {event_id}
+    assert snippet["handle"](body.replace(b"r1", b"r9"), headers) == 400  # a forged body
+    snippet["SECRET"] = endpoints.new_secret()
+    assert snippet["handle"](body, headers) == 400  # someone else's secret
