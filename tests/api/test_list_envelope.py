@@ -12,9 +12,12 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.pages import encode_cursor
+from db import outbox
 from db.seed import seed_merchant
 from db.session import make_engine, session_scope
-from db.tables import AttentionItem, UnidentifiedParcel, WebhookDelivery, WorkOrder
+from db.tables import AttentionItem, UnidentifiedParcel, WorkOrder
+from db.webhook_endpoints import create_endpoint
+from domain.notifications import EventType
 from settings import Settings
 from tests.api.alone import api_alone
 
@@ -74,6 +77,9 @@ def client(sqlite_url: str) -> Iterator[TestClient]:
         )
     at = datetime(2026, 11, 1, tzinfo=UTC)
     with session_scope(engine) as session:
+        hooks = {
+            m: create_endpoint(session, m, "https://shop.example/hooks", None, None, at) for m in ("pages", "other")
+        }
         for merchant in ("pages", "other"):
             for i in range(5):
                 same = at + timedelta(minutes=i // 2)  # pairs share a time: the id breaks the tie
@@ -98,15 +104,8 @@ def client(sqlite_url: str) -> Iterator[TestClient]:
                         created_at=same,
                     )
                 )
-                session.add(
-                    WebhookDelivery(
-                        merchant_id=merchant,
-                        event_id=f"evt-{merchant}-{i}",
-                        event_type="return.refunded",
-                        url="https://shop.example/hooks",
-                        attempt=1,
-                        attempted_at=same,
-                    )
+                outbox.add_event(
+                    session, merchant, f"evt-{merchant}-{i}", EventType.RETURN_CREATED, {}, [hooks[merchant]], same
                 )
     engine.dispose()
     with TestClient(api_alone(sqlite_url)) as c:
