@@ -180,6 +180,9 @@ class EmailActivities:
 
 def send_message(cfg: SmtpConfig, msg: EmailMessage, to: str) -> None:
     """One message over SMTP; a failure is raised as `_smtp_error` says (the outbox's mailer sends this way too)."""
+    # Headers unfolded (RFC 5322 allows 998): Python's folding of a long non-ASCII subject drops the space between
+    # two encoded words ("été accepté" read back as "étéaccepté"). The parts were encoded when they were set.
+    msg.policy = msg.policy.clone(max_line_length=998)
     try:
         with smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout_seconds) as smtp:
             if cfg.starttls:

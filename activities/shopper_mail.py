@@ -38,6 +38,7 @@ log = logging.getLogger("returnflow.shopper_mail")
 
 FIRST_RETRY = timedelta(minutes=1)
 MAX_RETRY = timedelta(hours=1)
+GONE = "gone"  # no longer pending when its turn came (suppressed or withdrawn meanwhile)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -77,8 +78,9 @@ class ShopperMailer:
             for email_id, due in emails:
                 if not due:  # failing, waiting for its retry: the return's later emails wait behind it
                     break
-                tried += 1
-                if self._one(email_id, now) == rows.PENDING:
+                status = self._one(email_id, now)
+                tried += status != GONE
+                if status == rows.PENDING:
                     break
         return tried
 
@@ -87,7 +89,7 @@ class ShopperMailer:
         with session_scope(self._engine) as session:
             row = rows.pending_row(session, email_id)
             if row is None:  # changed meanwhile (withdrawn, suppressed)
-                return "gone"
+                return GONE
             kind = MailKind(row.kind)
             if rows.switched_off(session, row.merchant_id, kind):
                 return self._close(session, row, rows.SWITCHED_OFF, "the merchant switched this email off")
@@ -147,8 +149,7 @@ class ShopperMailer:
 
     @staticmethod
     def _first_attempt(row: ShopperEmail, now: datetime) -> datetime:
-        """An email is tried when it is written; a reminder when due, which the row no longer says once it is
-        retried: the waits since then are its lower bound (a column for it would make this exact)."""
-        if not row.scheduled:
-            return row.created_at
+        """When it was first tried, at the latest: the row keeps no such time (a reminder is first tried when due,
+        any email may wait behind an earlier one), so the backoff waits since then stand for it. A drain that was
+        down meanwhile makes the email give up later, never sooner."""
         return now - sum((backoff(n) for n in range(1, row.attempts)), timedelta())
