@@ -1,7 +1,7 @@
 """A key of merchant A never sees merchant B: every route of the OpenAPI document, walked with each of A's keys.
 
 B gets one of every resource (a return through Temporal, its order, facilities, catalog and stock, policy
-versions, label rules, a webhook endpoint and a delivery, store credit, a work order, an attention item, an
+versions, label rules, a webhook endpoint and a delivery to it, store credit, a work order, an attention item, an
 unidentified parcel). Then every operation of `/openapi.json` (not a hand list: a route added later is walked
 too) is called with each of A's keys (merchant, ops, warehouse, read):
 
@@ -25,12 +25,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from sqlmodel import select
 
 from api.deps import SCOPES
+from db import outbox
 from db.seed import ensure_key, seed_merchant
 from db.session import make_engine, session_scope
-from db.tables import AttentionItem, StoreCreditEntry, WebhookDelivery, WorkOrder
+from db.tables import AttentionItem, EventDelivery, StoreCreditEntry, WorkOrder
+from db.types import utcnow
+from db.webhook_endpoints import first_endpoint
 from domain.facilities_example import example_facilities
+from domain.notifications import EventType
 from tests.factories import create_payment, order_body
 from tests.integration.conftest import Running, poll
 
@@ -62,6 +67,7 @@ BODY_REFERENCES = {
     ("POST", "/v1/store-credit/redeem"): {409},  # A's customer has no credit (B's balance untouched)
     ("POST", "/v1/warehouse/receipts"): {202},  # no match: recorded as A's own unidentified parcel
     ("POST", "/v1/store-credit/lookup"): {200},  # A's ledger for that email: empty
+    ("POST", "/v1/webhook-endpoint/test"): {404},  # B's endpoint: not one of A's, nothing sent
 }
 
 
@@ -192,20 +198,13 @@ def fill(run: Running, shop: Shop) -> None:
                     return_id=ret["id"],
                 )
             )
-            session.add(
-                WebhookDelivery(
-                    merchant_id=shop.id,
-                    event_id=f"evt-{tag}",
-                    event_type="return.refunded",
-                    return_id=ret["id"],
-                    url=f"https://{tag}.example/hooks",
-                    attempt=1,
-                    status_code=200,
-                    delivered=True,
-                )
+            hook = first_endpoint(session, shop.id)
+            event = outbox.add_event(
+                session, shop.id, f"evt-{tag}", EventType.RETURN_CREATED, {}, [hook], utcnow(), ret["id"]
             )
             session.flush()
             attention_id = attention.id
+            delivery_id = session.exec(select(EventDelivery.id).where(EventDelivery.event_seq == event.seq)).one()
     finally:
         engine.dispose()
     shop.ids = {
@@ -220,6 +219,8 @@ def fill(run: Running, shop: Shop) -> None:
         "email": email,
         "sku": sku,
         "event_id": f"evt-{tag}",
+        "endpoint_id": hook.id,
+        "delivery_id": delivery_id,
         "version": 1,
         "photo_id": photo["id"],
     }
@@ -235,9 +236,21 @@ PATH_IDS = {
     "attention_id": ("attention_id", 2**62),
     "parcel_id": ("parcel_id", "up_nothing_here"),
     "photo_id": ("photo_id", "ph_000000000000000000000000"),
+    "endpoint_id": ("endpoint_id", "we_000000000000000000000000"),
+    "delivery_id": ("delivery_id", 2**31 - 1),
 }
 # Body and query fields that name a resource -> B's.
-REFERENCES = ("return_id", "order_id", "facility_id", "tracking_code", "email", "sku", "event_id", "line_id")
+REFERENCES = (
+    "return_id",
+    "order_id",
+    "facility_id",
+    "tracking_code",
+    "email",
+    "sku",
+    "event_id",
+    "line_id",
+    "endpoint_id",
+)
 
 
 def with_references(value: Any, ids: dict) -> Any:
