@@ -141,6 +141,11 @@ def examples(order_id: str) -> dict[tuple[str, str], Any]:
         ("PUT", "/v1/stock"): {"levels": [{"sku": "TEE-M", "facility_id": "wh_demo_nl", "on_hand": 5}]},
         ("PUT", "/v1/label-rules"): {"carriers": ["USPS"], "max_cost": {"amount": 900, "currency": "USD"}},
         ("PUT", "/v1/webhook-endpoint"): {"url": "https://shop.example/hooks"},
+        ("POST", "/v1/webhook-endpoints"): {
+            "url": "https://shop.example/hooks",
+            "events": ["return.created", "refund.succeeded"],
+            "description": "ERP",
+        },
         ("POST", "/v1/warehouse/receipts"): {"tracking_code": "EZ1000000001", "notes": "dented"},
         ("POST", "/v1/returns/{return_id}/inspection"): {"items": [{"line_id": "L1", "grade": "A", "notes": "ok"}]},
         ("POST", "/v1/returns/{return_id}/review"): {"decision": "approve", "note": "ok"},
