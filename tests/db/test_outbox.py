@@ -18,10 +18,13 @@ from domain.money import Money
 from domain.returns import Resolution, ReturnReason
 from domain.status import ReturnStatus
 from tests.factories import new_merchant
-from workflows.contract.statuses import SettlementStatus
+from workflows.contract.requests import PickupWindow
+from workflows.contract.statuses import AttentionKind, PickupStatus, SettlementStatus
 from workflows.messages import (
+    AttentionEntry,
     ItemView,
     Label,
+    Pickup,
     ReturnProjection,
     ReturnView,
     Settlement,
@@ -189,8 +192,10 @@ def test_each_endpoint_gets_the_events_it_wants_and_a_disabled_one_none(engine):
     assert {by_type[e] for e, ep in wanted if ep == everything} == set(REFUND_EVENTS)
     assert {by_type[e] for e, ep in wanted if ep == money} == {"refund.succeeded", "return.completed"}
     assert not any(ep == disabled for _, ep in wanted)
-    assert all(d.status == "pending" and d.attempts == 0 and d.merchant_id == merchant_id for d in deliveries(
-        engine, life.return_id))  # fmt: skip
+    assert all(
+        d.status == "pending" and d.attempts == 0 and d.merchant_id == merchant_id
+        for d in deliveries(engine, life.return_id)
+    )
 
 
 def test_only_the_events_some_endpoint_wants_are_kept(engine):
@@ -294,8 +299,9 @@ def test_after_a_refused_email_later_ones_are_suppressed(engine):
     writes = refund_life(life)
     record(engine, *writes[:4])  # up to in_transit
     with session_scope(engine) as s:
-        row = s.exec(select(ShopperEmail).where(ShopperEmail.return_id == life.return_id,
-                                                ShopperEmail.kind == "in_transit")).one()  # fmt: skip
+        row = s.exec(
+            select(ShopperEmail).where(ShopperEmail.return_id == life.return_id, ShopperEmail.kind == "in_transit")
+        ).one()
         row.status, row.smtp_code = "refused", 550
         s.add(row)
     record(engine, *writes[4:])
@@ -348,3 +354,107 @@ def test_concurrent_writes_of_the_same_return_keep_each_event_once(engine):
         "received",
         "refund_sent",
     ]
+
+
+# ---- what the projection reads from the return's picture (activities/announcements.progress_of) ----------------
+def test_a_refused_refund_is_announced_before_the_credit_given_instead(engine):
+    merchant_id, _, _ = new_merchant(engine)
+    endpoint(engine, merchant_id, ["refund.failed", "refund.succeeded", "store_credit.issued", "return.completed"])
+    life = Life(merchant_id)
+    record(engine, life.write((S.REQUESTED, E.REQUESTED)), life.write((S.SETTLING, E.SETTLEMENT)))
+    life.refund = Settlement(
+        method=Resolution.STORE_CREDIT, amount=Money(amount=1800, currency="EUR"), status=SettlementStatus.ISSUED
+    )
+    record(
+        engine,
+        life.write(
+            (S.SETTLING, E.SETTLEMENT, "refund failed (card closed); issuing store credit instead"),
+            (S.COMPLETED, E.SETTLEMENT, "store credit issued"),
+        ),
+    )
+    assert [e.type for e in events(engine, life.return_id)] == [
+        "refund.failed",
+        "store_credit.issued",
+        "return.completed",
+    ]
+    assert [m.kind for m in mails(engine, life.return_id)] == ["store_credit_issued"]
+
+
+def test_a_review_tells_the_shopper_it_is_held_and_then_approved(engine):
+    merchant_id, _, _ = new_merchant(engine)
+    endpoint(engine, merchant_id, None)
+    life = Life(merchant_id)
+    record(
+        engine,
+        life.write((S.REQUESTED, E.REQUESTED)),
+        life.write((S.PENDING_REVIEW, E.REVIEW, "held for manual review: high value")),
+        life.write((S.PENDING_REVIEW, E.REVIEW, "approved by ops@shop")),
+    )
+    assert [e.type for e in events(engine, life.return_id)] == ["return.created", "return.pending_review"]
+    assert [m.kind for m in mails(engine, life.return_id)] == ["held_for_review", "review_approved"]
+
+
+def test_attention_is_an_event_about_its_item(engine):
+    merchant_id, _, _ = new_merchant(engine)
+    endpoint(engine, merchant_id, ["return.needs_attention"])
+    life = Life(merchant_id)
+    record(engine, life.write((S.REQUESTED, E.REQUESTED)))
+    key = f"{life.return_id}:inspection_overdue:"
+    flagged = life.write((S.RECEIVED, E.WAREHOUSE_RECEIPT), (S.RECEIVED, E.ATTENTION, "no inspection within 48 h"))
+    flagged.new_attention = [
+        AttentionEntry(
+            key=key, kind=AttentionKind.INSPECTION_OVERDUE, reason="no inspection within 48 h", at=life.start
+        )
+    ]
+    record(engine, flagged, flagged)
+    [event] = events(engine, life.return_id)
+    assert event.type == "return.needs_attention" and event.payload["subject"] == key
+    assert event.payload["return"]["status"] == "received"
+
+
+def test_each_pickup_is_mailed_once_and_its_reminder_withdrawn_at_the_first_scan(engine):
+    merchant_id, _, _ = new_merchant(engine)
+    life = Life(merchant_id)
+    record(engine, life.write((S.REQUESTED, E.REQUESTED)))
+    life.bought()
+    record(engine, life.write((S.LABEL_CREATED, E.LABEL)))
+    window = life.start + timedelta(days=3)
+
+    def pickup(pickup_id: str, status: PickupStatus) -> None:
+        life.label = life.label.model_copy(
+            update={
+                "pickup": Pickup(
+                    pickup_id=pickup_id,
+                    carrier="USPS",
+                    service="pickup",
+                    cost=Money(amount=0, currency="EUR"),
+                    window=PickupWindow(min_datetime=window, max_datetime=window + timedelta(hours=4)),
+                    status=status,
+                )
+            }
+        )
+
+    pickup("pu_1", PickupStatus.SCHEDULED)
+    booking = life.write((S.LABEL_CREATED, E.PICKUP, "pickup booked"))
+    record(engine, booking, booking)
+    pickup("pu_1", PickupStatus.MISSED)
+    record(engine, life.write((S.LABEL_CREATED, E.PICKUP, "pickup missed: drop it off")))
+    pickup("pu_2", PickupStatus.SCHEDULED)
+    record(engine, life.write((S.LABEL_CREATED, E.PICKUP, "pickup booked again")))
+    written = [(m.kind, m.about) for m in mails(engine, life.return_id)]
+    assert written == [
+        ("label_reminder", None),
+        ("pickup_booked", "pu_1"),
+        ("pickup_reminder", "pu_1"),
+        ("pickup_missed", "pu_1"),
+        ("pickup_booked", "pu_2"),
+        ("pickup_reminder", "pu_2"),
+    ]
+    reminder = next(m for m in mails(engine, life.return_id) if m.key == "mail:pickup_reminder:pu_2")
+    assert reminder.scheduled and reminder.next_attempt_at == window - timedelta(days=1)
+
+    pickup("pu_2", PickupStatus.PICKED_UP)
+    record(engine, life.write((S.IN_TRANSIT, E.CARRIER_EVENT)))
+    status = {m.key: m.status for m in mails(engine, life.return_id)}
+    assert status["mail:pickup_reminder:pu_1"] == status["mail:pickup_reminder:pu_2"] == "withdrawn"
+    assert status["mail:label_reminder"] == "withdrawn" and status["mail:in_transit"] == "pending"

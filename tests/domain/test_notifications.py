@@ -178,13 +178,18 @@ def test_a_refused_refund_is_announced_then_the_credit_given_instead():
 
 
 def test_an_exchange_ships_and_charges_before_it_completes_and_a_failed_charge_tells_the_shopper():
-    assert settled(settlement_method="exchange", settlement_status="charged", replacements_shipped=("TRK1",),
-                   exchange_charged=True, settlement_amount=1000) == [
+    assert settled(
+        settlement_method="exchange",
+        settlement_status="charged",
+        replacements_shipped=("TRK1",),
+        exchange_charged=True,
+        settlement_amount=1000,
+    ) == [
         "exchange.shipped",
         "mail:exchange_shipped",
         "exchange.charged",
         "return.completed",
-    ]  # fmt: skip
+    ]
     assert settled(settlement_method="exchange", settlement_status="charge_failed", settlement_amount=1000) == [
         "mail:money_owed",
         "return.completed",
@@ -200,8 +205,12 @@ def test_money_news_without_a_final_status_comes_at_the_end_of_the_write():
         settlement_status="succeeded",
         settlement_amount=100,
     )
-    assert names(announcements(progress)) == ["return.in_transit", "mail:in_transit", "refund.succeeded",
-                                              "mail:refund_sent"]  # fmt: skip
+    assert names(announcements(progress)) == [
+        "return.in_transit",
+        "mail:in_transit",
+        "refund.succeeded",
+        "mail:refund_sent",
+    ]
 
 
 # ---- review --------------------------------------------------------------------------------------------------------
@@ -453,10 +462,15 @@ def life(draw) -> list[Moment]:
         "refund": dict(settlement_method="refund", settlement_status="succeeded", settlement_amount=900),
         "refund_failed": dict(settlement_method="store_credit", settlement_status="issued", settlement_amount=900),
         "store_credit": dict(settlement_method="store_credit", settlement_status="issued", settlement_amount=900),
-        "exchange": dict(settlement_method="exchange", settlement_status="charged", settlement_amount=100,
-                         replacements_shipped=("TRK9",), exchange_charged=True),
+        "exchange": dict(
+            settlement_method="exchange",
+            settlement_status="charged",
+            settlement_amount=100,
+            replacements_shipped=("TRK9",),
+            exchange_charged=True,
+        ),
         "nothing": {},
-    }[money]  # fmt: skip
+    }[money]
     add("completed", "settlement", "paid", refund_failed=money == "refund_failed", **facts)
     add("completed", "routing", "routed")
     return moments
