@@ -242,6 +242,15 @@ DOCS: dict[str, Doc] = {
         example={"easypost_api_key": "EZTK0123456789abcdef", "stripe_secret_key": "sk_test_0123456789abcdef"},
         errors={404: "the key's merchant no longer exists (`merchant_not_found`)"},
     ),
+    "notifications-get_notification_settings": Doc("Which shopper emails the shop sends"),
+    "notifications-put_notification_settings": Doc(
+        "Switch shopper emails on or off",
+        example={"emails": {"label_reminder": False, "pickup_reminder": True}},
+        errors={404: "the key's merchant no longer exists (`merchant_not_found`)"},
+    ),
+    "notifications-get_return_notifications": Doc(
+        "A return's emails and events", errors={404: "no return of yours has that id (`return_not_found`)"}
+    ),
     "webhooks-get_endpoint": Doc("Read the first webhook endpoint", "The merchant's first endpoint's URL."),
     "webhooks-set_endpoint": Doc(
         "Set the first webhook endpoint",
