@@ -8,9 +8,11 @@ from typing import Annotated
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, UrlConstraints
 
 from domain.notifications import SUBSCRIBABLE
+from domain.validation import Id, text
 
 Url = Annotated[AnyHttpUrl, UrlConstraints(max_length=2000)]
-EventName = Annotated[str, Field(min_length=1, max_length=64)]
+EventName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^(\*|[a-z_]+(\.[a-z_]+)*)$")]
+Description = text(200)
 EVENTS_HELP = "event types to receive (" + ", ".join(e.value for e in SUBSCRIBABLE) + ') or ["*"] for all'
 
 
@@ -32,7 +34,7 @@ class EndpointCreate(BaseModel):
 
     url: Url = Field(description="http(s) URL the events are POSTed to")
     events: list[EventName] = Field(default=["*"], min_length=1, max_length=len(SUBSCRIBABLE), description=EVENTS_HELP)
-    description: str | None = Field(default=None, max_length=200)
+    description: Description | None = None
 
 
 class EndpointPatch(BaseModel):
@@ -42,7 +44,7 @@ class EndpointPatch(BaseModel):
     events: list[EventName] | None = Field(
         default=None, min_length=1, max_length=len(SUBSCRIBABLE), description=EVENTS_HELP
     )
-    description: str | None = Field(default=None, max_length=200)
+    description: Description | None = None
     enabled: bool | None = Field(default=None, description="true again: the deliveries it held go on")
 
 
@@ -76,7 +78,7 @@ class RotateIn(BaseModel):
 class PingIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    endpoint_id: str | None = Field(default=None, max_length=64, description="leave out: every endpoint")
+    endpoint_id: Id | None = Field(default=None, description="leave out: every endpoint")
 
 
 class PingResult(BaseModel):
