@@ -78,6 +78,7 @@ def update_endpoint(
         return None
     if "url" in changes:
         row.url = changes["url"]
+        _mirror(session, row)
     if "events" in changes:
         row.events = _filter(changes["events"])
     if "description" in changes:
@@ -139,7 +140,7 @@ def put_single_endpoint(session: Session, merchant_id: str, url: str, now: datet
     """Create the merchant's first endpoint (every event) or move it to `url`; a new secret each time, at once."""
     row = first_endpoint(session, merchant_id)
     if row is None:
-        row = create_endpoint(session, merchant_id, url, None, None, now, limit=MAX_ENDPOINTS + 1)
+        row = create_endpoint(session, merchant_id, url, None, None, now)
     else:
         row.url, row.secret = url, new_secret()
         row.previous_secret = row.previous_secret_until = None

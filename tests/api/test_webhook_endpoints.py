@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from activities.webhook_sender import WebhookSender
 from db.seed import ensure_key, seed_merchant
 from db.session import make_engine, session_scope
+from db.tables import Merchant
 from domain.notifications import EventType
 from tests.activities.test_webhook_sender import Receiver, add, drain, running_receiver
 from tests.api.alone import api_alone
@@ -243,7 +244,7 @@ def test_another_merchants_endpoints_and_deliveries_are_ids_of_nothing(client: T
     assert still["enabled"] and still["url"] == receiver.url  # nothing B sent changed it
 
 
-def test_the_single_endpoint_of_before_is_the_first_endpoint(client: TestClient):
+def test_the_single_endpoint_of_before_is_the_first_endpoint(client: TestClient, engine):
     m = A["merchant"]
     error(client.put("/v1/webhook-endpoint", json={"url": "ftp://x.example/h"}, headers=m), 422)
     assert client.get("/v1/webhook-endpoint", headers=A["read"]).json() == {"url": None, "secret": None}
@@ -257,3 +258,6 @@ def test_the_single_endpoint_of_before_is_the_first_endpoint(client: TestClient)
     assert moved["secret"] != first["secret"]
     [only] = client.get("/v1/webhook-endpoints", headers=A["read"]).json()["data"]
     assert (only["url"], only["events"]) == ("https://b.example/h", ["*"])
+    with session_scope(engine) as session:  # returns started before the outbox still deliver the old way
+        merchant = session.get(Merchant, "hooks")
+        assert (merchant.webhook_url, merchant.webhook_secret) == ("https://b.example/h", moved["secret"])
