@@ -104,6 +104,35 @@ def _store(store: Facility, lang: str) -> str:
     return f"{store.name}, {where}" + (f" ({hours})" if hours else "")
 
 
+# Emails that say two things about the return and nothing else (placeholders: return_id, order_id).
+NO_LONGER = N_(
+    "If your label was not used, it no longer works. You can start a new return while the return period lasts."
+)
+PLAIN = {
+    MailKind.HELD_FOR_REVIEW: (
+        N_("We have received your return request %(return_id)s for order %(order_id)s."),
+        N_("Our team reviews it and lets you know the outcome by email, usually within two business days."),
+    ),
+    MailKind.REVIEW_APPROVED: (
+        N_("Good news: your return %(return_id)s for order %(order_id)s is approved after review."),
+        N_("You will receive the next steps by email shortly."),
+    ),
+    MailKind.RECEIVED: (
+        N_("Your return %(return_id)s has arrived."),
+        N_("We now check the items and let you know the outcome."),
+    ),
+    MailKind.CANCELLED: (N_("Your return %(return_id)s for order %(order_id)s is cancelled."), NO_LONGER),
+    MailKind.EXPIRED: (
+        N_("Your return %(return_id)s for order %(order_id)s has expired: the parcel was not sent in time."),
+        NO_LONGER,
+    ),
+}
+
+
+def _plain(_: Say, f: MailFacts) -> Body:
+    return Body([_(sentence, **_.ids()) for sentence in PLAIN[f.kind]])
+
+
 def _hand_in_ready(_: Say, f: MailFacts) -> Body:
     ids = _.ids() | {"merchant": one_line(f.audience.merchant_name)}
     body = Body([_("Your return %(return_id)s for order %(order_id)s at %(merchant)s is approved.", **ids)])
@@ -121,31 +150,12 @@ def _hand_in_ready(_: Say, f: MailFacts) -> Body:
     return body
 
 
-def _held(_: Say, f: MailFacts) -> Body:
-    return Body(
-        [
-            _("We have received your return request %(return_id)s for order %(order_id)s.", **_.ids()),
-            _("Our team reviews it and lets you know the outcome by email, usually within two business days."),
-        ]
-    )
-
-
-def _approved(_: Say, f: MailFacts) -> Body:
-    return Body(
-        [
-            _("Good news: your return %(return_id)s for order %(order_id)s is approved after review.", **_.ids()),
-            _("You will receive the next steps by email shortly."),
-        ]
-    )
-
-
 def _rejected(_: Say, f: MailFacts) -> Body:
     body = Body([_("We are sorry: your return %(return_id)s for order %(order_id)s could not be accepted.", **_.ids())])
     if f.reasons:
         body.paragraphs.append(_("The reasons:"))
-        body.facts = [
-            _.gettext(r) for r in f.reasons
-        ]  # the policy's sentences, translated where the catalogue has them
+        # The policy's sentences, translated where the catalogue has them.
+        body.facts = [_.gettext(r) for r in f.reasons]
     return body
 
 
@@ -202,15 +212,6 @@ def _in_transit(_: Say, f: MailFacts) -> Body:
     return Body([_("Your parcel is on its way to us with %(carrier)s.", carrier=_.carrier())], _tracked(_, f))
 
 
-def _received(_: Say, f: MailFacts) -> Body:
-    return Body(
-        [
-            _("Your return %(return_id)s has arrived.", **_.ids()),
-            _("We now check the items and let you know the outcome."),
-        ]
-    )
-
-
 def _refund_sent(_: Say, f: MailFacts) -> Body:
     method = f.payment_method or _("the original payment method")
     return Body(
@@ -265,48 +266,23 @@ def _money_owed(_: Say, f: MailFacts) -> Body:
     )
 
 
-def _cancelled(_: Say, f: MailFacts) -> Body:
-    return Body(
-        [
-            _("Your return %(return_id)s for order %(order_id)s is cancelled.", **_.ids()),
-            _(
-                "If your label was not used, it no longer works. You can start a new return while the return period lasts."
-            ),
-        ]
-    )
-
-
-def _expired(_: Say, f: MailFacts) -> Body:
-    return Body(
-        [
-            _(
-                "Your return %(return_id)s for order %(order_id)s has expired: the parcel was not sent in time.",
-                **_.ids(),
-            ),
-            _(
-                "If your label was not used, it no longer works. You can start a new return while the return period lasts."
-            ),
-        ]
-    )
-
-
 BODIES: dict[MailKind, Callable[[Say, MailFacts], Body]] = {
     MailKind.HAND_IN_READY: _hand_in_ready,
-    MailKind.HELD_FOR_REVIEW: _held,
-    MailKind.REVIEW_APPROVED: _approved,
+    MailKind.HELD_FOR_REVIEW: _plain,
+    MailKind.REVIEW_APPROVED: _plain,
     MailKind.REJECTED: _rejected,
     MailKind.LABEL_REMINDER: _label_reminder,
     MailKind.PICKUP_BOOKED: _pickup(reminder=False),
     MailKind.PICKUP_REMINDER: _pickup(reminder=True),
     MailKind.PICKUP_MISSED: _pickup_missed,
     MailKind.IN_TRANSIT: _in_transit,
-    MailKind.RECEIVED: _received,
+    MailKind.RECEIVED: _plain,
     MailKind.REFUND_SENT: _refund_sent,
     MailKind.STORE_CREDIT_ISSUED: _store_credit,
     MailKind.EXCHANGE_SHIPPED: _exchange_shipped,
     MailKind.MONEY_OWED: _money_owed,
-    MailKind.CANCELLED: _cancelled,
-    MailKind.EXPIRED: _expired,
+    MailKind.CANCELLED: _plain,
+    MailKind.EXPIRED: _plain,
 }
 
 

@@ -5,36 +5,22 @@ the outbox and the mailer left them (a refused address: refused with its SMTP co
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 
 from db import outbox
 from db.seed import ensure_key, seed_merchant
-from db.session import make_engine, session_scope
+from db.session import session_scope
 from db.tables import WebhookEndpoint
 from domain.notifications import Announcement, EventType, MailKind
 from tests.activities.shopper_mail_setup import T0, branded_return, mailer
 from tests.activities.test_email import _setup
+from tests.api import test_merchant_settings_api as settings_api
 from tests.api.alone import api_alone
 
-KEYS = {scope: f"rf_test_notify_{scope}_000000000000000" for scope in ("merchant", "warehouse", "ops", "read")}
-H = {scope: {"Authorization": f"Bearer {key}"} for scope, key in KEYS.items()}
-
-
-@pytest.fixture
-def client(sqlite_url: str) -> Iterator[TestClient]:
-    engine = make_engine(sqlite_url)
-    seed_merchant(
-        engine, merchant_id="fiets", name="Fiets", merchant_key=KEYS["merchant"], warehouse_key=KEYS["warehouse"]
-    )
-    with session_scope(engine) as session:
-        ensure_key(session, "fiets", "ops", KEYS["ops"])
-        ensure_key(session, "fiets", "read", KEYS["read"])
-    engine.dispose()
-    with TestClient(api_alone(sqlite_url)) as c:
-        yield c
+H = settings_api.H
+client = settings_api.client  # the fixture: the merchant `fiets` with a key of each scope
 
 
 def test_every_email_is_on_until_the_merchant_switches_it_off(client):
@@ -100,8 +86,8 @@ def test_a_returns_notifications_show_each_email_and_event_never_the_address(mai
         outbox.keep(session, shop.merchant_id, shop.return_id, "in_transit", announced, {"id": shop.return_id}, T0)
     mailer(s).send_due(T0)  # the address is refused: the first refused, the second suppressed
 
-    with TestClient(api_alone(sqlite_url)) as client:
-        r = client.get(f"/v1/returns/{shop.return_id}/notifications", headers={"Authorization": f"Bearer {key}"})
+    with TestClient(api_alone(sqlite_url)) as api:
+        r = api.get(f"/v1/returns/{shop.return_id}/notifications", headers={"Authorization": f"Bearer {key}"})
         assert r.status_code == 200, r.text
         body = r.json()
         first, second = body["emails"]
@@ -120,7 +106,7 @@ def test_a_returns_notifications_show_each_email_and_event_never_the_address(mai
 
         # Another merchant's key does not find it; a return that does not exist is a 404 too.
         other = {"Authorization": f"Bearer {other_key}"}
-        r = client.get(f"/v1/returns/{shop.return_id}/notifications", headers=other)
+        r = api.get(f"/v1/returns/{shop.return_id}/notifications", headers=other)
         assert r.status_code == 404 and r.json()["error"]["code"] == "return_not_found"
-        r = client.get("/v1/returns/ret_nope/notifications", headers={"Authorization": f"Bearer {key}"})
+        r = api.get("/v1/returns/ret_nope/notifications", headers={"Authorization": f"Bearer {key}"})
         assert r.status_code == 404
