@@ -52,8 +52,11 @@ class WebhookSender:
         self._timeout = timeout_seconds
         self._give_up_after = give_up_after
         self.concurrency = 16
+        # A round takes at most two waves of requests, so it ends well within the drain's heartbeat timeout
+        # (a minute) even when every endpoint hangs; the drain starts the next round at once when it did work.
+        self.batch = self.concurrency * 2
         # A claimed delivery is left alone this long; a sender that died meanwhile leaves it due again after.
-        self._lease = timedelta(seconds=timeout_seconds * 2 + 30)
+        self._lease = timedelta(seconds=timeout_seconds * 3 + 30)
 
     async def deliver_due(self, now: datetime) -> int:
         """Attempt every delivery due at `now` (the head of each endpoint's queue per return); the count tried."""
@@ -69,7 +72,7 @@ class WebhookSender:
 
     def _claim(self, now: datetime) -> list[q.Job]:
         with session_scope(self._engine) as session:
-            return q.claim_due(session, now, self._lease)
+            return q.claim_due(session, now, self._lease, self.batch)
 
     def _jobs(self, delivery_ids: list[int], now: datetime) -> list[q.Job]:
         with session_scope(self._engine) as session:
@@ -93,8 +96,9 @@ class WebhookSender:
         headers = headers_of(job, body, datetime.now(UTC))
         started = time.monotonic()
         try:
-            r = await client.post(job.url, content=body.encode(), headers=headers)
-        except httpx.TimeoutException:
+            # The whole request, not each read: an endpoint that answers a byte at a time still ends in time.
+            r = await asyncio.wait_for(client.post(job.url, content=body.encode(), headers=headers), self._timeout)
+        except (httpx.TimeoutException, TimeoutError):
             error, code = f"timed out after {self._timeout:g} s", None
         except httpx.HTTPError as err:
             error, code = f"{type(err).__name__}: {str(err)[:MAX_ERROR]}", None

@@ -5,9 +5,11 @@ event filter, and no rows at all when nobody listens."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -371,3 +373,27 @@ async def test_the_documented_verification_snippet_accepts_a_real_delivery_and_r
     assert snippet["handle"](body.replace(b"r1", b"r9"), headers) == 400  # a forged body
     snippet["SECRET"] = endpoints.new_secret()
     assert snippet["handle"](body, headers) == 400  # someone else's secret
+
+
+async def test_a_hanging_endpoint_is_a_timed_out_attempt_and_a_round_is_bounded(engine):
+    async def hang(request: Request) -> PlainTextResponse:
+        await asyncio.sleep(30)  # the endpoint's behaviour: it never answers in time
+        return PlainTextResponse("late")
+
+    url, stop = serve_in_thread(Starlette(routes=[Route("/hooks", hang, methods=["POST"])]))
+    try:
+        merchant_id, _, _ = new_merchant(engine)
+        with session_scope(engine) as session:
+            endpoints.create_endpoint(session, merchant_id, f"{url}/hooks", None, None, T0)
+        ids = [add(engine, merchant_id, f"r{i}", EventType.RETURN_CREATED) for i in range(40)]
+        sender = WebhookSender(engine, timeout_seconds=0.3)
+        started = time.monotonic()
+        first_round = await sender.deliver_due(T0)
+        assert first_round == sender.batch == 32  # one round takes at most two waves of requests
+        assert time.monotonic() - started < 5
+        assert await sender.deliver_due(T0) == 8
+    finally:
+        stop()
+    d = delivery(engine, ids[0])
+    assert (d.status, d.attempts, d.last_status_code, d.last_error) == ("pending", 1, None, "timed out after 0.3 s")
+    assert 250 <= d.last_latency_ms < 3000
