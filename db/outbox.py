@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
 from db.tables import EventDelivery, Merchant, MerchantEvent, ShopperEmail, WebhookEndpoint
 from domain.notifications import Announcement, EventType, MailKind, wanted_by, withdrawn
@@ -36,12 +37,19 @@ def keep(
         _keep_events(session, merchant_id, return_id, events, payload, now)
     if mails:
         _keep_mails(session, merchant_id, return_id, status, mails, now)
-    for row in session.exec(
-        select(ShopperEmail).where(ShopperEmail.return_id == return_id, ShopperEmail.status == "pending")
-    ):
-        if withdrawn(MailKind(row.kind), status):
-            row.status, row.last_error = "withdrawn", f"the return is {status}"
-            session.add(row)
+    pointless = [kind.value for kind in MailKind if withdrawn(kind, status)]
+    if pointless:
+        # One conditional statement, not read-then-write: a reminder the mailer records sent meanwhile stays sent
+        # (PostgreSQL re-checks `pending` once the mailer's row lock is released).
+        session.exec(
+            update(ShopperEmail)
+            .where(
+                ShopperEmail.return_id == return_id,
+                ShopperEmail.status == "pending",
+                col(ShopperEmail.kind).in_(pointless),
+            )
+            .values(status="withdrawn", last_error=f"the return is {status}")
+        )
 
 
 def endpoints_wanting(session: Session, merchant_id: str, event: EventType) -> list[WebhookEndpoint]:

@@ -7,6 +7,8 @@ import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
+from sqlalchemy import text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import select
 from temporalio.testing import ActivityEnvironment
@@ -18,6 +20,7 @@ from domain.money import Money
 from domain.returns import Resolution, ReturnReason
 from domain.status import ReturnStatus
 from tests.factories import new_merchant
+from tests.polling import poll
 from workflows.contract.requests import PickupWindow
 from workflows.contract.statuses import AttentionKind, PickupStatus, SettlementStatus
 from workflows.messages import (
@@ -458,3 +461,49 @@ def test_each_pickup_is_mailed_once_and_its_reminder_withdrawn_at_the_first_scan
     status = {m.key: m.status for m in mails(engine, life.return_id)}
     assert status["mail:pickup_reminder:pu_1"] == status["mail:pickup_reminder:pu_2"] == "withdrawn"
     assert status["mail:label_reminder"] == "withdrawn" and status["mail:in_transit"] == "pending"
+
+
+def test_a_reminder_sent_while_the_projection_withdraws_it_stays_sent(engine):
+    # The mailer records a reminder sent while a projection (the first scan) is withdrawing it: the row
+    # must say what happened (sent), not what the projection read a moment before (pending).
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: a projection reads after the mailer's commit")
+    merchant_id, _, _ = new_merchant(engine)
+    life = Life(merchant_id)
+    record(engine, life.write((S.REQUESTED, E.REQUESTED)))
+    life.bought()
+    record(engine, life.write((S.LABEL_CREATED, E.LABEL)))
+    scanned = life.write((S.IN_TRANSIT, E.CARRIER_EVENT))
+    reminder = update(ShopperEmail).where(
+        ShopperEmail.return_id == life.return_id, ShopperEmail.kind == "label_reminder"
+    )
+    errors: list[BaseException] = []
+    with engine.connect() as mailer, engine.connect() as watcher:
+        mailer_pid = mailer.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        mailer.execute(reminder.values(status="sent", smtp_code=250))  # not yet committed: it holds the row
+
+        def project() -> None:
+            try:
+                record(engine, scanned)
+            except BaseException as err:
+                errors.append(err)
+
+        projection = threading.Thread(target=project)
+        projection.start()
+        waiting = text("SELECT count(*) FROM pg_stat_activity WHERE :pid = ANY(pg_blocking_pids(pid))")
+
+        def blocked() -> int:
+            count = watcher.execute(waiting, {"pid": mailer_pid}).scalar_one()
+            watcher.rollback()  # pg_stat_activity is read once per transaction
+            return count
+
+        poll(
+            blocked,
+            timeout=30,
+            what="the projection waiting for the mailer's row",
+        )
+        mailer.commit()
+        projection.join(timeout=60)
+    assert errors == []
+    status = {m.kind: m.status for m in mails(engine, life.return_id)}
+    assert status == {"label_reminder": "sent", "in_transit": "pending"}
