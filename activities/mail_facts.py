@@ -115,7 +115,9 @@ def read_facts(session: Session, email: ShopperEmail) -> MailFacts | str:
         merchant_id=row.merchant_id,
         order_id=row.order_id,
         status=row.status,
-        pickup=PickupFacts(pickup["pickup_id"], pickup.get("status", "scheduled"), start) if pickup and start else None,
+        pickup=PickupFacts(str(pickup.get("pickup_id", "")), str(pickup.get("status", "scheduled")), start)
+        if pickup and start
+        else None,
         audience=audience_of(session, merchant, row.merchant_id, row.id),
         carrier=(pickup or {}).get("carrier") or label.get("carrier"),
         tracking_code=label.get("tracking_code"),

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from temporalio.exceptions import ApplicationError
 
 from activities.email import SmtpConfig, addressed, send_message
@@ -78,7 +79,12 @@ class ShopperMailer:
             for email_id, due in emails:
                 if not due:  # failing, waiting for its retry: the return's later emails wait behind it
                     break
-                status = self._one(email_id, now)
+                try:
+                    status = self._one(email_id, now)
+                except SQLAlchemyError:  # the database: the drain's next round tries again
+                    raise
+                except Exception as err:  # noqa: BLE001 - one email that cannot be composed must not stop the others
+                    status = self._give_up(email_id, f"could not be composed: {type(err).__name__}")
                 tried += status != GONE
                 if status == rows.PENDING:
                     break
@@ -121,6 +127,13 @@ class ShopperMailer:
         msg.add_alternative(words.html, subtype="html")
         msg["Content-Language"] = facts.audience.language  # last: set_content moves Content-* headers
         return msg
+
+    def _give_up(self, email_id: int, why: str) -> str:
+        # The row id and the error's type only: its message or traceback could quote the shopper's data.
+        log.error("shopper email %s failed: %s", email_id, why)
+        with session_scope(self._engine) as session:
+            row = rows.pending_row(session, email_id)
+            return self._close(session, row, rows.FAILED, why) if row is not None else GONE
 
     @staticmethod
     def _close(session, row: ShopperEmail, status: str, why: str) -> str:
