@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from db.tables import EventDelivery, Merchant, WebhookEndpoint
+from db.tables import AttentionItem, EventDelivery, Merchant, WebhookEndpoint
+from workflows.contract.statuses import AttentionKind
 
 MAX_ENDPOINTS = 10
 CANCELLED = "cancelled"  # a delivery whose endpoint was deleted
@@ -90,6 +91,7 @@ def update_endpoint(
             for held in _pending(session, endpoint_id):
                 held.next_attempt_at, held.first_attempt_at = now, None
                 session.add(held)
+            _resolve_disabled_items(session, row, now)
         else:
             row.disabled_reason = "disabled by the merchant"
     row.updated_at = now
@@ -165,6 +167,19 @@ def _unmirror(session: Session, row: WebhookEndpoint) -> None:
     if merchant is not None and merchant.webhook_url == row.url and merchant.webhook_secret == row.secret:
         merchant.webhook_url = merchant.webhook_secret = None
         session.add(merchant)
+
+
+def _resolve_disabled_items(session: Session, row: WebhookEndpoint, now: datetime) -> None:
+    """The attention item opened when the endpoint was disabled is done once the merchant enables it again."""
+    kind = AttentionKind.WEBHOOK_ENDPOINT_DISABLED.value
+    query = select(AttentionItem).where(
+        AttentionItem.merchant_id == row.merchant_id,
+        col(AttentionItem.key).startswith(f"{kind}:{row.id}:", autoescape=True),
+        col(AttentionItem.resolved_at).is_(None),
+    )
+    for item in session.exec(query):
+        item.resolved_at, item.resolved_by = now, "the endpoint was enabled again"
+        session.add(item)
 
 
 def _pending(session: Session, endpoint_id: str) -> list[EventDelivery]:

@@ -264,6 +264,8 @@ async def test_after_the_give_up_period_the_delivery_fails_the_endpoint_is_disab
     assert delivery(engine, e2).status == "delivered" and delivery(engine, e1).status == "failed"
     with session_scope(engine) as session:
         assert session.get(WebhookEndpoint, ep.id).disabled_reason is None
+        [item] = session.exec(select(AttentionItem).where(AttentionItem.merchant_id == merchant_id)).all()
+    assert item.resolved_at == resumed_at  # enabling it again is what the item asked for
 
 
 async def test_during_a_rotation_both_secrets_sign_and_after_it_only_the_new_one(engine, receiver):
