@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from db import outbox
-from db.tables import Merchant
+from db.tables import Merchant, TimelineRecord
 from domain.notifications import PickupFacts, Progress, Step, announcements
 from workflows.messages import ReturnProjection, TimelineEntry
 
@@ -32,9 +32,11 @@ def progress_of(session: Session, projection: ReturnProjection, fresh: list[Time
         merchant = session.get(Merchant, view.merchant_id)
         expires_at = labelled.at + timedelta(days=merchant.label_expiry_days if merchant else 30)
     pickup = label.pickup if label else None
+    before = session.get(TimelineRecord, (view.return_id, fresh[0].seq - 1)) if fresh else None
     return Progress(
         status=view.status.value,
         steps=steps,
+        status_before=before.status if before else None,
         new_attention=tuple((a.key, a.kind.value, a.reason) for a in projection.new_attention),
         settlement_method=refund.method.value if refund else None,
         settlement_status=refund.status.value if refund else None,
@@ -56,6 +58,8 @@ def event_payload(projection: ReturnProjection) -> dict:
 
 
 def announce(session: Session, projection: ReturnProjection, fresh: list[TimelineEntry], now: datetime) -> None:
+    if not fresh:  # every line written before: a retried write that had committed, or a late older one
+        return
     progress = progress_of(session, projection, fresh)
     view = projection.view
     outbox.keep(

@@ -96,6 +96,8 @@ _STATUS_MAILS = {
     "cancelled": MailKind.CANCELLED,
     "expired": MailKind.EXPIRED,
 }
+# Delivered after in_transit: the shopper was told it is on its way when it was.
+_TOLD_IN_TRANSIT = ("delivered", "in_transit")
 FINAL = frozenset({"rejected", "completed", "cancelled", "expired"})
 # Past these the label was used (or the return ended): a pending label reminder is withdrawn.
 LABEL_USED_OR_GONE = frozenset({"in_transit", "delivered", "received", "inspected", "settling"}) | FINAL
@@ -127,6 +129,9 @@ class Progress:
 
     status: str
     steps: tuple[Step, ...] = ()  # the entries written now, in seq order
+    # The status of the line before this write's first (None: the first write, or not known). A status is news
+    # at the line that entered it; after the end only new attention is (items routed after completion).
+    status_before: str | None = None
     # (attention key, kind, reason) flagged now; the reason is the cause of the timeline line that flagged it
     new_attention: tuple[tuple[str, ...], ...] = ()
     settlement_method: str | None = None  # refund | store_credit | exchange
@@ -180,10 +185,12 @@ def announcements(progress: Progress) -> list[Announcement]:
     out: list[Announcement] = []
     steps = progress.steps
     final_at = next((i for i, s in enumerate(steps) if s.status in FINAL), len(steps))
+    before = progress.status_before
     for i, step in enumerate(steps):
-        if event := _STATUS_EVENTS.get(step.status):
+        entered, came_from, before = step.status != before, before, step.status
+        if entered and (event := _STATUS_EVENTS.get(step.status)):
             out.append(_event(event, i))
-        if kind := _STATUS_MAILS.get(step.status):
+        if entered and (kind := _STATUS_MAILS.get(step.status)) and (step.status, came_from) != _TOLD_IN_TRANSIT:
             out.append(_mail(kind, i))
         if step.event == "review" and step.status == "pending_review" and step.cause.startswith("approved"):
             out.append(_mail(MailKind.REVIEW_APPROVED, i))
@@ -192,8 +199,9 @@ def announcements(progress: Progress) -> list[Announcement]:
             due = progress.label_expires_at - REMINDER_BEFORE_EXPIRY
             out.append(_mail(MailKind.LABEL_REMINDER, i, due_at=due))
     out.extend(_attention(progress, len(steps)))
-    out.extend(_money_and_shipments(progress, final_at - 0.5))
-    out.extend(_pickup(progress, final_at - 0.25))
+    if progress.status_before not in FINAL:  # the picture's facts were news while the return lived, not after
+        out.extend(_money_and_shipments(progress, final_at - 0.5))
+        out.extend(_pickup(progress, final_at - 0.25))
     out.sort(key=lambda a: a.position)
     seen: set[str] = set()
     return [a for a in out if not (a.key in seen or seen.add(a.key))]

@@ -507,3 +507,38 @@ def test_a_reminder_sent_while_the_projection_withdraws_it_stays_sent(engine):
     assert errors == []
     status = {m.kind: m.status for m in mails(engine, life.return_id)}
     assert status == {"label_reminder": "sent", "in_transit": "pending"}
+
+
+def test_news_once_past_is_not_told_to_an_endpoint_or_a_switch_added_later(engine):
+    merchant_id, _, _ = new_merchant(engine)
+    with session_scope(engine) as s:
+        merchant = s.get(Merchant, merchant_id)
+        merchant.mail_off = ["refund_sent"]
+        s.add(merchant)
+    life = Life(merchant_id)
+    record(engine, life.write((S.REQUESTED, E.REQUESTED)))
+    life.bought()
+    record(engine, life.write((S.LABEL_CREATED, E.LABEL)))
+    endpoint(engine, merchant_id, None)  # the merchant starts listening while the label waits
+    record(engine, life.write((S.LABEL_CREATED, E.PICKUP, "pickup booking refused")))
+    assert events(engine, life.return_id) == []  # the label is old news: no return.label_created now
+    record(engine, life.write((S.IN_TRANSIT, E.CARRIER_EVENT)), life.write((S.RECEIVED, E.WAREHOUSE_RECEIPT)))
+    life.refunded()
+    record(engine, life.write((S.INSPECTED, E.INSPECTION), (S.SETTLING, E.SETTLEMENT), (S.COMPLETED, E.SETTLEMENT)))
+    completed = [e.type for e in events(engine, life.return_id)]
+    assert completed == [
+        "return.in_transit",
+        "return.received",
+        "return.inspected",
+        "refund.succeeded",
+        "return.completed",
+    ]
+
+    with session_scope(engine) as s:  # after the end: refund mail switched on, a second endpoint
+        merchant = s.get(Merchant, merchant_id)
+        merchant.mail_off = []
+        s.add(merchant)
+    endpoint(engine, merchant_id, ["*"])
+    record(engine, life.write((S.COMPLETED, E.ROUTING, "L1 restocked at wh_demo_nl")))  # items routed days later
+    assert [e.type for e in events(engine, life.return_id)] == completed
+    assert "refund_sent" not in [m.kind for m in mails(engine, life.return_id)]

@@ -71,6 +71,10 @@ STATUS_MAIL = {
 }
 
 
+STATUS_EVENTS = {EventType(e) for e in STATUS_EVENT.values() if e}
+STATUS_MAILS = {MailKind(m.removeprefix("mail:")) for m in STATUS_MAIL.values()}
+
+
 def test_every_status_is_mapped():
     assert set(STATUS_EVENT) == {s.value for s in ReturnStatus}
 
@@ -483,16 +487,27 @@ def lives(draw) -> tuple[list[Moment], list[int]]:
     return moments, [0, *cuts, len(moments)]
 
 
-def write(moments: list[Moment]) -> Progress:
-    """The projection of these lines: the picture after the last; the label's expiry only from its purchase
-    (what activities/announcements.progress_of hands over), attention with the line that flagged it."""
+def write(moments: list[Moment], before: Moment | None = None) -> Progress:
+    """The projection of these lines (`before`: the line written before them): the picture after the last; the
+    label's expiry only from its purchase (what activities/announcements.progress_of hands over), attention
+    with the line that flagged it."""
     picture = dict(moments[-1].picture)
     if not any(m.step.event == "label" for m in moments):
         picture.pop("label_expires_at", None)
     attention = tuple((f"ret_1:k{m.step.seq}", "kind", m.step.cause) for m in moments if m.step.event == "attention")
     return Progress(
-        status=moments[-1].step.status, steps=tuple(m.step for m in moments), new_attention=attention, **picture
+        status=moments[-1].step.status,
+        steps=tuple(m.step for m in moments),
+        status_before=before.step.status if before else None,
+        new_attention=attention,
+        **picture,
     )
+
+
+def batched(moments: list[Moment], cuts: list[int]) -> list[list[Announcement]]:
+    return [
+        announcements(write(moments[a:b], moments[a - 1] if a else None)) for a, b in zip(cuts, cuts[1:], strict=False)
+    ]
 
 
 def kept(batches: list[list[Announcement]]) -> list[Announcement]:
@@ -508,8 +523,16 @@ def kept(batches: list[list[Announcement]]) -> list[Announcement]:
 @given(lives())
 def test_a_return_written_in_any_batches_announces_the_same_as_in_one(case):
     moments, cuts = case
-    batches = [announcements(write(moments[a:b])) for a, b in zip(cuts, cuts[1:], strict=False)]
+    batches = batched(moments, cuts)
     assert kept(batches) == announcements(write(moments))
+    # a status is news once, in the write whose line entered it (no outbox needed to drop it again)
+    statuses = [a.key for batch in batches for a in batch if a.event in STATUS_EVENTS or a.mail in STATUS_MAILS]
+    assert len(statuses) == len(set(statuses))
+    # nothing but attention after the end
+    ended = next(i for i, m in enumerate(moments) if m.step.status in FINAL)
+    for (a, _b), batch in zip(zip(cuts, cuts[1:], strict=False), batches, strict=False):
+        if a > ended:
+            assert all(x.event == EventType.RETURN_NEEDS_ATTENTION for x in batch)
 
 
 @SETTINGS
@@ -517,8 +540,9 @@ def test_a_return_written_in_any_batches_announces_the_same_as_in_one(case):
 def test_a_retried_or_later_write_implies_no_new_key_for_the_same_fact(case):
     moments, cuts = case
     for a, b in zip(cuts, cuts[1:], strict=False):
-        once = announcements(write(moments[a:b]))
-        assert announcements(write(moments[a:b])) == once  # a retried write
+        before = moments[a - 1] if a else None
+        once = announcements(write(moments[a:b], before))
+        assert announcements(write(moments[a:b], before)) == once  # a retried write
         keys = [x.key for x in once]
         assert len(keys) == len(set(keys))  # unique within a write
     # growing prefixes of the whole life: each announces what the one before did, and maybe more
@@ -541,3 +565,42 @@ def test_a_whole_life_announces_each_status_once_and_ends_with_its_final_status(
     events = [a.event for a in found if a.event]
     assert events[-1] == EventType(STATUS_EVENT[final])  # nothing announced after the end but attention
     assert events[0] == EventType.RETURN_CREATED
+
+
+# ---- news is what changed: a later line of the same status, or a write after the end, announces nothing again ----
+def test_a_status_is_announced_by_the_line_that_entered_it_only():
+    # An endpoint added (or an email switched on) while the return waits with its label must not hear of the
+    # label now, from a pickup's line that merely carries the status.
+    later = Progress(
+        status="label_created",
+        steps=(step(5, "label_created", "pickup", "pickup booked"),),
+        status_before="label_created",
+    )
+    assert [a for a in announcements(later) if a.event in (EventType.RETURN_LABEL_CREATED,)] == []
+    entered = replace(later, status_before="requested")
+    assert names(announcements(entered)) == ["return.label_created"]
+
+
+def test_a_write_after_the_end_announces_only_new_attention():
+    # Items routed days after the return completed: the refund is old news, however the switches stand now.
+    after = Progress(
+        status="completed",
+        steps=(step(20, "completed", "routing", "L1 restocked"), step(21, "completed", "attention", "transfer late")),
+        status_before="completed",
+        new_attention=(("ret_1:transfer_overdue:L1", "transfer_overdue", "transfer late"),),
+        settlement_method="refund",
+        settlement_status="succeeded",
+        settlement_amount=900,
+        replacements_shipped=("TRK9",),
+        pickup=PickupFacts("pu_1", "picked_up", WINDOW),
+    )
+    assert names(announcements(after)) == ["return.needs_attention"]
+
+
+def test_delivered_after_in_transit_does_not_say_on_its_way_again():
+    on_its_way = Progress(status="in_transit", steps=(step(3, "in_transit"),), status_before="label_created")
+    delivered = Progress(status="delivered", steps=(step(4, "delivered"),), status_before="in_transit")
+    first_scan_at_delivery = replace(delivered, status_before="label_created")
+    assert names(announcements(on_its_way)) == ["return.in_transit", "mail:in_transit"]
+    assert names(announcements(delivered)) == ["return.delivered"]
+    assert names(announcements(first_scan_at_delivery)) == ["return.delivered", "mail:in_transit"]
