@@ -7,6 +7,7 @@ The sender (activities/webhook_sender.py) claims what is due, posts outside any 
 from __future__ import annotations
 
 import secrets
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -24,6 +25,7 @@ from workflows.contract.statuses import AttentionKind
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
 FIRST_RETRY = timedelta(seconds=5)
 MAX_RETRY = timedelta(hours=1)
+PER_ENDPOINT = 8  # deliveries one endpoint may take of a round (of the sender's 32)
 
 
 class EndpointGone(Exception):
@@ -62,9 +64,12 @@ def backoff(attempts: int, delivery_id: int) -> timedelta:
     return base * (1 + jitter)
 
 
-def claim_due(session: Session, now: datetime, lease: timedelta, limit: int = 200) -> list[Job]:
+def claim_due(
+    session: Session, now: datetime, lease: timedelta, limit: int = 200, per_endpoint: int = PER_ENDPOINT
+) -> list[Job]:
     """The due deliveries at the head of their (endpoint, return) queue, leased until `now + lease` so nothing
-    else sends them meanwhile (a lease that runs out makes them due again)."""
+    else sends them meanwhile (a lease that runs out makes them due again). At most `per_endpoint` of one
+    endpoint per round: a hanging endpoint with a thousand returns waiting cannot take every slot of a round."""
     earlier = aliased(EventDelivery)
     blocked = (
         select(earlier.id)
@@ -77,15 +82,20 @@ def claim_due(session: Session, now: datetime, lease: timedelta, limit: int = 20
         .exists()
     )
     query = (
-        select(EventDelivery.id)
+        select(EventDelivery.id, EventDelivery.endpoint_id)
         .join(WebhookEndpoint, col(WebhookEndpoint.id) == EventDelivery.endpoint_id)
         .where(EventDelivery.status == PENDING, EventDelivery.next_attempt_at <= now, col(WebhookEndpoint.enabled))
         .where(~blocked)
         .order_by(col(EventDelivery.next_attempt_at), col(EventDelivery.id))
-        .limit(limit)
+        .limit(limit * per_endpoint)
     )
+    chosen, per = [], Counter()
+    for delivery_id, endpoint_id in session.exec(query).all():
+        if per[endpoint_id] < per_endpoint and len(chosen) < limit:
+            per[endpoint_id] += 1
+            chosen.append(delivery_id)
     claimed = []
-    for delivery_id in session.exec(query).all():
+    for delivery_id in chosen:
         taken = session.exec(
             update(EventDelivery)
             .where(

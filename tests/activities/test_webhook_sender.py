@@ -28,6 +28,7 @@ from temporalio.testing import ActivityEnvironment
 from activities.store import StoreActivities
 from activities.webhook_sender import WebhookSender
 from db import outbox
+from db import webhook_deliveries as q
 from db import webhook_endpoints as endpoints
 from db.session import session_scope
 from db.tables import AttentionItem, EventDelivery, MerchantEvent, WebhookDelivery, WebhookEndpoint
@@ -377,7 +378,7 @@ async def test_the_documented_verification_snippet_accepts_a_real_delivery_and_r
     assert snippet["handle"](body, headers) == 400  # someone else's secret
 
 
-async def test_a_hanging_endpoint_is_a_timed_out_attempt_and_a_round_is_bounded(engine):
+async def test_a_hanging_endpoint_is_a_timed_out_attempt_and_cannot_take_every_slot_of_a_round(engine, receiver):
     async def hang(request: Request) -> PlainTextResponse:
         await asyncio.sleep(30)  # the endpoint's behaviour: it never answers in time
         return PlainTextResponse("late")
@@ -388,12 +389,17 @@ async def test_a_hanging_endpoint_is_a_timed_out_attempt_and_a_round_is_bounded(
         with session_scope(engine) as session:
             endpoints.create_endpoint(session, merchant_id, f"{url}/hooks", None, None, T0)
         ids = [add(engine, merchant_id, f"r{i}", EventType.RETURN_CREATED) for i in range(40)]
+        other, _, _ = new_merchant(engine)  # another shop, whose event fell due after the 40
+        make_endpoint(engine, other, receiver)
+        later = add(engine, other, "r-other", EventType.RETURN_CREATED, at=T0 + timedelta(seconds=1))
         sender = WebhookSender(engine, timeout_seconds=0.3)
         started = time.monotonic()
-        first_round = await sender.deliver_due(T0)
-        assert first_round == sender.batch == 32  # one round takes at most two waves of requests
+        first_round = await sender.deliver_due(T0 + timedelta(seconds=1))
+        # The hanging endpoint takes its share of the round; the other shop's event goes in the same round.
+        assert first_round == q.PER_ENDPOINT + 1
+        assert delivery(engine, later).status == "delivered"
         assert time.monotonic() - started < 5
-        assert await sender.deliver_due(T0) == 8
+        assert await sender.deliver_due(T0 + timedelta(seconds=1)) == q.PER_ENDPOINT
     finally:
         stop()
     d = delivery(engine, ids[0])
