@@ -16,6 +16,7 @@ from domain.returns import ReturnReason
 from domain.status import ReturnStatus
 from tests.workflows.test_return_workflow import closed, scan, submitted, timeline
 from workflows.ids import notification_workflow_id
+from workflows.messages import CancelRequest
 from workflows.returns import ReturnWorkflow
 
 
@@ -107,3 +108,38 @@ async def test_without_an_endpoint_a_return_writes_no_event_but_still_mails_the_
             if m.status != "withdrawn" and m.kind != "label_ready"
         ]
     assert kinds == ["in_transit", "received", "refund_sent"]
+
+
+def outbox(h, return_id: str) -> tuple[list[str], dict[str, str]]:
+    """The return's events by type in order, and its emails' status by kind (the label email aside)."""
+    with session_scope(h.engine) as s:
+        query = select(MerchantEvent).where(MerchantEvent.return_id == return_id).order_by(MerchantEvent.seq)
+        events = [e.type for e in s.exec(query)]
+        query = select(ShopperEmail).where(ShopperEmail.return_id == return_id).order_by(ShopperEmail.id)
+        emails = {m.kind: m.status for m in s.exec(query) if m.kind != "label_ready"}
+    return events, emails
+
+
+async def test_a_cancelled_return_is_announced_and_its_label_reminder_withdrawn(harness):
+    h = harness
+    inp = h.new_return()
+    subscribe_to_everything(h, inp.merchant_id)
+    handle, _ = await submitted(h, inp)
+    await handle.execute_update(ReturnWorkflow.cancel, CancelRequest(reason="changed my mind"))
+    assert (await handle.result()).status == ReturnStatus.CANCELLED
+    events, emails = outbox(h, inp.return_id)
+    assert events == ["return.created", "return.label_created", "return.cancelled"]
+    assert emails == {"label_reminder": "withdrawn", "cancelled": "pending"}
+
+
+async def test_an_expired_return_is_announced_once_its_label_runs_out(harness):
+    h = harness
+    inp = h.new_return()
+    subscribe_to_everything(h, inp.merchant_id)
+    handle, _ = await submitted(h, inp)
+    final = await handle.result()  # the time-skipping server runs to the label's expiry
+    assert final.status == ReturnStatus.EXPIRED
+    events, emails = outbox(h, inp.return_id)
+    assert events == ["return.created", "return.label_created", "return.expired"]
+    # nobody drains the outbox here: the reminder waited for its time and the end withdrew it
+    assert emails == {"label_reminder": "withdrawn", "expired": "pending"}
