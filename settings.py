@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     # email keeps being retried before it is given up (a webhook's endpoint is then disabled).
     outbox_poll_seconds: float = Field(default=1.0, gt=0, le=60)
     notification_give_up_hours: float = Field(default=72.0, gt=0, le=24 * 30)
+    # May a merchant's webhook point at a loopback/private/link-local address? Unset: only where the deployment is
+    # not exposed (make run, the tests); an exposed one refuses them (activities/webhook_targets.py).
+    webhook_private_targets: bool | None = None
 
     stripe_api_key: SecretStr = SecretStr(DEV_STRIPE_KEY)
     stripe_base_url: str = ""  # empty: the payments sandbox on payments_sandbox_port
@@ -184,6 +187,10 @@ class Settings(BaseSettings):
         `make run`, the tests and the compose sandboxes profile (http://localhost:8000) are not exposed."""
         host = urlsplit(self.public_base_url).hostname or ""
         return self.uses_live_accounts or (bool(self.public_base_url) and host not in LOOPBACK_HOSTS)
+
+    @property
+    def allows_private_webhook_targets(self) -> bool:
+        return self.webhook_private_targets if self.webhook_private_targets is not None else not self.is_exposed
 
     def public_secrets(self) -> list[str]:
         """The settings still holding a public development default that grants access when set so: the portal

@@ -20,6 +20,7 @@ import httpx
 from sqlalchemy.engine import Engine
 from standardwebhooks.webhooks import Webhook
 
+from activities import webhook_targets
 from db import webhook_deliveries as q
 from db.session import session_scope
 
@@ -46,9 +47,15 @@ def headers_of(job: q.Job, body: str, sent_at: datetime) -> dict[str, str]:
 
 class WebhookSender:
     def __init__(
-        self, engine: Engine, *, timeout_seconds: float = 10.0, give_up_after: timedelta = timedelta(days=3)
+        self,
+        engine: Engine,
+        *,
+        timeout_seconds: float = 10.0,
+        give_up_after: timedelta = timedelta(days=3),
+        allow_private: bool = True,
     ) -> None:
         self._engine = engine
+        self._allow_private = allow_private  # False on an exposed deployment: public addresses only
         self._timeout = timeout_seconds
         self._give_up_after = give_up_after
         self.concurrency = 16
@@ -92,6 +99,8 @@ class WebhookSender:
         return list(zip(jobs, outcomes, statuses, strict=True))
 
     async def _post(self, client: httpx.AsyncClient, job: q.Job) -> q.Outcome:
+        if not self._allow_private and (why := await webhook_targets.refusal(job.url)):
+            return q.Outcome(delivered=False, status_code=None, error=f"not sent: {why}", latency_ms=0)
         body = body_of(job)
         headers = headers_of(job, body, datetime.now(UTC))
         started = time.monotonic()

@@ -76,7 +76,7 @@ def build_workers(client: Client, settings: Settings, engine: Engine, executor: 
     mail = EmailActivities(engine, smtp, portal_link=links)
     give_up = timedelta(hours=settings.notification_give_up_hours)
     outbox = OutboxDrain(
-        WebhookSender(engine, give_up_after=give_up),
+        WebhookSender(engine, give_up_after=give_up, allow_private=settings.allows_private_webhook_targets),
         ShopperMailer(engine, smtp, links, give_up_after=give_up),
         poll_seconds=settings.outbox_poll_seconds,
     )

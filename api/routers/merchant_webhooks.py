@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
+from activities import webhook_targets
 from activities.webhook_sender import WebhookSender
 from api.deps import DbDep, Owner, Reader, SettingsDep
 from api.errors import ApiError
@@ -60,18 +61,26 @@ def _known_events(events: list[str] | None) -> list[str] | None:
     return events
 
 
+async def _reachable(url: str, settings) -> str:
+    """The URL, if this deployment may call it (activities/webhook_targets.py); else a 422 saying why."""
+    if not settings.allows_private_webhook_targets and (why := await webhook_targets.refusal(url)):
+        raise ApiError(422, "endpoint_not_public", why)
+    return url
+
+
 def _not_found(endpoint_id: str) -> ApiError:
     return ApiError(404, "webhook_endpoint_not_found", f"webhook endpoint {endpoint_id!r} not found")
 
 
 @router.post("/v1/webhook-endpoints", response_model=EndpointWithSecret, status_code=201)
-async def create_webhook_endpoint(body: EndpointCreate, principal: Owner, db: DbDep) -> EndpointWithSecret:
+async def create_webhook_endpoint(
+    body: EndpointCreate, principal: Owner, db: DbDep, settings: SettingsDep
+) -> EndpointWithSecret:
     """A new endpoint with its own secret, shown only in this answer. Events in `events` only (`["*"]`: all)."""
     events = _known_events(body.events)
+    url = await _reachable(str(body.url), settings)
     try:
-        row = await db.run(
-            endpoints.create_endpoint, principal.merchant_id, str(body.url), events, body.description, utcnow()
-        )
+        row = await db.run(endpoints.create_endpoint, principal.merchant_id, url, events, body.description, utcnow())
     except endpoints.TooManyEndpoints as err:
         raise ApiError(409, "too_many_webhook_endpoints", str(err), limit=endpoints.MAX_ENDPOINTS) from err
     return _with_secret(row)
@@ -92,14 +101,16 @@ async def get_webhook_endpoint(endpoint_id: PathId, principal: Reader, db: DbDep
 
 
 @router.patch("/v1/webhook-endpoints/{endpoint_id}", response_model=Endpoint)
-async def update_webhook_endpoint(endpoint_id: PathId, body: EndpointPatch, principal: Owner, db: DbDep) -> Endpoint:
+async def update_webhook_endpoint(
+    endpoint_id: PathId, body: EndpointPatch, principal: Owner, db: DbDep, settings: SettingsDep
+) -> Endpoint:
     """Change what is given; `enabled: true` on a disabled endpoint lets the deliveries it held go on."""
     changes = body.model_dump(exclude_unset=True)
     for field in ("url", "events", "enabled"):
         if field in changes and changes[field] is None:
             raise ApiError(422, "invalid_request", f"{field} cannot be null")
     if "url" in changes:
-        changes["url"] = str(body.url)
+        changes["url"] = await _reachable(str(body.url), settings)
     _known_events(changes.get("events"))
     row = await db.run(endpoints.update_endpoint, principal.merchant_id, endpoint_id, changes, utcnow())
     if row is None:
@@ -133,6 +144,7 @@ async def ping(body: PingIn, principal: Owner, db: DbDep, settings: SettingsDep)
         db.engine,
         timeout_seconds=PING_TIMEOUT_SECONDS,
         give_up_after=timedelta(hours=settings.notification_give_up_hours),
+        allow_private=settings.allows_private_webhook_targets,
     )
     lease = timedelta(seconds=PING_TIMEOUT_SECONDS * 2 + 30)  # the outbox drain leaves them to this request
     ids = await db.run(deliveries.add_ping, principal.merchant_id, body.endpoint_id, now, lease)
@@ -221,9 +233,10 @@ async def redeliver(delivery_id: DeliveryId, principal: Owner, db: DbDep) -> Del
 
 
 @router.put("/v1/webhook-endpoint", response_model=EndpointOut)
-async def set_endpoint(body: EndpointIn, principal: Owner, db: DbDep) -> EndpointOut:
+async def set_endpoint(body: EndpointIn, principal: Owner, db: DbDep, settings: SettingsDep) -> EndpointOut:
     """Set (or move) the merchant's first endpoint, every event; a new secret each time, shown only here."""
-    row = await db.run(endpoints.put_single_endpoint, principal.merchant_id, str(body.url), utcnow())
+    url = await _reachable(str(body.url), settings)
+    row = await db.run(endpoints.put_single_endpoint, principal.merchant_id, url, utcnow())
     return EndpointOut(url=row.url, secret=row.secret)
 
 
