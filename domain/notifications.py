@@ -201,7 +201,7 @@ def announcements(progress: Progress) -> list[Announcement]:
     out.extend(_attention(progress, len(steps)))
     if progress.status_before not in FINAL:  # the picture's facts were news while the return lived, not after
         out.extend(_money_and_shipments(progress, final_at - 0.5))
-        out.extend(_pickup(progress, final_at - 0.25))
+        out.extend(_pickup(progress))
     out.sort(key=lambda a: a.position)
     seen: set[str] = set()
     return [a for a in out if not (a.key in seen or seen.add(a.key))]
@@ -236,21 +236,22 @@ def _money_and_shipments(p: Progress, position: float) -> list[Announcement]:
     return out
 
 
-def _pickup(p: Progress, end: float) -> list[Announcement]:
-    """The pickup's news where its lines are (booked at the first, missed at the last), else at the end.
-    The reminder is written with the booking whatever the pickup's state now: `still_wanted` decides at
-    its time (a level fact here, so a write that sees the pickup later still implies the same key)."""
-    if p.pickup is None:
-        return []
+def _pickup(p: Progress) -> list[Announcement]:
+    """A pickup is news in the write of its line: booked (and its reminder) while it is scheduled, at the
+    first pickup line; missed (or called off) at the last. A later write that merely still shows it says
+    nothing again (an email switched on meanwhile does not hear of an old booking)."""
     lines = [i for i, s in enumerate(p.steps) if s.event == "pickup"]
-    booked_at, last_at = (lines[0] + 0.1, lines[-1] + 0.1) if lines else (end, end)
-    pid = p.pickup.pickup_id
-    out = [
-        _mail(MailKind.PICKUP_BOOKED, booked_at, about=pid),
-        _mail(MailKind.PICKUP_REMINDER, booked_at, about=pid, due_at=p.pickup.window_start - PICKUP_REMINDER_BEFORE),
-    ]
+    if p.pickup is None or not lines:
+        return []
+    pid, out = p.pickup.pickup_id, []
+    if p.pickup.status == "scheduled":
+        due = p.pickup.window_start - PICKUP_REMINDER_BEFORE
+        out += [
+            _mail(MailKind.PICKUP_BOOKED, lines[0] + 0.1, about=pid),
+            _mail(MailKind.PICKUP_REMINDER, lines[0] + 0.1, about=pid, due_at=due),
+        ]
     if p.pickup.status in DROP_OFF_OFFERED:
-        out.append(_mail(MailKind.PICKUP_MISSED, last_at, about=pid))
+        out.append(_mail(MailKind.PICKUP_MISSED, lines[-1] + 0.1, about=pid))
     return out
 
 
