@@ -101,6 +101,8 @@ _TOLD_IN_TRANSIT = ("delivered", "in_transit")
 FINAL = frozenset({"rejected", "completed", "cancelled", "expired"})
 # Past these the label was used (or the return ended): a pending label reminder is withdrawn.
 LABEL_USED_OR_GONE = frozenset({"in_transit", "delivered", "received", "inspected", "settling"}) | FINAL
+# The timeline events of the lines written where money is paid or replacements ship (workflows/returns).
+_MONEY_LINES = frozenset({"settlement", "exchange"})
 # A pickup that will not come (missed, or called off by the carrier): the shopper is offered the drop-off.
 DROP_OFF_OFFERED = frozenset({"missed", "cancelled_by_carrier"})
 
@@ -200,7 +202,10 @@ def announcements(progress: Progress) -> list[Announcement]:
             out.append(_mail(MailKind.LABEL_REMINDER, i, due_at=due))
     out.extend(_attention(progress, len(steps)))
     if progress.status_before not in FINAL:  # the picture's facts were news while the return lived, not after
-        out.extend(_money_and_shipments(progress, final_at - 0.5))
+        # Money and shipments change in a write with a settlement or exchange line; the end says them again
+        # (kept once by key), so a path that changed them without such a line is announced then at the latest.
+        if final_at < len(steps) or any(s.event in _MONEY_LINES for s in steps):
+            out.extend(_money_and_shipments(progress, final_at - 0.5))
         out.extend(_pickup(progress))
     out.sort(key=lambda a: a.position)
     seen: set[str] = set()

@@ -619,3 +619,20 @@ def test_delivered_after_in_transit_does_not_say_on_its_way_again():
     assert names(announcements(on_its_way)) == ["return.in_transit", "mail:in_transit"]
     assert names(announcements(delivered)) == ["return.delivered"]
     assert names(announcements(first_scan_at_delivery)) == ["return.delivered", "mail:in_transit"]
+
+
+def test_money_is_news_in_a_write_of_the_settlement_not_in_any_later_one():
+    refunded = dict(settlement_method="refund", settlement_status="succeeded", settlement_amount=100)
+    # instant refund: lines of the settlement in the write
+    at_scan = Progress(status="in_transit", steps=(step(4, "in_transit", "settlement", "instant refund"),), **refunded)
+    assert "refund.succeeded" in names(announcements(at_scan))
+    # the dock scan days later: the refund is old news (an email switched on meanwhile is not sent for it)
+    at_dock = Progress(
+        status="received", steps=(step(5, "received", "warehouse_receipt"),), status_before="in_transit", **refunded
+    )
+    assert names(announcements(at_dock)) == ["return.received", "mail:received"]
+    # the end of the return says it again (kept once by key): the net under any settlement path
+    done = Progress(
+        status="completed", steps=(step(9, "completed", "settlement"),), status_before="settling", **refunded
+    )
+    assert names(announcements(done)) == ["refund.succeeded", "mail:refund_sent", "return.completed"]
