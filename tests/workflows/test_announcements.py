@@ -14,6 +14,7 @@ from db.session import session_scope
 from db.tables import EventDelivery, MerchantEvent, ShopperEmail, WebhookEndpoint
 from domain.returns import ReturnReason
 from domain.status import ReturnStatus
+from tests.workflows.test_exchange_paths import exchange_return, inspected_as_new
 from tests.workflows.test_return_workflow import closed, scan, submitted, timeline
 from workflows.ids import notification_workflow_id
 from workflows.messages import CancelRequest
@@ -143,3 +144,30 @@ async def test_an_expired_return_is_announced_once_its_label_runs_out(harness):
     assert events == ["return.created", "return.label_created", "return.expired"]
     # nobody drains the outbox here: the reminder waited for its time and the end withdrew it
     assert emails == {"label_reminder": "withdrawn", "expired": "pending"}
+
+
+async def test_a_dearer_exchange_announces_the_shipment_and_the_charge_before_it_completes(harness):
+    h = harness
+    inp = exchange_return(h, "SHOE-43")
+    subscribe_to_everything(h, inp.merchant_id)
+    handle, _ = await submitted(h, inp)
+    await inspected_as_new(h, handle)
+    final = await handle.result()
+    assert final.status == ReturnStatus.COMPLETED and final.exchange.charge_reference
+    events, emails = outbox(h, inp.return_id)
+    assert events == [
+        "return.created",
+        "return.label_created",
+        "return.in_transit",
+        "return.received",
+        "return.inspected",
+        "exchange.shipped",
+        "exchange.charged",
+        "return.completed",
+    ]
+    assert emails == {
+        "label_reminder": "withdrawn",
+        "in_transit": "pending",
+        "received": "pending",
+        "exchange_shipped": "pending",
+    }
