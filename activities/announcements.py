@@ -21,7 +21,7 @@ LABEL_BOUGHT = "label"
 
 def progress_of(session: Session, projection: ReturnProjection, fresh: list[TimelineEntry]) -> Progress:
     view = projection.view
-    steps = tuple(Step(seq=e.seq, at=e.at, status=e.status.value, event=e.event, cause=e.cause) for e in fresh)
+    steps = tuple(Step(seq=e.seq, at=e.at, status=e.status.value, event=e.event.value, cause=e.cause) for e in fresh)
     refund, exchange, label = view.refund, view.exchange, view.label
     expires_at = None
     # The label's deadline runs from its purchase (the move to label_created); later label_created lines
