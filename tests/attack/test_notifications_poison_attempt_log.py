@@ -4,8 +4,8 @@ posted again every minute, forever, and the return's later events never go.
 An event's id is `evt_<return id>_<key>` (workflows/ids.py merchant_event_id), its key for an attention item
 `return.needs_attention:<attention key>` (domain/notifications.py: cut to a digest only past 80 characters), and
 the attention key `<return id>:<kind>:<line id>` (workflows/ids.py attention_key). A real return id (28) and a
-Shopify line id (`gid://shopify/LineItem/13891938517042`, 37) make an attention key of 76 characters and an event id
-of 132. merchant_events.id and event_deliveries.event_id hold 200, but the attempt log's webhook_deliveries.event_id
+order line id of 36 characters (`shopify-LineItem-13891938517042-v4021`, a valid `Id`) make an attention key of 75
+characters (kept whole: under 80) and an event id of 131. merchant_events.id and event_deliveries.event_id hold 200, but the attempt log's webhook_deliveries.event_id
 (migration 0003) holds 128: on PostgreSQL `record_attempt` fails after the POST (SQLite does not check lengths).
 `WebhookSender._record` raises, the round ends, nothing is recorded (not this delivery, nor the batch's others
 after it), the lease runs out and the drain posts them again, every lease (about a minute), for good; being
@@ -32,7 +32,7 @@ from tests.factories import new_merchant
 from workflows.ids import attention_key
 
 RETURN_ID = "ret_0123456789abcdef01234567"  # workflows.ids.new_return_id's shape: 28 characters
-SHOPIFY_LINE = "gid://shopify/LineItem/13891938517042"
+SHOPIFY_LINE = "shopify-LineItem-13891938517042-v4021"  # 36: a valid order line id (ID_PATTERN)
 
 
 async def test_an_attention_event_about_a_shopify_line_is_delivered_once_and_recorded(
