@@ -99,6 +99,8 @@ class ShopperMailer:
             kind = MailKind(row.kind)
             if rows.switched_off(session, row.merchant_id, kind):
                 return self._close(session, row, rows.SWITCHED_OFF, "the merchant switched this email off")
+            if rows.refused_before(session, row.return_id):  # written while the refusal was being recorded
+                return self._close(session, row, rows.SUPPRESSED, rows.SUPPRESSED_WHY)
             facts = read_facts(session, row)
             if isinstance(facts, str):
                 return self._close(session, row, rows.FAILED, facts)

@@ -93,6 +93,23 @@ def test_a_refused_address_is_recorded_and_the_returns_later_mail_suppressed(any
     assert mailer(s).send_due(later(120)) == 0
 
 
+def test_an_email_written_beside_a_refusal_is_suppressed_when_its_turn_comes(any_db):
+    """The projection kept it pending while the mailer was recording the refusal (each saw the other's
+    transaction uncommitted): the mailer still never writes to the refused address again."""
+    s = any_db
+    shop = branded_return(s, language="en")
+    keep(s, shop, MailKind.IN_TRANSIT, MailKind.RECEIVED)
+    with session_scope(s.engine) as session:
+        row = session.exec(
+            select(ShopperEmail).where(ShopperEmail.return_id == shop.return_id, ShopperEmail.kind == "in_transit")
+        ).one()
+        row.status, row.smtp_code = "refused", 550
+        session.add(row)
+    assert mailer(s).send_due(T0) == 1
+    assert emails(s, shop)["received"].status == "suppressed"
+    assert s.inbox(shop.email) == []
+
+
 def test_a_temporary_failure_is_retried_with_backoff_then_failed_after_the_period(any_db):
     s = any_db
     shop = branded_return(s, language="en", local="tempfail")
