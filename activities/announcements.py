@@ -29,8 +29,11 @@ def progress_of(session: Session, projection: ReturnProjection, fresh: list[Time
     labelled = next((s for s in steps if s.status == "label_created" and s.event == LABEL_BOUGHT), None)
     advance = exchange is not None and exchange.mode == "advance"  # its original has a deadline of its own
     if labelled is not None and label is not None and not advance:
-        merchant = session.get(Merchant, view.merchant_id)
-        expires_at = labelled.at + timedelta(days=merchant.label_expiry_days if merchant else 30)
+        days = view.label_expiry_days  # as the return started with it; older views: the merchant's setting now
+        if days is None:
+            merchant = session.get(Merchant, view.merchant_id)
+            days = merchant.label_expiry_days if merchant else 30
+        expires_at = labelled.at + timedelta(days=days)
     pickup = label.pickup if label else None
     before = session.get(TimelineRecord, (view.return_id, fresh[0].seq - 1)) if fresh else None
     return Progress(

@@ -51,6 +51,7 @@ class Life:
         self.status = S.REQUESTED
         self.label: Label | None = None
         self.refund: Settlement | None = None
+        self.expiry_days: int | None = None  # the label expiry the return started with (None: an older view)
 
     def line(self, status: ReturnStatus, event: TimelineEvent, cause: str = "") -> TimelineEntry:
         self.seq += 1
@@ -71,6 +72,7 @@ class Life:
             request_fingerprint="fp-secret",
             created_at=self.start,
             updated_at=self.start + timedelta(minutes=self.seq),
+            label_expiry_days=self.expiry_days,
         )
 
     def write(self, *lines: tuple) -> ReturnProjection:
@@ -286,6 +288,17 @@ def test_the_label_reminder_waits_for_its_time_and_is_withdrawn_at_the_first_sca
     reminder, in_transit = mails(engine, life.return_id)
     assert (reminder.kind, reminder.status) == ("label_reminder", "withdrawn")
     assert (in_transit.kind, in_transit.status) == ("in_transit", "pending")
+
+
+def test_the_label_reminder_counts_from_the_expiry_the_return_started_with(engine):
+    merchant_id, _, _ = new_merchant(engine, label_expiry_days=30)  # the setting now; the return started with 10
+    life = Life(merchant_id)
+    life.expiry_days = 10
+    record(engine, life.write((S.REQUESTED, E.REQUESTED)))
+    life.bought()
+    record(engine, life.write((S.LABEL_CREATED, E.LABEL)))
+    [reminder] = mails(engine, life.return_id)
+    assert reminder.next_attempt_at == life.start + timedelta(minutes=2) + timedelta(days=7)
 
 
 def test_a_label_scanned_in_the_write_that_bought_it_gets_no_reminder(engine):

@@ -157,6 +157,8 @@ class ReturnView(BaseModel):
     updated_at: datetime
     # Where the parcel arrived: the store that received it at its counter, or the warehouse that scanned it.
     received_at_facility: str | None = None
+    # How long a bought label stays valid, as the return started with it (the label reminder counts from it).
+    label_expiry_days: int | None = None
 
     def row_fields(self) -> dict:
         """The flat fields of the `returns` read-model row (JSON columns as plain data)."""

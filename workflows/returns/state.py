@@ -104,6 +104,7 @@ class ReturnState:
             created_at=inp.requested_at,
             updated_at=self.updated_at,
             received_at_facility=self.received_at_facility,
+            label_expiry_days=inp.label_expiry_days,
         )
 
     @property
