@@ -97,3 +97,25 @@ def test_the_ping_is_no_port_scanner(client: TestClient):  # noqa: F811
         assert answers[0] == answers[1], answers
     finally:
         listening.close()
+
+
+def test_a_redirect_to_an_internal_target_is_not_followed(client: TestClient, internal_service: str):  # noqa: F811
+    """Held: the sender does not follow redirects (a 3xx is a failed attempt), so an endpoint cannot bounce the
+    request on to an internal address after passing any check of its own URL."""
+    hits: list[str] = []
+
+    async def bounce(request: Request) -> PlainTextResponse:
+        hits.append("bounce")
+        return PlainTextResponse("", status_code=307, headers={"location": internal_service})
+
+    url, stop = serve_in_thread(Starlette(routes=[Route("/hooks", bounce, methods=["POST"])]))
+    try:
+        made = client.post("/v1/webhook-endpoints", json={"url": f"{url}/hooks"}, headers=A["merchant"])
+        if made.status_code == 422:  # loopback refused up front (the hole above closed): nothing to follow
+            return
+        ping = client.post("/v1/webhook-endpoint/test", json={"endpoint_id": made.json()["id"]}, headers=A["merchant"])
+    finally:
+        stop()
+    [result] = ping.json()["results"]
+    assert hits == ["bounce"] and (result["delivered"], result["status_code"]) == (False, 307)
+    assert INTERNAL_SECRET not in ping.text
