@@ -145,7 +145,7 @@ class WebhookDelivery(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     merchant_id: str = Field(foreign_key="merchants.id", max_length=64)
-    event_id: str = Field(index=True, max_length=128)
+    event_id: str = Field(index=True, max_length=200)
     event_type: str = Field(max_length=64)
     return_id: str | None = Field(default=None, max_length=64)
     url: str = Field(max_length=2000)

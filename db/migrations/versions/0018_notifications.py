@@ -112,6 +112,10 @@ def upgrade() -> None:
         batch.add_column(sa.Column("delivery_id", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("latency_ms", sa.Integer(), nullable=True))
     op.create_index("ix_webhook_deliveries_delivery_id", "webhook_deliveries", ["delivery_id"])
+    # An event id is up to 200 characters now (an attention item's subject is part of it); SQLite does not
+    # enforce a VARCHAR's length, PostgreSQL does.
+    if op.get_bind().dialect.name != "sqlite":
+        op.alter_column("webhook_deliveries", "event_id", type_=S(length=200), existing_nullable=False)
     # The single endpoint a merchant had becomes its first endpoint, every event, the same secret.
     op.execute(
         sa.text(
@@ -123,6 +127,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name != "sqlite":
+        op.alter_column("webhook_deliveries", "event_id", type_=S(length=128), existing_nullable=False)
     op.drop_index("ix_webhook_deliveries_delivery_id", table_name="webhook_deliveries")
     with op.batch_alter_table("webhook_deliveries", recreate="never") as batch:
         batch.drop_column("latency_ms")
