@@ -95,8 +95,9 @@ def _keep_events(session, merchant_id, return_id, events: list[Announcement], pa
         endpoints = endpoints_wanting(session, merchant_id, a.event)
         if not endpoints:  # nobody listens: no row, no delivery, nothing on the timeline
             continue
-        data = {"return": payload} | ({"subject": a.about} if a.about else {})
-        add_event(session, merchant_id, merchant_event_id(return_id, a.key), a.event, data, endpoints, now, return_id)
+        event_id = merchant_event_id(return_id, a.key)
+        data = {"event_id": event_id, "return": payload} | ({"subject": a.about} if a.about else {})
+        add_event(session, merchant_id, event_id, a.event, data, endpoints, now, return_id)
 
 
 def _keep_mails(session, merchant_id, return_id, status: str, mails: list[Announcement], now) -> None:

@@ -109,6 +109,7 @@ def events_of(receiver: Receiver, secret: str, return_id: str) -> list[str]:
     for headers, body in receiver.requests:
         payload = Webhook(secret).verify(body, headers)  # raises on a bad signature
         if payload["data"]["return"]["return_id"] == return_id:
+            assert payload["data"]["event_id"] == headers["webhook-id"]  # the payload names its event too
             seen.append((headers["webhook-id"], payload["type"]))
     ids = [i for i, _ in seen]
     assert len(ids) == len(set(ids)), f"an event was delivered twice: {seen}"
