@@ -6,6 +6,8 @@ return's events reach an endpoint in order while other returns go on; posts them
 The body is `{"type", "timestamp", "data"}`, compact, exactly the bytes signed; `webhook-id` is the event's
 id (merchants drop repeats by it), `webhook-timestamp` the moment it is sent. While a rotated secret overlaps,
 both secrets sign (space-separated signatures, as the specification allows). Secrets are never logged.
+Each attempt goes to the address its host was checked on (activities/webhook_targets.py); a failed one records
+the status code (a public endpoint's body start too) or the kind of network failure, never more (docs/webhooks.md).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import ssl
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -99,21 +102,28 @@ class WebhookSender:
         return list(zip(jobs, outcomes, statuses, strict=True))
 
     async def _post(self, client: httpx.AsyncClient, job: q.Job) -> q.Outcome:
-        if not self._allow_private and (why := await webhook_targets.refusal(job.url)):
-            return q.Outcome(delivered=False, status_code=None, error=f"not sent: {why}", latency_ms=0)
+        target = await webhook_targets.check(job.url)
+        if target.refusal and not self._allow_private:
+            return q.Outcome(delivered=False, status_code=None, error=f"not sent: {target.refusal}", latency_ms=0)
         body = body_of(job)
         headers = headers_of(job, body, datetime.now(UTC))
+        url, extensions = job.url, {}
+        if target.addresses:  # to the address just checked: the name cannot resolve elsewhere in between
+            url, host, extensions = webhook_targets.pinned(job.url, target.addresses[0])
+            headers.update(host)
         started = time.monotonic()
         try:
             # The whole request, not each read: an endpoint that answers a byte at a time still ends in time.
-            r = await asyncio.wait_for(client.post(job.url, content=body.encode(), headers=headers), self._timeout)
+            post = client.post(url, content=body.encode(), headers=headers, extensions=extensions)
+            r = await asyncio.wait_for(post, self._timeout)
         except (httpx.TimeoutException, TimeoutError):
             error, code = f"timed out after {self._timeout:g} s", None
-        except httpx.HTTPError as err:
-            error, code = f"{type(err).__name__}: {str(err)[:MAX_ERROR]}", None
+        except (httpx.HTTPError, httpx.InvalidURL, OSError) as err:
+            error, code = _failure(err), None
         else:
             code = r.status_code
-            error = None if r.is_success else _answer(r)
+            # Only a public endpoint's own words are shown back: an internal service's page is never read out.
+            error = None if r.is_success else _answer(r, with_body=target.refusal is None)
         latency = int((time.monotonic() - started) * 1000)
         if error:
             log.info("webhook %s to endpoint %s: %s", job.event_id, job.endpoint_id, code or "no answer")
@@ -122,12 +132,28 @@ class WebhookSender:
     def _record(self, jobs: list[q.Job], outcomes: list[q.Outcome], now: datetime) -> list[str]:
         statuses = []
         for job, outcome in zip(jobs, outcomes, strict=True):
-            with session_scope(self._engine) as session:  # one transaction each: one bad row stops no other
-                statuses.append(q.record_attempt(session, job, outcome, now, self._give_up_after))
+            try:
+                with session_scope(self._engine) as session:  # one transaction each: one bad row stops no other
+                    statuses.append(q.record_attempt(session, job, outcome, now, self._give_up_after))
+            except Exception:  # its lease runs out and it is tried again; the others are recorded
+                log.exception("webhook delivery %s (endpoint %s) not recorded", job.delivery_id, job.endpoint_id)
+                statuses.append(q.PENDING)
         return statuses
 
 
-def _answer(r: httpx.Response) -> str:
-    """`HTTP 503` and the start of what the endpoint said (printable characters only)."""
-    text = "".join(ch for ch in r.text[:MAX_ERROR] if ch.isprintable()).strip()
+def _answer(r: httpx.Response, *, with_body: bool) -> str:
+    """`HTTP 503`, and for a 4xx/5xx from a public endpoint the start of what it said (printable characters)."""
+    text = ""
+    if with_body and r.status_code >= 400:
+        text = "".join(ch for ch in r.text[:MAX_ERROR] if ch.isprintable()).strip()
     return f"HTTP {r.status_code}" + (f": {text}" if text else "")
+
+
+def _failure(err: BaseException) -> str:
+    """What kind of failure, never the exception's text: that would tell an open port from a closed one."""
+    seen: BaseException | None = err
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError):
+            return "TLS error"
+        seen = seen.__cause__ or seen.__context__
+    return "connection failed"

@@ -2,9 +2,10 @@
 
 A merchant names the URL; without this check it could make our servers POST to our own database, the Temporal
 frontend, a cloud metadata service (169.254.169.254) or anything else on the private network, and read the
-answers' status codes in the delivery log (a port scanner). The host is resolved and every address it resolves
-to must be global; redirects are never followed (activities/webhook_sender.py). Checked when the URL is saved
-(the API answers 422) and again before every attempt (the name may resolve elsewhere by then).
+answers in the delivery log (a port scanner). The host is resolved and every address it resolves to must be
+global; redirects are never followed (activities/webhook_sender.py). Checked when the URL is saved (the API
+answers 422) and again before every attempt, and the attempt connects to the address that was checked (`pinned`),
+so a name cannot resolve to a public address for the check and to a private one for the connection.
 `make run` and the tests keep private targets allowed (settings.allows_private_webhook_targets).
 """
 
@@ -13,7 +14,16 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+import httpx
+
+
+@dataclass(frozen=True)
+class Target:
+    addresses: tuple[str, ...]  # what the host resolved to, IPv4 first
+    refusal: str | None  # why it may not be called from an exposed deployment (None: every address is public)
 
 
 def is_public(address: str) -> bool:
@@ -26,18 +36,33 @@ def is_public(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
-async def refusal(url: str) -> str | None:
-    """Why this URL may not be called from here (None: every address its host resolves to is public)."""
+async def check(url: str) -> Target:
+    """The URL's host resolved once, and whether every address is public."""
     parts = urlsplit(url)
     host = parts.hostname
     if parts.scheme not in ("http", "https") or not host:
-        return "the endpoint must be an http(s) URL with a host"
+        return Target((), "the endpoint must be an http(s) URL with a host")
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, ValueError, UnicodeError):
-        return "the endpoint's host does not resolve"
-    addresses = {info[4][0] for info in infos}
+        return Target((), "the endpoint's host does not resolve")
+    found = dict.fromkeys(info[4][0] for info in infos)  # once each, in the resolver's order
+    addresses = tuple(sorted(found, key=lambda a: ":" in a))  # IPv4 first: reachable from most hosts
     if not addresses or not all(is_public(a) for a in addresses):
-        return "the endpoint's host is not a public internet address"
-    return None
+        return Target(addresses, "the endpoint's host is not a public internet address")
+    return Target(addresses, None)
+
+
+async def refusal(url: str) -> str | None:
+    """Why this URL may not be called from here (None: every address its host resolves to is public)."""
+    return (await check(url)).refusal
+
+
+def pinned(url: str, address: str) -> tuple[httpx.URL, dict[str, str], dict[str, str]]:
+    """The request to `url` sent to `address`: the URL with the address as its host, the Host header the URL's
+    own, and (https) the certificate checked against the URL's host name (httpcore's `sni_hostname`)."""
+    original = httpx.URL(url)
+    host = original.host
+    extensions = {"sni_hostname": host} if original.scheme == "https" else {}
+    return original.copy_with(host=address.split("%", 1)[0]), {"host": original.netloc.decode("ascii")}, extensions

@@ -7,11 +7,10 @@ The sender (activities/webhook_sender.py) claims what is due, posts outside any 
 from __future__ import annotations
 
 import secrets
-from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -41,7 +40,7 @@ class Job:
     endpoint_id: str
     return_id: str | None
     url: str
-    secrets: tuple[str, ...]
+    secrets: tuple[str, ...] = field(repr=False)  # never in a log line or a traceback's locals
     event_id: str
     event_type: str
     event_at: datetime
@@ -81,19 +80,30 @@ def claim_due(
         )
         .exists()
     )
-    query = (
-        select(EventDelivery.id, EventDelivery.endpoint_id)
+    # Each endpoint's own oldest `per_endpoint` due heads, numbered in the query: however many deliveries one
+    # endpoint has waiting, it fills no more than its share, and every other endpoint's heads are in the round.
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=EventDelivery.endpoint_id,
+            order_by=(col(EventDelivery.next_attempt_at), col(EventDelivery.id)),
+        )
+        .label("rank")
+    )
+    heads = (
+        select(EventDelivery.id, EventDelivery.next_attempt_at, rank)
         .join(WebhookEndpoint, col(WebhookEndpoint.id) == EventDelivery.endpoint_id)
         .where(EventDelivery.status == PENDING, EventDelivery.next_attempt_at <= now, col(WebhookEndpoint.enabled))
         .where(~blocked)
-        .order_by(col(EventDelivery.next_attempt_at), col(EventDelivery.id))
-        .limit(limit * per_endpoint)
+        .subquery()
     )
-    chosen, per = [], Counter()
-    for delivery_id, endpoint_id in session.exec(query).all():
-        if per[endpoint_id] < per_endpoint and len(chosen) < limit:
-            per[endpoint_id] += 1
-            chosen.append(delivery_id)
+    query = (
+        select(heads.c.id)
+        .where(heads.c.rank <= per_endpoint)
+        .order_by(heads.c.next_attempt_at, heads.c.id)
+        .limit(limit)
+    )
+    chosen = list(session.exec(query).all())
     claimed = []
     for delivery_id in chosen:
         taken = session.exec(

@@ -190,7 +190,7 @@ async def test_events_arrive_in_order_per_return_while_other_returns_go_on(engin
     assert sorted(receiver.ids()) == sorted([e1, f1])  # r1's later events wait behind its first; r2 goes on
     failed = delivery(engine, e1)
     assert (failed.status, failed.attempts, failed.last_status_code) == ("pending", 1, 500)
-    assert failed.last_error.startswith("HTTP 500: no: xxx") and len(failed.last_error) <= len("HTTP 500: ") + 200
+    assert failed.last_error == "HTTP 500"  # a loopback receiver is no public endpoint: its body is not read out
     assert await drain(sender, T0 + timedelta(seconds=4)) == 0  # not before its backoff
 
     receiver.failing = set()

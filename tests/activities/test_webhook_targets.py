@@ -3,19 +3,28 @@ the endpoint's host resolves to must be public, checked when the URL is saved an
 
 from __future__ import annotations
 
+import socket
+import threading
+from datetime import timedelta
+
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
-from activities.webhook_sender import WebhookSender
-from activities.webhook_targets import is_public, refusal
+from activities.webhook_sender import MAX_ERROR, WebhookSender, _answer
+from activities.webhook_targets import is_public, pinned, refusal
+from db import webhook_endpoints as endpoints
 from db.session import session_scope
 from db.tables import EventDelivery
+from db.webhook_deliveries import add_ping
 from domain.notifications import EventType
 from settings import Settings
 from tests.activities.test_webhook_sender import T0, add, make_endpoint
 from tests.api.alone import api_alone
 from tests.api.test_webhook_endpoints import A, engine, receiver  # noqa: F401 (fixtures)
+from tests.conftest import free_port
+from tests.factories import new_merchant
 
 PRIVATE = [
     "127.0.0.1",
@@ -91,3 +100,48 @@ async def test_the_sender_does_not_call_a_private_endpoint_saved_before(engine, 
     with session_scope(engine) as session:
         [d] = session.exec(select(EventDelivery).where(EventDelivery.endpoint_id.is_not(None)))
     assert d.status == "pending" and d.attempts == 1 and "not a public internet address" in d.last_error
+
+
+def test_only_a_public_endpoints_failed_answer_is_read_out_and_only_its_start():
+    long = httpx.Response(500, text="no: " + "x" * 500 + "\x00\x1b[31m")
+    shown = _answer(long, with_body=True)
+    assert shown.startswith("HTTP 500: no: xxx") and len(shown) <= len("HTTP 500: ") + MAX_ERROR
+    assert _answer(long, with_body=False) == "HTTP 500"
+    assert _answer(httpx.Response(307, text="moved"), with_body=True) == "HTTP 307"
+
+
+async def test_a_network_failure_says_what_kind_never_the_exception_text(engine):  # noqa: F811
+    """An open port that speaks no HTTP and a closed one read the same: the log is no port scanner."""
+    listening = socket.socket()
+    listening.bind(("127.0.0.1", 0))
+    listening.listen(8)
+
+    def hang_up() -> None:  # accept and close at once, as a non-HTTP service does on a bad handshake
+        conn, _ = listening.accept()
+        conn.close()
+
+    thread = threading.Thread(target=hang_up, daemon=True)
+    thread.start()
+    try:
+        merchant_id, _, _ = new_merchant(engine)
+        errors = []
+        for port in (listening.getsockname()[1], free_port()):
+            with session_scope(engine) as session:
+                endpoints.create_endpoint(session, merchant_id, f"http://127.0.0.1:{port}/", None, None, T0)
+            with session_scope(engine) as session:
+                ids = add_ping(session, merchant_id, None, T0, timedelta(minutes=1))
+            sent = await WebhookSender(engine, timeout_seconds=2).send_now(ids[-1:], T0)
+            errors.append(sent[0][1].error)
+        assert errors == ["connection failed", "connection failed"], errors
+    finally:
+        listening.close()
+        thread.join(timeout=5)
+
+
+def test_a_pinned_request_goes_to_the_checked_address_under_the_urls_own_name():
+    url, headers, extensions = pinned("https://erp.example:8443/hooks?x=1", "93.184.216.34")
+    assert str(url) == "https://93.184.216.34:8443/hooks?x=1"
+    assert headers == {"host": "erp.example:8443"} and extensions == {"sni_hostname": "erp.example"}
+    url, headers, extensions = pinned("http://erp.example/hooks", "2606:2800:220:1:248:1893:25c8:1946")
+    assert str(url) == "http://[2606:2800:220:1:248:1893:25c8:1946]/hooks"
+    assert headers == {"host": "erp.example"} and extensions == {}

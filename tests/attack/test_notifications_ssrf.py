@@ -8,6 +8,11 @@ open non-HTTP port (RemoteProtocolError) from a closed one (ConnectError). That 
 reader of internal services' error pages for anyone holding a merchant key. The same text lands in the delivery
 log (`last_error`) for the drain's attempts.
 
+Closed: an exposed deployment refuses private, loopback, link-local and reserved targets when the URL is saved
+and before every attempt (activities/webhook_targets.py), connects to the address it checked, shows an answer's
+body only from a public endpoint and names a network failure by its kind only. These tests run the API as an
+exposed deployment does (`webhook_private_targets=False`).
+
 A serious product refuses private, loopback, link-local and reserved targets (checked on the resolved address at
 send time too, against DNS rebinding) unless a setting allows them for local development, and does not echo a
 failed answer's body or the transport error's class back to the caller.
@@ -26,10 +31,25 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from sandboxes.serve import serve_in_thread
-from tests.api.test_webhook_endpoints import A, client, engine  # noqa: F401 - the fixtures
+from tests.api.alone import api_alone
+from tests.api.test_webhook_endpoints import A, engine  # noqa: F401 - the fixture
 from tests.conftest import free_port
 
 INTERNAL_SECRET = "internal-admin-token-7f3a9c"
+
+
+@pytest.fixture
+def client(engine, database_url: str) -> Iterator[TestClient]:  # noqa: F811
+    """The API of an exposed deployment (the attack's setting): private webhook targets are not allowed."""
+    with TestClient(api_alone(database_url, webhook_private_targets=False)) as c:
+        yield c
+
+
+@pytest.fixture
+def allowing_client(engine, database_url: str) -> Iterator[TestClient]:  # noqa: F811
+    """Private targets allowed (make run, an on-premises install): the loopback receivers below are reachable."""
+    with TestClient(api_alone(database_url, webhook_private_targets=True)) as c:
+        yield c
 
 
 @pytest.fixture
@@ -46,7 +66,6 @@ def internal_service() -> Iterator[str]:
         stop()
 
 
-@pytest.mark.xfail(strict=True, reason="hole: webhook endpoint URLs on loopback/link-local/private ranges accepted")
 @pytest.mark.parametrize(
     "url",
     [
@@ -64,7 +83,6 @@ def test_a_webhook_endpoint_on_our_own_network_is_refused(client: TestClient, ur
     assert r.status_code == 422, r.text
 
 
-@pytest.mark.xfail(strict=True, reason="hole: the test ping echoes an internal service's answer body (SSRF read)")
 def test_the_ping_does_not_read_an_internal_services_answer_back(client: TestClient, internal_service: str):  # noqa: F811
     made = client.post("/v1/webhook-endpoints", json={"url": internal_service}, headers=A["merchant"])
     if made.status_code == 422:  # refused up front: the hole is closed
@@ -75,7 +93,6 @@ def test_the_ping_does_not_read_an_internal_services_answer_back(client: TestCli
     assert INTERNAL_SECRET not in log.text
 
 
-@pytest.mark.xfail(strict=True, reason="hole: the ping tells an open internal port from a closed one (port scan)")
 def test_the_ping_is_no_port_scanner(client: TestClient):  # noqa: F811
     listening = socket.socket()  # an open port that speaks no HTTP (like PostgreSQL or Temporal's gRPC)
     listening.bind(("127.0.0.1", 0))
@@ -99,7 +116,7 @@ def test_the_ping_is_no_port_scanner(client: TestClient):  # noqa: F811
         listening.close()
 
 
-def test_a_redirect_to_an_internal_target_is_not_followed(client: TestClient, internal_service: str):  # noqa: F811
+def test_a_redirect_to_an_internal_target_is_not_followed(allowing_client: TestClient, internal_service: str):
     """Held: the sender does not follow redirects (a 3xx is a failed attempt), so an endpoint cannot bounce the
     request on to an internal address after passing any check of its own URL."""
     hits: list[str] = []
@@ -110,12 +127,26 @@ def test_a_redirect_to_an_internal_target_is_not_followed(client: TestClient, in
 
     url, stop = serve_in_thread(Starlette(routes=[Route("/hooks", bounce, methods=["POST"])]))
     try:
-        made = client.post("/v1/webhook-endpoints", json={"url": f"{url}/hooks"}, headers=A["merchant"])
-        if made.status_code == 422:  # loopback refused up front (the hole above closed): nothing to follow
-            return
-        ping = client.post("/v1/webhook-endpoint/test", json={"endpoint_id": made.json()["id"]}, headers=A["merchant"])
+        made = allowing_client.post("/v1/webhook-endpoints", json={"url": f"{url}/hooks"}, headers=A["merchant"])
+        ping = allowing_client.post(
+            "/v1/webhook-endpoint/test", json={"endpoint_id": made.json()["id"]}, headers=A["merchant"]
+        )
     finally:
         stop()
     [result] = ping.json()["results"]
     assert hits == ["bounce"] and (result["delivered"], result["status_code"]) == (False, 307)
     assert INTERNAL_SECRET not in ping.text
+
+
+def test_where_private_targets_are_allowed_the_ping_still_reads_no_internal_answer(
+    allowing_client: TestClient, internal_service: str
+):
+    """An install that allows private targets (its ERP on the private network) is not a reader of the internal
+    services either: only a public endpoint's failed answer is shown, so an internal one reads `HTTP 403`."""
+    made = allowing_client.post("/v1/webhook-endpoints", json={"url": internal_service}, headers=A["merchant"])
+    endpoint_id = made.json()["id"]
+    ping = allowing_client.post("/v1/webhook-endpoint/test", json={"endpoint_id": endpoint_id}, headers=A["merchant"])
+    [result] = ping.json()["results"]
+    assert (result["delivered"], result["status_code"], result["error"]) == (False, 403, "HTTP 403")
+    log = allowing_client.get("/v1/webhook-deliveries", params={"endpoint_id": endpoint_id}, headers=A["merchant"])
+    assert log.json()["data"][0]["last_error"] == "HTTP 403" and INTERNAL_SECRET not in log.text
