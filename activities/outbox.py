@@ -30,11 +30,29 @@ class OutboxDrain:
         self._clock = clock
 
     async def drain_once(self, now: datetime | None = None) -> int:
-        """One round: everything due at `now` (the tests pass a time of their own). The count sent or tried."""
+        """One round: everything due at `now` (the tests pass a time of their own). The count sent or tried.
+
+        The round ends only when both halves have: a mail thread cannot be stopped, and one still sending when the
+        next round starts another would send beside it. A half that fails counts 0 (logged by its type only: a
+        message could quote a shopper's data); the other's work counts, and the next round tries again."""
         now = now or self._clock()
-        mailing = asyncio.to_thread(self._mailer.send_due, now)
-        delivered, mailed = await asyncio.gather(self._webhooks.deliver_due(now), mailing)
-        return delivered + mailed
+        mailing = asyncio.ensure_future(asyncio.to_thread(self._mailer.send_due, now))
+        try:
+            results = await asyncio.gather(
+                self._webhooks.deliver_due(now), asyncio.shield(mailing), return_exceptions=True
+            )
+        except asyncio.CancelledError:  # the activity is cancelled: still not before the mail thread is done
+            await asyncio.wait({mailing})
+            raise
+        done = 0
+        for half, result in zip(("webhooks", "mail"), results, strict=True):
+            if isinstance(result, asyncio.CancelledError):
+                raise result
+            if isinstance(result, BaseException):
+                log.error("outbox round: the %s half failed: %s", half, type(result).__name__)
+            else:
+                done += result
+        return done
 
     @activity.defn
     async def drain_outbox(self, run_for_seconds: float) -> int:

@@ -7,11 +7,13 @@ stands (withdrawn: domain.notifications.still_wanted against the return now).
 
 Outcomes: 250 -> sent; a 5xx -> refused, and every other pending email of the return is suppressed
 (nothing is raised: a refusal never fails the return); a 4xx or no answer -> tried again with backoff
-(1 minute doubling, at most an hour) until `give_up_after` has passed since the first attempt -> failed.
+(1 minute doubling, at most an hour, the last one when `give_up_after` has passed since the first attempt)
+-> failed when it still fails then.
 
-The Message-ID comes from the return and the email's key, so a repeat after a crash between the
-server's 250 and the database write (at-least-once, like the label email) is recognisable as the same
-message. The shopper's address is read from the order to send, and is never logged nor kept in an error.
+Each email is claimed (a lease, db.shopper_emails.claim) before it is sent, so two mailers at once (two
+drains while a dead worker's heartbeat runs out) never both send it. The Message-ID comes from the return
+and the email's key, so a repeat after a crash between the server's 250 and the database write, or after
+a lease ran out mid-send (at-least-once, like the label email) is recognisable as the same message. The shopper's address is read from the order to send, and is never logged nor kept in an error.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -40,6 +43,8 @@ log = logging.getLogger("returnflow.shopper_mail")
 FIRST_RETRY = timedelta(minutes=1)
 MAX_RETRY = timedelta(hours=1)
 GONE = "gone"  # no longer pending when its turn came (suppressed or withdrawn meanwhile)
+HELD = "held"  # another mailer is sending it: the return's later emails wait for that
+ROUND_BUDGET_SECONDS = 60.0  # a round starts no email after this: the next round picks the oldest due again
 
 
 def backoff(attempts: int) -> timedelta:
@@ -66,6 +71,8 @@ class ShopperMailer:
         self._smtp = smtp
         self._portal_link = portal_link  # (return_id, merchant_id) -> the shopper's signed portal URL
         self._give_up_after = give_up_after
+        # Longer than one send can take (each SMTP step may take the timeout): no other mailer sends it meanwhile.
+        self._lease = timedelta(seconds=smtp.timeout_seconds * 10 + 60)
 
     def send_due(self, now: datetime) -> int:
         """Send every email due at `now`, in order per return; the count tried."""
@@ -74,24 +81,34 @@ class ShopperMailer:
                 r: [(row.id, row.next_attempt_at <= now) for row in q]
                 for r, q in rows.due_by_return(session, now).items()
             }
-        tried = 0
+        tried, started = 0, time.monotonic()
         for emails in queue.values():
             for email_id, due in emails:
                 if not due:  # failing, waiting for its retry: the return's later emails wait behind it
                     break
+                elapsed = time.monotonic() - started
+                if elapsed > ROUND_BUDGET_SECONDS:  # a slow relay: the rest wait for the next round
+                    return tried
+                # The lease runs from when it is taken, not from the round's `now`.
+                until = now + timedelta(seconds=elapsed) + self._lease
                 try:
-                    status = self._one(email_id, now)
+                    status = self._one(email_id, now, until)
                 except SQLAlchemyError:  # the database: the drain's next round tries again
                     raise
                 except Exception as err:  # noqa: BLE001 - one email that cannot be composed must not stop the others
                     status = self._give_up(email_id, f"could not be composed: {type(err).__name__}")
-                tried += status != GONE
-                if status == rows.PENDING:
+                tried += status not in (GONE, HELD)
+                if status in (rows.PENDING, HELD):
                     break
         return tried
 
-    def _one(self, email_id: int, now: datetime) -> str:
-        """Check, send and record one email; its status after."""
+    def _one(self, email_id: int, now: datetime, until: datetime) -> str:
+        """Claim, check, send and record one email; its status after."""
+        with session_scope(self._engine) as session:  # the claim first, alone: SQLite then waits for the lock
+            claimed = rows.claim(session, email_id, now, until)
+        if not claimed:
+            with session_scope(self._engine) as session:
+                return HELD if rows.pending_row(session, email_id) is not None else GONE
         with session_scope(self._engine) as session:
             row = rows.pending_row(session, email_id)
             if row is None:  # changed meanwhile (withdrawn, suppressed)
@@ -116,7 +133,8 @@ class ShopperMailer:
             row = session.get(ShopperEmail, email_id)
             row.status, row.sent_at, row.message_id, row.smtp_code = rows.SENT, now, mid, 250
             row.attempts += 1
-            row.last_error = None
+            row.first_attempt_at = row.first_attempt_at or now
+            row.last_error, row.claimed_until = None, None
             session.add(row)
         log.info("shopper email %s (%s) sent for return %s", email_id, kind.value, return_id)
         return rows.SENT
@@ -139,7 +157,7 @@ class ShopperMailer:
 
     @staticmethod
     def _close(session, row: ShopperEmail, status: str, why: str) -> str:
-        row.status, row.last_error = status, why[:500]
+        row.status, row.last_error, row.claimed_until = status, why[:500], None
         session.add(row)
         log.info("shopper email %s (%s) of return %s: %s", row.id, row.kind, row.return_id, status)
         return status
@@ -149,22 +167,17 @@ class ShopperMailer:
         code = (err.details[0] if err.details else {}).get("smtp_code")
         with session_scope(self._engine) as session:
             row = session.get(ShopperEmail, email_id)
+            row.first_attempt_at, row.claimed_until = row.first_attempt_at or now, None
             if err.type == ActivityErrorType.EMAIL_REJECTED:
                 rows.refuse(session, row, code, err.message)
                 log.warning("shopper email %s of return %s refused: SMTP %s", email_id, row.return_id, code)
                 return rows.REFUSED
             row.attempts += 1
             row.smtp_code, row.last_error = code, err.message[:500]
-            if now - self._first_attempt(row, now) >= self._give_up_after:
+            give_up_at = row.first_attempt_at + self._give_up_after
+            if now >= give_up_at:
                 row.status = rows.FAILED
-            else:
-                row.next_attempt_at = now + backoff(row.attempts)
+            else:  # the last try falls on the end of the period, not up to an hour past it
+                row.next_attempt_at = min(now + backoff(row.attempts), give_up_at)
             session.add(row)
             return row.status
-
-    @staticmethod
-    def _first_attempt(row: ShopperEmail, now: datetime) -> datetime:
-        """When it was first tried, at the latest: the row keeps no such time (a reminder is first tried when due,
-        any email may wait behind an earlier one), so the backoff waits since then stand for it. A drain that was
-        down meanwhile makes the email give up later, never sooner."""
-        return now - sum((backoff(n) for n in range(1, row.attempts)), timedelta())

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_
+from sqlalchemy import and_, func, or_, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from db.tables import Merchant, ShopperEmail
@@ -22,11 +23,29 @@ SUPPRESSED_WHY = "an earlier email to this address was refused"
 
 
 def due_by_return(session: Session, now: datetime, returns: int = 50) -> dict[str, list[ShopperEmail]]:
-    """For up to `returns` returns with an email due now: their pending emails that come first, by id: those
-    due and those already failing (waiting for their retry: they hold back the later ones). A reminder not
-    yet due holds nothing back."""
-    due = select(ShopperEmail.return_id).where(ShopperEmail.status == PENDING, ShopperEmail.next_attempt_at <= now)
-    ids = list(dict.fromkeys(session.exec(due.order_by(ShopperEmail.id).limit(returns * 5))))[:returns]
+    """For up to `returns` returns whose next email can go now (the oldest due first): their pending emails that
+    come first, by id: those due and those already failing (waiting for their retry: they hold back the later
+    ones). A reminder not yet due holds nothing back. A return whose earlier email waits for its retry, or is
+    being sent by another mailer, is not chosen: it would send nothing and take a place of the round."""
+    earlier = aliased(ShopperEmail)
+    held = (
+        select(earlier.id)
+        .where(
+            earlier.return_id == ShopperEmail.return_id,
+            earlier.status == PENDING,
+            col(earlier.id) < ShopperEmail.id,
+            or_(and_(earlier.attempts > 0, earlier.next_attempt_at > now), col(earlier.claimed_until) > now),
+        )
+        .exists()
+    )
+    sendable = (
+        select(ShopperEmail.return_id)
+        .where(ShopperEmail.status == PENDING, ShopperEmail.next_attempt_at <= now, _unclaimed(now), ~held)
+        .group_by(ShopperEmail.return_id)
+        .order_by(func.min(ShopperEmail.next_attempt_at), func.min(ShopperEmail.id))
+        .limit(returns)
+    )
+    ids = list(session.exec(sendable))
     if not ids:
         return {}
     rows = session.exec(
@@ -38,10 +57,31 @@ def due_by_return(session: Session, now: datetime, returns: int = 50) -> dict[st
         )
         .order_by(ShopperEmail.id)
     )
-    out: dict[str, list[ShopperEmail]] = {}
+    out: dict[str, list[ShopperEmail]] = {r: [] for r in ids}
     for row in rows:
-        out.setdefault(row.return_id, []).append(row)
+        out[row.return_id].append(row)
     return out
+
+
+def _unclaimed(now: datetime):
+    return or_(col(ShopperEmail.claimed_until).is_(None), col(ShopperEmail.claimed_until) <= now)
+
+
+def claim(session: Session, email_id: int, now: datetime, until: datetime) -> bool:
+    """The email is this mailer's to send until `until` when it is pending, due at `now` and no other mailer holds
+    it; one conditional UPDATE, so of two mailers at once exactly one gets it. A mailer that dies while holding it
+    leaves it due again after `until` (then it may be sent twice: the same Message-ID)."""
+    taken = session.exec(
+        update(ShopperEmail)
+        .where(
+            col(ShopperEmail.id) == email_id,
+            ShopperEmail.status == PENDING,
+            ShopperEmail.next_attempt_at <= now,
+            _unclaimed(now),
+        )
+        .values(claimed_until=until)
+    )
+    return taken.rowcount == 1
 
 
 def pending_row(session: Session, email_id: int) -> ShopperEmail | None:

@@ -98,6 +98,8 @@ class ShopperEmail(SQLModel, table=True):
     scheduled: bool = False  # a reminder: waits for its time without holding back the return's later mail
     attempts: int = 0
     next_attempt_at: datetime = dt_column(nullable=False, default=utcnow)
+    first_attempt_at: datetime | None = dt_column(nullable=True)  # the give-up period runs from here
+    claimed_until: datetime | None = dt_column(nullable=True)  # a mailer is sending it: no other may until then
     message_id: str | None = Field(default=None, max_length=300)
     smtp_code: int | None = None
     last_error: str | None = Field(default=None, max_length=500)

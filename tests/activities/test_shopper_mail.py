@@ -129,8 +129,10 @@ def test_a_temporary_failure_is_retried_with_backoff_then_failed_after_the_perio
         assert send.send_due(now) == 1
         row = emails(s, shop)["in_transit"]
         assert (row.status, row.attempts, row.next_attempt_at) == ("pending", attempts, next_at)
-    assert send.send_due(later(7)) == 1  # still failing 7 minutes in: tried again at 15
-    assert send.send_due(later(15)) >= 1  # 15 minutes past the first attempt: given up, the next one goes
+    assert send.send_due(later(7)) == 1  # still failing 7 minutes in: the backoff says 15, the period ends at 10
+    row = emails(s, shop)["in_transit"]
+    assert (row.status, row.attempts, row.next_attempt_at, row.first_attempt_at) == ("pending", 4, later(10), T0)
+    assert send.send_due(later(10)) >= 1  # exactly the period past the first attempt: given up, the next one goes
     rows = emails(s, shop)
     assert rows["in_transit"].status == "failed" and rows["in_transit"].attempts == 5
     assert rows["received"].status == "pending" and rows["received"].attempts == 1  # now tried in its turn
@@ -233,3 +235,40 @@ def test_an_email_that_cannot_be_composed_fails_alone_and_the_rest_go(s):
         rows["label_ready"].status == "failed" and rows["label_ready"].last_error == "could not be composed: KeyError"
     )
     assert rows["received"].status == "sent" and len(s.inbox(shop.email)) == 1
+
+
+def test_an_email_another_mailer_holds_is_not_sent_and_its_returns_later_mail_waits_until_its_lease_ends(any_db):
+    """A drain that died mid-send holds its email until the lease ends; meanwhile no other mailer sends it, nor the
+    return's later emails past it (they keep their order); then it is due again and goes (the same Message-ID)."""
+    s = any_db
+    shop = branded_return(s, language="en")
+    keep(s, shop, MailKind.IN_TRANSIT, MailKind.RECEIVED)
+    lease_end = later(10)
+    with session_scope(s.engine) as session:
+        held = emails(s, shop)["in_transit"].id
+        assert shopper_emails.claim(session, held, T0, lease_end)
+    with session_scope(s.engine) as session:
+        assert not shopper_emails.claim(session, held, later(1), later(11))  # taken: no second holder
+    send = mailer(s)
+
+    assert send.send_due(later(5)) == 0
+    assert s.inbox(shop.email) == [] and emails(s, shop)["received"].attempts == 0
+    assert send.send_due(lease_end) == 2
+    rows = emails(s, shop)
+    assert [rows["in_transit"].status, rows["received"].status] == ["sent", "sent"]
+    assert rows["in_transit"].claimed_until is None
+    assert [m["message_id"] for m in s.inbox(shop.email)] == [
+        rows["in_transit"].message_id,
+        rows["received"].message_id,
+    ]
+
+
+def test_an_email_gives_up_when_the_period_has_passed_since_its_first_attempt_even_after_the_drain_was_down(any_db):
+    s = any_db
+    shop = branded_return(s, language="en", local="tempfail")
+    keep(s, shop, MailKind.IN_TRANSIT)
+    send = mailer(s, give_up_after=timedelta(minutes=10))
+    assert send.send_due(T0) == 1
+    assert send.send_due(later(120)) == 1  # the drain was down for two hours: its second attempt is its last
+    row = emails(s, shop)["in_transit"]
+    assert (row.status, row.attempts, row.first_attempt_at) == ("failed", 2, T0)

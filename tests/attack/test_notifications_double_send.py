@@ -71,7 +71,6 @@ def slow_smtp(database_url) -> Iterator[tuple[Setup, SlowSmtp]]:
         engine.dispose()
 
 
-@pytest.mark.xfail(strict=True, reason="hole: two drains at once send the same shopper email twice (no claim)")
 def test_two_drains_at_once_send_an_email_once(slow_smtp):
     s, smtp = slow_smtp
     shop = branded_return(s, language="en")

@@ -95,6 +95,8 @@ def upgrade() -> None:
         sa.Column("scheduled", sa.Boolean(), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", T(timezone=True), nullable=False),
+        sa.Column("first_attempt_at", T(timezone=True), nullable=True),
+        sa.Column("claimed_until", T(timezone=True), nullable=True),
         sa.Column("message_id", S(length=300), nullable=True),
         sa.Column("smtp_code", sa.Integer(), nullable=True),
         sa.Column("last_error", S(length=500), nullable=True),
