@@ -31,6 +31,10 @@ class EndpointGone(Exception):
     """The delivery's endpoint was deleted: nothing to redeliver to."""
 
 
+class DeliveryPending(Exception):
+    """The delivery is still pending: the sender tries it on its own (it may be posting it right now)."""
+
+
 @dataclass(frozen=True)
 class Job:
     """One attempt to make: what to post where, signed with which secrets (the previous one too while it overlaps)."""
@@ -268,10 +272,14 @@ def attempts(session: Session, merchant_id: str, delivery_id: int) -> list[Webho
 
 def redeliver(session: Session, merchant_id: str, delivery_id: int, now: datetime) -> EventDelivery | None:
     """The delivery pending again, due now, with a fresh give-up period (its attempts keep counting).
-    None: not the merchant's; EndpointGone: its endpoint was deleted."""
+    None: not the merchant's; EndpointGone: its endpoint was deleted; DeliveryPending: it is still pending. A
+    pending delivery may be leased to a sender posting it now (next_attempt_at is then the lease's end): making it
+    due would hand it to a second sender, so only a delivered, failed or cancelled one is sent again."""
     row = delivery(session, merchant_id, delivery_id)
     if row is None:
         return None
+    if row.status == PENDING:
+        raise DeliveryPending(f"webhook delivery {delivery_id} is still pending: it is tried on its own")
     if endpoint(session, merchant_id, row.endpoint_id) is None:
         raise EndpointGone(f"the endpoint {row.endpoint_id} of this delivery was deleted")
     row.status, row.next_attempt_at, row.first_attempt_at, row.delivered_at = PENDING, now, None, None

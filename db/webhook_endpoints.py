@@ -23,6 +23,14 @@ class TooManyEndpoints(Exception):
     pass
 
 
+class RotationInProgress(Exception):
+    """A replaced secret still signs until `until`: rotating again would retire it before the time it was given."""
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__(f"the secret replaced last still signs until {until.isoformat()}; rotate again after that")
+        self.until = until
+
+
 def new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
@@ -115,10 +123,15 @@ def delete_endpoint(session: Session, merchant_id: str, endpoint_id: str, now: d
 def rotate_secret(
     session: Session, merchant_id: str, endpoint_id: str, overlap: timedelta, now: datetime
 ) -> WebhookEndpoint | None:
-    """A new secret; the one it replaces keeps signing beside it until `now + overlap` (no overlap: at once)."""
+    """A new secret; the one it replaces keeps signing beside it until `now + overlap`. Only one replaced secret
+    is kept, so while one still overlaps another rotation is refused (RotationInProgress): every replaced secret
+    signs until the end it was given. No overlap retires every old secret at once (a leaked secret), whenever."""
     row = endpoint(session, merchant_id, endpoint_id)
     if row is None:
         return None
+    overlapping = row.previous_secret and row.previous_secret_until is not None and row.previous_secret_until > now
+    if overlap > timedelta(0) and overlapping:
+        raise RotationInProgress(row.previous_secret_until)
     if overlap > timedelta(0):
         row.previous_secret, row.previous_secret_until = row.secret, now + overlap
     else:

@@ -35,9 +35,15 @@ from db import webhook_deliveries as deliveries
 from db import webhook_endpoints as endpoints
 from db.types import utcnow
 from domain.notifications import SUBSCRIBABLE
+from domain.validation import ID_PATTERN, MAX_ID_LENGTH, MAX_RETURN_ID_LENGTH
 
 router = APIRouter(tags=["merchant: webhooks"])
 DeliveryId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+# Id filters take the path ids' pattern: a NUL or a control character is a 422, never a query (PostgreSQL refuses
+# a NUL in text). An event id is up to 200 characters (an attention event names the item's key).
+IdQuery = Annotated[str | None, Query(min_length=1, max_length=MAX_ID_LENGTH, pattern=ID_PATTERN)]
+EventIdQuery = Annotated[str | None, Query(min_length=1, max_length=200, pattern=ID_PATTERN)]
+ReturnIdQuery = Annotated[str | None, Query(min_length=1, max_length=MAX_RETURN_ID_LENGTH, pattern=ID_PATTERN)]
 PING_TIMEOUT_SECONDS = 10.0
 KNOWN = {e.value for e in SUBSCRIBABLE}
 STATUSES = ("pending", "delivered", "failed", "cancelled")
@@ -128,9 +134,14 @@ async def delete_webhook_endpoint(endpoint_id: PathId, principal: Owner, db: DbD
 
 @router.post("/v1/webhook-endpoints/{endpoint_id}/rotate-secret", response_model=EndpointWithSecret)
 async def rotate_secret(endpoint_id: PathId, body: RotateIn, principal: Owner, db: DbDep) -> EndpointWithSecret:
-    """A new secret, shown only here; the old one keeps signing beside it for `overlap_hours`."""
+    """A new secret, shown only here; the old one keeps signing beside it for `overlap_hours`. While a secret
+    replaced before still overlaps, 409 `rotation_in_progress` (until when); `overlap_hours: 0` is always taken
+    and retires every old secret at once."""
     overlap = timedelta(hours=body.overlap_hours)
-    row = await db.run(endpoints.rotate_secret, principal.merchant_id, endpoint_id, overlap, utcnow())
+    try:
+        row = await db.run(endpoints.rotate_secret, principal.merchant_id, endpoint_id, overlap, utcnow())
+    except endpoints.RotationInProgress as err:
+        raise ApiError(409, "rotation_in_progress", str(err), until=err.until.isoformat()) from err
     if row is None:
         raise _not_found(endpoint_id)
     return _with_secret(row)
@@ -173,9 +184,9 @@ async def list_deliveries(
     principal: Reader,
     db: DbDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    endpoint_id: Annotated[str | None, Query(max_length=64)] = None,
-    event_id: Annotated[str | None, Query(max_length=200)] = None,
-    return_id: Annotated[str | None, Query(max_length=64)] = None,
+    endpoint_id: IdQuery = None,
+    event_id: EventIdQuery = None,
+    return_id: ReturnIdQuery = None,
     status: Annotated[str | None, Query(max_length=16, description="pending, delivered, failed, cancelled")] = None,
     cursor: CursorQuery = None,
 ) -> Deliveries:
@@ -210,7 +221,8 @@ async def list_attempts(delivery_id: DeliveryId, principal: Reader, db: DbDep) -
 
 @router.post("/v1/webhook-deliveries/{delivery_id}/redeliver", response_model=DeliveryOut, status_code=202)
 async def redeliver(delivery_id: DeliveryId, principal: Owner, db: DbDep) -> DeliveryOut:
-    """Send the delivery again (pending, due now, a fresh give-up period); the outbox sends it within seconds."""
+    """Send a delivered, failed or cancelled delivery again (pending, due now, a fresh give-up period); the outbox
+    sends it within seconds. A pending one is 409 `delivery_pending`: it is tried on its own."""
 
     def work(session) -> deliveries.DeliveryRow | None:
         row = deliveries.redeliver(session, principal.merchant_id, delivery_id, utcnow())
@@ -224,6 +236,8 @@ async def redeliver(delivery_id: DeliveryId, principal: Owner, db: DbDep) -> Del
         row = await db.run(work)
     except deliveries.EndpointGone as err:
         raise ApiError(409, "webhook_endpoint_deleted", str(err)) from err
+    except deliveries.DeliveryPending as err:
+        raise ApiError(409, "delivery_pending", str(err)) from err
     if row is None:
         raise ApiError(404, "webhook_delivery_not_found", f"webhook delivery {delivery_id} not found")
     return _delivery(row)

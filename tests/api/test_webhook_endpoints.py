@@ -130,6 +130,12 @@ def test_rotating_shows_a_new_secret_once_and_keeps_the_old_one_for_the_overlap(
     assert rotated["secret"] != made["secret"] and rotated["secret"].startswith("whsec_")
     until = datetime.fromisoformat(rotated["previous_secret_until"])
     assert before + timedelta(hours=24) <= until <= datetime.now(UTC) + timedelta(hours=24)
+    # Again within the overlap: refused, so the secret replaced first still signs until the time it was given.
+    refused = client.post(f"/v1/webhook-endpoints/{made['id']}/rotate-secret", json={}, headers=A["merchant"])
+    body = error(refused, 409, "rotation_in_progress")
+    assert datetime.fromisoformat(body["until"]) == until and "secret" not in refused.text.replace(
+        "secret replaced", ""
+    )
     again = client.post(
         f"/v1/webhook-endpoints/{made['id']}/rotate-secret", json={"overlap_hours": 0}, headers=A["merchant"]
     ).json()
@@ -201,6 +207,9 @@ def test_deliveries_are_listed_newest_first_filtered_and_paged_and_redelivered(
     first = delivered[-1]
     r = client.post(f"/v1/webhook-deliveries/{first['id']}/redeliver", headers=A["merchant"])
     assert r.status_code == 202 and r.json()["status"] == "pending" and r.json()["attempts"] == 1, r.text
+    # Pending again (a sender may be posting it now): another redelivery is refused, it goes on its own.
+    pending_again = client.post(f"/v1/webhook-deliveries/{first['id']}/redeliver", headers=A["merchant"])
+    error(pending_again, 409, "delivery_pending")
     asyncio.run(drain(WebhookSender(engine), datetime.now(UTC) + timedelta(seconds=1)))
     assert receiver.ids(200).count(first["event_id"]) == 2  # the same webhook-id: the merchant can drop repeats
     again = client.get(f"/v1/webhook-deliveries/{first['id']}/attempts", headers=A["read"]).json()["data"]

@@ -94,7 +94,6 @@ def test_two_drains_at_once_send_an_email_once(slow_smtp):
     assert len(ids) == 1, f"the shopper got {len(ids)} copies of one email: {ids}"
 
 
-@pytest.mark.xfail(strict=True, reason="hole: redeliver re-arms a delivery a sender holds: a second sender claims it")
 def test_a_redelivery_does_not_hand_an_in_flight_delivery_to_a_second_sender(engine):
     merchant_id, _, _ = new_merchant(engine)
     with session_scope(engine) as session:
@@ -104,7 +103,8 @@ def test_a_redelivery_does_not_hand_an_in_flight_delivery_to_a_second_sender(eng
     with session_scope(engine) as session:
         held = q.claim_due(session, T0, lease)  # the drain's sender posts it now (10 s at most)
     assert len(held) == 1
-    with session_scope(engine) as session:  # the merchant clicks "redeliver" meanwhile
+    # The merchant clicks "redeliver" meanwhile: a pending delivery is refused (the API's 409 delivery_pending).
+    with pytest.raises(q.DeliveryPending), session_scope(engine) as session:
         q.redeliver(session, merchant_id, held[0].delivery_id, T0 + timedelta(seconds=1))
     with session_scope(engine) as session:
         again = q.claim_due(session, T0 + timedelta(seconds=2), lease)  # the next round, the first post still open
