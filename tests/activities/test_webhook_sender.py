@@ -405,3 +405,19 @@ async def test_a_hanging_endpoint_is_a_timed_out_attempt_and_cannot_take_every_s
     d = delivery(engine, ids[0])
     assert (d.status, d.attempts, d.last_status_code, d.last_error) == ("pending", 1, None, "timed out after 0.3 s")
     assert 250 <= d.last_latency_ms < 3000
+
+
+def test_one_attempt_that_cannot_be_recorded_stops_no_other_and_a_job_shows_no_secret(engine, receiver):  # noqa: F811
+    merchant_id, _, _ = new_merchant(engine)
+    ep = make_endpoint(engine, merchant_id, receiver)
+    for return_id in ("r1", "r2"):
+        add(engine, merchant_id, return_id, EventType.RETURN_CREATED)
+    with session_scope(engine) as session:
+        jobs = q.claim_due(session, T0, timedelta(minutes=1))
+    assert ep.secret not in repr(jobs) and len(jobs) == 2
+    with session_scope(engine) as session:  # the first one's row is gone by the time the attempt is recorded
+        session.delete(session.get(EventDelivery, jobs[0].delivery_id))
+    done = q.Outcome(delivered=True, status_code=200, error=None, latency_ms=5)
+    statuses = WebhookSender(engine)._record(jobs, [done, done], T0)
+    assert statuses == ["pending", "delivered"]
+    assert delivery(engine, jobs[1].event_id).status == "delivered"
