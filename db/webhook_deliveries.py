@@ -85,7 +85,8 @@ def claim_due(
         .exists()
     )
     # Each endpoint's own oldest `per_endpoint` due heads, numbered in the query: however many deliveries one
-    # endpoint has waiting, it fills no more than its share, and every other endpoint's heads are in the round.
+    # endpoint has waiting it takes no more than its share, and the round takes every endpoint's first before
+    # anyone's second, so a few dead endpoints with old backlogs cannot fill it either.
     rank = (
         func.row_number()
         .over(
@@ -104,7 +105,7 @@ def claim_due(
     query = (
         select(heads.c.id)
         .where(heads.c.rank <= per_endpoint)
-        .order_by(heads.c.next_attempt_at, heads.c.id)
+        .order_by(heads.c.rank, heads.c.next_attempt_at, heads.c.id)
         .limit(limit)
     )
     chosen = list(session.exec(query).all())

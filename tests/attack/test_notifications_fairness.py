@@ -14,6 +14,7 @@ the endpoints with due deliveries.
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from datetime import timedelta
 
 from sqlmodel import select
@@ -63,3 +64,22 @@ async def test_a_dead_endpoints_backlog_does_not_hold_back_another_shops_deliver
     finally:
         stop()
     assert q.PER_ENDPOINT * 3 < BACKLOG
+
+
+def test_a_few_dead_endpoints_with_old_backlogs_do_not_fill_a_round_either(engine):
+    """Five endpoints with eight old deliveries each are 40 heads for a round of 32: the round takes every
+    endpoint's first before anyone's second, so another shop's newer delivery is in it."""
+    busy, _, _ = new_merchant(engine)
+    with session_scope(engine) as session:
+        for n in range(5):
+            endpoints.create_endpoint(session, busy, f"https://erp{n}.example/hooks", None, None, T0)
+    for i in range(q.PER_ENDPOINT):
+        add(engine, busy, f"r{i}", EventType.RETURN_CREATED)
+    other, _, _ = new_merchant(engine)
+    with session_scope(engine) as session:
+        endpoints.create_endpoint(session, other, "https://other.example/hooks", None, None, T0)
+    later = add(engine, other, "r-other", EventType.RETURN_CREATED, at=T0 + timedelta(seconds=1))
+    with session_scope(engine) as session:
+        claimed = q.claim_due(session, T0 + timedelta(seconds=2), timedelta(minutes=1), limit=32)
+    assert len(claimed) == 32 and later in {job.event_id for job in claimed}
+    assert max(Counter(job.endpoint_id for job in claimed).values()) <= q.PER_ENDPOINT
