@@ -272,7 +272,11 @@ DOCS: dict[str, Doc] = {
         "Change a webhook endpoint", example={"events": ["*"], "enabled": True, "description": "ERP"}
     ),
     "webhooks-delete_webhook_endpoint": Doc("Delete a webhook endpoint"),
-    "webhooks-rotate_secret": Doc("Rotate an endpoint's secret", example={"overlap_hours": 24}),
+    "webhooks-rotate_secret": Doc(
+        "Rotate an endpoint's secret",
+        example={"overlap_hours": 24},
+        errors={409: "a secret replaced before still overlaps (`rotation_in_progress`, with `until`)"},
+    ),
     "webhooks-ping": Doc(
         "Send a test event",
         example={"endpoint_id": "we_0123456789abcdef01234567"},
@@ -281,7 +285,11 @@ DOCS: dict[str, Doc] = {
     "webhooks-list_deliveries": Doc("List webhook deliveries"),
     "webhooks-list_attempts": Doc("List a delivery's attempts"),
     "webhooks-redeliver": Doc(
-        "Redeliver an event", errors={409: "the delivery's endpoint was deleted (`webhook_endpoint_deleted`)"}
+        "Redeliver an event",
+        errors={
+            409: "the delivery's endpoint was deleted (`webhook_endpoint_deleted`), or the delivery is still pending "
+            "(`delivery_pending`: it is tried on its own)"
+        },
     ),
     "warehouse-receive": Doc(
         "Record a dock scan",
