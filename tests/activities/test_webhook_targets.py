@@ -127,10 +127,9 @@ async def test_a_network_failure_says_what_kind_never_the_exception_text(engine)
         errors = []
         for port in (listening.getsockname()[1], free_port()):
             with session_scope(engine) as session:
-                endpoints.create_endpoint(session, merchant_id, f"http://127.0.0.1:{port}/", None, None, T0)
-            with session_scope(engine) as session:
-                ids = add_ping(session, merchant_id, None, T0, timedelta(minutes=1))
-            sent = await WebhookSender(engine, timeout_seconds=2).send_now(ids[-1:], T0)
+                made = endpoints.create_endpoint(session, merchant_id, f"http://127.0.0.1:{port}/", None, None, T0)
+                ids = add_ping(session, merchant_id, made.id, T0, timedelta(minutes=1))
+            sent = await WebhookSender(engine, timeout_seconds=2).send_now(ids, T0)
             errors.append(sent[0][1].error)
         assert errors == ["connection failed", "connection failed"], errors
     finally:
