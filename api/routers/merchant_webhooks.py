@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
+from limits import parse
 
 from activities import webhook_targets
 from activities.webhook_sender import WebhookSender
@@ -31,6 +32,7 @@ from api.schemas.merchant_webhooks import (
     PingResult,
     RotateIn,
 )
+from api.shopper.lookup import limiter
 from db import webhook_deliveries as deliveries
 from db import webhook_endpoints as endpoints
 from db.types import utcnow
@@ -147,9 +149,16 @@ async def rotate_secret(endpoint_id: PathId, body: RotateIn, principal: Owner, d
     return _with_secret(row)
 
 
+PING_LIMIT = parse("10/minute")
+
+
 @router.post("/v1/webhook-endpoint/test", response_model=PingOut)
-async def ping(body: PingIn, principal: Owner, db: DbDep, settings: SettingsDep) -> PingOut:
+async def ping(body: PingIn, principal: Owner, db: DbDep, settings: SettingsDep, request: Request) -> PingOut:
     """Send a `webhook.ping` event now to one endpoint (or every one) and answer what each said."""
+    # Each ping makes outbound requests and rows: a few a minute per merchant is plenty to test with. The limits
+    # live where the portal's do (memory://, or Redis shared by every API process).
+    if not await limiter(request).moving.hit(PING_LIMIT, "webhook-ping", principal.merchant_id):
+        raise ApiError(429, "too_many_pings", f"at most {PING_LIMIT} test pings per merchant; try again in a minute")
     now = utcnow()
     sender = WebhookSender(
         db.engine,

@@ -270,3 +270,12 @@ def test_the_single_endpoint_of_before_is_the_first_endpoint(client: TestClient,
     with session_scope(engine) as session:  # returns started before the outbox still deliver the old way
         merchant = session.get(Merchant, "hooks")
         assert (merchant.webhook_url, merchant.webhook_secret) == ("https://b.example/h", moved["secret"])
+
+
+def test_test_pings_are_limited_per_merchant(client: TestClient, receiver: Receiver):
+    receiver.secret = create(client, receiver.url)["secret"]
+    sent = [client.post("/v1/webhook-endpoint/test", json={}, headers=A["merchant"]) for _ in range(11)]
+    assert [r.status_code for r in sent[:10]] == [200] * 10
+    error(sent[10], 429, "too_many_pings")
+    assert len(receiver.seen) == 10  # the eleventh made no request
+    error(client.post("/v1/webhook-endpoint/test", json={}, headers=B), 409, "no_webhook_endpoint")  # B's own count
