@@ -26,6 +26,9 @@ class Target:
     refusal: str | None  # why it may not be called from an exposed deployment (None: every address is public)
 
 
+NOT_PUBLIC = "the endpoint's host is not a public internet address (or does not resolve)"
+
+
 def is_public(address: str) -> bool:
     try:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
@@ -46,11 +49,12 @@ async def check(url: str) -> Target:
         port = parts.port or (443 if parts.scheme == "https" else 80)
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, ValueError, UnicodeError):
-        return Target((), "the endpoint's host does not resolve")
+        # The same words as a private address: which internal names exist is not the merchant's to learn.
+        return Target((), NOT_PUBLIC)
     found = dict.fromkeys(info[4][0] for info in infos)  # once each, in the resolver's order
     addresses = tuple(sorted(found, key=lambda a: ":" in a))  # IPv4 first: reachable from most hosts
     if not addresses or not all(is_public(a) for a in addresses):
-        return Target(addresses, "the endpoint's host is not a public internet address")
+        return Target(addresses, NOT_PUBLIC)
     return Target(addresses, None)
 
 

@@ -144,3 +144,8 @@ def test_a_pinned_request_goes_to_the_checked_address_under_the_urls_own_name():
     url, headers, extensions = pinned("http://erp.example/hooks", "2606:2800:220:1:248:1893:25c8:1946")
     assert str(url) == "http://[2606:2800:220:1:248:1893:25c8:1946]/hooks"
     assert headers == {"host": "erp.example"} and extensions == {}
+
+
+async def test_an_unknown_name_and_a_private_address_are_refused_in_the_same_words():
+    """Which internal host names exist is not for a merchant to learn from our answers."""
+    assert await refusal("http://no-such-host.invalid/hooks") == await refusal("http://10.0.0.5/hooks")
