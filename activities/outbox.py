@@ -13,6 +13,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from temporalio import activity
@@ -28,6 +29,9 @@ class OutboxDrain:
         self._mailer = mailer  # sync send_due(now) -> int, run in a thread
         self._poll = poll_seconds
         self._clock = clock
+        # The mail half's thread of its own: the event loop's default threads also serve name lookups and other
+        # activities, and a round must not wait behind them.
+        self._mail_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-mail")
 
     async def drain_once(self, now: datetime | None = None) -> int:
         """One round: everything due at `now` (the tests pass a time of their own). The count sent or tried.
@@ -36,7 +40,9 @@ class OutboxDrain:
         next round starts another would send beside it. A half that fails counts 0 (logged by its type only: a
         message could quote a shopper's data); the other's work counts, and the next round tries again."""
         now = now or self._clock()
-        mailing = asyncio.ensure_future(asyncio.to_thread(self._mailer.send_due, now))
+        mailing = asyncio.ensure_future(
+            asyncio.get_running_loop().run_in_executor(self._mail_thread, self._mailer.send_due, now)
+        )
         try:
             results = await asyncio.gather(
                 self._webhooks.deliver_due(now), asyncio.shield(mailing), return_exceptions=True

@@ -13,10 +13,12 @@ the status code (a public endpoint's body start too) or the kind of network fail
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import ssl
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -67,18 +69,23 @@ class WebhookSender:
         self.batch = self.concurrency * 2
         # A claimed delivery is left alone this long; a sender that died meanwhile leaves it due again after.
         self._lease = timedelta(seconds=timeout_seconds * 3 + 30)
+        self._db = ThreadPoolExecutor(max_workers=2, thread_name_prefix="webhook-db")
 
     async def deliver_due(self, now: datetime) -> int:
         """Attempt every delivery due at `now` (the head of each endpoint's queue per return); the count tried."""
-        jobs = await asyncio.to_thread(self._claim, now)
+        jobs = await self._in_db_thread(self._claim, now)
         if jobs:
             await self._send(jobs, now)
         return len(jobs)
 
     async def send_now(self, delivery_ids: list[int], now: datetime) -> list[tuple[q.Job, q.Outcome, str]]:
         """Attempt these deliveries at once, whatever their queue (the test ping): (job, outcome, new status)."""
-        jobs = await asyncio.to_thread(self._jobs, delivery_ids, now)
+        jobs = await self._in_db_thread(self._jobs, delivery_ids, now)
         return await self._send(jobs, now)
+
+    async def _in_db_thread(self, fn, *args):
+        """Database work in the sender's own threads: never queued behind name lookups or anything else."""
+        return await asyncio.get_running_loop().run_in_executor(self._db, functools.partial(fn, *args))
 
     def _claim(self, now: datetime) -> list[q.Job]:
         with session_scope(self._engine) as session:
@@ -98,19 +105,20 @@ class WebhookSender:
                     return await self._post(client, job)
 
             outcomes = await asyncio.gather(*(one(job) for job in jobs))
-        statuses = await asyncio.to_thread(self._record, jobs, outcomes, now)
+        statuses = await self._in_db_thread(self._record, jobs, outcomes, now)
         return list(zip(jobs, outcomes, statuses, strict=True))
 
     async def _post(self, client: httpx.AsyncClient, job: q.Job) -> q.Outcome:
         target = await webhook_targets.check(job.url)
         if target.refusal and not self._allow_private:
             return q.Outcome(delivered=False, status_code=None, error=f"not sent: {target.refusal}", latency_ms=0)
+        if not target.addresses:  # no name lookup of httpx's own: it would run unbounded, in the loop's threads
+            return q.Outcome(delivered=False, status_code=None, error="connection failed", latency_ms=0)
         body = body_of(job)
         headers = headers_of(job, body, datetime.now(UTC))
-        url, extensions = job.url, {}
-        if target.addresses:  # to the address just checked: the name cannot resolve elsewhere in between
-            url, host, extensions = webhook_targets.pinned(job.url, target.addresses[0])
-            headers.update(host)
+        # To the address just checked: the name cannot resolve elsewhere in between.
+        url, host, extensions = webhook_targets.pinned(job.url, target.addresses[0])
+        headers.update(host)
         started = time.monotonic()
         try:
             # The whole request, not each read: an endpoint that answers a byte at a time still ends in time.

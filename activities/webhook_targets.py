@@ -12,8 +12,10 @@ so a name cannot resolve to a public address for the check and to a private one 
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import socket
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -27,6 +29,11 @@ class Target:
 
 
 NOT_PUBLIC = "the endpoint's host is not a public internet address (or does not resolve)"
+# A merchant controls its endpoint's name, and so how slowly it resolves: lookups run in threads of their own, at
+# most this many at once and each given up after RESOLVE_SECONDS, so a slow name server can hold back only other
+# lookups, never the drain's database work, the emails or the event loop's default threads.
+RESOLVERS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="webhook-dns")
+RESOLVE_SECONDS = 5.0
 
 
 def is_public(address: str) -> bool:
@@ -47,8 +54,9 @@ async def check(url: str) -> Target:
         return Target((), "the endpoint must be an http(s) URL with a host")
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, ValueError, UnicodeError):
+        lookup = functools.partial(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
+        infos = await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(RESOLVERS, lookup), RESOLVE_SECONDS)
+    except (OSError, ValueError, UnicodeError, TimeoutError):
         # The same words as a private address: which internal names exist is not the merchant's to learn.
         return Target((), NOT_PUBLIC)
     found = dict.fromkeys(info[4][0] for info in infos)  # once each, in the resolver's order
