@@ -169,6 +169,9 @@ def test_a_ping_is_sent_now_verified_and_logged(client: TestClient, receiver: Re
     results = {x["endpoint_id"]: x for x in r.json()["results"]}
     assert results[made["id"]]["delivered"] and not results[broken["id"]]["delivered"]
     assert results[broken["id"]]["status_code"] == 401  # signed with its own secret, not the one the receiver holds
+    # A ping is a test, answered now: a failed one is not retried by the outbox, nor counted towards disabling.
+    failed = client.get("/v1/webhook-deliveries", params={"endpoint_id": broken["id"]}, headers=A["read"]).json()
+    assert [(d["event_type"], d["status"], d["attempts"]) for d in failed["data"]] == [("webhook.ping", "failed", 1)]
     error(client.post("/v1/webhook-endpoint/test", json={"endpoint_id": "we_nothing"}, headers=A["merchant"]), 404)
     error(client.post("/v1/webhook-endpoint/test", json={}, headers=B), 409, "no_webhook_endpoint")
 
