@@ -20,8 +20,11 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
 from activities.webhook_targets import is_public, pinned, refusal
+from tests.api.alone import api_alone
+from tests.api.test_webhook_endpoints import A, engine  # noqa: F401 - the fixture
 
 EMBEDDED_PRIVATE = [
     "64:ff9b::a9fe:a9fe",  # NAT64 of 169.254.169.254 (metadata service)
@@ -66,3 +69,18 @@ def test_the_certificate_is_checked_against_the_name_the_url_holds():
     # What Python's ssl module verifies the certificate against (SSLContext._encode_hostname):
     verified = ext["sni_hostname"].encode("idna").decode("ascii")
     assert verified == httpx.URL(stored).raw_host.decode("ascii"), f"checked against {verified!r}"
+
+
+@pytest.fixture
+def exposed_client(engine, database_url: str):  # noqa: F811
+    """The API of an exposed deployment: private webhook targets are not allowed."""
+    with TestClient(api_alone(database_url, webhook_private_targets=False)) as c:
+        yield c
+
+
+@pytest.mark.xfail(strict=True, reason="hole: the API saves an endpoint at the NAT64 spelling of the metadata service")
+def test_the_api_refuses_an_endpoint_at_the_nat64_spelling_of_the_metadata_service(exposed_client):
+    r = exposed_client.post(
+        "/v1/webhook-endpoints", json={"url": "http://[64:ff9b::a9fe:a9fe]/latest/meta-data/"}, headers=A["merchant"]
+    )
+    assert r.status_code == 422 and r.json()["error"]["code"] == "endpoint_not_public", r.text
