@@ -2,8 +2,8 @@
 
 Runs in the one OutboxWorkflow (workflows/outbox_workflow.py), so exactly one drain runs in the whole
 cluster, and Temporal starts it again on another worker when this one dies (its heartbeat stops).
-Each round asks the webhook sender and the shopper mailer to send what is due now; an idle round
-waits `poll_seconds` before looking again. What is sent, when and how often is theirs to decide
+Two pumps turn side by side, the webhook sender's and the shopper mailer's, each asking for what is due now
+and waiting `poll_seconds` when there was nothing (`drain_once` is one turn of both, for the tests). What is sent, when and how often is theirs to decide
 (activities/webhook_sender.py, activities/shopper_mail.py): this loop only keeps them going.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
@@ -21,10 +21,23 @@ from temporalio import activity
 from db.types import utcnow
 
 log = logging.getLogger("returnflow.outbox")
+# A pump that has not turned for this long is stuck: the drain stops its heartbeat (workflows/outbox_workflow.py's
+# 5-minute timeout then starts it again). A turn is bounded well below it: a webhook claim, a mail round (60 s).
+STUCK_SECONDS = 180
 
 
 class OutboxDrain:
-    def __init__(self, webhooks, mailer, poll_seconds: float = 1.0, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        webhooks,
+        mailer,
+        poll_seconds: float = 1.0,
+        clock: Callable[[], datetime] = utcnow,
+        pipelined: bool = False,
+    ) -> None:
+        # pipelined (the worker's): a round starts webhook deliveries and goes on without waiting for the slowest
+        # endpoint (activities/webhook_sender.py); the tests' rounds wait, so what a round did is done when it ends.
+        self._pipelined = pipelined
         self._webhooks = webhooks  # async deliver_due(now) -> int
         self._mailer = mailer  # sync send_due(now) -> int, run in a thread
         self._poll = poll_seconds
@@ -32,6 +45,9 @@ class OutboxDrain:
         # The mail half's thread of its own: the event loop's default threads also serve name lookups and other
         # activities, and a round must not wait behind them.
         self._mail_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-mail")
+
+    def _deliver(self, now: datetime):
+        return self._webhooks.deliver_due(now, wait=False) if self._pipelined else self._webhooks.deliver_due(now)
 
     async def drain_once(self, now: datetime | None = None) -> int:
         """One round: everything due at `now` (the tests pass a time of their own). The count sent or tried.
@@ -45,7 +61,9 @@ class OutboxDrain:
         )
         try:
             results = await asyncio.gather(
-                self._webhooks.deliver_due(now), asyncio.shield(mailing), return_exceptions=True
+                self._deliver(now),
+                asyncio.shield(mailing),
+                return_exceptions=True,
             )
         except asyncio.CancelledError:  # the activity is cancelled: still not before the mail thread is done
             await asyncio.wait({mailing})
@@ -62,17 +80,38 @@ class OutboxDrain:
 
     @activity.defn
     async def drain_outbox(self, run_for_seconds: float) -> int:
-        """Rounds until `run_for_seconds` have passed (the workflow then continues as new); a failing round
-        is logged and tried again, never left to stop the drain."""
-        deadline, total = time.monotonic() + run_for_seconds, 0
-        while time.monotonic() < deadline:
-            activity.heartbeat()
-            try:
-                done = await self.drain_once()
-            except Exception:  # a database hiccup: the next round tries again
-                log.exception("outbox round failed")
-                done = 0
-            total += done
-            if not done:
-                await asyncio.sleep(self._poll)
-        return total
+        """Until `run_for_seconds` have passed (the workflow then continues as new): the webhooks and the emails
+        as two pumps of their own, so slow mail never holds back events nor a slow endpoint the mail. A failing
+        step is logged and tried again. The heartbeat goes only while both pumps keep turning: a pump stuck for
+        good stops it, and Temporal starts the drain again."""
+        deadline = time.monotonic() + run_for_seconds
+        turned = {"webhooks": time.monotonic(), "mail": time.monotonic()}
+        counts = {"webhooks": 0, "mail": 0}
+
+        async def pump(name: str, step: Callable[[], Awaitable[int]]) -> None:
+            while time.monotonic() < deadline:
+                try:
+                    done = await step()
+                except Exception as err:  # a database hiccup: the next turn tries again
+                    log.error("outbox %s step failed: %s", name, type(err).__name__)
+                    done = 0
+                counts[name] += done
+                turned[name] = time.monotonic()
+                if not done:
+                    await asyncio.sleep(self._poll)
+
+        async def heartbeats() -> None:
+            while time.monotonic() < deadline:
+                if all(time.monotonic() - at < STUCK_SECONDS for at in turned.values()):
+                    activity.heartbeat()
+                await asyncio.sleep(5)
+
+        loop = asyncio.get_running_loop()
+        await asyncio.gather(
+            pump("webhooks", lambda: self._deliver(self._clock())),
+            pump("mail", lambda: loop.run_in_executor(self._mail_thread, self._mailer.send_due, self._clock())),
+            heartbeats(),
+        )
+        if self._pipelined:
+            await self._webhooks.settle()  # what this run started is recorded before the next run begins
+        return counts["webhooks"] + counts["mail"]

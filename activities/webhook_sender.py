@@ -18,6 +18,7 @@ import json
 import logging
 import ssl
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
@@ -30,6 +31,7 @@ from db import webhook_deliveries as q
 from db.session import session_scope
 
 log = logging.getLogger("returnflow.webhooks")
+IN_FLIGHT_PER_ENDPOINT = 4  # of the sender's 16 at once, when rounds do not wait for each other
 MAX_ERROR = 200  # of an endpoint's answer kept in the log: enough to see why, never a whole page
 
 
@@ -70,13 +72,37 @@ class WebhookSender:
         # A claimed delivery is left alone this long; a sender that died meanwhile leaves it due again after.
         self._lease = timedelta(seconds=timeout_seconds * 3 + 30)
         self._db = ThreadPoolExecutor(max_workers=2, thread_name_prefix="webhook-db")
+        self._in_flight: dict[int, str] = {}  # delivery id -> endpoint id, started with wait=False
+        self._tasks: set[asyncio.Task] = set()
 
-    async def deliver_due(self, now: datetime) -> int:
-        """Attempt every delivery due at `now` (the head of each endpoint's queue per return); the count tried."""
-        jobs = await self._in_db_thread(self._claim, now)
-        if jobs:
-            await self._send(jobs, now)
+    async def deliver_due(self, now: datetime, wait: bool = True) -> int:
+        """Attempt the deliveries due at `now` (the head of each endpoint's queue per return); the count claimed.
+
+        `wait=False` (the worker's drain): start them and return, so the next round need not wait for the slowest
+        endpoint of this one; at most `concurrency` in flight, at most IN_FLIGHT_PER_ENDPOINT of one endpoint, so
+        a dead endpoint holds a few slots for its timeout while everyone else's events flow past. `settle` waits
+        for what is in flight."""
+        if wait:
+            jobs = await self._in_db_thread(self._claim, now, self.batch, None)
+            if jobs:
+                await self._send(jobs, now)
+            return len(jobs)
+        room = self.concurrency - len(self._in_flight)
+        if room <= 0:
+            return 0
+        busy = dict(Counter(self._in_flight.values()))
+        jobs = await self._in_db_thread(self._claim, now, room, busy)
+        for job in jobs:
+            self._in_flight[job.delivery_id] = job.endpoint_id
+            task = asyncio.create_task(self._send(([job]), now))
+            self._tasks.add(task)
+            task.add_done_callback(lambda t, d=job.delivery_id: (self._tasks.discard(t), self._in_flight.pop(d, None)))
         return len(jobs)
+
+    async def settle(self) -> None:
+        """Wait for every delivery started with `wait=False`."""
+        if self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def send_now(self, delivery_ids: list[int], now: datetime) -> list[tuple[q.Job, q.Outcome, str]]:
         """Attempt these deliveries at once, whatever their queue (the test ping): (job, outcome, new status)."""
@@ -87,9 +113,10 @@ class WebhookSender:
         """Database work in the sender's own threads: never queued behind name lookups or anything else."""
         return await asyncio.get_running_loop().run_in_executor(self._db, functools.partial(fn, *args))
 
-    def _claim(self, now: datetime) -> list[q.Job]:
+    def _claim(self, now: datetime, limit: int, busy: dict[str, int] | None) -> list[q.Job]:
+        per_endpoint = q.PER_ENDPOINT if busy is None else IN_FLIGHT_PER_ENDPOINT
         with session_scope(self._engine) as session:
-            return q.claim_due(session, now, self._lease, self.batch)
+            return q.claim_due(session, now, self._lease, limit, per_endpoint, busy)
 
     def _jobs(self, delivery_ids: list[int], now: datetime) -> list[q.Job]:
         with session_scope(self._engine) as session:

@@ -68,11 +68,17 @@ def backoff(attempts: int, delivery_id: int) -> timedelta:
 
 
 def claim_due(
-    session: Session, now: datetime, lease: timedelta, limit: int = 200, per_endpoint: int = PER_ENDPOINT
+    session: Session,
+    now: datetime,
+    lease: timedelta,
+    limit: int = 200,
+    per_endpoint: int = PER_ENDPOINT,
+    busy: dict[str, int] | None = None,
 ) -> list[Job]:
     """The due deliveries at the head of their (endpoint, return) queue, leased until `now + lease` so nothing
     else sends them meanwhile (a lease that runs out makes them due again). At most `per_endpoint` of one
-    endpoint per round: a hanging endpoint with a thousand returns waiting cannot take every slot of a round."""
+    endpoint, less what it has in flight already (`busy`): a hanging endpoint with a thousand returns waiting
+    cannot take every slot."""
     earlier = aliased(EventDelivery)
     blocked = (
         select(earlier.id)
@@ -96,19 +102,22 @@ def claim_due(
         .label("rank")
     )
     heads = (
-        select(EventDelivery.id, EventDelivery.next_attempt_at, rank)
+        select(EventDelivery.id, EventDelivery.endpoint_id, EventDelivery.next_attempt_at, rank)
         .join(WebhookEndpoint, col(WebhookEndpoint.id) == EventDelivery.endpoint_id)
         .where(EventDelivery.status == PENDING, EventDelivery.next_attempt_at <= now, col(WebhookEndpoint.enabled))
         .where(~blocked)
         .subquery()
     )
     query = (
-        select(heads.c.id)
+        select(heads.c.id, heads.c.endpoint_id, heads.c.rank)
         .where(heads.c.rank <= per_endpoint)
         .order_by(heads.c.rank, heads.c.next_attempt_at, heads.c.id)
-        .limit(limit)
     )
-    chosen = list(session.exec(query).all())
+    busy = busy or {}
+    chosen = [
+        d for d, endpoint_id, rank in session.exec(query).all() if rank <= per_endpoint - busy.get(endpoint_id, 0)
+    ]
+    chosen = chosen[:limit]
     claimed = []
     for delivery_id in chosen:
         taken = session.exec(

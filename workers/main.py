@@ -79,6 +79,7 @@ def build_workers(client: Client, settings: Settings, engine: Engine, executor: 
         WebhookSender(engine, give_up_after=give_up, allow_private=settings.allows_private_webhook_targets),
         ShopperMailer(engine, smtp, links, give_up_after=give_up),
         poll_seconds=settings.outbox_poll_seconds,
+        pipelined=True,
     )
     # A call to the outside failing again and again is on the return's timeline within minutes.
     watch = [SideEffectWatch(client, engine, after_attempts=settings.side_effect_alert_attempts)]
