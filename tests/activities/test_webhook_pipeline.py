@@ -1,0 +1,52 @@
+"""The worker's drain starts deliveries without waiting for them (deliver_due(wait=False)): a dead endpoint holds
+at most four slots for its timeout while another shop's events go past it; `settle` waits for the rest."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+
+from activities.webhook_sender import IN_FLIGHT_PER_ENDPOINT, WebhookSender
+from db.session import session_scope
+from db.webhook_endpoints import create_endpoint
+from domain.notifications import EventType
+from sandboxes.serve import serve_in_thread
+from tests.activities.test_webhook_sender import T0, add, delivery, make_endpoint, receiver  # noqa: F401
+from tests.factories import new_merchant
+
+
+async def test_a_dead_endpoint_holds_a_few_slots_while_another_shops_events_go_past(engine, receiver):  # noqa: F811
+    async def hang(request: Request) -> PlainTextResponse:
+        await asyncio.sleep(30)  # the endpoint never answers in time
+        return PlainTextResponse("late")
+
+    url, stop = serve_in_thread(Starlette(routes=[Route("/hooks", hang, methods=["POST"])]))
+    try:
+        dead_shop, _, _ = new_merchant(engine)
+        with session_scope(engine) as session:
+            create_endpoint(session, dead_shop, f"{url}/hooks", None, None, T0)
+        dead = [add(engine, dead_shop, f"dead-{i}", EventType.RETURN_CREATED) for i in range(20)]
+        shop, _, _ = new_merchant(engine)
+        make_endpoint(engine, shop, receiver)
+        events = [add(engine, shop, f"r-{i}", EventType.RETURN_CREATED) for i in range(6)]
+        sender = WebhookSender(engine, timeout_seconds=3)
+        started = time.monotonic()
+        assert await sender.deliver_due(T0, wait=False) == 2 * IN_FLIGHT_PER_ENDPOINT  # each endpoint its share
+
+        async def the_shops_events_delivered():
+            while not all(delivery(engine, e).status == "delivered" for e in events):
+                await sender.deliver_due(T0, wait=False)  # as the drain's pump turns: more as slots free up
+                await asyncio.sleep(0.05)  # the pump's idle pause; bounded by wait_for below
+
+        await asyncio.wait_for(the_shops_events_delivered(), 2.5)  # before the dead endpoint's 3 s timeout
+        assert time.monotonic() - started < 3
+        await sender.settle()
+    finally:
+        stop()
+    waiting = [delivery(engine, d) for d in dead]
+    assert sum(d.attempts for d in waiting) == IN_FLIGHT_PER_ENDPOINT  # tried once each, recorded by settle
