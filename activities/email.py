@@ -83,10 +83,19 @@ class SmtpConfig:
 
 
 class EmailActivities:
-    def __init__(self, engine: Engine, smtp: SmtpConfig, portal_link: Callable[[str, str], str] | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        smtp: SmtpConfig,
+        portal_link: Callable[[str, str], str] | None = None,
+        earlier_mail: Callable[[str], object] | None = None,
+    ) -> None:
         self._engine = engine
         self._smtp = smtp
         self._portal_link = portal_link  # (return_id, merchant_id) -> the shopper's signed portal URL
+        # (return_id) -> sends the return's outbox emails already due (the worker's ShopperMailer): the label
+        # comes after what the return announced before it ("approved after review", then the label).
+        self._earlier_mail = earlier_mail
 
     @activity.defn
     def send_label_email(self, req: LabelEmail) -> SentEmail:
@@ -115,6 +124,8 @@ class EmailActivities:
                 return SentEmail(message_id=message_id, status="suppressed")
             facts = _facts(session, row, label)
 
+        if self._earlier_mail is not None:
+            self._earlier_mail(row.id)
         msg = self._compose(row.id, facts, message_id)
         outbox_key = f"mail:{MailKind.LABEL_READY.value}:{label['tracking_code']}"
         try:

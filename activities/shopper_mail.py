@@ -74,12 +74,12 @@ class ShopperMailer:
         # Longer than one send can take (each SMTP step may take the timeout): no other mailer sends it meanwhile.
         self._lease = timedelta(seconds=smtp.timeout_seconds * 10 + 60)
 
-    def send_due(self, now: datetime) -> int:
-        """Send every email due at `now`, in order per return; the count tried."""
+    def send_due(self, now: datetime, return_id: str | None = None) -> int:
+        """Send every email due at `now` (of one return, if given), in order per return; the count tried."""
         with session_scope(self._engine) as session:
             queue = {
                 r: [(row.id, row.next_attempt_at <= now) for row in q]
-                for r, q in rows.due_by_return(session, now).items()
+                for r, q in rows.due_by_return(session, now, return_id=return_id).items()
             }
         tried, started = 0, time.monotonic()
         for emails in queue.values():

@@ -22,7 +22,9 @@ WITHDRAWN, SWITCHED_OFF, FAILED = "withdrawn", "switched_off", "failed"
 SUPPRESSED_WHY = "an earlier email to this address was refused"
 
 
-def due_by_return(session: Session, now: datetime, returns: int = 50) -> dict[str, list[ShopperEmail]]:
+def due_by_return(
+    session: Session, now: datetime, returns: int = 50, return_id: str | None = None
+) -> dict[str, list[ShopperEmail]]:
     """For up to `returns` returns whose next email can go now (the oldest due first): their pending emails that
     come first, by id: those due and those already failing (waiting for their retry: they hold back the later
     ones). A reminder not yet due holds nothing back. A return whose earlier email waits for its retry, or is
@@ -41,6 +43,7 @@ def due_by_return(session: Session, now: datetime, returns: int = 50) -> dict[st
     sendable = (
         select(ShopperEmail.return_id)
         .where(ShopperEmail.status == PENDING, ShopperEmail.next_attempt_at <= now, _unclaimed(now), ~held)
+        .where(True if return_id is None else ShopperEmail.return_id == return_id)
         .group_by(ShopperEmail.return_id)
         .order_by(func.min(ShopperEmail.next_attempt_at), func.min(ShopperEmail.id))
         .limit(returns)

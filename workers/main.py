@@ -35,6 +35,7 @@ from activities.shopper_mail import ShopperMailer
 from activities.store import StoreActivities
 from activities.webhook_sender import WebhookSender
 from db.session import make_engine
+from db.types import utcnow
 from settings import Settings, get_settings
 from workers.client import connect_retrying
 from workers.trouble import SideEffectWatch, WorkflowTaskWatch
@@ -73,11 +74,12 @@ def build_workers(client: Client, settings: Settings, engine: Engine, executor: 
         starttls=settings.smtp_starttls,
     )
     links = partial(portal_link, settings.public_url, settings.portal_secret)
-    mail = EmailActivities(engine, smtp, portal_link=links)
     give_up = timedelta(hours=settings.notification_give_up_hours)
+    mailer = ShopperMailer(engine, smtp, links, give_up_after=give_up)
+    mail = EmailActivities(engine, smtp, portal_link=links, earlier_mail=lambda r: mailer.send_due(utcnow(), r))
     outbox = OutboxDrain(
         WebhookSender(engine, give_up_after=give_up, allow_private=settings.allows_private_webhook_targets),
-        ShopperMailer(engine, smtp, links, give_up_after=give_up),
+        mailer,
         poll_seconds=settings.outbox_poll_seconds,
         pipelined=True,
     )
