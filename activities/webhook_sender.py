@@ -124,18 +124,16 @@ class WebhookSender:
 
     async def _send(self, jobs: list[q.Job], now: datetime) -> list[tuple[q.Job, q.Outcome, str]]:
         gate = asyncio.Semaphore(self.concurrency)
-        timeout = httpx.Timeout(self._timeout)
-        async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
 
-            async def one(job: q.Job) -> q.Outcome:
-                async with gate:
-                    return await self._post(client, job)
+        async def one(job: q.Job) -> q.Outcome:
+            async with gate:
+                return await self._post(job)
 
-            outcomes = await asyncio.gather(*(one(job) for job in jobs))
+        outcomes = await asyncio.gather(*(one(job) for job in jobs))
         statuses = await self._in_db_thread(self._record, jobs, outcomes, now)
         return list(zip(jobs, outcomes, statuses, strict=True))
 
-    async def _post(self, client: httpx.AsyncClient, job: q.Job) -> q.Outcome:
+    async def _post(self, job: q.Job) -> q.Outcome:
         target = await webhook_targets.check(job.url)
         if target.refusal and not self._allow_private:
             return q.Outcome(delivered=False, status_code=None, error=f"not sent: {target.refusal}", latency_ms=0)
@@ -148,21 +146,40 @@ class WebhookSender:
         headers.update(host)
         started = time.monotonic()
         try:
-            # The whole request, not each read: an endpoint that answers a byte at a time still ends in time.
-            post = client.post(url, content=body.encode(), headers=headers, extensions=extensions)
-            r = await asyncio.wait_for(post, self._timeout)
+            # The whole attempt, not each read: an endpoint that answers a byte at a time still ends in time.
+            code, error = await asyncio.wait_for(
+                self._exchange(url, body, headers, extensions, show=target.refusal is None), self._timeout
+            )
         except (httpx.TimeoutException, TimeoutError):
             error, code = f"timed out after {self._timeout:g} s", None
         except (httpx.HTTPError, httpx.InvalidURL, OSError) as err:
             error, code = _failure(err), None
-        else:
-            code = r.status_code
-            # Only a public endpoint's own words are shown back: an internal service's page is never read out.
-            error = None if r.is_success else _answer(r, with_body=target.refusal is None)
         latency = int((time.monotonic() - started) * 1000)
         if error:
             log.info("webhook %s to endpoint %s: %s", job.event_id, job.endpoint_id, code or "no answer")
         return q.Outcome(delivered=error is None, status_code=code, error=error, latency_ms=latency)
+
+    async def _exchange(
+        self, url: httpx.URL, body: str, headers: dict[str, str], extensions: dict, *, show: bool
+    ) -> tuple[int, str | None]:
+        """One request on a connection of its own: (status code, error or None).
+
+        A client per attempt, never a shared pool: connections are pooled by (scheme, address, port) and the
+        address is pinned, so a pooled connection whose certificate was checked for one endpoint's name would
+        carry another endpoint's request on the same address unchecked. The answer is streamed and at most
+        MAX_ERROR bytes of it read (only when it is shown): an endless body costs neither memory nor more time."""
+        timeout = httpx.Timeout(self._timeout)
+        async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
+            request = client.build_request("POST", url, content=body.encode(), headers=headers, extensions=extensions)
+            r = await client.send(request, stream=True)
+            try:
+                if r.is_success:
+                    return r.status_code, None
+                # Only a public endpoint's own words are shown back: an internal service's page is never read out.
+                start = await _start_of(r) if show and r.status_code >= 400 else b""
+                return r.status_code, _answer(r.status_code, start)
+            finally:
+                await r.aclose()
 
     def _record(self, jobs: list[q.Job], outcomes: list[q.Outcome], now: datetime) -> list[str]:
         statuses = []
@@ -176,12 +193,20 @@ class WebhookSender:
         return statuses
 
 
-def _answer(r: httpx.Response, *, with_body: bool) -> str:
+async def _start_of(r: httpx.Response) -> bytes:
+    """At most MAX_ERROR bytes of the answer's body (decoded as sent: gzip is inflated chunk by chunk)."""
+    start = b""
+    async for chunk in r.aiter_bytes():
+        start += chunk
+        if len(start) >= MAX_ERROR:
+            break
+    return start[:MAX_ERROR]
+
+
+def _answer(status_code: int, start: bytes) -> str:
     """`HTTP 503`, and for a 4xx/5xx from a public endpoint the start of what it said (printable characters)."""
-    text = ""
-    if with_body and r.status_code >= 400:
-        text = "".join(ch for ch in r.text[:MAX_ERROR] if ch.isprintable()).strip()
-    return f"HTTP {r.status_code}" + (f": {text}" if text else "")
+    text = "".join(ch for ch in start.decode("utf-8", "replace") if ch.isprintable()).strip()
+    return f"HTTP {status_code}" + (f": {text}" if text else "")
 
 
 def _failure(err: BaseException) -> str:

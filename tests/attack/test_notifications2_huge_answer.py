@@ -66,7 +66,6 @@ def flooding_endpoint() -> Iterator[tuple[str, dict]]:
         thread.join(timeout=10)
 
 
-@pytest.mark.xfail(strict=True, reason="hole: the whole answer body is read into memory, however large")
 async def test_an_endless_answer_is_not_read_into_memory(engine, flooding_endpoint):
     url, stats = flooding_endpoint
     merchant_id, _, _ = new_merchant(engine)

@@ -132,7 +132,6 @@ async def test_alone_the_unnamed_endpoint_fails_its_tls_check(engine, tls_receiv
     assert hosts == []
 
 
-@pytest.mark.xfail(strict=True, reason="hole: a pooled connection verified for one endpoint's name carries another's")
 async def test_a_second_endpoint_on_the_same_address_gets_its_own_certificate_check(engine, tls_receiver):
     port, hosts = tls_receiver
     a = _ping(engine, f"https://localhost:{port}/hooks")  # the certificate names this one
