@@ -36,13 +36,35 @@ RESOLVERS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="webhook-dns")
 RESOLVE_SECONDS = 5.0
 
 
+# IPv6 ranges that carry an IPv4 address (RFC 6052 NAT64, RFC 3056 6to4, RFC 4380 Teredo, ::a.b.c.d) or are
+# private by another name (fec0::/10 site-local): behind NAT64 `64:ff9b::a9fe:a9fe` IS 169.254.169.254.
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+REFUSED_V6 = tuple(
+    ipaddress.IPv6Network(n)
+    for n in ("64:ff9b:1::/48", "fec0::/10", "2001::/32")  # local NAT64, site-local, Teredo (IPv4 obfuscated)
+)
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip in NAT64 or ip in ipaddress.IPv6Network("::/96"):  # NAT64, IPv4-compatible (and :: , ::1 below)
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return ip.sixtofour
+
+
 def is_public(address: str) -> bool:
+    """Whether a connection to this address reaches the public internet, IPv4 spelled in IPv6 judged as IPv4."""
     try:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
         return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in ipaddress.IPv6Network("::/127"):  # the unspecified address and loopback, not IPv4-compatible
+            return False
+        if any(ip in net for net in REFUSED_V6):
+            return False
+        ip = _embedded_ipv4(ip) or ip
     return ip.is_global and not ip.is_multicast
 
 
@@ -75,6 +97,8 @@ def pinned(url: str, address: str) -> tuple[httpx.URL, dict[str, str], dict[str,
     """The request to `url` sent to `address`: the URL with the address as its host, the Host header the URL's
     own, and (https) the certificate checked against the URL's host name (httpcore's `sni_hostname`)."""
     original = httpx.URL(url)
-    host = original.host
+    # The A-label the URL holds (IDNA 2008), not the Unicode form: ssl would encode that with IDNA 2003 (faß.de
+    # as fass.de) and check the certificate against another domain than the one connected to.
+    host = original.raw_host.decode("ascii")
     extensions = {"sni_hostname": host} if original.scheme == "https" else {}
     return original.copy_with(host=address.split("%", 1)[0]), {"host": original.netloc.decode("ascii")}, extensions

@@ -40,6 +40,9 @@ PRIVATE = [
     "::ffff:127.0.0.1",  # loopback written as IPv6
     "224.0.0.1",
     "not an address",
+    "2001:0:4136:e378:8000:63bf:3fff:fdd2",  # Teredo: the IPv4 inside is obfuscated, so refused outright
+    "64:ff9b:1::808:808",  # local-use NAT64: refused outright
+    "::",
 ]
 
 
@@ -48,7 +51,18 @@ def test_private_loopback_and_link_local_addresses_are_not_public(address):
     assert not is_public(address)
 
 
-@pytest.mark.parametrize("address", ["93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946", "8.8.8.8"])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "93.184.216.34",
+        "2606:2800:220:1:248:1893:25c8:1946",
+        "8.8.8.8",
+        "64:ff9b::808:808",  # NAT64, 6to4 and IPv4-compatible spellings of a public IPv4 address stay public
+        "2002:808:808::1",
+        "::808:808",
+        "2001:4860:4860::8888",  # in 2001::/23 but not Teredo's 2001::/32
+    ],
+)
 def test_internet_addresses_are_public(address):
     assert is_public(address)
 
