@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import base64
 import secrets
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from db.tables import AttentionItem, EventDelivery, Merchant, WebhookEndpoint
+from db.tables import AttentionItem, EventDelivery, Merchant, WebhookDelivery, WebhookEndpoint
 from workflows.contract.statuses import AttentionKind
 
 MAX_ENDPOINTS = 10
@@ -81,7 +81,8 @@ def update_endpoint(
     session: Session, merchant_id: str, endpoint_id: str, changes: dict, now: datetime
 ) -> WebhookEndpoint | None:
     """Apply the fields given (url, events, description, enabled). Re-enabling clears the reason it was disabled
-    and gives the deliveries it held a fresh give-up period, due now."""
+    and gives the deliveries it held a fresh give-up period, due now (all but one a sender is posting right now:
+    it keeps its lease, or it would be posted twice)."""
     row = endpoint(session, merchant_id, endpoint_id)
     if row is None:
         return None
@@ -97,7 +98,9 @@ def update_endpoint(
         if row.enabled:
             row.disabled_reason = None
             for held in _pending(session, endpoint_id):
-                held.next_attempt_at, held.first_attempt_at = now, None
+                held.first_attempt_at = None
+                if held.next_attempt_at <= now or _backing_off(session, held):
+                    held.next_attempt_at = now  # a leased one (being posted now) keeps its lease: posted once
                 session.add(held)
             _resolve_disabled_items(session, row, now)
         else:
@@ -198,6 +201,27 @@ def _resolve_disabled_items(session: Session, row: WebhookEndpoint, now: datetim
 def _pending(session: Session, endpoint_id: str) -> list[EventDelivery]:
     query = select(EventDelivery).where(EventDelivery.endpoint_id == endpoint_id, EventDelivery.status == "pending")
     return list(session.exec(query))
+
+
+def _backing_off(session: Session, d: EventDelivery) -> bool:
+    """Whether a delivery not yet due waits out a retry's backoff (set by its last attempt) rather than a sender's
+    lease (set by a claim, next_attempt_at the lease's end): there is no lease column, and the backoff is fixed
+    per row and attempt, so the last attempt's time plus it tells them apart. A mismatch only keeps it waiting."""
+    from db.webhook_deliveries import backoff  # that module imports this one
+
+    if d.attempts == 0:
+        return False  # never attempted, yet not due: only a claim sets that
+    query = select(WebhookDelivery.attempted_at).where(
+        WebhookDelivery.delivery_id == d.id, WebhookDelivery.attempt == d.attempts
+    )
+    last = session.exec(query.order_by(col(WebhookDelivery.id).desc())).first()
+    if last is None:
+        return False
+    return abs(_utc(last) + backoff(d.attempts, d.id) - _utc(d.next_attempt_at)) < timedelta(milliseconds=1)
+
+
+def _utc(at: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def _filter(events: list[str] | None) -> list[str] | None:

@@ -421,3 +421,25 @@ def test_one_attempt_that_cannot_be_recorded_stops_no_other_and_a_job_shows_no_s
     statuses = WebhookSender(engine)._record(jobs, [done, done], T0)
     assert statuses == ["pending", "delivered"]
     assert delivery(engine, jobs[1].event_id).status == "delivered"
+
+
+async def test_re_enabling_sends_a_delivery_waiting_out_its_backoff_at_once_but_not_one_being_posted(engine, receiver):
+    merchant_id, _, _ = new_merchant(engine)
+    ep = make_endpoint(engine, merchant_id, receiver)
+    backing_off = add(engine, merchant_id, "r_backoff", EventType.RETURN_CREATED)
+    receiver.failing = {backing_off}
+    sender = WebhookSender(engine)
+    await drain(sender, T0)  # failed once: retried after its backoff
+    waits_until = delivery(engine, backing_off).next_attempt_at
+    assert waits_until > T0
+    posting = add(engine, merchant_id, "r_posting", EventType.RETURN_CREATED)
+    with session_scope(engine) as session:
+        [leased] = q.claim_due(session, T0, timedelta(minutes=1))  # a sender is posting it now
+    assert leased.event_id == posting
+    for on in (False, True):
+        with session_scope(engine) as session:
+            endpoints.update_endpoint(session, merchant_id, ep.id, {"enabled": on}, T0 + timedelta(seconds=1))
+    with session_scope(engine) as session:
+        due = q.claim_due(session, T0 + timedelta(seconds=1), timedelta(minutes=1))
+    assert [job.event_id for job in due] == [backing_off]  # before its backoff ended; the posted one not again
+    assert T0 + timedelta(seconds=1) < waits_until
