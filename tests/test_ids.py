@@ -33,6 +33,9 @@ def test_the_workflows_answer_to_the_names_in_ids():
 
 def test_references_and_keys():
     assert ids.merchant_event_id("ret_1", "return.refunded") == "evt_ret_1_return_refunded"
+    # A key with a subject adds a digest of the whole key: subjects differing by "." and "_" are two events.
+    dot, underscore = (ids.merchant_event_id("ret_1", f"return.needs_attention:ret_1:k:SKU{c}1") for c in "._")
+    assert dot != underscore and dot.startswith("evt_ret_1_return_needs_attention_") and len(dot) < 128
     assert ids.return_label_reference("ret_1") == "ret_1"
     assert ids.return_label_reference("ret_1", parcel=2) == "ret_1-parcel-2"
     assert ids.return_label_reference("ret_1", attempt=1) == "ret_1-relabel-1"

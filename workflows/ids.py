@@ -65,10 +65,14 @@ def requested_return_id(merchant_id: str, idempotency_key: str) -> str:
 
 
 # ---- merchant webhook events ----
-def merchant_event_id(return_id: str, event_type: str) -> str:
-    """Deterministic per return and event type (`return.refunded` -> `evt_<return>_return_refunded`),
-    so a merchant drops repeats."""
-    return f"evt_{return_id}_{event_type.replace('.', '_')}"
+def merchant_event_id(return_id: str, key: str) -> str:
+    """Deterministic per return and announcement key, so a merchant drops repeats, and one-to-one: a plain event
+    type reads as before (`return.refunded` -> `evt_<return>_return_refunded`: the event types are a fixed set
+    no two of which differ only by "." and "_"); a key with a subject (`return.needs_attention:<attention key>`)
+    adds a digest of the whole key, since subjects (order line ids) may hold "." and "_" both."""
+    event_type, colon, _subject = key.partition(":")
+    plain = f"evt_{return_id}_{event_type.replace('.', '_')}"
+    return plain if not colon else f"{plain}_{hashlib.sha256(key.encode()).hexdigest()[:32]}"
 
 
 # ---- EasyPost references: a retried purchase finds the shipment (or pickup) bought before ----
