@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from limits import parse
@@ -71,6 +72,15 @@ def _known_events(events: list[str] | None) -> list[str] | None:
 
 async def _reachable(url: str, settings) -> str:
     """The URL, if this deployment may call it (activities/webhook_targets.py); else a 422 saying why."""
+    if urlsplit(url).username is not None:
+        # The URL is shown to read-only keys and copied into every attempt's log: no place for a password.
+        raise ApiError(
+            422,
+            "endpoint_credentials_in_url",
+            "the endpoint URL may not hold a user name or password (user:password@): the URL is shown to read-only"
+            " keys and kept in the delivery log; to know a request is ours, verify its webhook-signature with the"
+            " endpoint's secret instead (or put a secret of yours in the path)",
+        )
     if not settings.allows_private_webhook_targets and (why := await webhook_targets.refusal(url)):
         raise ApiError(422, "endpoint_not_public", why)
     return url
