@@ -32,6 +32,7 @@ from db.session import session_scope
 
 log = logging.getLogger("returnflow.webhooks")
 IN_FLIGHT_PER_ENDPOINT = 4  # of the sender's 16 at once, when rounds do not wait for each other
+IN_FLIGHT_PER_MERCHANT = 8  # all of one merchant's endpoints together (ten of them may be one slow URL)
 MAX_ERROR = 200  # of an endpoint's answer kept in the log: enough to see why, never a whole page
 
 
@@ -72,7 +73,7 @@ class WebhookSender:
         # A claimed delivery is left alone this long; a sender that died meanwhile leaves it due again after.
         self._lease = timedelta(seconds=timeout_seconds * 3 + 30)
         self._db = ThreadPoolExecutor(max_workers=2, thread_name_prefix="webhook-db")
-        self._in_flight: dict[int, str] = {}  # delivery id -> endpoint id, started with wait=False
+        self._in_flight: dict[int, tuple[str, str]] = {}  # delivery id -> (endpoint, merchant), wait=False
         self._tasks: set[asyncio.Task] = set()
 
     async def deliver_due(self, now: datetime, wait: bool = True) -> int:
@@ -90,10 +91,11 @@ class WebhookSender:
         room = self.concurrency - len(self._in_flight)
         if room <= 0:
             return 0
-        busy = dict(Counter(self._in_flight.values()))
-        jobs = await self._in_db_thread(self._claim, now, room, busy)
+        busy = dict(Counter(endpoint for endpoint, _ in self._in_flight.values()))
+        merchants_busy = dict(Counter(merchant for _, merchant in self._in_flight.values()))
+        jobs = await self._in_db_thread(self._claim, now, room, busy, merchants_busy)
         for job in jobs:
-            self._in_flight[job.delivery_id] = job.endpoint_id
+            self._in_flight[job.delivery_id] = (job.endpoint_id, job.merchant_id)
             task = asyncio.create_task(self._send(([job]), now))
             self._tasks.add(task)
             task.add_done_callback(lambda t, d=job.delivery_id: (self._tasks.discard(t), self._in_flight.pop(d, None)))
@@ -113,10 +115,14 @@ class WebhookSender:
         """Database work in the sender's own threads: never queued behind name lookups or anything else."""
         return await asyncio.get_running_loop().run_in_executor(self._db, functools.partial(fn, *args))
 
-    def _claim(self, now: datetime, limit: int, busy: dict[str, int] | None) -> list[q.Job]:
-        per_endpoint = q.PER_ENDPOINT if busy is None else IN_FLIGHT_PER_ENDPOINT
+    def _claim(
+        self, now: datetime, limit: int, busy: dict[str, int] | None, merchants_busy: dict[str, int] | None = None
+    ) -> list[q.Job]:
+        pipelined = busy is not None
+        per_endpoint = IN_FLIGHT_PER_ENDPOINT if pipelined else q.PER_ENDPOINT
+        per_merchant = IN_FLIGHT_PER_MERCHANT if pipelined else None
         with session_scope(self._engine) as session:
-            return q.claim_due(session, now, self._lease, limit, per_endpoint, busy)
+            return q.claim_due(session, now, self._lease, limit, per_endpoint, busy, merchants_busy, per_merchant)
 
     def _jobs(self, delivery_ids: list[int], now: datetime) -> list[q.Job]:
         with session_scope(self._engine) as session:

@@ -74,11 +74,14 @@ def claim_due(
     limit: int = 200,
     per_endpoint: int = PER_ENDPOINT,
     busy: dict[str, int] | None = None,
+    merchants_busy: dict[str, int] | None = None,
+    per_merchant: int | None = None,
 ) -> list[Job]:
     """The due deliveries at the head of their (endpoint, return) queue, leased until `now + lease` so nothing
     else sends them meanwhile (a lease that runs out makes them due again). At most `per_endpoint` of one
     endpoint, less what it has in flight already (`busy`): a hanging endpoint with a thousand returns waiting
-    cannot take every slot."""
+    cannot take every slot. With `per_merchant`, at most that many of one merchant's endpoints together, less
+    what the merchant has in flight (`merchants_busy`): ten endpoints at one slow URL are still one merchant."""
     earlier = aliased(EventDelivery)
     blocked = (
         select(earlier.id)
@@ -102,21 +105,29 @@ def claim_due(
         .label("rank")
     )
     heads = (
-        select(EventDelivery.id, EventDelivery.endpoint_id, EventDelivery.next_attempt_at, rank)
+        select(
+            EventDelivery.id, EventDelivery.endpoint_id, EventDelivery.merchant_id, EventDelivery.next_attempt_at, rank
+        )
         .join(WebhookEndpoint, col(WebhookEndpoint.id) == EventDelivery.endpoint_id)
         .where(EventDelivery.status == PENDING, EventDelivery.next_attempt_at <= now, col(WebhookEndpoint.enabled))
         .where(~blocked)
         .subquery()
     )
     query = (
-        select(heads.c.id, heads.c.endpoint_id, heads.c.rank)
+        select(heads.c.id, heads.c.endpoint_id, heads.c.merchant_id, heads.c.rank)
         .where(heads.c.rank <= per_endpoint)
         .order_by(heads.c.rank, heads.c.next_attempt_at, heads.c.id)
     )
     busy = busy or {}
-    chosen = [
-        d for d, endpoint_id, rank in session.exec(query).all() if rank <= per_endpoint - busy.get(endpoint_id, 0)
-    ]
+    taken_by = dict(merchants_busy or {})
+    chosen = []
+    for d, endpoint_id, merchant_id, rank in session.exec(query).all():
+        if rank > per_endpoint - busy.get(endpoint_id, 0):
+            continue
+        if per_merchant is not None and taken_by.get(merchant_id, 0) >= per_merchant:
+            continue
+        taken_by[merchant_id] = taken_by.get(merchant_id, 0) + 1
+        chosen.append(d)
     chosen = chosen[:limit]
     claimed = []
     for delivery_id in chosen:

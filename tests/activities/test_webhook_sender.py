@@ -26,7 +26,7 @@ from starlette.routing import Route
 from temporalio.testing import ActivityEnvironment
 
 from activities.store import StoreActivities
-from activities.webhook_sender import WebhookSender
+from activities.webhook_sender import IN_FLIGHT_PER_MERCHANT, WebhookSender
 from db import outbox
 from db import webhook_deliveries as q
 from db import webhook_endpoints as endpoints
@@ -443,3 +443,23 @@ async def test_re_enabling_sends_a_delivery_waiting_out_its_backoff_at_once_but_
         due = q.claim_due(session, T0 + timedelta(seconds=1), timedelta(minutes=1))
     assert [job.event_id for job in due] == [backing_off]  # before its backoff ended; the posted one not again
     assert T0 + timedelta(seconds=1) < waits_until
+
+
+async def test_started_without_waiting_one_merchants_endpoints_together_take_at_most_its_share(engine, receiver):
+    """Ten endpoints at one slow URL are still one merchant: at most IN_FLIGHT_PER_MERCHANT of its deliveries in
+    flight, however many endpoints it has, while another merchant's go beside them."""
+    many, _, _ = new_merchant(engine)
+    for _ in range(3):
+        with session_scope(engine) as session:
+            endpoints.create_endpoint(session, many, receiver.url, None, None, T0)
+    [add(engine, many, f"r-many-{i}", EventType.RETURN_CREATED) for i in range(4)]  # 4 each of 3 endpoints
+    other, _, _ = new_merchant(engine)
+    make_endpoint(engine, other, receiver)
+    theirs = [add(engine, other, f"r-other-{i}", EventType.RETURN_CREATED) for i in range(3)]
+    sender = WebhookSender(engine)
+    assert await sender.deliver_due(T0, wait=False) == IN_FLIGHT_PER_MERCHANT + len(theirs)
+    await sender.settle()
+    assert all(delivery(engine, e).status == "delivered" for e in theirs)
+    with session_scope(engine) as session:
+        rows = session.exec(select(EventDelivery).where(EventDelivery.merchant_id == many)).all()
+    assert sum(d.attempts for d in rows) == IN_FLIGHT_PER_MERCHANT
