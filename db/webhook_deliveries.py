@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from db import outbox
 from db.pages import after_row
 from db.tables import AttentionItem, EventDelivery, MerchantEvent, WebhookDelivery, WebhookEndpoint
-from db.webhook_endpoints import endpoint, endpoints
+from db.webhook_endpoints import endpoint, endpoints, shown_url
 from domain.notifications import EventType
 from workflows.contract.statuses import AttentionKind
 
@@ -204,7 +204,7 @@ def record_attempt(session: Session, job: Job, outcome: Outcome, now: datetime, 
             event_id=job.event_id,
             event_type=job.event_type,
             return_id=job.return_id,
-            url=job.url,
+            url=shown_url(job.url),  # never a password saved before userinfo was refused
             attempt=d.attempts,
             status_code=outcome.status_code,
             error=outcome.error,

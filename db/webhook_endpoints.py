@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import secrets
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 from sqlmodel import Session, col, select
 
@@ -229,3 +230,14 @@ def _filter(events: list[str] | None) -> list[str] | None:
     if not events or "*" in events:
         return None
     return list(dict.fromkeys(events))
+
+
+def shown_url(url: str | None) -> str | None:
+    """The URL as answered and logged: a password saved before userinfo was refused (docs/webhooks.md) is masked."""
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return parts._replace(netloc=f"{parts.username}:***@{host}").geturl()

@@ -54,7 +54,7 @@ STATUSES = ("pending", "delivered", "failed", "cancelled")
 
 def _endpoint(row, shape: type[Endpoint] = Endpoint) -> Endpoint:
     fields = {name: getattr(row, name) for name in shape.model_fields}
-    return shape.model_validate({**fields, "events": row.events or ["*"]})
+    return shape.model_validate({**fields, "events": row.events or ["*"], "url": endpoints.shown_url(row.url)})
 
 
 def _with_secret(row) -> EndpointWithSecret:
@@ -187,7 +187,7 @@ async def ping(body: PingIn, principal: Owner, db: DbDep, settings: SettingsDep,
         PingResult(
             delivery_id=job.delivery_id,
             endpoint_id=job.endpoint_id,
-            url=job.url,
+            url=endpoints.shown_url(job.url),
             delivered=outcome.delivered,
             status_code=outcome.status_code,
             latency_ms=outcome.latency_ms,
@@ -224,7 +224,7 @@ def _delivery(row: deliveries.DeliveryRow) -> DeliveryOut:
     return DeliveryOut(
         **d.model_dump(exclude={"next_attempt_at"}),
         event_type=row.event_type,
-        url=row.url,
+        url=endpoints.shown_url(row.url),
         next_attempt_at=d.next_attempt_at if d.status == "pending" else None,
     )
 
@@ -235,7 +235,7 @@ async def list_attempts(delivery_id: DeliveryId, principal: Reader, db: DbDep) -
     rows = await db.run(deliveries.attempts, principal.merchant_id, delivery_id)
     if rows is None:
         raise ApiError(404, "webhook_delivery_not_found", f"webhook delivery {delivery_id} not found")
-    return Attempts(data=[r.model_dump() for r in rows])
+    return Attempts(data=[r.model_dump() | {"url": endpoints.shown_url(r.url)} for r in rows])
 
 
 @router.post("/v1/webhook-deliveries/{delivery_id}/redeliver", response_model=DeliveryOut, status_code=202)
@@ -277,4 +277,4 @@ async def set_endpoint(body: EndpointIn, principal: Owner, db: DbDep, settings: 
 async def get_endpoint(principal: Reader, db: DbDep) -> EndpointOut:
     """The merchant's first endpoint (see GET /v1/webhook-endpoints for all of them)."""
     row = await db.run(endpoints.first_endpoint, principal.merchant_id)
-    return EndpointOut(url=row.url if row else None)
+    return EndpointOut(url=endpoints.shown_url(row.url) if row else None)

@@ -18,7 +18,12 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import select
 
+from db import webhook_endpoints as endpoints
+from db.session import session_scope
+from db.tables import WebhookDelivery
+from tests.activities.test_webhook_sender import T0
 from tests.api.alone import api_alone
 from tests.api.test_webhook_endpoints import A, engine  # noqa: F401 - the fixture
 
@@ -52,3 +57,18 @@ def test_a_password_in_an_endpoint_url_is_refused_so_no_read_key_can_see_it(clie
     listed = client.get("/v1/webhook-endpoints", headers=A["read"])
     assert listed.status_code == 200
     assert [e["url"] for e in listed.json()["data"]] == ["https://erp.example/hooks"]
+
+
+def test_a_password_in_a_url_saved_before_the_refusal_is_masked_in_every_answer_and_the_log(client, engine):  # noqa: F811
+    """Endpoints saved before userinfo was refused keep working, but their password is never shown or logged."""
+    with session_scope(engine) as session:
+        row = endpoints.create_endpoint(session, "hooks", f"http://erp:{PASSWORD}@127.0.0.1:9/hooks", None, None, T0)
+    assert PASSWORD not in client.get("/v1/webhook-endpoints", headers=A["read"]).text
+    assert PASSWORD not in client.get(f"/v1/webhook-endpoints/{row.id}", headers=A["read"]).text
+    ping = client.post("/v1/webhook-endpoint/test", json={"endpoint_id": row.id}, headers=A["merchant"])
+    assert ping.status_code == 200 and PASSWORD not in ping.text, ping.text
+    listed = client.get("/v1/webhook-deliveries", headers=A["read"])
+    assert "erp:***@127.0.0.1:9" in listed.text and PASSWORD not in listed.text
+    with session_scope(engine) as session:
+        logged = [r.url for r in session.exec(select(WebhookDelivery)).all()]
+    assert logged and all(PASSWORD not in url for url in logged), logged
