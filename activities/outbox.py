@@ -21,8 +21,8 @@ from temporalio import activity
 from db.types import utcnow
 
 log = logging.getLogger("returnflow.outbox")
-# A pump that has not turned for this long is stuck: the drain stops its heartbeat (workflows/outbox_workflow.py's
-# 5-minute timeout then starts it again). A turn is bounded well below it: a webhook claim, a mail round (60 s).
+# A pump that has not turned for this long is stuck; both stuck, the drain stops its heartbeat (workflows/
+# outbox_workflow.py's 5-minute timeout then starts it again). A turn is bounded below it: a claim, a mail round.
 STUCK_SECONDS = 180
 
 
@@ -82,8 +82,9 @@ class OutboxDrain:
     async def drain_outbox(self, run_for_seconds: float) -> int:
         """Until `run_for_seconds` have passed (the workflow then continues as new): the webhooks and the emails
         as two pumps of their own, so slow mail never holds back events nor a slow endpoint the mail. A failing
-        step is logged and tried again. The heartbeat goes only while both pumps keep turning: a pump stuck for
-        good stops it, and Temporal starts the drain again."""
+        step is logged and tried again. The heartbeat goes while either pump turns: a slow mail relay (each SMTP
+        step may take its 30 s timeout) must not get the webhooks restarted with it; both stuck stop it, and
+        Temporal starts the drain again."""
         deadline = time.monotonic() + run_for_seconds
         turned = {"webhooks": time.monotonic(), "mail": time.monotonic()}
         counts = {"webhooks": 0, "mail": 0}
@@ -102,7 +103,7 @@ class OutboxDrain:
 
         async def heartbeats() -> None:
             while time.monotonic() < deadline:
-                if all(time.monotonic() - at < STUCK_SECONDS for at in turned.values()):
+                if any(time.monotonic() - at < STUCK_SECONDS for at in turned.values()):
                     activity.heartbeat()
                 await asyncio.sleep(5)
 

@@ -76,7 +76,9 @@ class WebhookSender:
         # One TLS configuration for every attempt (httpx's default, certifi; loading the CA bundle costs ~10 ms of
         # CPU each time); each attempt still makes its own connection and handshake, checked against its own name.
         self._tls = httpx.create_ssl_context()
-        self._in_flight: dict[int, tuple[str, str]] = {}  # delivery id -> (endpoint, merchant), wait=False
+        # delivery id -> (endpoint, merchant, its task), started with wait=False; and when each started
+        self._in_flight: dict[int, tuple[str, str, asyncio.Task]] = {}
+        self._started: dict[int, float] = {}
         self._tasks: set[asyncio.Task] = set()
 
     async def deliver_due(self, now: datetime, wait: bool = True) -> int:
@@ -91,18 +93,38 @@ class WebhookSender:
             if jobs:
                 await self._send(jobs, now)
             return len(jobs)
+        self._forget_overdue()
         room = self.concurrency - len(self._in_flight)
         if room <= 0:
             return 0
-        busy = dict(Counter(endpoint for endpoint, _ in self._in_flight.values()))
-        merchants_busy = dict(Counter(merchant for _, merchant in self._in_flight.values()))
+        busy = dict(Counter(endpoint for endpoint, _, _ in self._in_flight.values()))
+        merchants_busy = dict(Counter(merchant for _, merchant, _ in self._in_flight.values()))
         jobs = await self._in_db_thread(self._claim, now, room, busy, merchants_busy)
         for job in jobs:
-            self._in_flight[job.delivery_id] = (job.endpoint_id, job.merchant_id)
             task = asyncio.create_task(self._send(([job]), now))
+            self._in_flight[job.delivery_id] = (job.endpoint_id, job.merchant_id, task)
+            self._started[job.delivery_id] = time.monotonic()
             self._tasks.add(task)
-            task.add_done_callback(lambda t, d=job.delivery_id: (self._tasks.discard(t), self._in_flight.pop(d, None)))
+            task.add_done_callback(lambda t, d=job.delivery_id: self._done(t, d))
         return len(jobs)
+
+    def _done(self, task: asyncio.Task, delivery_id: int) -> None:
+        self._tasks.discard(task)
+        self._in_flight.pop(delivery_id, None)
+        self._started.pop(delivery_id, None)
+
+    def _forget_overdue(self) -> None:
+        """An attempt still running past its lease (it cannot: the request has a timeout, the record a busy
+        timeout; but if one ever hangs) gives its slot back and is cancelled: its lease has run out, so the
+        delivery is due again, and a hung attempt must never shrink the pump for good."""
+        overdue = time.monotonic() - self._lease.total_seconds()
+        for delivery_id, started in list(self._started.items()):
+            if started < overdue:
+                endpoint_id, _, task = self._in_flight.pop(delivery_id, (None, None, None))
+                self._started.pop(delivery_id, None)
+                log.warning("webhook delivery %s (endpoint %s) overran its lease: slot freed", delivery_id, endpoint_id)
+                if task is not None:
+                    task.cancel()
 
     async def settle(self) -> None:
         """Wait for every delivery started with `wait=False`."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import timedelta
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -50,3 +51,32 @@ async def test_a_dead_endpoint_holds_a_few_slots_while_another_shops_events_go_p
         stop()
     waiting = [delivery(engine, d) for d in dead]
     assert sum(d.attempts for d in waiting) == IN_FLIGHT_PER_ENDPOINT  # tried once each, recorded by settle
+
+
+async def test_an_attempt_overrunning_its_lease_gives_its_slot_back(engine):
+    """However an attempt might hang, once its lease has run out its slot is free again and it is cancelled:
+    a hung attempt never shrinks the pump for good (the delivery is due again by its lease)."""
+
+    async def hang(request: Request) -> PlainTextResponse:
+        await asyncio.sleep(30)
+        return PlainTextResponse("late")
+
+    url, stop = serve_in_thread(Starlette(routes=[Route("/hooks", hang, methods=["POST"])]))
+    try:
+        shop, _, _ = new_merchant(engine)
+        with session_scope(engine) as session:
+            create_endpoint(session, shop, f"{url}/hooks", None, None, T0)
+        for i in range(2):
+            add(engine, shop, f"slow-{i}", EventType.RETURN_CREATED)
+        sender = WebhookSender(engine, timeout_seconds=20)
+        sender._lease = timedelta(seconds=0.3)  # as if the attempts had hung past a lease of their length
+        assert await sender.deliver_due(T0, wait=False) == 2
+        tasks = list(sender._tasks)
+        await asyncio.sleep(0.4)  # the lease's length, so the attempts are overdue
+        assert await sender.deliver_due(T0 + timedelta(seconds=1), wait=False) == 2  # slots back, due again
+        assert all(t.cancelled() or t.cancelling() for t in tasks)
+        for t in list(sender._tasks):
+            t.cancel()
+        await asyncio.gather(*sender._tasks, return_exceptions=True)
+    finally:
+        stop()
