@@ -137,12 +137,16 @@ def build_workers(client: Client, settings: Settings, engine: Engine, executor: 
 
 
 async def start_outbox(client: Client) -> None:
-    """The outbox's one drain: every worker asks for it; the first start wins, the others find it running."""
+    """The outbox's one drain, started afresh by every worker that starts. A worker that died (a crash, a
+    deploy) would otherwise hold the drain until its attempt's heartbeat timed out (5 minutes without emails or
+    webhooks); terminating the run starts the drain again at once, on whichever worker polls first. Should the
+    old drain still be alive on another worker, it runs beside the new one until its next heartbeat finds the
+    run gone: every delivery and email is claimed before it is sent, so none goes twice, and none out of order."""
     await client.start_workflow(
         OUTBOX_WORKFLOW,
         id=OUTBOX_WORKFLOW_ID,
         task_queue=TASK_QUEUE,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_conflict_policy=WorkflowIDConflictPolicy.TERMINATE_EXISTING,
     )
 
 

@@ -254,6 +254,14 @@ def test_worker_crash_between_label_and_refund_loses_nothing_and_pays_once(runni
     assert len(labels_for(run, ret["id"])) == 1
     assert [r["amount"] for r in refunds_for(run, ret["id"])] == [due]
 
+    # The restarted worker takes the notification drain over at once (the killed one's attempt would hold it
+    # until its heartbeat timed out, 5 minutes): the shopper hears of the refund within seconds.
+    def refund_mail() -> list[str]:
+        r = run.api.get(f"/v1/returns/{ret['id']}/notifications", headers=run.merchant())
+        return [e["status"] for e in r.json()["emails"] if e["kind"] == "refund_sent"]
+
+    poll(refund_mail, lambda s: s == ["sent"], 30, "the refund email after the worker's restart")
+
 
 def temporal_list(run: Running, query: str) -> list[str]:
     out = subprocess.run(
