@@ -1,6 +1,6 @@
 """OutboxWorkflow: the one drain of the notification outbox (activities/outbox.py).
 
-Started by every worker at start-up under one fixed id (a second start finds the first), it runs the
+Started afresh by every worker that starts, under one fixed id (workers/main.py start_outbox), it runs the
 drain activity for an hour and continues as new, so its history stays short. Its cost does not grow with
 returns: about three actions per `RUN_FOR` plus the drain's heartbeats, which the SDK sends at most every
 0.8 x the heartbeat timeout: some 15 an hour. The timeout is also how long a crashed worker's drain takes to
