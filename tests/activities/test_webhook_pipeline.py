@@ -23,7 +23,7 @@ from tests.factories import new_merchant
 
 async def test_a_dead_endpoint_holds_a_few_slots_while_another_shops_events_go_past(engine, receiver):  # noqa: F811
     async def hang(request: Request) -> PlainTextResponse:
-        await asyncio.sleep(30)  # the endpoint never answers in time
+        await asyncio.Event().wait()  # the endpoint never answers (until the server stops)
         return PlainTextResponse("late")
 
     url, stop = serve_in_thread(Starlette(routes=[Route("/hooks", hang, methods=["POST"])]))
@@ -42,7 +42,8 @@ async def test_a_dead_endpoint_holds_a_few_slots_while_another_shops_events_go_p
         async def the_shops_events_delivered():
             while not all(delivery(engine, e).status == "delivered" for e in events):
                 await sender.deliver_due(T0, wait=False)  # as the drain's pump turns: more as slots free up
-                await asyncio.sleep(0.05)  # the pump's idle pause; bounded by wait_for below
+                # until one attempt in flight ends (the good shop's: the dead ones hang); bounded by wait_for below
+                await asyncio.wait(set(sender._tasks), return_when=asyncio.FIRST_COMPLETED)
 
         await asyncio.wait_for(the_shops_events_delivered(), 2.5)  # before the dead endpoint's 3 s timeout
         assert time.monotonic() - started < 3
@@ -58,7 +59,7 @@ async def test_an_attempt_overrunning_its_lease_gives_its_slot_back(engine):
     a hung attempt never shrinks the pump for good (the delivery is due again by its lease)."""
 
     async def hang(request: Request) -> PlainTextResponse:
-        await asyncio.sleep(30)
+        await asyncio.Event().wait()  # the endpoint never answers (until the server stops)
         return PlainTextResponse("late")
 
     url, stop = serve_in_thread(Starlette(routes=[Route("/hooks", hang, methods=["POST"])]))
@@ -72,7 +73,7 @@ async def test_an_attempt_overrunning_its_lease_gives_its_slot_back(engine):
         sender._lease = timedelta(seconds=0.3)  # as if the attempts had hung past a lease of their length
         assert await sender.deliver_due(T0, wait=False) == 2
         tasks = list(sender._tasks)
-        await asyncio.sleep(0.4)  # the lease's length, so the attempts are overdue
+        sender._lease = timedelta(0)  # as if the lease had run out: both attempts are overdue now
         assert await sender.deliver_due(T0 + timedelta(seconds=1), wait=False) == 2  # slots back, due again
         assert all(t.cancelled() or t.cancelling() for t in tasks)
         for t in list(sender._tasks):

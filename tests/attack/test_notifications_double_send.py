@@ -41,17 +41,19 @@ from tests.activities.test_email import Setup
 from tests.activities.test_webhook_sender import add
 from tests.conftest import free_port
 from tests.factories import new_merchant
+from tests.polling import poll
 
 
 @dataclass
 class SlowSmtp:
-    """An SMTP server that takes half a second to accept a message (a busy relay), keeping what it accepted."""
+    """An SMTP server that holds each message until `release` is set (a busy relay), keeping what it accepted."""
 
     messages: list[email.message.Message] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    release: threading.Event = field(default_factory=threading.Event)
 
     async def handle_DATA(self, server, session, envelope) -> str:
-        await asyncio.sleep(0.5)
+        await asyncio.get_running_loop().run_in_executor(None, self.release.wait, 30)
         with self.lock:
             self.messages.append(email.message_from_bytes(envelope.content))
         return "250 OK"
@@ -85,6 +87,9 @@ def test_two_drains_at_once_send_an_email_once(slow_smtp):
     threads = [threading.Thread(target=drain, args=(m,)) for m in (first, second)]
     for t in threads:
         t.start()
+    # One mailer is held at DATA with the email; the other must find it claimed and return without sending.
+    poll(lambda: sum(not t.is_alive() for t in threads), timeout=20, what="one mailer to leave the email alone")
+    smtp.release.set()
     for t in threads:
         t.join(timeout=30)
     with session_scope(s.engine) as session:
