@@ -46,6 +46,17 @@ class Settings(BaseSettings):
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
     temporal_ui_port: int = 8233
+    # A Temporal cluster or Temporal Cloud (README "Running on a Temporal cluster"): TLS with client certificates
+    # (PEM files), or an API key (Cloud; implies TLS). Empty: plain gRPC, as the embedded dev server wants.
+    temporal_tls: bool = False
+    temporal_tls_cert: Path | None = None
+    temporal_tls_key: Path | None = None
+    temporal_tls_ca: Path | None = None  # unset: the system's roots
+    temporal_tls_server_name: str = ""
+    temporal_api_key: SecretStr = SecretStr("")
+    # Histories encrypted (workers/codec.py): "kid:base64-32-byte-key,..." (the first encrypts; all decrypt).
+    # Empty: payloads are plain JSON, as before.
+    payload_codec_keys: SecretStr = SecretStr("")
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
@@ -65,6 +76,14 @@ class Settings(BaseSettings):
     easypost_sandbox_port: int = 8010
     easypost_webhook_secret: SecretStr = SecretStr(DEV_WEBHOOK_SECRET)
     carrier_requests_per_second: float = 5.0
+    # --- observability (workers/telemetry.py, api/metrics.py, workers/tracing.py, logs) ---
+    # The worker's Prometheus endpoint (the Temporal SDK's metrics and the business counters); empty: none.
+    worker_metrics_address: str = "127.0.0.1:9464"
+    # OTLP/HTTP traces endpoint (e.g. http://collector:4318); empty: the standard OTEL_EXPORTER_OTLP_ENDPOINT,
+    # else no export (spans are still made, and cost nothing noticeable).
+    otlp_endpoint: str = ""
+    log_format: Literal["json", "console"] = "json"
+    log_level: str = "INFO"
     # A call to the outside (email, carrier, payments, webhook) failing this many times in a row is
     # flagged on its return while Temporal keeps retrying it (workers/trouble.py).
     side_effect_alert_attempts: int = Field(default=3, ge=1, le=100)

@@ -51,7 +51,12 @@ class Temporal:
                 if self._client is None:
                     try:
                         self._client = await asyncio.wait_for(
-                            connect(self._settings.temporal_address, self._settings.temporal_namespace), timeout=5
+                            connect(
+                                self._settings.temporal_address,
+                                self._settings.temporal_namespace,
+                                settings=self._settings,
+                            ),
+                            timeout=5,
                         )
                     except Exception as err:
                         raise ApiError(

@@ -64,7 +64,7 @@ def has_pollers(settings: Settings) -> bool:
     async def check() -> bool:
         from workers.client import connect
 
-        client = await connect(settings.temporal_address, settings.temporal_namespace)
+        client = await connect(settings.temporal_address, settings.temporal_namespace, settings=settings)
         for queue, kind in (
             (TASK_QUEUE, TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW),
             (CARRIER_TASK_QUEUE, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY),

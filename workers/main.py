@@ -37,7 +37,7 @@ from activities.webhook_sender import WebhookSender
 from db.session import make_engine
 from db.types import utcnow
 from settings import Settings, get_settings
-from workers.client import connect_retrying
+from workers.client import connect_retrying, settings_dial
 from workers.trouble import SideEffectWatch, WorkflowTaskWatch
 from workflows.ids import CARRIER_TASK_QUEUE, OUTBOX_WORKFLOW, OUTBOX_WORKFLOW_ID, TASK_QUEUE
 from workflows.merchant_notification import MerchantNotificationWorkflow
@@ -153,7 +153,9 @@ async def start_outbox(client: Client) -> None:
 async def run(settings: Settings) -> None:
     settings.refuse_public_secrets()  # live or publicly reachable: no start with a public development secret
     # Temporal may be starting or restarting: wait for it (the wait doubling to 30 s) instead of dying.
-    client = await connect_retrying(settings.temporal_address, settings.temporal_namespace)
+    client = await connect_retrying(
+        settings.temporal_address, settings.temporal_namespace, dial=settings_dial(settings)
+    )
     engine = make_engine(settings.database_url)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
