@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     # --- observability (workers/telemetry.py, api/metrics.py, workers/tracing.py, logs) ---
     # The worker's Prometheus endpoint (the Temporal SDK's metrics and the business counters); empty: none.
     worker_metrics_address: str = "127.0.0.1:9464"
+    # Workflows each worker process keeps in memory between their tasks (Temporal's sticky cache); one not cached
+    # is replayed from its history when it next has work. Bounds the worker's memory whatever the open returns.
+    worker_max_cached_workflows: int = Field(default=1000, ge=0)
     # OTLP/HTTP traces endpoint (e.g. http://collector:4318); empty: the standard OTEL_EXPORTER_OTLP_ENDPOINT,
     # else no export (spans are still made, and cost nothing noticeable).
     otlp_endpoint: str = ""

@@ -113,6 +113,7 @@ def build_workers(client: Client, settings: Settings, engine: Engine, executor: 
             ],
             activity_executor=executor,
             max_concurrent_activities=threads - carrier_slots,
+            max_cached_workflows=settings.worker_max_cached_workflows,
             interceptors=watch,
         ),
         Worker(
