@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     # Histories encrypted (workers/codec.py): "kid:base64-32-byte-key,..." (the first encrypts; all decrypt).
     # Empty: payloads are plain JSON, as before.
     payload_codec_keys: SecretStr = SecretStr("")
+    # Where ops' browsers open the Temporal UI (e.g. https://temporal.example.com), so its codec calls to the API
+    # (api/routers/temporal_codec.py) pass CORS. The dev server's UI on temporal_ui_port always does.
+    temporal_ui_url: str = ""
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
