@@ -38,6 +38,7 @@ from db.session import make_engine
 from db.types import utcnow
 from settings import Settings, get_settings
 from workers.client import connect_retrying, settings_dial
+from workers.codec import payload_codec
 from workers.trouble import SideEffectWatch, WorkflowTaskWatch
 from workflows.ids import CARRIER_TASK_QUEUE, OUTBOX_WORKFLOW, OUTBOX_WORKFLOW_ID, TASK_QUEUE
 from workflows.merchant_notification import MerchantNotificationWorkflow
@@ -153,6 +154,7 @@ async def start_outbox(client: Client) -> None:
 
 async def run(settings: Settings) -> None:
     settings.refuse_public_secrets()  # live or publicly reachable: no start with a public development secret
+    payload_codec(settings)  # a bad RETURNFLOW_PAYLOAD_CODEC_KEYS stops the start (not connect_retrying's loop)
     # Temporal may be starting or restarting: wait for it (the wait doubling to 30 s) instead of dying.
     client = await connect_retrying(
         settings.temporal_address, settings.temporal_namespace, dial=settings_dial(settings)
