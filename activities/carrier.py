@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities import bookings
+from activities import bookings, business_metrics
 from activities.carrier_rates import chosen_rate, explain_choice, minor_units, rate_option
 
 # The activities' inputs, importable from here as before (the workflows import them from activities.carrier).
@@ -130,6 +130,7 @@ class CarrierActivities:
                 rate = shipment.lowest_rate() if rules is None else chosen_rate(rules, shipment)
                 try:
                     shipment = client.shipment.buy(shipment.id, rate=rate)
+                    business_metrics.label_bought()
                 except ep.ApiError as err:
                     if err.code != "SHIPMENT.POSTAGE.EXISTS":  # an earlier attempt bought it
                         raise
@@ -203,7 +204,9 @@ class CarrierActivities:
             shipment = client.shipment.retrieve(req.shipment_id)
             if shipment.refund_status in (VoidStatus.SUBMITTED, VoidStatus.REFUNDED):
                 return _void_status(shipment.refund_status)
-            return _void_status(client.shipment.refund(req.shipment_id).refund_status)
+            refund_status = client.shipment.refund(req.shipment_id).refund_status
+            business_metrics.label_voided(refund_status)
+            return _void_status(refund_status)
         except ep.EasyPostError as err:
             raise carrier_error(err) from err
 

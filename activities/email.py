@@ -37,6 +37,7 @@ from sqlalchemy.exc import IntegrityError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities import business_metrics
 from activities.audience import Audience, audience_of
 from activities.documents import dropoff_qr, live_label
 from activities.email_content import LabelEmailFacts, label_email
@@ -131,6 +132,7 @@ class EmailActivities:
         try:
             self._send(msg, facts.to)
         except ApplicationError as err:
+            business_metrics.email_attempted(MailKind.LABEL_READY.value, "failed")
             if err.type == ActivityErrorType.EMAIL_REJECTED:  # on the return's list; no more mail to this address
                 code = (err.details[0] if err.details else {}).get("smtp_code")
                 with session_scope(self._engine) as session:
@@ -156,6 +158,7 @@ class EmailActivities:
                 session.flush()
             except IntegrityError:  # a concurrent attempt sent it too (see the module docstring)
                 session.rollback()
+        business_metrics.email_attempted(MailKind.LABEL_READY.value, "sent")
         activity.logger.info("label email %s sent for return %s", message_id, row.id)
         return SentEmail(message_id=message_id, status="sent")
 

@@ -30,6 +30,7 @@ from sqlalchemy.engine import Engine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities import business_metrics
 from activities.errors import payment_error
 from activities.payment_facts import owner_of, read_payment
 from activities.payout_records import lock_payouts, recorded_payouts, store_credit_bonus_percent, store_credit_entry
@@ -184,9 +185,12 @@ class PaymentActivities:
             raise error from err
         with session_scope(self._engine) as session:
             row = session.get(PaymentRefund, key)
+            first = not row.provider_refund_id  # a retry replays Stripe's answer: counted once
             row.provider_refund_id = refund.id
             row.amount, row.currency, row.status = refund.amount, refund.currency.upper(), refund.status
             session.add(row)
+        if first:
+            business_metrics.refund_created(refund.amount, refund.currency)
         return _settlement(refund)
 
     def _release(self, key: str) -> None:

@@ -29,6 +29,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from temporalio.exceptions import ApplicationError
 
+from activities import business_metrics
 from activities.email import SmtpConfig, addressed, send_message
 from activities.mail_facts import MailFacts, read_facts
 from activities.mail_words import mail_content
@@ -128,7 +129,9 @@ class ShopperMailer:
         try:
             send_message(self._smtp, self._compose(facts, mid), facts.to)
         except ApplicationError as err:
-            return self._failed(email_id, err, now)
+            status = self._failed(email_id, err, now)
+            business_metrics.email_attempted(kind.value, status)
+            return status
         with session_scope(self._engine) as session:
             row = session.get(ShopperEmail, email_id)
             row.status, row.sent_at, row.message_id, row.smtp_code = rows.SENT, now, mid, 250
@@ -137,6 +140,7 @@ class ShopperMailer:
             row.last_error, row.claimed_until = None, None
             session.add(row)
         log.info("shopper email %s (%s) sent for return %s", email_id, kind.value, return_id)
+        business_metrics.email_attempted(kind.value, rows.SENT)
         return rows.SENT
 
     def _compose(self, facts: MailFacts, mid: str):

@@ -26,7 +26,7 @@ import httpx
 from sqlalchemy.engine import Engine
 from standardwebhooks.webhooks import Webhook
 
-from activities import webhook_targets
+from activities import business_metrics, webhook_targets
 from db import webhook_deliveries as q
 from db.session import session_scope
 
@@ -218,6 +218,7 @@ class WebhookSender:
             try:
                 with session_scope(self._engine) as session:  # one transaction each: one bad row stops no other
                     statuses.append(q.record_attempt(session, job, outcome, now, self._give_up_after))
+                business_metrics.webhook_attempted(outcome.delivered)
             except Exception:  # its lease runs out and it is tried again; the others are recorded
                 log.exception("webhook delivery %s (endpoint %s) not recorded", job.delivery_id, job.endpoint_id)
                 statuses.append(q.PENDING)

@@ -39,6 +39,9 @@ from db.types import utcnow
 from settings import Settings, get_settings
 from workers.client import connect_retrying, settings_dial
 from workers.codec import payload_codec
+from workers.logs import ActivityLogContext, setup_logging
+from workers.telemetry import worker_runtime
+from workers.tracing import setup_tracing
 from workers.trouble import SideEffectWatch, WorkflowTaskWatch
 from workflows.ids import CARRIER_TASK_QUEUE, OUTBOX_WORKFLOW, OUTBOX_WORKFLOW_ID, TASK_QUEUE
 from workflows.merchant_notification import MerchantNotificationWorkflow
@@ -85,7 +88,8 @@ def build_workers(client: Client, settings: Settings, engine: Engine, executor: 
         pipelined=True,
     )
     # A call to the outside failing again and again is on the return's timeline within minutes.
-    watch = [SideEffectWatch(client, engine, after_attempts=settings.side_effect_alert_attempts)]
+    # ... and every line an activity logs names its workflow and return (workers/logs.py).
+    watch = [SideEffectWatch(client, engine, after_attempts=settings.side_effect_alert_attempts), ActivityLogContext()]
     # The two workers share the executor's threads; each takes at most its share of tasks, so an accepted
     # activity always has a thread at once (one waiting in the pool would burn its start-to-close timeout),
     # and slow carrier calls can never starve the returns queue's database steps and payments.
@@ -154,10 +158,12 @@ async def start_outbox(client: Client) -> None:
 
 async def run(settings: Settings) -> None:
     settings.refuse_public_secrets()  # live or publicly reachable: no start with a public development secret
+    setup_tracing(settings, service="returnflow-worker")  # before connecting: the client's interceptor uses it
     payload_codec(settings)  # a bad RETURNFLOW_PAYLOAD_CODEC_KEYS stops the start (not connect_retrying's loop)
+    runtime = worker_runtime(settings)  # the Prometheus endpoint: SDK metrics and business counters
     # Temporal may be starting or restarting: wait for it (the wait doubling to 30 s) instead of dying.
     client = await connect_retrying(
-        settings.temporal_address, settings.temporal_namespace, dial=settings_dial(settings)
+        settings.temporal_address, settings.temporal_namespace, dial=settings_dial(settings, runtime)
     )
     engine = make_engine(settings.database_url)
     stop = asyncio.Event()
@@ -182,8 +188,9 @@ async def run(settings: Settings) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    asyncio.run(run(get_settings()))
+    settings = get_settings()
+    setup_logging(settings.log_format, settings.log_level)
+    asyncio.run(run(settings))
 
 
 if __name__ == "__main__":
