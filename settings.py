@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     # --- observability (workers/telemetry.py, api/metrics.py, workers/tracing.py, logs) ---
     # The worker's Prometheus endpoint (the Temporal SDK's metrics and the business counters); empty: none.
     worker_metrics_address: str = "127.0.0.1:9464"
+    # The API's GET /metrics: set, it wants 'Authorization: Bearer <key>' (what Prometheus's `authorization` sends);
+    # unset, it is open where the deployment is not exposed (make run, a private bind) and 404 where it is.
+    metrics_key: SecretStr = SecretStr("")
     # Workflows each worker process keeps in memory between their tasks (Temporal's sticky cache); one not cached
     # is replayed from its history when it next has work. Bounds the worker's memory whatever the open returns.
     worker_max_cached_workflows: int = Field(default=1000, ge=0)
