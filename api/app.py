@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from api import errors, log_redaction, openapi, photo_uploads
+from api import errors, log_redaction, metrics, openapi, photo_uploads
 from api.body_limit import BodyLimit
 from api.deps import Db, Temporal
 from api.routers import (
@@ -105,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in routers:
         app.include_router(router)
     openapi.install(app)
+    metrics.install(app)  # GET /metrics; its middleware wraps the ones above (a 413 is counted)
     return app
 
 

@@ -22,6 +22,7 @@ from api.deps import Db
 from api.errors import ApiError
 from api.exchange_check import exchange_order
 from api.merchant_accounts import easypost_account_of
+from api.metrics import count_created
 from api.returns_gateway import ReturnsGateway, SubmitRefused
 from api.schemas.returns import ItemOut, ReturnCreate, ReturnOut
 from db import return_units
@@ -176,8 +177,8 @@ async def start(
         raise ApiError(409, "idempotency_conflict", "this Idempotency-Key belongs to another request") from err
     if view is None:
         response.status_code = 202
-        return accepted(new, found)
-    return ReturnOut.from_view(view)
+        return count_created(accepted(new, found))
+    return count_created(ReturnOut.from_view(view))
 
 
 async def record_shopper_choices(db: Db, new: NewReturn, found: Assessment) -> None:

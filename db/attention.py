@@ -122,3 +122,14 @@ def close_pending_review(session, merchant_id: str, return_id: str, resolved_by:
         row.resolved_at = utcnow()
         row.resolved_by = resolved_by
         session.add(row)
+
+
+def open_attention_counts(session) -> dict[str, int]:
+    """Open items per kind, every merchant together (the API's /metrics gauge): one grouped count over the
+    unresolved rows, which the partial index ix_attention_open_return holds apart from the resolved ones."""
+    q = (
+        select(AttentionItem.kind, func.count())
+        .where(col(AttentionItem.resolved_at).is_(None))
+        .group_by(AttentionItem.kind)
+    )
+    return {kind: count for kind, count in session.exec(q).all()}
