@@ -1,0 +1,121 @@
+"""The worker's Prometheus endpoint (workers/telemetry.py): the Temporal SDK's metrics and the business counters
+(activities/business_metrics.py) on one page, after a real return ran on a real worker and the dev server."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from temporalio.common import MetricMeter
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from activities import business_metrics
+from db.migrate import upgrade
+from db.session import make_engine
+from domain.returns import Grade, ReturnReason
+from tests import conftest as base
+from tests.conftest import BIN, free_port
+from tests.polling import poll_async
+from tests.workflows.conftest import Harness
+from tests.workflows.test_return_workflow import receipt, scan, submitted
+from workers.main import build_workers
+from workers.telemetry import worker_runtime
+from workflows import search_attributes as sa
+from workflows.messages import InspectedItem, Inspection
+from workflows.returns import ReturnWorkflow
+
+
+def scrape(url: str) -> list[tuple[str, dict[str, str], float]]:
+    """The page's samples; the parser names a counter's sample `<name>_total` (the SDK exports it bare)."""
+    text = httpx.get(url, timeout=5).text
+    return [(s.name, s.labels, s.value) for f in text_string_to_metric_families(text) for s in f.samples]
+
+
+def value(page: list, name: str, **labels: str) -> float:
+    """The sum of `name`'s samples whose labels include `labels` (the SDK adds its own, e.g. service_name)."""
+    return sum(v for n, got, v in page if n == name and labels.items() <= got.items())
+
+
+@pytest.fixture
+async def metered(sandboxes, tmp_path):
+    """A worker whose client runs on worker_runtime's Runtime (a free port), on the dev server; the metrics URL."""
+    url = f"sqlite:///{tmp_path / 'returnflow.db'}"
+    upgrade(url)
+    address = f"127.0.0.1:{free_port()}"
+    settings = base.test_settings(url, sandboxes, worker_metrics_address=address)
+    runtime = worker_runtime(settings)
+    assert runtime is not None
+    env = await WorkflowEnvironment.start_local(
+        data_converter=pydantic_data_converter,
+        dev_server_existing_path=str(BIN / "temporal"),
+        search_attributes=sa.ALL,
+        dev_server_log_level="error",
+        runtime=runtime,
+    )
+    engine = make_engine(url)
+    try:
+        with ThreadPoolExecutor(max_workers=16) as executor:
+            workers = build_workers(env.client, settings, engine, executor)
+            for w in workers:
+                await w.__aenter__()
+            try:
+                yield Harness(env, engine, settings, sandboxes), f"http://{address}/metrics"
+            finally:
+                for w in reversed(workers):
+                    await w.__aexit__(None, None, None)
+    finally:
+        business_metrics.record_to(MetricMeter.noop)  # the next tests count nowhere again
+        engine.dispose()
+        await env.shutdown()
+
+
+async def test_the_worker_endpoint_serves_sdk_metrics_and_business_counters_after_a_return(metered):
+    h, url = metered
+    before = await asyncio.to_thread(scrape, url)  # bound as the Runtime was made: up before any worker polls
+    assert value(before, "returnflow_labels_bought_total") == 0
+
+    inp = h.new_return(reason=ReturnReason.TOO_SMALL)
+    handle, view = await submitted(h, inp)
+    assert view.label is not None
+    await handle.signal(ReturnWorkflow.carrier_event, scan("evt_1", "in_transit"))
+    await handle.signal(ReturnWorkflow.carrier_event, scan("evt_2", "delivered"))
+    await handle.signal(ReturnWorkflow.warehouse_receipt, receipt())
+    result = await handle.execute_update(
+        ReturnWorkflow.inspect,
+        Inspection(items=[InspectedItem(line_id="L1", grade=Grade.A), InspectedItem(line_id="L2", grade=Grade.C)]),
+    )
+    refund = result.refund.amount
+    assert refund > 0
+
+    def settled(page: list) -> bool:
+        refunded = value(page, "returnflow_refunded_amount_minor_total", currency=inp.context.order.currency)
+        return refunded >= refund and value(page, "returnflow_emails_total", kind="label_ready", result="sent") >= 1
+
+    page = await poll_async(lambda: scrape(url), until=settled, what="the refund and the label email counted")
+    currency = inp.context.order.currency
+    assert value(page, "returnflow_labels_bought_total", kind="return") == 1  # bought once, whatever the retries
+    assert value(page, "returnflow_refunds_total", currency=currency) == 1
+    assert value(page, "returnflow_refunded_amount_minor_total", currency=currency) == refund
+    # The SDK's own, on the same page: the workflow's tasks and the carrier activity that bought the label.
+    assert value(page, "temporal_workflow_task_execution_latency_count", workflow_type="ReturnWorkflow") > 0
+    assert value(page, "temporal_activity_execution_latency_count", activity_type="buy_return_label") >= 1
+    assert not any(inp.return_id in str(labels) or inp.merchant_id in str(labels) for _, labels, _ in page)
+    await handle.terminate("test over")
+
+
+def test_a_taken_address_leaves_the_worker_without_an_endpoint_and_says_so(sandboxes, tmp_path, caplog):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        host, port = taken.getsockname()
+        settings = base.test_settings("sqlite://", sandboxes, worker_metrics_address=f"{host}:{port}")
+        with caplog.at_level(logging.WARNING, logger="returnflow.telemetry"):
+            assert worker_runtime(settings) is None
+    assert f"{host}:{port}" in caplog.text and "RETURNFLOW_WORKER_METRICS_ADDRESS" in caplog.text
+    assert worker_runtime(base.test_settings("sqlite://", sandboxes, worker_metrics_address="")) is None
