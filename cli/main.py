@@ -79,6 +79,9 @@ def _print_summary(settings) -> None:
     if settings.uses_embedded_temporal:
         table.add_row("Temporal UI", f"http://127.0.0.1:{settings.temporal_ui_port}")
     table.add_row("Temporal gRPC", settings.temporal_address)
+    table.add_row("API metrics (Prometheus)", f"{settings.api_base_url}/metrics")
+    if settings.worker_metrics_address:  # the Temporal SDK's metrics and the business counters
+        table.add_row("Worker metrics (Prometheus)", f"http://{settings.worker_metrics_address}/metrics")
     if settings.uses_easypost_sandbox:
         table.add_row("EasyPost sandbox", settings.easypost_base_url)
         table.add_row("EasyPost sandbox API key", settings.easypost_api_key.get_secret_value())
