@@ -45,6 +45,7 @@ def running(tmp_path_factory) -> Iterator[Running]:
         payments_sandbox_port=free_port(),
         smtp_port=free_port(),
         mail_sandbox_port=free_port(),
+        worker_metrics_address=f"127.0.0.1:{free_port()}",  # never the default port another stack may hold
         demo_merchant_key="rf_test_merchant_integration_key_0001",
         demo_warehouse_key="rf_test_warehouse_integration_key_001",
         submit_timeout_seconds=8,  # the worker-down test waits this long for its 202
