@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from api import errors, log_redaction, metrics, openapi, photo_uploads
+from api import errors, log_redaction, metrics, openapi, photo_uploads, request_ids, tracing
 from api.body_limit import BodyLimit
 from api.deps import Db, Temporal
 from api.routers import (
@@ -41,6 +41,7 @@ from api.routers import (
 from api.shopper import web as portal_web
 from db.session import make_engine
 from settings import Settings, get_settings
+from workers.logs import setup_logging
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -68,6 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         generate_unique_id_function=_operation_id,
         docs_url=None,  # api/openapi.py serves /docs and /redoc from the app's own assets, not a CDN
         redoc_url=None,
+        # Spans come from OpenTelemetry's instrumentation (api/tracing.py redacts their URLs), not FastAPI's own.
+        telemetry={"tracing": False, "logs": False},
     )
     errors.install(app)
     portal_web.install(app)  # under /portal: localized HTML error pages instead of JSON
@@ -106,11 +109,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     openapi.install(app)
     metrics.install(app)  # GET /metrics; its middleware wraps the ones above (a 413 is counted)
+    tracing.instrument(app, settings)
+    request_ids.install(app)  # after tracing: outermost, so every answer (a 500 too) carries its request id
     return app
 
 
 def app_factory() -> FastAPI:
     """For `uvicorn --factory api.app:app_factory`. A live or publicly reachable deployment refuses to start with
     any secret at its public development default (Settings.refuse_public_secrets names them)."""
-    get_settings().refuse_public_secrets()
-    return create_app()
+    settings = get_settings()
+    settings.refuse_public_secrets()
+    # uvicorn configured its loggers before calling this factory: reroute them to JSON lines too.
+    setup_logging(settings.log_format, settings.log_level)
+    return create_app(settings)

