@@ -78,7 +78,13 @@ class Settings(BaseSettings):
     easypost_base_url: str = ""  # empty: the EasyPost sandbox on easypost_sandbox_port
     easypost_sandbox_port: int = 8010
     easypost_webhook_secret: SecretStr = SecretStr(DEV_WEBHOOK_SECRET)
-    carrier_requests_per_second: float = 5.0
+    # EasyPost documents no fixed request limit for a production account's buying and rating: a load-based
+    # limiter answers 429 when it wants callers to slow down; its fixed 5 requests/s is for index (list)
+    # endpoints only, which Returnflow does not call (https://docs.easypost.com/guides/rate-limiting-guide).
+    # So by default no fixed ceiling: each process slows down on a 429 and honours its Retry-After
+    # (activities/carrier_pace.py). Set a number when EasyPost gives the account one: it caps each process's
+    # EasyPost requests/s per account and the carrier task queue's activities/s across all workers.
+    carrier_requests_per_second: float | None = None
     # --- observability (workers/telemetry.py, api/metrics.py, workers/tracing.py, logs) ---
     # The worker's Prometheus endpoint (the Temporal SDK's metrics and the business counters); empty: none.
     worker_metrics_address: str = "127.0.0.1:9464"

@@ -1,16 +1,20 @@
 """Turn SDK errors into Temporal's two kinds: retry later, or never (non-retryable).
 
-Transient (network, timeouts, 429, 5xx): raised retryable, Temporal backs off.
+Transient (network, timeouts, 429, 5xx): raised retryable, Temporal backs off; after an EasyPost
+429 the next attempt waits what its Retry-After asked (activities/carrier_pace.py).
 Permanent (the service understood and said no: 400/401/402/403/404/422): raised
 non-retryable with the provider's error code kept in the details.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import easypost.errors as ep
 import stripe
 from temporalio.exceptions import ApplicationError
 
+from activities.carrier_pace import CarrierBusy, retry_after_seen
 from workflows.messages import ActivityErrorType
 
 _PERMANENT_HTTP = {400, 401, 402, 403, 404, 405, 422}
@@ -23,7 +27,13 @@ def carrier_error(err: Exception) -> ApplicationError:
     details = {"code": code, "http_status": status}
     if isinstance(err, ep.ApiError) and status in _PERMANENT_HTTP:
         return ApplicationError(message, details, type=ActivityErrorType.CARRIER_REJECTED, non_retryable=True)
-    return ApplicationError(message, details, type=ActivityErrorType.CARRIER_UNAVAILABLE)
+    hold = err.wait if isinstance(err, CarrierBusy) else retry_after_seen() if status == 429 else None
+    return ApplicationError(
+        message,
+        details,
+        type=ActivityErrorType.CARRIER_UNAVAILABLE,
+        next_retry_delay=timedelta(seconds=hold) if hold else None,
+    )
 
 
 def payment_error(err: stripe.StripeError) -> ApplicationError:

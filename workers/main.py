@@ -1,8 +1,9 @@
 """Worker process: `python -m workers.main`.
 
 Two task queues: `returns` runs the workflow and the database/payment
-activities; `carrier` runs EasyPost calls alone, rate-limited for the whole
-queue so every worker together stays inside EasyPost's request limits.
+activities; `carrier` runs EasyPost calls alone: each process slows down when
+EasyPost answers 429 (activities/carrier_pace.py), and a configured ceiling
+limits the whole queue, every worker together.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import Worker
 
 from activities.carrier import CarrierActivities
+from activities.carrier_pace import set_ceiling
 from activities.easypost_client import easypost_client
 from activities.email import EmailActivities, SmtpConfig
 from activities.exchanges import ExchangeActivities
@@ -65,6 +67,7 @@ def build_workers(client: Client, settings: Settings, engine: Engine, executor: 
         engine, stripe_client, credit_expiry_days=settings.store_credit_expiry_days, client_for=accounts.stripe
     )
     carrier = CarrierActivities(engine, lambda: easypost_client(settings), client_for=accounts.easypost)
+    set_ceiling(settings.carrier_requests_per_second)  # None: no fixed ceiling, EasyPost's 429s set the pace
     notify = NotifyActivities(engine, client)
     routing = RoutingActivities(engine)
     inventory = InventoryActivities(engine)
@@ -136,6 +139,7 @@ def build_workers(client: Client, settings: Settings, engine: Engine, executor: 
             ],
             activity_executor=executor,
             max_concurrent_activities=carrier_slots,
+            # Across all workers when set (Temporal's matching service enforces it); None: no fixed limit.
             max_task_queue_activities_per_second=settings.carrier_requests_per_second,
             interceptors=watch,
         ),

@@ -100,7 +100,7 @@ def create_app(
         try:
             after = await faults.apply(request.method, request.url.path)
         except ApiError as exc:
-            return JSONResponse(exc.body(), status_code=exc.status)
+            return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
         response = await call_next(request)
         if after is not None:
             try:
@@ -108,12 +108,12 @@ def create_app(
             except ApiError as exc:
                 async for _ in response.body_iterator:  # the work is done; its answer is dropped
                     pass
-                return JSONResponse(exc.body(), status_code=exc.status)
+                return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
         return response
 
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(exc.body(), status_code=exc.status)
+        return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -6,12 +6,20 @@ from typing import Any
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, errors: list[Any] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        errors: list[Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.errors = errors or []
+        self.headers = headers or {}  # sent with the answer (a 429's Retry-After)
 
     def body(self) -> dict[str, Any]:
         return {"error": {"code": self.code, "message": self.message, "errors": self.errors}}
