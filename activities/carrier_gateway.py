@@ -5,12 +5,24 @@ or an SDK upgrade changes activities/, not the HTTP layer. The client comes from
 
 from __future__ import annotations
 
+import hashlib
+import json
+import threading
+import time
+from collections import OrderedDict
 from typing import Any
 
 import easypost.errors as ep
 from easypost.util import validate_webhook
 
 from activities.easypost_client import EasyPostSettings, easypost_client
+
+# An address EasyPost verified for an account is not asked about again for a day: a shopper's next return, a
+# create retried after a timeout, the same order's second return. Only digests are kept, never the address.
+VERIFIED_FOR_SECONDS = 24 * 3600
+VERIFIED_KEPT = 50_000
+_verified: OrderedDict[str, float] = OrderedDict()
+_verified_lock = threading.Lock()
 
 
 class CarrierError(Exception):
@@ -37,11 +49,34 @@ def _ours(err: ep.EasyPostError) -> CarrierError:
 
 
 def verify_address(settings: EasyPostSettings, address: dict[str, Any]) -> None:
-    """EasyPost's strict verification (blocking): CarrierRefused with status 422 when it cannot verify it."""
+    """EasyPost's strict verification (blocking): CarrierRefused with status 422 when it cannot verify it.
+    An address it verified for this account within the day is not sent again."""
+    digest = _address_digest(settings, address)
+    if _verified_recently(digest):
+        return
     try:
         easypost_client(settings).address.create_and_verify(**address)
     except ep.EasyPostError as err:
         raise _ours(err) from err
+    with _verified_lock:
+        _verified[digest] = time.monotonic()
+        _verified.move_to_end(digest)
+        while len(_verified) > VERIFIED_KEPT:
+            _verified.popitem(last=False)
+
+
+def _address_digest(settings: EasyPostSettings, address: dict[str, Any]) -> str:
+    account = f"{settings.easypost_base_url}\0{settings.easypost_api_key.get_secret_value()}"
+    return hashlib.sha256(f"{account}\0{json.dumps(address, sort_keys=True, default=str)}".encode()).hexdigest()
+
+
+def _verified_recently(digest: str) -> bool:
+    with _verified_lock:
+        at = _verified.get(digest)
+        if at is not None and time.monotonic() - at > VERIFIED_FOR_SECONDS:
+            del _verified[digest]
+            at = None
+        return at is not None
 
 
 def converted_label_url(settings: EasyPostSettings, shipment_id: str, fmt: str) -> str | None:

@@ -19,6 +19,7 @@ from temporalio.common import RetryPolicy
 from temporalio.worker import Worker
 
 from activities.carrier import CarrierActivities, LabelRequest
+from activities.carrier_gateway import CarrierRefused, verify_address
 from activities.carrier_pace import CarrierBusy, Pace, pace_for
 from activities.easypost_client import easypost_client
 from activities.errors import carrier_error
@@ -188,3 +189,20 @@ async def test_the_label_activity_retries_when_retry_after_says(time_skipping_en
     assert waited >= timedelta(seconds=3)
     shipments = httpx.get(f"{easypost_url}/_sandbox/shipments").json()
     assert [s["tracking_code"] for s in shipments] == [tracking_code]
+
+
+def test_an_address_verified_today_is_not_sent_again_and_a_refused_one_always_is(easypost_url):
+    settings = account(easypost_url)
+    verify_address(settings, ADDRESS)
+    fail_every_check = {"POST /v2/addresses/create_and_verify": {"error_rate": 1.0, "status": 503}}
+    httpx.put(f"{easypost_url}/_sandbox/faults", json=fail_every_check).raise_for_status()
+    verify_address(settings, ADDRESS)  # known good: EasyPost (down now) is not asked
+    with pytest.raises(CarrierRefused) as down:
+        verify_address(settings, {**ADDRESS, "street1": "388 Townsend St"})  # another address is asked
+    assert down.value.http_status == 503
+
+    httpx.delete(f"{easypost_url}/_sandbox/faults").raise_for_status()
+    for _ in range(2):  # an unverifiable address is asked about every time (the merchant may fix it)
+        with pytest.raises(CarrierRefused) as refused:
+            verify_address(settings, {**ADDRESS, "zip": "123"})
+        assert refused.value.http_status == 422
