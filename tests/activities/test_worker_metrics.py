@@ -27,7 +27,7 @@ from tests.workflows.test_return_workflow import receipt, scan, submitted
 from workers.main import build_workers
 from workers.telemetry import worker_runtime
 from workflows import search_attributes as sa
-from workflows.messages import InspectedItem, Inspection
+from workflows.messages import CancelRequest, InspectedItem, Inspection
 from workflows.returns import ReturnWorkflow
 
 
@@ -42,10 +42,10 @@ def value(page: list, name: str, **labels: str) -> float:
     return sum(v for n, got, v in page if n == name and labels.items() <= got.items())
 
 
-@pytest.fixture
-async def metered(sandboxes, tmp_path):
+@pytest.fixture(scope="module")
+async def metered(sandboxes, tmp_path_factory):
     """A worker whose client runs on worker_runtime's Runtime (a free port), on the dev server; the metrics URL."""
-    url = f"sqlite:///{tmp_path / 'returnflow.db'}"
+    url = f"sqlite:///{tmp_path_factory.mktemp('metered') / 'returnflow.db'}"
     upgrade(url)
     address = f"127.0.0.1:{free_port()}"
     settings = base.test_settings(url, sandboxes, worker_metrics_address=address)
@@ -78,7 +78,7 @@ async def metered(sandboxes, tmp_path):
 async def test_the_worker_endpoint_serves_sdk_metrics_and_business_counters_after_a_return(metered):
     h, url = metered
     before = await asyncio.to_thread(scrape, url)  # bound as the Runtime was made: up before any worker polls
-    assert value(before, "returnflow_labels_bought_total") == 0
+    bought_before = value(before, "returnflow_labels_bought_total", kind="return")
 
     inp = h.new_return(reason=ReturnReason.TOO_SMALL)
     handle, view = await submitted(h, inp)
@@ -99,14 +99,27 @@ async def test_the_worker_endpoint_serves_sdk_metrics_and_business_counters_afte
 
     page = await poll_async(lambda: scrape(url), until=settled, what="the refund and the label email counted")
     currency = inp.context.order.currency
-    assert value(page, "returnflow_labels_bought_total", kind="return") == 1  # bought once, whatever the retries
+    assert value(page, "returnflow_labels_bought_total", kind="return") == bought_before + 1  # once, whatever retries
     assert value(page, "returnflow_refunds_total", currency=currency) == 1
     assert value(page, "returnflow_refunded_amount_minor_total", currency=currency) == refund
     # The SDK's own, on the same page: the workflow's tasks and the carrier activity that bought the label.
     assert value(page, "temporal_workflow_task_execution_latency_count", workflow_type="ReturnWorkflow") > 0
     assert value(page, "temporal_activity_execution_latency_count", activity_type="buy_return_label") >= 1
     assert not any(inp.return_id in str(labels) or inp.merchant_id in str(labels) for _, labels, _ in page)
-    await handle.terminate("test over")
+
+
+async def test_a_cancelled_return_counts_its_label_voided(metered):
+    h, url = metered
+    voided = "returnflow_labels_voided_total"
+    before = await asyncio.to_thread(scrape, url)
+    inp = h.new_return()
+    handle, _ = await submitted(h, inp)
+    await handle.execute_update(ReturnWorkflow.cancel, CancelRequest(reason="shopper changed plans"))
+    page = await poll_async(
+        lambda: scrape(url), until=lambda p: value(p, voided) > value(before, voided), what="the void counted"
+    )
+    statuses = {got["refund_status"] for n, got, _ in page if n == voided}
+    assert statuses <= {"submitted", "refunded"} and value(page, voided) == value(before, voided) + 1
 
 
 def test_a_taken_address_leaves_the_worker_without_an_endpoint_and_says_so(sandboxes, tmp_path, caplog):
