@@ -17,7 +17,8 @@ from io import StringIO
 
 import pytest
 from fastapi.testclient import TestClient
-from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
@@ -27,8 +28,10 @@ from temporalio.testing import WorkflowEnvironment
 from api.app import create_app
 from db.migrate import upgrade
 from db.session import make_engine
+from sandboxes.serve import serve_in_thread
 from settings import Settings
 from tests import conftest as base
+from tests.api.alone import api_alone
 from tests.factories import LINES, create_payment, insert_order, new_merchant
 from tests.polling import poll_async
 from workers.client import connect
@@ -175,6 +178,18 @@ async def test_one_return_is_one_trace_from_the_request_to_the_carrier_call(stac
     assert lines[0]["workflow_id"] == return_workflow_id(return_id) and lines[0]["return_id"] == return_id
 
 
+def test_an_api_span_keeps_no_portal_link_email_or_client_address(spans, sqlite_url):
+    with TestClient(api_alone(sqlite_url)) as api:
+        r = api.get("/portal/v1.the-link-token.sig/order?email=kim%40example.com", headers={"X-Request-ID": "span-1"})
+    assert r.headers["X-Request-ID"] == "span-1"
+    span = next(s for s in spans.get_finished_spans() if (s.attributes or {}).get("returnflow.request_id") == "span-1")
+    assert span.kind == SpanKind.SERVER and span.name.startswith("GET /portal/")
+    attributes = json.dumps(dict(span.attributes), default=str)
+    assert "the-link-token" not in attributes and "example.com" not in attributes and "%40" not in attributes
+    assert "/portal/[link]/order" in attributes
+    assert span.attributes.get("net.peer.ip", "") == "" and span.attributes.get("client.address", "") == ""
+
+
 def test_spans_are_exported_over_otlp_only_where_a_collector_is_configured(monkeypatch):
     monkeypatch.delenv("OTEL_EXPORTER_OTLP_ENDPOINT", raising=False)
     monkeypatch.delenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", raising=False)
@@ -184,6 +199,38 @@ def test_spans_are_exported_over_otlp_only_where_a_collector_is_configured(monke
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://from-env:4318")
     exporter = span_exporter(Settings())
     assert exporter is not None and exporter._endpoint == "http://from-env:4318/v1/traces"
+
+
+def test_a_configured_collector_receives_the_spans_over_otlp_http():
+    received: list[bytes] = []
+
+    async def collector(scope, receive, send):
+        if scope["type"] != "http":
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        if scope["path"] == "/v1/traces":
+            received.append(body)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    base_url, stop = serve_in_thread(collector)
+    try:
+        exporter = span_exporter(Settings(otlp_endpoint=base_url))
+        provider = TracerProvider()  # a private one: the process's own is installed once
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+        with provider.get_tracer("test").start_as_current_span("POST /v1/returns"):
+            pass
+        provider.shutdown()
+    finally:
+        stop()
+    request = ExportTraceServiceRequest.FromString(received[0])
+    names = [span.name for rs in request.resource_spans for ss in rs.scope_spans for span in ss.spans]
+    assert names == ["POST /v1/returns"]
 
 
 def test_outbound_urls_lose_their_query():
