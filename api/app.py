@@ -34,6 +34,7 @@ from api.routers import (
     returns,
     store_credit,
     stores,
+    temporal_codec,
     warehouse,
     webhooks,
     work_orders,
@@ -41,6 +42,7 @@ from api.routers import (
 from api.shopper import web as portal_web
 from db.session import make_engine
 from settings import Settings, get_settings
+from workers.codec import payload_codec
 from workers.logs import setup_logging
 
 
@@ -72,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Spans come from OpenTelemetry's instrumentation (api/tracing.py redacts their URLs), not FastAPI's own.
         telemetry={"tracing": False, "logs": False},
     )
+    app.state.payload_codec = payload_codec(settings)  # a bad RETURNFLOW_PAYLOAD_CODEC_KEYS stops the start here
     errors.install(app)
     portal_web.install(app)  # under /portal: localized HTML error pages instead of JSON
     photo_limits = (*photo_uploads.BODY_LIMITS, portal_photos.BODY_LIMIT)  # a photo's upload: 10 MB and a form
@@ -101,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ops.router,
         webhooks.router,
         admin.router,
+        temporal_codec.router,  # the Temporal UI's codec endpoint
         portal_photos.router,  # before portal.pages too
         portal_start.router,  # before portal.pages: its /portal/{token}/... catch-all
         portal.pages,
