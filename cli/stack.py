@@ -223,6 +223,8 @@ class Stack:
             "warn",
         ]
         argv += ["--ui-port", str(s.temporal_ui_port)] if self.temporal_ui else ["--headless"]
+        if self.temporal_ui and s.payload_codec_keys.get_secret_value():  # encrypted histories: the UI decodes
+            argv += ["--ui-codec-endpoint", f"{s.api_base_url}/temporal-codec"]  # via the API (temporal_codec.py)
         for key in sa.ALL:
             argv += ["--search-attribute", f"{key.name}={sa.cli_type(key)}"]
         child = self._spawn("temporal", argv, python=False)
