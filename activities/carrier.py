@@ -79,12 +79,13 @@ class CarrierActivities:
     @activity.defn
     def buy_return_label(self, req: LabelRequest) -> Label:
         rules = self._label_rules(req.merchant_id)
+        created: dict[str, str | None] = {}  # shipment id -> its facility, when this attempt created it
 
         def create(client: easypost.EasyPostClient):
             with session_scope(self._engine) as session:
                 customer_address, warehouse_address, receiving = self._return_addresses(session, req)
             # A return label uses the outbound addresses; EasyPost swaps them for `is_return`.
-            return receiving, client.shipment.create(
+            shipment = client.shipment.create(
                 to_address=customer_address,
                 from_address=warehouse_address,
                 parcel={**DEFAULT_PARCEL, "weight": req.weight_oz or OUNCES_PER_UNIT * max(req.units, 1)},
@@ -92,10 +93,15 @@ class CarrierActivities:
                 reference=req.reference,
                 options={"label_format": "PNG"},
             )
+            created[shipment.id] = receiving
+            return receiving, shipment
 
         label = self._buy(req.merchant_id, req.reference, create, rules)
-        with session_scope(self._engine) as session:  # where the shipment (maybe an earlier attempt's) goes
-            receiving = session.get(CarrierShipment, req.reference).facility_id
+        if label.shipment_id in created:  # ours: no need to ask the database where it goes
+            receiving = created[label.shipment_id]
+        else:
+            with session_scope(self._engine) as session:  # an earlier (or concurrent) attempt's shipment
+                receiving = session.get(CarrierShipment, req.reference).facility_id
         return label.model_copy(update={"receiving_facility_id": receiving})
 
     @activity.defn
