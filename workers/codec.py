@@ -6,7 +6,8 @@ each payload becomes `encoding: binary/encrypted`, `encryption-key-id: <kid>`, a
 nonce + AES-GCM(the original payload, protobuf-serialized). The first key encrypts; every key listed
 decrypts, so a key is rotated by putting the new one first and keeping the old ones while histories that
 used them are still read. A payload that is not encrypted passes through decode: histories written before
-the switch still read. The API's codec endpoint (api/routers/temporal_codec.py) uses the same codec so the
+the switch still read. Failure messages and stack traces are encoded too; search attributes (ids and statuses)
+and the SDK's own marker data are never encoded. The API's codec endpoint (api/routers/temporal_codec.py) uses the same codec so the
 Temporal UI can show histories.
 """
 
