@@ -92,8 +92,10 @@ class Settings(BaseSettings):
     # unset, it is open where the deployment is not exposed (make run, a private bind) and 404 where it is.
     metrics_key: SecretStr = SecretStr("")
     # Workflows each worker process keeps in memory between their tasks (Temporal's sticky cache); one not cached
-    # is replayed from its history when it next has work. Bounds the worker's memory whatever the open returns.
-    worker_max_cached_workflows: int = Field(default=1000, ge=0)
+    # is replayed from its history when it next has work (a scan, an update: milliseconds). A cached return costs
+    # ~0.3 MiB of the worker's RSS: with the SDK's default 1000 a worker passed 320 MiB at 500 open returns and kept
+    # growing; 200 keeps it flat under 300 MiB however many are open (`python -m bench.open_returns`).
+    worker_max_cached_workflows: int = Field(default=200, ge=0)
     # OTLP/HTTP traces endpoint (e.g. http://collector:4318); empty: the standard OTEL_EXPORTER_OTLP_ENDPOINT,
     # else no export (spans are still made, and cost nothing noticeable).
     otlp_endpoint: str = ""
