@@ -16,8 +16,6 @@ from temporalio.client import (
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import (
-    SearchAttributePair,
-    TypedSearchAttributes,
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
@@ -150,12 +148,7 @@ class ReturnsGateway:
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             # A finished return keeps its id forever: a late retry must not start it again.
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            search_attributes=TypedSearchAttributes(
-                [
-                    SearchAttributePair(sa.MERCHANT_ID, inp.merchant_id),
-                    SearchAttributePair(sa.RETURN_STATUS, "requested"),
-                ]
-            ),
+            search_attributes=sa.at_start(inp.merchant_id, inp.context.order.order_id),
             # What the Temporal UI lists the workflow as: ids and the resolution, no customer data.
             static_summary=f"return {inp.return_id} for order {order_id} ({inp.resolution})",
         )

@@ -51,6 +51,17 @@ REFUND_FOLLOW_UP = _options(30 * _S, 5 * _D, 30 * _S, 6 * _H)
 PAYMENT = _options(30 * _S, _D, 2 * _S, 5 * _M)
 # Database writes of an item's path (routing, ledger, work orders): idempotent, retried for a day.
 ITEMS = _options(30 * _S, _D, _S, 2 * _M)
+
+
+def database_step(lean: bool, method, arg, options: dict = ITEMS):
+    """A short idempotent database write (stock, routing, an item's step): on a lean return
+    (Patch.LEAN_HISTORY) a local activity, which rides on the workflow task's one local-activity
+    action instead of an action per attempt; an activity on older returns."""
+    if lean:
+        return workflow.execute_local_activity_method(method, arg, **options)
+    return workflow.execute_activity_method(method, arg, **options)
+
+
 # A voided label's carrier refund settles within days (USPS: up to weeks): asked again with backoff
 # for 30 days, then left for ops.
 VOID_FOLLOW_UP = _options(30 * _S, 30 * _D, _M, 12 * _H, task_queue=CARRIER_TASK_QUEUE)

@@ -1,6 +1,6 @@
 """Custom search attributes: how ops find returns in Temporal's visibility store."""
 
-from temporalio.common import SearchAttributeKey
+from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 
 RETURN_STATUS = SearchAttributeKey.for_keyword("ReturnStatus")
 MERCHANT_ID = SearchAttributeKey.for_keyword("MerchantId")
@@ -10,6 +10,18 @@ ORDER_ID = SearchAttributeKey.for_keyword("OrderId")  # at start
 TRACKING_CODE = SearchAttributeKey.for_keyword("TrackingCode")  # the current label's (the first parcel's); relabels
 
 ALL = (RETURN_STATUS, MERCHANT_ID, NEEDS_ATTENTION, ORDER_ID, TRACKING_CODE)
+
+
+def at_start(merchant_id: str, order_id: str) -> TypedSearchAttributes:
+    """What a return's workflow is started with: free (part of the start, where an upsert is a billed action);
+    a return since Patch.LEAN_HISTORY upserts none of these again."""
+    return TypedSearchAttributes(
+        [
+            SearchAttributePair(MERCHANT_ID, merchant_id),
+            SearchAttributePair(ORDER_ID, order_id),
+            SearchAttributePair(RETURN_STATUS, "requested"),
+        ]
+    )
 
 
 def cli_type(key: SearchAttributeKey) -> str:

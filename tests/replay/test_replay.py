@@ -43,6 +43,8 @@ PATHS = {
     "side_effect_flagged",
     "store_hand_in",
     "notification_outbox",
+    "lean_refund",  # Patch.LEAN_HISTORY
+    "lean_exchange",
 }
 
 

@@ -29,6 +29,7 @@ from workers.main import build_workers
 from workflows.ids import TASK_QUEUE, return_workflow_id
 from workflows.messages import ReturnInput
 from workflows.returns import ReturnWorkflow
+from workflows.search_attributes import at_start
 
 
 @dataclass
@@ -63,7 +64,12 @@ class Harness:
 
     async def start(self, inp: ReturnInput) -> WorkflowHandle:
         return await self.client.start_workflow(
-            ReturnWorkflow.run, inp, id=return_workflow_id(inp.return_id), task_queue=TASK_QUEUE
+            ReturnWorkflow.run,
+            inp,
+            id=return_workflow_id(inp.return_id),
+            task_queue=TASK_QUEUE,
+            # as the API starts it (api/returns_gateway.py)
+            search_attributes=at_start(inp.merchant_id, inp.context.order.order_id),
         )
 
 

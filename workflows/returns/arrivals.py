@@ -31,12 +31,12 @@ def apply_carrier_event(state: ReturnState, journal: Journal, event: CarrierEven
                 AttentionKind.SCANNED_AFTER_CANCEL,
                 f"{said} after the return was cancelled: if the parcel arrives, receive it by hand",
             )
-        return journal.note(TimelineEvent.CARRIER_EVENT, said)
+        return journal.note(TimelineEvent.CARRIER_EVENT, said, quiet=True)
     if event.tracking_status in carrier_rules.EXCEPTIONS and not state.status.is_final:
         return _carrier_exception(state, journal, event.tracking_status, said)
     target = carrier_rules.status_after_tracking(state.status, event.tracking_status)
-    if target is None:
-        journal.note(TimelineEvent.CARRIER_EVENT, said)
+    if target is None:  # a scan that changes nothing waits for the next write
+        journal.note(TimelineEvent.CARRIER_EVENT, said, quiet=True)
     else:
         journal.move(target, TimelineEvent.CARRIER_EVENT, said)
 

@@ -22,14 +22,15 @@ async def decide(state: ReturnState, journal: Journal) -> Ending | None:
         TimelineEvent.POLICY,
         f"evaluated under {under}: " + (" ".join(quote.rules_fired) or "no special rules applied."),
     )
-    await journal.flush()  # the return is readable from the first moment
+    if not state.lean:  # a lean return is first written with its label (or whatever ends or holds it first)
+        await journal.flush()  # the return is readable from the first moment
     if not quote.eligible:
         state.decision_reasons = quote.reasons
         return Ending(S.REJECTED, TimelineEvent.POLICY, " ".join(quote.reasons))
     if not quote.needs_review:
         return None
     journal.move(S.PENDING_REVIEW, TimelineEvent.REVIEW, "held for manual review: " + "; ".join(quote.review_reasons))
-    if held := workflow.patched(Patch.REVIEW_ATTENTION):  # GET /v1/attention and NeedsAttention show it waits
+    if held := state.patched(Patch.REVIEW_ATTENTION):  # GET /v1/attention and NeedsAttention show it waits
         journal.flag(AttentionKind.PENDING_REVIEW, "waiting for a person's review: " + "; ".join(quote.review_reasons))
     state.answered = True
     await journal.wait(lambda: state.review is not None or state.cancel is not None)

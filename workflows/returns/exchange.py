@@ -4,6 +4,8 @@ by the rule in `domain.exchange`, and everything unwound if the return ends anot
 
 from __future__ import annotations
 
+import asyncio
+
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
@@ -13,9 +15,9 @@ with workflow.unsafe.imports_passed_through():
     from domain import exchange as exchange_rules
     from domain.money import Money
     from domain.returns import Resolution
-    from workflows.activity_options import CARRIER, ITEMS
+    from workflows.activity_options import CARRIER, ITEMS, database_step
     from workflows.ids import replacement_shipment_reference
-    from workflows.messages import AttentionKind, ExchangeView, ReplacementStatus, TimelineEvent, VoidStatus
+    from workflows.messages import AttentionKind, ExchangeView, Label, ReplacementStatus, TimelineEvent, VoidStatus
     from workflows.returns.journal import Journal, cause
     from workflows.returns.state import ReturnState
 
@@ -51,7 +53,8 @@ class Exchange:
             )
             for e in inp.exchange.lines
         }
-        got = await workflow.execute_activity_method(
+        got = await database_step(
+            state.lean,
             ExchangeActivities.reserve_replacements,
             ReserveRequest(
                 return_id=inp.return_id,
@@ -62,7 +65,6 @@ class Exchange:
                 values=values,
                 fallback=inp.exchange.fallback,
             ),
-            **ITEMS,
         )
         if got.fallback_reason:
             state.resolution = Resolution(inp.exchange.fallback)
@@ -77,35 +79,20 @@ class Exchange:
     async def ship(self) -> None:
         state, journal = self._state, self._journal
         inp = state.inp
-        for r in state.exchange.replacements:
-            if r.status != ReplacementStatus.RESERVED:
-                continue
-            try:
-                label = await workflow.execute_activity_method(
-                    CarrierActivities.ship_replacement,
-                    ReplacementShipmentRequest(
-                        reference=replacement_shipment_reference(inp.return_id, r.line_id),
-                        merchant_id=inp.merchant_id,
-                        order_id=inp.context.order.order_id,
-                        warehouse_id=r.warehouse_id,
-                        units=r.quantity,
-                    ),
-                    **CARRIER,
-                )
-            except ActivityError as err:
-                journal.flag(
-                    AttentionKind.EXCHANGE_NOT_SHIPPED,
-                    f"replacement {r.sku} for line {r.line_id} could not be shipped: {cause(err)}",
-                    r.line_id,
-                )
+        reserved = [r for r in state.exchange.replacements if r.status == ReplacementStatus.RESERVED]
+        # A lean return ships every replacement at once: their stock is then marked in one workflow task.
+        shipped = await asyncio.gather(*(self._ship(r) for r in reserved)) if state.lean else None
+        for n, r in enumerate(reserved):
+            label = shipped[n] if shipped is not None else await self._ship(r)
+            if label is None:
                 continue
             await journal.attempt(
                 AttentionKind.STOCK_NOT_RECORDED,
                 f"recording replacement {r.sku} as shipped",
-                workflow.execute_activity_method(
+                database_step(
+                    state.lean,
                     ExchangeActivities.mark_shipped,
                     ShipRef(return_id=inp.return_id, merchant_id=inp.merchant_id, line_id=r.line_id),
-                    **ITEMS,
                 ),
                 about=r.line_id,
             )
@@ -114,7 +101,31 @@ class Exchange:
                 TimelineEvent.EXCHANGE,
                 f"replacement {r.sku} x{r.quantity} shipped from {r.warehouse_id}: {label.carrier} {label.tracking_code}",
             )
-        await journal.flush()
+        if not state.lean:  # a lean return writes the shipments with what follows (the settlement, a wait)
+            await journal.flush()
+
+    async def _ship(self, r) -> Label | None:
+        """One replacement's shipment bought; None (flagged) if it could not be."""
+        inp = self._state.inp
+        try:
+            return await workflow.execute_activity_method(
+                CarrierActivities.ship_replacement,
+                ReplacementShipmentRequest(
+                    reference=replacement_shipment_reference(inp.return_id, r.line_id),
+                    merchant_id=inp.merchant_id,
+                    order_id=inp.context.order.order_id,
+                    warehouse_id=r.warehouse_id,
+                    units=r.quantity,
+                ),
+                **CARRIER,
+            )
+        except ActivityError as err:
+            self._journal.flag(
+                AttentionKind.EXCHANGE_NOT_SHIPPED,
+                f"replacement {r.sku} for line {r.line_id} could not be shipped: {cause(err)}",
+                r.line_id,
+            )
+            return None
 
     def price(self) -> Money:
         replacements = self._state.exchange.replacements

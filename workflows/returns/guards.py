@@ -85,9 +85,9 @@ def still_bookable(state: ReturnState) -> None:
         raise _refuse(f"the return is {said}; no pickup was booked")
     pickup = state.label.pickup
     # Patched: a history that booked a second pickup here replays as it ran.
-    if pickup is not None and pickup.status == PickupStatus.SCHEDULED and workflow.patched(Patch.ONE_PICKUP_AT_A_TIME):
+    if pickup is not None and pickup.status == PickupStatus.SCHEDULED and state.patched(Patch.ONE_PICKUP_AT_A_TIME):
         raise _refuse(f"pickup {pickup.pickup_id} is already scheduled; cancel it first")
     # Bookings validated together all passed the validator's count; the one past the cap is refused here. Patched:
     # a history that booked past the cap here replays as it ran.
-    if state.pickups_booked >= carrier_rules.MOST_PICKUPS_PER_RETURN and workflow.patched(Patch.PICKUP_BOOKING_CAP):
+    if state.pickups_booked >= carrier_rules.MOST_PICKUPS_PER_RETURN and state.patched(Patch.PICKUP_BOOKING_CAP):
         _refuse_past_the_cap(state)

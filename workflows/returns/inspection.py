@@ -40,7 +40,7 @@ def apply_inspection(state: ReturnState, journal: Journal, inspection: Inspectio
         graded = f"graded {outcome.grade}: {outcome.disposition}" if outcome.grade else "missing from the parcel"
         rule = f" (rule {outcome.rule})" if outcome.rule else ""
         journal.note(TimelineEvent.INSPECTION, f"line {item.line_id} {graded}{rule}{by}")
-        if outcome.findings and workflow.patched(Patch.WAREHOUSE_ROUTING):
+        if outcome.findings and state.patched(Patch.WAREHOUSE_ROUTING):
             journal.flag(
                 AttentionKind.INSPECTION_FINDING,
                 f"line {item.line_id}: "

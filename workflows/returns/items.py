@@ -13,7 +13,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.inventory import InventoryActivities, ItemStep
     from activities.routing import RoutingActivities
     from domain.disposition import DispositionKind
-    from workflows.activity_options import ITEMS
+    from workflows.activity_options import database_step
     from workflows.ids import transfer_workflow_id
     from workflows.messages import (
         AttentionKind,
@@ -58,10 +58,10 @@ class Items:
         routes = await journal.attempt(
             AttentionKind.ROUTING_FAILED,
             "routing the items to their facilities",
-            workflow.execute_activity_method(
+            database_step(
+                state.lean,
                 RoutingActivities.route_items,
                 RouteRequest(return_id=inp.return_id, merchant_id=inp.merchant_id, at_facility_id=at, items=to_route),
-                **ITEMS,
             ),
         )
         if routes is None:
@@ -81,7 +81,8 @@ class Items:
             else:
                 item.stage = ItemStage.ROUTED
                 journal.note(TimelineEvent.ROUTING, f"line {route.line_id}: {route.reason}")
-        await journal.flush()
+        if not state.lean:  # a lean return writes the routes with the settlement or the item's next step
+            await journal.flush()
         await asyncio.gather(*(self._follow(r) for r in routes if not r.held))
 
     async def _follow(self, route: ItemRoute) -> None:
@@ -94,8 +95,10 @@ class Items:
             opened = await journal.attempt(
                 AttentionKind.ITEM_STEP_FAILED,
                 f"opening a work order for line {route.line_id}",
-                workflow.execute_activity_method(
-                    InventoryActivities.record_item_step, step.model_copy(update={"step": "open_work_order"}), **ITEMS
+                database_step(
+                    state.lean,
+                    InventoryActivities.record_item_step,
+                    step.model_copy(update={"step": "open_work_order"}),
                 ),
                 about=route.line_id,
             )
@@ -115,7 +118,7 @@ class Items:
         finished = await journal.attempt(
             AttentionKind.ITEM_STEP_FAILED,
             f"recording line {route.line_id} at its destination",
-            workflow.execute_activity_method(InventoryActivities.record_item_step, step, **ITEMS),
+            database_step(state.lean, InventoryActivities.record_item_step, step),
             about=route.line_id,
         )
         if finished is None:
@@ -123,7 +126,8 @@ class Items:
             return await journal.flush()
         item.stage = ItemStage.DONE
         journal.note(TimelineEvent.DISPOSITION, f"line {route.line_id}: {finished.summary}")
-        await journal.flush()
+        if not state.lean:  # `run` writes a lean return's items once they are all done
+            await journal.flush()
 
     async def _transfer(self, route: ItemRoute) -> bool:
         """Move the item from the receiving warehouse to its facility (a child workflow); False if it failed."""

@@ -5,6 +5,10 @@ flagged for ops, since raising would fail every workflow task forever), `flag` a
 `flush` writes what is pending as one projection (a local activity), `wait` sleeps until a
 condition holds while writing whatever handlers changed meanwhile, `attempt` runs a side effect
 whose failure must not end the return. Batching means a burst of carrier events costs one write.
+
+A lean return (Patch.LEAN_HISTORY) costs fewer Temporal actions: its search attributes go out in one upsert,
+only those that changed, when `run` settles into a wait (or a person is needed, or the return closes); plain
+notes wake nobody (the next write carries them); a wait already over writes nothing.
 """
 
 from __future__ import annotations
@@ -53,13 +57,43 @@ class Journal:
         self._pending: list[TimelineEntry] = []
         self._attention_keys: set[str] = set()
         self._attention: list[AttentionEntry] = []  # flagged, not yet written
+        self._urgent = False  # a line not yet written that is not `quiet` (a lean return wakes only for these)
+        self._published: dict[str, object] = {}  # a lean return's search attributes as Temporal has them
+        self._attributes: dict[str, tuple[object, object]] = {}  # name -> (key, value) to upsert next
+
+    def start_attributes(self) -> None:
+        """A lean return: what the API set at start is published already (free: part of the start); what it
+        did not set goes out with the first upsert."""
+        self._published = {pair.key.name: pair.value for pair in workflow.info().typed_search_attributes}
+        inp = self._state.inp
+        self.set_attribute(sa.MERCHANT_ID, inp.merchant_id)
+        self.set_attribute(sa.ORDER_ID, inp.context.order.order_id)
+
+    def set_attribute(self, key, value) -> None:
+        """A search attribute: upserted at once (returns before Patch.LEAN_HISTORY), else kept for `publish`."""
+        if not self._state.lean:
+            workflow.upsert_search_attributes([key.value_set(value)])
+        elif self._published.get(key.name) != value:
+            self._attributes[key.name] = (key, value)
+        else:
+            self._attributes.pop(key.name, None)
+
+    def publish(self) -> None:
+        """One upsert of every search attribute that changed since the last (none: no command)."""
+        if not self._attributes:
+            return
+        workflow.upsert_search_attributes([key.value_set(value) for key, value in self._attributes.values()])
+        self._published.update({name: value for name, (_, value) in self._attributes.items()})
+        self._attributes = {}
 
     @property
     def has_news(self) -> bool:
         return bool(self._pending)
 
-    def note(self, event: TimelineEvent, cause: str) -> None:
+    def note(self, event: TimelineEvent, cause: str, quiet: bool = False) -> None:
+        """A timeline line; `quiet`: nobody outside waits for it, so a lean return writes it with the next write."""
         state = self._state
+        self._urgent = self._urgent or not quiet
         self._seq += 1
         state.updated_at = workflow.now()
         self._pending.append(
@@ -80,14 +114,14 @@ class Journal:
                 if not final:
                     return
             state.status = target
-            workflow.upsert_search_attributes([sa.RETURN_STATUS.value_set(target.value)])
+            self.set_attribute(sa.RETURN_STATUS, target.value)
         elif self._seq == 0:
-            workflow.upsert_search_attributes([sa.RETURN_STATUS.value_set(target.value)])
+            self.set_attribute(sa.RETURN_STATUS, target.value)
         self.note(event, cause)
 
     def flag(self, kind: AttentionKind, reason: str, line_id: str | None = None, about: str | None = None) -> None:
         """Needs a person: the NeedsAttention search attribute, a timeline line and a row for GET /v1/attention."""
-        workflow.upsert_search_attributes([sa.NEEDS_ATTENTION.value_set(True)])
+        self.set_attribute(sa.NEEDS_ATTENTION, True)
         key = attention_key(self._state.inp.return_id, kind, about or line_id or "")
         if key not in self._attention_keys:
             self._attention_keys.add(key)
@@ -100,7 +134,7 @@ class Journal:
         """What `kind` asked a person for is done (the database closes its item): NeedsAttention goes back to
         false unless something else was flagged. (Callers guard it with the patch that added their flag.)"""
         if self._attention_keys <= {attention_key(self._state.inp.return_id, kind, "")}:
-            workflow.upsert_search_attributes([sa.NEEDS_ATTENTION.value_set(False)])
+            self.set_attribute(sa.NEEDS_ATTENTION, False)
 
     def side_effect(self, trouble: SideEffectTrouble) -> bool:
         """A call kept failing (flagged once) or recovered (noted once); True if there is news to write."""
@@ -121,8 +155,11 @@ class Journal:
         return True
 
     async def flush(self) -> None:
+        if sa.NEEDS_ATTENTION.name in self._attributes:  # a person is needed: ops see it now, not at the next wait
+            self.publish()
         if not self._pending:
             return
+        self._urgent = False
         entries, self._pending = self._pending, []
         attention, self._attention = self._attention, []
         await workflow.execute_local_activity_method(
@@ -137,16 +174,23 @@ class Journal:
         """Wait until `done()`, writing the projection whenever handlers changed state; False if
         `timeout` (a timer named `summary` in the Temporal UI) passed first."""
         deadline = workflow.now() + timeout if timeout else None
+        lean = self._state.lean
         while True:
+            if lean and done():
+                return True  # nothing waited for: what is pending rides on the next write
             await self.flush()
             if done():
                 return True
+            if lean:
+                self.publish()
             remaining = (deadline - workflow.now()) if deadline else None
             if remaining is not None and remaining <= timedelta(0):
                 return False
             try:
                 await workflow.wait_condition(
-                    lambda: done() or self.has_news, timeout=remaining, timeout_summary=summary
+                    lambda: done() or (self._urgent if lean else self.has_news),
+                    timeout=remaining,
+                    timeout_summary=summary,
                 )
             except asyncio.TimeoutError:
                 await self.flush()

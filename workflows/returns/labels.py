@@ -68,7 +68,7 @@ class Labels:
         )
         await self._journal.flush()
         state.answered = True
-        if workflow.patched(Patch.LABEL_EMAIL):
+        if state.patched(Patch.LABEL_EMAIL):
             self._mail = asyncio.create_task(self._email())
         return None
 
@@ -132,7 +132,7 @@ class Labels:
         if refund_status is None:
             return
         self._journal.note(why, f"label {label.tracking_code} voided (carrier refund {refund_status})")
-        if workflow.patched(Patch.VOID_FOLLOW_UP):
+        if state.patched(Patch.VOID_FOLLOW_UP):
             state.label = label.model_copy(update={"void_status": refund_status})
             if refund_status == VoidStatus.SUBMITTED:  # followed to the end without holding up the return
                 self._void_follow = asyncio.create_task(self._follow_void(label))
@@ -166,8 +166,8 @@ class Labels:
 
     def _show_tracking(self) -> None:
         """The TrackingCode search attribute: the label the shopper has now (ops find the workflow by it)."""
-        if workflow.patched(Patch.LOOKUP_ATTRIBUTES):
-            workflow.upsert_search_attributes([sa.TRACKING_CODE.value_set(self._state.label.tracking_code)])
+        if self._state.patched(Patch.LOOKUP_ATTRIBUTES):
+            self._journal.set_attribute(sa.TRACKING_CODE, self._state.label.tracking_code)
 
     async def _relabel(self) -> None:
         """The carrier cancelled the unused label: void it (if it can be) and buy the shopper a new one."""
@@ -181,7 +181,7 @@ class Labels:
             TimelineEvent.RELABEL,
             f"{reason}: new {state.label.carrier} label {state.label.tracking_code} for the shopper",
         )
-        if workflow.patched(Patch.LABEL_EMAIL):
+        if state.patched(Patch.LABEL_EMAIL):
             self._mail = asyncio.create_task(self._email())
 
     async def _follow_void(self, label: Label) -> None:
@@ -205,7 +205,9 @@ class Labels:
             if status == VoidStatus.REFUNDED
             else f"the carrier kept the {label.rate.display()}"
         )
-        self._journal.note(TimelineEvent.LABEL_VOID, f"label {label.tracking_code} refund {status}: {saved}")
+        self._journal.note(
+            TimelineEvent.LABEL_VOID, f"label {label.tracking_code} refund {status}: {saved}", quiet=True
+        )
 
     async def _email(self) -> None:
         """The label and its drop-off QR code to the shopper. A failed email never fails the return:
@@ -218,10 +220,11 @@ class Labels:
                 **EMAIL,
             )
         except ActivityError as err:
-            self._journal.note(TimelineEvent.EMAIL, f"label email not sent: {cause(err)}")
+            self._journal.note(TimelineEvent.EMAIL, f"label email not sent: {cause(err)}", quiet=True)
             return
         if sent.status == "sent":
             self._journal.note(
                 TimelineEvent.EMAIL,
                 f"label {state.label.tracking_code} and its drop-off QR code emailed to the shopper",
+                quiet=True,
             )

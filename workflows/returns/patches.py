@@ -25,3 +25,7 @@ class Patch(StrEnum):
     # the merchant's events and the shopper's emails are written by the projection into an outbox (db/outbox.py);
     # returns recorded before it announced their settlement through MerchantNotificationWorkflow children
     NOTIFICATION_OUTBOX = "notification-outbox"
+    # fewer billable actions and history events per return: search attributes set at start (the API) or in one
+    # upsert per durable wait, only when changed; no other patch consulted (each costs a marker); projection writes
+    # coalesced (notes alone wake nothing); database-only steps (stock, routing, item steps) as local activities
+    LEAN_HISTORY = "lean-history"

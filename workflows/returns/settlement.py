@@ -23,6 +23,7 @@ class Payout:
         self._state = state
         self._journal = journal
         self._exchange = exchange
+        self.waiting = False  # following a pending refund: what waits for the payout need not wait any longer
 
     def describe(self) -> str:
         s = self._state.settlement
@@ -117,6 +118,7 @@ class Payout:
         self._journal.note(
             TimelineEvent.SETTLEMENT, f"refund {refund.reference} is {refund.status}; following it until it settles"
         )
+        self.waiting = True
         await self._journal.flush()
         check = RefundCheck(return_id=req.return_id, merchant_id=req.merchant_id, refund_id=refund.reference)
         try:

@@ -74,6 +74,7 @@ class ReturnState:
     work_orders_done: dict[str, WorkOrderDone] = field(default_factory=dict)
     troubles: dict[str, int] = field(default_factory=dict)  # activity type -> attempt reported failing
     answered: bool = False  # the first projection (with the label, or the refusal) is written
+    lean: bool = False  # Patch.LEAN_HISTORY, asked once at the start of `run`
 
     @classmethod
     def start(cls, inp: ReturnInput) -> ReturnState:
@@ -106,6 +107,11 @@ class ReturnState:
             received_at_facility=self.received_at_facility,
             label_expiry_days=inp.label_expiry_days,
         )
+
+    def patched(self, patch: str) -> bool:
+        """`workflow.patched`, except on a lean return: every patch older than Patch.LEAN_HISTORY holds there,
+        and asking would cost a marker (and a TemporalChangeVersion upsert) per patch."""
+        return True if self.lean else workflow.patched(patch)
 
     @property
     def cancel_won(self) -> bool:

@@ -74,9 +74,13 @@ class ReturnWorkflow:
     @workflow.run
     async def run(self, inp: ReturnInput) -> ReturnView:
         state, journal = self.state, self.journal
-        workflow.upsert_search_attributes([sa.MERCHANT_ID.value_set(inp.merchant_id)])
-        if workflow.patched(Patch.LOOKUP_ATTRIBUTES):  # ops find the return by what the merchant tells them
-            workflow.upsert_search_attributes([sa.ORDER_ID.value_set(inp.context.order.order_id)])
+        state.lean = workflow.patched(Patch.LEAN_HISTORY)  # the one patch a lean return asks (see state.patched)
+        if state.lean:
+            journal.start_attributes()
+        else:
+            workflow.upsert_search_attributes([sa.MERCHANT_ID.value_set(inp.merchant_id)])
+            if workflow.patched(Patch.LOOKUP_ATTRIBUTES):  # ops find the return by what the merchant tells them
+                workflow.upsert_search_attributes([sa.ORDER_ID.value_set(inp.context.order.order_id)])
         if ending := await decide(state, journal):
             return await self._close(ending)
         if ending := await self._reserve_replacements():
@@ -85,7 +89,7 @@ class ReturnWorkflow:
             return await self._close(Ending(S.CANCELLED, TimelineEvent.CANCEL, state.cancel.reason))
         if state.quote.keep_items:
             return await self._close(await self._keep_items())
-        if inp.at_a_store and workflow.patched(Patch.STORE_HAND_IN):  # no label: the shopper brings it to a store
+        if inp.at_a_store and state.patched(Patch.STORE_HAND_IN):  # no label: the shopper brings it to a store
             if ending := await self.hand_in.until_handed_in(self._original_not_back):
                 return await self._close(ending)
         else:
@@ -97,7 +101,8 @@ class ReturnWorkflow:
         await self._pay_early()
         items = await self._inspection()
         journal.move(S.SETTLING, TimelineEvent.SETTLEMENT, f"settling by {state.resolution.value}")
-        await journal.flush()
+        if not state.lean:  # a lean return writes this with the settlement
+            await journal.flush()
         await self.payout.pay_after_inspection()
         view = await self._close(Ending(S.COMPLETED, TimelineEvent.SETTLEMENT, self.payout.describe()))
         if items is None:
@@ -106,6 +111,9 @@ class ReturnWorkflow:
         # (writing what signals change meanwhile: overdue transfers, work orders).
         await journal.wait(items.done)
         await items
+        if state.lean:
+            await journal.flush()  # a lean wait already over wrote nothing
+            journal.publish()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return state.view()
 
@@ -175,7 +183,8 @@ class ReturnWorkflow:
         """Paid before inspection: a trusted shopper's refund, an instant exchange's replacement."""
         state = self.state
         if state.quote.instant_refund and state.inp.resolution == Resolution.REFUND:
-            workflow.deprecate_patch(Patch.INSTANT_REFUND)
+            if not state.lean:
+                workflow.deprecate_patch(Patch.INSTANT_REFUND)
             await self.payout.pay_at_first_scan()
         if self.exchange.instant:
             self.journal.note(
@@ -187,7 +196,7 @@ class ReturnWorkflow:
         """Until the warehouse has inspected every item (ops hear when it takes longer than the SLA);
         then the items start towards their facilities, which paying the shopper does not wait for."""
         state, journal = self.state, self.journal
-        if not workflow.patched(Patch.WAREHOUSE_ROUTING):
+        if not state.patched(Patch.WAREHOUSE_ROUTING):
             await journal.wait(lambda: state.status == S.INSPECTED)
             return None
         await journal.wait(lambda: state.status in (S.RECEIVED, S.INSPECTED))
@@ -198,7 +207,15 @@ class ReturnWorkflow:
                 f"no inspection within {state.inp.inspection_sla_hours} h of the dock receipt",
             )
         await journal.wait(lambda: state.status == S.INSPECTED)
+        if state.lean:
+            return asyncio.create_task(self._items_after_payout())
         return asyncio.create_task(self.items.route_and_follow())
+
+    async def _items_after_payout(self) -> None:
+        """A lean return routes its items in the workflow task that writes the settlement (one local-activity
+        action for both), or as soon as the payout waits on something slow (a pending refund)."""
+        await workflow.wait_condition(lambda: self.state.settlement is not None or self.payout.waiting)
+        await self.items.route_and_follow()
 
     async def _close(self, ending: Ending) -> ReturnView:
         state, journal = self.state, self.journal
@@ -211,10 +228,11 @@ class ReturnWorkflow:
         # Since the outbox, the projection announces every step; older histories told the merchant here.
         if (
             state.settlement is not None
-            and not workflow.patched(Patch.NOTIFICATION_OUTBOX)
-            and workflow.patched(Patch.MERCHANT_WEBHOOKS)
+            and not state.patched(Patch.NOTIFICATION_OUTBOX)
+            and state.patched(Patch.MERCHANT_WEBHOOKS)
         ):
             await tell_merchant(state, journal)
+        journal.publish()  # a lean return's last search attributes (none pending on older ones)
         await journal.flush()
         state.answered = True
         await workflow.wait_condition(workflow.all_handlers_finished)
