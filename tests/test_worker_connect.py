@@ -145,3 +145,24 @@ async def test_connect_with_default_settings_talks_to_the_server_with_pydantic_p
     async with Worker(client, task_queue=queue, workflows=[EchoWorkflow]):
         got = await client.execute_workflow(EchoWorkflow.run, sent, id=f"echo-{uuid.uuid4().hex}", task_queue=queue)
     assert got == EchoBox(words=["there", "back"], at=sent.at)  # a model back, not a dict: the pydantic converter
+
+
+async def test_the_returns_worker_caches_at_most_the_settings_workflows(time_skipping_env, sandboxes, tmp_path):
+    """The sticky cache bounds the worker's memory however many returns are open (bench/open_returns.py)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from temporalio.client import Client
+
+    from db.session import make_engine
+    from tests.conftest import test_settings as settings_for
+    from workers.main import build_workers
+    from workflows.ids import TASK_QUEUE
+
+    url = f"sqlite:///{tmp_path / 'returnflow.db'}"
+    settings = settings_for(url, sandboxes, worker_max_cached_workflows=37)
+    # A client of its own: the core refuses a second worker for a task queue on the shared test client.
+    client = await Client.connect(time_skipping_env.client.service_client.config.target_host)
+    with ThreadPoolExecutor(max_workers=8) as executor:
+        workers = build_workers(client, settings, make_engine(url), executor)
+    caches = {w.config()["task_queue"]: w.config()["max_cached_workflows"] for w in workers}
+    assert caches[TASK_QUEUE] == 37  # the queue the workflows run on
