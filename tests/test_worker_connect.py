@@ -166,3 +166,19 @@ async def test_the_returns_worker_caches_at_most_the_settings_workflows(time_ski
         workers = build_workers(client, settings, make_engine(url), executor)
     caches = {w.config()["task_queue"]: w.config()["max_cached_workflows"] for w in workers}
     assert caches[TASK_QUEUE] == 37  # the queue the workflows run on
+
+
+def test_the_readme_registers_every_search_attribute_the_workflows_upsert():
+    """A namespace missing one fails the workflow tasks that upsert it: the README's commands keep up with ALL."""
+    import re
+    from pathlib import Path
+
+    from workflows import search_attributes as sa
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("## Running on a Temporal cluster or Temporal Cloud", 1)[1].split("\n## ", 1)[0]
+    wanted = {f"{key.name}={sa.cli_type(key)}" for key in sa.ALL}
+    loop = re.search(r"for sa in (.+); do", section).group(1).split()
+    cloud = re.findall(r"--search-attribute (\S+)", section)
+    assert set(loop) == wanted
+    assert set(cloud) == wanted
