@@ -38,6 +38,12 @@ async def api_keys(request: Request) -> dict[str, Any]:
     return {"last": sb.last_api_key, "counts": dict(sb.keys_used)}
 
 
+@router.get("/_sandbox/requests")
+async def requests_seen(request: Request) -> list[dict[str, Any]]:
+    """Every /v2 call since start, oldest first: when it arrived (epoch seconds), its method and path."""
+    return [{"at": at, "method": m, "path": p} for at, m, p in sandbox_of(request).requests]
+
+
 @router.get("/_sandbox/shipments")
 async def shipments_by_reference(request: Request, reference: str | None = None) -> list[dict[str, Any]]:
     sb = sandbox_of(request)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import time
 from collections.abc import AsyncIterator
 from collections.abc import Set as AbstractSet
 from contextlib import asynccontextmanager
@@ -96,6 +97,8 @@ def create_app(
         # unless the rule says after_execute: then the request runs and its answer is lost.
         if not request.url.path.startswith("/v2/"):
             return await call_next(request)
+        # When each call arrived (GET /_sandbox/requests): tests check the rate the carrier sees.
+        request.app.state.sandbox.requests.append((time.time(), request.method, request.url.path))
         faults = request.app.state.faults
         try:
             after = await faults.apply(request.method, request.url.path)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
@@ -86,6 +86,7 @@ class Sandbox:
         self.objects: dict[str, dict[str, Any]] = TrackedDict()
         self.kinds: dict[str, list[str]] = defaultdict(list)  # prefix -> ids, oldest first
         self.tasks: set[asyncio.Task[Any]] = set()  # background webhook retries, kept referenced
+        self.requests: deque[tuple[float, str, str]] = deque(maxlen=100_000)  # (epoch s, method, path) of /v2 calls
         for obj_id, record in self.journal.load("objects"):
             dict.__setitem__(self.objects, obj_id, record)
             self.kinds[obj_id.split("_", 1)[0]].append(obj_id)
