@@ -21,6 +21,7 @@ for that thread (`retry_after_seen`): the activity's error takes its next retry 
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 import time
 from collections import deque
@@ -29,6 +30,8 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import easypost.errors as ep
+
+log = logging.getLogger("returnflow.carrier")
 
 RATE_LIMITED = 429
 DEFAULT_HOLD_SECONDS = 1.0  # a 429 without Retry-After
@@ -72,7 +75,9 @@ class Pace:
         max_wait: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        account: str = "",
     ) -> None:
+        self.account = account  # a digest's first characters, for logs: never the key
         self.ceiling = ceiling
         self.max_wait = max_wait
         self._clock, self._sleep = clock, sleep
@@ -122,6 +127,12 @@ class Pace:
                     base = sent if self._rate is None else (min(self._rate, sent) if sent else self._rate)
                     self._taken_before = base
                     self._rate, self._changed = max(SLOWEST, base / 2), now
+                    log.warning(
+                        "EasyPost answered 429 (account %s): %.1f requests/s from now, none for %.1f s",
+                        self.account,
+                        self._rate,
+                        self._hold_until - now,
+                    )
                 return DEFAULT_HOLD_SECONDS if hold is None else hold
             if self._rate is not None and status < 400 and now >= max(self._changed, self._hold_until) + 1.0:
                 self._step_up(now)
@@ -158,7 +169,7 @@ def pace_for(api_key: str, base_url: str) -> Pace:
     name = hashlib.sha256(f"{base_url}\0{api_key}".encode()).hexdigest()
     with _paces_lock:
         if name not in _paces:
-            _paces[name] = Pace(_ceiling)
+            _paces[name] = Pace(_ceiling, account=name[:8])
         return _paces[name]
 
 

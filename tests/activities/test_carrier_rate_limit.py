@@ -56,7 +56,7 @@ def account(url: str) -> Account:
     return Account(SecretStr(DEV_EASYPOST_KEY), f"{url}/v2")
 
 
-def test_a_429_sets_the_retry_delay_and_holds_every_call_of_the_account(easypost_url):
+def test_a_429_sets_the_retry_delay_and_holds_every_call_of_the_account(easypost_url, caplog):
     answer_429(easypost_url, "POST /v2/shipments", retry_after=2)
     client = easypost_client(account(easypost_url))
     with pytest.raises(ep.RateLimitError) as caught:
@@ -72,6 +72,9 @@ def test_a_429_sets_the_retry_delay_and_holds_every_call_of_the_account(easypost
     client.address.create(**ADDRESS)  # another endpoint: the whole account waits out the Retry-After
     assert time.monotonic() - started >= held - 0.1
     assert pace.rate_limited == 1
+    told = [r.getMessage() for r in caplog.records if r.name == "returnflow.carrier"]
+    assert len(told) == 1 and "429" in told[0] and "none for 2.0 s" in told[0]  # ops see the slow-down
+    assert DEV_EASYPOST_KEY not in told[0]
 
 
 def test_a_hold_longer_than_the_wait_allowed_is_not_sent_and_retried_after_it(easypost_url):
