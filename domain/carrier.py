@@ -41,3 +41,24 @@ def status_after_tracking(current: ReturnStatus, tracking_status: str) -> Return
     if current not in order or order.index(target) <= order.index(current):
         return None
     return target
+
+
+# Statuses recorded before the label's own write: the workflow may have moved on to anything; let it judge.
+_BEFORE_THE_LABEL = (ReturnStatus.REQUESTED, ReturnStatus.PENDING_REVIEW, ReturnStatus.AWAITING_HAND_IN)
+
+
+def worth_signalling(recorded: ReturnStatus, tracking_status: str, last_signalled: str | None) -> bool:
+    """Whether a tracking update can change what a return does, so the API signals its workflow (a billed action)
+    only then; every update is kept on the return's tracking either way.
+
+    `recorded` is the status the workflow last wrote. It is never ahead of the workflow and statuses only move
+    forward, so a lagging record can only make this signal more, never miss a move. Exceptions always go (a person
+    or a relabel may follow); after a cancel, a first scan goes (the parcel was sent anyway).
+    """
+    if tracking_status in ("unknown", last_signalled):
+        return False
+    if tracking_status in EXCEPTIONS or recorded in _BEFORE_THE_LABEL:
+        return True
+    if recorded == ReturnStatus.CANCELLED:
+        return is_first_scan(tracking_status)
+    return status_after_tracking(recorded, tracking_status) is not None

@@ -30,6 +30,8 @@ from db.carrier_events import (
     seen_event,
 )
 from db.tables import CarrierEventRecord
+from domain.carrier import worth_signalling
+from domain.status import ReturnStatus
 from workflows.messages import CarrierEvent
 
 router = APIRouter(prefix="/v1/webhooks", tags=["carrier webhooks"])
@@ -49,16 +51,18 @@ def _text(value: object, limit: int) -> str | None:
     return value[:limit] if isinstance(value, str) and value else None
 
 
-def _match(session: Session, event: dict) -> tuple[CarrierEventRecord | None, str | None, str | None]:
-    """(this event if already seen, the return it concerns, the last tracking status signalled to it)."""
+def _match(session: Session, event: dict) -> tuple[CarrierEventRecord | None, str | None, bool]:
+    """(this event if already seen, the return it concerns, whether the update can change what the return does)."""
     result = _result(event)
     seen = seen_event(session, event["id"])
     if result.get("object") != "Tracker":
-        return seen, None, None
+        return seen, None, False
     row = find_return_for_carrier(session, _text(result.get("id"), 64), _text(result.get("tracking_code"), 64))
     if row is None:
-        return seen, None, None
-    return seen, row.id, last_signalled_tracking_status(session, row.id)
+        return seen, None, False
+    status = _text(result.get("status"), 32) or "unknown"
+    news = worth_signalling(ReturnStatus(row.status), status, last_signalled_tracking_status(session, row.id))
+    return seen, row.id, news
 
 
 def _record(event: dict, return_id: str | None, signalled: bool) -> CarrierEventRecord:
@@ -92,17 +96,16 @@ async def easypost_event(request: Request, db: DbDep, workflows: ReturnsGatewayD
     if len(event["id"]) > MAX_EVENT_ID:
         raise ApiError(422, "invalid_event", f"an EasyPost event id has at most {MAX_EVENT_ID} characters")
 
-    seen, return_id, last_status = await db.run(_match, event)
+    seen, return_id, news = await db.run(_match, event)
     if seen is not None:
         return {"received": True, "duplicate": True, "return_id": seen.return_id}
     signalled = False
     result = _result(event)
-    status = _text(result.get("status"), 32) or "unknown"
-    # Signal only news: a repeated status (or "unknown") changes nothing, and every signal is a billed action.
-    if return_id is not None and status not in ("unknown", last_status):
+    # Signal only news (domain.carrier.worth_signalling): every signal is a billed action; GET .../tracking keeps all.
+    if return_id is not None and news:
         signal = CarrierEvent(
             event_id=event["id"],
-            tracking_status=status,
+            tracking_status=_text(result.get("status"), 32) or "unknown",
             status_detail=_text(result.get("status_detail"), 200),
             occurred_at=_time(result.get("updated_at")) or datetime.now(UTC),
         )
