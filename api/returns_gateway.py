@@ -27,6 +27,7 @@ from api.errors import ApiError
 from workflows import search_attributes as sa
 from workflows.ids import (
     TASK_QUEUE,
+    request_update_id,
     return_workflow_id,
     store_receipt_update_id,
     submit_update_id,
@@ -74,16 +75,26 @@ class SubmitRefused(Exception):
     workflow refused the submit: the caller decides between replaying the first answer and a 409."""
 
 
-async def _update(update: Awaitable[T], closed_status: str | None = None, timeout_is_error: bool = True) -> T:
+async def _update(
+    update: Awaitable[T],
+    closed_status: str | None = None,
+    timeout_is_error: bool = True,
+    within: timedelta = UPDATE_RPC_TIMEOUT,
+) -> T:
     """Await a workflow update; a refusal by its validator becomes the matching 4xx.
 
-    Updates need a worker: when none answers within the RPC timeout the caller gets a
-    503 to retry (or, with `timeout_is_error=False`, the timeout to handle itself).
+    Updates need a worker: when none answers within `within` the caller gets a 503 to retry (or, with
+    `timeout_is_error=False`, the timeout to handle itself). The SDK's rpc_timeout bounds each call only, and it
+    asks again for as long as no worker has accepted the update: without this bound a request would hang for as
+    long as every worker is down.
     """
     try:
-        return await update
-    except WorkflowUpdateRPCTimeoutOrCancelledError as err:
+        async with asyncio.timeout(within.total_seconds() + 1):
+            return await update
+    except (WorkflowUpdateRPCTimeoutOrCancelledError, TimeoutError) as err:
         if not timeout_is_error:
+            if isinstance(err, TimeoutError):
+                raise WorkflowUpdateRPCTimeoutOrCancelledError() from err
             raise
         raise ApiError(503, "workers_unavailable", "no worker answered in time; retry") from err
     except WorkflowUpdateFailedError as err:
@@ -160,7 +171,7 @@ class ReturnsGateway:
             rpc_timeout=submit_timeout,
         )
         try:
-            return await _update(update, timeout_is_error=False)
+            return await _update(update, timeout_is_error=False, within=submit_timeout)
         except (WorkflowAlreadyStartedError, WorkflowUpdateFailedError) as err:
             raise SubmitRefused() from err
         except WorkflowUpdateRPCTimeoutOrCancelledError as err:
@@ -199,18 +210,33 @@ class ReturnsGateway:
 
     async def cancel(self, return_id: str, req: CancelRequest, status: str) -> ReturnView:
         handle = await self._return(return_id)
-        return await _update(handle.execute_update(ReturnWorkflow.cancel, req, rpc_timeout=UPDATE_RPC_TIMEOUT), status)
+        once = request_update_id("cancel", return_id, req.model_dump_json())
+        return await _update(
+            handle.execute_update(ReturnWorkflow.cancel, req, id=once, rpc_timeout=UPDATE_RPC_TIMEOUT), status
+        )
 
     async def review(self, return_id: str, decision: ReviewDecision, status: str) -> ReturnView:
         handle = await self._return(return_id)
         return await _update(
-            handle.execute_update(ReturnWorkflow.review, decision, rpc_timeout=UPDATE_RPC_TIMEOUT), status
+            handle.execute_update(
+                ReturnWorkflow.review,
+                decision,
+                id=request_update_id("review", return_id, decision.model_dump_json()),
+                rpc_timeout=UPDATE_RPC_TIMEOUT,
+            ),
+            status,
         )
 
     async def inspect(self, return_id: str, inspection: Inspection, status: str) -> InspectionResult:
         handle = await self._return(return_id)
         return await _update(
-            handle.execute_update(ReturnWorkflow.inspect, inspection, rpc_timeout=UPDATE_RPC_TIMEOUT), status
+            handle.execute_update(
+                ReturnWorkflow.inspect,
+                inspection,
+                id=request_update_id("inspect", return_id, inspection.model_dump_json()),
+                rpc_timeout=UPDATE_RPC_TIMEOUT,
+            ),
+            status,
         )
 
     async def receive_at_store(self, return_id: str, receipt: StoreReceipt, status: str) -> ReturnView:

@@ -43,6 +43,13 @@ def submit_update_id(request_fingerprint: str) -> str:
     return f"submit-{request_fingerprint[:32]}"
 
 
+def request_update_id(kind: str, return_id: str, request_json: str) -> str:
+    """An update the API sends for a request that can succeed once per return (inspect, review, cancel): the same
+    request again (a retry after a 503 or a lost answer) is the same update and gets the first one's answer, while
+    a different request is judged on its own (409 already_inspected, wrong_state)."""
+    return f"{kind}-{return_id}-{hashlib.sha256(request_json.encode()).hexdigest()[:32]}"
+
+
 def store_receipt_update_id(return_id: str) -> str:
     """The `receive_at_store` update: one per return, so a second scan (at any store) gets the first's answer."""
     return f"store-receipt-{return_id}"
