@@ -43,6 +43,10 @@ from workflows.messages import AttentionKind
 
 log = logging.getLogger("returnflow.metrics")
 UNMATCHED = "unmatched"
+# The method is the client's to choose (uvicorn's h11 parser takes any token): a label per made-up one would grow
+# the registry without bound, so anything else is "other".
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER_METHOD = "other"
 KINDS = {k.value for k in AttentionKind}
 # Seconds; a create waits for its label (up to submit_timeout_seconds), so the buckets reach past 25 s.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 60)
@@ -113,7 +117,7 @@ class RequestMetrics:
             await self.app(scope, receive, sending)
         finally:
             route = getattr(scope.get("route"), "path", None) or UNMATCHED
-            method = scope["method"]
+            method = scope["method"] if scope["method"] in METHODS else OTHER_METHOD
             self._requests.labels(method=method, route=route, status=str(status)).inc()
             self._latency.labels(method=method, route=route).observe(time.perf_counter() - started)
 
