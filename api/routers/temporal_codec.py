@@ -9,7 +9,8 @@ Whoever calls it reads every shopper's data in every history, so:
   the UI cannot (it forwards only its own OIDC token), so an exposed UI reaches this through a proxy that
   signs ops in and adds the header;
 - without a header, only where nothing else can reach it: a deployment that is not exposed
-  (Settings.is_exposed), with the API bound to loopback, called from this machine (`make run`'s UI);
+  (Settings.is_exposed), with the API bound to loopback, called from this machine by a loopback name
+  (`make run`'s UI; a Host of another name is a DNS rebinding page);
 - any other Authorization header, a foreign Origin, or another namespace (X-Namespace): refused.
 CORS lets the dev server's UI (temporal_ui_port) and RETURNFLOW_TEMPORAL_UI_URL read the answers.
 Kept out of the OpenAPI document, as the admin API is: nothing here is a merchant's.
@@ -56,6 +57,13 @@ def _cors(request: Request, settings: Settings) -> dict[str, str]:
 
 def _from_this_machine(request: Request, settings: Settings) -> bool:
     if settings.is_exposed or settings.api_host not in LOOPBACK_HOSTS or request.client is None:
+        return False
+    # DNS rebinding: a page whose name now points at 127.0.0.1 calls us from the browser here with its own Host.
+    try:
+        host = urlsplit(f"//{request.headers.get('host', '')}").hostname
+    except ValueError:
+        return False
+    if host not in LOOPBACK_HOSTS:
         return False
     try:
         return ipaddress.ip_address(request.client.host).is_loopback

@@ -35,7 +35,7 @@ async def encrypted(keys: str = KEYS) -> Payload:
 
 def api(sqlite_url: str, client=LOCAL, **settings) -> TestClient:
     settings = {"payload_codec_keys": KEYS, "admin_key": ADMIN_KEY, **settings}
-    return TestClient(api_alone(sqlite_url, **settings), client=client)
+    return TestClient(api_alone(sqlite_url, **settings), client=client, base_url="http://127.0.0.1:8000")
 
 
 async def test_the_ui_on_this_machine_decodes_with_cors(sqlite_url):

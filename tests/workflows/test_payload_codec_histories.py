@@ -144,7 +144,7 @@ async def test_with_keys_the_history_holds_only_encrypted_payloads_and_the_codec
     # The Temporal UI's codec endpoint decodes what the worker wrote (from this machine, as make run's UI calls).
     app = api_alone(sqlite_url, payload_codec_keys=KEYS_K2_K1, admin_key=ADMIN_KEY)
     body = {"payloads": [json_format.MessageToDict(p) for p in payloads]}
-    with TestClient(app, client=("127.0.0.1", 50123)) as api:
+    with TestClient(app, client=("127.0.0.1", 50123), base_url="http://127.0.0.1:8000") as api:
         r = api.post("/temporal-codec/decode", json=body, headers={"X-Namespace": "default"})
     assert r.status_code == 200
     decoded = [json_format.ParseDict(p, Payload()) for p in r.json()["payloads"]]
