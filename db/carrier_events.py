@@ -33,12 +33,20 @@ def find_return_for_carrier(session: Session, tracker_id: str | None, tracking_c
     return row
 
 
-def last_signalled_tracking_status(session: Session, return_id: str) -> str | None:
-    row = session.exec(
-        select(CarrierEventRecord)
-        .where(CarrierEventRecord.return_id == return_id, CarrierEventRecord.signalled)
-        .order_by(col(CarrierEventRecord.received_at).desc())
-    ).first()
+def last_signalled_tracking_status(
+    session: Session, return_id: str, tracker_id: str | None = None, tracking_code: str | None = None
+) -> str | None:
+    """The status last signalled for this parcel (its tracker or tracking code) of the return: a replacement
+    label's or another parcel's same status is news, not a repeat."""
+    parcel = []
+    if tracker_id:
+        parcel.append(CarrierEventRecord.tracker_id == tracker_id)
+    if tracking_code:
+        parcel.append(CarrierEventRecord.tracking_code == tracking_code)
+    query = select(CarrierEventRecord).where(CarrierEventRecord.return_id == return_id, CarrierEventRecord.signalled)
+    if parcel:
+        query = query.where(or_(*parcel))
+    row = session.exec(query.order_by(col(CarrierEventRecord.received_at).desc())).first()
     return row.tracking_status if row else None
 
 

@@ -57,11 +57,13 @@ def _match(session: Session, event: dict) -> tuple[CarrierEventRecord | None, st
     seen = seen_event(session, event["id"])
     if result.get("object") != "Tracker":
         return seen, None, False
-    row = find_return_for_carrier(session, _text(result.get("id"), 64), _text(result.get("tracking_code"), 64))
+    tracker_id, tracking_code = _text(result.get("id"), 64), _text(result.get("tracking_code"), 64)
+    row = find_return_for_carrier(session, tracker_id, tracking_code)
     if row is None:
         return seen, None, False
     status = _text(result.get("status"), 32) or "unknown"
-    news = worth_signalling(ReturnStatus(row.status), status, last_signalled_tracking_status(session, row.id))
+    last = last_signalled_tracking_status(session, row.id, tracker_id, tracking_code)  # this parcel's
+    news = worth_signalling(ReturnStatus(row.status), status, last)
     return seen, row.id, news
 
 
