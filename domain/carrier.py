@@ -51,7 +51,8 @@ def worth_signalling(recorded: ReturnStatus, tracking_status: str, last_signalle
     """Whether a tracking update can change what a return does, so the API signals its workflow (a billed action)
     only then; every update is kept on the return's tracking either way.
 
-    `recorded` is the status the workflow last wrote. It is never ahead of the workflow and statuses only move
+    `last_signalled` is the status last signalled for the same parcel (tracker): a replacement label's or another
+    parcel's is news. `recorded` is the status the workflow last wrote. It is never ahead of the workflow and statuses only move
     forward, so a lagging record can only make this signal more, never miss a move. Exceptions always go (a person
     or a relabel may follow); after a cancel, a first scan goes (the parcel was sent anyway).
     """
