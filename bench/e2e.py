@@ -51,24 +51,29 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+# The bench's shopper and order line (bench/open_returns.py opens its returns with them too).
+CUSTOMER = {
+    "email": "bench@example.com",
+    "name": "Bench Shopper",
+    "address": {
+        "name": "Bench Shopper",
+        "street1": "417 Montgomery St",
+        "city": "San Francisco",
+        "state": "CA",
+        "zip": "94104",
+        "country": "US",
+    },
+}
+LINE = {"id": "L1", "sku": "TEE-M", "title": "T-shirt", "quantity": 1, "unit_price": 2500, "category": "apparel"}
+
+
 def _order(pi: str) -> dict:
     return {
         "placed_at": "2026-11-20T10:00:00Z",
         "delivered_at": "2026-11-22T10:00:00Z",
         "currency": "USD",
-        "customer": {
-            "email": "bench@example.com",
-            "name": "Bench Shopper",
-            "address": {
-                "name": "Bench Shopper",
-                "street1": "417 Montgomery St",
-                "city": "San Francisco",
-                "state": "CA",
-                "zip": "94104",
-                "country": "US",
-            },
-        },
-        "lines": [{"id": "L1", "sku": "TEE-M", "quantity": 1, "unit_price": 2500, "category": "apparel"}],
+        "customer": CUSTOMER,
+        "lines": [LINE],
         "payment": {"provider": "stripe", "reference": pi},
     }
 

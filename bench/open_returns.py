@@ -25,7 +25,7 @@ from rich.console import Console
 from rich.table import Table
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
-from bench.e2e import _free_port
+from bench.e2e import CUSTOMER, LINE, _free_port
 from cli.stack import Stack
 from db.seed import DEMO_MERCHANT_ID
 from db.session import make_engine
@@ -40,19 +40,6 @@ from workflows.returns import ReturnWorkflow
 
 console = Console()
 TARGET_MIB = 300
-LINE = {"id": "L1", "sku": "TEE-M", "title": "T-shirt", "quantity": 1, "unit_price": 2500, "category": "apparel"}
-CUSTOMER = {
-    "email": "bench@example.com",
-    "name": "Bench Shopper",
-    "address": {
-        "name": "Bench Shopper",
-        "street1": "417 Montgomery St",
-        "city": "San Francisco",
-        "state": "CA",
-        "zip": "94104",
-        "country": "US",
-    },
-}
 
 
 def rss_mib(pid: int) -> float:
