@@ -177,6 +177,8 @@ class Journal:
         lean = self._state.lean
         while True:
             if lean and done():
+                if self._attention or sa.NEEDS_ATTENTION.name in self._attributes:
+                    await self.flush()  # a person is needed: not left for after a slow call (a refund's day)
                 return True  # nothing waited for: what is pending rides on the next write
             await self.flush()
             if done():

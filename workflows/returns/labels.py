@@ -141,6 +141,8 @@ class Labels:
         """Background work still running ends first: a return never closes with an activity in flight."""
         for task in (self._mail, self._void_follow):
             if task is not None:
+                if self._state.lean:  # a flag meanwhile (a parcel scanned after a cancel) is written at once
+                    await self._journal.wait(task.done)
                 await task
                 await self._journal.flush()
 
