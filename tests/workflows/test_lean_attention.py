@@ -7,13 +7,14 @@ import asyncio
 
 import httpx
 from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowUpdateStage
 
 from domain.facilities_example import example_facilities
 from domain.returns import ReturnReason
 from domain.status import ReturnStatus as S
 from tests.polling import poll_async, poll_awaitable
 from tests.workflows.test_carrier_paths import flags
-from tests.workflows.test_return_workflow import scan, submitted
+from tests.workflows.test_return_workflow import receipt, scan, submitted
 from tests.workflows.test_warehouse_paths import received_at
 from workflows import search_attributes as sa
 from workflows.messages import CancelRequest, InspectedItem, Inspection
@@ -75,3 +76,36 @@ async def test_a_scan_after_a_cancel_is_flagged_at_once_while_the_void_is_still_
     finally:
         httpx.delete(faults).raise_for_status()
     assert (await asyncio.wait_for(handle.result(), timeout=60)).status == S.CANCELLED
+
+
+async def test_a_parcel_at_the_dock_after_a_cancel_is_flagged_while_the_label_is_voided(harness):
+    """A handler's flag while `run` awaits a slow call (here voiding the cancelled return's label, up to two hours of
+    retries): NeedsAttention goes up with the flag, as before Patch.LEAN_HISTORY, not when the call returns."""
+    h = harness
+    inp = h.new_return()
+    handle, _ = await submitted(h, inp)
+    faults = f"{h.sandboxes['easypost']}/_sandbox/faults"
+    httpx.put(faults, json={"POST /v2/shipments/*/refund": {"latency_ms": 8000}}).raise_for_status()
+    try:
+        cancel = await handle.start_update(
+            ReturnWorkflow.cancel, CancelRequest(reason="changed my mind"), wait_for_stage=WorkflowUpdateStage.ACCEPTED
+        )
+        await poll_awaitable(lambda: void_scheduled(handle), what="the label's void under way")
+        await handle.signal(ReturnWorkflow.warehouse_receipt, receipt())
+        await poll_awaitable(
+            lambda: handle.describe(),
+            lambda d: d.typed_search_attributes.get(sa.NEEDS_ATTENTION),
+            timeout=5,
+            what="NeedsAttention set while the label is voided",
+        )
+        assert (await asyncio.wait_for(cancel.result(), timeout=60)).status == S.CANCELLED
+    finally:
+        httpx.delete(faults).raise_for_status()
+    [flag] = await poll_async(lambda: flags(h, inp.return_id), what="the dock scan flagged")
+    assert flag.kind == "received_after_cancel"
+    assert (await asyncio.wait_for(handle.result(), timeout=60)).status == S.CANCELLED
+
+
+async def void_scheduled(handle) -> bool:
+    history = await handle.fetch_history()
+    return any(e.activity_task_scheduled_event_attributes.activity_type.name == "void_label" for e in history.events)

@@ -122,6 +122,8 @@ class Journal:
     def flag(self, kind: AttentionKind, reason: str, line_id: str | None = None, about: str | None = None) -> None:
         """Needs a person: the NeedsAttention search attribute, a timeline line and a row for GET /v1/attention."""
         self.set_attribute(sa.NEEDS_ATTENTION, True)
+        if self._state.lean:  # ops see it now, even while `run` awaits a slow call (a void, a refund)
+            self.publish()
         key = attention_key(self._state.inp.return_id, kind, about or line_id or "")
         if key not in self._attention_keys:
             self._attention_keys.add(key)
