@@ -1,7 +1,7 @@
 """The worker's eyes on trouble that Temporal would otherwise retry quietly for hours.
 
 - `SideEffectWatch` (an activity interceptor): a call to the outside (email, carrier, payments,
-  a merchant's webhook) that has failed `after_attempts` times in a row is reported while Temporal
+  a merchant's webhook), or a lean return's database step run as a local activity, that has failed `after_attempts` times in a row is reported while Temporal
   keeps retrying it: to the return's workflow as a signal (timeline, NeedsAttention, attention
   list), or, when that workflow has closed, straight into the attention list and the timeline.
   Its later success is reported too.
@@ -90,7 +90,7 @@ class _Watched(ActivityInboundInterceptor):
     async def execute_activity(self, input: ExecuteActivityInput) -> Any:
         info, limit = self._info, self._watch.after_attempts
         subject = _subject(input.args)
-        if subject and not info.is_local and info.attempt == limit + 1 and info.activity_type not in POLLING_ACTIVITIES:
+        if subject and info.attempt == limit + 1 and info.activity_type not in POLLING_ACTIVITIES:
             # Earlier attempts may have timed out rather than raised here (a hung call): say so now.
             error = f"{limit} attempts failed or timed out"
             await self._watch.report(
@@ -99,11 +99,11 @@ class _Watched(ActivityInboundInterceptor):
         try:
             result = await super().execute_activity(input)
         except Exception as err:
-            if subject and not info.is_local and info.attempt == limit and _retried(err):
+            if subject and info.attempt == limit and _retried(err):
                 trouble = SideEffectTrouble(activity=info.activity_type, attempt=info.attempt, error=_words(err))
                 await self._watch.report(*subject, trouble)
             raise
-        if subject and not info.is_local and info.attempt > limit:
+        if subject and info.attempt > limit:
             await self._watch.report(
                 *subject,
                 SideEffectTrouble(activity=info.activity_type, attempt=info.attempt, recovered=True),

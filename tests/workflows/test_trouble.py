@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from sqlmodel import select
-from temporalio import workflow
+from temporalio import activity, workflow
+from temporalio.common import RetryPolicy
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -28,7 +31,7 @@ from tests.workflows.test_return_workflow import (
     timeline,
 )
 from tests.workflows.test_settlement_paths import settle
-from workers.trouble import WorkflowTaskWatch
+from workers.trouble import SideEffectWatch, WorkflowTaskWatch
 from workflows.ids import return_workflow_id
 
 
@@ -138,3 +141,57 @@ async def test_a_merchant_endpoint_that_is_down_costs_the_return_nothing(harness
         waiting = s.exec(select(EventDelivery).where(EventDelivery.return_id == inp.return_id)).all()
     assert f"evt_{inp.return_id}_refund_succeeded" in {d.event_id for d in waiting}
     assert not [d for d in waiting if d.status == "delivered"]
+
+
+@dataclass
+class _StepFor:
+    return_id: str
+    merchant_id: str
+
+
+@activity.defn(name="broken_database_step_for_test")
+def _broken_database_step(step: _StepFor) -> None:
+    raise RuntimeError("database is locked")
+
+
+@workflow.defn(name="LocalStepForTest", sandboxed=False)
+class _LocalStepWorkflow:
+    """Runs a database step as a lean return does: a local activity (workflows.activity_options.database_step)."""
+
+    @workflow.run
+    async def run(self, step: _StepFor) -> None:
+        await workflow.execute_local_activity(
+            _broken_database_step,
+            step,
+            start_to_close_timeout=timedelta(seconds=5),
+            retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=100), maximum_attempts=4),
+        )
+
+
+async def test_a_local_database_step_that_keeps_failing_is_flagged_too(harness):
+    # Since Patch.LEAN_HISTORY a return's database steps are local activities: their failures must reach ops as
+    # any other side effect's do. This return has closed, so the watch writes the flag itself.
+    h = harness
+    inp = h.new_return()
+    await settle(h, inp)
+    queue = f"local-steps-{uuid.uuid4().hex}"
+    watch = SideEffectWatch(h.env.client, h.engine, after_attempts=3)
+    with ThreadPoolExecutor(max_workers=2) as executor:
+        async with Worker(
+            h.env.client,
+            task_queue=queue,
+            workflows=[_LocalStepWorkflow],
+            activities=[_broken_database_step],
+            activity_executor=executor,
+            interceptors=[watch],
+        ):
+            handle = await h.env.client.start_workflow(
+                _LocalStepWorkflow.run, _StepFor(inp.return_id, inp.merchant_id), id=queue, task_queue=queue
+            )
+            [flag] = await poll_async(
+                lambda: [f for f in flags(h, inp.return_id) if f.kind == "side_effect_failing"],
+                what="the failing local step flagged",
+                timeout=60,
+            )
+            await handle.terminate()
+    assert "broken_database_step_for_test keeps failing (attempt 3)" in flag.reason
