@@ -18,7 +18,9 @@ def test_each_call_is_logged_with_when_it_arrived_and_sandbox_calls_are_not():
     url, stop = serve_in_thread(create_app())
     try:
         before = time.time()
-        httpx.put(f"{url}/_sandbox/faults", json={"GET /v2/addresses": {"error_rate": 1.0, "status": 500}}).raise_for_status()
+        httpx.put(
+            f"{url}/_sandbox/faults", json={"GET /v2/addresses": {"error_rate": 1.0, "status": 500}}
+        ).raise_for_status()
         with httpx.Client(base_url=url, auth=(DEV_EASYPOST_KEY, "")) as ep:
             assert ep.post("/v2/addresses", json=ADDRESS).status_code == 201
             assert ep.get("/v2/addresses").status_code == 500  # faulted: the carrier still saw it
