@@ -10,14 +10,19 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from temporalio.testing import WorkflowEnvironment
 
 from api.errors import ApiError
 from api.returns_gateway import _update
+from tests.conftest import BIN
 from workflows.ids import request_update_id
 
 
-async def test_an_update_no_worker_takes_is_a_503_within_the_bound_not_a_hang(time_skipping_env):
-    client = time_skipping_env.client
+async def test_an_update_no_worker_takes_is_a_503_within_the_bound_not_a_hang():
+    # A test server of its own: an update left waiting for a worker keeps a time-skipping server from skipping,
+    # which would hold up every later test on the shared one.
+    env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=str(BIN / "temporal-test-server"))
+    client = env.client
     handle = await client.start_workflow(
         "ReturnWorkflow", id=f"return-ret_{uuid.uuid4().hex}", task_queue=f"nobody-polls-{uuid.uuid4().hex}"
     )
@@ -28,6 +33,7 @@ async def test_an_update_no_worker_takes_is_a_503_within_the_bound_not_a_hang(ti
         assert (refused.value.status, refused.value.code) == (503, "workers_unavailable")
     finally:
         await handle.terminate()
+        await env.shutdown()
 
 
 def test_the_same_request_is_the_same_update_and_another_is_not():
