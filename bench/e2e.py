@@ -28,6 +28,7 @@ from rich.table import Table
 from temporalio.worker import Worker
 
 from bench.floor import FLOOR_TASK_QUEUE, SIGNALS, FloorWorkflow, floor_step
+from cli.ports import settings_on_free_ports
 from cli.stack import Stack
 from db.seed import DEMO_MERCHANT_ID
 from settings import Settings
@@ -41,14 +42,6 @@ HISTORY_EVENTS_TARGET = 41  # half of the 82 the issue measured before
 FLOOR_RATIO_TARGET = 0.8
 SETTLED_POLL = 0.25  # seconds between looks at a refund after the inspection: the figure's resolution
 SETTLE_DEADLINE = 120.0
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # The bench's shopper and order line (bench/open_returns.py opens its returns with them too).
@@ -239,15 +232,8 @@ def main(
 ) -> None:
     data_dir = Path(".data/bench")
     shutil.rmtree(data_dir, ignore_errors=True)  # a fresh stack each bench; its logs stay until the next
-    settings = Settings(
-        data_dir=data_dir,
-        temporal_address=f"127.0.0.1:{_free_port()}",
-        api_port=_free_port(),
-        easypost_sandbox_port=_free_port(),
-        payments_sandbox_port=_free_port(),
-        smtp_port=_free_port(),
-        mail_sandbox_port=_free_port(),
-    )  # the carrier's pace as deployed: no fixed ceiling, slowed only by 429s (the sandbox sends none)
+    # The carrier's pace as deployed: no fixed ceiling, slowed only by 429s (the sandbox sends none).
+    settings = settings_on_free_ports(data_dir)
     stack = Stack(settings, temporal_ui=False)
     with console.status("starting the embedded stack…"):
         stack.start()

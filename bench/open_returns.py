@@ -25,7 +25,8 @@ from rich.console import Console
 from rich.table import Table
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
-from bench.e2e import CUSTOMER, LINE, _free_port
+from bench.e2e import CUSTOMER, LINE
+from cli.ports import settings_on_free_ports
 from cli.stack import Stack
 from db.seed import DEMO_MERCHANT_ID
 from db.session import make_engine
@@ -192,14 +193,8 @@ def main(
     data_dir = Path(".data/bench-open-returns")
     shutil.rmtree(data_dir, ignore_errors=True)  # a fresh stack each run; its logs stay until the next
     extra = {} if max_cached_workflows is None else {"worker_max_cached_workflows": max_cached_workflows}
-    settings = Settings(
-        data_dir=data_dir,
-        temporal_address=f"127.0.0.1:{_free_port()}",
-        api_port=_free_port(),
-        easypost_sandbox_port=_free_port(),
-        payments_sandbox_port=_free_port(),
-        smtp_port=_free_port(),
-        mail_sandbox_port=_free_port(),
+    settings = settings_on_free_ports(
+        data_dir,
         worker_metrics_address="",  # a fixed port may be taken by `make run`; memory is read from /proc
         carrier_requests_per_second=1000.0,  # the sandbox has no rate limit to respect
         **extra,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import sys
 import uuid
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from cli.ports import free_port  # noqa: F401  (re-exported for the tests)
 from db.migrate import upgrade
 from db.session import make_engine
 from sandboxes.easypost.app import create_app as easypost_app
@@ -27,12 +27,6 @@ from workflows import search_attributes as sa_keys
 
 BIN = Path(sys.executable).parent
 POSTGRES_URL = os.environ.get("RETURNFLOW_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def postgres_reachable() -> bool:

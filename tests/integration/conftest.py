@@ -9,11 +9,11 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
+from cli.ports import settings_on_free_ports
 from cli.stack import Stack
 from db.seed import seed_merchant
 from db.session import make_engine
 from settings import Settings
-from tests.conftest import free_port
 from tests.polling import poll  # noqa: F401  (re-exported for the integration tests)
 
 
@@ -36,16 +36,8 @@ class Running:
 @pytest.fixture(scope="session")
 def running(tmp_path_factory) -> Iterator[Running]:
     data_dir = tmp_path_factory.mktemp("stack")
-    settings = Settings(
-        data_dir=data_dir,
-        temporal_address=f"127.0.0.1:{free_port()}",
-        temporal_ui_port=free_port(),
-        api_port=free_port(),
-        easypost_sandbox_port=free_port(),
-        payments_sandbox_port=free_port(),
-        smtp_port=free_port(),
-        mail_sandbox_port=free_port(),
-        worker_metrics_address=f"127.0.0.1:{free_port()}",  # never the default port another stack may hold
+    settings = settings_on_free_ports(
+        data_dir,
         demo_merchant_key="rf_test_merchant_integration_key_0001",
         demo_warehouse_key="rf_test_warehouse_integration_key_001",
         submit_timeout_seconds=8,  # the worker-down test waits this long for its 202

@@ -18,8 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
+from cli.ports import settings_on_free_ports
 from cli.stack import Stack
-from settings import Settings
 from tests.conftest import free_port
 from tests.factories import create_payment, order_body
 from tests.integration.fleet import Fleet, busiest_window, carrier_rate_limit, who_worked
@@ -51,17 +51,9 @@ BUY = re.compile(r"^/v2/shipments/[^/]+/buy$")
 
 @pytest.fixture
 def fleet(database_url: str, tmp_path) -> Iterator[Fleet]:
-    settings = Settings(
-        data_dir=tmp_path,
+    settings = settings_on_free_ports(
+        tmp_path,
         database_url=database_url,
-        temporal_address=f"127.0.0.1:{free_port()}",
-        temporal_ui_port=free_port(),
-        api_port=free_port(),
-        easypost_sandbox_port=free_port(),
-        payments_sandbox_port=free_port(),
-        smtp_port=free_port(),
-        mail_sandbox_port=free_port(),
-        worker_metrics_address=f"127.0.0.1:{free_port()}",
         demo_merchant_key="rf_test_merchant_many_workers_key_0001",
         demo_warehouse_key="rf_test_warehouse_many_workers_key_001",
         carrier_requests_per_second=CARRIER_RATE,
