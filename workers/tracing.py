@@ -74,8 +74,10 @@ def client_interceptors(settings: Settings) -> list[Interceptor]:
 
 
 def without_query(url: str) -> str:
+    """The URL without its query, fragment or userinfo (a webhook URL saved with a password before those were
+    refused is still called with it: the instrumentation redacts it, and this rewrite must not put it back)."""
     parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
 
 
 def _instrument_outbound_http(provider: TracerProvider) -> None:
