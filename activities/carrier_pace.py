@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import threading
 import time
 from collections import deque
@@ -62,6 +63,8 @@ def retry_after(headers: Mapping[str, str] | None, now: float | None = None) -> 
             seconds = parsedate_to_datetime(value).timestamp() - (time.time() if now is None else now)
         except (TypeError, ValueError):
             return None
+    if math.isnan(seconds):  # passes both clamps below, then fails timedelta() in activities/errors.py
+        return None
     return min(max(seconds, 0.0), LONGEST_HOLD_SECONDS)
 
 
