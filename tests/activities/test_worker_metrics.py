@@ -6,27 +6,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from temporalio.common import MetricMeter
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
 from activities import business_metrics
 from db.migrate import upgrade
 from db.session import make_engine
 from domain.returns import Grade, ReturnReason
 from tests import conftest as base
-from tests.conftest import BIN, free_port
+from tests.conftest import free_port
 from tests.polling import poll_async
-from tests.workflows.conftest import Harness
+from tests.workflows.conftest import Harness, running_workers
 from tests.workflows.test_return_workflow import receipt, scan, submitted
-from workers.main import build_workers
 from workers.telemetry import worker_runtime
-from workflows import search_attributes as sa
 from workflows.messages import CancelRequest, InspectedItem, Inspection
 from workflows.returns import ReturnWorkflow
 
@@ -51,24 +46,11 @@ async def metered(sandboxes, tmp_path_factory):
     settings = base.test_settings(url, sandboxes, worker_metrics_address=address)
     runtime = worker_runtime(settings)
     assert runtime is not None
-    env = await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
-        dev_server_existing_path=str(BIN / "temporal"),
-        search_attributes=sa.ALL,
-        dev_server_log_level="error",
-        runtime=runtime,
-    )
+    env = await base.dev_server(runtime=runtime)
     engine = make_engine(url)
     try:
-        with ThreadPoolExecutor(max_workers=16) as executor:
-            workers = build_workers(env.client, settings, engine, executor)
-            for w in workers:
-                await w.__aenter__()
-            try:
-                yield Harness(env, engine, settings, sandboxes), f"http://{address}/metrics"
-            finally:
-                for w in reversed(workers):
-                    await w.__aexit__(None, None, None)
+        async with running_workers(env.client, settings, engine):
+            yield Harness(env, engine, settings, sandboxes), f"http://{address}/metrics"
     finally:
         business_metrics.record_to(MetricMeter.noop)  # the next tests count nowhere again
         engine.dispose()

@@ -6,7 +6,9 @@ sandboxes over HTTP; only timers are skipped.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -73,19 +75,26 @@ class Harness:
         )
 
 
+@asynccontextmanager
+async def running_workers(client: Client, settings: Settings, engine: Engine, threads: int = 16) -> AsyncIterator[None]:
+    """The worker process's two workers (workers/main.py build_workers) polling `client` until the block ends."""
+    with ThreadPoolExecutor(max_workers=threads) as executor:
+        workers = build_workers(client, settings, engine, executor)
+        for w in workers:
+            await w.__aenter__()
+        try:
+            yield
+        finally:
+            for w in reversed(workers):
+                await w.__aexit__(None, None, None)
+
+
 @pytest.fixture(scope="session")
 async def harness(time_skipping_env, sandboxes, tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('wf') / 'returnflow.db'}"
     upgrade(url)
     settings = test_settings(url, sandboxes)
     engine = make_engine(url)
-    with ThreadPoolExecutor(max_workers=16) as executor:
-        workers = build_workers(time_skipping_env.client, settings, engine, executor)
-        for w in workers:
-            await w.__aenter__()
-        try:
-            yield Harness(time_skipping_env, engine, settings, sandboxes)
-        finally:
-            for w in reversed(workers):
-                await w.__aexit__(None, None, None)
+    async with running_workers(time_skipping_env.client, settings, engine):
+        yield Harness(time_skipping_env, engine, settings, sandboxes)
     engine.dispose()

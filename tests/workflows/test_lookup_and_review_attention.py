@@ -9,12 +9,8 @@ tests/replay."""
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 from sqlmodel import select
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
 from db.migrate import upgrade
 from db.session import make_engine, session_scope
@@ -23,9 +19,8 @@ from domain.policy import ReturnPolicy, ReviewRules
 from domain.status import ReturnStatus
 from tests import conftest as base
 from tests.polling import poll_async, poll_awaitable
-from tests.workflows.conftest import Harness
+from tests.workflows.conftest import Harness, running_workers
 from tests.workflows.test_return_workflow import scan, submitted
-from workers.main import build_workers
 from workflows import search_attributes as sa
 from workflows.ids import return_workflow_id
 from workflows.messages import AttentionKind, CancelRequest, ReviewDecision
@@ -35,25 +30,13 @@ from workflows.returns import ReturnWorkflow
 @pytest.fixture(scope="module")
 async def dev_harness(sandboxes, tmp_path_factory):
     """The worker on a dev server with the search attributes registered (visibility queries work there)."""
-    env = await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
-        dev_server_existing_path=str(base.BIN / "temporal"),
-        search_attributes=sa.ALL,
-        dev_server_log_level="error",
-    )
+    env = await base.dev_server()
     url = f"sqlite:///{tmp_path_factory.mktemp('lookup') / 'returnflow.db'}"
     upgrade(url)
     engine = make_engine(url)
     try:
-        with ThreadPoolExecutor(max_workers=16) as executor:
-            workers = build_workers(env.client, base.test_settings(url, sandboxes), engine, executor)
-            for w in workers:
-                await w.__aenter__()
-            try:
-                yield Harness(env, engine, base.test_settings(url, sandboxes), sandboxes)
-            finally:
-                for w in reversed(workers):
-                    await w.__aexit__(None, None, None)
+        async with running_workers(env.client, base.test_settings(url, sandboxes), engine):
+            yield Harness(env, engine, base.test_settings(url, sandboxes), sandboxes)
     finally:
         engine.dispose()
         await env.shutdown()

@@ -7,16 +7,13 @@ from __future__ import annotations
 import base64
 import os
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
 from google.protobuf import json_format
 from google.protobuf.message import Message
 from temporalio.api.common.v1 import Payload
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
 from db.migrate import upgrade
@@ -24,13 +21,11 @@ from db.session import make_engine
 from domain.returns import Grade
 from settings import Settings
 from tests.api.alone import api_alone
-from tests.conftest import BIN
 from tests.conftest import test_settings as settings_for_tests
-from tests.workflows.conftest import Harness
+from tests.conftest import time_skipping_server
+from tests.workflows.conftest import Harness, running_workers
 from tests.workflows.test_return_workflow import receipt, scan, submitted
 from workers.codec import data_converter
-from workers.main import build_workers
-from workflows import search_attributes as sa_keys
 from workflows.ids import return_workflow_id
 from workflows.messages import InspectedItem, Inspection
 from workflows.returns import ReturnWorkflow
@@ -78,26 +73,14 @@ async def encrypted(sandboxes, tmp_path_factory) -> Iterator[Harness]:
     url = f"sqlite:///{tmp_path_factory.mktemp('codec') / 'returnflow.db'}"
     upgrade(url)
     settings = settings_for_tests(url, sandboxes, payload_codec_keys=KEYS_K1)
-    env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=data_converter(settings), test_server_existing_path=str(BIN / "temporal-test-server")
-    )
-    await env.client.operator_service.add_search_attributes(
-        AddSearchAttributesRequest(
-            namespace=env.client.namespace, search_attributes={k.name: k.indexed_value_type for k in sa_keys.ALL}
-        )
-    )
+    env = await time_skipping_server(data_converter(settings))
     engine = make_engine(url)
-    with ThreadPoolExecutor(max_workers=8) as executor:
-        workers = build_workers(env.client, settings, engine, executor)
-        for w in workers:
-            await w.__aenter__()
-        try:
+    try:
+        async with running_workers(env.client, settings, engine, threads=8):
             yield Harness(env, engine, settings, sandboxes)
-        finally:
-            for w in reversed(workers):
-                await w.__aexit__(None, None, None)
-            engine.dispose()
-            await env.shutdown()
+    finally:
+        engine.dispose()
+        await env.shutdown()
 
 
 def with_converter(client: Client, settings: Settings) -> Client:
