@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
@@ -83,6 +84,13 @@ class Principal:
     scope: str
     key_prefix: str = ""  # names the caller in timelines without revealing the key
     store_id: str | None = None  # a store key tied to one store receives only there (None: at any of them)
+
+
+def bearer_is(request: Request, secret: str) -> bool:
+    """Whether the request sends `Authorization: Bearer <secret>`, compared in constant time (an empty secret matches
+    nothing): the operator's key (admin API, Temporal codec endpoint), the metrics key."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return bool(secret) and scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), secret.encode())
 
 
 def require(*scopes: str) -> Callable[..., Any]:

@@ -13,7 +13,6 @@ and nobody where it is (404, as an unknown path). The worker's own endpoint is w
 
 from __future__ import annotations
 
-import hmac
 import logging
 import time
 from collections.abc import Iterator
@@ -34,7 +33,7 @@ from prometheus_client.registry import Collector
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.deps import SettingsDep
+from api.deps import SettingsDep, bearer_is
 from api.errors import ApiError
 from api.schemas.returns import ReturnOut
 from db.attention import open_attention_counts
@@ -128,8 +127,7 @@ def _reader(request: Request, settings: SettingsDep) -> None:
         if settings.is_exposed:
             raise ApiError(404, "not_found", "Not Found")
         return
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.encode()):
+    if not bearer_is(request, expected):
         raise ApiError(401, "unauthorized", "send the metrics key as 'Authorization: Bearer <key>'")
 
 

@@ -8,12 +8,11 @@ OpenAPI document: merchants read that one, and nothing here is theirs.
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request
 
-from api.deps import DbDep, SettingsDep
+from api.deps import DbDep, SettingsDep, bearer_is
 from api.errors import ApiError
 from api.schemas.admin import KeyCreated, KeyIn, KeyOut, Keys, MerchantCreated, MerchantOut, Merchants
 from db.onboarding import (
@@ -35,8 +34,7 @@ def _operator(request: Request, settings: SettingsDep) -> None:
     expected = settings.admin_key.get_secret_value()
     if not expected:
         raise ApiError(404, "not_found", "Not Found")
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.encode()):
+    if not bearer_is(request, expected):
         raise ApiError(401, "unauthorized", "send the admin key as 'Authorization: Bearer <key>'")
 
 

@@ -18,7 +18,6 @@ Kept out of the OpenAPI document, as the admin API is: nothing here is a merchan
 
 from __future__ import annotations
 
-import hmac
 import ipaddress
 from typing import Literal
 from urllib.parse import urlsplit
@@ -28,7 +27,7 @@ from fastapi.responses import JSONResponse
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payload, Payloads
 
-from api.deps import SettingsDep
+from api.deps import SettingsDep, bearer_is
 from api.errors import ApiError, ErrorResponse, error_body
 from settings import LOOPBACK_HOSTS, Settings
 from workers.codec import EncryptionCodec
@@ -72,14 +71,9 @@ def _from_this_machine(request: Request, settings: Settings) -> bool:
 
 
 def _authorize(request: Request, settings: Settings) -> None:
-    header = request.headers.get("authorization")
-    if header is None:
-        if _from_this_machine(request, settings):
-            return
-        raise ApiError(401, "unauthorized", "send the admin key as 'Authorization: Bearer <key>'")
-    scheme, _, token = header.partition(" ")
-    expected = settings.admin_key.get_secret_value()
-    if not expected or scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.encode()):
+    if "authorization" not in request.headers and _from_this_machine(request, settings):
+        return
+    if not bearer_is(request, settings.admin_key.get_secret_value()):
         raise ApiError(401, "unauthorized", "send the admin key as 'Authorization: Bearer <key>'")
 
 
