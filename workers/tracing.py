@@ -31,8 +31,7 @@ from settings import Settings
 # Attributes the HTTP instrumentations set that may hold a URL's query, a portal link or a client address,
 # in the old and the stable semantic conventions.
 _URL_KEYS = ("http.url", "url.full")
-_TARGET_KEYS = ("http.target",)
-_PATH_KEYS = ("url.path",)
+_PATH_KEYS = ("http.target", "url.path")
 _DROPPED_KEYS = ("url.query", "http.client_ip", "client.address", "net.peer.ip", "net.sock.peer.addr")
 
 _provider: TracerProvider | None = None
@@ -84,9 +83,9 @@ def _instrument_outbound_http(provider: TracerProvider) -> None:
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
     from opentelemetry.instrumentation.requests import RequestsInstrumentor
 
-    RequestsInstrumentor().instrument(tracer_provider=provider, request_hook=_redact_requests_span)
+    RequestsInstrumentor().instrument(tracer_provider=provider, request_hook=_redact_outbound_span)
     HTTPXClientInstrumentor().instrument(
-        tracer_provider=provider, request_hook=_redact_httpx_span, async_request_hook=_redact_httpx_span_async
+        tracer_provider=provider, request_hook=_redact_outbound_span, async_request_hook=_redact_outbound_span_async
     )
 
 
@@ -97,7 +96,7 @@ def rewrite_url_attributes(span: Any, url: str | None = None, path: str | None =
     for key in _URL_KEYS:
         if key in attributes and url is not None:
             span.set_attribute(key, url)
-    for key in (*_TARGET_KEYS, *_PATH_KEYS):
+    for key in _PATH_KEYS:
         if key in attributes and path is not None:
             span.set_attribute(key, path)
     for key in _DROPPED_KEYS:
@@ -105,15 +104,11 @@ def rewrite_url_attributes(span: Any, url: str | None = None, path: str | None =
             span.set_attribute(key, "")
 
 
-def _redact_requests_span(span: Any, request: Any) -> None:
+def _redact_outbound_span(span: Any, request: Any) -> None:
+    """requests' and httpx's request hook alike (both requests have a `url`)."""
     if span.is_recording():
         rewrite_url_attributes(span, url=without_query(str(request.url)))
 
 
-def _redact_httpx_span(span: Any, request: Any) -> None:
-    if span.is_recording():
-        rewrite_url_attributes(span, url=without_query(str(request.url)))
-
-
-async def _redact_httpx_span_async(span: Any, request: Any) -> None:
-    _redact_httpx_span(span, request)
+async def _redact_outbound_span_async(span: Any, request: Any) -> None:
+    _redact_outbound_span(span, request)
