@@ -70,10 +70,6 @@ class EncryptionCodec(PayloadCodec):
         self.key_id = keys[0][0]
         self._ciphers = {key_id: AESGCM(key) for key_id, key in keys}
 
-    @property
-    def key_ids(self) -> list[str]:
-        return list(self._ciphers)
-
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         return [self.encrypt(p) for p in payloads]
 
