@@ -12,7 +12,6 @@ lifecycle's throughput over the floor's, at least 0.8, with its spread over the 
 from __future__ import annotations
 
 import asyncio
-import inspect
 import shutil
 import statistics
 import time
@@ -27,6 +26,7 @@ from rich.progress import Progress
 from rich.table import Table
 from temporalio.worker import Worker
 
+from bench import actions
 from bench.floor import FLOOR_TASK_QUEUE, SIGNALS, FloorWorkflow, floor_step
 from cli.ports import settings_on_free_ports
 from cli.stack import Stack
@@ -199,26 +199,10 @@ async def drive_floor(settings: Settings, n: int, concurrency: int, progress: Pr
         return time.perf_counter() - start
 
 
-async def history_events(settings: Settings, return_ids: list[str]) -> float:
+async def history_costs(settings: Settings, return_ids: list[str]) -> list[actions.ReturnCost]:
+    """Each return's history, fetched once: its billable Temporal actions and its events (bench/actions.py)."""
     client = await connect(settings.temporal_address)
-    counts = []
-    for rid in return_ids:
-        history = await client.get_workflow_handle(return_workflow_id(rid)).fetch_history()
-        counts.append(len(history.events))
-    return statistics.mean(counts)
-
-
-async def report_actions(settings: Settings, workflow_ids: list[str]) -> None:
-    """Billable Temporal actions per return, by kind and resolution path, of the returns this bench drove:
-    bench/actions.py's count_actions(client, workflow_ids) plugs in here."""
-    try:
-        from bench.actions import count_actions, table
-    except ImportError:
-        console.print("actions per return: bench/actions.py not there yet")
-        return
-    client = await connect(settings.temporal_address)
-    costs = count_actions(client, workflow_ids)
-    console.print(table(await costs if inspect.isawaitable(costs) else costs))
+    return await actions.count_actions(client, [return_workflow_id(i) for i in return_ids])
 
 
 def spread(values: list[float]) -> str:
@@ -247,8 +231,9 @@ def main(
                 drives.append(drive)
                 ratios.append((returns / drive.took) / (returns / floor_took))
         ids = [i for d in drives for i in d.ids]
-        events = asyncio.run(history_events(settings, ids))
-        asyncio.run(report_actions(settings, [return_workflow_id(i) for i in ids]))
+        costs = asyncio.run(history_costs(settings, ids))
+        console.print(actions.table(costs))  # actions per return, by kind and resolution path
+        events = statistics.mean(c.events for c in costs)
     finally:
         stack.stop()
     creates = [x for d in drives for x in d.creates]
