@@ -23,7 +23,6 @@ import sqlalchemy as sa
 import typer
 from rich.console import Console
 from rich.table import Table
-from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 from bench.e2e import CUSTOMER, LINE
 from cli.ports import settings_on_free_ports
@@ -143,12 +142,7 @@ async def open_returns(settings: Settings, worker_pid: int, n: int, step: int, c
                 inp,
                 id=return_workflow_id(inp.return_id),
                 task_queue=TASK_QUEUE,
-                search_attributes=TypedSearchAttributes(
-                    [
-                        SearchAttributePair(wsa.MERCHANT_ID, DEMO_MERCHANT_ID),
-                        SearchAttributePair(wsa.RETURN_STATUS, "requested"),
-                    ]
-                ),
+                search_attributes=wsa.at_start(inp.merchant_id, inp.context.order.order_id),  # as the API starts it
             )
 
     def row(label: str, took: float) -> None:
