@@ -56,28 +56,29 @@ def temporal_healthy(address: str) -> bool:
     return asyncio.run(check())
 
 
-def has_pollers(settings: Settings) -> bool:
+async def pollers(settings: Settings) -> dict[str, set[str]]:
+    """The identities polling each of the worker's task queues (workflow tasks of `returns`, activities of
+    `carrier`)."""
     from temporalio.api.enums.v1 import TaskQueueType
     from temporalio.api.taskqueue.v1 import TaskQueue
     from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 
-    async def check() -> bool:
-        from workers.client import connect
+    from workers.client import connect
 
-        client = await connect(settings.temporal_address, settings.temporal_namespace, settings=settings)
-        for queue, kind in (
-            (TASK_QUEUE, TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW),
-            (CARRIER_TASK_QUEUE, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY),
-        ):
-            resp = await client.workflow_service.describe_task_queue(
-                DescribeTaskQueueRequest(
-                    namespace=settings.temporal_namespace,
-                    task_queue=TaskQueue(name=queue),
-                    task_queue_type=kind,
-                )
+    client = await connect(settings.temporal_address, settings.temporal_namespace, settings=settings)
+    found = {}
+    for queue, kind in (
+        (TASK_QUEUE, TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW),
+        (CARRIER_TASK_QUEUE, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY),
+    ):
+        resp = await client.workflow_service.describe_task_queue(
+            DescribeTaskQueueRequest(
+                namespace=settings.temporal_namespace, task_queue=TaskQueue(name=queue), task_queue_type=kind
             )
-            if not resp.pollers:
-                return False
-        return True
+        )
+        found[queue] = {p.identity for p in resp.pollers}
+    return found
 
-    return asyncio.run(check())
+
+def has_pollers(settings: Settings) -> bool:
+    return all(asyncio.run(pollers(settings)).values())

@@ -1,31 +1,25 @@
 """More than one worker and API process on one stack: what tests/integration/test_many_workers.py runs.
 
 The stack (cli/stack.py) starts the dev server, the sandboxes, one worker and one API; the extra worker and API
-are started here the same way (same environment, own session, dying with the test process), each with its log
-beside the stack's.
+are started by the stack too (same environment, own session, dying with the test process, each with its log beside
+the others'), and stopped with them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
 import subprocess
-import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
 
-from cli.readiness import http_ok, wait_until
-from cli.stack import Stack, _die_with_parent, settings_env
+from cli.readiness import http_ok, pollers, wait_until
+from cli.stack import Stack
 from sandboxes.easypost.webhooks import sign
 from settings import Settings
 from workers.client import connect
-from workflows.ids import CARRIER_TASK_QUEUE, TASK_QUEUE
-
-ROOT = Path(__file__).resolve().parents[2]
+from workflows.ids import CARRIER_TASK_QUEUE
 
 
 @dataclass
@@ -44,19 +38,9 @@ class Fleet:
         return {"Authorization": f"Bearer {self.settings.demo_warehouse_key.get_secret_value()}"}
 
     def start(self, name: str, argv: list[str], **env: str) -> subprocess.Popen:
-        """Another process of the product, started as the stack starts its own (cli/stack.py `_spawn`)."""
-        full_env = {**os.environ, **settings_env(self.settings), **env, "PYTHONUNBUFFERED": "1"}
-        with open(self.stack.log_path(name), "ab") as log:
-            proc = subprocess.Popen(
-                [sys.executable, *argv],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                env=full_env,
-                cwd=ROOT,
-                start_new_session=True,
-                preexec_fn=_die_with_parent,
-            )
+        """Another process of the product, started by the stack as it starts its own (and stopped with them, first)."""
+        proc = self.stack._spawn(name, argv, extra_env=env).proc
+        assert proc is not None
         self.extra[name] = proc
         return proc
 
@@ -70,17 +54,6 @@ class Fleet:
         wait_until(http_ok(f"{base}/healthz"), name, 60, lambda: proc.poll() is None)
         return httpx.Client(base_url=base, timeout=180)
 
-    def stop_extra(self) -> None:
-        for proc in self.extra.values():
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in self.extra.values():
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=5)
-
     def deliver_tracker_event(self, api: httpx.Client, event: dict) -> httpx.Response:
         """What EasyPost does behind a load balancer: the signed event reaches one of the API processes."""
         body = json.dumps(event, separators=(",", ":")).encode()
@@ -90,27 +63,7 @@ class Fleet:
 
     def pollers(self) -> dict[str, set[str]]:
         """The identities polling each task queue (workflow tasks of `returns`, activities of `carrier`)."""
-        return asyncio.run(_pollers(self.settings))
-
-
-async def _pollers(settings: Settings) -> dict[str, set[str]]:
-    from temporalio.api.enums.v1 import TaskQueueType
-    from temporalio.api.taskqueue.v1 import TaskQueue
-    from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
-
-    client = await connect(settings.temporal_address, settings.temporal_namespace)
-    found = {}
-    for queue, kind in (
-        (TASK_QUEUE, TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW),
-        (CARRIER_TASK_QUEUE, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY),
-    ):
-        resp = await client.workflow_service.describe_task_queue(
-            DescribeTaskQueueRequest(
-                namespace=settings.temporal_namespace, task_queue=TaskQueue(name=queue), task_queue_type=kind
-            )
-        )
-        found[queue] = {p.identity for p in resp.pollers}
-    return found
+        return asyncio.run(pollers(self.settings))
 
 
 def carrier_rate_limit(settings: Settings) -> tuple[float, str]:

@@ -80,8 +80,7 @@ def fleet(database_url: str, tmp_path) -> Iterator[Fleet]:
         if fleet is not None:
             for api in fleet.apis[1:]:
                 api.close()
-            fleet.stop_extra()
-        stack.stop()
+        stack.stop()  # the fleet's extra processes first
 
 
 def retried(send: Callable[[], httpx.Response]) -> httpx.Response:
