@@ -7,9 +7,7 @@ import asyncio
 import logging
 import socket
 
-import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 from temporalio.common import MetricMeter
 
 from activities import business_metrics
@@ -19,22 +17,12 @@ from domain.returns import Grade, ReturnReason
 from tests import conftest as base
 from tests.conftest import free_port
 from tests.polling import poll_async
+from tests.prometheus import scrape, value
 from tests.workflows.conftest import Harness, running_workers
 from tests.workflows.test_return_workflow import receipt, scan, submitted
 from workers.telemetry import worker_runtime
 from workflows.messages import CancelRequest, InspectedItem, Inspection
 from workflows.returns import ReturnWorkflow
-
-
-def scrape(url: str) -> list[tuple[str, dict[str, str], float]]:
-    """The page's samples; the parser names a counter's sample `<name>_total` (the SDK exports it bare)."""
-    text = httpx.get(url, timeout=5).text
-    return [(s.name, s.labels, s.value) for f in text_string_to_metric_families(text) for s in f.samples]
-
-
-def value(page: list, name: str, **labels: str) -> float:
-    """The sum of `name`'s samples whose labels include `labels` (the SDK adds its own, e.g. service_name)."""
-    return sum(v for n, got, v in page if n == name and labels.items() <= got.items())
 
 
 @pytest.fixture(scope="module")

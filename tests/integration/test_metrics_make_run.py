@@ -3,33 +3,21 @@ and the worker's (the Temporal SDK's metrics, labels bought), each where the sum
 
 from __future__ import annotations
 
-import httpx
-from prometheus_client.parser import text_string_to_metric_families
-
 from tests.integration.conftest import Running, poll
 from tests.integration.test_end_to_end import create_return, new_order
+from tests.prometheus import scrape, value
 
 pytestmark = __import__("pytest").mark.integration
-
-
-def page(url: str) -> list[tuple[str, dict[str, str], float]]:
-    """The samples at `url` (a counter's named `<name>_total`, as the parser names it)."""
-    text = httpx.get(url, timeout=10).text
-    return [(s.name, s.labels, s.value) for f in text_string_to_metric_families(text) for s in f.samples]
-
-
-def value(samples: list, name: str, **labels: str) -> float:
-    return sum(v for n, got, v in samples if n == name and labels.items() <= got.items())
 
 
 def test_make_run_serves_api_and_worker_metrics(running: Running):
     api_url = f"{running.settings.api_base_url}/metrics"
     worker_url = f"http://{running.settings.worker_metrics_address}/metrics"
-    api_before, worker_before = page(api_url), page(worker_url)
+    api_before, worker_before = scrape(api_url), scrape(worker_url)
 
     created = create_return(running, new_order(running))
 
-    api = page(api_url)
+    api = scrape(api_url)
     made = dict(status=created["status"], resolution="refund")
     assert (
         value(api, "returnflow_returns_created_total", **made)
@@ -41,7 +29,7 @@ def test_make_run_serves_api_and_worker_metrics(running: Running):
 
     bought_before = value(worker_before, "returnflow_labels_bought_total", kind="return")
     worker = poll(
-        lambda: page(worker_url),
+        lambda: scrape(worker_url),
         until=lambda s: value(s, "returnflow_labels_bought_total", kind="return") > bought_before,
         timeout=30,
         what="the worker's label counter",
