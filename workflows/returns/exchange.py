@@ -81,7 +81,7 @@ class Exchange:
         inp = state.inp
         reserved = [r for r in state.exchange.replacements if r.status == ReplacementStatus.RESERVED]
         # A lean return ships every replacement at once: their stock is then marked in one workflow task.
-        shipped = await asyncio.gather(*(self._ship(r) for r in reserved)) if state.lean else None
+        shipped = await asyncio.gather(*(self._ship(r, at_once=True) for r in reserved)) if state.lean else None
         for n, r in enumerate(reserved):
             label = shipped[n] if shipped is not None else await self._ship(r)
             if label is None:
@@ -104,11 +104,13 @@ class Exchange:
         if not state.lean:  # a lean return writes the shipments with what follows (the settlement, a wait)
             await journal.flush()
 
-    async def _ship(self, r) -> Label | None:
-        """One replacement's shipment bought; None (flagged) if it could not be."""
+    async def _ship(self, r, at_once: bool = False) -> Label | None:
+        """One replacement's shipment bought; None (flagged) if it could not be. Bought `at_once` with the others,
+        it counts as shipped as soon as its label is bought, as one shipped alone does: a cancel is refused from
+        then on (guards.check_cancel), not only once the slowest of the others has its label too."""
         inp = self._state.inp
         try:
-            return await workflow.execute_activity_method(
+            label = await workflow.execute_activity_method(
                 CarrierActivities.ship_replacement,
                 ReplacementShipmentRequest(
                     reference=replacement_shipment_reference(inp.return_id, r.line_id),
@@ -126,6 +128,9 @@ class Exchange:
                 r.line_id,
             )
             return None
+        if at_once:
+            r.status, r.tracking_code, r.shipment_id = ReplacementStatus.SHIPPED, label.tracking_code, label.shipment_id
+        return label
 
     def price(self) -> Money:
         replacements = self._state.exchange.replacements
