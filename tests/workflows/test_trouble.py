@@ -175,23 +175,29 @@ async def test_a_local_database_step_that_keeps_failing_is_flagged_too(harness):
     inp = h.new_return()
     await settle(h, inp)
     queue = f"local-steps-{uuid.uuid4().hex}"
-    watch = SideEffectWatch(h.env.client, h.engine, after_attempts=3)
-    with ThreadPoolExecutor(max_workers=2) as executor:
-        async with Worker(
-            h.env.client,
-            task_queue=queue,
-            workflows=[_LocalStepWorkflow],
-            activities=[_broken_database_step],
-            activity_executor=executor,
-            interceptors=[watch],
-        ):
-            handle = await h.env.client.start_workflow(
-                _LocalStepWorkflow.run, _StepFor(inp.return_id, inp.merchant_id), id=queue, task_queue=queue
-            )
-            [flag] = await poll_async(
-                lambda: [f for f in flags(h, inp.return_id) if f.kind == "side_effect_failing"],
-                what="the failing local step flagged",
-                timeout=60,
-            )
-            await handle.terminate()
+    # A test server of its own: a local activity retried on the shared one kept it from skipping time afterwards,
+    # and every later test waiting on a deadline (an inspection SLA, a transfer) timed out.
+    env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=str(BIN / "temporal-test-server"))
+    try:
+        watch = SideEffectWatch(env.client, h.engine, after_attempts=3)
+        with ThreadPoolExecutor(max_workers=2) as executor:
+            async with Worker(
+                env.client,
+                task_queue=queue,
+                workflows=[_LocalStepWorkflow],
+                activities=[_broken_database_step],
+                activity_executor=executor,
+                interceptors=[watch],
+            ):
+                handle = await env.client.start_workflow(
+                    _LocalStepWorkflow.run, _StepFor(inp.return_id, inp.merchant_id), id=queue, task_queue=queue
+                )
+                [flag] = await poll_async(
+                    lambda: [f for f in flags(h, inp.return_id) if f.kind == "side_effect_failing"],
+                    what="the failing local step flagged",
+                    timeout=60,
+                )
+                await handle.terminate()
+    finally:
+        await env.shutdown()
     assert "broken_database_step_for_test keeps failing (attempt 3)" in flag.reason
