@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
@@ -130,6 +133,25 @@ async def dev_server(**kw: Any) -> WorkflowEnvironment:
         dev_server_log_level="error",
         **kw,
     )
+
+
+@pytest.fixture
+def json_lines() -> Iterator[Callable[[], list[dict]]]:
+    """Every log line of the test as workers/logs.py renders it (JSON), whatever logger wrote it."""
+    from workers.logs import formatter
+
+    buffer = StringIO()
+    handler = logging.StreamHandler(buffer)
+    handler.setFormatter(formatter("json"))
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    try:
+        yield lambda: [json.loads(line) for line in buffer.getvalue().splitlines() if line.startswith("{")]
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
 
 
 @pytest.fixture(scope="session")

@@ -27,7 +27,7 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from settings import get_settings
 from tests.conftest import free_port
 from tests.polling import poll
-from workers.logs import ActivityLogContext, LineHandler, formatter, return_id_of, setup_logging
+from workers.logs import ActivityLogContext, LineHandler, return_id_of, setup_logging
 from workflows.ids import return_workflow_id, transfer_workflow_id
 
 UVICORN = ("uvicorn", "uvicorn.error", "uvicorn.access", "httpx")
@@ -133,16 +133,6 @@ class LoggingWorkflow:
     async def run(self, note: str) -> str:
         workflow.logger.info("workflow note %s", note)
         return await workflow.execute_activity(log_from_an_activity, note, start_to_close_timeout=timedelta(seconds=30))
-
-
-@pytest.fixture
-def json_lines(logging_restored):
-    buffer = StringIO()
-    handler = logging.StreamHandler(buffer)
-    handler.setFormatter(formatter("json"))
-    logging.getLogger().addHandler(handler)
-    logging.getLogger().setLevel(logging.INFO)
-    return lambda: [json.loads(line) for line in buffer.getvalue().splitlines()]
 
 
 async def test_an_activitys_lines_carry_its_workflow_and_return(time_skipping_env, json_lines):

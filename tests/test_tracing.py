@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import uuid
-from io import StringIO
 
 import pytest
 from fastapi.testclient import TestClient
@@ -33,7 +31,6 @@ from tests.factories import LINES, create_payment, insert_order, new_merchant
 from tests.polling import poll_async
 from tests.workflows.conftest import running_workers
 from workers.client import connect
-from workers.logs import formatter
 from workers.tracing import setup_tracing, span_exporter, without_query
 from workflows.ids import return_workflow_id
 
@@ -43,23 +40,6 @@ def spans() -> InMemorySpanExporter:
     exporter = InMemorySpanExporter()
     setup_tracing(Settings()).add_span_processor(SimpleSpanProcessor(exporter))
     return exporter
-
-
-@pytest.fixture
-def json_lines():
-    """Every log line of the test as workers/logs.py renders it (JSON), whatever logger wrote it."""
-    buffer = StringIO()
-    handler = logging.StreamHandler(buffer)
-    handler.setFormatter(formatter("json"))
-    root = logging.getLogger()
-    level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    try:
-        yield lambda: [json.loads(line) for line in buffer.getvalue().splitlines() if line.startswith("{")]
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(level)
 
 
 @pytest.fixture(scope="module")
