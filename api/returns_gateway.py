@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
+from pydantic import BaseModel
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
@@ -70,6 +71,16 @@ _STATUS_BY_ERROR = {
 }
 
 
+async def _within(update: Awaitable[T], within: timedelta) -> T:
+    """The SDK's rpc_timeout bounds each call only, and it asks again for as long as no worker has accepted the
+    update (a request would hang for as long as every worker is down): past `within`, the SDK's own timeout."""
+    try:
+        async with asyncio.timeout(within.total_seconds() + 1):
+            return await update
+    except TimeoutError as err:
+        raise WorkflowUpdateRPCTimeoutOrCancelledError() from err
+
+
 class SubmitRefused(Exception):
     """The return's workflow id is taken by another request (a reused Idempotency-Key), or the
     workflow refused the submit: the caller decides between replaying the first answer and a 409."""
@@ -84,17 +95,12 @@ async def _update(
     """Await a workflow update; a refusal by its validator becomes the matching 4xx.
 
     Updates need a worker: when none answers within `within` the caller gets a 503 to retry (or, with
-    `timeout_is_error=False`, the timeout to handle itself). The SDK's rpc_timeout bounds each call only, and it
-    asks again for as long as no worker has accepted the update: without this bound a request would hang for as
-    long as every worker is down.
+    `timeout_is_error=False`, the timeout to handle itself).
     """
     try:
-        async with asyncio.timeout(within.total_seconds() + 1):
-            return await update
-    except (WorkflowUpdateRPCTimeoutOrCancelledError, TimeoutError) as err:
+        return await _within(update, within)
+    except WorkflowUpdateRPCTimeoutOrCancelledError as err:
         if not timeout_is_error:
-            if isinstance(err, TimeoutError):
-                raise WorkflowUpdateRPCTimeoutOrCancelledError() from err
             raise
         raise ApiError(503, "workers_unavailable", "no worker answered in time; retry") from err
     except WorkflowUpdateFailedError as err:
@@ -208,36 +214,21 @@ class ReturnsGateway:
             handle.execute_update(ReturnWorkflow.cancel_pickup, req, rpc_timeout=UPDATE_RPC_TIMEOUT), status
         )
 
-    async def cancel(self, return_id: str, req: CancelRequest, status: str) -> ReturnView:
+    async def _once(self, return_id: str, update, request: BaseModel, status: str):
+        """An update that can succeed once per return (inspect, review, cancel), under an id made from the request:
+        the same request again (after a 503, a lost answer) gets the first answer; another is judged on its own."""
         handle = await self._return(return_id)
-        once = request_update_id("cancel", return_id, req.model_dump_json())
-        return await _update(
-            handle.execute_update(ReturnWorkflow.cancel, req, id=once, rpc_timeout=UPDATE_RPC_TIMEOUT), status
-        )
+        once = request_update_id(update.__name__, return_id, request.model_dump_json())
+        return await _update(handle.execute_update(update, request, id=once, rpc_timeout=UPDATE_RPC_TIMEOUT), status)
+
+    async def cancel(self, return_id: str, req: CancelRequest, status: str) -> ReturnView:
+        return await self._once(return_id, ReturnWorkflow.cancel, req, status)
 
     async def review(self, return_id: str, decision: ReviewDecision, status: str) -> ReturnView:
-        handle = await self._return(return_id)
-        return await _update(
-            handle.execute_update(
-                ReturnWorkflow.review,
-                decision,
-                id=request_update_id("review", return_id, decision.model_dump_json()),
-                rpc_timeout=UPDATE_RPC_TIMEOUT,
-            ),
-            status,
-        )
+        return await self._once(return_id, ReturnWorkflow.review, decision, status)
 
     async def inspect(self, return_id: str, inspection: Inspection, status: str) -> InspectionResult:
-        handle = await self._return(return_id)
-        return await _update(
-            handle.execute_update(
-                ReturnWorkflow.inspect,
-                inspection,
-                id=request_update_id("inspect", return_id, inspection.model_dump_json()),
-                rpc_timeout=UPDATE_RPC_TIMEOUT,
-            ),
-            status,
-        )
+        return await self._once(return_id, ReturnWorkflow.inspect, inspection, status)
 
     async def receive_at_store(self, return_id: str, receipt: StoreReceipt, status: str) -> ReturnView:
         """A store's scan: every scan of a return goes under one update id, so a second gets the first's answer."""
