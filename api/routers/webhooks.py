@@ -51,6 +51,10 @@ def _text(value: object, limit: int) -> str | None:
     return value[:limit] if isinstance(value, str) and value else None
 
 
+def _tracking_status(result: dict) -> str:
+    return _text(result.get("status"), 32) or "unknown"
+
+
 def _match(session: Session, event: dict) -> tuple[CarrierEventRecord | None, str | None, bool]:
     """(this event if already seen, the return it concerns, whether the update can change what the return does)."""
     result = _result(event)
@@ -61,9 +65,8 @@ def _match(session: Session, event: dict) -> tuple[CarrierEventRecord | None, st
     row = find_return_for_carrier(session, tracker_id, tracking_code)
     if row is None:
         return seen, None, False
-    status = _text(result.get("status"), 32) or "unknown"
     last = last_signalled_tracking_status(session, row.id, tracker_id, tracking_code)  # this parcel's
-    news = worth_signalling(ReturnStatus(row.status), status, last)
+    news = worth_signalling(ReturnStatus(row.status), _tracking_status(result), last)
     return seen, row.id, news
 
 
@@ -107,7 +110,7 @@ async def easypost_event(request: Request, db: DbDep, workflows: ReturnsGatewayD
     if return_id is not None and news:
         signal = CarrierEvent(
             event_id=event["id"],
-            tracking_status=_text(result.get("status"), 32) or "unknown",
+            tracking_status=_tracking_status(result),
             status_detail=_text(result.get("status_detail"), 200),
             occurred_at=_time(result.get("updated_at")) or datetime.now(UTC),
         )
