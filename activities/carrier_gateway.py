@@ -15,6 +15,7 @@ from typing import Any
 import easypost.errors as ep
 from easypost.util import validate_webhook
 
+from activities.carrier_pace import account_digest
 from activities.easypost_client import EasyPostSettings, easypost_client
 
 # An address EasyPost verified for an account is not asked about again for a day: a shopper's next return, a
@@ -66,7 +67,7 @@ def verify_address(settings: EasyPostSettings, address: dict[str, Any]) -> None:
 
 
 def _address_digest(settings: EasyPostSettings, address: dict[str, Any]) -> str:
-    account = f"{settings.easypost_base_url}\0{settings.easypost_api_key.get_secret_value()}"
+    account = account_digest(settings.easypost_api_key.get_secret_value(), settings.easypost_base_url)
     return hashlib.sha256(f"{account}\0{json.dumps(address, sort_keys=True, default=str)}".encode()).hexdigest()
 
 

@@ -167,9 +167,14 @@ def set_ceiling(ceiling: float | None) -> None:
                 pace._rate = ceiling
 
 
+def account_digest(api_key: str, base_url: str) -> str:
+    """An EasyPost account (an API key at a base URL) named without keeping its key."""
+    return hashlib.sha256(f"{base_url}\0{api_key}".encode()).hexdigest()
+
+
 def pace_for(api_key: str, base_url: str) -> Pace:
-    """The one pace of an account (an API key at a base URL) in this process; the key itself is not kept."""
-    name = hashlib.sha256(f"{base_url}\0{api_key}".encode()).hexdigest()
+    """The one pace of an account in this process."""
+    name = account_digest(api_key, base_url)
     with _paces_lock:
         if name not in _paces:
             _paces[name] = Pace(_ceiling, account=name[:8])
