@@ -45,6 +45,7 @@ PATHS = {
     "notification_outbox",
     "lean_refund",  # Patch.LEAN_HISTORY
     "lean_exchange",
+    "exchange_not_shipped",  # Patch.PRICE_OF_WHAT_SHIPPED
 }
 
 

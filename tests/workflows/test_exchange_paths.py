@@ -228,3 +228,30 @@ async def test_a_declined_charge_leaves_the_shopper_owing_and_flags_ops(harness)
         flags = s.exec(select(AttentionItem).where(AttentionItem.return_id == inp.return_id)).all()
     assert [f.kind for f in flags] == ["shopper_owes"] and "10.00" in flags[0].reason
     assert [c["status"] for c in charges(h, inp.return_id)] == ["requires_payment_method"]
+
+
+async def test_a_replacement_that_could_not_ship_is_not_charged_for(harness):
+    # The carrier refuses one replacement's shipment for good (422): ops are flagged, and the shopper pays for what
+    # was sent only. Before, the price counted the unsent replacement too: a dearer exchange charged the difference
+    # for an item that never left, instead of paying back what the returned items were worth above what did.
+    h = harness
+    inp = exchange_return(h, "SHOE-43")  # L1: 2 x TEE-BLK-L (2 x 2500), L2: SHOE-43 (9999); returned: 13999
+    handle, _ = await submitted(h, inp)
+    spec = {"POST /v2/shipments": {"error_rate": 1.0, "status": 422, "max_faults": 1}}
+    assert httpx.put(f"{h.sandboxes['easypost']}/_sandbox/faults", json=spec).status_code == 200
+    try:
+        await inspected_as_new(h, handle)
+        final = await handle.result()
+    finally:
+        httpx.delete(f"{h.sandboxes['easypost']}/_sandbox/faults")
+    statuses = {r.line_id: r.status for r in final.exchange.replacements}
+    assert sorted(statuses.values()) == ["reserved", "shipped"]  # one was refused, the other went
+    sent = sum(PRICES[r.sku] * r.quantity for r in final.exchange.replacements if r.status == "shipped")
+    returned = 2 * 2500 + 9999 - 1000  # the order's lines as the quote values them (see the dearer test: +1000)
+    assert (final.exchange.settle_difference, final.exchange.difference.amount) == ("refund", returned - sent)
+    assert charges(h, inp.return_id) == []
+    assert [r["amount"] for r in sandbox_refunds(h, inp.return_id)] == [returned - sent]
+    with session_scope(h.engine) as s:
+        kinds = {a.kind for a in s.exec(select(AttentionItem).where(AttentionItem.return_id == inp.return_id)).all()}
+    assert "exchange_not_shipped" in kinds
+    record_history("exchange_not_shipped", await handle.fetch_history())

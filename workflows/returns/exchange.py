@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.ids import replacement_shipment_reference
     from workflows.messages import AttentionKind, ExchangeView, Label, ReplacementStatus, TimelineEvent, VoidStatus
     from workflows.returns.journal import Journal, cause
+    from workflows.returns.patches import Patch
     from workflows.returns.state import ReturnState
 
 
@@ -133,7 +134,13 @@ class Exchange:
         return label
 
     def price(self) -> Money:
+        """What the replacements cost the shopper: only those sent. One the carrier refused for good (flagged for
+        ops) is not charged for (Patch.PRICE_OF_WHAT_SHIPPED, asked only then: an exchange that shipped everything
+        records no marker)."""
         replacements = self._state.exchange.replacements
+        unsent = [r for r in replacements if r.status != ReplacementStatus.SHIPPED]
+        if unsent and workflow.patched(Patch.PRICE_OF_WHAT_SHIPPED):
+            replacements = [r for r in replacements if r.status == ReplacementStatus.SHIPPED]
         return exchange_rules.replacement_total(
             [(r.unit_price, r.quantity) for r in replacements], self._state.inp.context.order.currency
         )

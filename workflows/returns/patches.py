@@ -29,3 +29,6 @@ class Patch(StrEnum):
     # upsert per durable wait, only when changed; no other patch consulted (each costs a marker); projection writes
     # coalesced (notes alone wake nothing); database-only steps (stock, routing, item steps) as local activities
     LEAN_HISTORY = "lean-history"
+    # an exchange's price counts only the replacements sent: one the carrier refused for good is not charged for
+    # (asked only when a replacement did not ship)
+    PRICE_OF_WHAT_SHIPPED = "price-of-what-shipped"
