@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from fastapi import Response
+from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
 from api import return_photos
@@ -24,17 +25,17 @@ from api.exchange_check import exchange_order
 from api.merchant_accounts import easypost_account_of
 from api.metrics import count_created
 from api.returns_gateway import ReturnsGateway, SubmitRefused
-from api.schemas.returns import ItemOut, ReturnCreate, ReturnOut
+from api.schemas.returns import ReturnCreate, ReturnOut
 from db import return_units
 from db.return_choices import record_choices
-from db.returns import get_return
+from db.returns import get_return, keep_accepted
 from db.stores import store_of
 from domain.requests import RequestedItem
 from domain.shopper_locale import choose_language
 from domain.status import ReturnStatus
 from settings import Settings
 from workflows import ids
-from workflows.messages import ExchangeOrder, PickupWindow, ReturnInput
+from workflows.messages import ExchangeOrder, ItemView, PickupWindow, ReturnInput, ReturnView
 
 
 def request_fingerprint(body: ReturnCreate) -> str:
@@ -70,6 +71,8 @@ async def already_created(db: Db, new: NewReturn) -> ReturnOut | None:
         return None
     if row.request_fingerprint != new.fingerprint:
         raise ApiError(409, "idempotency_conflict", "this Idempotency-Key was already used with a different request")
+    if row.version == 0:  # what a 202 kept: still being answered, so the workflow is asked again
+        return None
     return ReturnOut.of(row)
 
 
@@ -143,19 +146,32 @@ def workflow_input(
     )
 
 
-def accepted(new: NewReturn, found: Assessment) -> ReturnOut:
-    """The 202 answer: the return exists and goes on once a worker is back."""
-    body, now = new.body, found.at
-    return ReturnOut(
-        id=new.return_id,
-        order_id=body.order_id,
+def requested_view(inp: ReturnInput) -> ReturnView:
+    """The return before its workflow has written anything: what a 202 answers, and keeps readable."""
+    return ReturnView(
+        return_id=inp.return_id,
+        merchant_id=inp.merchant_id,
+        order_id=inp.context.order.order_id,
         status=ReturnStatus.REQUESTED,
-        resolution=body.resolution,
-        items=[ItemOut(line_id=l.line_id, sku=l.sku, quantity=l.quantity, reason=l.reason) for l in found.lines],
-        policy_version=found.policy_version,
-        created_at=now,
-        updated_at=now,
+        resolution=inp.resolution,
+        items=[ItemView(line_id=l.line_id, sku=l.sku, quantity=l.quantity, reason=l.reason) for l in inp.lines],
+        request_fingerprint=inp.request_fingerprint,
+        policy_version=inp.policy_version,
+        created_at=inp.requested_at,
+        updated_at=inp.requested_at,
+        label_expiry_days=inp.label_expiry_days,
     )
+
+
+async def accepted(db: Db, inp: ReturnInput) -> ReturnOut:
+    """The 202 answer: the return exists and goes on once a worker is back; readable meanwhile (db.keep_accepted),
+    unless its workflow wrote it first."""
+    view = requested_view(inp)
+    try:
+        await db.run(keep_accepted, view.row_fields())
+    except IntegrityError:
+        pass  # the workflow's own first write came in between: it is the newer one
+    return ReturnOut.from_view(view)
 
 
 async def start(
@@ -177,7 +193,7 @@ async def start(
         raise ApiError(409, "idempotency_conflict", "this Idempotency-Key belongs to another request") from err
     if view is None:
         response.status_code = 202
-        return count_created(accepted(new, found))
+        return count_created(await accepted(db, inp))
     return count_created(ReturnOut.from_view(view))
 
 

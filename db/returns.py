@@ -26,6 +26,13 @@ def get_return(session: Session, merchant_id: str, return_id: str) -> ReturnReco
     return row if row is not None and row.merchant_id == merchant_id else None
 
 
+def keep_accepted(session: Session, fields: dict) -> None:
+    """A return answered 202 (its workflow started, no worker has written it yet): readable as requested. Version 0
+    is older than anything its workflow writes, so the first projection replaces it (activities/store.py)."""
+    if session.get(ReturnRecord, fields["id"]) is None:
+        session.add(ReturnRecord(**fields, version=0))
+
+
 def find_return_by_tracking(session: Session, merchant_id: str, tracking_code: str) -> ReturnRecord | None:
     """By the tracking code of its (first) label, or of any of its parcels."""
     row = session.exec(

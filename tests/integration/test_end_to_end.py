@@ -331,6 +331,9 @@ def test_create_while_no_worker_runs_is_accepted_and_completes_later(running: Ru
         assert r.status_code == 202, r.text
         accepted = r.json()
         assert accepted["status"] == "requested" and accepted["label"] is None
+        # Readable at once, as it was answered, while no worker has written it yet (a lean return is first written
+        # with its label): a merchant that got 202 never reads 404 for its return.
+        assert get_return(run, accepted["id"]) == accepted
     finally:
         run.stack.start_worker()
     got = wait_status(run, accepted["id"], "label_created")
