@@ -45,6 +45,7 @@ def progress_of(session: Session, projection: ReturnProjection, fresh: list[Time
         settlement_status=refund.status.value if refund else None,
         settlement_amount=refund.amount.amount if refund else 0,
         label_tracking_code=label.tracking_code if label else None,
+        label_mail=projection.label_mail,
         label_expires_at=expires_at,
         pickup=PickupFacts(pickup.pickup_id, pickup.status.value, pickup.window.min_datetime) if pickup else None,
         replacements_shipped=tuple(

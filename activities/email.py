@@ -127,7 +127,7 @@ class EmailActivities:
 
         if self._earlier_mail is not None:
             self._earlier_mail(row.id)
-        msg = self._compose(row.id, facts, message_id)
+        msg = compose_label_email(self._smtp, self._portal_link, row.id, facts, message_id)
         outbox_key = f"mail:{MailKind.LABEL_READY.value}:{label['tracking_code']}"
         try:
             self._send(msg, facts.to)
@@ -162,34 +162,52 @@ class EmailActivities:
         activity.logger.info("label email %s sent for return %s", message_id, row.id)
         return SentEmail(message_id=message_id, status="sent")
 
-    def _compose(self, return_id: str, facts: LabelEmailFacts, message_id: str) -> EmailMessage:
-        label = facts.label
-        portal_url = self._portal_link(return_id, facts.merchant_id) if self._portal_link else None
-        words = label_email(return_id, facts, portal_url)  # in the shopper's language, with the shop's branding
-        msg = addressed(self._smtp, facts.audience, facts.shopper_name, facts.to, words.subject, message_id)
-        msg.set_content(words.text)
-        msg.add_alternative(words.html, subtype="html")
-        # The same QR code as GET /v1/returns/{id}/dropoff-qr.png: the tracking code, for a box-free drop-off.
-        msg.add_attachment(
-            dropoff_qr(label["tracking_code"], "png"), maintype="image", subtype="png", filename="dropoff-qr.png"
-        )
-        content, (ext, maintype, subtype) = _download_label(label["label_url"])
-        msg.add_attachment(content, maintype=maintype, subtype=subtype, filename=f"return-label.{ext}")
-        for number, parcel in enumerate(facts.further_parcels, start=2):  # one label and QR code per parcel
-            msg.add_attachment(
-                dropoff_qr(parcel["tracking_code"], "png"),
-                maintype="image",
-                subtype="png",
-                filename=f"dropoff-qr-{number}.png",
-            )
-            content, (ext, maintype, subtype) = _download_label(parcel["label_url"])
-            msg.add_attachment(content, maintype=maintype, subtype=subtype, filename=f"return-label-{number}.{ext}")
-        # Last: set_content and the attachments move Content-* headers into the parts they make.
-        msg["Content-Language"] = facts.audience.language
-        return msg
-
     def _send(self, msg: EmailMessage, to: str) -> None:
         send_message(self._smtp, msg, to)
+
+
+def compose_label_email(
+    smtp: SmtpConfig,
+    portal_link: Callable[[str, str], str] | None,
+    return_id: str,
+    facts: LabelEmailFacts,
+    message_id: str,
+) -> EmailMessage:
+    """The label email with its files attached (downloading the label: LabelUnavailable, retried, if it fails)."""
+    label = facts.label
+    portal_url = portal_link(return_id, facts.merchant_id) if portal_link else None
+    words = label_email(return_id, facts, portal_url)  # in the shopper's language, with the shop's branding
+    msg = addressed(smtp, facts.audience, facts.shopper_name, facts.to, words.subject, message_id)
+    msg.set_content(words.text)
+    msg.add_alternative(words.html, subtype="html")
+    # The same QR code as GET /v1/returns/{id}/dropoff-qr.png: the tracking code, for a box-free drop-off.
+    msg.add_attachment(
+        dropoff_qr(label["tracking_code"], "png"), maintype="image", subtype="png", filename="dropoff-qr.png"
+    )
+    content, (ext, maintype, subtype) = _download_label(label["label_url"])
+    msg.add_attachment(content, maintype=maintype, subtype=subtype, filename=f"return-label.{ext}")
+    for number, parcel in enumerate(facts.further_parcels, start=2):  # one label and QR code per parcel
+        msg.add_attachment(
+            dropoff_qr(parcel["tracking_code"], "png"),
+            maintype="image",
+            subtype="png",
+            filename=f"dropoff-qr-{number}.png",
+        )
+        content, (ext, maintype, subtype) = _download_label(parcel["label_url"])
+        msg.add_attachment(content, maintype=maintype, subtype=subtype, filename=f"return-label-{number}.{ext}")
+    # Last: set_content and the attachments move Content-* headers into the parts they make.
+    msg["Content-Language"] = facts.audience.language
+    return msg
+
+
+def label_email_facts(session, return_id: str, tracking_code: str | None) -> LabelEmailFacts | None:
+    """What the outbox's label email says; None when that label is no longer the shopper's (voided, replaced).
+    EmailRejected (non-retryable) when the order has no shopper address."""
+    row = session.get(ReturnRecord, return_id)
+    label = live_label(row) if row is not None else None
+    if label is None or label.get("tracking_code") != tracking_code:
+        return None
+    return _facts(session, row, label)
 
 
 def send_message(cfg: SmtpConfig, msg: EmailMessage, to: str) -> None:

@@ -30,7 +30,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from temporalio.exceptions import ApplicationError
 
 from activities import business_metrics
-from activities.email import SmtpConfig, addressed, send_message
+from activities.email import SmtpConfig, addressed, compose_label_email, label_email_facts, send_message
+from activities.email_content import LabelEmailFacts
 from activities.mail_facts import MailFacts, read_facts
 from activities.mail_words import mail_content
 from db import shopper_emails as rows
@@ -119,15 +120,15 @@ class ShopperMailer:
                 return self._close(session, row, rows.SWITCHED_OFF, "the merchant switched this email off")
             if rows.refused_before(session, row.return_id):  # written while the refusal was being recorded
                 return self._close(session, row, rows.SUPPRESSED, rows.SUPPRESSED_WHY)
-            facts = read_facts(session, row)
-            if isinstance(facts, str):
-                return self._close(session, row, rows.FAILED, facts)
+            facts = self._facts(session, row, kind)
+            if isinstance(facts, tuple):
+                return self._close(session, row, *facts)
             if row.scheduled and not still_wanted(kind, row.about, facts.status, facts.pickup):
                 return self._close(session, row, rows.WITHDRAWN, f"no longer wanted: the return is {facts.status}")
             key, return_id = row.key, row.return_id
         mid = message_id(return_id, key)
-        try:
-            send_message(self._smtp, self._compose(facts, mid), facts.to)
+        try:  # composing the label email downloads the label: a failure there is retried like the server's 4xx
+            send_message(self._smtp, self._compose(return_id, facts, mid), facts.to)
         except ApplicationError as err:
             status = self._failed(email_id, err, now)
             business_metrics.email_attempted(kind.value, status)
@@ -143,7 +144,21 @@ class ShopperMailer:
         business_metrics.email_attempted(kind.value, rows.SENT)
         return rows.SENT
 
-    def _compose(self, facts: MailFacts, mid: str):
+    @staticmethod
+    def _facts(session, row: ShopperEmail, kind: MailKind) -> MailFacts | LabelEmailFacts | tuple[str, str]:
+        """What the email says, or (the status it ends with, why) when it cannot or need not be sent."""
+        if kind != MailKind.LABEL_READY:
+            facts = read_facts(session, row)
+            return (rows.FAILED, facts) if isinstance(facts, str) else facts
+        try:  # the label it was kept for (`about`), while it is still the shopper's
+            facts = label_email_facts(session, row.return_id, row.about)
+        except ApplicationError as err:  # the order has no shopper address
+            return rows.FAILED, err.message
+        return facts or (rows.WITHDRAWN, "no longer wanted: that label was voided or replaced")
+
+    def _compose(self, return_id: str, facts: MailFacts | LabelEmailFacts, mid: str):
+        if isinstance(facts, LabelEmailFacts):
+            return compose_label_email(self._smtp, self._portal_link, return_id, facts, mid)
         portal_url = self._portal_link(facts.return_id, facts.merchant_id) if self._portal_link else None
         words = mail_content(facts, portal_url)
         msg = addressed(self._smtp, facts.audience, facts.shopper_name, facts.to, words.subject, mid)
@@ -184,4 +199,13 @@ class ShopperMailer:
             else:  # the last try falls on the end of the period, not up to an hour past it
                 row.next_attempt_at = min(now + backoff(row.attempts), give_up_at)
             session.add(row)
+            log.warning(
+                "shopper email %s of return %s not sent (%s, SMTP %s, attempt %s): %s",
+                email_id,
+                row.return_id,
+                err.type,
+                code,
+                row.attempts,
+                "given up" if row.status == rows.FAILED else f"tried again at {row.next_attempt_at.isoformat()}",
+            )
             return row.status

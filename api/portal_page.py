@@ -10,7 +10,7 @@ sentences chosen by status and event. What the shopper can change is in api/shop
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,9 +27,11 @@ from db.merchants import get_merchant
 from db.orders import get_order
 from db.return_choices import choices_of
 from db.returns import get_return, timeline
+from db.shopper_emails import sent_times
 from db.stores import store_of
 from db.tables import Merchant, ReturnRecord, TimelineRecord
 from domain.facilities import Facility
+from domain.notifications import MailKind
 from domain.rma import rma_code
 
 
@@ -43,6 +45,8 @@ class Facts:
     language: str | None  # the language the return was made in (return_choices), if recorded
     send_method: str | None  # label | qr | pickup | store, if recorded
     store: Facility | None  # the store the shopper hands the items in at (send method "store")
+    # When the outbox mailed each label (returns since the workflow's Patch.LABEL_MAIL_OUTBOX; older ones have a line)
+    labels_mailed: list[datetime] = field(default_factory=list)
 
     @property
     def merchant_name(self) -> str:
@@ -72,6 +76,7 @@ def load(session: Session, merchant_id: str, return_id: str) -> Facts | None:
         language=choices.language if choices else None,
         send_method=choices.send_method if choices else None,
         store=store,
+        labels_mailed=sent_times(session, merchant_id, return_id, MailKind.LABEL_READY),
     )
 
 
@@ -221,7 +226,7 @@ def _at(value: Any) -> datetime:
 
 def _timeline(facts: Facts, lang: str, _: Any) -> list[dict[str, str]]:
     """Each change of status, and the few events a shopper acts on; oldest first."""
-    out: list[dict[str, str]] = []
+    said: list[tuple[datetime, str]] = []
     previous: str | None = None
     for entry in facts.timeline:
         text = None
@@ -239,6 +244,12 @@ def _timeline(facts: Facts, lang: str, _: Any) -> list[dict[str, str]]:
             text = _(words.TIMELINE_WORDS["pickup_cancelled"])
         previous = entry.status
         if text:
-            at = format_datetime(entry.at, "EEE d MMM y, HH:mm", tzinfo=ZoneInfo(facts.timezone), locale=lang)
-            out.append({"at": at, "text": text})
-    return out
+            said.append((entry.at, text))
+    emailed = _(words.TIMELINE_WORDS["emailed"])
+    if not any(text == emailed for _at, text in said):  # the outbox mailed it: no line of the workflow's says so
+        said.extend((at, emailed) for at in facts.labels_mailed)
+    zone = ZoneInfo(facts.timezone)
+    return [
+        {"at": format_datetime(at, "EEE d MMM y, HH:mm", tzinfo=zone, locale=lang), "text": text}
+        for at, text in sorted(said, key=lambda said: said[0])
+    ]

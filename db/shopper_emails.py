@@ -105,6 +105,17 @@ def refuse(session: Session, row: ShopperEmail, smtp_code: int | None, error: st
         session.add(other)
 
 
+def sent_times(session: Session, merchant_id: str, return_id: str, kind: MailKind) -> list[datetime]:
+    """When each of the return's emails of `kind` went out, oldest first."""
+    query = select(ShopperEmail.sent_at).where(
+        ShopperEmail.merchant_id == merchant_id,
+        ShopperEmail.return_id == return_id,
+        ShopperEmail.kind == kind.value,
+        ShopperEmail.status == SENT,
+    )
+    return sorted(at for at in session.exec(query) if at is not None)
+
+
 def refused_before(session: Session, return_id: str) -> bool:
     query = select(ShopperEmail.id).where(ShopperEmail.return_id == return_id, ShopperEmail.status == REFUSED)
     return session.exec(query).first() is not None

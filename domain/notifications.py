@@ -50,7 +50,9 @@ SUBSCRIBABLE = tuple(t for t in EventType if t != EventType.PING)
 class MailKind(StrEnum):
     """The shopper's emails; a merchant switches each on or off (GET/PUT /v1/merchant/notifications)."""
 
-    LABEL_READY = "label_ready"  # sent by the return workflow's label email activity (with the label attached)
+    # The label and its QR code attached: kept with the label's line since the workflow's Patch.LABEL_MAIL_OUTBOX
+    # (Progress.label_mail); returns started before it send it by an activity of their own and record its row
+    LABEL_READY = "label_ready"
     HAND_IN_READY = "hand_in_ready"  # a store return accepted: where and until when to bring it
     HELD_FOR_REVIEW = "held_for_review"
     REVIEW_APPROVED = "review_approved"
@@ -101,6 +103,8 @@ _TOLD_IN_TRANSIT = ("delivered", "in_transit")
 FINAL = frozenset({"rejected", "completed", "cancelled", "expired"})
 # Past these the label was used (or the return ended): a pending label reminder is withdrawn.
 LABEL_USED_OR_GONE = frozenset({"in_transit", "delivered", "received", "inspected", "settling"}) | FINAL
+# The lines that give the shopper a label: the first one bought, a new one for a label the carrier cancelled.
+_LABEL_LINES = frozenset({"label", "relabel"})
 # The timeline events of the lines written where money is paid or replacements ship (workflows/returns).
 _MONEY_LINES = frozenset({"settlement", "exchange"})
 # A pickup that will not come (missed, or called off by the carrier): the shopper is offered the drop-off.
@@ -140,6 +144,7 @@ class Progress:
     settlement_status: str | None = None
     settlement_amount: int = 0
     label_tracking_code: str | None = None
+    label_mail: bool = False  # the label email is the outbox's (else the return's workflow sends it itself)
     label_expires_at: datetime | None = None  # None: no reminder (an advance exchange's original, a store)
     pickup: PickupFacts | None = None
     replacements_shipped: tuple[str, ...] = ()  # tracking codes
@@ -196,6 +201,15 @@ def announcements(progress: Progress) -> list[Announcement]:
             out.append(_mail(kind, i))
         if step.event == "review" and step.status == "pending_review" and step.cause.startswith("approved"):
             out.append(_mail(MailKind.REVIEW_APPROVED, i))
+        if (
+            step.status == "label_created"
+            and step.event in _LABEL_LINES
+            and progress.label_mail
+            and progress.label_tracking_code
+        ):
+            # The label the return has now, once per label (a relabel is a new one); the mailer sends it only
+            # while it is still the shopper's (activities/shopper_mail.py).
+            out.append(_mail(MailKind.LABEL_READY, i, about=progress.label_tracking_code))
         if step.status == "label_created" and progress.label_expires_at is not None:
             # One per return: a relabel gives the shopper a new label but not a later deadline.
             due = progress.label_expires_at - REMINDER_BEFORE_EXPIRY

@@ -19,6 +19,7 @@ from tests.conftest import free_port
 from tests.polling import poll_async
 from tests.prometheus import scrape, value
 from tests.workflows.conftest import Harness, running_workers
+from tests.workflows.test_everyone_hears import drain_for, drained
 from tests.workflows.test_return_workflow import receipt, scan, submitted
 from workers.telemetry import worker_runtime
 from workflows.messages import CancelRequest, InspectedItem, Inspection
@@ -53,6 +54,7 @@ async def test_the_worker_endpoint_serves_sdk_metrics_and_business_counters_afte
     inp = h.new_return(reason=ReturnReason.TOO_SMALL)
     handle, view = await submitted(h, inp)
     assert view.label is not None
+    await drained(drain_for(h))  # the label email, as the worker's outbox drain sends it
     await handle.signal(ReturnWorkflow.carrier_event, scan("evt_1", "in_transit"))
     await handle.signal(ReturnWorkflow.carrier_event, scan("evt_2", "delivered"))
     await handle.signal(ReturnWorkflow.warehouse_receipt, receipt())

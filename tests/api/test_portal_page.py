@@ -17,7 +17,7 @@ from api import portal_page
 from api.portal_links import portal_token
 from db.seed import seed_merchant
 from db.session import make_engine, session_scope
-from db.tables import ReturnRecord, TimelineRecord
+from db.tables import ReturnRecord, ShopperEmail, TimelineRecord
 from tests.api.alone import api_alone
 from tests.factories import CUSTOMER, insert_order
 
@@ -151,6 +151,36 @@ def test_a_return_with_a_label_shows_how_to_send_it(portal):
     for private in PRIVATE:
         assert private not in page
     assert "What you get" not in page  # nothing settled yet
+
+
+def test_a_label_the_outbox_mailed_is_on_the_timeline_when_it_went_out(portal, sqlite_url):
+    """Returns since Patch.LABEL_MAIL_OUTBOX have no "emailed" line: the sent label email row says it."""
+    client, add = portal
+    without_line = [entry for entry in CREATED if entry[1] != "email"]
+    path = add("ret_outboxed", "label_created", without_line, label=LABEL)
+    assert "We emailed you the label" not in html(client, path)  # not sent yet
+    engine = make_engine(sqlite_url)
+    with session_scope(engine) as session:
+        for key, status, sent_at in (("a", "sent", T0 + timedelta(minutes=3, seconds=30)), ("b", "failed", None)):
+            session.add(
+                ShopperEmail(
+                    return_id="ret_outboxed",
+                    merchant_id="sunny",
+                    kind="label_ready",
+                    key=f"mail:label_ready:{key}",
+                    status=status,
+                    sent_at=sent_at,
+                    created_at=T0,
+                    next_attempt_at=T0,
+                )
+            )
+    engine.dispose()
+    page = html(client, path)
+    assert page.count("We emailed you the label and the drop-off QR code") == 1  # the one sent
+    # In time order: after the label was bought (minute 3), before the pickup was booked (minute 4).
+    timeline = page[page.index("Return requested") :]
+    assert timeline.index("Label ready") < timeline.index("We emailed you the label")
+    assert timeline.index("We emailed you the label") < timeline.index("Carrier pickup booked")
 
 
 def test_the_qr_code_carries_the_tracking_code_of_each_parcel(portal):

@@ -279,6 +279,33 @@ def test_the_label_reminder_is_sent_only_while_the_label_is_unused():
         assert not withdrawn(MailKind.LABEL_REMINDER, status)
 
 
+# ---- the label email (Patch.LABEL_MAIL_OUTBOX) ---------------------------------------------------------------------
+def test_a_return_whose_label_mail_is_the_outboxs_mails_each_label_it_gets_before_the_reminder():
+    first = replace(label_write("TRK1"), label_mail=True)
+    assert names(announcements(first)) == ["return.label_created", "mail:label_ready", "mail:label_reminder"]
+    [mail] = [a for a in announcements(first) if a.mail == MailKind.LABEL_READY]
+    assert (mail.key, mail.about, mail.due_at) == ("mail:label_ready:TRK1", "TRK1", None)
+    # The carrier cancelled it unused: the old label voided and a new one bought, in one write.
+    relabel = Progress(
+        status="label_created",
+        steps=(step(5, "label_created", "relabel", "label TRK1 voided"), step(6, "label_created", "relabel")),
+        status_before="label_created",
+        label_tracking_code="TRK2",
+        label_mail=True,
+    )
+    assert [a.key for a in announcements(relabel)] == ["mail:label_ready:TRK2"]
+    # Nothing else about the label mails it again (a pickup line, a later write that still shows the label).
+    pickup = Progress(status="label_created", steps=(step(7, "label_created", "pickup"),), label_tracking_code="TRK2")
+    assert MailKind.LABEL_READY not in {a.mail for a in announcements(replace(pickup, label_mail=True))}
+
+
+def test_a_return_that_mails_its_label_itself_keeps_no_label_email():
+    assert MailKind.LABEL_READY not in {a.mail for a in announcements(label_write())}  # label_mail False
+    assert MailKind.LABEL_READY not in {
+        a.mail for a in announcements(replace(label_write(), label_mail=True, label_tracking_code=None))
+    }
+
+
 # ---- pickups ---------------------------------------------------------------------------------------------------------
 WINDOW = T0 + timedelta(days=2)
 

@@ -95,6 +95,8 @@ def test_a_return_completes_end_to_end(running: Running):
         delivery = advance(run, tracking)
         assert delivery["event"]["result"]["status"] == expected
         assert [d["status_code"] for d in delivery["deliveries"]] == [200]  # signed webhook accepted
+        if expected == "in_transit":  # else the next update may be judged against a record one scan behind
+            wait_status(run, ret["id"], "in_transit")
     wait_status(run, ret["id"], "delivered")
 
     r = run.api.post("/v1/warehouse/receipts", json={"tracking_code": tracking}, headers=run.warehouse())
@@ -127,6 +129,7 @@ def test_a_return_completes_end_to_end(running: Running):
     updates = [t for t in tracking if t["description"] == "tracker.updated"]
     assert [t["status"] for t in updates] == ["pre_transit", "in_transit", "out_for_delivery", "delivered"]
     # Only the updates that move the return wake its workflow (each signal is a billed action); all are kept here.
+    # (A record that lags the workflow can only make the API signal more: domain.carrier.worth_signalling.)
     assert [t["signalled"] for t in updates] == [False, True, False, True]
     assert len(updates[-1]["tracking_details"]) >= 4 and updates[-1]["tracking_details"][-1]["status"] == "delivered"
 

@@ -46,6 +46,8 @@ PATHS = {
     "lean_refund",  # Patch.LEAN_HISTORY
     "lean_exchange",
     "exchange_not_shipped",  # Patch.PRICE_OF_WHAT_SHIPPED
+    "label_mail_outbox_refund",  # Patch.LABEL_MAIL_OUTBOX
+    "label_mail_outbox_exchange",
 }
 
 

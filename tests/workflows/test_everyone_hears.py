@@ -189,6 +189,7 @@ async def test_a_cancelled_return_is_told_once(harness, receiver):
     inp = h.new_return()
     secret, address = listen(h, inp.merchant_id, receiver.url), shopper(h, inp, "nl")
     handle, _ = await submitted(h, inp)
+    await drained(drain)  # as the worker's drain does within its poll: the label email goes out
     await handle.execute_update(ReturnWorkflow.cancel, CancelRequest(reason="changed my mind"))
     assert (await handle.result()).status == ReturnStatus.CANCELLED
     await drained(drain)
@@ -201,11 +202,28 @@ async def test_a_cancelled_return_is_told_once(harness, receiver):
     assert mails == [("label_ready", "nl"), ("cancelled", "nl")]
 
 
+async def test_a_label_voided_before_its_email_went_out_is_never_mailed(harness):
+    h, drain = harness, drain_for(harness)
+    inp = h.new_return()
+    address = shopper(h, inp, "en")
+    handle, view = await submitted(h, inp)
+    await handle.execute_update(ReturnWorkflow.cancel, CancelRequest(reason="changed my mind"))
+    assert (await handle.result()).status == ReturnStatus.CANCELLED  # the label voided
+    await drained(drain)
+    with session_scope(h.engine) as s:
+        label_mail = s.exec(
+            select(ShopperEmail).where(ShopperEmail.return_id == inp.return_id, ShopperEmail.kind == "label_ready")
+        ).one()
+        assert (label_mail.status, label_mail.about) == ("withdrawn", view.label.tracking_code)
+    assert [k for k, _ in await until_mailed(h, address, inp.return_id, 1)] == ["cancelled"]
+
+
 async def test_an_unused_label_is_reminded_of_then_expires(harness, receiver):
     h, drain = harness, drain_for(harness)
     inp = h.new_return()
     secret, address = listen(h, inp.merchant_id, receiver.url), shopper(h, inp, "en")
     handle, _ = await submitted(h, inp)
+    await drained(drain)
     await until_mailed(h, address, inp.return_id, 1)  # the label email, before the reminder
     due = reminder_due(h, inp.return_id)  # 3 days before the label expires, on the workflow's clock
     await drained(drain, due - timedelta(minutes=1))

@@ -91,7 +91,8 @@ async def test_a_booked_pickup_is_confirmed_then_reminded_the_day_before_in_dutc
     secret, address = listen(h, inp.merchant_id, receiver.url), shopper(h, inp, "nl")
     handle, _ = await submitted(h, inp)
     await poll_awaitable(lambda: pickup_status(handle), lambda s: s == "scheduled", what="pickup booked")
-    await until_mailed(h, address, inp.return_id, 1)  # the workflow mails the label itself, at once
+    await drained(drain, await clock(h))  # the label email, kept with the label
+    await until_mailed(h, address, inp.return_id, 1)
     await written(h, inp.return_id, "pickup_booked")
     due = (await written(h, inp.return_id, "pickup_reminder")).next_attempt_at
     assert due == inp.pickup.min_datetime - timedelta(days=1)  # the day before the window opens
@@ -124,6 +125,7 @@ async def test_a_missed_pickup_offers_the_drop_off_once_in_german(harness, recei
     inp = h.new_return()
     secret, address = listen(h, inp.merchant_id, receiver.url), shopper(h, inp, "de")
     handle, _ = await submitted(h, inp)
+    await drained(drain, await clock(h))
     await until_mailed(h, address, inp.return_id, 1)  # the label email, which the shopper books the pickup from
     booked = await window(h, timedelta(days=2))
     await handle.execute_update(ReturnWorkflow.schedule_pickup, booked)  # booked later, by the update
@@ -166,7 +168,7 @@ async def test_a_missed_pickup_offers_the_drop_off_once_in_german(harness, recei
 
 async def approved_in_french(h, receiver):
     """A return held for review, then approved; the outbox drained as the worker would: while it waits for ops,
-    and at its next round after the approval (by when the workflow has mailed the new label itself)."""
+    and at its next round after the approval (the approval, then the label it brings)."""
     drain = drain_for(h)
     inp = h.new_return(policy=ReturnPolicy(review=ReviewRules(order_value_above=10_000)))
     secret, address = listen(h, inp.merchant_id, receiver.url), shopper(h, inp, "fr")
@@ -177,8 +179,8 @@ async def approved_in_french(h, receiver):
     assert await until_mailed(h, address, inp.return_id, 1) == [("held_for_review", "fr")]
     await handle.execute_update(ReturnWorkflow.review, ReviewDecision(decision="approve", note="ok", reviewer="ops-1"))
     await written(h, inp.return_id, "review_approved")
-    await until_mailed(h, address, inp.return_id, 2)  # the label email: the workflow's own activity, no drain
     await drained(drain, await clock(h))  # the drain's next round (outbox_poll_seconds later)
+    await until_mailed(h, address, inp.return_id, 3)  # the approval, then the label it brings
     assert (await closed(handle)).status == ReturnStatus.COMPLETED
     await drained(drain, await clock(h) + timedelta(minutes=1))
     mails = await until_mailed(h, address, inp.return_id, 5)
@@ -197,7 +199,7 @@ async def approved_in_french(h, receiver):
 
 
 async def test_the_approval_is_told_before_the_label_it_brings(harness, receiver):
-    """The label email (the workflow's activity) first sends what the return announced before it: the approval."""
+    """The label email comes after what the return announced before it: the approval (one outbox, in order)."""
     kinds = await approved_in_french(harness, receiver)
     assert kinds == ["held_for_review", "review_approved", "label_ready", "received", "refund_sent"]
 
@@ -234,7 +236,8 @@ async def test_store_credit_chosen_is_told_with_the_amount_in_german(harness, re
     inp = h.new_return(resolution=Resolution.STORE_CREDIT)
     secret, address = listen(h, inp.merchant_id, receiver.url), shopper(h, inp, "de")
     handle, _ = await submitted(h, inp)
-    await until_mailed(h, address, inp.return_id, 1)  # the label, mailed by the workflow itself
+    await drained(drain, await clock(h))
+    await until_mailed(h, address, inp.return_id, 1)  # the label email
     await handle.signal(ReturnWorkflow.carrier_event, scan("evt_s1", "in_transit"))
     final = await closed(handle)
     assert final.status == ReturnStatus.COMPLETED and final.refund.method == Resolution.STORE_CREDIT
@@ -261,7 +264,8 @@ async def test_a_refund_refused_for_good_is_told_as_store_credit_in_french(harne
     inp = h.new_return(payment_method="pm_card_refundFail")
     secret, address = listen(h, inp.merchant_id, receiver.url), shopper(h, inp, "fr")
     handle, _ = await submitted(h, inp)
-    await until_mailed(h, address, inp.return_id, 1)  # the label, mailed by the workflow itself
+    await drained(drain, await clock(h))
+    await until_mailed(h, address, inp.return_id, 1)  # the label email
     final = await closed(handle)
     assert final.status == ReturnStatus.COMPLETED and final.refund.method == Resolution.STORE_CREDIT
     await drained(drain, await clock(h))

@@ -200,3 +200,5 @@ class ReturnProjection(BaseModel):
     version: int
     new_entries: list[TimelineEntry]
     new_attention: list[AttentionEntry] = Field(default_factory=list)
+    # The label email is the outbox's, kept with the label line (Patch.LABEL_MAIL_OUTBOX); before: an activity
+    label_mail: bool = False

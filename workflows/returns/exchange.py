@@ -139,7 +139,7 @@ class Exchange:
         records no marker)."""
         replacements = self._state.exchange.replacements
         unsent = [r for r in replacements if r.status != ReplacementStatus.SHIPPED]
-        if unsent and workflow.patched(Patch.PRICE_OF_WHAT_SHIPPED):
+        if unsent and self._state.patched(Patch.PRICE_OF_WHAT_SHIPPED):
             replacements = [r for r in replacements if r.status == ReplacementStatus.SHIPPED]
         return exchange_rules.replacement_total(
             [(r.unit_price, r.quantity) for r in replacements], self._state.inp.context.order.currency

@@ -166,7 +166,13 @@ class Journal:
         attention, self._attention = self._attention, []
         await workflow.execute_local_activity_method(
             StoreActivities.record_return,
-            ReturnProjection(view=self._state.view(), version=self._seq, new_entries=entries, new_attention=attention),
+            ReturnProjection(
+                view=self._state.view(),
+                version=self._seq,
+                new_entries=entries,
+                new_attention=attention,
+                label_mail=self._state.label_mail_in_outbox,
+            ),
             **PROJECTION,
         )
 

@@ -68,8 +68,7 @@ class Labels:
         )
         await self._journal.flush()
         state.answered = True
-        if state.patched(Patch.LABEL_EMAIL):
-            self._mail = asyncio.create_task(self._email())
+        self._mail_label()
         return None
 
     async def wait_for_first_scan(self, deadline: timedelta, summary: str) -> bool:
@@ -183,8 +182,7 @@ class Labels:
             TimelineEvent.RELABEL,
             f"{reason}: new {state.label.carrier} label {state.label.tracking_code} for the shopper",
         )
-        if state.patched(Patch.LABEL_EMAIL):
-            self._mail = asyncio.create_task(self._email())
+        self._mail_label()
 
     async def _follow_void(self, label: Label) -> None:
         state = self._state
@@ -210,6 +208,12 @@ class Labels:
         self._journal.note(
             TimelineEvent.LABEL_VOID, f"label {label.tracking_code} refund {status}: {saved}", quiet=True
         )
+
+    def _mail_label(self) -> None:
+        """The shopper gets the label. Since Patch.LABEL_MAIL_OUTBOX the projection write with the label line
+        keeps the email in the outbox (domain.notifications); before it, an activity of the return's sent it."""
+        if self._state.patched(Patch.LABEL_EMAIL) and not self._state.label_mail_in_outbox:
+            self._mail = asyncio.create_task(self._email())
 
     async def _email(self) -> None:
         """The label and its drop-off QR code to the shopper. A failed email never fails the return:

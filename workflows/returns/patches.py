@@ -1,5 +1,7 @@
 """Patch ids: code added after returns were already in flight. Returns recorded before a patch
-replay without its branch (see tests/replay); a new patch is a new member here, never a bare string."""
+replay without its branch (see tests/replay); a new patch is a new member here, never a bare string.
+Members are in the order they were added: a lean return asks only the newest it knows
+(ReturnState.patched), and every member above it holds there."""
 
 from __future__ import annotations
 
@@ -32,3 +34,6 @@ class Patch(StrEnum):
     # an exchange's price counts only the replacements sent: one the carrier refused for good is not charged for
     # (asked only when a replacement did not ship)
     PRICE_OF_WHAT_SHIPPED = "price-of-what-shipped"
+    # the label email is an outbox email written with the label (activities/shopper_mail.py), not an activity of
+    # the return's; a return asking this patch asks no other (it holds LEAN_HISTORY and every patch above)
+    LABEL_MAIL_OUTBOX = "label-mail-outbox"

@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
         TimelineEvent,
         WorkOrderDone,
     )
+    from workflows.returns.patches import Patch
 
 
 class Ending(NamedTuple):
@@ -74,7 +75,9 @@ class ReturnState:
     work_orders_done: dict[str, WorkOrderDone] = field(default_factory=dict)
     troubles: dict[str, int] = field(default_factory=dict)  # activity type -> attempt reported failing
     answered: bool = False  # the first projection (with the label, or the refusal) is written
-    lean: bool = False  # Patch.LEAN_HISTORY, asked once at the start of `run`
+    lean: bool = False  # Patch.LEAN_HISTORY or newer, asked once at the start of `run` (see `patched`)
+    # The newest patch the return was started with (None: before Patch.LEAN_HISTORY, each patch asked on its own)
+    started_with: str | None = None
 
     @classmethod
     def start(cls, inp: ReturnInput) -> ReturnState:
@@ -108,10 +111,25 @@ class ReturnState:
             label_expiry_days=inp.label_expiry_days,
         )
 
+    def ask_patches(self) -> None:
+        """At the start of `run`: the newest patch first, then the one before, so a new return records one
+        marker and a return recorded with an older one replays as it was."""
+        for patch in (Patch.LABEL_MAIL_OUTBOX, Patch.LEAN_HISTORY):
+            if workflow.patched(patch):
+                self.started_with, self.lean = patch, True
+                return
+
     def patched(self, patch: str) -> bool:
-        """`workflow.patched`, except on a lean return: every patch older than Patch.LEAN_HISTORY holds there,
+        """`workflow.patched`, except on a lean return: every patch up to the one it started with holds there,
         and asking would cost a marker (and a TemporalChangeVersion upsert) per patch."""
-        return True if self.lean else workflow.patched(patch)
+        if self.started_with is not None and _ORDER[Patch(patch)] <= _ORDER[Patch(self.started_with)]:
+            return True
+        return workflow.patched(patch)
+
+    @property
+    def label_mail_in_outbox(self) -> bool:
+        """The label email is the outbox's (written with the label), not an activity of this workflow."""
+        return self.started_with == Patch.LABEL_MAIL_OUTBOX
 
     @property
     def cancel_won(self) -> bool:
@@ -136,3 +154,6 @@ class ReturnState:
         amounts = [i.refund for i in self.items if i.refund is not None]
         amounts += [self.item_value(i.line_id) for i in self.items if self.kept(i.line_id)]
         return amount_due(amounts, self.quote.return_shipping_fee, self.inp.context.order.currency)
+
+
+_ORDER = {patch: i for i, patch in enumerate(Patch)}

@@ -74,7 +74,7 @@ class ReturnWorkflow:
     @workflow.run
     async def run(self, inp: ReturnInput) -> ReturnView:
         state, journal = self.state, self.journal
-        state.lean = workflow.patched(Patch.LEAN_HISTORY)  # the one patch a lean return asks (see state.patched)
+        state.ask_patches()  # the one patch a lean return asks (see state.patched)
         if state.lean:
             journal.start_attributes()
         else:
