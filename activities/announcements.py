@@ -45,7 +45,8 @@ def progress_of(session: Session, projection: ReturnProjection, fresh: list[Time
         settlement_status=refund.status.value if refund else None,
         settlement_amount=refund.amount.amount if refund else 0,
         label_tracking_code=label.tracking_code if label else None,
-        label_mail=projection.label_mail,
+        # a relabel that voided the label and could not buy another announces no email for the voided one
+        label_mail=projection.label_mail and label is not None and label.void_status is None,
         label_expires_at=expires_at,
         pickup=PickupFacts(pickup.pickup_id, pickup.status.value, pickup.window.min_datetime) if pickup else None,
         replacements_shipped=tuple(

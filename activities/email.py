@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 import smtplib
 import ssl
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -47,6 +48,7 @@ from db.session import session_scope
 from db.tables import EmailSent, Merchant, Order, ReturnRecord
 from db.types import utcnow
 from domain.notifications import MailKind
+from domain.status import ReturnStatus
 from domain.validation import one_line
 from workflows.ids import label_email_key
 from workflows.messages import ActivityErrorType, TimelineEvent
@@ -201,11 +203,12 @@ def compose_label_email(
 
 
 def label_email_facts(session, return_id: str, tracking_code: str | None) -> LabelEmailFacts | None:
-    """What the outbox's label email says; None when that label is no longer the shopper's (voided, replaced).
+    """What the outbox's label email says; None when it is pointless now: that label is no longer the shopper's
+    (replaced, voided: a relabel that voided it may have failed to buy the next), or already used (scanned).
     EmailRejected (non-retryable) when the order has no shopper address."""
     row = session.get(ReturnRecord, return_id)
-    label = live_label(row) if row is not None else None
-    if label is None or label.get("tracking_code") != tracking_code:
+    label = live_label(row) if row is not None and row.status == ReturnStatus.LABEL_CREATED.value else None
+    if label is None or label.get("tracking_code") != tracking_code or label.get("void_status"):
         return None
     return _facts(session, row, label)
 
@@ -286,7 +289,9 @@ def _facts(session, row: ReturnRecord, label: dict[str, Any]) -> LabelEmailFacts
 
 
 def _download_label(url: str) -> tuple[bytes, tuple[str, str, str]]:
-    """The label file (PNG as bought; PDF accepted). Any failure is retried: the carrier's file server may be down."""
+    """The label file (PNG as bought; PDF accepted). Any failure is retried: the carrier's file server may be down.
+    Bounded in total, not only per read: a host that trickles bytes must not hold the outbox's one mail thread."""
+    deadline = time.monotonic() + LABEL_DOWNLOAD_TIMEOUT_SECONDS
     try:
         with httpx.Client(timeout=LABEL_DOWNLOAD_TIMEOUT_SECONDS, follow_redirects=True) as client:
             with client.stream("GET", url) as r:
@@ -299,6 +304,11 @@ def _download_label(url: str) -> tuple[bytes, tuple[str, str, str]]:
                     content += chunk
                     if len(content) > MAX_LABEL_BYTES:
                         raise ApplicationError("the label file is over 10 MB", type=ActivityErrorType.LABEL_UNAVAILABLE)
+                    if time.monotonic() > deadline:
+                        raise ApplicationError(
+                            f"the label file took over {LABEL_DOWNLOAD_TIMEOUT_SECONDS} s",
+                            type=ActivityErrorType.LABEL_UNAVAILABLE,
+                        )
     except (httpx.HTTPError, httpx.InvalidURL) as err:
         raise ApplicationError(
             f"the label file could not be downloaded: {type(err).__name__}", type=ActivityErrorType.LABEL_UNAVAILABLE

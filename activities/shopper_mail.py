@@ -79,6 +79,8 @@ class ShopperMailer:
     def send_due(self, now: datetime, return_id: str | None = None) -> int:
         """Send every email due at `now` (of one return, if given), in order per return; the count tried."""
         with session_scope(self._engine) as session:
+            rows.reopen_label_mail_an_older_mailer_gave_up(session, now)
+        with session_scope(self._engine) as session:
             queue = {
                 r: [(row.id, row.next_attempt_at <= now) for row in q]
                 for r, q in rows.due_by_return(session, now, return_id=return_id).items()
@@ -98,7 +100,8 @@ class ShopperMailer:
                 except SQLAlchemyError:  # the database: the drain's next round tries again
                     raise
                 except Exception as err:  # noqa: BLE001 - one email that cannot be composed must not stop the others
-                    status = self._give_up(email_id, f"could not be composed: {type(err).__name__}")
+                    # Not rows.OLDER_MAILER_GAVE_UP's wording: what this mailer gives up on stays given up.
+                    status = self._give_up(email_id, f"could not be composed ({type(err).__name__})")
                 tried += status not in (GONE, HELD)
                 if status in (rows.PENDING, HELD):
                     break

@@ -116,6 +116,25 @@ def sent_times(session: Session, merchant_id: str, return_id: str, kind: MailKin
     return sorted(at for at in session.exec(query) if at is not None)
 
 
+# What a mailer of the release before the label email moved into the outbox writes when handed one (it has no words
+# for it). During a rolling deploy its drain may run beside a new one: the row is due again for this release's mailer.
+OLDER_MAILER_GAVE_UP = "could not be composed: KeyError"
+
+
+def reopen_label_mail_an_older_mailer_gave_up(session: Session, now: datetime) -> None:
+    """As often as an older mailer gives up on one; this release's mailer words its own give-up differently
+    (activities/shopper_mail.py), so its failures stay final."""
+    session.exec(
+        update(ShopperEmail)
+        .where(
+            ShopperEmail.kind == MailKind.LABEL_READY.value,
+            ShopperEmail.status == FAILED,
+            ShopperEmail.last_error == OLDER_MAILER_GAVE_UP,
+        )
+        .values(status=PENDING, next_attempt_at=now, last_error=None)
+    )
+
+
 def refused_before(session: Session, return_id: str) -> bool:
     query = select(ShopperEmail.id).where(ShopperEmail.return_id == return_id, ShopperEmail.status == REFUSED)
     return session.exec(query).first() is not None

@@ -283,10 +283,15 @@ def still_wanted(kind: MailKind, about: str | None, status: str, pickup: PickupF
     return True
 
 
+# Pending, these are pointless once the label is used or the return ended (a label email still retrying, too: the
+# shopper evidently has the label, and the return's later emails must not wait behind it).
+_ABOUT_THE_UNUSED_LABEL = (MailKind.LABEL_READY, MailKind.LABEL_REMINDER, MailKind.PICKUP_REMINDER)
+
+
 def withdrawn(kind: MailKind, status: str) -> bool:
-    """A pending reminder the return's progress has made pointless: after the first scan (or the end)
-    nobody needs reminding of the label or of a pickup."""
-    return kind in (MailKind.LABEL_REMINDER, MailKind.PICKUP_REMINDER) and status in LABEL_USED_OR_GONE
+    """A pending email the return's progress has made pointless: after the first scan (or the end) nobody
+    needs the label mailed, nor reminding of it or of a pickup."""
+    return kind in _ABOUT_THE_UNUSED_LABEL and status in LABEL_USED_OR_GONE
 
 
 def wanted_by(filter_: list[str] | None, event: EventType) -> bool:

@@ -231,7 +231,7 @@ def test_an_email_that_cannot_be_composed_fails_alone_and_the_rest_go(s):
     keep(s, shop, MailKind.RECEIVED)
     assert mailer(s).send_due(later(1)) == 2
     rows = emails(s, shop)
-    assert rows["postcard"].status == "failed" and rows["postcard"].last_error == "could not be composed: ValueError"
+    assert rows["postcard"].status == "failed" and rows["postcard"].last_error == "could not be composed (ValueError)"
     assert rows["received"].status == "sent" and len(s.inbox(shop.email)) == 1
 
 

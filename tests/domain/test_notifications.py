@@ -381,9 +381,17 @@ def test_the_pickup_reminder_is_sent_only_for_the_scheduled_pickup_it_is_about()
     assert not withdrawn(MailKind.PICKUP_REMINDER, "label_created")
 
 
+def test_a_label_email_still_pending_once_the_label_is_used_is_withdrawn():
+    # Retrying (a label file that would not download), it would hold back the return's later emails.
+    for status in ("in_transit", "delivered", "received", "cancelled", "expired", "completed"):
+        assert withdrawn(MailKind.LABEL_READY, status)
+    for status in ("requested", "pending_review", "label_created"):
+        assert not withdrawn(MailKind.LABEL_READY, status)
+
+
 def test_other_mail_is_always_still_wanted_and_never_withdrawn():
     for kind in MailKind:
-        if kind not in (MailKind.LABEL_REMINDER, MailKind.PICKUP_REMINDER):
+        if kind not in (MailKind.LABEL_REMINDER, MailKind.PICKUP_REMINDER, MailKind.LABEL_READY):
             assert still_wanted(kind, None, "completed", None)
             assert not withdrawn(kind, "completed")
 
