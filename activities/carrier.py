@@ -137,6 +137,7 @@ class CarrierActivities:
                 try:
                     shipment = client.shipment.buy(shipment.id, rate=rate)
                     business_metrics.label_bought()
+                    activity.logger.info("label %s bought (%s %s)", shipment.tracking_code, rate.carrier, rate.service)
                 except ep.ApiError as err:
                     if err.code != "SHIPMENT.POSTAGE.EXISTS":  # an earlier attempt bought it
                         raise

@@ -85,7 +85,7 @@ async def test_one_return_is_one_trace_from_the_request_to_the_carrier_call(stac
         r = await asyncio.to_thread(api.post, "/v1/returns", json=body, headers=headers)
     assert r.status_code == 201, r.text
     assert r.headers["X-Request-ID"] == request_id
-    return_id = r.json()["id"]
+    return_id, tracking_code = r.json()["id"], r.json()["label"]["tracking_code"]
     easypost_host = sandboxes["easypost"].removeprefix("http://")
 
     def carrier_call(span: ReadableSpan) -> bool:
@@ -134,11 +134,11 @@ async def test_one_return_is_one_trace_from_the_request_to_the_carrier_call(stac
             if key in (span.attributes or {}):
                 assert "?" not in str(span.attributes[key]), (span.name, span.attributes[key])
 
-    # The label email's log line (Temporal's activity logger) names the workflow and the return.
-    def label_email_lines() -> list[dict]:
-        return [line for line in json_lines() if line["event"].startswith("label email") and return_id in line["event"]]
+    # The label purchase's log line (Temporal's activity logger) names the workflow and the return.
+    def label_lines() -> list[dict]:
+        return [line for line in json_lines() if line["event"].startswith(f"label {tracking_code} bought")]
 
-    lines = await poll_async(label_email_lines, bool, timeout=30, what="the label email's log line")
+    lines = await poll_async(label_lines, bool, timeout=30, what="the label purchase's log line")
     assert lines[0]["workflow_id"] == return_workflow_id(return_id) and lines[0]["return_id"] == return_id
 
 
