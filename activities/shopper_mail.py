@@ -46,6 +46,8 @@ FIRST_RETRY = timedelta(minutes=1)
 MAX_RETRY = timedelta(hours=1)
 GONE = "gone"  # no longer pending when its turn came (suppressed or withdrawn meanwhile)
 HELD = "held"  # another mailer is sending it: the return's later emails wait for that
+# How often a mailer looks for label emails a mailer of the previous release gave up on (db.shopper_emails)
+REOPEN_EVERY_SECONDS = 600.0
 ROUND_BUDGET_SECONDS = 60.0  # a round starts no email after this: the next round picks the oldest due again
 
 
@@ -75,11 +77,14 @@ class ShopperMailer:
         self._give_up_after = give_up_after
         # Longer than one send can take (each SMTP step may take the timeout): no other mailer sends it meanwhile.
         self._lease = timedelta(seconds=smtp.timeout_seconds * 10 + 60)
+        self._reopen_next = 0.0  # the first round looks for label emails an older release's mailer gave up on
 
     def send_due(self, now: datetime, return_id: str | None = None) -> int:
         """Send every email due at `now` (of one return, if given), in order per return; the count tried."""
-        with session_scope(self._engine) as session:
-            rows.reopen_label_mail_an_older_mailer_gave_up(session, now)
+        if time.monotonic() >= self._reopen_next:  # not every round: only a rolling deploy leaves such rows
+            self._reopen_next = time.monotonic() + REOPEN_EVERY_SECONDS
+            with session_scope(self._engine) as session:
+                rows.reopen_label_mail_an_older_mailer_gave_up(session, now)
         with session_scope(self._engine) as session:
             queue = {
                 r: [(row.id, row.next_attempt_at <= now) for row in q]

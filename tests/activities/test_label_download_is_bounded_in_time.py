@@ -16,6 +16,8 @@ from temporalio.exceptions import ApplicationError
 
 from activities import email
 
+DONE = threading.Event()  # the test is over: the host stops trickling
+
 
 class Trickle(BaseHTTPRequestHandler):
     def do_GET(self):  # noqa: N802
@@ -24,8 +26,9 @@ class Trickle(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(b"\x89PNG\r\n\x1a\n")
         self.wfile.flush()
-        for _ in range(20):  # one byte every 0.2 s: never idle for the (per-read) timeout
-            time.sleep(0.2)
+        for _ in range(20):  # one byte every 0.2 s: never idle for the (per-read) timeout; ends early at teardown
+            if DONE.wait(0.2):
+                return
             try:
                 self.wfile.write(b"x")
                 self.wfile.flush()
@@ -41,7 +44,9 @@ def trickling_url():
     server = ThreadingHTTPServer(("127.0.0.1", 0), Trickle)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    DONE.clear()
     yield f"http://127.0.0.1:{server.server_address[1]}/label.png"
+    DONE.set()
     server.shutdown()
     server.server_close()
 

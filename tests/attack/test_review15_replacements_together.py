@@ -26,7 +26,7 @@ from db.migrate import upgrade
 from db.session import make_engine
 from sandboxes.serve import serve_in_thread
 from tests import conftest as base
-from tests.polling import poll_async
+from tests.polling import poll_async, poll_awaitable
 from tests.workflows.conftest import Harness, running_workers
 from tests.workflows.test_exchange_paths import exchange_return, outbound
 from tests.workflows.test_return_workflow import submitted
@@ -105,12 +105,12 @@ async def test_a_cancel_is_refused_once_one_of_the_replacements_bought_together_
                 lambda: [s for s in outbound(h, inp.return_id) if s["reference"].endswith("-L1")],
                 what="line L1's replacement label bought",
             )
-            for _ in range(200):  # the workflow has L1's label (a task completed after the activity did)
-                if await _seen_by_the_workflow(handle, "ship_replacement"):
-                    break
-                await asyncio.sleep(0.1)
-            else:
-                raise AssertionError("the workflow never saw L1's shipment")
+            # the workflow has L1's label (a task completed after the activity did)
+            await poll_awaitable(
+                lambda: _seen_by_the_workflow(handle, "ship_replacement"),
+                bool,
+                what="the workflow seeing L1's shipment",
+            )
             update = await handle.start_update(
                 ReturnWorkflow.cancel,
                 CancelRequest(reason="changed my mind"),
