@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 import smtplib
 import ssl
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -186,7 +187,8 @@ def compose_label_email(
     msg.add_attachment(
         dropoff_qr(label["tracking_code"], "png"), maintype="image", subtype="png", filename="dropoff-qr.png"
     )
-    content, (ext, maintype, subtype) = _download_label(label["label_url"])
+    deadline = time.monotonic() + LABEL_DOWNLOAD_TIMEOUT_SECONDS  # for every parcel's file together
+    content, (ext, maintype, subtype) = _download_label(label["label_url"], deadline)
     msg.add_attachment(content, maintype=maintype, subtype=subtype, filename=f"return-label.{ext}")
     for number, parcel in enumerate(facts.further_parcels, start=2):  # one label and QR code per parcel
         msg.add_attachment(
@@ -195,7 +197,7 @@ def compose_label_email(
             subtype="png",
             filename=f"dropoff-qr-{number}.png",
         )
-        content, (ext, maintype, subtype) = _download_label(parcel["label_url"])
+        content, (ext, maintype, subtype) = _download_label(parcel["label_url"], deadline)
         msg.add_attachment(content, maintype=maintype, subtype=subtype, filename=f"return-label-{number}.{ext}")
     # Last: set_content and the attachments move Content-* headers into the parts they make.
     msg["Content-Language"] = facts.audience.language
@@ -288,12 +290,36 @@ def _facts(session, row: ReturnRecord, label: dict[str, Any]) -> LabelEmailFacts
     )
 
 
-def _download_label(url: str) -> tuple[bytes, tuple[str, str, str]]:
+def _download_label(url: str, deadline: float | None = None) -> tuple[bytes, tuple[str, str, str]]:
     """The label file (PNG as bought; PDF accepted). Any failure is retried: the carrier's file server may be down.
-    Bounded in total, not only per read: a host that trickles bytes must not hold the outbox's one mail thread."""
-    deadline = time.monotonic() + LABEL_DOWNLOAD_TIMEOUT_SECONDS
+    Bounded in total by `deadline` (default: the timeout from now), not only per read: a host that trickles its
+    headers, redirects or body must not hold the outbox's one mail thread. The download runs in a thread of its
+    own; past the deadline it is abandoned (a daemon thread that ends with the connection)."""
+    deadline = deadline if deadline is not None else time.monotonic() + LABEL_DOWNLOAD_TIMEOUT_SECONDS
+    outcome: dict[str, Any] = {}
+
+    def fetch() -> None:
+        try:
+            outcome["file"] = _fetch_label(url, deadline)
+        except BaseException as err:  # noqa: BLE001 - handed to the caller's thread
+            outcome["error"] = err
+
+    thread = threading.Thread(target=fetch, name="label-download", daemon=True)
+    thread.start()
+    thread.join(max(deadline - time.monotonic(), 0))
+    if thread.is_alive():
+        raise ApplicationError(
+            f"the label file took over {LABEL_DOWNLOAD_TIMEOUT_SECONDS} s", type=ActivityErrorType.LABEL_UNAVAILABLE
+        )
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["file"]
+
+
+def _fetch_label(url: str, deadline: float) -> tuple[bytes, tuple[str, str, str]]:
+    """The download itself; a trickled body stops at `deadline` (its thread ends then too)."""
     try:
-        with httpx.Client(timeout=LABEL_DOWNLOAD_TIMEOUT_SECONDS, follow_redirects=True) as client:
+        with httpx.Client(timeout=LABEL_DOWNLOAD_TIMEOUT_SECONDS, follow_redirects=True, max_redirects=3) as client:
             with client.stream("GET", url) as r:
                 if r.status_code != 200:
                     raise ApplicationError(

@@ -126,3 +126,8 @@ def _keep_mails(session, merchant_id, return_id, status: str, mails: list[Announ
         )
         session.add(row)
         known[a.key] = row
+        if a.mail == MailKind.LABEL_READY:  # a new label: the one it replaced need not be mailed (nor hold this back)
+            for older in known.values():
+                if older.kind == a.mail.value and older.about != a.about and older.status == "pending":
+                    older.status, older.last_error = "withdrawn", "a newer label replaced it"
+                    session.add(older)

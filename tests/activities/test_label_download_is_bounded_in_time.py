@@ -59,3 +59,36 @@ def test_a_trickling_label_host_cannot_hold_the_mailer_past_the_download_timeout
     except ApplicationError:
         pass
     assert time.monotonic() - started < 2.5  # the server trickles for 4 s
+
+
+class TrickledHeaders(BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802
+        self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")  # the headers never end: httpx waits for them
+        self.wfile.flush()
+        for _ in range(20):  # one byte every 0.2 s: never idle for the per-read timeout
+            if DONE.wait(0.2):
+                return
+            try:
+                self.wfile.write(b"x")
+                self.wfile.flush()
+            except OSError:
+                return
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_host_that_trickles_its_headers_is_abandoned_at_the_deadline_too(monkeypatch):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), TrickledHeaders)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    DONE.clear()
+    monkeypatch.setattr(email, "LABEL_DOWNLOAD_TIMEOUT_SECONDS", 1)
+    started = time.monotonic()
+    try:
+        with pytest.raises(ApplicationError, match="took over 1 s"):
+            email._download_label(f"http://127.0.0.1:{server.server_address[1]}/label.png")
+        assert time.monotonic() - started < 2.5  # the server trickles for 4 s
+    finally:
+        DONE.set()
+        server.shutdown()
+        server.server_close()

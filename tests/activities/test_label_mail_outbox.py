@@ -8,11 +8,12 @@ import uuid
 
 import httpx
 import pytest
+from sqlmodel import select
 
 from activities.documents import dropoff_qr
 from db import outbox
 from db.session import session_scope
-from db.tables import ReturnRecord
+from db.tables import ReturnRecord, ShopperEmail
 from domain.notifications import Announcement, MailKind
 from tests.activities.shopper_mail_setup import T0, later, mailer
 from tests.activities.test_email import PNG, _setup, attachment, labelled_return
@@ -71,3 +72,19 @@ def test_a_label_file_that_cannot_be_downloaded_is_tried_again_later(s):
     assert row.status == "pending" and row.attempts == 1 and "label file" in row.last_error
     assert row.next_attempt_at == later(2)  # a minute on, like a server's 4xx
     assert s.inbox(email) == []
+
+
+def test_a_new_label_withdraws_the_old_labels_email_that_was_still_retrying(s):
+    req, email, label = labelled_return(s)
+    keep_label_mail(s, req, "9400000000000000000001")  # the label the carrier then cancelled
+    with session_scope(s.engine) as session:  # its file would not download: waiting for its retry
+        [old] = session.exec(select(ShopperEmail).where(ShopperEmail.return_id == req.return_id)).all()
+        old.attempts, old.next_attempt_at = 2, later(60)
+        session.add(old)
+    keep_label_mail(s, req, label["tracking_code"])  # the relabel's write: the new label
+    assert mailer(s).send_due(later(1)) == 1  # not held back behind the old one's retry
+    assert {r.about: r.status for r in label_rows(s, req.return_id)} == {
+        "9400000000000000000001": "withdrawn",
+        label["tracking_code"]: "sent",
+    }
+    assert len(s.inbox(email)) == 1
